@@ -1,0 +1,110 @@
+//! The seam between the gateway and the systems it shows: the [`Platform`] trait.
+//!
+//! The simulated mini-program cloud ([`sim`]) implements it today; Prometheus, Alertmanager and
+//! Kubernetes adapters will implement it later. The gateway reaches the world only through
+//! this trait: reads are request/response, live data is pushed into an [`EventSink`] by the
+//! platform's own task ([`Platform::run`]), and the gateway assigns sequence numbers.
+
+pub mod sim;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use crate::protocol::{Alert, AppDetail, AppSummary, Body, Release, TimelineEntry};
+
+/// Something the platform observed, before the gateway gives it a sequence number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Emission {
+    pub ts: DateTime<Utc>,
+    pub app: String,
+    pub body: Body,
+}
+
+/// Where a platform pushes its live data. Bounded: a platform that outruns the gateway waits.
+pub type EventSink = mpsc::Sender<Emission>;
+
+/// Why a platform refused or failed a request. The gateway maps each to an HTTP status.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlatformError {
+    /// 404: no such app, release, alert or scenario.
+    #[error("{0}")]
+    NotFound(String),
+    /// 422: the request is well-formed but not acceptable (e.g. replicas out of range).
+    #[error("{0}")]
+    Invalid(String),
+    /// 409: the request conflicts with the current state (e.g. roll back to the active release).
+    #[error("{0}")]
+    Conflict(String),
+    /// 501: this platform cannot do that (e.g. scenarios outside the simulator).
+    #[error("{0}")]
+    Unsupported(String),
+    /// 503: the platform could not be reached or failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// A request to change the platform, with the id the gateway gave it. The platform reports the
+/// action's progress on the `actions` topic under that id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionRequest {
+    pub id: String,
+    /// Who asked (user name once auth exists; "operator" until then).
+    pub actor: String,
+}
+
+/// What a platform started in response to a rollback request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackPlan {
+    pub from: Release,
+    pub to: Release,
+}
+
+#[async_trait]
+pub trait Platform: Send + Sync + 'static {
+    /// Short name announced in `hello`, e.g. "sim".
+    fn name(&self) -> &str;
+
+    /// Push live data into `sink` until it is closed. Called once, on its own task.
+    async fn run(&self, sink: EventSink);
+
+    async fn apps(&self) -> Result<Vec<AppSummary>, PlatformError>;
+    async fn app(&self, app: &str) -> Result<AppDetail, PlatformError>;
+    /// Newest first.
+    async fn releases(&self, app: &str) -> Result<Vec<Release>, PlatformError>;
+    /// Start scaling; `replicas` is already known to be an integer but not range-checked.
+    async fn scale(
+        &self,
+        app: &str,
+        replicas: u32,
+        action: ActionRequest,
+    ) -> Result<(), PlatformError>;
+    /// Start a rollback to `to`, or to the previous good release when `None`.
+    async fn rollback(
+        &self,
+        app: &str,
+        to: Option<&str>,
+        action: ActionRequest,
+    ) -> Result<RollbackPlan, PlatformError>;
+
+    /// Active and recently resolved alerts.
+    async fn alerts(&self) -> Result<Vec<Alert>, PlatformError>;
+    async fn acknowledge(&self, alert: &str, by: &str) -> Result<Alert, PlatformError>;
+    async fn silence(
+        &self,
+        alert: &str,
+        secs: u64,
+        comment: &str,
+        by: &str,
+    ) -> Result<Alert, PlatformError>;
+
+    /// Recent platform events, newest first.
+    async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError>;
+
+    /// Start an incident scenario. Only the simulator supports this.
+    async fn start_scenario(&self, name: &str) -> Result<(), PlatformError> {
+        Err(PlatformError::Unsupported(format!(
+            "scenario {name:?}: scenarios exist only on the simulated platform"
+        )))
+    }
+}

@@ -1,0 +1,203 @@
+//! Event payloads, one per topic, plus the enums they share with REST bodies.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Topic;
+
+/// The payload of an [`super::Event`]; the variant is the topic.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "topic", content = "data", rename_all = "snake_case")]
+pub enum Body {
+    Metrics(MetricSample),
+    Logs(LogLine),
+    Alerts(Alert),
+    Actions(ActionStatus),
+    Events(PlatformEvent),
+}
+
+impl Body {
+    pub fn topic(&self) -> Topic {
+        match self {
+            Body::Metrics(_) => Topic::Metrics,
+            Body::Logs(_) => Topic::Logs,
+            Body::Alerts(_) => Topic::Alerts,
+            Body::Actions(_) => Topic::Actions,
+            Body::Events(_) => Topic::Events,
+        }
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq)]
+pub struct Latency {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// One app's key metrics over the last second.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct MetricSample {
+    /// Requests per second.
+    pub rps: f64,
+    pub latency_ms: Latency,
+    /// Share of requests that failed, 0..=1.
+    pub error_ratio: f64,
+    /// CPU used as a share of what the replicas requested, 0..=1 (can exceed 1 when throttled).
+    pub cpu: f64,
+    /// Resident memory across replicas, MiB.
+    pub memory_mb: f64,
+    pub replicas_ready: u32,
+    pub replicas_desired: u32,
+    /// Platform-specific gauges such as `cache_hit_ratio` or `db_latency_ms`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extras: BTreeMap<String, f64>,
+}
+
+/// Log severity, ordered from least to most severe.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Trace => "trace",
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+/// One log line from one pod.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub pod: String,
+    pub level: Level,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Alert severity: P0 is the most urgent.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    P0,
+    P1,
+    P2,
+    P3,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Firing,
+    Acknowledged,
+    Silenced,
+    Resolved,
+}
+
+/// An alert as listed by GET /v1/alerts and as sent on the `alerts` topic at each transition.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub id: String,
+    /// The rule that fired, e.g. `HighErrorRatio`.
+    pub rule: String,
+    pub severity: Severity,
+    pub state: AlertState,
+    pub summary: String,
+    pub app: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Id of the runbook that handles this alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silenced_until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Scale,
+    Rollback,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionState {
+    Accepted,
+    InProgress,
+    Succeeded,
+    Failed,
+}
+
+impl ActionState {
+    pub fn is_final(self) -> bool {
+        matches!(self, ActionState::Succeeded | ActionState::Failed)
+    }
+}
+
+/// Replicas ready out of replicas wanted, e.g. "ready 7/12".
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub ready: u32,
+    pub desired: u32,
+}
+
+/// A change the operator asked for and how far it has got.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ActionStatus {
+    pub id: String,
+    pub kind: ActionKind,
+    pub app: String,
+    pub state: ActionState,
+    /// What was asked, for people: "scale 6 -> 12", "rollback v42 -> v41".
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Deploy,
+    Scale,
+    Rollback,
+    PodRestart,
+    PodReady,
+    Alert,
+    Scenario,
+}
+
+/// Something that happened on the platform: the timeline.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PlatformEvent {
+    pub kind: EventKind,
+    pub message: String,
+    /// Who caused it, when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+}

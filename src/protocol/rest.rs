@@ -1,0 +1,181 @@
+//! HTTP request and response bodies of the /v1 API.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{MetricSample, PlatformEvent};
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppStatus {
+    Healthy,
+    Degraded,
+    Down,
+    Scaling,
+    RollingBack,
+}
+
+impl AppStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppStatus::Healthy => "healthy",
+            AppStatus::Degraded => "degraded",
+            AppStatus::Down => "down",
+            AppStatus::Scaling => "scaling",
+            AppStatus::RollingBack => "rolling-back",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replicas {
+    pub desired: u32,
+    pub ready: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// One app as GET /v1/apps lists it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AppSummary {
+    pub id: String,
+    /// Display name; may be Chinese.
+    pub name: String,
+    pub region: String,
+    /// Id of the active release.
+    pub release: String,
+    pub version: String,
+    pub replicas: Replicas,
+    pub status: AppStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<MetricSample>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum PodState {
+    Pending,
+    Starting,
+    Ready,
+    CrashLoop,
+    Terminating,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Pod {
+    pub name: String,
+    pub state: PodState,
+    pub zone: String,
+    pub restarts: u32,
+    pub started_at: DateTime<Utc>,
+    pub release: String,
+}
+
+/// GET /v1/apps/{app}: the summary plus its pods.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct AppDetail {
+    #[serde(flatten)]
+    pub summary: AppSummary,
+    pub pods: Vec<Pod>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseStatus {
+    Active,
+    Superseded,
+    Failed,
+    RolledBack,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Release {
+    pub id: String,
+    pub version: String,
+    pub created_at: DateTime<Utc>,
+    pub status: ReleaseStatus,
+    pub change_cause: String,
+    pub artifact: String,
+}
+
+/// Body of POST /v1/apps/{app}/scale. `replicas` stays a raw JSON value so that a string or a
+/// fraction gets a 422 naming the allowed range rather than a generic parse error.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScaleRequest {
+    pub replicas: serde_json::Value,
+}
+
+/// Body of POST /v1/apps/{app}/rollback; no `to` means the previous good release.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct RollbackRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// Body of POST /v1/alerts/{id}/silence.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SilenceRequest {
+    /// e.g. "30m", "2h", "90s".
+    pub duration: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Body of POST /v1/sim/scenarios.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ScenarioRequest {
+    pub name: String,
+}
+
+/// A platform event as GET /v1/events lists it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TimelineEntry {
+    pub ts: DateTime<Utc>,
+    pub app: String,
+    #[serde(flatten)]
+    pub event: PlatformEvent,
+}
+
+/// Every error response: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorBody {
+    pub error: ErrorInfo,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ErrorInfo {
+    pub code: String,
+    pub message: String,
+}
+
+/// Parse a duration such as "90s", "30m", "2h", "1d" into seconds.
+pub fn parse_duration_secs(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = text.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|s| *s > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_reject_garbage() {
+        assert_eq!(parse_duration_secs("30m"), Some(1800));
+        assert_eq!(parse_duration_secs("2h"), Some(7200));
+        assert_eq!(parse_duration_secs("45s"), Some(45));
+        assert_eq!(parse_duration_secs("0m"), None);
+        assert_eq!(parse_duration_secs("30"), None);
+        assert_eq!(parse_duration_secs("m"), None);
+        assert_eq!(parse_duration_secs("5w"), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! WebSocket frames: what the client sends, what the gateway sends.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Body, Level, Seq};
+
+/// A stream of events the gateway offers. Each topic has its own sequence numbers.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    Metrics,
+    Logs,
+    Alerts,
+    Actions,
+    Events,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 5] = [
+        Topic::Metrics,
+        Topic::Logs,
+        Topic::Alerts,
+        Topic::Actions,
+        Topic::Events,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::Metrics => "metrics",
+            Topic::Logs => "logs",
+            Topic::Alerts => "alerts",
+            Topic::Actions => "actions",
+            Topic::Events => "events",
+        }
+    }
+
+    /// Index into per-topic arrays (`[T; 5]`), in the order of [`Topic::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for Topic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One event on a topic, as it travels inside an `events` frame.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Event {
+    pub seq: Seq,
+    pub ts: DateTime<Utc>,
+    pub app: String,
+    #[serde(flatten)]
+    pub body: Body,
+}
+
+impl Event {
+    pub fn topic(&self) -> Topic {
+        self.body.topic()
+    }
+}
+
+/// Which events a subscription wants. Absent fields mean "everything".
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apps: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_level: Option<Level>,
+}
+
+impl Filter {
+    /// Whether an event passes this filter.
+    pub fn admits(&self, event: &Event) -> bool {
+        if let Some(apps) = &self.apps
+            && !apps.iter().any(|a| a == &event.app)
+        {
+            return false;
+        }
+        if let (Some(min), Body::Logs(line)) = (self.min_level, &event.body) {
+            return line.level >= min;
+        }
+        true
+    }
+}
+
+/// Frames the client sends.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// Start (or change) a subscription. `resume` gives, per topic, the last sequence the
+    /// client saw; the gateway replays everything after it that its buffer still holds.
+    Subscribe {
+        topics: Vec<Topic>,
+        #[serde(default)]
+        filter: Filter,
+        #[serde(default)]
+        resume: BTreeMap<Topic, Seq>,
+    },
+    Unsubscribe {
+        topics: Vec<Topic>,
+    },
+}
+
+/// Frames the gateway sends.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// First frame on every connection.
+    Hello {
+        protocol: u32,
+        gateway_id: String,
+        server_time: DateTime<Utc>,
+        topics: Vec<Topic>,
+        /// The platform behind the gateway, e.g. "sim".
+        platform: String,
+        /// Interval of the gateway's WebSocket pings.
+        heartbeat_ms: u64,
+        /// Frames larger than this close the connection with code 1009.
+        max_frame_bytes: usize,
+    },
+    /// Reply to `subscribe`: the topics now active and, per topic, the newest sequence number.
+    Subscribed {
+        topics: Vec<Topic>,
+        head: BTreeMap<Topic, Seq>,
+    },
+    /// One or more events, in sequence order per topic.
+    Events {
+        events: Vec<Event>,
+    },
+    /// Events `from..=to` on `topic` are gone from the gateway's buffer and cannot be replayed.
+    Gap {
+        topic: Topic,
+        from: Seq,
+        to: Seq,
+    },
+    /// The client fell behind and the gateway discarded `count` events on `topic`.
+    Dropped {
+        topic: Topic,
+        count: u64,
+    },
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+/// WebSocket close codes the gateway uses (RFC 6455 section 7.4.1).
+pub mod close_code {
+    /// A client frame exceeded the size cap.
+    pub const TOO_BIG: u16 = 1009;
+    /// The client stopped answering pings or never drained its queue.
+    pub const POLICY: u16 = 1008;
+    /// The gateway is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+}
