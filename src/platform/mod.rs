@@ -5,6 +5,7 @@
 //! this trait: reads are request/response, live data is pushed into an [`EventSink`] by the
 //! platform's own task ([`Platform::run`]), and the gateway assigns sequence numbers.
 
+pub mod load;
 pub mod sim;
 
 use async_trait::async_trait;

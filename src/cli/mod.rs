@@ -1,0 +1,67 @@
+//! Command-line definitions and the non-interactive commands.
+
+mod serve;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use serve::{SimArgs, run_serve, start_sim_gateway};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "opsdeck",
+    version,
+    about = "Terminal operations console for a mini-program cloud",
+    long_about = "With no command, opsdeck starts a simulated platform inside the process and \
+                  opens the console on it (DEMO). Use --url to connect to a running gateway."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ConsoleArgs {
+    /// Gateway stream URL, e.g. ws://127.0.0.1:7070. Without it, an embedded simulator is used.
+    #[arg(long, env = "OPSDECK_URL", global = true)]
+    pub url: Option<String>,
+    /// Remove every action from the keymap.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
+    #[arg(long, env = "OPSDECK_THEME", global = true)]
+    pub theme: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the gateway: HTTP/JSON API and WebSocket stream in front of a platform.
+    Serve(ServeArgs),
+    /// Open the console on an embedded simulator, optionally with an incident running.
+    Demo(SimArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7070", env = "OPSDECK_LISTEN")]
+    pub listen: std::net::SocketAddr,
+    /// Serve the simulated mini-program cloud (the default while no other platform exists).
+    #[arg(long, default_value_t = true)]
+    pub sim: bool,
+    #[command(flatten)]
+    pub sim_args: SimArgs,
+    /// Events kept per topic for resume.
+    #[arg(long, default_value_t = 50_000)]
+    pub replay_buffer: usize,
+    /// Events a client may lag per topic before it gets coalesced metrics and `dropped` notices.
+    #[arg(long, default_value_t = 8_192)]
+    pub client_lag_limit: usize,
+    /// Largest client frame accepted, in bytes.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub max_frame_bytes: usize,
+    /// Seconds between heartbeat pings.
+    #[arg(long, default_value_t = 15)]
+    pub heartbeat_secs: u64,
+}

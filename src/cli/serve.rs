@@ -1,0 +1,96 @@
+//! `opsdeck serve`, and the embedded gateway the console starts when it has no URL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::gateway::{self, GatewayConfig, Running};
+use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
+
+use super::ServeArgs;
+
+#[derive(Args, Debug, Clone)]
+pub struct SimArgs {
+    /// Start an incident scenario at once.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS))]
+    pub scenario: Option<String>,
+    /// Seed of the simulator: the same seed gives the same events.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Platform seconds per real second.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 100_000.0 => Ok(v),
+        _ => Err(format!(
+            "speed must be a number above 0 and at most 100000, got {text:?}"
+        )),
+    }
+}
+
+impl SimArgs {
+    pub fn sim_config(&self) -> SimConfig {
+        SimConfig {
+            seed: self.seed,
+            speed: self.speed,
+            scenario: self.scenario.clone(),
+            ..SimConfig::default()
+        }
+    }
+}
+
+/// Run the gateway until Ctrl-C or SIGTERM.
+pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = GatewayConfig {
+        listen: args.listen,
+        replay_buffer: args.replay_buffer,
+        client_lag_limit: args.client_lag_limit,
+        max_frame_bytes: args.max_frame_bytes,
+        heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
+        ..GatewayConfig::default()
+    };
+    let platform = Arc::new(SimPlatform::new(args.sim_args.sim_config()));
+    let running = gateway::start(config, platform)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
+    println!("opsdeck gateway listening on http://{}", running.addr);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+/// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode.
+pub async fn start_sim_gateway(sim: SimConfig) -> std::io::Result<Running> {
+    let config = GatewayConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..GatewayConfig::default()
+    };
+    gateway::start(config, Arc::new(SimPlatform::new(sim))).await
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,66 @@
+//! HTTP errors: every failure answers `{"error": {"code", "message"}}` with the right status.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::platform::PlatformError;
+use crate::protocol::{ErrorBody, ErrorInfo};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorInfo {
+                code: self.code.to_string(),
+                message: self.message.clone(),
+            },
+        }
+    }
+}
+
+impl From<PlatformError> for ApiError {
+    fn from(err: PlatformError) -> Self {
+        let (status, code) = match &err {
+            PlatformError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            PlatformError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            PlatformError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            PlatformError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "unsupported"),
+            PlatformError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        };
+        ApiError::new(status, code, err.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body())).into_response()
+    }
+}

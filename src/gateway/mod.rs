@@ -1,0 +1,168 @@
+//! The gateway (`opsdeck serve`): HTTP/JSON for reads and actions, a WebSocket stream with
+//! sequence numbers, resume and bounded per-client lag, in front of one [`Platform`].
+
+mod actions;
+mod auth;
+mod error;
+mod hub;
+mod idempotency;
+mod routes;
+mod session;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::platform::Platform;
+use crate::protocol::Body;
+
+pub use error::ApiError;
+pub use hub::{Hub, MAX_EVENTS_PER_FRAME, seq_base_at};
+pub use routes::OPENAPI_YAML;
+pub use stats::Stats;
+
+/// Everything that tunes the gateway. One struct, so config files and flags have one target.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    /// Events kept per topic for replay on resume.
+    pub replay_buffer: usize,
+    /// How far (in events per topic) a client may lag before it gets coalesced metrics and a
+    /// `dropped` notice instead of everything. This is the bound of each client's queue.
+    pub client_lag_limit: usize,
+    /// Largest client frame accepted; larger closes the connection with 1009.
+    pub max_frame_bytes: usize,
+    /// Interval of WebSocket pings; a client silent for two intervals is dropped.
+    pub heartbeat: Duration,
+    /// A single frame the socket does not accept within this time drops the client.
+    pub send_timeout: Duration,
+    /// A client still skipping events after this long is closed with 1008.
+    pub slow_client_grace: Duration,
+    /// Idempotency keys remembered.
+    pub idempotency_keys: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            replay_buffer: 50_000,
+            client_lag_limit: 8_192,
+            max_frame_bytes: 1 << 20,
+            heartbeat: Duration::from_secs(15),
+            send_timeout: Duration::from_secs(30),
+            slow_client_grace: Duration::from_secs(60),
+            idempotency_keys: 10_000,
+        }
+    }
+}
+
+/// Shared state of a running gateway.
+pub struct Gateway {
+    pub config: GatewayConfig,
+    pub id: String,
+    pub platform: Arc<dyn Platform>,
+    pub hub: Hub,
+    pub stats: Arc<Stats>,
+    actions: actions::ActionBook,
+    idempotency: idempotency::IdempotencyStore,
+    action_seq: AtomicU64,
+}
+
+impl Gateway {
+    fn next_action_id(&self) -> String {
+        let n = self.action_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("act-{}-{n}", self.id)
+    }
+}
+
+/// A gateway serving on a bound address. Dropping it does not stop it; call [`Running::stop`].
+pub struct Running {
+    pub addr: SocketAddr,
+    pub gateway: Arc<Gateway>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop accepting, close streams, and wait for the server to finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+        let _ = self.server.await;
+    }
+
+    /// Wait until the server ends (it ends on stop or on a fatal I/O error).
+    pub async fn wait(self) -> std::io::Result<()> {
+        match self.server.await {
+            Ok(result) => result,
+            Err(err) => Err(std::io::Error::other(err)),
+        }
+    }
+}
+
+/// Bind `config.listen`, start the platform's feed and the HTTP/WebSocket server.
+pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::io::Result<Running> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(Stats::default());
+    let now = chrono::Utc::now();
+    let gateway = Arc::new(Gateway {
+        id: format!("{:08x}", fastrand::u32(..)),
+        hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
+        actions: actions::ActionBook::new(1024),
+        idempotency: idempotency::IdempotencyStore::new(config.idempotency_keys),
+        action_seq: AtomicU64::new(0),
+        platform,
+        stats,
+        config,
+    });
+
+    let (sink, feed) = mpsc::channel(4096);
+    let feeder = {
+        let platform = gateway.platform.clone();
+        tokio::spawn(async move { platform.run(sink).await })
+    };
+    let ingest = tokio::spawn(ingest(gateway.clone(), feed));
+
+    let (shutdown, mut stopped) = watch::channel(false);
+    let app = routes::router(gateway.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(%addr, platform = gateway.platform.name(), id = %gateway.id, "gateway listening");
+    Ok(Running {
+        addr,
+        gateway,
+        shutdown,
+        server,
+        tasks: vec![feeder, ingest],
+    })
+}
+
+/// Move emissions from the platform into the hub, as many at a time as are queued.
+async fn ingest(gateway: Arc<Gateway>, mut feed: mpsc::Receiver<crate::platform::Emission>) {
+    let mut batch = Vec::with_capacity(MAX_EVENTS_PER_FRAME);
+    while feed.recv_many(&mut batch, MAX_EVENTS_PER_FRAME).await > 0 {
+        let published = gateway.hub.publish(std::mem::take(&mut batch));
+        for event in published {
+            if let Body::Actions(status) = event.body {
+                gateway.actions.record(status);
+            }
+        }
+    }
+    tracing::info!("platform feed ended");
+}

@@ -1,0 +1,410 @@
+//! One WebSocket stream connection: hello, subscriptions, replay on resume, live delivery with
+//! lag limits, heartbeats, and clear errors for bad frames.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::{Instant, MissedTickBehavior, timeout};
+
+use crate::protocol::{ClientMsg, Filter, PROTOCOL_VERSION, Seq, ServerMsg, Topic, close_code};
+
+use super::Gateway;
+use super::hub::{Batch, Stored};
+
+/// Why a session ended early, for the log.
+#[derive(Debug)]
+enum End {
+    ClientGone,
+    Closed(u16, &'static str),
+}
+
+/// What one client asked for.
+struct Subscription {
+    topics: [bool; 5],
+    filter: Filter,
+    apps: Option<HashSet<String>>,
+    /// Per topic, the last sequence delivered (or skipped) for this client.
+    cursor: [Seq; 5],
+}
+
+impl Subscription {
+    fn empty(heads: [Seq; 5]) -> Self {
+        Subscription {
+            topics: [false; 5],
+            filter: Filter::default(),
+            apps: None,
+            cursor: heads,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.topics.iter().any(|t| *t)
+    }
+
+    /// Every topic, no filter: the shared batch frame fits this client as it is.
+    fn takes_whole_batches(&self) -> bool {
+        self.topics.iter().all(|t| *t) && self.apps.is_none() && self.filter.min_level.is_none()
+    }
+
+    fn admits(&self, stored: &Stored) -> bool {
+        if let Some(apps) = &self.apps
+            && !apps.contains(&*stored.app)
+        {
+            return false;
+        }
+        match (self.filter.min_level, stored.level) {
+            (Some(min), Some(level)) => level >= min,
+            _ => true,
+        }
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+pub async fn run(gateway: Arc<Gateway>, socket: WebSocket) {
+    gateway.stats.client_connected();
+    let (mut sink, mut stream) = socket.split();
+    let result = serve(&gateway, &mut sink, &mut stream).await;
+    match result {
+        End::ClientGone => {}
+        End::Closed(code, reason) => {
+            tracing::info!(code, reason, "closing stream connection");
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            };
+            let _ = timeout(
+                Duration::from_secs(1),
+                sink.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+    }
+    gateway.stats.client_disconnected();
+}
+
+async fn serve(
+    gateway: &Gateway,
+    sink: &mut Sink,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+) -> End {
+    let cfg = &gateway.config;
+    let hello = ServerMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        gateway_id: gateway.id.clone(),
+        server_time: chrono::Utc::now(),
+        topics: Topic::ALL.to_vec(),
+        platform: gateway.platform.name().to_string(),
+        heartbeat_ms: u64::try_from(cfg.heartbeat.as_millis()).unwrap_or(u64::MAX),
+        max_frame_bytes: cfg.max_frame_bytes,
+    };
+    if send_msg(gateway, sink, &hello).await.is_err() {
+        return End::ClientGone;
+    }
+
+    let mut batches = gateway.hub.subscribe_batches();
+    let mut sub = Subscription::empty(gateway.hub.heads());
+    let mut heartbeat = tokio::time::interval(cfg.heartbeat);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    heartbeat.reset();
+    let mut last_heard = Instant::now();
+    // When this client started falling behind; cleared once it is caught up again.
+    let mut behind_since: Option<Instant> = None;
+
+    loop {
+        tokio::select! {
+            biased;
+            incoming = stream.next() => {
+                last_heard = Instant::now();
+                match incoming {
+                    None | Some(Ok(Message::Close(_))) => return End::ClientGone,
+                    Some(Err(err)) => return client_error_end(gateway, &err),
+                    Some(Ok(Message::Text(text))) => {
+                        if let Err(end) = handle_client_msg(gateway, sink, &mut sub, &text).await {
+                            return end;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        gateway.stats.client_error();
+                        let msg = error_msg("bad_message", "binary frames are not supported; send JSON text frames");
+                        if send_msg(gateway, sink, &msg).await.is_err() {
+                            return End::ClientGone;
+                        }
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                }
+            }
+            batch = batches.recv(), if sub.any() => {
+                let delivered = match batch {
+                    Ok(batch) => deliver(gateway, sink, &mut sub, &batch).await,
+                    Err(RecvError::Lagged(_)) => catch_up(gateway, sink, &mut sub).await,
+                    Err(RecvError::Closed) => return End::Closed(close_code::GOING_AWAY, "gateway shutting down"),
+                };
+                match delivered {
+                    Err(()) => return End::ClientGone,
+                    Ok(false) => behind_since = None,
+                    Ok(true) => {
+                        let since = *behind_since.get_or_insert_with(Instant::now);
+                        if since.elapsed() > cfg.slow_client_grace {
+                            gateway.stats.closed_slow();
+                            return End::Closed(close_code::POLICY, "client too slow: never caught up with the stream");
+                        }
+                    }
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > cfg.heartbeat * 2 {
+                    gateway.stats.closed_slow();
+                    return End::Closed(close_code::POLICY, "heartbeat timeout: no pong within two intervals");
+                }
+                let ping = timeout(cfg.send_timeout, sink.send(Message::Ping(axum::body::Bytes::new()))).await;
+                if !matches!(ping, Ok(Ok(()))) {
+                    return End::ClientGone;
+                }
+            }
+        }
+    }
+}
+
+fn client_error_end(gateway: &Gateway, err: &axum::Error) -> End {
+    gateway.stats.client_error();
+    let text = err.to_string();
+    if text.contains("Space limit exceeded")
+        || text.contains("too long")
+        || text.contains("Message too big")
+    {
+        End::Closed(close_code::TOO_BIG, "frame larger than max_frame_bytes")
+    } else {
+        tracing::debug!(%text, "stream read error");
+        End::ClientGone
+    }
+}
+
+async fn handle_client_msg(
+    gateway: &Gateway,
+    sink: &mut Sink,
+    sub: &mut Subscription,
+    text: &str,
+) -> Result<(), End> {
+    let msg: ClientMsg = match serde_json::from_str(text) {
+        Ok(msg) => msg,
+        Err(err) => {
+            gateway.stats.client_error();
+            let msg = error_msg("bad_message", &format!("could not parse message: {err}"));
+            return send_msg(gateway, sink, &msg)
+                .await
+                .map_err(|()| End::ClientGone);
+        }
+    };
+    match msg {
+        ClientMsg::Subscribe {
+            topics,
+            filter,
+            resume,
+        } => {
+            if topics.is_empty() {
+                let msg = error_msg("bad_message", "subscribe needs at least one topic");
+                return send_msg(gateway, sink, &msg)
+                    .await
+                    .map_err(|()| End::ClientGone);
+            }
+            subscribe(gateway, sink, sub, &topics, filter, &resume).await
+        }
+        ClientMsg::Unsubscribe { topics } => {
+            for topic in topics {
+                sub.topics[topic.index()] = false;
+            }
+            let msg = subscribed_msg(gateway, sub);
+            send_msg(gateway, sink, &msg)
+                .await
+                .map_err(|()| End::ClientGone)
+        }
+    }
+}
+
+async fn subscribe(
+    gateway: &Gateway,
+    sink: &mut Sink,
+    sub: &mut Subscription,
+    topics: &[Topic],
+    filter: Filter,
+    resume: &BTreeMap<Topic, Seq>,
+) -> Result<(), End> {
+    sub.apps = filter.apps.as_ref().map(|a| a.iter().cloned().collect());
+    sub.filter = filter;
+    let mut gaps = Vec::new();
+    for &topic in topics {
+        let window = gateway.hub.window(topic);
+        let was_on = sub.topics[topic.index()];
+        sub.topics[topic.index()] = true;
+        let cursor = match resume.get(&topic) {
+            Some(&last) => {
+                if last + 1 < window.oldest {
+                    gaps.push(ServerMsg::Gap {
+                        topic,
+                        from: last + 1,
+                        to: window.oldest - 1,
+                    });
+                    window.oldest - 1
+                } else {
+                    // A resume point beyond the head cannot be honoured either: it came from
+                    // another gateway. Treat it as current.
+                    last.min(window.head)
+                }
+            }
+            None if was_on => sub.cursor[topic.index()],
+            None => window.head,
+        };
+        sub.cursor[topic.index()] = cursor;
+    }
+    let msg = subscribed_msg(gateway, sub);
+    send_msg(gateway, sink, &msg)
+        .await
+        .map_err(|()| End::ClientGone)?;
+    for gap in gaps {
+        gateway.stats.gap();
+        send_msg(gateway, sink, &gap)
+            .await
+            .map_err(|()| End::ClientGone)?;
+    }
+    // Replay whatever the buffer holds after the resume points.
+    catch_up(gateway, sink, sub)
+        .await
+        .map(|_| ())
+        .map_err(|()| End::ClientGone)
+}
+
+fn subscribed_msg(gateway: &Gateway, sub: &Subscription) -> ServerMsg {
+    let heads = gateway.hub.heads();
+    let topics: Vec<Topic> = Topic::ALL
+        .into_iter()
+        .filter(|t| sub.topics[t.index()])
+        .collect();
+    let head = topics.iter().map(|t| (*t, heads[t.index()])).collect();
+    ServerMsg::Subscribed { topics, head }
+}
+
+/// Send `batch` to this client. Returns whether the client had to skip events.
+async fn deliver(
+    gateway: &Gateway,
+    sink: &mut Sink,
+    sub: &mut Subscription,
+    batch: &Batch,
+) -> Result<bool, ()> {
+    let contiguous = Topic::ALL.iter().all(|t| match batch.ranges[t.index()] {
+        Some((first, _)) => first == sub.cursor[t.index()] + 1,
+        None => true,
+    });
+    if contiguous && sub.takes_whole_batches() {
+        send_text(gateway, sink, batch.frame.clone()).await?;
+        for t in Topic::ALL {
+            if let Some((_, last)) = batch.ranges[t.index()] {
+                sub.cursor[t.index()] = last;
+            }
+        }
+        return Ok(false);
+    }
+    catch_up(gateway, sink, sub).await
+}
+
+/// Bring the client up to the head of every subscribed topic from its cursors, one frame at a
+/// time. Before each frame, whatever lies beyond the lag limit is skipped: metrics coalesced to
+/// the latest per app, everything else counted in a `dropped` notice. Returns whether anything
+/// was skipped.
+async fn catch_up(gateway: &Gateway, sink: &mut Sink, sub: &mut Subscription) -> Result<bool, ()> {
+    let limit = gateway.config.client_lag_limit as u64;
+    let mut skipped_any = false;
+    loop {
+        let admit = |stored: &Stored| sub.admits(stored);
+        let mut dropped = [0u64; 5];
+        let mut coalesced: Vec<Box<str>> = Vec::new();
+        let mut cursors = sub.cursor;
+        for topic in Topic::ALL {
+            if !sub.topics[topic.index()] {
+                continue;
+            }
+            let window = gateway.hub.window(topic);
+            let cursor = cursors[topic.index()];
+            if window.head > cursor && window.head - cursor > limit {
+                let to = window.head - limit;
+                let (kept, discarded) = gateway.hub.skip(topic, cursor, to, &admit);
+                coalesced.extend(kept);
+                dropped[topic.index()] += discarded;
+                cursors[topic.index()] = to;
+            }
+        }
+        let mut frame = String::from(r#"{"type":"events","events":["#);
+        let mut appended = 0;
+        for json in &coalesced {
+            if appended > 0 {
+                frame.push(',');
+            }
+            frame.push_str(json);
+            appended += 1;
+        }
+        let mut progressed = false;
+        for topic in Topic::ALL {
+            if !sub.topics[topic.index()] {
+                continue;
+            }
+            let before = cursors[topic.index()];
+            let (after, lost) =
+                gateway
+                    .hub
+                    .collect(topic, before, &admit, &mut frame, &mut appended);
+            dropped[topic.index()] += lost;
+            progressed |= after != before;
+            cursors[topic.index()] = after;
+        }
+        sub.cursor = cursors;
+        for topic in Topic::ALL {
+            let count = dropped[topic.index()];
+            if count > 0 {
+                skipped_any = true;
+                gateway.stats.dropped(topic, count);
+                send_msg(gateway, sink, &ServerMsg::Dropped { topic, count }).await?;
+            }
+        }
+        if appended > 0 {
+            frame.push_str("]}");
+            send_text(gateway, sink, frame.into()).await?;
+        }
+        if !progressed {
+            return Ok(skipped_any);
+        }
+    }
+}
+
+fn error_msg(code: &str, message: &str) -> ServerMsg {
+    ServerMsg::Error {
+        code: code.to_string(),
+        message: message.to_string(),
+    }
+}
+
+async fn send_msg(gateway: &Gateway, sink: &mut Sink, msg: &ServerMsg) -> Result<(), ()> {
+    let text = serde_json::to_string(msg).map_err(|err| {
+        tracing::error!(%err, "could not encode server message");
+    })?;
+    send_text(gateway, sink, text.into()).await
+}
+
+async fn send_text(gateway: &Gateway, sink: &mut Sink, text: Utf8Bytes) -> Result<(), ()> {
+    let len = text.len();
+    match timeout(gateway.config.send_timeout, sink.send(Message::Text(text))).await {
+        Ok(Ok(())) => {
+            gateway.stats.frame_sent(len);
+            Ok(())
+        }
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            gateway.stats.closed_slow();
+            tracing::info!("dropping a client whose socket accepted nothing for the send timeout");
+            Err(())
+        }
+    }
+}
