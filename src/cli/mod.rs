@@ -48,8 +48,11 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7070", env = "OPSDECK_LISTEN")]
     pub listen: std::net::SocketAddr,
     /// Serve the simulated mini-program cloud (the default while no other platform exists).
-    #[arg(long, default_value_t = true)]
+    #[arg(long, conflicts_with = "load_rate")]
     pub sim: bool,
+    /// Serve a synthetic firehose of N events/s instead of the simulator (for benchmarks).
+    #[arg(long, value_name = "N")]
+    pub load_rate: Option<u64>,
     #[command(flatten)]
     pub sim_args: SimArgs,
     /// Events kept per topic for resume.

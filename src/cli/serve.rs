@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::gateway::{self, GatewayConfig, Running};
+use crate::platform::Platform;
+use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
 
 use super::ServeArgs;
@@ -53,7 +55,14 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
         ..GatewayConfig::default()
     };
-    let platform = Arc::new(SimPlatform::new(args.sim_args.sim_config()));
+    let platform: Arc<dyn Platform> = match args.load_rate {
+        Some(rate) => Arc::new(LoadPlatform::new(LoadConfig {
+            rate,
+            apps: 10,
+            limit: None,
+        })),
+        None => Arc::new(SimPlatform::new(args.sim_args.sim_config())),
+    };
     let running = gateway::start(config, platform)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;

@@ -76,7 +76,7 @@ pub struct Hub {
 }
 
 /// Longest frame the hub assembles for one subscriber, in events.
-pub const MAX_EVENTS_PER_FRAME: usize = 1024;
+pub const MAX_EVENTS_PER_FRAME: usize = 256;
 
 impl Hub {
     /// `capacity` events are kept per topic for replay. Sequence numbers start above
