@@ -343,3 +343,74 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_closed_after_two_intervals() {
+    let config = opsdeck::gateway::GatewayConfig {
+        heartbeat: Duration::from_millis(100),
+        ..loopback_config()
+    };
+    let gw = start_load(config, 100, None).await;
+    // Connected, then never read again: pings go unanswered.
+    let silent = Client::connect(gw.addr).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = support::http()
+            .get(format!("http://{}/metrics", gw.addr))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metrics.contains("opsdeck_gateway_stream_clients 0")
+            && metrics.contains("opsdeck_gateway_slow_clients_closed_total 1")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "silent client still connected:\n{metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(silent);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn resuming_against_a_restarted_gateway_reports_a_gap_instead_of_reusing_numbers() {
+    let first = start_load(loopback_config(), 2000, None).await;
+    let mut client = Client::connect(first.addr).await;
+    client
+        .send(&subscribe(&[Topic::Logs], BTreeMap::new()))
+        .await;
+    let last = client.events(20, |_| {}).await.last().unwrap().seq;
+    drop(client);
+    first.stop().await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+
+    let second = start_load(loopback_config(), 2000, None).await;
+    let mut client = Client::connect(second.addr).await;
+    client
+        .send(&subscribe(
+            &[Topic::Logs],
+            BTreeMap::from([(Topic::Logs, last)]),
+        ))
+        .await;
+    assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
+    match client.recv().await {
+        ServerMsg::Gap { topic, from, to } => {
+            assert_eq!(topic, Topic::Logs);
+            assert_eq!(from, last + 1);
+            assert!(to >= from);
+        }
+        other => panic!("expected a gap after the restart, got {other:?}"),
+    }
+    let events = client.events(5, |_| {}).await;
+    assert!(
+        events[0].seq > last,
+        "sequence numbers never go backwards across restarts"
+    );
+    second.stop().await;
+}
