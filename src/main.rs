@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Serve(args)) => {
-            init_stdout_logging();
+            cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(args))
         }
         Some(Command::Demo(_)) | None => Err(anyhow::anyhow!("the console is not built yet")),
@@ -31,11 +31,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The gateway logs structured lines to stdout; level from OPSDECK_LOG (default info).
-fn init_stdout_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
 }

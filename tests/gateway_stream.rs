@@ -414,3 +414,27 @@ async fn resuming_against_a_restarted_gateway_reports_a_gap_instead_of_reusing_n
     );
     second.stop().await;
 }
+
+#[tokio::test]
+async fn hostile_resume_points_neither_crash_nor_confuse_the_gateway() {
+    let gw = start_load(loopback_config(), 1000, None).await;
+    for last in [0, u64::MAX, u64::MAX - 1] {
+        let mut client = Client::connect(gw.addr).await;
+        client
+            .send(&subscribe(
+                &[Topic::Logs],
+                BTreeMap::from([(Topic::Logs, last)]),
+            ))
+            .await;
+        assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
+        let events = client.events(5, |_| {}).await;
+        assert_contiguous(&events);
+    }
+    // Still serving everyone.
+    let mut client = Client::connect(gw.addr).await;
+    client
+        .send(&subscribe(&[Topic::Metrics], BTreeMap::new()))
+        .await;
+    assert!(!client.events(1, |_| {}).await.is_empty());
+    gw.stop().await;
+}

@@ -1,5 +1,6 @@
 //! Command-line definitions and the non-interactive commands.
 
+pub mod logging;
 mod serve;
 
 use clap::{Args, Parser, Subcommand};

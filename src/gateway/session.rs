@@ -243,10 +243,10 @@ async fn subscribe(
         sub.topics[topic.index()] = true;
         let cursor = match resume.get(&topic) {
             Some(&last) => {
-                if last + 1 < window.oldest {
+                if last.saturating_add(1) < window.oldest {
                     gaps.push(ServerMsg::Gap {
                         topic,
-                        from: last + 1,
+                        from: last.saturating_add(1),
                         to: window.oldest - 1,
                     });
                     window.oldest - 1
