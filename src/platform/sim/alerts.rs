@@ -14,7 +14,7 @@ use crate::protocol::{Alert, AlertState, MetricSample, Severity};
 
 /// Resolved alerts kept for `alerts()`.
 pub const RESOLVED_CAP: usize = 50;
-/// Seconds a condition must stay clear before its alert resolves.
+/// Seconds a condition must usually stay clear before its alert resolves.
 const KEEP_FIRING_SECS: u64 = 30;
 /// Error ratio above which errors alert.
 pub const ERROR_THRESHOLD: f64 = 0.05;
@@ -99,6 +99,15 @@ impl Rule {
             Rule::HighErrorRatio | Rule::HighSaturation | Rule::CacheHitRatioLow => 60,
             Rule::MemoryNearLimit => 60,
             Rule::HighLatencyP99 | Rule::ReplicasUnavailable => 120,
+        }
+    }
+
+    /// Seconds the condition must stay clear before the alert resolves. Memory drops each time
+    /// a leaking pod is killed, so that alert waits longer rather than flap.
+    fn keep_firing_secs(self) -> u64 {
+        match self {
+            Rule::MemoryNearLimit => 300,
+            _ => KEEP_FIRING_SECS,
         }
     }
 
@@ -269,7 +278,7 @@ impl AlertBook {
                 return;
             }
             let since = *tracked.clear_since.get_or_insert(tick);
-            if tick - since >= KEEP_FIRING_SECS {
+            if tick - since >= rule.keep_firing_secs() {
                 let mut alert = self.active.remove(i).alert;
                 alert.state = AlertState::Resolved;
                 alert.resolved_at = Some(now);

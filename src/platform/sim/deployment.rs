@@ -361,6 +361,11 @@ mod tests {
         }
         let done_at = done_at.unwrap();
         assert!(done_at > 10, "rollout took {done_at}s");
-        assert!(app.pods.iter().all(|p| p.release == release.id));
+        assert!(
+            app.pods
+                .iter()
+                .filter(|p| p.is_live())
+                .all(|p| p.release == release.id)
+        );
     }
 }
