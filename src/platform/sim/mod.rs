@@ -1,12 +1,49 @@
-//! The simulated mini-program cloud: the embedded default platform.
-//! (Skeleton: replaced by the full model.)
+//! The simulated mini-program cloud: the embedded default platform behind the gateway.
+//!
+//! A small digital twin for practising incident response: ten apps across three regions
+//! (`catalog`), traffic with a daily shape and a queueing model of latency and errors
+//! (`traffic`, `model`), pods that schedule, start, crash and get evicted (`pods`,
+//! `deployment`), logs generated from that state (`logs`, `stacks`), Prometheus-style alert
+//! rules (`alerts`), release history and rollbacks (`releases`), operator actions (`actions`),
+//! incident scenarios (`scenarios`) and a bounded timeline (`timeline`).
+//!
+//! [`Sim`] is the pure, synchronous core: one [`Sim::step`] is one platform second, driven by a
+//! seeded generator and a virtual clock. [`SimPlatform`] wraps it for the gateway: a mutex that
+//! is never held across an await, and a task that steps it at `speed` platform seconds per real
+//! second and pushes what it observes into the sink.
 
-use std::sync::Mutex;
+mod actions;
+mod alerts;
+mod catalog;
+mod clock;
+mod deployment;
+mod engine;
+mod logs;
+mod model;
+mod noise;
+mod operations;
+mod pods;
+mod queries;
+mod releases;
+mod scenarios;
+mod stacks;
+mod timeline;
+mod traffic;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::time::{Instant, MissedTickBehavior};
 
-use super::{ActionRequest, EventSink, Platform, PlatformError, RollbackPlan};
+pub use engine::{Footprint, Sim};
+
+use super::{ActionRequest, Emission, EventSink, Platform, PlatformError, RollbackPlan};
 use crate::protocol::{Alert, AppDetail, AppSummary, Release, TimelineEntry};
 
 /// Names accepted by `--scenario` and POST /v1/sim/scenarios.
@@ -42,15 +79,67 @@ impl Default for SimConfig {
     }
 }
 
+/// Shortest real time between two wake-ups of the stepping task.
+const MIN_TICK: Duration = Duration::from_millis(10);
+/// Most platform seconds stepped in one wake-up; beyond that the platform runs slow.
+const MAX_STEPS_PER_TICK: u64 = 1_000;
+
+/// The simulator as a [`Platform`].
 pub struct SimPlatform {
-    _cfg: Mutex<SimConfig>,
+    sim: Mutex<Sim>,
+    speed: f64,
+    /// Wakes the stepping task when an operator call queued emissions.
+    wake: Notify,
 }
 
 impl SimPlatform {
     pub fn new(cfg: SimConfig) -> Self {
+        let speed = if cfg.speed.is_finite() && cfg.speed > 0.0 {
+            cfg.speed
+        } else {
+            tracing::warn!(speed = cfg.speed, "invalid simulator speed; using 1.0");
+            1.0
+        };
         SimPlatform {
-            _cfg: Mutex::new(cfg),
+            sim: Mutex::new(Sim::new(&cfg)),
+            speed,
+            wake: Notify::new(),
         }
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Sim>, PlatformError> {
+        self.sim
+            .lock()
+            .map_err(|_| PlatformError::Unavailable("simulator state is poisoned".into()))
+    }
+
+    /// Run `f` on the core, then wake the stepping task to send what it queued.
+    fn act<T>(
+        &self,
+        f: impl FnOnce(&mut Sim) -> Result<T, PlatformError>,
+    ) -> Result<T, PlatformError> {
+        let result = f(&mut *self.lock()?);
+        self.wake.notify_one();
+        result
+    }
+
+    /// Step as many platform seconds as are due by `elapsed` real time.
+    fn due_emissions(
+        &self,
+        elapsed: Duration,
+        stepped: &mut u64,
+    ) -> Result<Vec<Emission>, PlatformError> {
+        let due = (elapsed.as_secs_f64() * self.speed).floor();
+        // `due` is non-negative and finite; the cast saturates on absurd values.
+        let due = due as u64;
+        let mut sim = self.lock()?;
+        let mut out = sim.drain_outbox();
+        let steps = due.saturating_sub(*stepped).min(MAX_STEPS_PER_TICK);
+        for _ in 0..steps {
+            out.extend(sim.step());
+        }
+        *stepped = (*stepped + steps).max(due.saturating_sub(MAX_STEPS_PER_TICK));
+        Ok(out)
     }
 }
 
@@ -59,39 +148,89 @@ impl Platform for SimPlatform {
     fn name(&self) -> &str {
         "sim"
     }
+
     async fn run(&self, sink: EventSink) {
-        sink.closed().await;
+        let period =
+            Duration::from_secs_f64(1.0 / self.speed).clamp(MIN_TICK, Duration::from_secs(1));
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let started = Instant::now();
+        let mut stepped = 0;
+        loop {
+            tokio::select! {
+                biased;
+                () = sink.closed() => return,
+                () = self.wake.notified() => {}
+                _ = interval.tick() => {}
+            }
+            let batch = match self.due_emissions(started.elapsed(), &mut stepped) {
+                Ok(batch) => batch,
+                Err(err) => {
+                    tracing::error!(error = %err, "simulator stopped");
+                    return;
+                }
+            };
+            for emission in batch {
+                if sink.send(emission).await.is_err() {
+                    return;
+                }
+            }
+        }
     }
+
     async fn apps(&self) -> Result<Vec<AppSummary>, PlatformError> {
-        Ok(Vec::new())
+        Ok(self.lock()?.apps())
     }
+
     async fn app(&self, app: &str) -> Result<AppDetail, PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown app {app:?}")))
+        self.lock()?.app(app)
     }
+
     async fn releases(&self, app: &str) -> Result<Vec<Release>, PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown app {app:?}")))
+        self.lock()?.releases(app)
     }
-    async fn scale(&self, app: &str, _: u32, _: ActionRequest) -> Result<(), PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown app {app:?}")))
+
+    async fn scale(
+        &self,
+        app: &str,
+        replicas: u32,
+        action: ActionRequest,
+    ) -> Result<(), PlatformError> {
+        self.act(|sim| sim.scale(app, replicas, &action))
     }
+
     async fn rollback(
         &self,
         app: &str,
-        _: Option<&str>,
-        _: ActionRequest,
+        to: Option<&str>,
+        action: ActionRequest,
     ) -> Result<RollbackPlan, PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown app {app:?}")))
+        self.act(|sim| sim.rollback(app, to, &action))
     }
+
     async fn alerts(&self) -> Result<Vec<Alert>, PlatformError> {
-        Ok(Vec::new())
+        Ok(self.lock()?.alerts())
     }
-    async fn acknowledge(&self, alert: &str, _: &str) -> Result<Alert, PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown alert {alert:?}")))
+
+    async fn acknowledge(&self, alert: &str, by: &str) -> Result<Alert, PlatformError> {
+        self.act(|sim| sim.acknowledge(alert, by))
     }
-    async fn silence(&self, alert: &str, _: u64, _: &str, _: &str) -> Result<Alert, PlatformError> {
-        Err(PlatformError::NotFound(format!("unknown alert {alert:?}")))
+
+    async fn silence(
+        &self,
+        alert: &str,
+        secs: u64,
+        comment: &str,
+        by: &str,
+    ) -> Result<Alert, PlatformError> {
+        self.act(|sim| sim.silence(alert, secs, comment, by))
     }
+
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError> {
-        Ok(Vec::new())
+        Ok(self.lock()?.events())
+    }
+
+    async fn start_scenario(&self, name: &str) -> Result<(), PlatformError> {
+        self.act(|sim| sim.start_scenario(name))
     }
 }
