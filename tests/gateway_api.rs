@@ -1,0 +1,587 @@
+//! The HTTP API against a real gateway serving the simulator on 127.0.0.1:0: errors, validation,
+//! idempotency, action progress, rollback, alerts, and the OpenAPI document.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsdeck::gateway::Running;
+use opsdeck::platform::sim::{SimConfig, SimPlatform};
+use opsdeck::protocol::{
+    ActionState, ActionStatus, Alert, AlertState, AppDetail, AppSummary, Body, ClientMsg,
+    ErrorBody, Filter, Release, ReleaseStatus, ServerMsg, Topic,
+};
+use reqwest::StatusCode;
+use serde_json::json;
+use support::{Client, http, loopback_config};
+
+async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
+    let sim = SimPlatform::new(SimConfig {
+        seed: 7,
+        speed,
+        scenario: scenario.map(str::to_string),
+        ..SimConfig::default()
+    });
+    support::start(loopback_config(), Arc::new(sim)).await
+}
+
+fn url(gw: &Running, path: &str) -> String {
+    format!("http://{}{path}", gw.addr)
+}
+
+async fn error_of(resp: reqwest::Response) -> (StatusCode, ErrorBody) {
+    let status = resp.status();
+    (status, resp.json().await.unwrap())
+}
+
+async fn apps(gw: &Running) -> Vec<AppSummary> {
+    http()
+        .get(url(gw, "/v1/apps"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// An app with room to scale up by at least two replicas.
+async fn scalable_app(gw: &Running) -> AppSummary {
+    apps(gw)
+        .await
+        .into_iter()
+        .find(|a| a.replicas.desired + 2 <= a.replicas.max)
+        .expect("some app can scale up")
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_app_listing() {
+    let gw = start_sim(10.0, None).await;
+    let client = http();
+    assert_eq!(
+        client
+            .get(url(&gw, "/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        client
+            .get(url(&gw, "/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let metrics = client
+        .get(url(&gw, "/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("opsdeck_gateway_events_published_total{topic=\"metrics\"}"));
+
+    let list = apps(&gw).await;
+    assert!(
+        (8..=12).contains(&list.len()),
+        "8-12 apps, got {}",
+        list.len()
+    );
+    let regions: std::collections::BTreeSet<_> = list.iter().map(|a| a.region.clone()).collect();
+    assert!(regions.len() >= 2, "apps span several regions");
+    assert!(
+        list.iter().any(|a| a
+            .name
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "some display names are Chinese"
+    );
+    let detail: AppDetail = client
+        .get(url(&gw, &format!("/v1/apps/{}", list[0].id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.summary.id, list[0].id);
+    assert!(!detail.pods.is_empty());
+    let releases: Vec<Release> = client
+        .get(url(&gw, &format!("/v1/apps/{}/releases", list[0].id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        releases[0].status,
+        ReleaseStatus::Active,
+        "newest first, active on top"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_apps_and_routes_are_404_with_an_error_body() {
+    let gw = start_sim(1.0, None).await;
+    let client = http();
+    for resp in [
+        client
+            .get(url(&gw, "/v1/apps/no-such-app"))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .get(url(&gw, "/v1/apps/no-such-app/releases"))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .post(url(&gw, "/v1/apps/no-such-app/scale"))
+            .json(&json!({"replicas": 3}))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .get(url(&gw, "/v1/actions/act-nope"))
+            .send()
+            .await
+            .unwrap(),
+        client
+            .get(url(&gw, "/v1/nothing-here"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        let (status, body) = error_of(resp).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body.error.code, "not_found");
+        assert!(!body.error.message.is_empty());
+    }
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn bad_replicas_are_422_naming_the_allowed_range_and_bad_json_is_400() {
+    let gw = start_sim(1.0, None).await;
+    let app = scalable_app(&gw).await;
+    let client = http();
+    let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
+    let range = format!("between {} and {}", app.replicas.min, app.replicas.max);
+    for bad in [
+        json!({"replicas": app.replicas.max + 1}),
+        json!({"replicas": -1}),
+        json!({"replicas": 2.5}),
+        json!({"replicas": "ten"}),
+    ] {
+        let (status, body) = error_of(client.post(&scale).json(&bad).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(
+            body.error.message.contains(&range),
+            "{}",
+            body.error.message
+        );
+    }
+    let resp = client
+        .post(&scale)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = error_of(resp).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body.error.code, "bad_request");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_applies_once_even_at_once_and_rejects_another_body() {
+    let gw = start_sim(1.0, None).await;
+    let app = scalable_app(&gw).await;
+    let client = http();
+    let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
+    let target = app.replicas.desired + 1;
+    let send = |body: serde_json::Value| {
+        client
+            .post(&scale)
+            .header("Idempotency-Key", "retry-after-a-dropped-link")
+            .json(&body)
+            .send()
+    };
+    // Two at the same moment, then a late retry.
+    let (a, b) = tokio::join!(
+        send(json!({"replicas": target})),
+        send(json!({"replicas": target}))
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.status(), b.status()),
+        (StatusCode::ACCEPTED, StatusCode::ACCEPTED)
+    );
+    let a: ActionStatus = a.json().await.unwrap();
+    let b: ActionStatus = b.json().await.unwrap();
+    let c: ActionStatus = send(json!({"replicas": target}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.id, c.id);
+
+    let metrics = client
+        .get(url(&gw, "/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("opsdeck_gateway_idempotent_replays_total 2"),
+        "two of three requests must be replays:\n{metrics}"
+    );
+    let (status, body) = error_of(send(json!({"replicas": target + 1})).await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.error.message.contains("Idempotency-Key"));
+    gw.stop().await;
+}
+
+/// Subscribe to `topics` for `app` and return the client.
+async fn watch(gw: &Running, topics: &[Topic], app: Option<&str>) -> Client {
+    let mut client = Client::connect(gw.addr).await;
+    client
+        .send(&ClientMsg::Subscribe {
+            topics: topics.to_vec(),
+            filter: Filter {
+                apps: app.map(|a| vec![a.to_string()]),
+                min_level: None,
+            },
+            resume: BTreeMap::new(),
+        })
+        .await;
+    assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
+    client
+}
+
+/// Read events until `done` says so; fails after `secs` seconds.
+async fn until(client: &mut Client, secs: u64, mut done: impl FnMut(&Body) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(ServerMsg::Events { events }) = client.try_recv(Duration::from_secs(1)).await
+            && events.iter().any(|e| done(&e.body))
+        {
+            return;
+        }
+    }
+    panic!("condition not reached within {secs} s");
+}
+
+#[tokio::test]
+async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
+    let gw = start_sim(50.0, None).await;
+    let app = scalable_app(&gw).await;
+    let mut stream = watch(&gw, &[Topic::Actions], Some(&app.id)).await;
+    let target = app.replicas.desired + 2;
+    let accepted: ActionStatus = http()
+        .post(url(&gw, &format!("/v1/apps/{}/scale", app.id)))
+        .json(&json!({"replicas": target}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(accepted.state, ActionState::Accepted);
+    let mut saw_progress = false;
+    until(&mut stream, 30, |body| match body {
+        Body::Actions(status) if status.id == accepted.id => {
+            if status.state == ActionState::InProgress && status.progress.is_some() {
+                saw_progress = true;
+            }
+            status.state == ActionState::Succeeded
+        }
+        _ => false,
+    })
+    .await;
+    assert!(
+        saw_progress,
+        "progress (ready n/m) must be streamed before success"
+    );
+    let done: ActionStatus = http()
+        .get(url(&gw, &format!("/v1/actions/{}", accepted.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done.state, ActionState::Succeeded);
+    let detail: AppDetail = http()
+        .get(url(&gw, &format!("/v1/apps/{}", app.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.summary.replicas.desired, target);
+    gw.stop().await;
+}
+
+async fn firing_alert(gw: &Running, runbook: &str, secs: u64) -> Alert {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let alerts: Vec<Alert> = http()
+            .get(url(gw, "/v1/alerts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(alert) = alerts
+            .into_iter()
+            .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
+        {
+            return alert;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no firing {runbook} alert within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
+    let gw = start_sim(120.0, Some("bad-release")).await;
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    let app = alert.app.clone();
+    let client = http();
+    let rollback = url(&gw, &format!("/v1/apps/{app}/rollback"));
+
+    let releases: Vec<Release> = client
+        .get(url(&gw, &format!("/v1/apps/{app}/releases")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let active = releases
+        .iter()
+        .find(|r| r.status == ReleaseStatus::Active)
+        .unwrap();
+    let (status, _) = error_of(
+        client
+            .post(&rollback)
+            .json(&json!({"to": active.id}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "rolling back to the active release"
+    );
+    let (status, _) = error_of(
+        client
+            .post(&rollback)
+            .json(&json!({"to": "r-does-not-exist"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let mut stream = watch(&gw, &[Topic::Metrics, Topic::Alerts], Some(&app)).await;
+    let resp = client
+        .post(&rollback)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    // Errors fall back to the old release's level and the alert resolves.
+    until(&mut stream, 60, |body| {
+        matches!(body, Body::Alerts(a) if a.id == alert.id && a.state == AlertState::Resolved)
+    })
+    .await;
+    until(
+        &mut stream,
+        30,
+        |body| matches!(body, Body::Metrics(m) if m.error_ratio < 0.01),
+    )
+    .await;
+    let releases: Vec<Release> = client
+        .get(url(&gw, &format!("/v1/apps/{app}/releases")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        releases
+            .iter()
+            .find(|r| r.status == ReleaseStatus::Active)
+            .unwrap()
+            .id,
+        active.id,
+        "another release is active after the rollback"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
+    let gw = start_sim(120.0, Some("bad-release")).await;
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    let client = http();
+    let acked: Alert = client
+        .post(url(&gw, &format!("/v1/alerts/{}/ack", alert.id)))
+        .header("X-Opsdeck-User", "li.wei")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acked.state, AlertState::Acknowledged);
+    assert_eq!(acked.acknowledged_by.as_deref(), Some("li.wei"));
+
+    let silence = url(&gw, &format!("/v1/alerts/{}/silence", alert.id));
+    let (status, body) = error_of(
+        client
+            .post(&silence)
+            .json(&json!({"duration": "soon"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.error.message.contains("30m"));
+    let silenced: Alert = client
+        .post(&silence)
+        .json(&json!({"duration": "30m", "comment": "rolling back"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(silenced.state, AlertState::Silenced);
+    assert!(silenced.silenced_until.is_some());
+
+    let (status, _) = error_of(
+        client
+            .post(url(&gw, "/v1/alerts/nope/ack"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
+    let gw = start_sim(120.0, None).await;
+    let client = http();
+    let resp = client
+        .post(url(&gw, "/v1/sim/scenarios"))
+        .json(&json!({"name": "flash-sale"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    firing_alert(&gw, "flash-sale-spike", 30).await;
+    let (status, body) = error_of(
+        client
+            .post(url(&gw, "/v1/sim/scenarios"))
+            .json(&json!({"name": "meteor-strike"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        body.error.message.contains("bad-release"),
+        "lists the valid names"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served_and_names_every_route() {
+    let gw = start_sim(1.0, None).await;
+    let doc = http()
+        .get(url(&gw, "/v1/openapi.yaml"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(doc.starts_with("openapi: 3"));
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/apps",
+        "/v1/apps/{app}",
+        "/v1/apps/{app}/releases",
+        "/v1/apps/{app}/scale",
+        "/v1/apps/{app}/rollback",
+        "/v1/actions/{id}",
+        "/v1/alerts",
+        "/v1/alerts/{id}/ack",
+        "/v1/alerts/{id}/silence",
+        "/v1/events",
+        "/v1/sim/scenarios",
+        "/v1/stream",
+    ] {
+        assert!(
+            doc.contains(&format!("\n  {path}:\n")),
+            "{path} is not documented"
+        );
+        // And the gateway routes it (the fallback answers "no such route").
+        let concrete = path.replace("{app}", "shop-cart").replace("{id}", "x");
+        for resp in [
+            http().get(url(&gw, &concrete)).send().await.unwrap(),
+            http()
+                .post(url(&gw, &concrete))
+                .body("{}")
+                .send()
+                .await
+                .unwrap(),
+        ] {
+            if resp.status() == StatusCode::NOT_FOUND {
+                let body = resp.text().await.unwrap();
+                assert!(
+                    !body.contains("no such route"),
+                    "{path} is documented but not routed"
+                );
+            }
+        }
+    }
+    gw.stop().await;
+}
