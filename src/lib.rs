@@ -4,5 +4,6 @@
 //! glue); `client` drives the network for the console; `gateway` serves it; both meet only in
 //! `protocol`; the gateway reaches the world only through `platform::Platform`.
 
+pub mod app;
 pub mod platform;
 pub mod protocol;
