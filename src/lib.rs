@@ -7,3 +7,4 @@
 pub mod app;
 pub mod platform;
 pub mod protocol;
+pub mod ui;

@@ -12,8 +12,14 @@ const MIN_PAGE: usize = 5;
 /// The layer whose bindings apply now.
 pub fn active_layer(state: &State) -> Layer {
     if state.help_open {
-        return Layer::Help;
+        Layer::Help
+    } else {
+        context_layer(state)
     }
+}
+
+/// The layer under the help overlay: what the operator is doing.
+pub fn context_layer(state: &State) -> Layer {
     match &state.dialog {
         Some(Dialog::Scale(d)) => match d.step {
             ScaleStep::Edit => Layer::Scale,

@@ -23,6 +23,7 @@ pub use effect::{Effect, Request, RequestId, RequestKind};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
+pub use keys::{active_layer, context_layer};
 pub use state::{
     AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
