@@ -5,6 +5,8 @@
 //! `protocol`; the gateway reaches the world only through `platform::Platform`.
 
 pub mod app;
+pub mod client;
 pub mod platform;
 pub mod protocol;
+pub mod tui;
 pub mod ui;
