@@ -32,7 +32,7 @@ pub struct Drivers {
 
 impl Drivers {
     /// Hand effects to the drivers without waiting on the network. Returns false on Quit.
-    fn perform(&self, effects: Vec<Effect>) -> bool {
+    pub fn perform(&self, effects: Vec<Effect>) -> bool {
         let mut go_on = true;
         for effect in effects {
             match effect {
