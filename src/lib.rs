@@ -4,7 +4,11 @@
 //! glue); `client` drives the network for the console; `gateway` serves it; both meet only in
 //! `protocol`; the gateway reaches the world only through `platform::Platform`.
 
+pub mod app;
 pub mod cli;
+pub mod client;
 pub mod gateway;
 pub mod platform;
 pub mod protocol;
+pub mod tui;
+pub mod ui;

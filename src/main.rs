@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use opsdeck::cli::{self, Cli, Command};
+use opsdeck::cli::{self, Cli, Command, ConsoleArgs, SimArgs};
+use opsdeck::tui::{ConsoleOptions, run_console};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,7 +23,11 @@ fn main() -> ExitCode {
             cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(args))
         }
-        Some(Command::Demo(_)) | None => Err(anyhow::anyhow!("the console is not built yet")),
+        Some(Command::Demo(sim)) => runtime.block_on(console(cli.console, Some(sim))),
+        None => {
+            let sim = cli.console.url.is_none().then(SimArgs::default);
+            runtime.block_on(console(cli.console, sim))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,5 +35,28 @@ fn main() -> ExitCode {
             eprintln!("opsdeck: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Open the console: on `sim` started in this process (DEMO), or on the gateway at `--url`.
+async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
+    let options = |url: String, demo: bool| ConsoleOptions {
+        url,
+        demo,
+        readonly: args.readonly,
+        theme: args.theme.clone(),
+    };
+    match (sim, &args.url) {
+        (Some(sim), _) => {
+            let gateway = cli::start_sim_gateway(sim.sim_config())
+                .await
+                .map_err(|err| anyhow::anyhow!("cannot start the embedded simulator: {err}"))?;
+            let url = format!("ws://{}", gateway.addr);
+            let result = run_console(options(url, true)).await;
+            gateway.stop().await;
+            result
+        }
+        (None, Some(url)) => run_console(options(url.clone(), false)).await,
+        (None, None) => Err(anyhow::anyhow!("no gateway URL given")),
     }
 }

@@ -34,6 +34,16 @@ fn parse_speed(text: &str) -> Result<f64, String> {
     }
 }
 
+impl Default for SimArgs {
+    fn default() -> Self {
+        SimArgs {
+            scenario: None,
+            seed: 42,
+            speed: 1.0,
+        }
+    }
+}
+
 impl SimArgs {
     pub fn sim_config(&self) -> SimConfig {
         SimConfig {

@@ -1,0 +1,84 @@
+//! Everything that can happen to the console, as data: keys, stream frames, HTTP replies,
+//! clock ticks. `update()` turns each into state changes and effects.
+
+use chrono::{DateTime, Utc};
+
+use super::effect::RequestId;
+use super::key::KeyInput;
+use crate::protocol::{
+    ActionStatus, Alert, AppDetail, AppSummary, Release, ServerMsg, TimelineEntry,
+};
+
+/// An input to [`super::update`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// The operator pressed a key.
+    Key(KeyInput),
+    /// The stream driver connected and read the gateway's `hello`.
+    StreamConnected(ServerMsg),
+    /// A frame from the live stream (anything after `hello`).
+    StreamFrame(ServerMsg),
+    /// The stream broke at `at`; the driver tries again after `retry_in_ms`.
+    StreamDown {
+        reason: String,
+        retry_in_ms: u64,
+        at: DateTime<Utc>,
+    },
+    /// An HTTP call finished.
+    HttpReply {
+        request_id: RequestId,
+        result: Result<Reply, HttpError>,
+    },
+    /// The clock: sent about once a second, and carries the time so `update` never reads it.
+    Tick(DateTime<Utc>),
+    /// The terminal changed size.
+    Resize { width: u16, height: u16 },
+}
+
+/// A successful HTTP reply body, by endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Apps(Vec<AppSummary>),
+    App(Box<AppDetail>),
+    Releases(Vec<Release>),
+    Alerts(Vec<Alert>),
+    Alert(Box<Alert>),
+    Action(Box<ActionStatus>),
+    Timeline(Vec<TimelineEntry>),
+    /// 2xx with no body the console needs.
+    Done,
+}
+
+/// A failed HTTP call: a transport failure (no status) or an error body from the gateway.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct HttpError {
+    pub status: Option<u16>,
+    pub code: String,
+    pub message: String,
+}
+
+impl HttpError {
+    pub fn transport(message: impl Into<String>) -> Self {
+        HttpError {
+            status: None,
+            code: "unreachable".into(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether the same request might succeed if sent again.
+    pub fn is_transient(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(s) => s >= 500 || s == 429,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self.status {
+            Some(s) => format!("{s} {}: {}", self.code, self.message),
+            None => format!("gateway unreachable: {}", self.message),
+        }
+    }
+}

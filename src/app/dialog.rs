@@ -1,0 +1,167 @@
+//! The scale dialog: edit a replica count, review it, confirm it. Two deliberate steps, so no
+//! single key ever changes the platform.
+
+use std::fmt;
+
+use super::effect::RequestId;
+
+/// Where the operator is in the scale flow.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScaleStep {
+    /// Typing the new replica count.
+    Edit,
+    /// "Scale shop-cart from 6 to 12? y/N"
+    Confirm,
+    /// Sent; waiting for the gateway to accept it.
+    Sending { request_id: RequestId },
+}
+
+/// Why the typed replica count cannot be confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScaleProblem {
+    Empty,
+    BelowMin { min: u32 },
+    AboveMax { max: u32 },
+    Unchanged { replicas: u32 },
+}
+
+impl fmt::Display for ScaleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScaleProblem::Empty => f.write_str("type a replica count"),
+            ScaleProblem::BelowMin { min } => write!(f, "at least {min} replicas"),
+            ScaleProblem::AboveMax { max } => write!(f, "at most {max} replicas"),
+            ScaleProblem::Unchanged { replicas } => {
+                write!(f, "already {replicas} replicas")
+            }
+        }
+    }
+}
+
+/// Longest replica count the dialog accepts, in digits.
+const MAX_DIGITS: usize = 5;
+
+/// The scale dialog for one app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaleDialog {
+    pub app: String,
+    /// Display name, possibly Chinese.
+    pub app_name: String,
+    /// Desired replicas when the dialog opened.
+    pub from: u32,
+    pub min: u32,
+    pub max: u32,
+    /// The replica count as typed.
+    pub input: String,
+    pub step: ScaleStep,
+    /// Sent with every try of this change, so the gateway applies it once.
+    pub idempotency_key: String,
+    /// The count last sent with `idempotency_key`; a different count needs a new key.
+    pub sent_replicas: Option<u32>,
+    /// Why the last try failed, shown until the next edit.
+    pub failure: Option<String>,
+}
+
+impl ScaleDialog {
+    pub fn new(
+        app: String,
+        app_name: String,
+        from: u32,
+        min: u32,
+        max: u32,
+        idempotency_key: String,
+    ) -> Self {
+        ScaleDialog {
+            app,
+            app_name,
+            from,
+            min,
+            max,
+            input: from.to_string(),
+            step: ScaleStep::Edit,
+            idempotency_key,
+            sent_replicas: None,
+            failure: None,
+        }
+    }
+
+    /// The typed count if it may be confirmed, or why not.
+    pub fn target(&self) -> Result<u32, ScaleProblem> {
+        if self.input.is_empty() {
+            return Err(ScaleProblem::Empty);
+        }
+        // Only digits are ever typed and MAX_DIGITS keeps it in range, so this cannot fail;
+        // treat a failure as "too many" all the same.
+        let n: u32 = self
+            .input
+            .parse()
+            .map_err(|_| ScaleProblem::AboveMax { max: self.max })?;
+        if n < self.min {
+            Err(ScaleProblem::BelowMin { min: self.min })
+        } else if n > self.max {
+            Err(ScaleProblem::AboveMax { max: self.max })
+        } else if n == self.from {
+            Err(ScaleProblem::Unchanged { replicas: n })
+        } else {
+            Ok(n)
+        }
+    }
+
+    /// The typed count, valid or not (0 when empty).
+    pub fn typed(&self) -> u32 {
+        self.input.parse().unwrap_or(0)
+    }
+
+    pub fn push_digit(&mut self, d: char) {
+        if !d.is_ascii_digit() {
+            return;
+        }
+        if self.input == "0" {
+            self.input.clear();
+        }
+        if self.input.len() < MAX_DIGITS {
+            self.input.push(d);
+        }
+        self.failure = None;
+    }
+
+    pub fn delete_digit(&mut self) {
+        self.input.pop();
+        self.failure = None;
+    }
+
+    pub fn step_by(&mut self, delta: i64) {
+        let next = (i64::from(self.typed()) + delta).clamp(0, 99_999);
+        self.input = next.to_string();
+        self.failure = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialog() -> ScaleDialog {
+        ScaleDialog::new("a".into(), "a".into(), 6, 2, 20, "k".into())
+    }
+
+    #[test]
+    fn target_checks_range_and_change() {
+        let mut d = dialog();
+        assert_eq!(d.target(), Err(ScaleProblem::Unchanged { replicas: 6 }));
+        d.delete_digit();
+        assert_eq!(d.target(), Err(ScaleProblem::Empty));
+        d.push_digit('1');
+        assert_eq!(d.target(), Err(ScaleProblem::BelowMin { min: 2 }));
+        d.push_digit('2');
+        assert_eq!(d.target(), Ok(12));
+        d.push_digit('0');
+        assert_eq!(d.target(), Err(ScaleProblem::AboveMax { max: 20 }));
+        for _ in 0..10 {
+            d.push_digit('9');
+        }
+        assert_eq!(d.input.len(), MAX_DIGITS);
+        d.step_by(-200_000);
+        assert_eq!(d.input, "0");
+    }
+}

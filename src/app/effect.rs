@@ -1,0 +1,85 @@
+//! What the pure core asks the outside world to do. Drivers in `client/` carry these out and
+//! report back with [`super::Action`]s.
+
+use std::collections::BTreeMap;
+
+use crate::protocol::{Seq, Topic};
+
+/// Identifies one HTTP request so its reply can be matched, and stale replies dropped.
+pub type RequestId = u64;
+
+/// A side effect for the runtime to perform.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Send `subscribe` on the live stream, resuming after the given sequence numbers.
+    Subscribe {
+        topics: Vec<Topic>,
+        resume: BTreeMap<Topic, Seq>,
+    },
+    /// Make an HTTP call; the reply comes back as `Action::HttpReply` with the same id.
+    Http(Request),
+    /// Leave the console.
+    Quit,
+}
+
+/// An HTTP call with the id its reply will carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub id: RequestId,
+    pub kind: RequestKind,
+}
+
+/// The HTTP calls the console makes, one per endpoint it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// GET /v1/apps
+    FetchApps,
+    /// GET /v1/alerts
+    FetchAlerts,
+    /// GET /v1/apps/{app}
+    FetchApp { app: String },
+    /// GET /v1/apps/{app}/releases
+    FetchReleases { app: String },
+    /// GET /v1/actions/{id}
+    FetchAction { action: String },
+    /// GET /v1/events
+    FetchTimeline,
+    /// POST /v1/apps/{app}/scale
+    ScaleApp {
+        app: String,
+        replicas: u32,
+        idempotency_key: String,
+    },
+    /// POST /v1/apps/{app}/rollback
+    Rollback {
+        app: String,
+        to: Option<String>,
+        idempotency_key: String,
+    },
+    /// POST /v1/alerts/{id}/ack
+    AckAlert { alert: String },
+    /// POST /v1/alerts/{id}/silence
+    SilenceAlert {
+        alert: String,
+        duration: String,
+        comment: String,
+    },
+}
+
+impl RequestKind {
+    /// Whether this call changes the platform (and so is refused in read-only mode).
+    pub fn changes_platform(&self) -> bool {
+        matches!(
+            self,
+            RequestKind::ScaleApp { .. }
+                | RequestKind::Rollback { .. }
+                | RequestKind::AckAlert { .. }
+                | RequestKind::SilenceAlert { .. }
+        )
+    }
+
+    /// Whether a newer request of the same kind makes an older one's reply stale.
+    pub fn supersedes(&self, older: &RequestKind) -> bool {
+        !self.changes_platform() && self == older
+    }
+}

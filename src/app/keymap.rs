@@ -1,0 +1,202 @@
+//! Keys as data: the layered keymap, parsed from TOML.
+//!
+//! The default table is `keymap-default.toml`, embedded at build time. The help overlay is
+//! generated from the same [`Keymap`], so help and behaviour cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::key::KeyInput;
+
+/// The embedded default keymap.
+pub const DEFAULT_KEYMAP: &str = include_str!("keymap-default.toml");
+
+/// A set of bindings active in one mode of the console, searched before `global`.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    Global,
+    Overview,
+    Filter,
+    Scale,
+    Confirm,
+    Help,
+}
+
+impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::Overview,
+        Layer::Filter,
+        Layer::Scale,
+        Layer::Confirm,
+        Layer::Help,
+        Layer::Global,
+    ];
+
+    /// Heading in the help overlay.
+    pub fn title(self) -> &'static str {
+        match self {
+            Layer::Global => "Everywhere",
+            Layer::Overview => "Overview",
+            Layer::Filter => "Filter",
+            Layer::Scale => "Scale dialog",
+            Layer::Confirm => "Confirmation",
+            Layer::Help => "Help",
+        }
+    }
+
+    /// Whether unbound printable keys are typed into a text field in this layer.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Layer::Filter | Layer::Scale)
+    }
+}
+
+/// What a key asks the console to do. Names match `run` in the keymap TOML.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    Quit,
+    ToggleHelp,
+    MoveDown,
+    MoveUp,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    OpenScale,
+    StartFilter,
+    CycleSort,
+    Back,
+    Submit,
+    DeleteChar,
+    Increment,
+    Decrement,
+    Confirm,
+    Cancel,
+}
+
+/// One row of the keymap: these keys run this command.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub on: Vec<KeyInput>,
+    pub run: Command,
+    pub desc: String,
+}
+
+#[derive(Deserialize)]
+struct RawBinding {
+    on: Vec<String>,
+    run: Command,
+    #[serde(default)]
+    desc: String,
+}
+
+/// Why a keymap could not be loaded.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum KeymapError {
+    #[error("keymap is not valid TOML for a keymap: {0}")]
+    Syntax(String),
+    #[error("keymap layer `{layer:?}`: unknown key {key:?} (use a character or <Name>)")]
+    UnknownKey { layer: Layer, key: String },
+}
+
+/// Every layer's bindings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keymap {
+    layers: BTreeMap<Layer, Vec<Binding>>,
+}
+
+impl Keymap {
+    /// Parse a keymap in the TOML layout of `keymap-default.toml`.
+    pub fn from_toml(text: &str) -> Result<Keymap, KeymapError> {
+        let raw: BTreeMap<Layer, Vec<RawBinding>> =
+            toml::from_str(text).map_err(|e| KeymapError::Syntax(e.message().to_string()))?;
+        let mut layers = BTreeMap::new();
+        for (layer, bindings) in raw {
+            let mut parsed = Vec::with_capacity(bindings.len());
+            for b in bindings {
+                let mut on = Vec::with_capacity(b.on.len());
+                for key in &b.on {
+                    let k = KeyInput::parse(key).ok_or_else(|| KeymapError::UnknownKey {
+                        layer,
+                        key: key.clone(),
+                    })?;
+                    on.push(k);
+                }
+                parsed.push(Binding {
+                    on,
+                    run: b.run,
+                    desc: b.desc,
+                });
+            }
+            layers.insert(layer, parsed);
+        }
+        Ok(Keymap { layers })
+    }
+
+    /// The embedded default keymap.
+    pub fn builtin() -> Result<Keymap, KeymapError> {
+        Self::from_toml(DEFAULT_KEYMAP)
+    }
+
+    /// The command `key` runs in `layer`, looking in `layer` only.
+    pub fn lookup(&self, layer: Layer, key: &KeyInput) -> Option<Command> {
+        self.layers
+            .get(&layer)?
+            .iter()
+            .find(|b| b.on.contains(key))
+            .map(|b| b.run)
+    }
+
+    /// The bindings of one layer, in file order.
+    pub fn bindings(&self, layer: Layer) -> &[Binding] {
+        self.layers.get(&layer).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::key::KeyCode;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn default_keymap_parses_and_binds_the_documented_keys() {
+        let km = Keymap::builtin().unwrap();
+        let ov = Layer::Overview;
+        assert_eq!(km.lookup(ov, &KeyInput::char('j')), Some(Command::MoveDown));
+        assert_eq!(
+            km.lookup(ov, &KeyInput::plain(KeyCode::Up)),
+            Some(Command::MoveUp)
+        );
+        assert_eq!(km.lookup(ov, &KeyInput::char('G')), Some(Command::Bottom));
+        assert_eq!(
+            km.lookup(ov, &KeyInput::plain(KeyCode::Enter)),
+            Some(Command::OpenScale)
+        );
+        assert_eq!(
+            km.lookup(Layer::Global, &KeyInput::ctrl('c')),
+            Some(Command::Quit)
+        );
+        assert_eq!(
+            km.lookup(Layer::Confirm, &KeyInput::char('y')),
+            Some(Command::Confirm)
+        );
+        assert!(!km.bindings(Layer::Help).is_empty());
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_commands() {
+        let bad_key = "[[overview]]\non = [\"<Hyper-x>\"]\nrun = \"quit\"\n";
+        assert!(matches!(
+            Keymap::from_toml(bad_key),
+            Err(KeymapError::UnknownKey { .. })
+        ));
+        let bad_cmd = "[[overview]]\non = [\"x\"]\nrun = \"explode\"\n";
+        assert!(matches!(
+            Keymap::from_toml(bad_cmd),
+            Err(KeymapError::Syntax(_))
+        ));
+    }
+}

@@ -1,0 +1,217 @@
+//! Key presses: find the active layer, look the key up in the keymap, run the command.
+
+use super::dialog::{ScaleDialog, ScaleStep};
+use super::effect::{Effect, RequestKind};
+use super::key::KeyInput;
+use super::keymap::{Command, Layer};
+use super::state::{Dialog, NoticeLevel, State};
+
+/// Rows moved by page up/down when the terminal size is unknown.
+const MIN_PAGE: usize = 5;
+
+/// The layer whose bindings apply now.
+pub fn active_layer(state: &State) -> Layer {
+    if state.help_open {
+        Layer::Help
+    } else {
+        context_layer(state)
+    }
+}
+
+/// The layer under the help overlay: what the operator is doing.
+pub fn context_layer(state: &State) -> Layer {
+    match &state.dialog {
+        Some(Dialog::Scale(d)) => match d.step {
+            ScaleStep::Edit => Layer::Scale,
+            ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
+        },
+        None if state.filter.editing => Layer::Filter,
+        None => Layer::Overview,
+    }
+}
+
+pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
+    let layer = active_layer(state);
+    if let Some(cmd) = state.keymap.lookup(layer, &key) {
+        run(state, layer, cmd, effects);
+        return;
+    }
+    if layer.takes_text()
+        && let Some(c) = key.typed_char()
+    {
+        type_char(state, layer, c);
+        return;
+    }
+    if let Some(cmd) = state.keymap.lookup(Layer::Global, &key) {
+        run(state, layer, cmd, effects);
+    }
+}
+
+fn type_char(state: &mut State, layer: Layer, c: char) {
+    match layer {
+        Layer::Filter => state.filter.text.push(c),
+        Layer::Scale => {
+            if let Some(Dialog::Scale(d)) = &mut state.dialog {
+                d.push_digit(c);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    match cmd {
+        Command::Quit => {
+            state.quitting = true;
+            effects.push(Effect::Quit);
+        }
+        Command::ToggleHelp => state.help_open = !state.help_open,
+        Command::MoveDown => move_selection(state, 1),
+        Command::MoveUp => move_selection(state, -1),
+        Command::Top => move_selection(state, isize::MIN / 2),
+        Command::Bottom => move_selection(state, isize::MAX / 2),
+        Command::PageDown => move_selection(state, page(state)),
+        Command::PageUp => move_selection(state, -page(state)),
+        Command::OpenScale => open_scale(state),
+        Command::StartFilter => state.filter.editing = true,
+        Command::CycleSort => state.sort = state.sort.next(),
+        Command::Back => back(state, layer),
+        Command::Submit => submit(state, layer),
+        Command::DeleteChar => match layer {
+            Layer::Filter => {
+                state.filter.text.pop();
+            }
+            Layer::Scale => with_scale(state, ScaleDialog::delete_digit),
+            _ => {}
+        },
+        Command::Increment => with_scale(state, |d| d.step_by(1)),
+        Command::Decrement => with_scale(state, |d| d.step_by(-1)),
+        Command::Confirm => confirm_scale(state, effects),
+        Command::Cancel => cancel_confirmation(state),
+    }
+}
+
+fn page(state: &State) -> isize {
+    // Header, table header, progress and status lines take about six rows.
+    let rows = usize::from(state.size.1).saturating_sub(6).max(MIN_PAGE);
+    isize::try_from(rows).unwrap_or(isize::MAX / 4)
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    if state.order.is_empty() {
+        return;
+    }
+    let last = state.order.len() - 1;
+    let current = state.selected_index().unwrap_or(0);
+    let next = current.saturating_add_signed(delta).min(last);
+    state.selected = state.order.get(next).cloned();
+}
+
+fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
+    if let Some(Dialog::Scale(d)) = &mut state.dialog
+        && d.step == ScaleStep::Edit
+    {
+        edit(d);
+    }
+}
+
+fn open_scale(state: &mut State) {
+    if state.readonly {
+        state.notify(
+            NoticeLevel::Warn,
+            "READ-ONLY: scaling is disabled in this session (--readonly)",
+        );
+        return;
+    }
+    let Some(app) = state.selected_app() else {
+        return;
+    };
+    let s = &app.summary;
+    let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
+    let key = state.new_idempotency_key();
+    state.dialog = Some(Dialog::Scale(ScaleDialog::new(
+        id, name, r.desired, r.min, r.max, key,
+    )));
+}
+
+fn back(state: &mut State, layer: Layer) {
+    match layer {
+        Layer::Help => state.help_open = false,
+        Layer::Scale | Layer::Confirm => state.dialog = None,
+        Layer::Filter | Layer::Overview => {
+            state.filter.text.clear();
+            state.filter.editing = false;
+        }
+        Layer::Global => {}
+    }
+}
+
+fn submit(state: &mut State, layer: Layer) {
+    match layer {
+        Layer::Filter => state.filter.editing = false,
+        Layer::Scale => {
+            if let Some(Dialog::Scale(d)) = &mut state.dialog
+                && d.step == ScaleStep::Edit
+                && d.target().is_ok()
+            {
+                d.step = ScaleStep::Confirm;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The second deliberate step: `y` on "Scale X from A to B? y/N" sends the request.
+fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.readonly {
+        return;
+    }
+    let Some(Dialog::Scale(d)) = &state.dialog else {
+        return;
+    };
+    if d.step != ScaleStep::Confirm {
+        return;
+    }
+    let Ok(replicas) = d.target() else {
+        return;
+    };
+    // The same change retried keeps its key; a different count is a different change.
+    let fresh_key = d.sent_replicas.is_some_and(|sent| sent != replicas);
+    let (app, old_key) = (d.app.clone(), d.idempotency_key.clone());
+    let key = if fresh_key {
+        state.new_idempotency_key()
+    } else {
+        old_key
+    };
+    let request_id = state.send(
+        RequestKind::ScaleApp {
+            app,
+            replicas,
+            idempotency_key: key.clone(),
+        },
+        effects,
+    );
+    if let Some(Dialog::Scale(d)) = &mut state.dialog {
+        d.idempotency_key = key;
+        d.sent_replicas = Some(replicas);
+        d.failure = None;
+        d.step = ScaleStep::Sending { request_id };
+    }
+}
+
+fn cancel_confirmation(state: &mut State) {
+    let Some(Dialog::Scale(d)) = &mut state.dialog else {
+        return;
+    };
+    match d.step {
+        ScaleStep::Confirm => d.step = ScaleStep::Edit,
+        ScaleStep::Sending { .. } => {
+            state.dialog = None;
+            state.notify(
+                NoticeLevel::Info,
+                "scale request still on its way; progress shows below",
+            );
+        }
+        ScaleStep::Edit => {}
+    }
+}

@@ -1,0 +1,39 @@
+//! The console's pure core: [`State`], [`Action`], [`update`] and [`Effect`].
+//!
+//! Nothing here does I/O, reads the clock or touches the terminal: every input arrives as an
+//! `Action` (time included), and every output leaves as an `Effect` for a driver to carry out.
+//! That makes the whole console testable by feeding actions and looking at state and effects.
+
+mod action;
+mod dialog;
+mod effect;
+mod history;
+mod key;
+mod keymap;
+mod keys;
+mod order;
+mod replies;
+mod state;
+mod stream;
+mod update;
+
+pub use action::{Action, HttpError, Reply};
+pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
+pub use effect::{Effect, Request, RequestId, RequestKind};
+pub use history::History;
+pub use key::{KeyCode, KeyInput};
+pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
+pub use keys::{active_layer, context_layer};
+pub use state::{
+    AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
+    NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
+};
+pub use update::update;
+
+/// The topics the console subscribes to.
+pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 4] = [
+    crate::protocol::Topic::Metrics,
+    crate::protocol::Topic::Alerts,
+    crate::protocol::Topic::Actions,
+    crate::protocol::Topic::Events,
+];

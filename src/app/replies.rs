@@ -1,0 +1,131 @@
+//! HTTP replies: match each to the request that asked, drop stale ones, apply the rest.
+
+use super::action::{HttpError, Reply};
+use super::dialog::ScaleStep;
+use super::effect::{Effect, RequestId, RequestKind};
+use super::state::{AppEntry, Dialog, NoticeLevel, State};
+use super::stream::recount_firing;
+use crate::protocol::AppSummary;
+
+pub fn apply_reply(
+    state: &mut State,
+    request_id: RequestId,
+    result: Result<Reply, HttpError>,
+    _effects: &mut Vec<Effect>,
+) {
+    let Some(pending) = state.pending.remove(&request_id) else {
+        tracing::debug!(request_id, "stale reply dropped");
+        return;
+    };
+    match (pending.kind, result) {
+        (RequestKind::FetchApps, Ok(Reply::Apps(list))) => replace_apps(state, list),
+        (RequestKind::FetchAlerts, Ok(Reply::Alerts(list))) => {
+            state.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
+            let ids: Vec<String> = state.apps.keys().cloned().collect();
+            for id in ids {
+                recount_firing(state, &id);
+            }
+        }
+        (RequestKind::FetchApp { .. }, Ok(Reply::App(detail))) => {
+            let summary = detail.summary;
+            if let Some(entry) = state.apps.get_mut(&summary.id) {
+                entry.summary = summary;
+            }
+        }
+        (RequestKind::ScaleApp { app, replicas, .. }, result) => {
+            on_scale_reply(state, request_id, &app, replicas, result)
+        }
+        (_, Ok(Reply::Action(status))) => {
+            if !status.state.is_final() {
+                state.actions.insert(status.id.clone(), *status);
+            }
+        }
+        (_, Ok(Reply::Alert(alert))) => {
+            let app = alert.app.clone();
+            state.alerts.insert(alert.id.clone(), *alert);
+            recount_firing(state, &app);
+        }
+        (kind, Err(err)) => {
+            state.notify(NoticeLevel::Warn, format!("{}: {err}", describe(&kind)));
+        }
+        (_, Ok(_)) => {}
+    }
+}
+
+fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
+    let mut old = std::mem::take(&mut state.apps);
+    for summary in list {
+        let entry = match old.remove(&summary.id) {
+            Some(mut e) => {
+                if e.latest.is_none() {
+                    e.latest = summary.metrics.clone();
+                }
+                e.summary = summary;
+                e
+            }
+            None => AppEntry::new(summary),
+        };
+        state.apps.insert(entry.summary.id.clone(), entry);
+    }
+    state.apps_loaded = true;
+    let ids: Vec<String> = state.apps.keys().cloned().collect();
+    for id in ids {
+        recount_firing(state, &id);
+    }
+}
+
+fn on_scale_reply(
+    state: &mut State,
+    request_id: RequestId,
+    app: &str,
+    replicas: u32,
+    result: Result<Reply, HttpError>,
+) {
+    let dialog_waits = matches!(
+        &state.dialog,
+        Some(Dialog::Scale(d)) if d.step == ScaleStep::Sending { request_id }
+    );
+    match result {
+        Ok(reply) => {
+            if dialog_waits {
+                state.dialog = None;
+            }
+            if let Reply::Action(status) = reply
+                && !status.state.is_final()
+            {
+                state.actions.insert(status.id.clone(), *status);
+            }
+            state.notify(
+                NoticeLevel::Info,
+                format!("scale {app} to {replicas} accepted"),
+            );
+        }
+        Err(err) => {
+            if dialog_waits && let Some(Dialog::Scale(d)) = &mut state.dialog {
+                // Back to the confirmation: `y` tries again with the same key.
+                d.step = ScaleStep::Confirm;
+                d.failure = Some(err.to_string());
+            } else {
+                state.notify(
+                    NoticeLevel::Error,
+                    format!("scale {app} to {replicas} failed: {err}"),
+                );
+            }
+        }
+    }
+}
+
+fn describe(kind: &RequestKind) -> String {
+    match kind {
+        RequestKind::FetchApps => "loading apps".into(),
+        RequestKind::FetchAlerts => "loading alerts".into(),
+        RequestKind::FetchApp { app } => format!("loading {app}"),
+        RequestKind::FetchReleases { app } => format!("loading releases of {app}"),
+        RequestKind::FetchAction { action } => format!("loading action {action}"),
+        RequestKind::FetchTimeline => "loading events".into(),
+        RequestKind::ScaleApp { app, .. } => format!("scaling {app}"),
+        RequestKind::Rollback { app, .. } => format!("rolling back {app}"),
+        RequestKind::AckAlert { alert } => format!("acknowledging {alert}"),
+        RequestKind::SilenceAlert { alert, .. } => format!("silencing {alert}"),
+    }
+}

@@ -1,0 +1,175 @@
+//! Live stream frames: connection, events in sequence order, gaps, drops and errors.
+
+use std::collections::BTreeMap;
+
+use super::SUBSCRIBED_TOPICS;
+use super::effect::{Effect, RequestKind};
+use super::state::{AppEntry, Connection, GapMark, NoticeLevel, State};
+use crate::protocol::{
+    ActionState, AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg,
+};
+
+/// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
+/// the snapshots the stream does not carry.
+pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effect>) {
+    let offered = match hello {
+        ServerMsg::Hello {
+            topics, platform, ..
+        } => {
+            state.platform = Some(platform);
+            topics
+        }
+        _ => SUBSCRIBED_TOPICS.to_vec(),
+    };
+    if let Some(since) = state.down_since.take() {
+        let secs = (state.now - since).num_seconds().max(0);
+        state.notify(
+            NoticeLevel::Info,
+            format!("reconnected after {secs}s; resuming"),
+        );
+    }
+    state.down_reason = None;
+    state.connection = Connection::Live;
+    let topics: Vec<_> = SUBSCRIBED_TOPICS
+        .iter()
+        .copied()
+        .filter(|t| offered.contains(t))
+        .collect();
+    let resume: BTreeMap<_, _> = state
+        .last_seq
+        .iter()
+        .filter(|(t, _)| topics.contains(t))
+        .map(|(t, s)| (*t, *s))
+        .collect();
+    effects.push(Effect::Subscribe { topics, resume });
+    state.send(RequestKind::FetchApps, effects);
+    state.send(RequestKind::FetchAlerts, effects);
+}
+
+pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
+    match msg {
+        ServerMsg::Hello { .. } => on_connected(state, msg, effects),
+        ServerMsg::Subscribed { .. } => state.connection = Connection::Live,
+        ServerMsg::Events { events } => {
+            state.rate.count(events.len() as u64);
+            state.last_data_at = Some(state.now);
+            for event in events {
+                apply_event(state, event, effects);
+            }
+        }
+        ServerMsg::Gap { topic, from, to } => {
+            state.gaps.push(GapMark {
+                topic,
+                from,
+                to,
+                at: state.now,
+            });
+            let last = state.last_seq.entry(topic).or_insert(to);
+            *last = (*last).max(to);
+            state.notify(
+                NoticeLevel::Warn,
+                format!("lost {topic} events {from}–{to}; refreshing"),
+            );
+            state.send(RequestKind::FetchApps, effects);
+            state.send(RequestKind::FetchAlerts, effects);
+        }
+        ServerMsg::Dropped { topic, count } => {
+            *state.dropped.entry(topic).or_insert(0) += count;
+            state.notify(
+                NoticeLevel::Warn,
+                format!("gateway dropped {count} {topic} events: console too slow"),
+            );
+        }
+        ServerMsg::Error { code, message } => {
+            state.notify(NoticeLevel::Error, format!("gateway: {code}: {message}"));
+        }
+    }
+}
+
+fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
+    let topic = event.topic();
+    if let Some(&last) = state.last_seq.get(&topic)
+        && event.seq <= last
+    {
+        state.duplicates += 1;
+        return;
+    }
+    state.last_seq.insert(topic, event.seq);
+    match event.body {
+        Body::Metrics(sample) => apply_metrics(state, event.app, sample, effects),
+        Body::Alerts(alert) => {
+            let app = alert.app.clone();
+            state.alerts.insert(alert.id.clone(), alert);
+            recount_firing(state, &app);
+        }
+        Body::Actions(status) => {
+            if status.state.is_final() {
+                state.actions.remove(&status.id);
+                let (level, outcome) = match status.state {
+                    ActionState::Failed => (NoticeLevel::Error, "failed"),
+                    _ => (NoticeLevel::Info, "done"),
+                };
+                let detail = if status.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", status.message)
+                };
+                state.notify(
+                    level,
+                    format!("{} {}: {outcome}{detail}", status.app, status.description),
+                );
+            } else {
+                state.actions.insert(status.id.clone(), status);
+            }
+        }
+        Body::Logs(_) | Body::Events(_) => {}
+    }
+}
+
+fn apply_metrics(state: &mut State, app: String, sample: MetricSample, effects: &mut Vec<Effect>) {
+    if !state.apps.contains_key(&app) {
+        // An app we have not listed yet: show it now, learn its details from a fresh list.
+        state
+            .apps
+            .insert(app.clone(), AppEntry::new(placeholder(&app, &sample)));
+        if !state.is_pending(&RequestKind::FetchApps) {
+            state.send(RequestKind::FetchApps, effects);
+        }
+    }
+    if let Some(entry) = state.apps.get_mut(&app) {
+        entry.summary.replicas.ready = sample.replicas_ready;
+        entry.summary.replicas.desired = sample.replicas_desired;
+        entry.rps_history.push(sample.rps);
+        entry.latest = Some(sample);
+    }
+}
+
+fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
+    AppSummary {
+        id: app.to_string(),
+        name: app.to_string(),
+        region: String::new(),
+        release: String::new(),
+        version: String::new(),
+        replicas: Replicas {
+            desired: sample.replicas_desired,
+            ready: sample.replicas_ready,
+            min: 0,
+            max: sample.replicas_desired.max(1),
+        },
+        status: AppStatus::Healthy,
+        metrics: None,
+    }
+}
+
+/// Recount firing alerts for one app.
+pub fn recount_firing(state: &mut State, app: &str) {
+    let n = state
+        .alerts
+        .values()
+        .filter(|a| a.app == app && a.state == AlertState::Firing)
+        .count();
+    if let Some(entry) = state.apps.get_mut(app) {
+        entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
+    }
+}

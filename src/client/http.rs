@@ -1,0 +1,233 @@
+//! HTTP driver: one task per request, each reply sent back as `Action::HttpReply` with the
+//! request's id. Errors become [`HttpError`]s the core turns into notifications.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use crate::app::{Action, HttpError, Reply, Request, RequestKind};
+use crate::protocol::{ErrorBody, RollbackRequest, SilenceRequest};
+
+/// How long one call may take before it counts as failed.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// Most of an unexpected error body quoted back to the operator.
+const MAX_QUOTED: usize = 200;
+
+/// Talks to the gateway's /v1 HTTP API.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    base: Url,
+    client: reqwest::Client,
+}
+
+impl HttpClient {
+    /// `ws_url` is the gateway's WebSocket URL; the HTTP base is derived from it.
+    pub fn new(ws_url: &str) -> anyhow::Result<Self> {
+        let base = super::http_base(ws_url).map_err(anyhow::Error::msg)?;
+        let base = Url::parse(&base)?;
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
+            .build()?;
+        Ok(HttpClient { base, client })
+    }
+
+    /// Run `request` on its own task; its reply goes to `actions`.
+    pub fn spawn(&self, request: Request, actions: mpsc::Sender<Action>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let result = this.execute(&request.kind).await;
+            if let Err(e) = &result {
+                tracing::warn!(request_id = request.id, error = %e, "http request failed");
+            }
+            // The console may be gone; nothing to do then.
+            let _ = actions
+                .send(Action::HttpReply {
+                    request_id: request.id,
+                    result,
+                })
+                .await;
+        });
+    }
+
+    fn url(&self, segments: &[&str]) -> Result<Url, HttpError> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| HttpError::transport(format!("bad gateway URL {}", self.base)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// Perform one call and decode its reply.
+    pub async fn execute(&self, kind: &RequestKind) -> Result<Reply, HttpError> {
+        match kind {
+            RequestKind::FetchApps => self.get(&["v1", "apps"]).await.map(Reply::Apps),
+            RequestKind::FetchAlerts => self.get(&["v1", "alerts"]).await.map(Reply::Alerts),
+            RequestKind::FetchApp { app } => self
+                .get(&["v1", "apps", app])
+                .await
+                .map(|d| Reply::App(Box::new(d))),
+            RequestKind::FetchReleases { app } => self
+                .get(&["v1", "apps", app, "releases"])
+                .await
+                .map(Reply::Releases),
+            RequestKind::FetchAction { action } => self
+                .get(&["v1", "actions", action])
+                .await
+                .map(|a| Reply::Action(Box::new(a))),
+            RequestKind::FetchTimeline => self.get(&["v1", "events"]).await.map(Reply::Timeline),
+            RequestKind::ScaleApp {
+                app,
+                replicas,
+                idempotency_key,
+            } => {
+                let body = serde_json::json!({ "replicas": replicas });
+                self.post(&["v1", "apps", app, "scale"], &body, Some(idempotency_key))
+                    .await
+                    .map(|a| Reply::Action(Box::new(a)))
+            }
+            RequestKind::Rollback {
+                app,
+                to,
+                idempotency_key,
+            } => {
+                let body = RollbackRequest { to: to.clone() };
+                self.post(
+                    &["v1", "apps", app, "rollback"],
+                    &body,
+                    Some(idempotency_key),
+                )
+                .await
+                .map(|a| Reply::Action(Box::new(a)))
+            }
+            RequestKind::AckAlert { alert } => self
+                .post(
+                    &["v1", "alerts", alert, "ack"],
+                    &serde_json::json!({}),
+                    None,
+                )
+                .await
+                .map(|a| Reply::Alert(Box::new(a))),
+            RequestKind::SilenceAlert {
+                alert,
+                duration,
+                comment,
+            } => {
+                let body = SilenceRequest {
+                    duration: duration.clone(),
+                    comment: comment.clone(),
+                };
+                self.post(&["v1", "alerts", alert, "silence"], &body, None)
+                    .await
+                    .map(|a| Reply::Alert(Box::new(a)))
+            }
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HttpError> {
+        let req = self.client.request(Method::GET, self.url(path)?);
+        decode(req.send().await).await
+    }
+
+    async fn post<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        body: &B,
+        idempotency_key: Option<&String>,
+    ) -> Result<T, HttpError> {
+        let mut req = self
+            .client
+            .request(Method::POST, self.url(path)?)
+            .json(body);
+        if let Some(key) = idempotency_key {
+            req = req.header("Idempotency-Key", key.as_str());
+        }
+        decode(req.send().await).await
+    }
+}
+
+async fn decode<T: DeserializeOwned>(
+    sent: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, HttpError> {
+    let response = sent.map_err(|e| HttpError::transport(describe(&e)))?;
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| HttpError::transport(describe(&e)))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| HttpError {
+            status: Some(status.as_u16()),
+            code: "bad_reply".into(),
+            message: format!("unexpected reply from the gateway: {e}"),
+        });
+    }
+    Err(error_from(status, &bytes))
+}
+
+fn error_from(status: StatusCode, bytes: &[u8]) -> HttpError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => HttpError {
+            status: Some(status.as_u16()),
+            code: body.error.code,
+            message: body.error.message,
+        },
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            HttpError {
+                status: Some(status.as_u16()),
+                code: status
+                    .canonical_reason()
+                    .unwrap_or("error")
+                    .to_lowercase()
+                    .replace(' ', "_"),
+                message: text.chars().take(MAX_QUOTED).collect(),
+            }
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn urls_escape_path_segments() {
+        let c = HttpClient::new("ws://127.0.0.1:7070").unwrap();
+        let url = c.url(&["v1", "apps", "a b/c", "scale"]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:7070/v1/apps/a%20b%2Fc/scale"
+        );
+    }
+
+    #[test]
+    fn error_bodies_are_decoded_and_others_quoted() {
+        let e = error_from(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            br#"{"error":{"code":"out_of_range","message":"replicas must be 2..=20"}}"#,
+        );
+        assert_eq!(e.status, Some(422));
+        assert_eq!(e.code, "out_of_range");
+        let e = error_from(StatusCode::BAD_GATEWAY, b"upstream sad");
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("bad_gateway", "upstream sad")
+        );
+        assert!(e.is_transient());
+    }
+}

@@ -1,0 +1,183 @@
+//! Stream driver: keeps one WebSocket to `{url}/v1/stream` open for the console.
+//!
+//! Per connection: read `hello`, report `StreamConnected`, send the `subscribe` the core asks
+//! for (with its resume map), then forward every frame as `StreamFrame`. On any error, close,
+//! or silence longer than two heartbeats, report `StreamDown` and reconnect with jittered
+//! backoff. Pings are answered by tungstenite as long as we keep reading.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep, sleep_until, timeout};
+use tokio_tungstenite::connect_async;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::backoff::Backoff;
+use crate::app::Action;
+use crate::protocol::{ClientMsg, Filter, Seq, ServerMsg, Topic};
+
+/// How long connecting and reading `hello` may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Heartbeat assumed until `hello` says otherwise, and the shortest one believed.
+const MIN_HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// What the core asks the stream driver to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StreamCommand {
+    Subscribe {
+        topics: Vec<Topic>,
+        resume: BTreeMap<Topic, Seq>,
+    },
+}
+
+/// Why a connection ended.
+enum End {
+    /// The console is gone: stop for good.
+    Shutdown,
+    /// The link failed; try again.
+    Lost(String),
+}
+
+/// Start the driver. It runs until `actions` is closed (the console quit).
+pub fn spawn(
+    url: String,
+    actions: mpsc::Sender<Action>,
+    commands: mpsc::Receiver<StreamCommand>,
+) -> JoinHandle<()> {
+    tokio::spawn(run(url, actions, commands))
+}
+
+async fn run(
+    url: String,
+    actions: mpsc::Sender<Action>,
+    mut commands: mpsc::Receiver<StreamCommand>,
+) {
+    let endpoint = format!("{}/v1/stream", url.trim_end_matches('/'));
+    let mut backoff = Backoff::new();
+    loop {
+        let reason = match connect_once(&endpoint, &actions, &mut commands, &mut backoff).await {
+            End::Shutdown => return,
+            End::Lost(reason) => reason,
+        };
+        let delay = backoff.next_delay(fastrand::f64());
+        tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "stream lost; will retry");
+        let down = Action::StreamDown {
+            reason,
+            retry_in_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            at: Utc::now(),
+        };
+        if actions.send(down).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            _ = sleep(delay) => {}
+            _ = actions.closed() => return,
+        }
+    }
+}
+
+async fn connect_once(
+    endpoint: &str,
+    actions: &mpsc::Sender<Action>,
+    commands: &mut mpsc::Receiver<StreamCommand>,
+    backoff: &mut Backoff,
+) -> End {
+    let ws = match timeout(HANDSHAKE_TIMEOUT, connect_async(endpoint)).await {
+        Err(_) => return End::Lost(format!("connecting to {endpoint} timed out")),
+        Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {e}")),
+        Ok(Ok((ws, _response))) => ws,
+    };
+    let (mut sink, mut frames) = ws.split();
+
+    let hello = match timeout(HANDSHAKE_TIMEOUT, next_server_msg(&mut frames)).await {
+        Err(_) => return End::Lost("gateway sent no hello".into()),
+        Ok(Err(reason)) => return End::Lost(reason),
+        Ok(Ok(msg @ ServerMsg::Hello { .. })) => msg,
+        Ok(Ok(other)) => return End::Lost(format!("expected hello, got {other:?}")),
+    };
+    let heartbeat = match &hello {
+        ServerMsg::Hello { heartbeat_ms, .. } => Duration::from_millis(*heartbeat_ms),
+        _ => MIN_HEARTBEAT,
+    }
+    .max(MIN_HEARTBEAT);
+    let dead_after = heartbeat * 2;
+    backoff.reset();
+
+    // Anything queued was meant for an earlier connection.
+    while commands.try_recv().is_ok() {}
+    if actions.send(Action::StreamConnected(hello)).await.is_err() {
+        return End::Shutdown;
+    }
+
+    let mut deadline = Instant::now() + dead_after;
+    loop {
+        tokio::select! {
+            biased;
+            cmd = commands.recv() => {
+                let Some(StreamCommand::Subscribe { topics, resume }) = cmd else {
+                    return End::Shutdown;
+                };
+                let msg = ClientMsg::Subscribe { topics, filter: Filter::default(), resume };
+                let text = match serde_json::to_string(&msg) {
+                    Ok(t) => t,
+                    Err(e) => return End::Lost(format!("cannot encode subscribe: {e}")),
+                };
+                if let Err(e) = sink.send(Message::Text(text.into())).await {
+                    return End::Lost(format!("sending subscribe failed: {e}"));
+                }
+            }
+            frame = frames.next() => {
+                deadline = Instant::now() + dead_after;
+                match frame {
+                    None => return End::Lost("gateway closed the connection".into()),
+                    Some(Err(e)) => return End::Lost(format!("stream error: {e}")),
+                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                        Ok(msg) => {
+                            if actions.send(Action::StreamFrame(msg)).await.is_err() {
+                                return End::Shutdown;
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "ignoring a frame that is not a ServerMsg"),
+                    },
+                    Some(Ok(Message::Close(frame))) => {
+                        let why = frame
+                            .map(|f| format!("{} {}", u16::from(f.code), f.reason))
+                            .unwrap_or_else(|| "no reason".into());
+                        return End::Lost(format!("gateway closed the stream: {why}"));
+                    }
+                    Some(Ok(_)) => {} // pings (answered by tungstenite), pongs, binary
+                }
+            }
+            _ = sleep_until(deadline) => {
+                return End::Lost(format!(
+                    "nothing from the gateway for {}s: link presumed dead",
+                    dead_after.as_secs_f32()
+                ));
+            }
+            _ = actions.closed() => return End::Shutdown,
+        }
+    }
+}
+
+/// Read frames until a text frame decodes as a [`ServerMsg`].
+async fn next_server_msg<S>(frames: &mut S) -> Result<ServerMsg, String>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match frames.next().await {
+            None => return Err("gateway closed the connection".into()),
+            Some(Err(e)) => return Err(format!("stream error: {e}")),
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(text.as_str())
+                    .map_err(|e| format!("gateway sent something that is not hello: {e}"));
+            }
+            Some(Ok(Message::Close(_))) => return Err("gateway closed the stream".into()),
+            Some(Ok(_)) => {}
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The one loop: `select! { biased; signals, keys, driver results, clock }`, then drain what
+//! is queued, then draw at most once, and only if something changed, at most every 16 ms.
+
+use std::time::Duration;
+
+use chrono::{Timelike, Utc};
+use crossterm::event::EventStream;
+use futures_util::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
+
+use super::input;
+use super::terminal::{self, Tui};
+use crate::app::{Action, Effect, State, update};
+use crate::client::http::HttpClient;
+use crate::client::stream::StreamCommand;
+use crate::ui::{self, theme::Theme};
+
+/// Shortest time between two frames.
+const FRAME_GAP: Duration = Duration::from_millis(16);
+/// Most queued actions applied before a frame is drawn, so a flood cannot starve the screen.
+const MAX_DRAIN: usize = 4096;
+
+/// Where effects go.
+pub struct Drivers {
+    pub http: HttpClient,
+    pub stream: mpsc::Sender<StreamCommand>,
+    /// Handed to HTTP tasks so their replies come back.
+    pub actions: mpsc::Sender<Action>,
+}
+
+impl Drivers {
+    /// Hand effects to the drivers without waiting on the network. Returns false on Quit.
+    pub fn perform(&self, effects: Vec<Effect>) -> bool {
+        let mut go_on = true;
+        for effect in effects {
+            match effect {
+                Effect::Subscribe { topics, resume } => {
+                    let cmd = StreamCommand::Subscribe { topics, resume };
+                    if let Err(e) = self.stream.try_send(cmd) {
+                        tracing::warn!(error = %e, "stream driver busy; subscribe not sent");
+                    }
+                }
+                Effect::Http(request) => self.http.spawn(request, self.actions.clone()),
+                Effect::Quit => go_on = false,
+            }
+        }
+        go_on
+    }
+}
+
+pub async fn run(
+    tui: &mut Tui,
+    mut state: State,
+    theme: &Theme,
+    drivers: Drivers,
+    mut actions: mpsc::Receiver<Action>,
+) -> anyhow::Result<()> {
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut keys = EventStream::new();
+    let mut clock = interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+
+    let (w, h) = tui.size()?;
+    update(
+        &mut state,
+        Action::Resize {
+            width: w,
+            height: h,
+        },
+    );
+    update(&mut state, Action::Tick(Utc::now()));
+    let mut shown_second = Utc::now().second();
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+
+    loop {
+        if terminal::panicked() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let next_frame = last_draw.map_or(now, |t| t + FRAME_GAP);
+        if dirty && now >= next_frame {
+            tui.draw(|frame| ui::render(&state, theme, frame))?;
+            dirty = false;
+            last_draw = Some(now);
+        }
+        let draw_at = last_draw.map_or(now, |t| t + FRAME_GAP);
+
+        let mut go_on = true;
+        tokio::select! {
+            biased;
+            _ = terminate.recv() => return Ok(()),
+            _ = hangup.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+            event = keys.next() => match event {
+                Some(Ok(event)) => {
+                    if let Some(action) = input::to_action(event) {
+                        if matches!(action, Action::Resize { .. }) {
+                            tui.autoresize()?;
+                        }
+                        go_on = drivers.perform(update(&mut state, action));
+                        dirty = true;
+                    }
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()), // the terminal is gone
+            },
+            Some(action) = actions.recv() => {
+                go_on = drivers.perform(update(&mut state, action));
+                for _ in 0..MAX_DRAIN {
+                    let Ok(action) = actions.try_recv() else { break };
+                    go_on &= drivers.perform(update(&mut state, action));
+                }
+                dirty = true;
+            }
+            _ = clock.tick() => {
+                let now = Utc::now();
+                update(&mut state, Action::Tick(now));
+                if now.second() != shown_second {
+                    shown_second = now.second();
+                    dirty = true;
+                }
+            }
+            _ = sleep_until(draw_at), if dirty => {}
+        }
+        if !go_on || state.quitting {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! tracing to a file, never to the screen: `$XDG_STATE_HOME/opsdeck/console.log` (or
+//! `~/.local/state/opsdeck/console.log`), level from `OPSDECK_LOG` (default `info`).
+
+use std::path::PathBuf;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+/// Where the console's log goes.
+pub fn log_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("opsdeck");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".local/state/opsdeck");
+    }
+    std::env::temp_dir().join("opsdeck")
+}
+
+/// Send tracing to the log file. Returns the guard that flushes it (keep it alive), or `None`
+/// when a global subscriber is already installed or the directory cannot be made. In that case
+/// whoever installed the subscriber must make sure it does not write to the terminal.
+pub fn init_file_logging() -> Option<WorkerGuard> {
+    let dir = log_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::never(&dir, "console.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

@@ -1,0 +1,78 @@
+//! Terminal glue: starts the drivers, owns the terminal, runs the one event loop.
+//!
+//! [`run_console`] is the console's entry point; `main.rs` calls it (after starting the
+//! embedded gateway, in demo mode).
+
+pub mod event_loop;
+pub mod input;
+pub mod logging;
+pub mod terminal;
+
+use anyhow::Context;
+use chrono::Utc;
+use tokio::sync::mpsc;
+
+use crate::app::{Keymap, State, StateConfig};
+use crate::client::http::HttpClient;
+use crate::client::stream;
+use crate::ui::theme::Theme;
+
+/// Capacity of the channel that carries driver results to the UI loop.
+const ACTION_QUEUE: usize = 1024;
+/// Capacity of the channel that carries commands to the stream driver.
+const STREAM_QUEUE: usize = 16;
+
+/// How to run the console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsoleOptions {
+    /// Gateway WebSocket base URL, e.g. `ws://127.0.0.1:7070` (the stream is `{url}/v1/stream`,
+    /// HTTP calls go to the same host over `http://`).
+    pub url: String,
+    /// Talking to the embedded simulator: the header says DEMO.
+    pub demo: bool,
+    /// No actions: the header says READ-ONLY and dialogs that change things do not open.
+    pub readonly: bool,
+    /// A built-in theme name (`dark`, `light`, `high-contrast`, `colorblind`) or a path to a
+    /// theme `.toml`. `NO_COLOR` overrides it.
+    pub theme: Option<String>,
+}
+
+/// Run the console until the operator quits or a signal arrives. The terminal is restored on
+/// every way out.
+pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
+    let _log_guard = logging::init_file_logging();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = Theme::resolve(opts.theme.as_deref(), no_color).context("loading the theme")?;
+    let keymap = Keymap::builtin().context("loading the keymap")?;
+    let http = HttpClient::new(&opts.url).context("gateway URL")?;
+
+    let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
+    let (stream_tx, stream_rx) = mpsc::channel(STREAM_QUEUE);
+    let stream_task = stream::spawn(opts.url.clone(), action_tx.clone(), stream_rx);
+
+    let state = State::new(StateConfig {
+        gateway: opts.url.clone(),
+        demo: opts.demo,
+        readonly: opts.readonly,
+        keymap,
+        key_seed: fastrand::u64(..),
+        now: Utc::now(),
+    });
+    tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
+
+    let mut tui = terminal::init().context("setting up the terminal")?;
+    let drivers = event_loop::Drivers {
+        http,
+        stream: stream_tx,
+        actions: action_tx,
+    };
+    let result = event_loop::run(&mut tui, state, &theme, drivers, action_rx).await;
+    stream_task.abort();
+    drop(tui);
+    terminal::restore();
+    if terminal::panicked() {
+        anyhow::bail!("the console stopped after an internal error (reported above)");
+    }
+    tracing::info!("console stopped");
+    result
+}

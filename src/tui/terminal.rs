@@ -1,0 +1,102 @@
+//! The terminal's whole lifecycle, in one place: enter raw mode and the alternate screen,
+//! draw frames inside synchronized updates, and restore the terminal on every way out —
+//! normal quit, signals (handled by the caller's loop), errors (Drop) and panics (hook).
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{execute, queue};
+use ratatui::Frame;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// The terminal is in console mode and must be restored.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// A panic happened somewhere; the UI loop should stop.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+static HOOK: Once = Once::new();
+
+/// The console's terminal. Dropping it restores the terminal.
+pub struct Tui {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+/// Take over the terminal: raw mode, alternate screen, hidden cursor.
+pub fn init() -> io::Result<Tui> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut stdout = io::stdout();
+    if let Err(e) = execute!(stdout, EnterAlternateScreen, Hide) {
+        restore();
+        return Err(e);
+    }
+    match Terminal::new(CrosstermBackend::new(stdout)) {
+        Ok(terminal) => Ok(Tui { terminal }),
+        Err(e) => {
+            restore();
+            Err(e)
+        }
+    }
+}
+
+/// Give the terminal back: end any synchronized update, leave the alternate screen, show the
+/// cursor, leave raw mode. Safe to call more than once; only the first call does anything.
+pub fn restore() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    let mut stdout = io::stdout();
+    let _ = execute!(stdout, EndSynchronizedUpdate, LeaveAlternateScreen, Show);
+    let _ = disable_raw_mode();
+    let _ = stdout.flush();
+}
+
+/// Whether any thread has panicked since the console started.
+pub fn panicked() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
+
+/// Restore the terminal first, then let the previous hook report the panic on a usable screen.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            restore();
+            previous(info);
+        }));
+    });
+}
+
+impl Tui {
+    /// Draw one frame inside a synchronized update, so the terminal shows it whole.
+    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
+        queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        let drawn = self.terminal.draw(render).map(|_| ());
+        execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
+        drawn
+    }
+
+    /// Clear and redraw everything on the next frame (after a resize).
+    pub fn autoresize(&mut self) -> io::Result<()> {
+        self.terminal.autoresize()
+    }
+
+    pub fn size(&self) -> io::Result<(u16, u16)> {
+        let s = self.terminal.size()?;
+        Ok((s.width, s.height))
+    }
+}
+
+impl Drop for Tui {
+    fn drop(&mut self) {
+        restore();
+    }
+}

@@ -1,0 +1,119 @@
+//! How numbers, times and names look on screen: short, fixed-width-friendly, width-aware.
+
+use chrono::{DateTime, Utc};
+use unicode_width::UnicodeWidthChar;
+
+/// Requests per second: `75.5`, `860`, `1.24k`, `12.3k`.
+pub fn rps(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1}k", v / 1000.0)
+    } else if v >= 1000.0 {
+        format!("{:.2}k", v / 1000.0)
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// Latency: `182ms`, `1.45s`.
+pub fn latency_ms(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{:.2}s", v / 1000.0)
+    } else {
+        format!("{v:.0}ms")
+    }
+}
+
+/// A ratio as a percentage with two decimals: `0.20%`, `100%`.
+pub fn percent2(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    if p >= 99.995 {
+        "100%".into()
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+/// A ratio as a whole percentage: `61%`.
+pub fn percent0(ratio: f64) -> String {
+    format!("{:.0}%", ratio * 100.0)
+}
+
+/// Wall-clock time for the status bar and banners.
+pub fn clock(t: DateTime<Utc>) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+/// Cut `text` to at most `max` terminal columns, ending with `…` when cut. Wide (CJK)
+/// characters are never split.
+pub fn truncate(text: &str, max: usize) -> String {
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= max {
+        return text.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A one-line sparkline of the values, scaled to their own maximum, right-aligned in `width`.
+pub fn sparkline(values: impl Iterator<Item = f64>, width: usize) -> String {
+    let values: Vec<f64> = values.collect();
+    let max = values.iter().copied().fold(0.0_f64, f64::max);
+    let mut out = " ".repeat(width.saturating_sub(values.len()));
+    for v in values.iter().skip(values.len().saturating_sub(width)) {
+        let level = if max > 0.0 {
+            ((v / max) * 7.0).round().clamp(0.0, 7.0) as usize
+        } else {
+            0
+        };
+        out.push(BARS[level]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(rps(75.55), "75.5");
+        assert_eq!(rps(1240.0), "1.24k");
+        assert_eq!(rps(12_345.0), "12.3k");
+        assert_eq!(latency_ms(182.4), "182ms");
+        assert_eq!(latency_ms(1450.0), "1.45s");
+        assert_eq!(percent2(0.034), "3.40%");
+        assert_eq!(percent2(1.0), "100%");
+        assert_eq!(percent0(0.61), "61%");
+    }
+
+    #[test]
+    fn truncation_respects_wide_characters() {
+        assert_eq!(truncate("购物车 shop-cart", 20), "购物车 shop-cart");
+        assert_eq!(truncate("购物车 shop-cart", 6), "购物…");
+        assert_eq!(truncate("购物车", 4), "购…");
+        assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
+    fn sparkline_scales_to_its_maximum() {
+        assert_eq!(sparkline([0.0, 5.0, 10.0].into_iter(), 5), "  ▁▅█");
+        assert_eq!(sparkline([1.0, 2.0, 3.0].into_iter(), 2), "▆█");
+    }
+}

@@ -1,0 +1,38 @@
+//! Things drawn over a view: the scale dialog and the help overlay.
+
+pub mod help;
+pub mod scale;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::widgets::Clear;
+use unicode_width::UnicodeWidthStr;
+
+/// Blank `rect` for a popup. A wide (CJK) character just left of the popup would spill its
+/// second half under the border and garble it, so it is blanked too.
+pub fn clear_popup(frame: &mut Frame, rect: Rect) {
+    frame.render_widget(Clear, rect);
+    if rect.x == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    for y in rect.top()..rect.bottom() {
+        if let Some(cell) = buf.cell_mut((rect.x - 1, y))
+            && cell.symbol().width() > 1
+        {
+            cell.set_symbol(" ");
+        }
+    }
+}
+
+/// A `width` x `height` rectangle centred in `area`, shrunk to fit.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}

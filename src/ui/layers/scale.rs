@@ -1,0 +1,123 @@
+//! The scale dialog: edit step ("from 6 to 12 replicas", min/max, errors) and the explicit
+//! confirmation step ("Scale shop-cart from 6 to 12? y/N").
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{centered, clear_popup};
+use crate::app::{ScaleDialog, ScaleStep};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+const WIDTH: u16 = 60;
+const HEIGHT: u16 = 9;
+
+fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("  ", theme.style(Role::Muted)));
+        }
+        spans.push(Span::styled(*key, theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    Line::from(spans)
+}
+
+pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let rect = centered(area, WIDTH, HEIGHT);
+    clear_popup(frame, rect);
+    let title_name = format::truncate(&dialog.app_name, usize::from(WIDTH).saturating_sub(12));
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(
+            format!(" Scale {title_name} "),
+            theme.style(Role::DialogTitle),
+        ));
+    let text_style = theme.style(Role::Text);
+    let mut lines: Vec<Line> = vec![
+        Line::from(vec![
+            Span::styled("App       ", theme.style(Role::Muted)),
+            Span::styled(dialog.app.as_str(), text_style),
+        ]),
+        Line::default(),
+    ];
+    let target = dialog.target();
+    match &dialog.step {
+        ScaleStep::Edit => {
+            let cursor = Span::styled("▏", theme.style(Role::Accent));
+            lines.push(Line::from(vec![
+                Span::styled("Replicas  ", theme.style(Role::Muted)),
+                Span::styled(format!("[{:>5}", dialog.input), theme.style(Role::Accent)),
+                cursor,
+                Span::styled("]", theme.style(Role::Accent)),
+                Span::styled(
+                    format!("   min {} · max {}", dialog.min, dialog.max),
+                    theme.style(Role::Muted),
+                ),
+            ]));
+            match &target {
+                Ok(n) => lines.push(Line::styled(
+                    format!("from {} to {n} replicas", dialog.from),
+                    text_style,
+                )),
+                Err(problem) => lines.push(Line::styled(
+                    format!("✖ {problem} (now {})", dialog.from),
+                    theme.style(Role::Error),
+                )),
+            }
+            lines.push(Line::default());
+            let review = if target.is_ok() {
+                ("Enter", "review")
+            } else {
+                ("0-9", "fix the count")
+            };
+            lines.push(hint(theme, &[review, ("+/-", "adjust"), ("Esc", "cancel")]));
+        }
+        ScaleStep::Confirm | ScaleStep::Sending { .. } => {
+            let to = target.as_ref().map(|n| n.to_string()).unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("Scale {} from {} to {to}? ", dialog.app, dialog.from),
+                    theme.style(Role::DialogTitle),
+                ),
+                Span::styled("y/N", theme.style(Role::Key)),
+            ]));
+            match (&dialog.step, &dialog.failure) {
+                (ScaleStep::Sending { .. }, _) => {
+                    lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
+                    lines.push(Line::default());
+                    lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+                }
+                (_, Some(failure)) => {
+                    lines.push(Line::styled(
+                        format!("✖ last try failed: {failure}"),
+                        theme.style(Role::Error),
+                    ));
+                    lines.push(Line::default());
+                    lines.push(hint(
+                        theme,
+                        &[("y", "try again (same request)"), ("n/Esc", "back")],
+                    ));
+                }
+                _ => {
+                    lines.push(Line::default());
+                    lines.push(Line::default());
+                    lines.push(hint(theme, &[("y", "scale now"), ("n/Esc", "back")]));
+                }
+            }
+        }
+    }
+    lines.push(Line::styled(
+        format!("request key {}", dialog.idempotency_key),
+        theme.style(Role::Muted),
+    ));
+    frame.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

@@ -1,0 +1,56 @@
+//! Rendering only: draws a frame from `&State` and `&Theme`, changes nothing.
+//!
+//! Layout, top to bottom: header, disconnected banner (while down and data is shown), the
+//! view, action progress lines, the newest notification, status bar; dialogs and help on top.
+
+pub mod format;
+pub mod layers;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+
+use crate::app::{Dialog, State, View, context_layer};
+use theme::Theme;
+
+/// Draw the whole screen.
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    let banner = u16::from(state.is_down() && !state.apps.is_empty());
+    let progress = widgets::progress::height(state);
+    let notice = u16::from(!state.notifications.is_empty());
+    let [
+        header,
+        banner_area,
+        body,
+        progress_area,
+        notice_area,
+        status,
+    ] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner),
+        Constraint::Min(0),
+        Constraint::Length(progress),
+        Constraint::Length(notice),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+
+    widgets::header::render(state, theme, frame, header);
+    widgets::status::render_disconnected_banner(state, theme, frame, banner_area);
+    match state.view {
+        View::Overview => views::overview::render(state, theme, frame, body),
+    }
+    widgets::progress::render(state, theme, frame, progress_area);
+    widgets::status::render_notification(state, theme, frame, notice_area);
+    widgets::status::render(state, theme, frame, status);
+
+    if let Some(Dialog::Scale(d)) = &state.dialog {
+        layers::scale::render(d, theme, frame, body);
+    }
+    if state.help_open {
+        layers::help::render(&state.keymap, context_layer(state), theme, frame, area);
+    }
+}

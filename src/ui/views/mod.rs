@@ -1,0 +1,3 @@
+//! One module per screen. Each draws the body area between the header and the status bar.
+
+pub mod overview;

@@ -1,0 +1,380 @@
+//! The overview: every app in one table, worst first by default, with health colours and a
+//! small rps sparkline per row. Only the rows that fit are built.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+
+use crate::app::{AppEntry, Connection, Health, SortColumn, State};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+/// A column of the overview table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Name,
+    Region,
+    Version,
+    Ready,
+    Rps,
+    P99,
+    Errors,
+    Cpu,
+    Alerts,
+    Trend,
+}
+
+/// Columns in display order with their width; `drop_rank` says which go first when the
+/// terminal is narrow (1 drops first; 0 never drops).
+const COLUMNS: [(Column, u16, u8); 10] = [
+    (Column::Name, 0, 0),
+    (Column::Region, 14, 1),
+    (Column::Version, 9, 2),
+    (Column::Ready, 6, 0),
+    (Column::Rps, 6, 0),
+    (Column::P99, 6, 6),
+    (Column::Errors, 6, 0),
+    (Column::Cpu, 4, 4),
+    (Column::Alerts, 6, 5),
+    (Column::Trend, 10, 3),
+];
+
+/// Narrowest the name column gets before other columns are dropped.
+const NAME_MIN: u16 = 14;
+/// Widest the name column gets; the rest goes to the sparkline.
+const NAME_MAX: u16 = 32;
+const SPACING: u16 = 1;
+/// The selected row's marker, ASCII so it is one column in every terminal.
+const MARKER: &str = ">";
+const MARKER_WIDTH: u16 = 1;
+
+impl Column {
+    fn title(self) -> &'static str {
+        match self {
+            Column::Name => "APP",
+            Column::Region => "REGION",
+            Column::Version => "VERSION",
+            Column::Ready => "READY",
+            Column::Rps => "RPS",
+            Column::P99 => "P99",
+            Column::Errors => "ERR%",
+            Column::Cpu => "CPU",
+            Column::Alerts => "ALERTS",
+            Column::Trend => "RPS TREND",
+        }
+    }
+
+    fn sorted_by(self) -> Option<SortColumn> {
+        match self {
+            Column::Name => Some(SortColumn::Name),
+            Column::Rps => Some(SortColumn::Rps),
+            Column::P99 => Some(SortColumn::P99),
+            Column::Errors => Some(SortColumn::Errors),
+            Column::Cpu => Some(SortColumn::Cpu),
+            Column::Alerts => Some(SortColumn::Alerts),
+            _ => None,
+        }
+    }
+
+    fn right_aligned(self) -> bool {
+        matches!(
+            self,
+            Column::Ready
+                | Column::Rps
+                | Column::P99
+                | Column::Errors
+                | Column::Cpu
+                | Column::Alerts
+        )
+    }
+}
+
+/// The columns that fit `width`, with the width each gets.
+fn fit_columns(width: u16) -> Vec<(Column, u16)> {
+    let mut kept: Vec<(Column, u16, u8)> = COLUMNS.to_vec();
+    let used = |cols: &[(Column, u16, u8)]| -> u16 {
+        let fixed: u16 = cols.iter().map(|c| c.1).sum();
+        fixed + NAME_MIN + SPACING * (cols.len() as u16 - 1)
+    };
+    while used(&kept) > width {
+        let Some(pos) = kept
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.2 > 0)
+            .min_by_key(|(_, c)| c.2)
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        kept.remove(pos);
+    }
+    let spare = width.saturating_sub(used(&kept));
+    let name_width = (NAME_MIN + spare).min(NAME_MAX);
+    let extra = NAME_MIN + spare - name_width;
+    kept.iter()
+        .map(|&(col, w, _)| match col {
+            Column::Name => (col, name_width),
+            Column::Trend => (col, w + extra),
+            _ => (col, w),
+        })
+        .collect()
+}
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.height == 0 {
+        return;
+    }
+    if state.apps.is_empty() {
+        render_placeholder(state, theme, frame, area);
+        return;
+    }
+    let columns = fit_columns(area.width.saturating_sub(MARKER_WIDTH));
+    let header = Row::new(columns.iter().map(|&(col, _)| {
+        let mut title = col.title().to_string();
+        if col.sorted_by() == Some(state.sort) {
+            title.push('▼');
+        }
+        let text = Text::from(title);
+        Cell::from(if col.right_aligned() {
+            text.right_aligned()
+        } else {
+            text
+        })
+    }))
+    .style(theme.style(Role::ColumnHeader));
+    let body_rows = usize::from(area.height.saturating_sub(1));
+
+    if state.order.is_empty() {
+        let table = Table::new(Vec::<Row>::new(), widths(&columns)).header(header);
+        frame.render_widget(table, area);
+        let msg = format!(
+            "No app matches \"{}\" — Esc clears the filter",
+            state.filter.text
+        );
+        let rest = Rect {
+            y: area.y + 1,
+            height: area.height.saturating_sub(1),
+            ..area
+        };
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(theme.style(Role::Muted))
+                .centered(),
+            rest,
+        );
+        return;
+    }
+
+    let selected = state.selected_index().unwrap_or(0);
+    let offset = selected.saturating_sub(body_rows.saturating_sub(1));
+    let stale = matches!(state.connection, Connection::Stale { .. });
+    let rows: Vec<Row> = state
+        .order
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(body_rows)
+        .filter_map(|(i, id)| state.apps.get(id).map(|app| (i, app)))
+        .map(|(_, app)| build_row(app, &columns, theme, stale))
+        .collect();
+    let table = Table::new(rows, widths(&columns))
+        .header(header)
+        .column_spacing(SPACING)
+        .highlight_symbol(MARKER)
+        .highlight_spacing(HighlightSpacing::Always)
+        .row_highlight_style(theme.style(Role::Selection));
+    let mut table_state = TableState::default().with_selected(Some(selected - offset));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+fn widths(columns: &[(Column, u16)]) -> Vec<Constraint> {
+    columns
+        .iter()
+        .map(|&(_, w)| Constraint::Length(w))
+        .collect()
+}
+
+fn health_role(h: Health) -> Role {
+    match h {
+        Health::Healthy => Role::Healthy,
+        Health::Busy => Role::Busy,
+        Health::Degraded => Role::Degraded,
+        Health::Down => Role::Down,
+    }
+}
+
+fn health_mark(h: Health) -> &'static str {
+    match h {
+        Health::Healthy => "●",
+        Health::Busy => "◐",
+        Health::Degraded => "▲",
+        Health::Down => "✖",
+    }
+}
+
+fn build_row<'a>(
+    app: &'a AppEntry,
+    columns: &[(Column, u16)],
+    theme: &Theme,
+    stale: bool,
+) -> Row<'a> {
+    let s = &app.summary;
+    let m = app.latest.as_ref();
+    let health = app.health();
+    let role = |r: Role| {
+        if stale {
+            theme.style(Role::Muted)
+        } else {
+            theme.style(r)
+        }
+    };
+    let text = role(Role::Text);
+    let num = |v: Option<f64>, fmt: fn(f64) -> String, bad: Option<bool>| -> (String, Style) {
+        match v {
+            None => ("—".to_string(), role(Role::Muted)),
+            Some(v) => {
+                let style = match bad {
+                    Some(true) => role(Role::Down),
+                    _ => text,
+                };
+                (fmt(v), style)
+            }
+        }
+    };
+    let cells = columns.iter().map(|&(col, width)| {
+        let (content, style): (String, Style) = match col {
+            Column::Name => {
+                let name = format::truncate(&s.name, usize::from(width).saturating_sub(2));
+                let line = Line::from(vec![
+                    Span::styled(health_mark(health), role(health_role(health))),
+                    Span::raw(" "),
+                    Span::styled(name, text),
+                ]);
+                return Cell::from(line);
+            }
+            Column::Region => (
+                format::truncate(&s.region, usize::from(width)),
+                role(Role::Muted),
+            ),
+            Column::Version => (format::truncate(&s.version, usize::from(width)), text),
+            Column::Ready => {
+                let r = s.replicas;
+                let style = if r.ready < r.desired {
+                    role(Role::Degraded)
+                } else {
+                    text
+                };
+                (format!("{}/{}", r.ready, r.desired), style)
+            }
+            Column::Rps => num(m.map(|m| m.rps), format::rps, None),
+            Column::P99 => {
+                let v = m.map(|m| m.latency_ms.p99);
+                num(v, format::latency_ms, v.map(|v| v >= 1000.0))
+            }
+            Column::Errors => {
+                let v = m.map(|m| m.error_ratio);
+                let (t, st) = num(v, format::percent2, v.map(|v| v >= 0.05));
+                let st = match v {
+                    Some(v) if (0.01..0.05).contains(&v) => role(Role::Degraded),
+                    _ => st,
+                };
+                (t, st)
+            }
+            Column::Cpu => {
+                let v = m.map(|m| m.cpu);
+                let (t, st) = num(v, format::percent0, None);
+                let st = match v {
+                    Some(v) if v >= 0.9 => role(Role::Degraded),
+                    _ => st,
+                };
+                (t, st)
+            }
+            Column::Alerts => {
+                if app.firing_alerts > 0 {
+                    (app.firing_alerts.to_string(), role(Role::AlertCritical))
+                } else {
+                    ("·".into(), role(Role::Muted))
+                }
+            }
+            Column::Trend => (
+                format::sparkline(app.rps_history.last(usize::from(width)), usize::from(width)),
+                role(Role::Sparkline),
+            ),
+        };
+        let t = Text::styled(content, style);
+        Cell::from(if col.right_aligned() {
+            t.right_aligned()
+        } else {
+            t
+        })
+    });
+    Row::new(cells.collect::<Vec<_>>())
+}
+
+/// Before the first app list, or when there are no apps: say why, plainly.
+fn render_placeholder(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let (role, lines): (Role, Vec<String>) = match (&state.connection, state.apps_loaded) {
+        (Connection::Connecting, _) => (
+            Role::Muted,
+            vec![format!("Connecting to {} …", state.gateway)],
+        ),
+        (Connection::Live, false) => (Role::Muted, vec!["Loading apps …".to_string()]),
+        (Connection::Live, true) => (
+            Role::Muted,
+            vec!["No apps on this platform yet.".to_string()],
+        ),
+        (
+            Connection::Reconnecting {
+                attempt,
+                next_try_at,
+            }
+            | Connection::Stale {
+                attempt,
+                next_try_at,
+                ..
+            },
+            _,
+        ) => {
+            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            (
+                Role::Error,
+                vec![
+                    format!("Cannot reach the gateway at {}", state.gateway),
+                    state.down_reason.clone().unwrap_or_default(),
+                    format!("Retrying in {secs}s (attempt {attempt}) — q quits"),
+                ],
+            )
+        }
+    };
+    let top = area.height.saturating_sub(lines.len() as u16) / 2;
+    let mut text = Text::default();
+    for _ in 0..top {
+        text.lines.push(Line::default());
+    }
+    for l in lines {
+        text.lines.push(Line::from(l));
+    }
+    frame.render_widget(
+        Paragraph::new(text).style(theme.style(role)).centered(),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_fit_every_width_from_80_to_200() {
+        for width in 80..=200u16 {
+            let cols = fit_columns(width);
+            let total: u16 = cols.iter().map(|c| c.1).sum::<u16>() + (cols.len() as u16 - 1);
+            assert!(total <= width, "{width}: {total}");
+            assert_eq!(cols[0].0, Column::Name);
+        }
+        assert!(!fit_columns(80).iter().any(|c| c.0 == Column::Region));
+        assert!(fit_columns(160).iter().any(|c| c.0 == Column::Region));
+    }
+}

@@ -1,0 +1,6 @@
+//! Pieces of screen shared by every view: the header, the status bar, action progress and
+//! notifications.
+
+pub mod header;
+pub mod progress;
+pub mod status;

@@ -1,0 +1,114 @@
+//! The bottom bar: gateway address, connection state, events per second, clock. A banner for
+//! a lost connection, and the latest notification, live here too.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::app::{Connection, NoticeLevel, State};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+/// "live", "reconnecting, next try in 3s", "stale since 03:12:40", with the role to show it in.
+fn connection_label(state: &State) -> (String, Role) {
+    match &state.connection {
+        Connection::Connecting => ("connecting…".into(), Role::Reconnecting),
+        Connection::Live => ("● live".into(), Role::Live),
+        Connection::Reconnecting {
+            attempt,
+            next_try_at,
+        } => {
+            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            (
+                format!("reconnecting, next try in {secs}s (#{attempt})"),
+                Role::Reconnecting,
+            )
+        }
+        Connection::Stale { since, .. } => (
+            format!("stale since {}", format::clock(*since)),
+            Role::Stale,
+        ),
+    }
+}
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let bar = theme.style(Role::StatusBar);
+    let (label, role) = connection_label(state);
+    let left = Line::from(vec![
+        Span::raw(" "),
+        Span::raw(state.gateway.as_str()),
+        Span::raw(" │ "),
+        Span::styled(format!(" {label} "), theme.style(role)),
+    ]);
+    let clock = format!("{} UTC ", format::clock(state.now));
+    let rate = format!("{} ev/s │ ", state.rate.per_sec);
+    let room = usize::from(area.width).saturating_sub(left.width() + 1);
+    // Widest version that fits: help hint, then event rate, then the clock alone.
+    let right = [
+        format!("{rate}{clock}│ ? help "),
+        format!("{rate}{clock}"),
+        clock,
+    ]
+    .into_iter()
+    .find(|r| Line::from(r.as_str()).width() <= room)
+    .unwrap_or_default();
+    frame.render_widget(Paragraph::new(left).style(bar), area);
+    let right_width = Line::from(right.as_str()).width() as u16;
+    if right_width > 0 {
+        let r = Rect {
+            x: area.x + area.width - right_width,
+            width: right_width,
+            ..area
+        };
+        frame.render_widget(Paragraph::new(right).style(bar), r);
+    }
+}
+
+/// A full-width warning while the stream is down and old data is on screen.
+pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let (text, role) = match &state.connection {
+        Connection::Reconnecting {
+            attempt,
+            next_try_at,
+        } => {
+            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            (
+                format!(
+                    " DISCONNECTED — reconnecting in {secs}s (attempt {attempt}); figures may be behind"
+                ),
+                Role::Reconnecting,
+            )
+        }
+        Connection::Stale {
+            since,
+            attempt,
+            next_try_at,
+        } => {
+            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            (
+                format!(
+                    " STALE — no data since {} UTC; retry in {secs}s (attempt {attempt})",
+                    format::clock(*since)
+                ),
+                Role::Stale,
+            )
+        }
+        _ => return,
+    };
+    frame.render_widget(Paragraph::new(text).style(theme.style(role)), area);
+}
+
+/// The newest notification, if any.
+pub fn render_notification(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(n) = state.notifications.back() else {
+        return;
+    };
+    let role = match n.level {
+        NoticeLevel::Info => Role::Accent,
+        NoticeLevel::Warn => Role::Notice,
+        NoticeLevel::Error => Role::Error,
+    };
+    let line = format!(" {} {}", format::clock(n.at), n.text);
+    frame.render_widget(Paragraph::new(line).style(theme.style(role)), area);
+}

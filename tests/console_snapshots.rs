@@ -1,0 +1,225 @@
+//! Snapshots of the console's screens at fixed sizes, from fixed data and a fixed clock.
+//! Review changes by eye: `INSTA_UPDATE=always cargo test --test console_snapshots`, then
+//! read the `.snap` diff in git.
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+
+use fixtures::*;
+use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
+use opsdeck::protocol::{ActionKind, ActionState, ActionStatus, Body, Event, Progress, ServerMsg};
+use opsdeck::ui::render;
+use opsdeck::ui::theme::{Role, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme::default();
+    terminal.draw(|f| render(state, &theme, f)).unwrap();
+    terminal
+}
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    draw(state, width, height).backend().to_string()
+}
+
+fn press(state: &mut State, key: KeyInput) {
+    update(state, Action::Key(key));
+}
+
+fn type_keys(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyInput::char(c));
+    }
+}
+
+#[test]
+fn overview_80x24() {
+    insta::assert_snapshot!(screen(&loaded_state(false), 80, 24));
+}
+
+#[test]
+fn overview_160x48() {
+    insta::assert_snapshot!(screen(&loaded_state(false), 160, 48));
+}
+
+#[test]
+fn overview_200x60_readonly_sorted_by_rps_and_filtered() {
+    let mut state = loaded_state(true);
+    type_keys(&mut state, "ss/cn-east");
+    insta::assert_snapshot!(screen(&state, 200, 60));
+}
+
+#[test]
+fn loading_state() {
+    let state = State::new(config(false));
+    insta::assert_snapshot!("connecting", screen(&state, 80, 24));
+    let mut state = State::new(config(false));
+    update(&mut state, Action::StreamConnected(hello()));
+    insta::assert_snapshot!("loading_apps", screen(&state, 80, 24));
+}
+
+#[test]
+fn unreachable_before_any_data() {
+    let mut state = State::new(config(false));
+    update(
+        &mut state,
+        Action::StreamDown {
+            reason: "connection refused (os error 111)".into(),
+            retry_in_ms: 4000,
+            at: t0(),
+        },
+    );
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn reconnecting_with_data() {
+    let mut state = loaded_state(false);
+    update(
+        &mut state,
+        Action::StreamDown {
+            reason: "connection reset".into(),
+            retry_in_ms: 3000,
+            at: t0(),
+        },
+    );
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn stale_with_data() {
+    let mut state = loaded_state(false);
+    for (s, retry) in [(0, 250), (1, 500), (2, 1000), (4, 2000), (8, 4000)] {
+        update(
+            &mut state,
+            Action::StreamDown {
+                reason: "connection reset".into(),
+                retry_in_ms: retry,
+                at: at(s),
+            },
+        );
+    }
+    update(&mut state, Action::Tick(at(10)));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+fn open_scale_on_shop_cart() -> State {
+    let mut state = loaded_state(false);
+    while state.selected.as_deref() != Some("shop-cart") {
+        press(&mut state, KeyInput::char('j'));
+    }
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    press(&mut state, KeyInput::plain(KeyCode::Backspace));
+    type_keys(&mut state, "12");
+    state
+}
+
+#[test]
+fn scale_dialog_edit() {
+    let state = open_scale_on_shop_cart();
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn scale_dialog_out_of_range() {
+    let mut state = open_scale_on_shop_cart();
+    type_keys(&mut state, "0");
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn scale_dialog_confirmation() {
+    let mut state = open_scale_on_shop_cart();
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn help_overlay() {
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char('?'));
+    insta::assert_snapshot!("help_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("help_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn action_progress_line_and_notification() {
+    let mut state = loaded_state(false);
+    let status = ActionStatus {
+        id: "act-1".into(),
+        kind: ActionKind::Scale,
+        app: "shop-cart".into(),
+        state: ActionState::InProgress,
+        description: "scale 6 -> 12".into(),
+        progress: Some(Progress {
+            ready: 7,
+            desired: 12,
+        }),
+        message: String::new(),
+        created_at: t0(),
+        updated_at: t0(),
+    };
+    update(
+        &mut state,
+        Action::StreamFrame(ServerMsg::Events {
+            events: vec![Event {
+                seq: 1,
+                ts: t0(),
+                app: "shop-cart".into(),
+                body: Body::Actions(status),
+            }],
+        }),
+    );
+    update(
+        &mut state,
+        Action::StreamFrame(ServerMsg::Dropped {
+            topic: opsdeck::protocol::Topic::Logs,
+            count: 12,
+        }),
+    );
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn down_apps_are_drawn_in_the_down_role() {
+    let state = loaded_state(false);
+    let terminal = draw(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let theme = Theme::default();
+    // Worst first: the first row is the down app, and its health mark uses the Down role.
+    assert_eq!(buf[(0, 2)].symbol(), ">", "selection marker");
+    let mark = &buf[(1, 2)];
+    assert_eq!(mark.symbol(), "✖");
+    assert_eq!(mark.fg, theme.style(Role::Down).fg.unwrap());
+}
+
+#[test]
+fn a_popup_over_chinese_names_keeps_its_border() {
+    let state = open_scale_on_shop_cart();
+    let terminal = draw(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let left = (0..24)
+        .find(|&y| buf[(10, y)].symbol() == "┌")
+        .expect("dialog's top-left corner at column 10");
+    for y in left + 1..left + 8 {
+        assert_eq!(buf[(10, y)].symbol(), "│", "row {y}");
+        let spill = unicode_width::UnicodeWidthStr::width(buf[(9, y)].symbol());
+        assert!(
+            spill <= 1,
+            "row {y}: a wide character runs under the border"
+        );
+    }
+}
+
+#[test]
+fn no_size_from_20x5_to_200x60_panics() {
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char('?'));
+    for (w, h) in [(20, 5), (40, 10), (1, 1), (80, 24), (200, 60)] {
+        screen(&state, w, h);
+        let s = open_scale_on_shop_cart();
+        screen(&s, w, h);
+    }
+}
