@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use fastrand::Rng;
 
+use super::actions::DEADLINE_SECS;
 use super::catalog::{AppSpec, zones};
 use super::pods::{PodChange, PodSim};
 use super::releases::ReleaseHistory;
@@ -47,8 +48,9 @@ pub struct Deployment {
     pub pods: Vec<PodSim>,
     pub releases: ReleaseHistory,
     pub rollout: Option<Rollout>,
-    /// Set by a scale request, cleared once the pods match it.
-    pub scaling: bool,
+    /// Tick of the last scale request, cleared once the pods match it or the action's
+    /// deadline passes (so a scale that cannot finish does not hide missing replicas forever).
+    pub scaling_since: Option<u64>,
     /// The latest metrics.
     pub sample: MetricSample,
     /// Utilisation in the latest second.
@@ -76,7 +78,7 @@ impl Deployment {
             pods: Vec::new(),
             releases,
             rollout: None,
-            scaling: false,
+            scaling_since: None,
             sample: MetricSample::default(),
             rho: 0.0,
             wander: 0.0,
@@ -157,8 +159,12 @@ impl Deployment {
         self.pods = kept;
         self.leak_memory(tick, &mut changes);
         self.reconcile(down_zones, now, rng, &mut changes);
-        if self.scaling && self.ready() == self.desired && self.live() == self.desired {
-            self.scaling = false;
+        let settled = self.ready() == self.desired && self.live() == self.desired;
+        let overdue = self
+            .scaling_since
+            .is_some_and(|since| tick.saturating_sub(since) >= DEADLINE_SECS);
+        if settled || overdue {
+            self.scaling_since = None;
         }
         changes
     }
@@ -287,7 +293,7 @@ impl Deployment {
         if matches!(&self.rollout, Some(r) if r.kind == RolloutKind::Rollback) {
             return AppStatus::RollingBack;
         }
-        if self.scaling {
+        if self.scaling_since.is_some() {
             return AppStatus::Scaling;
         }
         let degraded = self.sample.error_ratio > 0.05

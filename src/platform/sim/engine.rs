@@ -94,8 +94,9 @@ impl Sim {
         self.clock.tick()
     }
 
-    /// Turn log generation on or off (off makes long runs cheaper; metrics, alerts, actions and
-    /// events are unaffected, and so is every other draw's sequence only if left on).
+    /// Turn log generation on or off. Off makes long runs several times cheaper and still
+    /// deterministic, but the random sequence differs from a run with logs on, so the same seed
+    /// gives different numbers with and without logs.
     pub fn set_logs(&mut self, enabled: bool) {
         self.logs_enabled = enabled;
     }
@@ -184,7 +185,7 @@ impl Sim {
             .map(|d| Signals {
                 spec: d.spec,
                 sample: &d.sample,
-                changing: d.rollout.is_some() || d.scaling,
+                changing: d.rollout.is_some() || d.scaling_since.is_some(),
                 max_memory_share: d.max_memory_share(),
                 oom_recent: d.oom_kills_since(since),
                 release: d.releases.active_id(),

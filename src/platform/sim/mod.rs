@@ -150,8 +150,9 @@ impl Platform for SimPlatform {
     }
 
     async fn run(&self, sink: EventSink) {
-        let period =
-            Duration::from_secs_f64(1.0 / self.speed).clamp(MIN_TICK, Duration::from_secs(1));
+        let period = Duration::try_from_secs_f64(1.0 / self.speed)
+            .unwrap_or(Duration::from_secs(1))
+            .clamp(MIN_TICK, Duration::from_secs(1));
         let mut interval = tokio::time::interval(period);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let started = Instant::now();

@@ -76,7 +76,7 @@ impl Sim {
         }
         let from = deployment.desired;
         deployment.desired = replicas;
-        deployment.scaling = true;
+        deployment.scaling_since = Some(self.clock.tick());
         let description = format!("scale {from} -> {replicas}");
         self.accept_action(
             action,

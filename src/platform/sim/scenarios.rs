@@ -96,7 +96,7 @@ impl ScenarioKind {
                 ReleaseTraits {
                     error_ratio: 0.0,
                     latency_factor: 0.95,
-                    leak_mb_per_min: 150.0,
+                    leak_mb_per_min: 220.0,
                     defect: Defect::SessionLeak,
                 },
             )),

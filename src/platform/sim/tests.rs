@@ -471,8 +471,14 @@ fn logs_carry_access_fields_stack_traces_and_chinese() {
         .map(|p| p.name)
         .collect();
     assert!(cart.iter().rev().take(20).all(|l| pods.contains(&l.pod)));
+    // A healthy app logs errors only at its small background rate.
     let calm = logs(&out, "crm");
-    assert!(calm.iter().all(|l| l.level <= Level::Warn));
+    let calm_errors = calm.iter().filter(|l| l.level == Level::Error).count();
+    assert!(
+        calm_errors * 20 <= calm.len(),
+        "{calm_errors} of {}",
+        calm.len()
+    );
 }
 
 #[test]
@@ -541,9 +547,11 @@ async fn the_platform_streams_each_second_and_stops_when_the_sink_closes() {
         .unwrap();
 }
 
+/// Not a check: prints a per-minute digest of every scenario, for tuning the model by eye.
+/// `cargo test --lib print_scenario_digest -- --ignored --nocapture`
 #[test]
-#[ignore]
-fn explore() {
+#[ignore = "prints a digest for tuning; asserts nothing"]
+fn print_scenario_digest() {
     for scenario in super::SCENARIOS {
         let mut sim = Sim::new(&config(42, Some(scenario)));
         println!("== {scenario}");
