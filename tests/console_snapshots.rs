@@ -6,7 +6,7 @@
 mod fixtures;
 
 use fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
+use opsdeck::app::{Action, HttpError, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{ActionKind, ActionState, ActionStatus, Body, Event, Progress, ServerMsg};
 use opsdeck::ui::render;
 use opsdeck::ui::theme::{Role, Theme};
@@ -134,6 +134,34 @@ fn scale_dialog_confirmation() {
     let mut state = open_scale_on_shop_cart();
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn scale_dialog_after_a_refusal_and_after_a_transient_failure() {
+    for (name, err) in [
+        (
+            "scale_refused",
+            HttpError {
+                status: Some(422),
+                code: "out_of_range".into(),
+                message: "replicas must be 2..=10 while the quota review is open".into(),
+            },
+        ),
+        ("scale_unreachable", HttpError::transport("cannot connect")),
+    ] {
+        let mut state = open_scale_on_shop_cart();
+        press(&mut state, KeyInput::plain(KeyCode::Enter));
+        press(&mut state, KeyInput::char('y'));
+        let request_id = *state.pending.keys().last().unwrap();
+        update(
+            &mut state,
+            Action::HttpReply {
+                request_id,
+                result: Err(err),
+            },
+        );
+        insta::assert_snapshot!(name, screen(&state, 80, 24));
+    }
 }
 
 #[test]
