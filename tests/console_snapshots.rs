@@ -251,3 +251,47 @@ fn no_size_from_20x5_to_200x60_panics() {
         screen(&s, w, h);
     }
 }
+
+#[test]
+fn the_selected_row_stays_on_screen_with_many_apps() {
+    let mut state = loaded_state(false);
+    let many: Vec<_> = (0..500)
+        .map(|i| {
+            app(
+                &format!("app-{i:03}"),
+                &format!("应用 {i:03}"),
+                "cn-east-1",
+                "v1.0.0",
+                3,
+                3,
+                opsdeck::protocol::AppStatus::Healthy,
+                sample(f64::from(i), 100.0, 0.0, 0.3, 3, 3),
+            )
+        })
+        .collect();
+    let fx = update(&mut state, Action::StreamConnected(hello()));
+    for e in fx {
+        if let opsdeck::app::Effect::Http(r) = e
+            && r.kind == opsdeck::app::RequestKind::FetchApps
+        {
+            update(
+                &mut state,
+                Action::HttpReply {
+                    request_id: r.id,
+                    result: Ok(opsdeck::app::Reply::Apps(many.clone())),
+                },
+            );
+        }
+    }
+    type_keys(&mut state, "s"); // by name
+    for _ in 0..250 {
+        press(&mut state, KeyInput::char('j'));
+    }
+    let shown = screen(&state, 80, 24);
+    let marked: Vec<&str> = shown.lines().filter(|l| l.starts_with("\">")).collect();
+    assert_eq!(marked.len(), 1, "{shown}");
+    assert!(marked[0].contains("应用 250"), "{shown}");
+    press(&mut state, KeyInput::char('G'));
+    let shown = screen(&state, 80, 24);
+    assert!(shown.contains(">● 应用 499"), "{shown}");
+}
