@@ -6,7 +6,7 @@
 mod fixtures;
 
 use fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
+use opsdeck::app::{Action, HttpError, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{ActionKind, ActionState, ActionStatus, Body, Event, Progress, ServerMsg};
 use opsdeck::ui::render;
 use opsdeck::ui::theme::{Role, Theme};
@@ -137,6 +137,34 @@ fn scale_dialog_confirmation() {
 }
 
 #[test]
+fn scale_dialog_after_a_refusal_and_after_a_transient_failure() {
+    for (name, err) in [
+        (
+            "scale_refused",
+            HttpError {
+                status: Some(422),
+                code: "out_of_range".into(),
+                message: "replicas must be 2..=10 while the quota review is open".into(),
+            },
+        ),
+        ("scale_unreachable", HttpError::transport("cannot connect")),
+    ] {
+        let mut state = open_scale_on_shop_cart();
+        press(&mut state, KeyInput::plain(KeyCode::Enter));
+        press(&mut state, KeyInput::char('y'));
+        let request_id = *state.pending.keys().last().unwrap();
+        update(
+            &mut state,
+            Action::HttpReply {
+                request_id,
+                result: Err(err),
+            },
+        );
+        insta::assert_snapshot!(name, screen(&state, 80, 24));
+    }
+}
+
+#[test]
 fn help_overlay() {
     let mut state = loaded_state(false);
     press(&mut state, KeyInput::char('?'));
@@ -222,4 +250,48 @@ fn no_size_from_20x5_to_200x60_panics() {
         let s = open_scale_on_shop_cart();
         screen(&s, w, h);
     }
+}
+
+#[test]
+fn the_selected_row_stays_on_screen_with_many_apps() {
+    let mut state = loaded_state(false);
+    let many: Vec<_> = (0..500)
+        .map(|i| {
+            app(
+                &format!("app-{i:03}"),
+                &format!("应用 {i:03}"),
+                "cn-east-1",
+                "v1.0.0",
+                3,
+                3,
+                opsdeck::protocol::AppStatus::Healthy,
+                sample(f64::from(i), 100.0, 0.0, 0.3, 3, 3),
+            )
+        })
+        .collect();
+    let fx = update(&mut state, Action::StreamConnected(hello()));
+    for e in fx {
+        if let opsdeck::app::Effect::Http(r) = e
+            && r.kind == opsdeck::app::RequestKind::FetchApps
+        {
+            update(
+                &mut state,
+                Action::HttpReply {
+                    request_id: r.id,
+                    result: Ok(opsdeck::app::Reply::Apps(many.clone())),
+                },
+            );
+        }
+    }
+    type_keys(&mut state, "s"); // by name
+    for _ in 0..250 {
+        press(&mut state, KeyInput::char('j'));
+    }
+    let shown = screen(&state, 80, 24);
+    let marked: Vec<&str> = shown.lines().filter(|l| l.starts_with("\">")).collect();
+    assert_eq!(marked.len(), 1, "{shown}");
+    assert!(marked[0].contains("应用 250"), "{shown}");
+    press(&mut state, KeyInput::char('G'));
+    let shown = screen(&state, 80, 24);
+    assert!(shown.contains(">● 应用 499"), "{shown}");
 }

@@ -473,3 +473,48 @@ fn events_per_second_counts_whole_seconds() {
     update(&mut state, Action::Tick(at(3)));
     assert_eq!(state.rate.per_sec, 0);
 }
+
+#[test]
+fn a_refused_scale_goes_back_to_editing_with_the_reason() {
+    let mut state = loaded_state(false);
+    select(&mut state, "shop-cart");
+    press(&mut state, enter());
+    type_keys(&mut state, "+");
+    press(&mut state, enter());
+    let sent = scale_requests(&press(&mut state, KeyInput::char('y')));
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: sent[0].0,
+            result: Err(HttpError {
+                status: Some(422),
+                code: "out_of_range".into(),
+                message: "replicas must be 2..=6".into(),
+            }),
+        },
+    );
+    let d = scale_dialog(&state);
+    assert_eq!(d.step, ScaleStep::Edit);
+    assert!(d.failure.as_deref().unwrap().contains("2..=6"));
+    // Editing clears the reason; a different count is a different change with a new key.
+    press(&mut state, backspace());
+    assert!(scale_dialog(&state).failure.is_none());
+    type_keys(&mut state, "5");
+    press(&mut state, enter());
+    let again = scale_requests(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again[0].2, 5);
+    assert_ne!(again[0].3, sent[0].3);
+}
+
+#[test]
+fn help_opens_from_inside_the_scale_dialog() {
+    let mut state = loaded_state(false);
+    press(&mut state, enter());
+    press(&mut state, KeyInput::char('?'));
+    assert!(state.help_open);
+    let d = scale_dialog(&state);
+    assert_eq!(d.input, d.from.to_string(), "`?` was typed into the count");
+    press(&mut state, esc());
+    assert!(!state.help_open);
+    assert!(state.dialog.is_some());
+}

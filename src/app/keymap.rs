@@ -149,6 +149,29 @@ impl Keymap {
             .map(|b| b.run)
     }
 
+    /// The keymap as a Markdown reference (docs/keymap.md is this, checked by a test).
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from(
+            "# Console keys\n\nGenerated from `src/app/keymap-default.toml`; \
+             the help overlay (`?`) shows the same table.\n",
+        );
+        for layer in Layer::ALL {
+            let bindings = self.bindings(layer);
+            if bindings.is_empty() {
+                continue;
+            }
+            out.push_str(&format!(
+                "\n## {}\n\n| keys | does |\n|---|---|\n",
+                layer.title()
+            ));
+            for b in bindings {
+                let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
+                out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
+            }
+        }
+        out
+    }
+
     /// The bindings of one layer, in file order.
     pub fn bindings(&self, layer: Layer) -> &[Binding] {
         self.layers.get(&layer).map(Vec::as_slice).unwrap_or(&[])

@@ -38,8 +38,8 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     }
     if layer.takes_text()
         && let Some(c) = key.typed_char()
+        && type_char(state, layer, c)
     {
-        type_char(state, layer, c);
         return;
     }
     if let Some(cmd) = state.keymap.lookup(Layer::Global, &key) {
@@ -47,15 +47,19 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     }
 }
 
-fn type_char(state: &mut State, layer: Layer, c: char) {
-    match layer {
-        Layer::Filter => state.filter.text.push(c),
-        Layer::Scale => {
-            if let Some(Dialog::Scale(d)) = &mut state.dialog {
-                d.push_digit(c);
-            }
+/// Type `c` into the layer's text field; false when the field does not take it (a letter in
+/// the replica count), so that global keys such as `?` still work there.
+fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
+    match (layer, &mut state.dialog) {
+        (Layer::Filter, _) => {
+            state.filter.text.push(c);
+            true
         }
-        _ => {}
+        (Layer::Scale, Some(Dialog::Scale(d))) if c.is_ascii_digit() => {
+            d.push_digit(c);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -102,8 +102,13 @@ fn on_scale_reply(
         }
         Err(err) => {
             if dialog_waits && let Some(Dialog::Scale(d)) = &mut state.dialog {
-                // Back to the confirmation: `y` tries again with the same key.
-                d.step = ScaleStep::Confirm;
+                // A transient failure goes back to the confirmation, where `y` tries again
+                // with the same key; a refusal goes back to editing the count.
+                d.step = if err.is_transient() {
+                    ScaleStep::Confirm
+                } else {
+                    ScaleStep::Edit
+                };
                 d.failure = Some(err.to_string());
             } else {
                 state.notify(

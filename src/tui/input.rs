@@ -36,10 +36,12 @@ pub fn to_key(key: KeyEvent) -> Option<KeyInput> {
         Ct::Delete => KeyCode::Delete,
         _ => return None,
     };
+    // Esc pressed twice quickly arrives as Alt-Esc; it still means Esc.
+    let alt = key.modifiers.contains(KeyModifiers::ALT) && code != KeyCode::Esc;
     Some(KeyInput {
         code,
         ctrl: key.modifiers.contains(KeyModifiers::CONTROL),
-        alt: key.modifiers.contains(KeyModifiers::ALT),
+        alt,
     })
 }
 

@@ -12,7 +12,6 @@ use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 
 const WIDTH: u16 = 60;
-const HEIGHT: u16 = 9;
 
 fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
     let mut spans = Vec::new();
@@ -27,8 +26,6 @@ fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
 }
 
 pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let rect = centered(area, WIDTH, HEIGHT);
-    clear_popup(frame, rect);
     let title_name = format::truncate(&dialog.app_name, usize::from(WIDTH).saturating_sub(12));
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
@@ -58,6 +55,12 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                     theme.style(Role::Muted),
                 ),
             ]));
+            if let Some(failure) = &dialog.failure {
+                lines.push(Line::styled(
+                    format!("✖ gateway refused: {failure}"),
+                    theme.style(Role::Error),
+                ));
+            }
             match &target {
                 Ok(n) => lines.push(Line::styled(
                     format!("from {} to {n} replicas", dialog.from),
@@ -114,6 +117,12 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
         format!("request key {}", dialog.idempotency_key),
         theme.style(Role::Muted),
     ));
+    // Size to the content, counting lines that wrap.
+    let inner = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, WIDTH, height);
+    clear_popup(frame, rect);
     frame.render_widget(
         Paragraph::new(Text::from(lines))
             .block(block)
