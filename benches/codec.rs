@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use opsdeck::platform::load::synthetic;
-use opsdeck::protocol::{Event, ServerMsg};
+use opsdeck::protocol::{Event, ServerMsg, decode_server_msg};
 
 fn median_ns_per_event(runs: usize, n: usize, mut f: impl FnMut() -> usize) -> f64 {
     let mut samples: Vec<f64> = (0..runs)
@@ -63,7 +63,7 @@ fn main() {
     let decode_frame = median_ns_per_event(15, N, || {
         let mut count = 0;
         for _ in 0..N / 256 {
-            if let ServerMsg::Events { events } = serde_json::from_str(black_box(&frame)).unwrap() {
+            if let ServerMsg::Events { events } = decode_server_msg(black_box(&frame)).unwrap() {
                 count += events.len();
             }
         }

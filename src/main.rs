@@ -46,6 +46,8 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
         readonly: args.readonly,
         theme: args.theme.clone(),
     };
+    // Before the embedded gateway starts, so its lines go to the file too, never the screen.
+    let _log_guard = opsdeck::tui::logging::init_file_logging();
     match (sim, &args.url) {
         (Some(sim), _) => {
             let gateway = cli::start_sim_gateway(sim.sim_config())

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::backoff::Backoff;
 use crate::app::Action;
-use crate::protocol::{ClientMsg, Filter, Seq, ServerMsg, Topic};
+use crate::protocol::{ClientMsg, Filter, Seq, ServerMsg, Topic, decode_server_msg};
 
 /// How long connecting and reading `hello` may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -135,7 +135,7 @@ async fn connect_once(
                 match frame {
                     None => return End::Lost("gateway closed the connection".into()),
                     Some(Err(e)) => return End::Lost(format!("stream error: {e}")),
-                    Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerMsg>(text.as_str()) {
+                    Some(Ok(Message::Text(text))) => match decode_server_msg(text.as_str()) {
                         Ok(msg) => {
                             if actions.send(Action::StreamFrame(msg)).await.is_err() {
                                 return End::Shutdown;

@@ -164,3 +164,24 @@ pub mod close_code {
     /// The gateway is shutting down.
     pub const GOING_AWAY: u16 = 1001;
 }
+
+/// The prefix every `events` frame from the gateway starts with.
+pub const EVENTS_FRAME_PREFIX: &str = r#"{"type":"events","events":["#;
+
+#[derive(Deserialize)]
+struct EventsFrame {
+    events: Vec<Event>,
+}
+
+/// Decode a server frame. `events` frames as the gateway writes them take a direct path;
+/// anything else goes through the general (buffering) internally-tagged decoder.
+pub fn decode_server_msg(text: &str) -> Result<ServerMsg, serde_json::Error> {
+    if text.starts_with(EVENTS_FRAME_PREFIX)
+        && let Ok(frame) = serde_json::from_str::<EventsFrame>(text)
+    {
+        return Ok(ServerMsg::Events {
+            events: frame.events,
+        });
+    }
+    serde_json::from_str(text)
+}
