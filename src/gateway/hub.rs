@@ -32,7 +32,7 @@ pub struct Stored {
 #[derive(Debug)]
 pub struct Batch {
     /// Per topic, the first and last sequence in this batch.
-    pub ranges: [Option<(Seq, Seq)>; 5],
+    pub ranges: [Option<(Seq, Seq)>; Topic::COUNT],
     /// `{"type":"events","events":[...]}` holding every event of the batch in order.
     pub frame: axum::extract::ws::Utf8Bytes,
 }
@@ -70,7 +70,7 @@ pub struct Window {
 }
 
 pub struct Hub {
-    buffers: [RwLock<TopicBuffer>; 5],
+    buffers: [RwLock<TopicBuffer>; Topic::COUNT],
     wake: broadcast::Sender<Arc<Batch>>,
     stats: Arc<Stats>,
 }
@@ -92,7 +92,7 @@ impl Hub {
         };
         let (wake, _) = broadcast::channel(256);
         Hub {
-            buffers: [buffer(), buffer(), buffer(), buffer(), buffer()],
+            buffers: std::array::from_fn(|_| buffer()),
             wake,
             stats,
         }
@@ -110,14 +110,14 @@ impl Hub {
         }
     }
 
-    pub fn heads(&self) -> [Seq; 5] {
+    pub fn heads(&self) -> [Seq; Topic::COUNT] {
         Topic::ALL.map(|t| read(&self.buffers[t.index()]).head())
     }
 
     /// Sequence, encode and store `emissions`, then wake subscribers. Returns the events as
     /// published (with their sequence numbers) for bookkeeping such as the action registry.
     pub fn publish(&self, emissions: Vec<Emission>) -> Vec<Event> {
-        let mut ranges: [Option<(Seq, Seq)>; 5] = [None; 5];
+        let mut ranges: [Option<(Seq, Seq)>; Topic::COUNT] = [None; Topic::COUNT];
         let mut frame = String::with_capacity(64 + emissions.len() * 256);
         frame.push_str(r#"{"type":"events","events":["#);
         let mut published = Vec::with_capacity(emissions.len());

@@ -24,17 +24,17 @@ enum End {
 
 /// What one client asked for.
 struct Subscription {
-    topics: [bool; 5],
+    topics: [bool; Topic::COUNT],
     filter: Filter,
     apps: Option<HashSet<String>>,
     /// Per topic, the last sequence delivered (or skipped) for this client.
-    cursor: [Seq; 5],
+    cursor: [Seq; Topic::COUNT],
 }
 
 impl Subscription {
-    fn empty(heads: [Seq; 5]) -> Self {
+    fn empty(heads: [Seq; Topic::COUNT]) -> Self {
         Subscription {
-            topics: [false; 5],
+            topics: [false; Topic::COUNT],
             filter: Filter::default(),
             apps: None,
             cursor: heads,
@@ -320,7 +320,7 @@ async fn catch_up(gateway: &Gateway, sink: &mut Sink, sub: &mut Subscription) ->
     let mut skipped_any = false;
     loop {
         let admit = |stored: &Stored| sub.admits(stored);
-        let mut dropped = [0u64; 5];
+        let mut dropped = [0u64; Topic::COUNT];
         let mut coalesced: Vec<Box<str>> = Vec::new();
         let mut cursors = sub.cursor;
         for topic in Topic::ALL {

@@ -10,8 +10,8 @@ use crate::protocol::Topic;
 
 #[derive(Debug, Default)]
 pub struct Stats {
-    published: [AtomicU64; 5],
-    dropped: [AtomicU64; 5],
+    published: [AtomicU64; Topic::COUNT],
+    dropped: [AtomicU64; Topic::COUNT],
     gaps: AtomicU64,
     frames_sent: AtomicU64,
     bytes_sent: AtomicU64,
@@ -69,7 +69,7 @@ impl Stats {
                 let _ = writeln!(out, "{name}{labels} {value}");
             }
         };
-        let per_topic = |counters: &[AtomicU64; 5]| -> Vec<(String, u64)> {
+        let per_topic = |counters: &[AtomicU64; Topic::COUNT]| -> Vec<(String, u64)> {
             Topic::ALL
                 .iter()
                 .map(|t| {

@@ -21,7 +21,10 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
+    /// How many topics there are: the length of per-topic arrays.
+    pub const COUNT: usize = 5;
+
+    pub const ALL: [Topic; Topic::COUNT] = [
         Topic::Metrics,
         Topic::Logs,
         Topic::Alerts,
@@ -39,7 +42,7 @@ impl Topic {
         }
     }
 
-    /// Index into per-topic arrays (`[T; 5]`), in the order of [`Topic::ALL`].
+    /// Index into per-topic arrays (`[T; Topic::COUNT]`), in the order of [`Topic::ALL`].
     pub fn index(self) -> usize {
         self as usize
     }
