@@ -23,6 +23,9 @@ fn main() -> ExitCode {
             cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(args))
         }
+        Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
+            println!("wrote {} screenshots to {}", files.len(), out.display());
+        }),
         Some(Command::Demo(sim)) => runtime.block_on(console(cli.console, Some(sim))),
         None => {
             let sim = cli.console.url.is_none().then(SimArgs::default);

@@ -1,10 +1,13 @@
 //! Command-line definitions and the non-interactive commands.
 
 pub mod logging;
+pub mod offline;
+mod screenshots;
 mod serve;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use screenshots::run_screenshots;
 pub use serve::{SimArgs, run_serve, start_sim_gateway};
 
 #[derive(Parser, Debug)]
@@ -41,6 +44,14 @@ pub enum Command {
     Serve(ServeArgs),
     /// Open the console on an embedded simulator, optionally with an incident running.
     Demo(SimArgs),
+    /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
+    Screenshots {
+        /// Folder to write into.
+        #[arg(long, default_value = "screenshots")]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

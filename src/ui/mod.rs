@@ -5,6 +5,7 @@
 
 pub mod format;
 pub mod layers;
+pub mod svg;
 pub mod theme;
 pub mod views;
 pub mod widgets;

@@ -1,0 +1,207 @@
+//! The console's pure core wired straight to the simulator's pure core: no sockets, no terminal,
+//! no clock. Used to regenerate screenshots and to benchmark rendering with realistic data; the
+//! same seed always gives the same screens.
+
+use chrono::{DateTime, Utc};
+
+use crate::app::{
+    Action, Effect, HttpError, KeyInput, Keymap, KeymapError, Reply, RequestKind, State,
+    StateConfig, update,
+};
+use crate::platform::sim::{Sim, SimConfig};
+use crate::platform::{ActionRequest, PlatformError};
+use crate::protocol::{
+    ActionKind, ActionState, ActionStatus, Event, PROTOCOL_VERSION, Seq, ServerMsg, Topic,
+    parse_duration_secs,
+};
+
+pub struct Offline {
+    pub sim: Sim,
+    pub state: State,
+    next_seq: [Seq; Topic::COUNT],
+    actions: u64,
+}
+
+impl Offline {
+    /// A console that has just connected to a simulator started at `start` with `seed`.
+    pub fn new(
+        seed: u64,
+        scenario: Option<&str>,
+        start: DateTime<Utc>,
+    ) -> Result<Offline, KeymapError> {
+        let sim = Sim::new(&SimConfig {
+            seed,
+            speed: 1.0,
+            scenario: scenario.map(str::to_string),
+            start,
+        });
+        let state = State::new(StateConfig {
+            gateway: "ws://127.0.0.1:7070".into(),
+            demo: true,
+            readonly: false,
+            keymap: Keymap::builtin()?,
+            key_seed: seed,
+            now: start,
+        });
+        let mut offline = Offline {
+            sim,
+            state,
+            next_seq: [1; Topic::COUNT],
+            actions: 0,
+        };
+        offline.apply(Action::StreamConnected(ServerMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            gateway_id: "offline".into(),
+            server_time: start,
+            topics: Topic::ALL.to_vec(),
+            platform: "sim".into(),
+            heartbeat_ms: 15_000,
+            max_frame_bytes: 1 << 20,
+        }));
+        Ok(offline)
+    }
+
+    /// Feed `action` to the console and answer every HTTP call it makes from the simulator.
+    pub fn apply(&mut self, action: Action) {
+        let mut queue = vec![action];
+        while let Some(action) = queue.pop() {
+            for effect in update(&mut self.state, action) {
+                if let Effect::Http(request) = effect {
+                    queue.push(Action::HttpReply {
+                        request_id: request.id,
+                        result: self.answer(request.kind),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn press(&mut self, key: KeyInput) {
+        self.apply(Action::Key(key));
+    }
+
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(KeyInput::char(c));
+        }
+    }
+
+    /// Run the platform for `secs` platform seconds, streaming everything to the console.
+    pub fn advance(&mut self, secs: u64) {
+        for _ in 0..secs {
+            let events: Vec<Event> = self
+                .sim
+                .step()
+                .into_iter()
+                .map(|e| {
+                    let topic = e.body.topic();
+                    let seq = self.next_seq[topic.index()];
+                    self.next_seq[topic.index()] += 1;
+                    Event {
+                        seq,
+                        ts: e.ts,
+                        app: e.app,
+                        body: e.body,
+                    }
+                })
+                .collect();
+            self.apply(Action::StreamFrame(ServerMsg::Events { events }));
+            self.apply(Action::Tick(self.sim.now()));
+        }
+    }
+
+    fn answer(&mut self, kind: RequestKind) -> Result<Reply, HttpError> {
+        let actor = || "operator".to_string();
+        Ok(match kind {
+            RequestKind::FetchApps => Reply::Apps(self.sim.apps()),
+            RequestKind::FetchAlerts => Reply::Alerts(self.sim.alerts()),
+            RequestKind::FetchApp { app } => {
+                Reply::App(Box::new(self.sim.app(&app).map_err(http_error)?))
+            }
+            RequestKind::FetchReleases { app } => {
+                Reply::Releases(self.sim.releases(&app).map_err(http_error)?)
+            }
+            RequestKind::FetchTimeline => Reply::Timeline(self.sim.events()),
+            RequestKind::ScaleApp { app, replicas, .. } => {
+                let status = self.new_action(ActionKind::Scale, &app);
+                let request = ActionRequest {
+                    id: status.id.clone(),
+                    actor: actor(),
+                };
+                self.sim
+                    .scale(&app, replicas, &request)
+                    .map_err(http_error)?;
+                Reply::Action(Box::new(status))
+            }
+            RequestKind::Rollback { app, to, .. } => {
+                let status = self.new_action(ActionKind::Rollback, &app);
+                let request = ActionRequest {
+                    id: status.id.clone(),
+                    actor: actor(),
+                };
+                self.sim
+                    .rollback(&app, to.as_deref(), &request)
+                    .map_err(http_error)?;
+                Reply::Action(Box::new(status))
+            }
+            RequestKind::AckAlert { alert } => Reply::Alert(Box::new(
+                self.sim.acknowledge(&alert, &actor()).map_err(http_error)?,
+            )),
+            RequestKind::SilenceAlert {
+                alert,
+                duration,
+                comment,
+            } => {
+                let secs = parse_duration_secs(&duration).ok_or_else(|| HttpError {
+                    status: Some(422),
+                    code: "validation_failed".into(),
+                    message: format!("bad duration {duration:?}"),
+                })?;
+                Reply::Alert(Box::new(
+                    self.sim
+                        .silence(&alert, secs, &comment, &actor())
+                        .map_err(http_error)?,
+                ))
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(HttpError {
+                    status: Some(501),
+                    code: "unsupported".into(),
+                    message: format!("the offline console does not answer {other:?}"),
+                });
+            }
+        })
+    }
+
+    fn new_action(&mut self, kind: ActionKind, app: &str) -> ActionStatus {
+        self.actions += 1;
+        let now = self.sim.now();
+        ActionStatus {
+            id: format!("act-offline-{}", self.actions),
+            kind,
+            app: app.to_string(),
+            state: ActionState::Accepted,
+            description: String::new(),
+            progress: None,
+            message: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+fn http_error(err: PlatformError) -> HttpError {
+    let (status, code) = match err {
+        PlatformError::NotFound(_) => (404, "not_found"),
+        PlatformError::Invalid(_) => (422, "validation_failed"),
+        PlatformError::Conflict(_) => (409, "conflict"),
+        PlatformError::Unsupported(_) => (501, "unsupported"),
+        PlatformError::Unavailable(_) => (503, "unavailable"),
+    };
+    HttpError {
+        status: Some(status),
+        code: code.into(),
+        message: err.to_string(),
+    }
+}
