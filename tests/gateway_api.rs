@@ -585,3 +585,72 @@ async fn the_openapi_document_is_served_and_names_every_route() {
     }
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn actions_beyond_the_per_minute_limit_get_429_and_replays_do_not_count() {
+    let sim = SimPlatform::new(SimConfig {
+        seed: 7,
+        ..SimConfig::default()
+    });
+    let config = opsdeck::gateway::GatewayConfig {
+        actions_per_minute: 2,
+        ..loopback_config()
+    };
+    let gw = support::start(config, Arc::new(sim)).await;
+    let app = scalable_app(&gw).await;
+    let client = http();
+    let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
+    let post = |key: &'static str, n: u32| {
+        client
+            .post(&scale)
+            .header("Idempotency-Key", key)
+            .json(&json!({"replicas": n}))
+            .send()
+    };
+    let low = app.replicas.min;
+    assert_eq!(
+        post("k1", low).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        post("k2", low + 1).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    // A retry of an applied request is answered from the store, not limited.
+    assert_eq!(
+        post("k1", low).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    let limited = post("k3", low).await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    let (_, body) = error_of(limited).await;
+    assert_eq!(body.error.code, "rate_limited");
+    // Another operator is not affected.
+    let other = client
+        .post(&scale)
+        .header("X-Opsdeck-User", "wang.fang")
+        .json(&json!({"replicas": low}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::ACCEPTED);
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn stream_connections_beyond_the_limit_are_refused_with_503() {
+    let config = opsdeck::gateway::GatewayConfig {
+        max_clients: 1,
+        ..loopback_config()
+    };
+    let gw = support::start_load(config, 100, None).await;
+    let _first = Client::connect(gw.addr).await;
+    match tokio_tungstenite::connect_async(format!("ws://{}/v1/stream", gw.addr)).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status(), 503)
+        }
+        other => panic!("expected a 503 refusal, got {:?}", other.map(|_| ())),
+    }
+    gw.stop().await;
+}

@@ -79,4 +79,10 @@ pub struct ServeArgs {
     /// Seconds between heartbeat pings.
     #[arg(long, default_value_t = 15)]
     pub heartbeat_secs: u64,
+    /// Stream connections served at once; more are refused with 503.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_clients: usize,
+    /// Actions one actor may start per minute; more get 429.
+    #[arg(long, default_value_t = 60)]
+    pub actions_per_minute: u32,
 }

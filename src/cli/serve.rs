@@ -63,6 +63,8 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         client_lag_limit: args.client_lag_limit,
         max_frame_bytes: args.max_frame_bytes,
         heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
+        max_clients: args.max_clients,
+        actions_per_minute: args.actions_per_minute,
         ..GatewayConfig::default()
     };
     let platform: Arc<dyn Platform> = match args.load_rate {

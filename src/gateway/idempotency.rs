@@ -51,6 +51,12 @@ impl IdempotencyStore {
         }
     }
 
+    /// Whether `key` has been seen (its request ran or is running).
+    pub fn knows(&self, key: &str) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.entries.contains_key(key)
+    }
+
     /// `fingerprint` identifies the request (route and canonical body).
     pub fn claim(&self, key: &str, fingerprint: &str) -> Claim {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod hub;
 mod idempotency;
+mod limits;
 mod routes;
 mod session;
 mod stats;
@@ -46,6 +47,10 @@ pub struct GatewayConfig {
     pub slow_client_grace: Duration,
     /// Idempotency keys remembered.
     pub idempotency_keys: usize,
+    /// Stream connections served at once; more are refused with 503.
+    pub max_clients: usize,
+    /// Actions (scale, rollback, scenario) one actor may start per minute; more get 429.
+    pub actions_per_minute: u32,
 }
 
 impl Default for GatewayConfig {
@@ -59,6 +64,8 @@ impl Default for GatewayConfig {
             send_timeout: Duration::from_secs(30),
             slow_client_grace: Duration::from_secs(60),
             idempotency_keys: 10_000,
+            max_clients: 10_000,
+            actions_per_minute: 60,
         }
     }
 }
@@ -72,6 +79,7 @@ pub struct Gateway {
     pub stats: Arc<Stats>,
     actions: actions::ActionBook,
     idempotency: idempotency::IdempotencyStore,
+    limiter: limits::ActionLimiter,
     action_seq: AtomicU64,
 }
 
@@ -121,6 +129,7 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
         hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
         actions: actions::ActionBook::new(1024),
         idempotency: idempotency::IdempotencyStore::new(config.idempotency_keys),
+        limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
         action_seq: AtomicU64::new(0),
         platform,
         stats,

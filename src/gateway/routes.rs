@@ -146,8 +146,13 @@ async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
     Ok(Json(gw.platform.events().await?).into_response())
 }
 
-async fn start_scenario(State(gw): State<Arc<Gateway>>, body: Bytes) -> ApiResult {
+async fn start_scenario(
+    State(gw): State<Arc<Gateway>>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> ApiResult {
     let req: ScenarioRequest = parse_body(&body)?;
+    rate_limit(&gw, &actor)?;
     gw.platform.start_scenario(&req.name).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -157,6 +162,17 @@ async fn start_scenario(State(gw): State<Arc<Gateway>>, body: Bytes) -> ApiResul
 }
 
 async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Response {
+    if gw.stats.clients() >= i64::try_from(gw.config.max_clients).unwrap_or(i64::MAX) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_clients",
+            format!(
+                "the gateway serves at most {} stream connections",
+                gw.config.max_clients
+            ),
+        )
+        .into_response();
+    }
     let cap = gw.config.max_frame_bytes;
     ws.max_message_size(cap)
         .max_frame_size(cap)
@@ -172,7 +188,7 @@ async fn scale(
 ) -> ApiResult {
     let req: ScaleRequest = parse_body(&body)?;
     let fingerprint = format!("scale {app} {}", canonical(&body));
-    idempotent(&gw, &headers, &fingerprint, || async {
+    idempotent(&gw, &actor, &headers, &fingerprint, || async {
         let detail = gw.platform.app(&app).await?;
         let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
         let range = || format!("replicas must be an integer between {min} and {max} for {app}");
@@ -219,7 +235,7 @@ async fn rollback(
         parse_body(&body)?
     };
     let fingerprint = format!("rollback {app} {}", canonical(&body));
-    idempotent(&gw, &headers, &fingerprint, || async {
+    idempotent(&gw, &actor, &headers, &fingerprint, || async {
         let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
         let plan = gw
             .platform
@@ -264,6 +280,7 @@ fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) ->
 /// first answer, and a different request under a used key with 422.
 async fn idempotent<F, Fut>(
     gw: &Gateway,
+    actor: &Actor,
     headers: &HeaderMap,
     fingerprint: &str,
     apply: F,
@@ -282,13 +299,21 @@ where
             body: serde_json::to_value(err.body()).unwrap_or_default(),
         },
     };
-    let Some(key) = headers.get("idempotency-key") else {
+    let key = headers
+        .get("idempotency-key")
+        .map(|k| {
+            k.to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))
+        })
+        .transpose()?;
+    // Replays are answered from the store and do not count against the action limit.
+    if !key.is_some_and(|k| gw.idempotency.knows(k)) {
+        rate_limit(gw, actor)?;
+    }
+    let Some(key) = key else {
         let recorded = record(apply().await);
         return Ok((recorded.status, Json(recorded.body)).into_response());
     };
-    let key = key
-        .to_str()
-        .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
     match gw.idempotency.claim(key, fingerprint) {
         Claim::Mismatch => Err(ApiError::validation(format!(
             "Idempotency-Key {key:?} was already used for a different request"
@@ -307,6 +332,25 @@ where
             Ok((recorded.status, Json(recorded.body.clone())).into_response())
         }
     }
+}
+
+/// 429 with Retry-After when `actor` has started too many actions this minute.
+fn rate_limit(gw: &Gateway, actor: &Actor) -> Result<(), ApiError> {
+    gw.limiter
+        .check(&actor.0, std::time::Instant::now())
+        .map_err(|retry| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!(
+                    "{} started more than {} actions in a minute; try again in {} s",
+                    actor.0,
+                    gw.config.actions_per_minute,
+                    retry.as_secs().max(1)
+                ),
+            )
+            .retry_after(retry.as_secs().max(1))
+        })
 }
 
 /// Parse a JSON body, answering 400 with serde's explanation when it is malformed.
