@@ -57,7 +57,7 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
-            replay_buffer: 50_000,
+            replay_buffer: 100_000,
             client_lag_limit: 8_192,
             max_frame_bytes: 1 << 20,
             heartbeat: Duration::from_secs(15),
