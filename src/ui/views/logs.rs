@@ -28,7 +28,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
     let logs = &state.logs;
-    let loss = loss_line(logs);
+    let loss = loss_line(logs, usize::from(area.width));
     let header_rows = 1 + u16::from(loss.is_some());
     let hint_rows = u16::from(area.height > header_rows + 1);
     let mut y = area.y;
@@ -115,32 +115,45 @@ fn header(state: &State, theme: &Theme, width: u16) -> Paragraph<'static> {
     Paragraph::new(Line::from(spans))
 }
 
-/// Every loss in one line, or `None` when nothing was lost.
-fn loss_line(logs: &LogView) -> Option<String> {
-    let mut parts = Vec::new();
+/// Every loss in one line, or `None` when nothing was lost: the full wording when it fits
+/// `width`, a shorter one when not.
+fn loss_line(logs: &LogView, width: usize) -> Option<String> {
+    let mut parts: Vec<(String, String)> = Vec::new();
     let fallen = logs.buffer.fallen_off();
     if fallen > 0 {
-        parts.push(format!(
-            "{} older lines dropped from the {} buffer",
-            thousands(fallen),
-            short_count(logs.buffer.capacity())
+        let cap = short_count(logs.buffer.capacity());
+        parts.push((
+            format!(
+                "{} older lines dropped from the {cap} buffer",
+                thousands(fallen)
+            ),
+            format!("{} fell off ({cap} buffer)", thousands(fallen)),
         ));
     }
     if logs.dropped > 0 {
-        parts.push(format!(
-            "{} lines dropped by the gateway",
-            thousands(logs.dropped)
+        parts.push((
+            format!("{} lines dropped by the gateway", thousands(logs.dropped)),
+            format!("{} dropped by gateway", thousands(logs.dropped)),
         ));
     }
     if logs.gaps > 0 {
         let s = if logs.gaps == 1 { "" } else { "s" };
-        parts.push(format!(
-            "{} gap{s} ({} lines lost)",
-            logs.gaps,
-            thousands(logs.gap_lines)
+        let lost = thousands(logs.gap_lines);
+        parts.push((
+            format!("{} gap{s} ({lost} lines lost)", logs.gaps),
+            format!("{} gap{s} ({lost} lost)", logs.gaps),
         ));
     }
-    (!parts.is_empty()).then(|| format!(" ⚠ {}", parts.join(" · ")))
+    if parts.is_empty() {
+        return None;
+    }
+    let long: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+    let long = format!(" ⚠ {}", long.join(" · "));
+    if Line::from(long.as_str()).width() <= width {
+        return Some(long);
+    }
+    let short: Vec<&str> = parts.iter().map(|p| p.1.as_str()).collect();
+    Some(format!(" ⚠ {}", short.join(" · ")))
 }
 
 /// `100000` as `100k`, `1000000` as `1M`.
@@ -226,12 +239,7 @@ fn render_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let Some((pos, item)) = logs.shown_item(i) else {
             continue;
         };
-        let mut lines = ctx.item_rows(item);
-        if logs.focus == Some(pos) {
-            for l in &mut lines {
-                l.style = theme.style(Role::Selection);
-            }
-        }
+        let lines = ctx.rows(pos, item);
         rows += lines.len();
         blocks.push(lines);
         if rows >= height {
@@ -241,6 +249,17 @@ fn render_lines(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line<'static>> = blocks.into_iter().rev().flatten().collect();
     let extra = lines.len().saturating_sub(height);
     lines.drain(..extra);
+    // Paused near the oldest lines held (or after its bottom line fell off the buffer): fill
+    // the rest of the screen with the lines after it rather than leave it blank.
+    let mut next = bottom + 1;
+    while lines.len() < height
+        && logs.paused.is_some()
+        && let Some((pos, item)) = logs.shown_item(next)
+    {
+        lines.extend(ctx.rows(pos, item));
+        next += 1;
+    }
+    lines.truncate(height);
     frame.render_widget(Paragraph::new(lines), area);
 }
 
@@ -256,6 +275,17 @@ struct RowContext<'a> {
 type Segment = (Cow<'static, str>, Style);
 
 impl RowContext<'_> {
+    /// The rows of the item at `pos`, highlighted when a jump landed on it.
+    fn rows(&self, pos: u64, item: &LogItem) -> Vec<Line<'static>> {
+        let mut rows = self.item_rows(item);
+        if self.logs.focus == Some(pos) {
+            for l in &mut rows {
+                l.style = self.theme.style(Role::Selection);
+            }
+        }
+        rows
+    }
+
     fn item_rows(&self, item: &LogItem) -> Vec<Line<'static>> {
         match item {
             LogItem::Marker(m) => fit(
