@@ -3,13 +3,9 @@
 
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder};
-
 use super::buffer::{LogEntry, LogItem};
+use super::pattern::Pattern;
 use crate::protocol::Level;
-
-/// Longest compiled regex program accepted, bytes; keeps a pasted monster from stalling ingest.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
 /// Why a pattern typed by the operator cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -17,17 +13,12 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub struct PatternError(pub String);
 
 /// Compile an operator's pattern: case-insensitive unless it has an upper-case letter.
-pub fn compile(pattern: &str) -> Result<Regex, PatternError> {
-    let smart_case = !pattern.chars().any(char::is_uppercase);
-    RegexBuilder::new(pattern)
-        .case_insensitive(smart_case)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| PatternError(first_line(&e.to_string())))
+pub fn compile(pattern: &str) -> Result<Pattern, PatternError> {
+    Pattern::new(pattern)
 }
 
 /// regex's errors draw the pattern with a caret over several lines; the last line says why.
-fn first_line(text: &str) -> String {
+pub(super) fn first_line(text: &str) -> String {
     text.lines()
         .rev()
         .find(|l| !l.trim().is_empty())
@@ -43,7 +34,7 @@ pub struct LogFilter {
     /// Apps shown; empty means every app.
     pub apps: Vec<Arc<str>>,
     /// Applied to the message; `None` lets every message through.
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     pub min_level: Option<Level>,
     /// Case-sensitive substring of the pod name; empty lets every pod through.
     pub pod: String,
@@ -52,7 +43,7 @@ pub struct LogFilter {
 impl LogFilter {
     /// The pattern as typed, or "" without one.
     pub fn pattern(&self) -> &str {
-        self.regex.as_ref().map(Regex::as_str).unwrap_or("")
+        self.regex.as_ref().map(Pattern::as_str).unwrap_or("")
     }
 
     /// Whether anything but the app scope narrows the lines.

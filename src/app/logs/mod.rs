@@ -10,12 +10,14 @@
 mod buffer;
 mod commands;
 mod filter;
+mod pattern;
 mod save;
 mod view;
 
 pub use buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry, LogItem, LogMarker, thousands};
 pub use commands::{LogCommand, layer, run, type_char};
 pub use filter::{LogFilter, PatternError, compile};
+pub use pattern::Pattern;
 pub use save::{SavedLogs, format_entry, save_file_name};
 pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, TimestampMode};
 

@@ -7,10 +7,11 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use regex::Regex;
+use std::ops::Range;
 
 use super::buffer::{LogBuffer, LogEntry, LogItem, LogMarker};
 use super::filter::{LogFilter, compile};
+use super::pattern::Pattern;
 use crate::protocol::{Level, LogLine, Seq};
 
 /// How timestamps are shown, in the order `t` cycles through them.
@@ -48,7 +49,7 @@ pub struct LogSearch {
     /// Keys are being typed into the search.
     pub editing: bool,
     /// The last pattern that compiled; highlights and `n`/`N` use it.
-    pub regex: Option<Regex>,
+    pub regex: Option<Pattern>,
     /// Why `text` does not compile, shown under the lines.
     pub error: Option<String>,
 }
@@ -70,6 +71,9 @@ pub struct FilterBar {
     /// Why the last Enter was refused; the filter in force stays as it was.
     pub error: Option<String>,
 }
+
+/// Shown lines searched per step of a jump: a jump to a near match stops early.
+const SEARCH_CHUNK: usize = 4096;
 
 /// Fixed facts for the log view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,13 +349,13 @@ impl LogView {
 
     /// Jump to the next (`forward`, newer) or previous search match. False when there is none.
     pub fn jump_to_match(&mut self, forward: bool, page: usize) -> bool {
-        let Some(re) = self.search.regex.clone() else {
+        let Some(pattern) = self.search.regex.clone() else {
             return false;
         };
         let Some(start) = self.cursor() else {
             return false;
         };
-        match self.find(start, forward, false, |e| re.is_match(&e.message)) {
+        match self.find_match(start, forward, false, &pattern) {
             Some(i) => {
                 self.land_on(i, page);
                 true
@@ -370,14 +374,13 @@ impl LogView {
         }
         match compile(&self.search.text) {
             Err(e) => self.search.error = Some(e.to_string()),
-            Ok(re) => {
+            Ok(pattern) => {
                 self.search.error = None;
-                let start = self.bottom_index();
-                let hit = start.and_then(|s| {
-                    self.find(s, false, true, |e| re.is_match(&e.message))
-                        .or_else(|| self.find(s, true, false, |e| re.is_match(&e.message)))
+                let hit = self.bottom_index().and_then(|s| {
+                    self.find_match(s, false, true, &pattern)
+                        .or_else(|| self.find_match(s, true, false, &pattern))
                 });
-                self.search.regex = Some(re);
+                self.search.regex = Some(pattern);
                 if let Some(i) = hit {
                     self.land_on(i, page);
                 }
@@ -385,10 +388,62 @@ impl LogView {
         }
     }
 
-    /// How many shown lines match the search (a full scan: for the header only when asked).
-    pub fn count_matches(&self, re: &Regex) -> usize {
-        self.shown_items()
-            .filter(|item| matches!(item, LogItem::Line(e) if re.is_match(&e.message)))
-            .count()
+    /// Like `find` for a pattern over messages, scanning batches of lines at once.
+    fn find_match(
+        &self,
+        start: usize,
+        forward: bool,
+        inclusive: bool,
+        pattern: &Pattern,
+    ) -> Option<usize> {
+        let len = self.shown.len();
+        if forward {
+            let mut from = if inclusive { start } else { start + 1 };
+            while from < len {
+                let to = (from + SEARCH_CHUNK).min(len);
+                if let Some(&first) = self.matches_in(from..to, pattern).first() {
+                    return Some(first);
+                }
+                from = to;
+            }
+        } else {
+            let mut to = (if inclusive { start + 1 } else { start }).min(len);
+            while to > 0 {
+                let from = to.saturating_sub(SEARCH_CHUNK);
+                if let Some(&last) = self.matches_in(from..to, pattern).last() {
+                    return Some(last);
+                }
+                to = from;
+            }
+        }
+        None
+    }
+
+    /// Indexes of the shown lines in `range` whose message matches, in order.
+    fn matches_in(&self, range: Range<usize>, pattern: &Pattern) -> Vec<usize> {
+        let lines: Vec<(usize, &str)> = range
+            .filter_map(|i| match self.shown_item(i) {
+                Some((_, LogItem::Line(e))) => Some((i, e.message.as_str())),
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::new();
+        pattern.scan(lines.iter().map(|l| l.1), |k| {
+            if let Some(&(i, _)) = lines.get(k) {
+                out.push(i);
+            }
+        });
+        out
+    }
+
+    /// How many shown lines match `pattern` (a full scan).
+    pub fn count_matches(&self, pattern: &Pattern) -> usize {
+        let mut n = 0;
+        let messages = self.shown_items().filter_map(|item| match item {
+            LogItem::Line(e) => Some(e.message.as_str()),
+            LogItem::Marker(_) => None,
+        });
+        pattern.scan(messages, |_| n += 1);
+        n
     }
 }

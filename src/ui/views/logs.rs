@@ -419,7 +419,7 @@ impl RowContext<'_> {
         let hit = self.theme.style(Role::SearchMatch);
         let mut out = Vec::new();
         let mut at = 0;
-        for m in re.find_iter(text) {
+        for m in re.regex().find_iter(text) {
             if m.start() == m.end() {
                 continue;
             }
