@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::effect::RequestId;
 use super::key::KeyInput;
+use super::logs::SavedLogs;
 use crate::protocol::{
     ActionStatus, Alert, AppDetail, AppSummary, Release, ServerMsg, TimelineEntry,
 };
@@ -33,6 +34,8 @@ pub enum Action {
     Tick(DateTime<Utc>),
     /// The terminal changed size.
     Resize { width: u16, height: u16 },
+    /// An `Effect::SaveLogs` was carried out (or failed, with the reason).
+    LogsSaved(Result<SavedLogs, String>),
 }
 
 /// A successful HTTP reply body, by endpoint.

@@ -18,6 +18,12 @@ pub enum Effect {
     },
     /// Make an HTTP call; the reply comes back as `Action::HttpReply` with the same id.
     Http(Request),
+    /// Write `lines` to a new file named `file_name` in the current directory (the state
+    /// directory if that is not writable); the outcome comes back as `Action::LogsSaved`.
+    SaveLogs {
+        file_name: String,
+        lines: Vec<String>,
+    },
     /// Leave the console.
     Quit,
 }

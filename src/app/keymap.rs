@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::key::KeyInput;
+use super::logs::LogCommand;
 
 /// The embedded default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("keymap-default.toml");
@@ -22,14 +23,20 @@ pub enum Layer {
     Scale,
     Confirm,
     Help,
+    Logs,
+    LogSearch,
+    LogFilter,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
         Layer::Confirm,
+        Layer::Logs,
+        Layer::LogSearch,
+        Layer::LogFilter,
         Layer::Help,
         Layer::Global,
     ];
@@ -43,12 +50,18 @@ impl Layer {
             Layer::Scale => "Scale dialog",
             Layer::Confirm => "Confirmation",
             Layer::Help => "Help",
+            Layer::Logs => "Logs",
+            Layer::LogSearch => "Log search",
+            Layer::LogFilter => "Log filter bar",
         }
     }
 
     /// Whether unbound printable keys are typed into a text field in this layer.
     pub fn takes_text(self) -> bool {
-        matches!(self, Layer::Filter | Layer::Scale)
+        matches!(
+            self,
+            Layer::Filter | Layer::Scale | Layer::LogSearch | Layer::LogFilter
+        )
     }
 }
 
@@ -74,6 +87,9 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    /// The Logs view's commands, named in the TOML like the others.
+    #[serde(untagged)]
+    Logs(LogCommand),
 }
 
 /// One row of the keymap: these keys run this command.

@@ -4,7 +4,8 @@ use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
 use super::key::KeyInput;
 use super::keymap::{Command, Layer};
-use super::state::{Dialog, NoticeLevel, State};
+use super::logs;
+use super::state::{Dialog, NoticeLevel, State, View};
 
 /// Rows moved by page up/down when the terminal size is unknown.
 const MIN_PAGE: usize = 5;
@@ -25,6 +26,7 @@ pub fn context_layer(state: &State) -> Layer {
             ScaleStep::Edit => Layer::Scale,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
+        None if state.view == View::Logs => logs::layer(state),
         None if state.filter.editing => Layer::Filter,
         None => Layer::Overview,
     }
@@ -59,6 +61,7 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             d.push_digit(c);
             true
         }
+        (Layer::LogSearch | Layer::LogFilter, _) => logs::type_char(state, layer, c),
         _ => false,
     }
 }
@@ -92,6 +95,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Decrement => with_scale(state, |d| d.step_by(-1)),
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
+        Command::Logs(cmd) => logs::run(state, cmd, effects),
     }
 }
 
@@ -146,7 +150,7 @@ fn back(state: &mut State, layer: Layer) {
             state.filter.text.clear();
             state.filter.editing = false;
         }
-        Layer::Global => {}
+        Layer::Global | Layer::Logs | Layer::LogSearch | Layer::LogFilter => {}
     }
 }
 

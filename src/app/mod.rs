@@ -11,6 +11,7 @@ mod history;
 mod key;
 mod keymap;
 mod keys;
+pub mod logs;
 mod order;
 mod replies;
 mod state;
@@ -31,8 +32,9 @@ pub use state::{
 pub use update::update;
 
 /// The topics the console subscribes to.
-pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 4] = [
+pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 5] = [
     crate::protocol::Topic::Metrics,
+    crate::protocol::Topic::Logs,
     crate::protocol::Topic::Alerts,
     crate::protocol::Topic::Actions,
     crate::protocol::Topic::Events,

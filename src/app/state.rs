@@ -9,6 +9,7 @@ use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
+use super::logs::{LogView, LogsConfig};
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
 };
@@ -123,6 +124,8 @@ impl AppEntry {
 pub enum View {
     #[default]
     Overview,
+    /// Live log tail of one app, several, or all.
+    Logs,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -287,6 +290,8 @@ pub struct State {
     /// The help overlay is open (over any view or dialog).
     pub help_open: bool,
     pub notifications: VecDeque<Notification>,
+    /// The log buffer and the Logs view's state; fed whatever view shows.
+    pub logs: LogView,
 
     pub pending: BTreeMap<RequestId, Pending>,
     pub(crate) next_request: RequestId,
@@ -326,12 +331,19 @@ impl State {
             dialog: None,
             help_open: false,
             notifications: VecDeque::new(),
+            logs: LogView::new(LogsConfig::default()),
             pending: BTreeMap::new(),
             next_request: 1,
             key_seed: config.key_seed,
             keys_issued: 0,
             quitting: false,
         }
+    }
+
+    /// Use `config` for the log buffer (size, local time offset) instead of the defaults.
+    pub fn with_logs(mut self, config: LogsConfig) -> Self {
+        self.logs = LogView::new(config);
+        self
     }
 
     /// Position of the selected app in [`State::order`].

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use super::SUBSCRIBED_TOPICS;
 use super::effect::{Effect, RequestKind};
+use super::logs;
 use super::state::{AppEntry, Connection, GapMark, NoticeLevel, State};
 use crate::protocol::{
     ActionState, AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg,
+    Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -58,6 +60,9 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             }
         }
         ServerMsg::Gap { topic, from, to } => {
+            if topic == Topic::Logs {
+                logs::ingest_gap(state, from, to);
+            }
             state.gaps.push(GapMark {
                 topic,
                 from,
@@ -74,6 +79,9 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             state.send(RequestKind::FetchAlerts, effects);
         }
         ServerMsg::Dropped { topic, count } => {
+            if topic == Topic::Logs {
+                logs::ingest_dropped(state, count);
+            }
             *state.dropped.entry(topic).or_insert(0) += count;
             state.notify(
                 NoticeLevel::Warn,
@@ -122,7 +130,8 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
                 state.actions.insert(status.id.clone(), status);
             }
         }
-        Body::Logs(_) | Body::Events(_) => {}
+        Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
+        Body::Events(_) => {}
     }
 }
 

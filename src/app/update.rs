@@ -9,7 +9,7 @@ use super::state::{
     Connection, MAX_NOTIFICATIONS, NOTIFICATION_SECS, NoticeLevel, Notification, Pending,
     STALE_AFTER_SECS, State,
 };
-use super::{keys, order, replies, stream};
+use super::{keys, logs, order, replies, stream};
 
 /// Apply one action to the state and return what the outside world should do about it.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -32,6 +32,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Resize { width, height } => {
             state.size = (width, height);
+            return effects;
+        }
+        Action::LogsSaved(result) => {
+            logs::on_saved(state, result);
             return effects;
         }
     }

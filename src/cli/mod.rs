@@ -36,6 +36,9 @@ pub struct ConsoleArgs {
     /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
     #[arg(long, env = "OPSDECK_THEME", global = true)]
     pub theme: Option<String>,
+    /// Log lines the console holds for the Logs view; older ones fall off (and are counted).
+    #[arg(long, env = "OPSDECK_LOG_BUFFER", global = true, default_value_t = crate::app::logs::DEFAULT_CAPACITY)]
+    pub log_buffer: usize,
 }
 
 #[derive(Subcommand, Debug)]

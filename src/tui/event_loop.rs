@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::input;
+use super::save_logs;
 use super::terminal::{self, Tui};
 use crate::app::{Action, Effect, State, update};
 use crate::client::http::HttpClient;
@@ -53,6 +54,14 @@ impl Drivers {
                     }
                 }
                 Effect::Http(request) => self.http.spawn(request, self.actions.clone()),
+                Effect::SaveLogs { file_name, lines } => {
+                    let actions = self.actions.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let result = save_logs::write(&file_name, &lines);
+                        // The console may have quit meanwhile; then nobody needs to know.
+                        let _ = actions.blocking_send(Action::LogsSaved(result));
+                    });
+                }
                 Effect::Quit => go_on = false,
             }
         }

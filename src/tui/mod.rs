@@ -6,12 +6,14 @@
 pub mod event_loop;
 pub mod input;
 pub mod logging;
+pub mod save_logs;
 pub mod terminal;
 
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{Offset, Utc};
 use tokio::sync::mpsc;
 
+use crate::app::logs::LogsConfig;
 use crate::app::{Keymap, State, StateConfig};
 use crate::client::http::HttpClient;
 use crate::client::stream;
@@ -35,6 +37,8 @@ pub struct ConsoleOptions {
     /// A built-in theme name (`dark`, `light`, `high-contrast`, `colorblind`) or a path to a
     /// theme `.toml`. `NO_COLOR` overrides it.
     pub theme: Option<String>,
+    /// Log lines held for the Logs view (default 100,000).
+    pub log_buffer: usize,
 }
 
 /// Run the console until the operator quits or a signal arrives. The terminal is restored on
@@ -57,6 +61,11 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         keymap,
         key_seed: fastrand::u64(..),
         now: Utc::now(),
+    })
+    .with_logs(LogsConfig {
+        capacity: opts.log_buffer,
+        // The only place the local offset is read; the core gets it injected.
+        local_offset: chrono::Local::now().offset().fix(),
     });
     tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
 

@@ -43,6 +43,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     widgets::status::render_disconnected_banner(state, theme, frame, banner_area);
     match state.view {
         View::Overview => views::overview::render(state, theme, frame, body),
+        View::Logs => views::logs::render(state, theme, frame, body),
     }
     widgets::progress::render(state, theme, frame, progress_area);
     widgets::status::render_notification(state, theme, frame, notice_area);
@@ -50,6 +51,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
 
     if let Some(Dialog::Scale(d)) = &state.dialog {
         layers::scale::render(d, theme, frame, body);
+    }
+    if state.view == View::Logs
+        && let Some(bar) = &state.logs.filter_bar
+    {
+        layers::log_filter::render(&state.logs, bar, theme, frame, body);
     }
     if state.help_open {
         layers::help::render(&state.keymap, context_layer(state), theme, frame, area);

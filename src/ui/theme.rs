@@ -55,10 +55,12 @@ pub enum Role {
     /// Key names in the help overlay and hints.
     Key,
     Sparkline,
+    /// Text matching the log view's `/` search.
+    SearchMatch,
 }
 
 impl Role {
-    pub const ALL: [Role; 24] = [
+    pub const ALL: [Role; 25] = [
         Role::Text,
         Role::Healthy,
         Role::Busy,
@@ -83,6 +85,7 @@ impl Role {
         Role::ReadOnly,
         Role::Key,
         Role::Sparkline,
+        Role::SearchMatch,
     ];
 
     fn index(self) -> usize {
@@ -229,6 +232,7 @@ impl Theme {
                 }
                 Role::Muted => dim,
                 Role::Header | Role::StatusBar | Role::Selection => reverse,
+                Role::SearchMatch => reverse.add_modifier(Modifier::UNDERLINED),
                 Role::ColumnHeader | Role::Live | Role::Reconnecting => bold,
                 Role::Demo | Role::ReadOnly => bold.add_modifier(Modifier::REVERSED),
             };

@@ -1,6 +1,7 @@
 //! Things drawn over a view: the scale dialog and the help overlay.
 
 pub mod help;
+pub mod log_filter;
 pub mod scale;
 
 use ratatui::Frame;
