@@ -154,6 +154,7 @@ fn dropped_and_gap_frames_become_visible_markers_and_counts() {
             topic: Topic::Logs,
             from: 1200,
             to: 1450,
+            reset: false,
         }),
     );
     // Loss on another topic is not a log marker.

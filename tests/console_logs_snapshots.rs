@@ -132,6 +132,7 @@ fn logs_with_loss_markers_and_fallen_off_lines() {
             topic: Topic::Logs,
             from: 1200,
             to: 1450,
+            reset: false,
         }),
     );
     feed(&mut state, mixed_lines(1451, 2));

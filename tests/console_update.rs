@@ -320,6 +320,7 @@ fn a_gap_is_marked_and_snapshots_are_refetched() {
             topic: Topic::Metrics,
             from: 200,
             to: 340,
+            reset: false,
         }),
     );
     assert_eq!(state.gaps.len(), 1);

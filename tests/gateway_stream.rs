@@ -113,7 +113,9 @@ async fn resume_from_beyond_the_buffer_gets_an_explicit_gap_then_the_rest() {
         .await;
     assert!(matches!(second.recv().await, ServerMsg::Subscribed { .. }));
     let (from, to) = match second.recv().await {
-        ServerMsg::Gap { topic, from, to } => {
+        ServerMsg::Gap {
+            topic, from, to, ..
+        } => {
             assert_eq!(topic, Topic::Logs);
             (from, to)
         }
@@ -400,7 +402,9 @@ async fn resuming_against_a_restarted_gateway_reports_a_gap_instead_of_reusing_n
         .await;
     assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
     match client.recv().await {
-        ServerMsg::Gap { topic, from, to } => {
+        ServerMsg::Gap {
+            topic, from, to, ..
+        } => {
             assert_eq!(topic, Topic::Logs);
             assert_eq!(from, last + 1);
             assert!(to >= from);

@@ -51,7 +51,14 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
     match msg {
         ServerMsg::Hello { .. } => on_connected(state, msg, effects),
-        ServerMsg::Subscribed { .. } => state.connection = Connection::Live,
+        ServerMsg::Subscribed { head, .. } => {
+            state.connection = Connection::Live;
+            // Where each topic starts for us: a topic with no event yet still resumes from
+            // here after a reconnect, so nothing published during an outage is missed.
+            for (topic, seq) in head {
+                state.last_seq.entry(topic).or_insert(seq);
+            }
+        }
         ServerMsg::Events { events } => {
             state.rate.count(events.len() as u64);
             state.last_data_at = Some(state.now);
@@ -59,7 +66,12 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
                 apply_event(state, event, effects);
             }
         }
-        ServerMsg::Gap { topic, from, to } => {
+        ServerMsg::Gap {
+            topic,
+            from,
+            to,
+            reset,
+        } => {
             if topic == Topic::Logs {
                 logs::ingest_gap(state, from, to);
             }
@@ -70,7 +82,8 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
                 at: state.now,
             });
             let last = state.last_seq.entry(topic).or_insert(to);
-            *last = (*last).max(to);
+            // After a reset the numbering is another gateway's: continue from `to`.
+            *last = if reset { to } else { (*last).max(to) };
             state.notify(
                 NoticeLevel::Warn,
                 format!("lost {topic} events {from}–{to}; refreshing"),

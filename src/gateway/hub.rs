@@ -121,11 +121,11 @@ impl Hub {
         let mut frame = String::with_capacity(64 + emissions.len() * 256);
         frame.push_str(r#"{"type":"events","events":["#);
         let mut published = Vec::with_capacity(emissions.len());
-        for (i, emission) in emissions.into_iter().enumerate() {
+        for emission in emissions {
             let topic = emission.body.topic();
             let mut buf = write(&self.buffers[topic.index()]);
+            // The number is taken only once the event is encoded, so a failure leaves no hole.
             let seq = buf.next;
-            buf.next += 1;
             let event = Event {
                 seq,
                 ts: emission.ts,
@@ -140,7 +140,8 @@ impl Hub {
                     continue;
                 }
             };
-            if i > 0 {
+            buf.next += 1;
+            if !published.is_empty() {
                 frame.push(',');
             }
             frame.push_str(&json);

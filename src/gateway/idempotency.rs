@@ -3,6 +3,7 @@
 //! request is refused.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
@@ -16,7 +17,8 @@ pub struct Recorded {
 }
 
 struct Entry {
-    fingerprint: String,
+    /// A keyed hash of the request: bodies are not kept, so memory per key stays small.
+    fingerprint: u64,
     result: Arc<OnceCell<Recorded>>,
 }
 
@@ -33,6 +35,8 @@ pub enum Claim {
 pub struct IdempotencyStore {
     inner: Mutex<Inner>,
     capacity: usize,
+    /// Randomly keyed per process, so fingerprints cannot be made to collide on purpose.
+    hasher: std::collections::hash_map::RandomState,
 }
 
 struct Inner {
@@ -48,6 +52,15 @@ impl IdempotencyStore {
                 order: VecDeque::new(),
             }),
             capacity: capacity.max(1),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    /// Forget `key` (its answer was a server-side failure worth retrying).
+    pub fn forget(&self, key: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if inner.entries.remove(key).is_some() {
+            inner.order.retain(|k| k != key);
         }
     }
 
@@ -60,6 +73,7 @@ impl IdempotencyStore {
     /// `fingerprint` identifies the request (route and canonical body).
     pub fn claim(&self, key: &str, fingerprint: &str) -> Claim {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let fingerprint = self.hasher.hash_one(fingerprint);
         if let Some(entry) = inner.entries.get(key) {
             return if entry.fingerprint == fingerprint {
                 Claim::Run(entry.result.clone())
@@ -76,7 +90,7 @@ impl IdempotencyStore {
         inner.entries.insert(
             key.to_string(),
             Entry {
-                fingerprint: fingerprint.to_string(),
+                fingerprint,
                 result: result.clone(),
             },
         );

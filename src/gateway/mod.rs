@@ -81,6 +81,10 @@ pub struct Gateway {
     idempotency: idempotency::IdempotencyStore,
     limiter: limits::ActionLimiter,
     action_seq: AtomicU64,
+    /// Turns true when the gateway stops; stream sessions close with 1001.
+    closing: watch::Receiver<bool>,
+    /// One permit per stream connection, `max_clients` in all.
+    stream_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -119,12 +123,24 @@ impl Running {
 }
 
 /// Bind `config.listen`, start the platform's feed and the HTTP/WebSocket server.
-pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::io::Result<Running> {
+pub async fn start(
+    mut config: GatewayConfig,
+    platform: Arc<dyn Platform>,
+) -> std::io::Result<Running> {
+    // A client can never lag further than the buffer holds.
+    config.client_lag_limit = config
+        .client_lag_limit
+        .clamp(1, config.replay_buffer.max(1));
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let stats = Arc::new(Stats::default());
     let now = chrono::Utc::now();
+    let (shutdown, closing) = watch::channel(false);
     let gateway = Arc::new(Gateway {
+        closing,
+        stream_permits: Arc::new(tokio::sync::Semaphore::new(
+            config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
         id: format!("{:08x}", fastrand::u32(..)),
         hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
         actions: actions::ActionBook::new(1024),
@@ -143,7 +159,7 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
     };
     let ingest = tokio::spawn(ingest(gateway.clone(), feed));
 
-    let (shutdown, mut stopped) = watch::channel(false);
+    let mut stopped = shutdown.subscribe();
     let app = routes::router(gateway.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -44,10 +44,13 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/sim/scenarios", post(start_scenario))
         .route("/v1/stream", get(stream))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             gateway.clone(),
             auth::identify,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(gateway)
 }
 
@@ -88,6 +91,52 @@ async fn openapi() -> impl IntoResponse {
 
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
+/// Largest request body accepted: every body of this API is a small JSON object.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Give the framework's own rejections (bad path encoding, oversized body, a stream request
+/// without an upgrade, ...) the same `{"error": {...}}` shape as ours.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut fixed = ApiError::new(status, code, message).into_response();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in parts.headers.iter() {
+        fixed.headers_mut().insert(name.clone(), value.clone());
+    }
+    fixed
 }
 
 async fn list_apps(State(gw): State<Arc<Gateway>>) -> ApiResult {
@@ -162,7 +211,7 @@ async fn start_scenario(
 }
 
 async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Response {
-    if gw.stats.clients() >= i64::try_from(gw.config.max_clients).unwrap_or(i64::MAX) {
+    let Ok(permit) = gw.stream_permits.clone().try_acquire_owned() else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_clients",
@@ -172,11 +221,14 @@ async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Respons
             ),
         )
         .into_response();
-    }
+    };
     let cap = gw.config.max_frame_bytes;
     ws.max_message_size(cap)
         .max_frame_size(cap)
-        .on_upgrade(move |socket| super::session::run(gw, socket))
+        .on_upgrade(move |socket| async move {
+            super::session::run(gw, socket).await;
+            drop(permit);
+        })
 }
 
 async fn scale(
@@ -188,38 +240,40 @@ async fn scale(
 ) -> ApiResult {
     let req: ScaleRequest = parse_body(&body)?;
     let fingerprint = format!("scale {app} {}", canonical(&body));
-    idempotent(&gw, &actor, &headers, &fingerprint, || async {
-        let detail = gw.platform.app(&app).await?;
-        let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
-        let range = || format!("replicas must be an integer between {min} and {max} for {app}");
-        let replicas = req
-            .replicas
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| ApiError::validation(format!("{}, got {}", range(), req.replicas)))?;
-        if !(min..=max).contains(&replicas) {
-            return Err(ApiError::validation(format!("{}, got {replicas}", range())));
-        }
-        let from = detail.summary.replicas.desired;
-        let status = new_action(
-            &gw,
-            ActionKind::Scale,
-            &app,
-            format!("scale {app} {from} -> {replicas}"),
-        );
-        gw.platform
-            .scale(
+    let who = actor.clone();
+    let apply = {
+        let gw = gw.clone();
+        async move {
+            let detail = gw.platform.app(&app).await?;
+            let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
+            let range = || format!("replicas must be an integer between {min} and {max} for {app}");
+            let replicas = req
+                .replicas
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::validation(format!("{}, got {}", range(), shorten(&req.replicas)))
+                })?;
+            if !(min..=max).contains(&replicas) {
+                return Err(ApiError::validation(format!("{}, got {replicas}", range())));
+            }
+            let from = detail.summary.replicas.desired;
+            let status = new_action(
+                &gw,
+                ActionKind::Scale,
                 &app,
-                replicas,
-                ActionRequest {
-                    id: status.id.clone(),
-                    actor: actor.0.clone(),
-                },
-            )
-            .await?;
-        Ok(status)
-    })
-    .await
+                format!("scale {app} {from} -> {replicas}"),
+            );
+            let request = ActionRequest {
+                id: status.id.clone(),
+                actor: actor.0.clone(),
+            };
+            gw.platform.scale(&app, replicas, request).await?;
+            gw.actions.record(status.clone());
+            Ok(status)
+        }
+    };
+    idempotent(&gw, &who, &headers, fingerprint, apply).await
 }
 
 async fn rollback(
@@ -235,33 +289,35 @@ async fn rollback(
         parse_body(&body)?
     };
     let fingerprint = format!("rollback {app} {}", canonical(&body));
-    idempotent(&gw, &actor, &headers, &fingerprint, || async {
-        let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
-        let plan = gw
-            .platform
-            .rollback(
-                &app,
-                req.to.as_deref(),
-                ActionRequest {
-                    id: status.id.clone(),
-                    actor: actor.0.clone(),
-                },
-            )
-            .await?;
-        status.description = format!(
-            "rollback {app} {} -> {}",
-            plan.from.version, plan.to.version
-        );
-        gw.actions.record(status.clone());
-        Ok(status)
-    })
-    .await
+    let who = actor.clone();
+    let apply = {
+        let gw = gw.clone();
+        async move {
+            let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
+            let request = ActionRequest {
+                id: status.id.clone(),
+                actor: actor.0.clone(),
+            };
+            let plan = gw
+                .platform
+                .rollback(&app, req.to.as_deref(), request)
+                .await?;
+            status.description = format!(
+                "rollback {app} {} -> {}",
+                plan.from.version, plan.to.version
+            );
+            gw.actions.record(status.clone());
+            Ok(status)
+        }
+    };
+    idempotent(&gw, &who, &headers, fingerprint, apply).await
 }
 
-/// A fresh action in state `accepted`, recorded in the book.
+/// A fresh action in state `accepted`. It enters the action book only once the platform has
+/// taken it, so refused requests leave no orphans.
 fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
     let now = Utc::now();
-    let status = ActionStatus {
+    ActionStatus {
         id: gw.next_action_id(),
         kind,
         app: app.to_string(),
@@ -271,23 +327,28 @@ fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) ->
         message: String::new(),
         created_at: now,
         updated_at: now,
-    };
-    gw.actions.record(status.clone());
-    status
+    }
 }
 
-/// Run `apply` at most once per Idempotency-Key (when one is given), answering repeats with the
-/// first answer, and a different request under a used key with 422.
-async fn idempotent<F, Fut>(
-    gw: &Gateway,
+/// Longest Idempotency-Key accepted.
+const MAX_KEY_LEN: usize = 128;
+
+/// Apply an action at most once per Idempotency-Key (when one is given), answering repeats with
+/// the first answer and a different request under a used key with 422.
+///
+/// The action runs on its own task that fills the key's cell, so a client that gives up (and
+/// drops this request) does not cancel it half-way: its retry waits for, and gets, the same
+/// answer. Server-side failures (5xx) are not remembered, so a retry after a platform blip runs
+/// again.
+async fn idempotent<Fut>(
+    gw: &Arc<Gateway>,
     actor: &Actor,
     headers: &HeaderMap,
-    fingerprint: &str,
-    apply: F,
+    fingerprint: String,
+    apply: Fut,
 ) -> ApiResult
 where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<ActionStatus, ApiError>>,
+    Fut: std::future::Future<Output = Result<ActionStatus, ApiError>> + Send + 'static,
 {
     let record = |result: Result<ActionStatus, ApiError>| match result {
         Ok(status) => Recorded {
@@ -299,38 +360,78 @@ where
             body: serde_json::to_value(err.body()).unwrap_or_default(),
         },
     };
-    let key = headers
-        .get("idempotency-key")
-        .map(|k| {
-            k.to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))
-        })
-        .transpose()?;
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(value) => {
+            let key = value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
+            if key.is_empty() || key.len() > MAX_KEY_LEN {
+                return Err(ApiError::bad_request(format!(
+                    "Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"
+                )));
+            }
+            Some(key.to_string())
+        }
+    };
     // Replays are answered from the store and do not count against the action limit.
-    if !key.is_some_and(|k| gw.idempotency.knows(k)) {
+    if !key.as_deref().is_some_and(|k| gw.idempotency.knows(k)) {
         rate_limit(gw, actor)?;
     }
     let Some(key) = key else {
-        let recorded = record(apply().await);
+        let recorded = match tokio::spawn(apply).await {
+            Ok(result) => record(result),
+            Err(err) => record(Err(internal(&err))),
+        };
         return Ok((recorded.status, Json(recorded.body)).into_response());
     };
-    match gw.idempotency.claim(key, fingerprint) {
-        Claim::Mismatch => Err(ApiError::validation(format!(
-            "Idempotency-Key {key:?} was already used for a different request"
-        ))),
-        Claim::Run(cell) => {
-            let mut ran = false;
-            let recorded = cell
-                .get_or_init(|| async {
-                    ran = true;
-                    record(apply().await)
-                })
-                .await;
-            if !ran {
-                gw.stats.idempotent_replay();
-            }
-            Ok((recorded.status, Json(recorded.body.clone())).into_response())
+    let cell = match gw.idempotency.claim(&key, &fingerprint) {
+        Claim::Mismatch => {
+            return Err(ApiError::validation(format!(
+                "Idempotency-Key {key:?} was already used for a different request"
+            )));
         }
+        Claim::Run(cell) => cell,
+    };
+    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let task = {
+        let (cell, ran) = (cell.clone(), ran.clone());
+        tokio::spawn(async move {
+            cell.get_or_init(|| async move {
+                ran.store(true, std::sync::atomic::Ordering::Relaxed);
+                record(apply.await)
+            })
+            .await
+            .clone()
+        })
+    };
+    let recorded = match task.await {
+        Ok(recorded) => recorded,
+        Err(err) => record(Err(internal(&err))),
+    };
+    if recorded.status.is_server_error() {
+        gw.idempotency.forget(&key);
+    } else if !ran.load(std::sync::atomic::Ordering::Relaxed) {
+        gw.stats.idempotent_replay();
+    }
+    Ok((recorded.status, Json(recorded.body)).into_response())
+}
+
+fn internal(err: &tokio::task::JoinError) -> ApiError {
+    tracing::error!(%err, "action task failed");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the action failed inside the gateway",
+    )
+}
+
+/// A JSON value for an error message, cut to a readable length.
+fn shorten(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
     }
 }
 

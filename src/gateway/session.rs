@@ -29,6 +29,10 @@ struct Subscription {
     apps: Option<HashSet<String>>,
     /// Per topic, the last sequence delivered (or skipped) for this client.
     cursor: [Seq; Topic::COUNT],
+    /// Replaying after a resume: the whole replay buffer may be sent, not just the lag limit.
+    replaying: bool,
+    /// The last catch-up stopped at its time budget with more to send.
+    behind: bool,
 }
 
 impl Subscription {
@@ -38,6 +42,8 @@ impl Subscription {
             filter: Filter::default(),
             apps: None,
             cursor: heads,
+            replaying: false,
+            behind: false,
         }
     }
 
@@ -108,18 +114,22 @@ async fn serve(
 
     let mut batches = gateway.hub.subscribe_batches();
     let mut sub = Subscription::empty(gateway.hub.heads());
+    let mut closing = gateway.closing.clone();
     let mut heartbeat = tokio::time::interval(cfg.heartbeat);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     heartbeat.reset();
-    let mut last_heard = Instant::now();
-    // When this client started falling behind; cleared once it is caught up again.
-    let mut behind_since: Option<Instant> = None;
+    // Since when a ping has gone unanswered (any frame from the client answers it).
+    let mut unanswered_since: Option<Instant> = None;
+    let mut lag = LagStreak::default();
 
     loop {
         tokio::select! {
             biased;
+            () = closed(&mut closing) => {
+                return End::Closed(close_code::GOING_AWAY, "gateway shutting down");
+            }
             incoming = stream.next() => {
-                last_heard = Instant::now();
+                unanswered_since = None;
                 match incoming {
                     None | Some(Ok(Message::Close(_))) => return End::ClientGone,
                     Some(Err(err)) => return client_error_end(gateway, &err),
@@ -138,35 +148,92 @@ async fn serve(
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 }
             }
+            _ = heartbeat.tick() => {
+                if let Some(since) = unanswered_since
+                    && since.elapsed() + cfg.heartbeat / 4 >= cfg.heartbeat * 2
+                {
+                    gateway.stats.closed_slow();
+                    return End::Closed(close_code::POLICY, "heartbeat timeout: no answer to pings for two intervals");
+                }
+                let ping = timeout(cfg.send_timeout, sink.send(Message::Ping(axum::body::Bytes::new()))).await;
+                if !matches!(ping, Ok(Ok(()))) {
+                    return End::ClientGone;
+                }
+                unanswered_since.get_or_insert_with(Instant::now);
+            }
             batch = batches.recv(), if sub.any() => {
                 let delivered = match batch {
                     Ok(batch) => deliver(gateway, sink, &mut sub, &batch).await,
                     Err(RecvError::Lagged(_)) => catch_up(gateway, sink, &mut sub).await,
                     Err(RecvError::Closed) => return End::Closed(close_code::GOING_AWAY, "gateway shutting down"),
                 };
-                match delivered {
-                    Err(()) => return End::ClientGone,
-                    Ok(false) => behind_since = None,
-                    Ok(true) => {
-                        let since = *behind_since.get_or_insert_with(Instant::now);
-                        if since.elapsed() > cfg.slow_client_grace {
-                            gateway.stats.closed_slow();
-                            return End::Closed(close_code::POLICY, "client too slow: never caught up with the stream");
-                        }
-                    }
+                if let Some(end) = judge(gateway, delivered, &mut lag) {
+                    return end;
                 }
             }
-            _ = heartbeat.tick() => {
-                if last_heard.elapsed() > cfg.heartbeat * 2 {
-                    gateway.stats.closed_slow();
-                    return End::Closed(close_code::POLICY, "heartbeat timeout: no pong within two intervals");
-                }
-                let ping = timeout(cfg.send_timeout, sink.send(Message::Ping(axum::body::Bytes::new()))).await;
-                if !matches!(ping, Ok(Ok(()))) {
-                    return End::ClientGone;
+            () = std::future::ready(()), if sub.behind => {
+                let delivered = catch_up(gateway, sink, &mut sub).await;
+                if let Some(end) = judge(gateway, delivered, &mut lag) {
+                    return end;
                 }
             }
         }
+    }
+}
+
+/// What a delivery means for the connection: the client went away, or it has kept falling
+/// behind for longer than the grace and is closed with 1008.
+fn judge(gateway: &Gateway, delivered: Result<bool, ()>, lag: &mut LagStreak) -> Option<End> {
+    match delivered {
+        Err(()) => Some(End::ClientGone),
+        Ok(false) => None,
+        Ok(true) if lag.skipped(Instant::now(), gateway.config.slow_client_grace) => {
+            gateway.stats.closed_slow();
+            Some(End::Closed(
+                close_code::POLICY,
+                "client too slow: kept falling behind the stream",
+            ))
+        }
+        Ok(true) => None,
+    }
+}
+
+/// Resolves once the gateway is stopping (never, if the gateway's handle was dropped instead).
+async fn closed(closing: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let stopping = *closing.borrow_and_update();
+        if stopping {
+            return;
+        }
+        if closing.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Tracks whether a client keeps falling behind: skips that come within `grace` of each other
+/// form one streak, and a streak longer than `grace` closes the client. A slow client is not
+/// skipped on every delivery (the socket buffers absorb bursts, so many deliveries go through
+/// and then one waits long and must skip), but its skips keep coming; a client that falls
+/// behind once in a while never builds a streak.
+#[derive(Default)]
+struct LagStreak {
+    started: Option<Instant>,
+    last: Option<Instant>,
+}
+
+impl LagStreak {
+    /// Record a delivery that skipped, at `now`; true when the streak has lasted over `grace`.
+    fn skipped(&mut self, now: Instant, grace: Duration) -> bool {
+        let continues = self
+            .last
+            .is_some_and(|last| now.duration_since(last) <= grace);
+        if !continues {
+            self.started = Some(now);
+        }
+        self.last = Some(now);
+        self.started
+            .is_some_and(|start| now.duration_since(start) > grace)
     }
 }
 
@@ -218,7 +285,7 @@ async fn handle_client_msg(
             for topic in topics {
                 sub.topics[topic.index()] = false;
             }
-            let msg = subscribed_msg(gateway, sub);
+            let msg = subscribed_msg(sub);
             send_msg(gateway, sink, &msg)
                 .await
                 .map_err(|()| End::ClientGone)
@@ -237,31 +304,38 @@ async fn subscribe(
     sub.apps = filter.apps.as_ref().map(|a| a.iter().cloned().collect());
     sub.filter = filter;
     let mut gaps = Vec::new();
-    for &topic in topics {
+    for topic in Topic::ALL.into_iter().filter(|t| topics.contains(t)) {
         let window = gateway.hub.window(topic);
         let was_on = sub.topics[topic.index()];
         sub.topics[topic.index()] = true;
         let cursor = match resume.get(&topic) {
-            Some(&last) => {
-                if last.saturating_add(1) < window.oldest {
-                    gaps.push(ServerMsg::Gap {
-                        topic,
-                        from: last.saturating_add(1),
-                        to: window.oldest - 1,
-                    });
-                    window.oldest - 1
-                } else {
-                    // A resume point beyond the head cannot be honoured either: it came from
-                    // another gateway. Treat it as current.
-                    last.min(window.head)
-                }
+            Some(&last) if last > window.head => {
+                // Numbers from another gateway (restarted on a host whose clock is behind):
+                // they cannot be compared with ours. Replay what we hold and say so.
+                gaps.push(ServerMsg::Gap {
+                    topic,
+                    from: 0,
+                    to: window.oldest - 1,
+                    reset: true,
+                });
+                window.oldest - 1
             }
+            Some(&last) if last.saturating_add(1) < window.oldest => {
+                gaps.push(ServerMsg::Gap {
+                    topic,
+                    from: last.saturating_add(1),
+                    to: window.oldest - 1,
+                    reset: false,
+                });
+                window.oldest - 1
+            }
+            Some(&last) => last,
             None if was_on => sub.cursor[topic.index()],
             None => window.head,
         };
         sub.cursor[topic.index()] = cursor;
     }
-    let msg = subscribed_msg(gateway, sub);
+    let msg = subscribed_msg(sub);
     send_msg(gateway, sink, &msg)
         .await
         .map_err(|()| End::ClientGone)?;
@@ -271,20 +345,23 @@ async fn subscribe(
             .await
             .map_err(|()| End::ClientGone)?;
     }
-    // Replay whatever the buffer holds after the resume points.
+    // Replay everything the buffer holds after the resume points: a resume is not lag. What
+    // does not fit in this call's time budget follows from the session loop.
+    sub.replaying = !resume.is_empty();
     catch_up(gateway, sink, sub)
         .await
         .map(|_| ())
         .map_err(|()| End::ClientGone)
 }
 
-fn subscribed_msg(gateway: &Gateway, sub: &Subscription) -> ServerMsg {
-    let heads = gateway.hub.heads();
+/// `subscribed`, with each topic's cursor: the last sequence before the first event this
+/// subscription delivers.
+fn subscribed_msg(sub: &Subscription) -> ServerMsg {
     let topics: Vec<Topic> = Topic::ALL
         .into_iter()
         .filter(|t| sub.topics[t.index()])
         .collect();
-    let head = topics.iter().map(|t| (*t, heads[t.index()])).collect();
+    let head = topics.iter().map(|t| (*t, sub.cursor[t.index()])).collect();
     ServerMsg::Subscribed { topics, head }
 }
 
@@ -299,7 +376,7 @@ async fn deliver(
         Some((first, _)) => first == sub.cursor[t.index()] + 1,
         None => true,
     });
-    if contiguous && sub.takes_whole_batches() {
+    if contiguous && !sub.behind && sub.takes_whole_batches() {
         send_text(gateway, sink, batch.frame.clone()).await?;
         for t in Topic::ALL {
             if let Some((_, last)) = batch.ranges[t.index()] {
@@ -311,12 +388,22 @@ async fn deliver(
     catch_up(gateway, sink, sub).await
 }
 
+/// Time one catch-up may spend sending before the session serves pings and client frames again.
+const CATCH_UP_BUDGET: Duration = Duration::from_millis(50);
+
 /// Bring the client up to the head of every subscribed topic from its cursors, one frame at a
-/// time. Before each frame, whatever lies beyond the lag limit is skipped: metrics coalesced to
+/// time, for at most [`CATCH_UP_BUDGET`] (then `sub.behind` says there is more). Before each
+/// frame, whatever lies more than the lag limit (the whole replay buffer while replaying a
+/// resume) behind the head is skipped: metrics coalesced to
 /// the latest per app, everything else counted in a `dropped` notice. Returns whether anything
 /// was skipped.
 async fn catch_up(gateway: &Gateway, sink: &mut Sink, sub: &mut Subscription) -> Result<bool, ()> {
-    let limit = gateway.config.client_lag_limit as u64;
+    let limit = if sub.replaying {
+        gateway.config.replay_buffer as u64
+    } else {
+        gateway.config.client_lag_limit as u64
+    };
+    let started = Instant::now();
     let mut skipped_any = false;
     loop {
         let admit = |stored: &Stored| sub.admits(stored);
@@ -374,6 +461,12 @@ async fn catch_up(gateway: &Gateway, sink: &mut Sink, sub: &mut Subscription) ->
             send_text(gateway, sink, frame.into()).await?;
         }
         if !progressed {
+            sub.behind = false;
+            sub.replaying = false;
+            return Ok(skipped_any);
+        }
+        if started.elapsed() > CATCH_UP_BUDGET {
+            sub.behind = true;
             return Ok(skipped_any);
         }
     }

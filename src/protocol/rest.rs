@@ -101,12 +101,14 @@ pub struct Release {
 /// Body of POST /v1/apps/{app}/scale. `replicas` stays a raw JSON value so that a string or a
 /// fraction gets a 422 naming the allowed range rather than a generic parse error.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct ScaleRequest {
     pub replicas: serde_json::Value,
 }
 
 /// Body of POST /v1/apps/{app}/rollback; no `to` means the previous good release.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct RollbackRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
@@ -114,6 +116,7 @@ pub struct RollbackRequest {
 
 /// Body of POST /v1/alerts/{id}/silence.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct SilenceRequest {
     /// e.g. "30m", "2h", "90s".
     pub duration: String,
@@ -123,6 +126,7 @@ pub struct SilenceRequest {
 
 /// Body of POST /v1/sim/scenarios.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct ScenarioRequest {
     pub name: String,
 }

@@ -141,11 +141,16 @@ pub enum ServerMsg {
     Events {
         events: Vec<Event>,
     },
-    /// Events `from..=to` on `topic` are gone from the gateway's buffer and cannot be replayed.
+    /// Events `from..=to` on `topic` are gone from the gateway's buffer and cannot be replayed;
+    /// the next event on `topic` is `to + 1`. With `reset`, the client's resume point came
+    /// from another gateway's numbering (e.g. before a restart on a host whose clock is behind):
+    /// the client must drop it and continue from `to + 1`, even though that is lower.
     Gap {
         topic: Topic,
         from: Seq,
         to: Seq,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        reset: bool,
     },
     /// The client fell behind and the gateway discarded `count` events on `topic`.
     Dropped {
