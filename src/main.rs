@@ -44,6 +44,8 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
         url,
         demo,
         readonly: args.readonly,
+        // Contexts (the CLI issue) will say which gateways are production.
+        production: false,
         theme: args.theme.clone(),
     };
     // Before the embedded gateway starts, so its lines go to the file too, never the screen.

@@ -22,15 +22,25 @@ pub enum Layer {
     Scale,
     Confirm,
     Help,
+    App,
+    Releases,
+    Events,
+    Rollback,
+    RollbackName,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 11] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
         Layer::Confirm,
         Layer::Help,
+        Layer::App,
+        Layer::Releases,
+        Layer::Events,
+        Layer::Rollback,
+        Layer::RollbackName,
         Layer::Global,
     ];
 
@@ -43,12 +53,17 @@ impl Layer {
             Layer::Scale => "Scale dialog",
             Layer::Confirm => "Confirmation",
             Layer::Help => "Help",
+            Layer::App => "App view",
+            Layer::Releases => "Releases",
+            Layer::Events => "Events",
+            Layer::Rollback => "Rollback dialog",
+            Layer::RollbackName => "Rollback: type the app name",
         }
     }
 
     /// Whether unbound printable keys are typed into a text field in this layer.
     pub fn takes_text(self) -> bool {
-        matches!(self, Layer::Filter | Layer::Scale)
+        matches!(self, Layer::Filter | Layer::Scale | Layer::RollbackName)
     }
 }
 
@@ -74,6 +89,18 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    OpenApp,
+    OpenReleases,
+    OpenRollback,
+    OpenEvents,
+    OpenAppEvents,
+    ToggleEventsFilter,
+    NextPane,
+    CycleWindow,
+    Window1m,
+    Window5m,
+    Window15m,
+    Window1h,
 }
 
 /// One row of the keymap: these keys run this command.
@@ -196,7 +223,7 @@ mod tests {
         assert_eq!(km.lookup(ov, &KeyInput::char('G')), Some(Command::Bottom));
         assert_eq!(
             km.lookup(ov, &KeyInput::plain(KeyCode::Enter)),
-            Some(Command::OpenScale)
+            Some(Command::OpenApp)
         );
         assert_eq!(
             km.lookup(Layer::Global, &KeyInput::ctrl('c')),

@@ -25,8 +25,9 @@ pub fn context_layer(state: &State) -> Layer {
             ScaleStep::Edit => Layer::Scale,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
+        Some(Dialog::Rollback(d)) => super::rollback::layer(d),
         None if state.filter.editing => Layer::Filter,
-        None => Layer::Overview,
+        None => super::view_keys::view_layer(state.view),
     }
 }
 
@@ -59,11 +60,15 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             d.push_digit(c);
             true
         }
+        (Layer::RollbackName, _) => super::rollback::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    if super::view_keys::run(state, layer, cmd, effects) {
+        return;
+    }
     match cmd {
         Command::Quit => {
             state.quitting = true;
@@ -92,6 +97,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Decrement => with_scale(state, |d| d.step_by(-1)),
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
+        _ => {}
     }
 }
 
@@ -119,7 +125,7 @@ fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
     }
 }
 
-fn open_scale(state: &mut State) {
+pub(super) fn open_scale(state: &mut State) {
     if state.readonly {
         state.notify(
             NoticeLevel::Warn,
@@ -146,7 +152,7 @@ fn back(state: &mut State, layer: Layer) {
             state.filter.text.clear();
             state.filter.editing = false;
         }
-        Layer::Global => {}
+        _ => {}
     }
 }
 

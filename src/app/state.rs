@@ -5,10 +5,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::app_view::AppView;
 use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
+use super::metric_history::MetricHistory;
+use super::rollback::RollbackDialog;
+use super::timeline::Timeline;
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
 };
@@ -31,6 +35,8 @@ pub struct StateConfig {
     pub demo: bool,
     /// No actions may be taken.
     pub readonly: bool,
+    /// A production context: risky changes (rollback) need the app name typed to confirm.
+    pub production: bool,
     pub keymap: Keymap,
     /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
     pub key_seed: u64,
@@ -73,6 +79,8 @@ pub struct AppEntry {
     pub latest: Option<MetricSample>,
     /// Requests per second, one sample per metrics event.
     pub rps_history: History,
+    /// The last hour at 1 Hz of the series the App view charts.
+    pub metrics_history: MetricHistory,
     /// Firing (not acknowledged, silenced or resolved) alerts on this app.
     pub firing_alerts: u32,
 }
@@ -87,6 +95,7 @@ impl AppEntry {
             latest: summary.metrics.clone(),
             summary,
             rps_history,
+            metrics_history: MetricHistory::default(),
             firing_alerts: 0,
         }
     }
@@ -123,6 +132,12 @@ impl AppEntry {
 pub enum View {
     #[default]
     Overview,
+    /// One app: charts, pods, events, alerts, releases.
+    App,
+    /// One app's release history, for rolling back.
+    Releases,
+    /// The platform timeline: what happened and who did what.
+    Events,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -177,6 +192,7 @@ pub struct FilterInput {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
     Scale(ScaleDialog),
+    Rollback(Box<RollbackDialog>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,6 +262,7 @@ pub struct State {
     pub gateway: String,
     pub demo: bool,
     pub readonly: bool,
+    pub production: bool,
     pub keymap: Keymap,
     pub now: DateTime<Utc>,
     /// Terminal size, for paging.
@@ -279,6 +296,12 @@ pub struct State {
     pub last_data_at: Option<DateTime<Utc>>,
 
     pub view: View,
+    /// Views to go back to with Esc, most recent last.
+    pub view_stack: Vec<View>,
+    /// The app the App and Releases views show, with its pods and releases.
+    pub app_view: AppView,
+    /// Recent platform events, newest first.
+    pub timeline: Timeline,
     /// Id of the selected app.
     pub selected: Option<String>,
     pub sort: SortColumn,
@@ -301,6 +324,7 @@ impl State {
             gateway: config.gateway,
             demo: config.demo,
             readonly: config.readonly,
+            production: config.production,
             keymap: config.keymap,
             now: config.now,
             size: (80, 24),
@@ -320,6 +344,9 @@ impl State {
             rate: EventRate::default(),
             last_data_at: None,
             view: View::Overview,
+            view_stack: Vec::new(),
+            app_view: AppView::default(),
+            timeline: Timeline::default(),
             selected: None,
             sort: SortColumn::default(),
             filter: FilterInput::default(),

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::SUBSCRIBED_TOPICS;
 use super::effect::{Effect, RequestKind};
 use super::state::{AppEntry, Connection, GapMark, NoticeLevel, State};
@@ -96,7 +98,7 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
     }
     state.last_seq.insert(topic, event.seq);
     match event.body {
-        Body::Metrics(sample) => apply_metrics(state, event.app, sample, effects),
+        Body::Metrics(sample) => apply_metrics(state, event.app, event.ts, sample, effects),
         Body::Alerts(alert) => {
             let app = alert.app.clone();
             state.alerts.insert(alert.id.clone(), alert);
@@ -122,11 +124,18 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
                 state.actions.insert(status.id.clone(), status);
             }
         }
-        Body::Logs(_) | Body::Events(_) => {}
+        Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
+        Body::Logs(_) => {}
     }
 }
 
-fn apply_metrics(state: &mut State, app: String, sample: MetricSample, effects: &mut Vec<Effect>) {
+fn apply_metrics(
+    state: &mut State,
+    app: String,
+    ts: DateTime<Utc>,
+    sample: MetricSample,
+    effects: &mut Vec<Effect>,
+) {
     if !state.apps.contains_key(&app) {
         // An app we have not listed yet: show it now, learn its details from a fresh list.
         state
@@ -140,6 +149,7 @@ fn apply_metrics(state: &mut State, app: String, sample: MetricSample, effects: 
         entry.summary.replicas.ready = sample.replicas_ready;
         entry.summary.replicas.desired = sample.replicas_desired;
         entry.rps_history.push(sample.rps);
+        entry.metrics_history.push(ts, &sample);
         entry.latest = Some(sample);
     }
 }

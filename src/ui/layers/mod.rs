@@ -1,6 +1,7 @@
-//! Things drawn over a view: the scale dialog and the help overlay.
+//! Things drawn over a view: the scale and rollback dialogs and the help overlay.
 
 pub mod help;
+pub mod rollback;
 pub mod scale;
 
 use ratatui::Frame;

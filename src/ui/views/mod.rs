@@ -1,3 +1,6 @@
 //! One module per screen. Each draws the body area between the header and the status bar.
 
+pub mod app;
+pub mod events;
 pub mod overview;
+pub mod releases;

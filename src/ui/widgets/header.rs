@@ -12,6 +12,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let bar = theme.style(Role::Header);
     let view = match state.view {
         View::Overview => "Overview",
+        View::App => "App",
+        View::Releases => "Releases",
+        View::Events => "Events",
     };
     let mut left = vec![
         Span::raw(" opsdeck "),
