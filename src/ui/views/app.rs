@@ -289,7 +289,8 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
             (None, None) => message("Loading pods …".into()),
             (Some(pods), _) if pods.is_empty() => message("No pods.".into()),
             (Some(pods), _) => {
-                let name_w = width.saturating_sub(40).clamp(10, 40);
+                // State 12, restarts 5, age 5, zone 13 and a release id of about 7.
+                let name_w = width.saturating_sub(43).clamp(10, 40);
                 pods.iter()
                     .skip(offset)
                     .take(rows)
@@ -402,14 +403,14 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                 .map(|r| {
                     let (label, role) = release_status(r.status);
                     Line::from(vec![
-                        Span::styled(format!("{label:<12}"), theme.style(role)),
+                        Span::styled(format!("{label:<14}"), theme.style(role)),
                         Span::styled(format!("{:<9}", r.version), text),
                         Span::styled(
                             format!("{:>4} ", format::age(state.now, r.created_at)),
                             muted,
                         ),
                         Span::styled(
-                            format::truncate(&r.change_cause, width.saturating_sub(26)),
+                            format::truncate(&r.change_cause, width.saturating_sub(28)),
                             text,
                         ),
                     ])

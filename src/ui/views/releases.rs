@@ -25,7 +25,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
         Span::styled(" · newest first · ", theme.style(Role::Muted)),
         Span::styled("Enter/R", theme.style(Role::Key)),
-        Span::styled(" roll back to the selected · ", theme.style(Role::Muted)),
+        Span::styled(" roll back to it · ", theme.style(Role::Muted)),
         Span::styled("Esc", theme.style(Role::Key)),
         Span::styled(" back", theme.style(Role::Muted)),
     ]);
