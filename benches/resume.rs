@@ -30,7 +30,13 @@ fn arg(name: &str, default: u64) -> u64 {
 async fn main() {
     let (outage, rate) = (arg("--outage", 60), arg("--rate", 1000));
     let mut child = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--load-rate", &rate.to_string()])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--load-rate",
+            &rate.to_string(),
+        ])
         .env("OPSDECK_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -39,7 +45,10 @@ async fn main() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let url = format!("ws://{}/v1/stream", line.trim().rsplit("http://").next().unwrap());
+    let url = format!(
+        "ws://{}/v1/stream",
+        line.trim().rsplit("http://").next().unwrap()
+    );
 
     let mut last: BTreeMap<Topic, Seq> = BTreeMap::new();
     let (mut holes, mut duplicates, mut notices) = (0u64, 0u64, Vec::new());

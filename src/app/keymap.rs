@@ -26,10 +26,15 @@ pub enum Layer {
     Logs,
     LogSearch,
     LogFilter,
+    App,
+    Releases,
+    Events,
+    Rollback,
+    RollbackName,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 9] = [
+    pub const ALL: [Layer; 14] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
@@ -37,6 +42,11 @@ impl Layer {
         Layer::Logs,
         Layer::LogSearch,
         Layer::LogFilter,
+        Layer::App,
+        Layer::Releases,
+        Layer::Events,
+        Layer::Rollback,
+        Layer::RollbackName,
         Layer::Help,
         Layer::Global,
     ];
@@ -53,6 +63,11 @@ impl Layer {
             Layer::Logs => "Logs",
             Layer::LogSearch => "Log search",
             Layer::LogFilter => "Log filter bar",
+            Layer::App => "App view",
+            Layer::Releases => "Releases",
+            Layer::Events => "Events",
+            Layer::Rollback => "Rollback dialog",
+            Layer::RollbackName => "Rollback: type the app name",
         }
     }
 
@@ -60,7 +75,11 @@ impl Layer {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Layer::Filter | Layer::Scale | Layer::LogSearch | Layer::LogFilter
+            Layer::Filter
+                | Layer::Scale
+                | Layer::LogSearch
+                | Layer::LogFilter
+                | Layer::RollbackName
         )
     }
 }
@@ -87,6 +106,18 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    OpenApp,
+    OpenReleases,
+    OpenRollback,
+    OpenEvents,
+    OpenAppEvents,
+    ToggleEventsFilter,
+    NextPane,
+    CycleWindow,
+    Window1m,
+    Window5m,
+    Window15m,
+    Window1h,
     /// The Logs view's commands, named in the TOML like the others.
     #[serde(untagged)]
     Logs(LogCommand),
@@ -212,7 +243,7 @@ mod tests {
         assert_eq!(km.lookup(ov, &KeyInput::char('G')), Some(Command::Bottom));
         assert_eq!(
             km.lookup(ov, &KeyInput::plain(KeyCode::Enter)),
-            Some(Command::OpenScale)
+            Some(Command::OpenApp)
         );
         assert_eq!(
             km.lookup(Layer::Global, &KeyInput::ctrl('c')),

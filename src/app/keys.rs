@@ -26,9 +26,10 @@ pub fn context_layer(state: &State) -> Layer {
             ScaleStep::Edit => Layer::Scale,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
+        Some(Dialog::Rollback(d)) => super::rollback::layer(d),
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter.editing => Layer::Filter,
-        None => Layer::Overview,
+        None => super::view_keys::view_layer(state.view),
     }
 }
 
@@ -62,11 +63,15 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             true
         }
         (Layer::LogSearch | Layer::LogFilter, _) => logs::type_char(state, layer, c),
+        (Layer::RollbackName, _) => super::rollback::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    if super::view_keys::run(state, layer, cmd, effects) {
+        return;
+    }
     match cmd {
         Command::Quit => {
             state.quitting = true;
@@ -96,6 +101,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
         Command::Logs(cmd) => logs::run(state, cmd, effects),
+        _ => {}
     }
 }
 
@@ -123,7 +129,7 @@ fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
     }
 }
 
-fn open_scale(state: &mut State) {
+pub(super) fn open_scale(state: &mut State) {
     if state.readonly {
         state.notify(
             NoticeLevel::Warn,
@@ -150,7 +156,7 @@ fn back(state: &mut State, layer: Layer) {
             state.filter.text.clear();
             state.filter.editing = false;
         }
-        Layer::Global | Layer::Logs | Layer::LogSearch | Layer::LogFilter => {}
+        _ => {}
     }
 }
 

@@ -5,6 +5,7 @@
 //! That makes the whole console testable by feeding actions and looking at state and effects.
 
 mod action;
+mod app_view;
 mod dialog;
 mod effect;
 mod history;
@@ -12,23 +13,33 @@ mod key;
 mod keymap;
 mod keys;
 pub mod logs;
+mod metric_history;
 mod order;
 mod replies;
+mod rollback;
 mod state;
 mod stream;
+mod timeline;
 mod update;
+mod view_keys;
 
 pub use action::{Action, HttpError, Reply};
+pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, open_app, open_releases, resolve_app};
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
 pub use keys::{active_layer, context_layer};
+pub use metric_history::{
+    CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
+};
+pub use rollback::{RollbackDialog, RollbackIntent, RollbackStep, default_target, open_rollback};
 pub use state::{
     AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
 };
+pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
 pub use update::update;
 
 /// The topics the console subscribes to.

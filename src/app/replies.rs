@@ -5,13 +5,14 @@ use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{AppEntry, Dialog, NoticeLevel, State};
 use super::stream::recount_firing;
+use super::{app_view, rollback, timeline};
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
     state: &mut State,
     request_id: RequestId,
     result: Result<Reply, HttpError>,
-    _effects: &mut Vec<Effect>,
+    effects: &mut Vec<Effect>,
 ) {
     let Some(pending) = state.pending.remove(&request_id) else {
         tracing::debug!(request_id, "stale reply dropped");
@@ -26,11 +27,13 @@ pub fn apply_reply(
                 recount_firing(state, &id);
             }
         }
-        (RequestKind::FetchApp { .. }, Ok(Reply::App(detail))) => {
-            let summary = detail.summary;
-            if let Some(entry) = state.apps.get_mut(&summary.id) {
-                entry.summary = summary;
-            }
+        (RequestKind::FetchApp { .. }, result) => app_view::on_detail(state, request_id, result),
+        (RequestKind::FetchReleases { app }, result) => {
+            app_view::on_releases(state, request_id, &app, result, effects)
+        }
+        (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
+        (RequestKind::Rollback { app, .. }, result) => {
+            rollback::on_reply(state, request_id, &app, result)
         }
         (RequestKind::ScaleApp { app, replicas, .. }, result) => {
             on_scale_reply(state, request_id, &app, replicas, result)

@@ -28,6 +28,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => {
             on_tick(state, now);
+            super::app_view::on_tick(state, &mut effects);
             return effects;
         }
         Action::Resize { width, height } => {

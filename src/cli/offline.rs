@@ -39,6 +39,7 @@ impl Offline {
             gateway: "ws://127.0.0.1:7070".into(),
             demo: true,
             readonly: false,
+            production: false,
             keymap: Keymap::builtin()?,
             key_seed: seed,
             now: start,

@@ -34,6 +34,8 @@ pub struct ConsoleOptions {
     pub demo: bool,
     /// No actions: the header says READ-ONLY and dialogs that change things do not open.
     pub readonly: bool,
+    /// A production context: a rollback needs the app name typed to confirm.
+    pub production: bool,
     /// A built-in theme name (`dark`, `light`, `high-contrast`, `colorblind`) or a path to a
     /// theme `.toml`. `NO_COLOR` overrides it.
     pub theme: Option<String>,
@@ -46,7 +48,10 @@ pub struct ConsoleOptions {
 pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let _log_guard = logging::init_file_logging();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::resolve(opts.theme.as_deref(), no_color).context("loading the theme")?;
+    let ascii = std::env::var_os("OPSDECK_ASCII").is_some_and(|v| !v.is_empty() && v != "0");
+    let theme = Theme::resolve(opts.theme.as_deref(), no_color)
+        .context("loading the theme")?
+        .with_ascii(ascii);
     let keymap = Keymap::builtin().context("loading the keymap")?;
     let http = HttpClient::new(&opts.url).context("gateway URL")?;
 
@@ -58,6 +63,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         gateway: opts.url.clone(),
         demo: opts.demo,
         readonly: opts.readonly,
+        production: opts.production,
         keymap,
         key_seed: fastrand::u64(..),
         now: Utc::now(),

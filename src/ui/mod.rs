@@ -44,13 +44,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     match state.view {
         View::Overview => views::overview::render(state, theme, frame, body),
         View::Logs => views::logs::render(state, theme, frame, body),
+        View::App => views::app::render(state, theme, frame, body),
+        View::Releases => views::releases::render(state, theme, frame, body),
+        View::Events => views::events::render(state, theme, frame, body),
     }
     widgets::progress::render(state, theme, frame, progress_area);
     widgets::status::render_notification(state, theme, frame, notice_area);
     widgets::status::render(state, theme, frame, status);
 
-    if let Some(Dialog::Scale(d)) = &state.dialog {
-        layers::scale::render(d, theme, frame, body);
+    match &state.dialog {
+        Some(Dialog::Scale(d)) => layers::scale::render(d, theme, frame, body),
+        Some(Dialog::Rollback(d)) => layers::rollback::render(d, state.now, theme, frame, body),
+        None => {}
     }
     if state.view == View::Logs
         && let Some(bar) = &state.logs.filter_bar

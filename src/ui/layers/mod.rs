@@ -1,7 +1,8 @@
-//! Things drawn over a view: the scale dialog and the help overlay.
+//! Things drawn over a view: the scale and rollback dialogs and the help overlay.
 
 pub mod help;
 pub mod log_filter;
+pub mod rollback;
 pub mod scale;
 
 use ratatui::Frame;

@@ -1,4 +1,7 @@
 //! One module per screen. Each draws the body area between the header and the status bar.
 
+pub mod app;
+pub mod events;
 pub mod logs;
 pub mod overview;
+pub mod releases;

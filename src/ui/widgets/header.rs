@@ -1,4 +1,5 @@
-//! The top bar: product, view, DEMO / READ-ONLY markers, app and alert counts, sort, filter.
+//! The top bar: product, view, DEMO / PRODUCTION / READ-ONLY markers, app and alert counts,
+//! sort, filter.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,6 +14,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = match state.view {
         View::Overview => "Overview",
         View::Logs => "Logs",
+        View::App => "App",
+        View::Releases => "Releases",
+        View::Events => "Events",
     };
     let mut left = vec![
         Span::raw(" opsdeck "),
@@ -22,6 +26,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ];
     if state.demo {
         left.push(Span::styled(" DEMO ", theme.style(Role::Demo)));
+        left.push(Span::raw(" "));
+    }
+    if state.production {
+        left.push(Span::styled(" PRODUCTION ", theme.style(Role::ReadOnly)));
         left.push(Span::raw(" "));
     }
     if state.readonly {
