@@ -66,7 +66,7 @@ fn select(state: &mut State, app: &str) {
 fn scale_dialog(state: &State) -> &opsdeck::app::ScaleDialog {
     match &state.dialog {
         Some(Dialog::Scale(d)) => d,
-        None => panic!("no scale dialog open"),
+        _ => panic!("no scale dialog open"),
     }
 }
 

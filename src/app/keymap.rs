@@ -22,14 +22,20 @@ pub enum Layer {
     Scale,
     Confirm,
     Help,
+    Alerts,
+    Silence,
+    Command,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 6] = [
+    pub const ALL: [Layer; 9] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
+        Layer::Alerts,
+        Layer::Silence,
         Layer::Confirm,
+        Layer::Command,
         Layer::Help,
         Layer::Global,
     ];
@@ -43,12 +49,18 @@ impl Layer {
             Layer::Scale => "Scale dialog",
             Layer::Confirm => "Confirmation",
             Layer::Help => "Help",
+            Layer::Alerts => "Alerts",
+            Layer::Silence => "Silence dialog",
+            Layer::Command => "Command line (:)",
         }
     }
 
     /// Whether unbound printable keys are typed into a text field in this layer.
     pub fn takes_text(self) -> bool {
-        matches!(self, Layer::Filter | Layer::Scale)
+        matches!(
+            self,
+            Layer::Filter | Layer::Scale | Layer::Silence | Layer::Command
+        )
     }
 }
 
@@ -74,6 +86,16 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    OpenAlerts,
+    OpenCommand,
+    Acknowledge,
+    OpenSilence,
+    JumpToApp,
+    OpenRunbook,
+    NextField,
+    Complete,
+    HistoryPrev,
+    HistoryNext,
 }
 
 /// One row of the keymap: these keys run this command.

@@ -1,10 +1,12 @@
 //! Key presses: find the active layer, look the key up in the keymap, run the command.
 
+use super::alert_dialog::AlertStep;
 use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
 use super::key::KeyInput;
 use super::keymap::{Command, Layer};
-use super::state::{Dialog, NoticeLevel, State};
+use super::state::{Dialog, NoticeLevel, State, View};
+use super::{alerts, prompt};
 
 /// Rows moved by page up/down when the terminal size is unknown.
 const MIN_PAGE: usize = 5;
@@ -20,13 +22,21 @@ pub fn active_layer(state: &State) -> Layer {
 
 /// The layer under the help overlay: what the operator is doing.
 pub fn context_layer(state: &State) -> Layer {
+    if state.prompt.is_some() {
+        return Layer::Command;
+    }
     match &state.dialog {
         Some(Dialog::Scale(d)) => match d.step {
             ScaleStep::Edit => Layer::Scale,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
+        Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => Layer::Silence,
+        Some(Dialog::Ack(_) | Dialog::Silence(_)) => Layer::Confirm,
         None if state.filter.editing => Layer::Filter,
-        None => Layer::Overview,
+        None => match state.view {
+            View::Overview => Layer::Overview,
+            View::Alerts => Layer::Alerts,
+        },
     }
 }
 
@@ -59,11 +69,17 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             d.push_digit(c);
             true
         }
+        (Layer::Silence, _) => alerts::type_char(state, c),
+        (Layer::Command, _) => prompt::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    // The alerts and command-line layers have their own modules.
+    if alerts::run(state, layer, cmd, effects) || prompt::run(state, layer, cmd, effects) {
+        return;
+    }
     match cmd {
         Command::Quit => {
             state.quitting = true;
@@ -92,6 +108,17 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Decrement => with_scale(state, |d| d.step_by(-1)),
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
+        Command::OpenAlerts => alerts::open_alerts(state, effects),
+        Command::OpenCommand => prompt::open(state),
+        // Handled by `alerts::run` and `prompt::run` in their layers.
+        Command::Acknowledge
+        | Command::OpenSilence
+        | Command::JumpToApp
+        | Command::OpenRunbook
+        | Command::NextField
+        | Command::Complete
+        | Command::HistoryPrev
+        | Command::HistoryNext => {}
     }
 }
 
@@ -146,7 +173,7 @@ fn back(state: &mut State, layer: Layer) {
             state.filter.text.clear();
             state.filter.editing = false;
         }
-        Layer::Global => {}
+        Layer::Global | Layer::Alerts | Layer::Silence | Layer::Command => {}
     }
 }
 

@@ -5,25 +5,41 @@
 //! That makes the whole console testable by feeding actions and looking at state and effects.
 
 mod action;
+mod alert_dialog;
+mod alerts;
+mod command;
 mod dialog;
 mod effect;
 mod history;
 mod key;
 mod keymap;
 mod keys;
+mod navigate;
 mod order;
+mod prompt;
 mod replies;
 mod state;
 mod stream;
 mod update;
 
 pub use action::{Action, HttpError, Reply};
+pub use alert_dialog::{
+    AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
+    SilenceDialog, SilenceField, describe_secs,
+};
+pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts, severity_index};
+pub use command::{
+    Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
+    parse as parse_command, suggest,
+};
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
 pub use keys::{active_layer, context_layer};
+pub use navigate::{Navigate, navigate, open_runbook};
+pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
 pub use state::{
     AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,

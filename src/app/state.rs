@@ -5,10 +5,13 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::alert_dialog::{AckDialog, SilenceDialog};
+use super::alerts::AlertsView;
 use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
+use super::prompt::{Prompt, PromptHistory};
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
 };
@@ -123,6 +126,7 @@ impl AppEntry {
 pub enum View {
     #[default]
     Overview,
+    Alerts,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -177,6 +181,8 @@ pub struct FilterInput {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
     Scale(ScaleDialog),
+    Ack(AckDialog),
+    Silence(SilenceDialog),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,6 +293,16 @@ pub struct State {
     /// The help overlay is open (over any view or dialog).
     pub help_open: bool,
     pub notifications: VecDeque<Notification>,
+    pub alerts_view: AlertsView,
+    /// The `:` command line, while open.
+    pub prompt: Option<Prompt>,
+    pub prompt_history: PromptHistory,
+    /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
+    pub theme: String,
+    /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
+    pub themes: Vec<String>,
+    /// Who acts, sent with acknowledgements and silences (`X-Opsdeck-User`).
+    pub actor: String,
 
     pub pending: BTreeMap<RequestId, Pending>,
     pub(crate) next_request: RequestId,
@@ -326,6 +342,12 @@ impl State {
             dialog: None,
             help_open: false,
             notifications: VecDeque::new(),
+            alerts_view: AlertsView::default(),
+            prompt: None,
+            prompt_history: PromptHistory::default(),
+            theme: "dark".into(),
+            themes: Vec::new(),
+            actor: "operator".into(),
             pending: BTreeMap::new(),
             next_request: 1,
             key_seed: config.key_seed,

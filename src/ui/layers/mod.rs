@@ -1,7 +1,9 @@
-//! Things drawn over a view: the scale dialog and the help overlay.
+//! Things drawn over a view: the scale and alert dialogs, the command line and the help overlay.
 
+pub mod command;
 pub mod help;
 pub mod scale;
+pub mod silence;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,3 +1,4 @@
 //! One module per screen. Each draws the body area between the header and the status bar.
 
+pub mod alerts;
 pub mod overview;
