@@ -87,10 +87,9 @@ impl fmt::Display for DurationProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DurationProblem::Empty => f.write_str("type a duration, e.g. 90m, or pick a preset"),
-            DurationProblem::Invalid(text) => write!(
-                f,
-                "{text:?} is not a duration: a number with s, m, h or d, e.g. 90m"
-            ),
+            DurationProblem::Invalid(text) => {
+                write!(f, "{text:?} is not a duration — e.g. 90s, 90m, 2h, 1d")
+            }
             DurationProblem::TooLong => f.write_str("at most 30d"),
         }
     }

@@ -154,16 +154,17 @@ pub fn render_silence(
                     theme.style(Role::Error),
                 )),
             }
-            let review = if secs.is_ok() {
-                ("Enter", "review")
-            } else {
-                ("", "fix the duration to continue")
-            };
             let tab = match dialog.field {
                 SilenceField::Duration => ("Tab", "comment"),
                 SilenceField::Comment => ("Tab", "duration"),
             };
-            lines.push(hint(theme, &[review, tab, ("Esc", "cancel")]));
+            // Enter is offered only when it can go on.
+            let pairs: &[(&str, &str)] = if secs.is_ok() {
+                &[("Enter", "review"), tab, ("Esc", "cancel")]
+            } else {
+                &[tab, ("Esc", "cancel")]
+            };
+            lines.push(hint(theme, pairs));
         }
         AlertStep::Confirm | AlertStep::Sending { .. } => {
             let d = secs.as_ref().map(|s| describe_secs(*s)).unwrap_or_default();

@@ -7,7 +7,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState,
+};
 
 use crate::app::State;
 use crate::protocol::{Alert, AlertState, Severity};
@@ -157,9 +159,10 @@ fn build_row<'a>(a: &'a Alert, w: &[u16; 6], now: DateTime<Utc>, theme: &Theme) 
 fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, area: Rect) {
     let muted = theme.style(Role::Muted);
     let text = theme.style(Role::Text);
-    let width = usize::from(area.width.saturating_sub(2));
+    let width = usize::from(area.width.saturating_sub(2)); // the padding
     let block = Block::default()
         .borders(Borders::TOP)
+        .padding(Padding::horizontal(1))
         .border_style(theme.style(Role::Border))
         .title(Span::styled(
             format!(" {} · {} ", a.id, a.rule),
