@@ -127,7 +127,7 @@ pub const COMMANDS: [CommandSpec; 10] = [
         name: "quit",
         aliases: &["q", "q!", "qa", "exit"],
         args: Args::None,
-        usage: ":q",
+        usage: ":quit",
         desc: "leave opsdeck",
     },
     CommandSpec {

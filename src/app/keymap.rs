@@ -191,6 +191,19 @@ impl Keymap {
                 out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
             }
         }
+        out.push_str(
+            "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
+             earlier commands.\n\n| command | does |\n|---|---|\n",
+        );
+        for c in super::command::COMMANDS {
+            let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
+            let also = if aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", aliases.join(", "))
+            };
+            out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
+        }
         out
     }
 
