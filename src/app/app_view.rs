@@ -144,6 +144,12 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
         return effects;
     };
     focus(state, &app);
+    // Keep the overview's selection on this app (Enter on an alert, `:app`): a filter that
+    // hides it is cleared, as the overview would otherwise move the selection away.
+    if !state.order.contains(&app) {
+        state.filter.text.clear();
+        state.filter.editing = false;
+    }
     state.selected = Some(app);
     push_view(state, View::App);
     refresh_detail(state, &mut effects);

@@ -31,13 +31,18 @@ pub enum Layer {
     Events,
     Rollback,
     RollbackName,
+    Alerts,
+    Silence,
+    Command,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 14] = [
+    pub const ALL: [Layer; 17] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
+        Layer::Alerts,
+        Layer::Silence,
         Layer::Confirm,
         Layer::Logs,
         Layer::LogSearch,
@@ -47,6 +52,7 @@ impl Layer {
         Layer::Events,
         Layer::Rollback,
         Layer::RollbackName,
+        Layer::Command,
         Layer::Help,
         Layer::Global,
     ];
@@ -68,6 +74,9 @@ impl Layer {
             Layer::Events => "Events",
             Layer::Rollback => "Rollback dialog",
             Layer::RollbackName => "Rollback: type the app name",
+            Layer::Alerts => "Alerts",
+            Layer::Silence => "Silence dialog",
+            Layer::Command => "Command line (:)",
         }
     }
 
@@ -80,6 +89,8 @@ impl Layer {
                 | Layer::LogSearch
                 | Layer::LogFilter
                 | Layer::RollbackName
+                | Layer::Silence
+                | Layer::Command
         )
     }
 }
@@ -118,6 +129,16 @@ pub enum Command {
     Window5m,
     Window15m,
     Window1h,
+    OpenAlerts,
+    OpenCommand,
+    Acknowledge,
+    OpenSilence,
+    JumpToApp,
+    OpenRunbook,
+    NextField,
+    Complete,
+    HistoryPrev,
+    HistoryNext,
     /// The Logs view's commands, named in the TOML like the others.
     #[serde(untagged)]
     Logs(LogCommand),
@@ -215,6 +236,19 @@ impl Keymap {
                 let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
                 out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
             }
+        }
+        out.push_str(
+            "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
+             earlier commands.\n\n| command | does |\n|---|---|\n",
+        );
+        for c in super::command::COMMANDS {
+            let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
+            let also = if aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", aliases.join(", "))
+            };
+            out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
         }
         out
     }

@@ -1,6 +1,7 @@
 //! HTTP replies: match each to the request that asked, drop stale ones, apply the rest.
 
 use super::action::{HttpError, Reply};
+use super::alerts;
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{AppEntry, Dialog, NoticeLevel, State};
@@ -37,6 +38,9 @@ pub fn apply_reply(
         }
         (RequestKind::ScaleApp { app, replicas, .. }, result) => {
             on_scale_reply(state, request_id, &app, replicas, result)
+        }
+        (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
+            alerts::on_reply(state, request_id, &kind, result)
         }
         (_, Ok(Reply::Action(status))) => {
             if !status.state.is_final() {
@@ -133,7 +137,7 @@ fn describe(kind: &RequestKind) -> String {
         RequestKind::FetchTimeline => "loading events".into(),
         RequestKind::ScaleApp { app, .. } => format!("scaling {app}"),
         RequestKind::Rollback { app, .. } => format!("rolling back {app}"),
-        RequestKind::AckAlert { alert } => format!("acknowledging {alert}"),
+        RequestKind::AckAlert { alert, .. } => format!("acknowledging {alert}"),
         RequestKind::SilenceAlert { alert, .. } => format!("silencing {alert}"),
     }
 }

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::alert_dialog::{AckDialog, SilenceDialog};
+use super::alerts::AlertsView;
 use super::app_view::AppView;
 use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
@@ -12,6 +14,7 @@ use super::history::History;
 use super::keymap::Keymap;
 use super::logs::{LogView, LogsConfig};
 use super::metric_history::MetricHistory;
+use super::prompt::{Prompt, PromptHistory};
 use super::rollback::RollbackDialog;
 use super::timeline::Timeline;
 use crate::protocol::{
@@ -141,6 +144,7 @@ pub enum View {
     Releases,
     /// The platform timeline: what happened and who did what.
     Events,
+    Alerts,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -196,6 +200,8 @@ pub struct FilterInput {
 pub enum Dialog {
     Scale(ScaleDialog),
     Rollback(Box<RollbackDialog>),
+    Ack(AckDialog),
+    Silence(SilenceDialog),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,6 +321,16 @@ pub struct State {
     pub notifications: VecDeque<Notification>,
     /// The log buffer and the Logs view's state; fed whatever view shows.
     pub logs: LogView,
+    pub alerts_view: AlertsView,
+    /// The `:` command line, while open.
+    pub prompt: Option<Prompt>,
+    pub prompt_history: PromptHistory,
+    /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
+    pub theme: String,
+    /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
+    pub themes: Vec<String>,
+    /// Who acts, sent with acknowledgements and silences (`X-Opsdeck-User`).
+    pub actor: String,
 
     pub pending: BTreeMap<RequestId, Pending>,
     pub(crate) next_request: RequestId,
@@ -359,6 +375,12 @@ impl State {
             help_open: false,
             notifications: VecDeque::new(),
             logs: LogView::new(LogsConfig::default()),
+            alerts_view: AlertsView::default(),
+            prompt: None,
+            prompt_history: PromptHistory::default(),
+            theme: "dark".into(),
+            themes: Vec::new(),
+            actor: "operator".into(),
             pending: BTreeMap::new(),
             next_request: 1,
             key_seed: config.key_seed,

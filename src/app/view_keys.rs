@@ -23,6 +23,7 @@ pub fn view_layer(view: View) -> Layer {
         View::Releases => Layer::Releases,
         View::Events => Layer::Events,
         View::Logs => Layer::Logs,
+        View::Alerts => Layer::Alerts,
     }
 }
 
@@ -39,7 +40,11 @@ pub(crate) fn run(
     match cmd {
         Command::OpenEvents => {
             // Bound everywhere: ignored under a dialog, a filter being typed, or help.
-            if state.dialog.is_none() && !state.filter.editing && !state.help_open {
+            if state.dialog.is_none()
+                && state.prompt.is_none()
+                && !state.filter.editing
+                && !state.help_open
+            {
                 effects.extend(open_events(state));
             }
             return true;
