@@ -93,7 +93,8 @@ impl Themes {
         }
         self.name = state.theme.clone();
         match Theme::resolve(Some(&self.name), self.no_color) {
-            Ok(theme) => self.theme = theme,
+            // OPSDECK_ASCII is not part of a theme: keep it across switches.
+            Ok(theme) => self.theme = theme.with_ascii(self.theme.ascii()),
             Err(e) => tracing::warn!(theme = %self.name, error = %e, "theme not switched"),
         }
     }
