@@ -191,6 +191,7 @@ fn main() {
         gateway: "bench".into(),
         demo: false,
         readonly: true,
+        production: false,
         keymap: Keymap::builtin().unwrap(),
         key_seed: 1,
         now: t0(),

@@ -47,6 +47,8 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
         url,
         demo,
         readonly: args.readonly,
+        // Contexts (the CLI issue) will say which gateways are production.
+        production: false,
         theme: args.theme.clone(),
         log_buffer: args.log_buffer,
     };

@@ -181,7 +181,7 @@ async fn scale_reaches_the_gateway_once_per_try_with_one_idempotency_key() {
     while console.state.selected.as_deref() != Some("shop-cart") {
         console.press(KeyInput::char('j'));
     }
-    console.press(KeyInput::plain(KeyCode::Enter));
+    console.press(KeyInput::char('S'));
     console.press(KeyInput::char('+'));
     console.press(KeyInput::plain(KeyCode::Enter));
     assert!(gw.recorded.lock().unwrap().scales.is_empty());

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use opsdeck::gateway::Running;
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
-use opsdeck::protocol::AppDetail;
+use opsdeck::protocol::{AlertState, AppDetail, Release, ReleaseStatus};
 use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
 struct Console {
@@ -136,12 +136,63 @@ impl Console {
 }
 
 async fn start_sim() -> Running {
+    start_scenario(20.0, None).await
+}
+
+async fn start_scenario(speed: f64, scenario: Option<&str>) -> Running {
     let sim = SimPlatform::new(SimConfig {
         seed: 11,
-        speed: 20.0,
+        speed,
+        scenario: scenario.map(str::to_string),
         ..SimConfig::default()
     });
     support::start(support::loopback_config(), Arc::new(sim)).await
+}
+
+async fn get<T: serde::de::DeserializeOwned>(gateway: &Running, path: &str) -> T {
+    support::http()
+        .get(format!("http://{}{path}", gateway.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Wait until the gateway reports a firing alert whose runbook is `runbook`; its app.
+async fn firing_alert_app(gateway: &Running, runbook: &str, secs: u64) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let alerts: Vec<opsdeck::protocol::Alert> = get(gateway, "/v1/alerts").await;
+        if let Some(alert) = alerts
+            .into_iter()
+            .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
+        {
+            return alert.app;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no firing {runbook} alert within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The screen's header line (the view name is in it).
+fn header(screen: &str) -> &str {
+    screen.lines().next().unwrap_or("")
+}
+
+/// Rows of the Logs view that look like log lines: a level word after the pod.
+fn log_rows(screen: &str) -> usize {
+    screen
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .any(|w| matches!(w, "TRACE" | "DEBUG" | "INFO" | "WARN" | "ERROR"))
+        })
+        .count()
 }
 
 fn replicas_on_row(screen: &str, name: &str) -> Option<String> {
@@ -228,5 +279,118 @@ async fn the_terminal_is_restored_after_sigterm_and_sighup() {
     })
     .await
     .unwrap();
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_tails_an_apps_logs_then_looks_at_alerts_and_comes_back() {
+    let gateway = start_sim().await;
+    let before: AppDetail = get(&gateway, "/v1/apps/shop-cart").await;
+    let name = before.summary.name.clone();
+
+    let gateway = tokio::task::spawn_blocking(move || {
+        let mut console = Console::spawn(&gateway, 30, 120);
+        console.wait_for(20, "the overview to go live", |s| {
+            s.contains("live") && s.contains(&name)
+        });
+        // Pick the cart, open its logs: lines stream in live.
+        console.keys("/shop-cart\r");
+        console.keys("l");
+        let first = console.wait_for(20, "log lines of shop-cart", |s| {
+            header(s).contains("Logs") && s.contains("shop-cart") && log_rows(s) >= 3
+        });
+        assert!(
+            first.contains("following"),
+            "the tail is followed:\n{first}"
+        );
+        // Back to the overview, then the Alerts view and back again.
+        console.keys("\x1b");
+        console.wait_for(10, "the overview again", |s| header(s).contains("Overview"));
+        console.keys("a");
+        console.wait_for(10, "the Alerts view", |s| {
+            header(s).contains("Alerts") && (s.contains("SEV") || s.contains("No alerts"))
+        });
+        console.keys("\x1b");
+        console.wait_for(10, "the overview after Esc", |s| {
+            header(s).contains("Overview") && s.contains(&name)
+        });
+        console.keys("q");
+        let status = console.wait_exit(10);
+        assert!(status.success(), "exit status {status:?}");
+        console.assert_terminal_restored();
+        gateway
+    })
+    .await
+    .unwrap();
+    gateway.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
+    let gateway = start_scenario(20.0, Some("bad-release")).await;
+    let app = firing_alert_app(&gateway, "bad-release", 60).await;
+    let releases: Vec<Release> = get(&gateway, &format!("/v1/apps/{app}/releases")).await;
+    let active = releases
+        .iter()
+        .position(|r| r.status == ReleaseStatus::Active)
+        .unwrap();
+    let bad = releases[active].clone();
+    // The dialog's default: the newest good release older than the active one.
+    let previous = releases[active + 1..]
+        .iter()
+        .find(|r| r.status == ReleaseStatus::Superseded)
+        .unwrap()
+        .clone();
+    let detail: AppDetail = get(&gateway, &format!("/v1/apps/{app}")).await;
+    let name = detail.summary.name.clone();
+
+    let filter = format!("/{app}\r");
+    let previous_id = previous.id.clone();
+    let (gateway, screen) = tokio::task::spawn_blocking(move || {
+        let mut console = Console::spawn(&gateway, 30, 120);
+        console.wait_for(20, "the overview to go live", |s| {
+            s.contains("live") && s.contains(&name)
+        });
+        console.keys(&filter);
+        console.keys("\r");
+        console.wait_for(10, "the App view on the bad release", |s| {
+            header(s).contains("App") && s.contains(&bad.version)
+        });
+        console.keys("R");
+        console.wait_for(10, "the rollback review", |s| {
+            s.contains("Roll back") && s.contains(&previous.version)
+        });
+        console.keys("\r");
+        console.wait_for(10, "the y/N question", |s| s.contains("y/N"));
+        console.keys("y");
+        // The App view's summary line names the active release: the previous one, soon.
+        let wanted = format!("{} ({})", previous.version, previous.id);
+        let screen = console.wait_for(60, "the previous version on the App view", |s| {
+            !s.contains("y/N") && s.lines().nth(1).is_some_and(|l| l.contains(&wanted))
+        });
+        // And the overview row says so too.
+        console.keys("\x1b");
+        console.wait_for(10, "the previous version in the overview", |s| {
+            header(s).contains("Overview")
+                && s.lines()
+                    .any(|l| l.contains(&name) && l.contains(&previous.version))
+        });
+        console.keys("q");
+        let status = console.wait_exit(10);
+        assert!(status.success(), "exit status {status:?}");
+        console.assert_terminal_restored();
+        (gateway, screen)
+    })
+    .await
+    .unwrap();
+    let after: Vec<Release> = get(&gateway, &format!("/v1/apps/{app}/releases")).await;
+    let now_active = after
+        .iter()
+        .find(|r| r.status == ReleaseStatus::Active)
+        .unwrap();
+    assert_eq!(
+        now_active.id, previous_id,
+        "the gateway rolled back; screen:\n{screen}"
+    );
     gateway.stop().await;
 }

@@ -110,7 +110,7 @@ fn open_scale_on_shop_cart() -> State {
     while state.selected.as_deref() != Some("shop-cart") {
         press(&mut state, KeyInput::char('j'));
     }
-    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    press(&mut state, KeyInput::char('S'));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
     type_keys(&mut state, "12");
     state

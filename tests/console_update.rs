@@ -25,6 +25,11 @@ fn type_keys(state: &mut State, text: &str) -> Vec<Effect> {
     all
 }
 
+/// Opens the scale dialog (Enter opens the App view).
+fn scale_key() -> KeyInput {
+    KeyInput::char('S')
+}
+
 fn enter() -> KeyInput {
     KeyInput::plain(KeyCode::Enter)
 }
@@ -66,7 +71,7 @@ fn select(state: &mut State, app: &str) {
 fn scale_dialog(state: &State) -> &opsdeck::app::ScaleDialog {
     match &state.dialog {
         Some(Dialog::Scale(d)) => d,
-        None => panic!("no scale dialog open"),
+        _ => panic!("no scale dialog open"),
     }
 }
 
@@ -74,7 +79,7 @@ fn scale_dialog(state: &State) -> &opsdeck::app::ScaleDialog {
 fn scale_flow_sends_one_request_only_after_confirmation() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
-    let mut effects = press(&mut state, enter());
+    let mut effects = press(&mut state, scale_key());
     let d = scale_dialog(&state);
     assert_eq!((d.from, d.input.as_str()), (6, "6"));
     assert_eq!((d.min, d.max), (2, 20));
@@ -112,7 +117,7 @@ fn no_or_esc_at_the_confirmation_sends_nothing() {
     for cancel in [KeyInput::char('n'), esc()] {
         let mut state = loaded_state(false);
         select(&mut state, "shop-cart");
-        let mut effects = press(&mut state, enter());
+        let mut effects = press(&mut state, scale_key());
         effects.extend(type_keys(&mut state, "+"));
         effects.extend(press(&mut state, enter()));
         effects.extend(press(&mut state, cancel));
@@ -129,7 +134,7 @@ fn no_or_esc_at_the_confirmation_sends_nothing() {
 fn out_of_range_cannot_be_confirmed() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
-    press(&mut state, enter());
+    press(&mut state, scale_key());
     press(&mut state, backspace());
     type_keys(&mut state, "99");
     assert!(scale_dialog(&state).target().is_err());
@@ -148,7 +153,7 @@ fn out_of_range_cannot_be_confirmed() {
 #[test]
 fn readonly_offers_no_action_and_says_so() {
     let mut state = loaded_state(true);
-    let mut effects = press(&mut state, enter());
+    let mut effects = press(&mut state, scale_key());
     effects.extend(press(&mut state, KeyInput::char('S')));
     effects.extend(press(&mut state, KeyInput::char('y')));
     assert!(state.dialog.is_none());
@@ -161,7 +166,7 @@ fn readonly_offers_no_action_and_says_so() {
 fn a_failed_scale_retries_with_the_same_key_and_a_new_dialog_gets_a_new_key() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
-    press(&mut state, enter());
+    press(&mut state, scale_key());
     type_keys(&mut state, "+");
     press(&mut state, enter());
     let first = scale_requests(&press(&mut state, KeyInput::char('y')));
@@ -191,7 +196,7 @@ fn a_failed_scale_retries_with_the_same_key_and_a_new_dialog_gets_a_new_key() {
     assert!(state.dialog.is_none());
     assert!(state.actions.contains_key("act-1"));
 
-    press(&mut state, enter());
+    press(&mut state, scale_key());
     type_keys(&mut state, "+");
     press(&mut state, enter());
     let again = scale_requests(&press(&mut state, KeyInput::char('y')));
@@ -479,7 +484,7 @@ fn events_per_second_counts_whole_seconds() {
 fn a_refused_scale_goes_back_to_editing_with_the_reason() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
-    press(&mut state, enter());
+    press(&mut state, scale_key());
     type_keys(&mut state, "+");
     press(&mut state, enter());
     let sent = scale_requests(&press(&mut state, KeyInput::char('y')));
@@ -510,7 +515,7 @@ fn a_refused_scale_goes_back_to_editing_with_the_reason() {
 #[test]
 fn help_opens_from_inside_the_scale_dialog() {
     let mut state = loaded_state(false);
-    press(&mut state, enter());
+    press(&mut state, scale_key());
     press(&mut state, KeyInput::char('?'));
     assert!(state.help_open);
     let d = scale_dialog(&state);

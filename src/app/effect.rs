@@ -62,13 +62,14 @@ pub enum RequestKind {
         to: Option<String>,
         idempotency_key: String,
     },
-    /// POST /v1/alerts/{id}/ack
-    AckAlert { alert: String },
+    /// POST /v1/alerts/{id}/ack, on behalf of `actor`.
+    AckAlert { alert: String, actor: String },
     /// POST /v1/alerts/{id}/silence
     SilenceAlert {
         alert: String,
         duration: String,
         comment: String,
+        actor: String,
     },
 }
 

@@ -26,17 +26,33 @@ pub enum Layer {
     Logs,
     LogSearch,
     LogFilter,
+    App,
+    Releases,
+    Events,
+    Rollback,
+    RollbackName,
+    Alerts,
+    Silence,
+    Command,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 9] = [
+    pub const ALL: [Layer; 17] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
+        Layer::Alerts,
+        Layer::Silence,
         Layer::Confirm,
         Layer::Logs,
         Layer::LogSearch,
         Layer::LogFilter,
+        Layer::App,
+        Layer::Releases,
+        Layer::Events,
+        Layer::Rollback,
+        Layer::RollbackName,
+        Layer::Command,
         Layer::Help,
         Layer::Global,
     ];
@@ -53,6 +69,14 @@ impl Layer {
             Layer::Logs => "Logs",
             Layer::LogSearch => "Log search",
             Layer::LogFilter => "Log filter bar",
+            Layer::App => "App view",
+            Layer::Releases => "Releases",
+            Layer::Events => "Events",
+            Layer::Rollback => "Rollback dialog",
+            Layer::RollbackName => "Rollback: type the app name",
+            Layer::Alerts => "Alerts",
+            Layer::Silence => "Silence dialog",
+            Layer::Command => "Command line (:)",
         }
     }
 
@@ -60,7 +84,13 @@ impl Layer {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Layer::Filter | Layer::Scale | Layer::LogSearch | Layer::LogFilter
+            Layer::Filter
+                | Layer::Scale
+                | Layer::LogSearch
+                | Layer::LogFilter
+                | Layer::RollbackName
+                | Layer::Silence
+                | Layer::Command
         )
     }
 }
@@ -87,6 +117,28 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    OpenApp,
+    OpenReleases,
+    OpenRollback,
+    OpenEvents,
+    OpenAppEvents,
+    ToggleEventsFilter,
+    NextPane,
+    CycleWindow,
+    Window1m,
+    Window5m,
+    Window15m,
+    Window1h,
+    OpenAlerts,
+    OpenCommand,
+    Acknowledge,
+    OpenSilence,
+    JumpToApp,
+    OpenRunbook,
+    NextField,
+    Complete,
+    HistoryPrev,
+    HistoryNext,
     /// The Logs view's commands, named in the TOML like the others.
     #[serde(untagged)]
     Logs(LogCommand),
@@ -185,6 +237,19 @@ impl Keymap {
                 out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
             }
         }
+        out.push_str(
+            "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
+             earlier commands.\n\n| command | does |\n|---|---|\n",
+        );
+        for c in super::command::COMMANDS {
+            let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
+            let also = if aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also {})", aliases.join(", "))
+            };
+            out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
+        }
         out
     }
 
@@ -212,7 +277,7 @@ mod tests {
         assert_eq!(km.lookup(ov, &KeyInput::char('G')), Some(Command::Bottom));
         assert_eq!(
             km.lookup(ov, &KeyInput::plain(KeyCode::Enter)),
-            Some(Command::OpenScale)
+            Some(Command::OpenApp)
         );
         assert_eq!(
             km.lookup(Layer::Global, &KeyInput::ctrl('c')),

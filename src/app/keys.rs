@@ -1,11 +1,13 @@
 //! Key presses: find the active layer, look the key up in the keymap, run the command.
 
+use super::alert_dialog::AlertStep;
 use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
 use super::key::KeyInput;
 use super::keymap::{Command, Layer};
 use super::logs;
 use super::state::{Dialog, NoticeLevel, State, View};
+use super::{alerts, prompt};
 
 /// Rows moved by page up/down when the terminal size is unknown.
 const MIN_PAGE: usize = 5;
@@ -21,14 +23,20 @@ pub fn active_layer(state: &State) -> Layer {
 
 /// The layer under the help overlay: what the operator is doing.
 pub fn context_layer(state: &State) -> Layer {
+    if state.prompt.is_some() {
+        return Layer::Command;
+    }
     match &state.dialog {
         Some(Dialog::Scale(d)) => match d.step {
             ScaleStep::Edit => Layer::Scale,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
+        Some(Dialog::Rollback(d)) => super::rollback::layer(d),
+        Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => Layer::Silence,
+        Some(Dialog::Ack(_) | Dialog::Silence(_)) => Layer::Confirm,
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter.editing => Layer::Filter,
-        None => Layer::Overview,
+        None => super::view_keys::view_layer(state.view),
     }
 }
 
@@ -62,11 +70,21 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             true
         }
         (Layer::LogSearch | Layer::LogFilter, _) => logs::type_char(state, layer, c),
+        (Layer::RollbackName, _) => super::rollback::type_char(state, c),
+        (Layer::Silence, _) => alerts::type_char(state, c),
+        (Layer::Command, _) => prompt::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    // The alerts, command-line and App/Releases/Events layers have their own modules.
+    if alerts::run(state, layer, cmd, effects)
+        || prompt::run(state, layer, cmd, effects)
+        || super::view_keys::run(state, layer, cmd, effects)
+    {
+        return;
+    }
     match cmd {
         Command::Quit => {
             state.quitting = true;
@@ -96,6 +114,9 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
         Command::Logs(cmd) => logs::run(state, cmd, effects),
+        Command::OpenAlerts => alerts::open_alerts(state, effects),
+        Command::OpenCommand => prompt::open(state),
+        _ => {}
     }
 }
 
@@ -123,7 +144,7 @@ fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
     }
 }
 
-fn open_scale(state: &mut State) {
+pub(super) fn open_scale(state: &mut State) {
     if state.readonly {
         state.notify(
             NoticeLevel::Warn,
@@ -150,7 +171,7 @@ fn back(state: &mut State, layer: Layer) {
             state.filter.text.clear();
             state.filter.editing = false;
         }
-        Layer::Global | Layer::Logs | Layer::LogSearch | Layer::LogFilter => {}
+        _ => {}
     }
 }
 

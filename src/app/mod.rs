@@ -5,6 +5,10 @@
 //! That makes the whole console testable by feeding actions and looking at state and effects.
 
 mod action;
+mod alert_dialog;
+mod alerts;
+mod app_view;
+mod command;
 mod dialog;
 mod effect;
 mod history;
@@ -12,23 +16,46 @@ mod key;
 mod keymap;
 mod keys;
 pub mod logs;
+mod metric_history;
+mod navigate;
 mod order;
+mod prompt;
 mod replies;
+mod rollback;
 mod state;
 mod stream;
+mod timeline;
 mod update;
+mod view_keys;
 
 pub use action::{Action, HttpError, Reply};
+pub use alert_dialog::{
+    AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
+    SilenceDialog, SilenceField, describe_secs,
+};
+pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts, severity_index};
+pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, open_app, open_releases, resolve_app};
+pub use command::{
+    Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
+    parse as parse_command, suggest,
+};
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
 pub use keys::{active_layer, context_layer};
+pub use metric_history::{
+    CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
+};
+pub use navigate::{Navigate, navigate, open_runbook};
+pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
+pub use rollback::{RollbackDialog, RollbackIntent, RollbackStep, default_target, open_rollback};
 pub use state::{
     AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
 };
+pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
 pub use update::update;
 
 /// The topics the console subscribes to.

@@ -1,17 +1,19 @@
 //! HTTP replies: match each to the request that asked, drop stale ones, apply the rest.
 
 use super::action::{HttpError, Reply};
+use super::alerts;
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{AppEntry, Dialog, NoticeLevel, State};
 use super::stream::recount_firing;
+use super::{app_view, rollback, timeline};
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
     state: &mut State,
     request_id: RequestId,
     result: Result<Reply, HttpError>,
-    _effects: &mut Vec<Effect>,
+    effects: &mut Vec<Effect>,
 ) {
     let Some(pending) = state.pending.remove(&request_id) else {
         tracing::debug!(request_id, "stale reply dropped");
@@ -26,14 +28,19 @@ pub fn apply_reply(
                 recount_firing(state, &id);
             }
         }
-        (RequestKind::FetchApp { .. }, Ok(Reply::App(detail))) => {
-            let summary = detail.summary;
-            if let Some(entry) = state.apps.get_mut(&summary.id) {
-                entry.summary = summary;
-            }
+        (RequestKind::FetchApp { .. }, result) => app_view::on_detail(state, request_id, result),
+        (RequestKind::FetchReleases { app }, result) => {
+            app_view::on_releases(state, request_id, &app, result, effects)
+        }
+        (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
+        (RequestKind::Rollback { app, .. }, result) => {
+            rollback::on_reply(state, request_id, &app, result)
         }
         (RequestKind::ScaleApp { app, replicas, .. }, result) => {
             on_scale_reply(state, request_id, &app, replicas, result)
+        }
+        (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
+            alerts::on_reply(state, request_id, &kind, result)
         }
         (_, Ok(Reply::Action(status))) => {
             if !status.state.is_final() {
@@ -130,7 +137,7 @@ fn describe(kind: &RequestKind) -> String {
         RequestKind::FetchTimeline => "loading events".into(),
         RequestKind::ScaleApp { app, .. } => format!("scaling {app}"),
         RequestKind::Rollback { app, .. } => format!("rolling back {app}"),
-        RequestKind::AckAlert { alert } => format!("acknowledging {alert}"),
+        RequestKind::AckAlert { alert, .. } => format!("acknowledging {alert}"),
         RequestKind::SilenceAlert { alert, .. } => format!("silencing {alert}"),
     }
 }

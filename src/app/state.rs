@@ -5,11 +5,18 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::alert_dialog::{AckDialog, SilenceDialog};
+use super::alerts::AlertsView;
+use super::app_view::AppView;
 use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
 use super::logs::{LogView, LogsConfig};
+use super::metric_history::MetricHistory;
+use super::prompt::{Prompt, PromptHistory};
+use super::rollback::RollbackDialog;
+use super::timeline::Timeline;
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
 };
@@ -32,6 +39,8 @@ pub struct StateConfig {
     pub demo: bool,
     /// No actions may be taken.
     pub readonly: bool,
+    /// A production context: risky changes (rollback) need the app name typed to confirm.
+    pub production: bool,
     pub keymap: Keymap,
     /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
     pub key_seed: u64,
@@ -74,6 +83,8 @@ pub struct AppEntry {
     pub latest: Option<MetricSample>,
     /// Requests per second, one sample per metrics event.
     pub rps_history: History,
+    /// The last hour at 1 Hz of the series the App view charts.
+    pub metrics_history: MetricHistory,
     /// Firing (not acknowledged, silenced or resolved) alerts on this app.
     pub firing_alerts: u32,
 }
@@ -88,6 +99,7 @@ impl AppEntry {
             latest: summary.metrics.clone(),
             summary,
             rps_history,
+            metrics_history: MetricHistory::default(),
             firing_alerts: 0,
         }
     }
@@ -126,6 +138,13 @@ pub enum View {
     Overview,
     /// Live log tail of one app, several, or all.
     Logs,
+    /// One app: charts, pods, events, alerts, releases.
+    App,
+    /// One app's release history, for rolling back.
+    Releases,
+    /// The platform timeline: what happened and who did what.
+    Events,
+    Alerts,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -180,6 +199,9 @@ pub struct FilterInput {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
     Scale(ScaleDialog),
+    Rollback(Box<RollbackDialog>),
+    Ack(AckDialog),
+    Silence(SilenceDialog),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,6 +271,7 @@ pub struct State {
     pub gateway: String,
     pub demo: bool,
     pub readonly: bool,
+    pub production: bool,
     pub keymap: Keymap,
     pub now: DateTime<Utc>,
     /// Terminal size, for paging.
@@ -282,6 +305,12 @@ pub struct State {
     pub last_data_at: Option<DateTime<Utc>>,
 
     pub view: View,
+    /// Views to go back to with Esc, most recent last.
+    pub view_stack: Vec<View>,
+    /// The app the App and Releases views show, with its pods and releases.
+    pub app_view: AppView,
+    /// Recent platform events, newest first.
+    pub timeline: Timeline,
     /// Id of the selected app.
     pub selected: Option<String>,
     pub sort: SortColumn,
@@ -292,6 +321,16 @@ pub struct State {
     pub notifications: VecDeque<Notification>,
     /// The log buffer and the Logs view's state; fed whatever view shows.
     pub logs: LogView,
+    pub alerts_view: AlertsView,
+    /// The `:` command line, while open.
+    pub prompt: Option<Prompt>,
+    pub prompt_history: PromptHistory,
+    /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
+    pub theme: String,
+    /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
+    pub themes: Vec<String>,
+    /// Who acts, sent with acknowledgements and silences (`X-Opsdeck-User`).
+    pub actor: String,
 
     pub pending: BTreeMap<RequestId, Pending>,
     pub(crate) next_request: RequestId,
@@ -306,6 +345,7 @@ impl State {
             gateway: config.gateway,
             demo: config.demo,
             readonly: config.readonly,
+            production: config.production,
             keymap: config.keymap,
             now: config.now,
             size: (80, 24),
@@ -325,6 +365,9 @@ impl State {
             rate: EventRate::default(),
             last_data_at: None,
             view: View::Overview,
+            view_stack: Vec::new(),
+            app_view: AppView::default(),
+            timeline: Timeline::default(),
             selected: None,
             sort: SortColumn::default(),
             filter: FilterInput::default(),
@@ -332,6 +375,12 @@ impl State {
             help_open: false,
             notifications: VecDeque::new(),
             logs: LogView::new(LogsConfig::default()),
+            alerts_view: AlertsView::default(),
+            prompt: None,
+            prompt_history: PromptHistory::default(),
+            theme: "dark".into(),
+            themes: Vec::new(),
+            actor: "operator".into(),
             pending: BTreeMap::new(),
             next_request: 1,
             key_seed: config.key_seed,

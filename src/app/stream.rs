@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use super::SUBSCRIBED_TOPICS;
 use super::effect::{Effect, RequestKind};
 use super::logs;
@@ -117,7 +119,7 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
     }
     state.last_seq.insert(topic, event.seq);
     match event.body {
-        Body::Metrics(sample) => apply_metrics(state, event.app, sample, effects),
+        Body::Metrics(sample) => apply_metrics(state, event.app, event.ts, sample, effects),
         Body::Alerts(alert) => {
             let app = alert.app.clone();
             state.alerts.insert(alert.id.clone(), alert);
@@ -144,11 +146,17 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
             }
         }
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
-        Body::Events(_) => {}
+        Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
     }
 }
 
-fn apply_metrics(state: &mut State, app: String, sample: MetricSample, effects: &mut Vec<Effect>) {
+fn apply_metrics(
+    state: &mut State,
+    app: String,
+    ts: DateTime<Utc>,
+    sample: MetricSample,
+    effects: &mut Vec<Effect>,
+) {
     if !state.apps.contains_key(&app) {
         // An app we have not listed yet: show it now, learn its details from a fresh list.
         state
@@ -162,6 +170,7 @@ fn apply_metrics(state: &mut State, app: String, sample: MetricSample, effects: 
         entry.summary.replicas.ready = sample.replicas_ready;
         entry.summary.replicas.desired = sample.replicas_desired;
         entry.rps_history.push(sample.rps);
+        entry.metrics_history.push(ts, &sample);
         entry.latest = Some(sample);
     }
 }

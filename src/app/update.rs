@@ -9,7 +9,7 @@ use super::state::{
     Connection, MAX_NOTIFICATIONS, NOTIFICATION_SECS, NoticeLevel, Notification, Pending,
     STALE_AFTER_SECS, State,
 };
-use super::{keys, logs, order, replies, stream};
+use super::{alerts, keys, logs, order, replies, stream};
 
 /// Apply one action to the state and return what the outside world should do about it.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -28,6 +28,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => {
             on_tick(state, now);
+            super::app_view::on_tick(state, &mut effects);
             return effects;
         }
         Action::Resize { width, height } => {
@@ -40,6 +41,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
     }
     order::refresh(state);
+    alerts::refresh(state);
     effects
 }
 

@@ -2,6 +2,8 @@
 //! no clock. Used to regenerate screenshots and to benchmark rendering with realistic data; the
 //! same seed always gives the same screens.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::app::{
@@ -11,7 +13,7 @@ use crate::app::{
 use crate::platform::sim::{Sim, SimConfig};
 use crate::platform::{ActionRequest, PlatformError};
 use crate::protocol::{
-    ActionKind, ActionState, ActionStatus, Event, PROTOCOL_VERSION, Seq, ServerMsg, Topic,
+    ActionKind, ActionState, ActionStatus, Body, Event, PROTOCOL_VERSION, Seq, ServerMsg, Topic,
     parse_duration_secs,
 };
 
@@ -19,7 +21,8 @@ pub struct Offline {
     pub sim: Sim,
     pub state: State,
     next_seq: [Seq; Topic::COUNT],
-    actions: u64,
+    /// Actions started here, as last reported by the simulator (for `FetchAction`).
+    actions: BTreeMap<String, ActionStatus>,
 }
 
 impl Offline {
@@ -39,6 +42,7 @@ impl Offline {
             gateway: "ws://127.0.0.1:7070".into(),
             demo: true,
             readonly: false,
+            production: false,
             keymap: Keymap::builtin()?,
             key_seed: seed,
             now: start,
@@ -47,7 +51,7 @@ impl Offline {
             sim,
             state,
             next_seq: [1; Topic::COUNT],
-            actions: 0,
+            actions: BTreeMap::new(),
         };
         offline.apply(Action::StreamConnected(ServerMsg::Hello {
             protocol: PROTOCOL_VERSION,
@@ -105,13 +109,21 @@ impl Offline {
                     }
                 })
                 .collect();
+            for event in &events {
+                if let Body::Actions(status) = &event.body
+                    && let Some(known) = self.actions.get_mut(&status.id)
+                {
+                    *known = status.clone();
+                }
+            }
             self.apply(Action::StreamFrame(ServerMsg::Events { events }));
             self.apply(Action::Tick(self.sim.now()));
         }
     }
 
     fn answer(&mut self, kind: RequestKind) -> Result<Reply, HttpError> {
-        let actor = || "operator".to_string();
+        // Changes made without a named actor (scale, rollback) are the operator's.
+        let operator = || "operator".to_string();
         Ok(match kind {
             RequestKind::FetchApps => Reply::Apps(self.sim.apps()),
             RequestKind::FetchAlerts => Reply::Alerts(self.sim.alerts()),
@@ -126,31 +138,34 @@ impl Offline {
                 let status = self.new_action(ActionKind::Scale, &app);
                 let request = ActionRequest {
                     id: status.id.clone(),
-                    actor: actor(),
+                    actor: operator(),
                 };
                 self.sim
                     .scale(&app, replicas, &request)
                     .map_err(http_error)?;
+                self.actions.insert(status.id.clone(), status.clone());
                 Reply::Action(Box::new(status))
             }
             RequestKind::Rollback { app, to, .. } => {
                 let status = self.new_action(ActionKind::Rollback, &app);
                 let request = ActionRequest {
                     id: status.id.clone(),
-                    actor: actor(),
+                    actor: operator(),
                 };
                 self.sim
                     .rollback(&app, to.as_deref(), &request)
                     .map_err(http_error)?;
+                self.actions.insert(status.id.clone(), status.clone());
                 Reply::Action(Box::new(status))
             }
-            RequestKind::AckAlert { alert } => Reply::Alert(Box::new(
-                self.sim.acknowledge(&alert, &actor()).map_err(http_error)?,
+            RequestKind::AckAlert { alert, actor } => Reply::Alert(Box::new(
+                self.sim.acknowledge(&alert, &actor).map_err(http_error)?,
             )),
             RequestKind::SilenceAlert {
                 alert,
                 duration,
                 comment,
+                actor,
             } => {
                 let secs = parse_duration_secs(&duration).ok_or_else(|| HttpError {
                     status: Some(422),
@@ -159,26 +174,27 @@ impl Offline {
                 })?;
                 Reply::Alert(Box::new(
                     self.sim
-                        .silence(&alert, secs, &comment, &actor())
+                        .silence(&alert, secs, &comment, &actor)
                         .map_err(http_error)?,
                 ))
             }
-            #[allow(unreachable_patterns)]
-            other => {
-                return Err(HttpError {
-                    status: Some(501),
-                    code: "unsupported".into(),
-                    message: format!("the offline console does not answer {other:?}"),
-                });
-            }
+            RequestKind::FetchAction { action } => match self.actions.get(&action) {
+                Some(status) => Reply::Action(Box::new(status.clone())),
+                None => {
+                    return Err(HttpError {
+                        status: Some(404),
+                        code: "not_found".into(),
+                        message: format!("no action {action}"),
+                    });
+                }
+            },
         })
     }
 
-    fn new_action(&mut self, kind: ActionKind, app: &str) -> ActionStatus {
-        self.actions += 1;
+    fn new_action(&self, kind: ActionKind, app: &str) -> ActionStatus {
         let now = self.sim.now();
         ActionStatus {
-            id: format!("act-offline-{}", self.actions),
+            id: format!("act-offline-{}", self.actions.len() + 1),
             kind,
             app: app.to_string(),
             state: ActionState::Accepted,

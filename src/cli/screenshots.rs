@@ -27,11 +27,16 @@ struct Shot {
     keys: &'static [Key],
 }
 
+#[derive(Clone, Copy)]
 enum Key {
     Text(&'static str),
     Code(KeyCode),
 }
 
+/// shop-cart picked in the overview (filter, kept), ready for a key that acts on it.
+const PICK_SHOP_CART: [Key; 2] = [Key::Text("/shop-cart"), Key::Code(KeyCode::Enter)];
+
+/// One screenshot per view and dialog.
 const SHOTS: &[Shot] = &[
     Shot {
         file: "overview.svg",
@@ -48,15 +53,62 @@ const SHOTS: &[Shot] = &[
         keys: &[],
     },
     Shot {
+        file: "app.svg",
+        caption: "App view: shop-cart minutes into the bad release, charts, pods, events, alerts",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[
+            PICK_SHOP_CART[0],
+            PICK_SHOP_CART[1],
+            Key::Code(KeyCode::Enter),
+        ],
+    },
+    Shot {
+        file: "logs.svg",
+        caption: "Logs view: shop-cart's live tail, errors highlighted",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[PICK_SHOP_CART[0], PICK_SHOP_CART[1], Key::Text("l")],
+    },
+    Shot {
+        file: "alerts.svg",
+        caption: "Alerts view: firing first by severity, with the selected alert's detail",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[Key::Text("a")],
+    },
+    Shot {
+        file: "releases.svg",
+        caption: "Releases view: shop-cart's release history, newest first",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[PICK_SHOP_CART[0], PICK_SHOP_CART[1], Key::Text("r")],
+    },
+    Shot {
+        file: "events.svg",
+        caption: "Events view: what happened on the platform and who did what",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[Key::Text("E")],
+    },
+    Shot {
+        file: "rollback-dialog.svg",
+        caption: "Rollback: the dialog reviews the release to leave and the one to go back to",
+        scenario: Some("bad-release"),
+        warmup: 420,
+        keys: &[
+            PICK_SHOP_CART[0],
+            PICK_SHOP_CART[1],
+            Key::Code(KeyCode::Enter),
+            Key::Text("R"),
+        ],
+    },
+    Shot {
         file: "scale-dialog.svg",
         caption: "Scaling: the dialog shows the range and what the change means",
         scenario: None,
         warmup: 300,
-        keys: &[
-            Key::Text("/shop-cart"),
-            Key::Code(KeyCode::Enter),
-            Key::Text("S++++"),
-        ],
+        keys: &[PICK_SHOP_CART[0], PICK_SHOP_CART[1], Key::Text("S++++")],
     },
     Shot {
         file: "help.svg",
@@ -64,6 +116,13 @@ const SHOTS: &[Shot] = &[
         scenario: None,
         warmup: 60,
         keys: &[Key::Text("?")],
+    },
+    Shot {
+        file: "command-line.svg",
+        caption: "Command line: `:app s` completes app ids",
+        scenario: None,
+        warmup: 60,
+        keys: &[Key::Text(":app s")],
     },
 ];
 

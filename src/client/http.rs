@@ -103,11 +103,12 @@ impl HttpClient {
                 .await
                 .map(|a| Reply::Action(Box::new(a)))
             }
-            RequestKind::AckAlert { alert } => self
-                .post(
+            RequestKind::AckAlert { alert, actor } => self
+                .post_as(
                     &["v1", "alerts", alert, "ack"],
                     &serde_json::json!({}),
                     None,
+                    Some(actor),
                 )
                 .await
                 .map(|a| Reply::Alert(Box::new(a))),
@@ -115,14 +116,20 @@ impl HttpClient {
                 alert,
                 duration,
                 comment,
+                actor,
             } => {
                 let body = SilenceRequest {
                     duration: duration.clone(),
                     comment: comment.clone(),
                 };
-                self.post(&["v1", "alerts", alert, "silence"], &body, None)
-                    .await
-                    .map(|a| Reply::Alert(Box::new(a)))
+                self.post_as(
+                    &["v1", "alerts", alert, "silence"],
+                    &body,
+                    None,
+                    Some(actor),
+                )
+                .await
+                .map(|a| Reply::Alert(Box::new(a)))
             }
         }
     }
@@ -138,12 +145,26 @@ impl HttpClient {
         body: &B,
         idempotency_key: Option<&String>,
     ) -> Result<T, HttpError> {
+        self.post_as(path, body, idempotency_key, None).await
+    }
+
+    /// POST on behalf of `actor` (sent as `X-Opsdeck-User`, recorded by the gateway).
+    async fn post_as<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        body: &B,
+        idempotency_key: Option<&String>,
+        actor: Option<&String>,
+    ) -> Result<T, HttpError> {
         let mut req = self
             .client
             .request(Method::POST, self.url(path)?)
             .json(body);
         if let Some(key) = idempotency_key {
             req = req.header("Idempotency-Key", key.as_str());
+        }
+        if let Some(actor) = actor.filter(|a| !a.is_empty()) {
+            req = req.header("X-Opsdeck-User", actor.as_str());
         }
         decode(req.send().await).await
     }

@@ -69,10 +69,41 @@ impl Drivers {
     }
 }
 
+/// The theme in use, by name; `:theme` changes the name in the state and this follows.
+pub struct Themes {
+    theme: Theme,
+    name: String,
+    no_color: bool,
+}
+
+impl Themes {
+    pub fn new(theme: Theme, name: String, no_color: bool) -> Self {
+        Themes {
+            theme,
+            name,
+            no_color,
+        }
+    }
+
+    /// Load the theme the state names, if it changed. A theme that fails to load keeps the
+    /// old one (the names `:theme` accepts are the built-in ones, which always load).
+    fn follow(&mut self, state: &State) {
+        if state.theme == self.name {
+            return;
+        }
+        self.name = state.theme.clone();
+        match Theme::resolve(Some(&self.name), self.no_color) {
+            // OPSDECK_ASCII is not part of a theme: keep it across switches.
+            Ok(theme) => self.theme = theme.with_ascii(self.theme.ascii()),
+            Err(e) => tracing::warn!(theme = %self.name, error = %e, "theme not switched"),
+        }
+    }
+}
+
 pub async fn run(
     tui: &mut Tui,
     mut state: State,
-    theme: &Theme,
+    mut themes: Themes,
     drivers: Drivers,
     mut actions: mpsc::Receiver<Action>,
 ) -> anyhow::Result<()> {
@@ -104,6 +135,8 @@ pub async fn run(
         let now = Instant::now();
         let next_frame = last_draw.map_or(now, |t| t + gap);
         if dirty && now >= next_frame {
+            themes.follow(&state);
+            let theme = &themes.theme;
             tui.draw(|frame| ui::render(&state, theme, frame))?;
             gap = frame_gap_after(now.elapsed());
             dirty = false;

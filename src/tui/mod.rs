@@ -17,7 +17,7 @@ use crate::app::logs::LogsConfig;
 use crate::app::{Keymap, State, StateConfig};
 use crate::client::http::HttpClient;
 use crate::client::stream;
-use crate::ui::theme::Theme;
+use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
 /// Capacity of the channel that carries driver results to the UI loop.
 const ACTION_QUEUE: usize = 1024;
@@ -34,6 +34,8 @@ pub struct ConsoleOptions {
     pub demo: bool,
     /// No actions: the header says READ-ONLY and dialogs that change things do not open.
     pub readonly: bool,
+    /// A production context: a rollback needs the app name typed to confirm.
+    pub production: bool,
     /// A built-in theme name (`dark`, `light`, `high-contrast`, `colorblind`) or a path to a
     /// theme `.toml`. `NO_COLOR` overrides it.
     pub theme: Option<String>,
@@ -46,7 +48,10 @@ pub struct ConsoleOptions {
 pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let _log_guard = logging::init_file_logging();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = Theme::resolve(opts.theme.as_deref(), no_color).context("loading the theme")?;
+    let ascii = std::env::var_os("OPSDECK_ASCII").is_some_and(|v| !v.is_empty() && v != "0");
+    let theme = Theme::resolve(opts.theme.as_deref(), no_color)
+        .context("loading the theme")?
+        .with_ascii(ascii);
     let keymap = Keymap::builtin().context("loading the keymap")?;
     let http = HttpClient::new(&opts.url).context("gateway URL")?;
 
@@ -54,10 +59,11 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let (stream_tx, stream_rx) = mpsc::channel(STREAM_QUEUE);
     let stream_task = stream::spawn(opts.url.clone(), action_tx.clone(), stream_rx);
 
-    let state = State::new(StateConfig {
+    let mut state = State::new(StateConfig {
         gateway: opts.url.clone(),
         demo: opts.demo,
         readonly: opts.readonly,
+        production: opts.production,
         keymap,
         key_seed: fastrand::u64(..),
         now: Utc::now(),
@@ -67,6 +73,9 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         // The only place the local offset is read; the core gets it injected.
         local_offset: chrono::Local::now().offset().fix(),
     });
+    state.theme = opts.theme.clone().unwrap_or_else(|| "dark".into());
+    state.themes = BUILTIN_THEMES.iter().map(|(n, _)| n.to_string()).collect();
+    state.actor = actor_name();
     tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
 
     let mut tui = terminal::init().context("setting up the terminal")?;
@@ -75,7 +84,8 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         stream: stream_tx,
         actions: action_tx,
     };
-    let result = event_loop::run(&mut tui, state, &theme, drivers, action_rx).await;
+    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color);
+    let result = event_loop::run(&mut tui, state, themes, drivers, action_rx).await;
     stream_task.abort();
     drop(tui);
     terminal::restore();
@@ -84,4 +94,22 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     }
     tracing::info!("console stopped");
     result
+}
+
+/// Who the operator is, for the gateway's audit trail: `OPSDECK_USER`, else the login name,
+/// else "operator". Only printable ASCII is kept, as an HTTP header needs.
+fn actor_name() -> String {
+    let raw = std::env::var("OPSDECK_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_default();
+    let clean: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "operator".into()
+    } else {
+        clean
+    }
 }

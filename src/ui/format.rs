@@ -45,6 +45,17 @@ pub fn clock(t: DateTime<Utc>) -> String {
     t.format("%H:%M:%S").to_string()
 }
 
+/// How long ago `t` was, in one short unit: `45s`, `12m`, `3h`, `5d`.
+pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
+    let s = (now - t).num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 /// Cut `text` to at most `max` terminal columns, ending with `…` when cut. Wide (CJK)
 /// characters are never split.
 pub fn truncate(text: &str, max: usize) -> String {

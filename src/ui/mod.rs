@@ -1,7 +1,8 @@
 //! Rendering only: draws a frame from `&State` and `&Theme`, changes nothing.
 //!
 //! Layout, top to bottom: header, disconnected banner (while down and data is shown), the
-//! view, action progress lines, the newest notification, status bar; dialogs and help on top.
+//! view, action progress lines, the newest notification, status bar (the command line while
+//! it is open); dialogs and help on top.
 
 pub mod format;
 pub mod layers;
@@ -44,18 +45,36 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     match state.view {
         View::Overview => views::overview::render(state, theme, frame, body),
         View::Logs => views::logs::render(state, theme, frame, body),
+        View::App => views::app::render(state, theme, frame, body),
+        View::Releases => views::releases::render(state, theme, frame, body),
+        View::Events => views::events::render(state, theme, frame, body),
+        View::Alerts => views::alerts::render(state, theme, frame, body),
     }
     widgets::progress::render(state, theme, frame, progress_area);
     widgets::status::render_notification(state, theme, frame, notice_area);
     widgets::status::render(state, theme, frame, status);
 
-    if let Some(Dialog::Scale(d)) = &state.dialog {
-        layers::scale::render(d, theme, frame, body);
+    match &state.dialog {
+        Some(Dialog::Scale(d)) => layers::scale::render(d, theme, frame, body),
+        Some(Dialog::Rollback(d)) => layers::rollback::render(d, state.now, theme, frame, body),
+        Some(Dialog::Ack(d)) => layers::silence::render_ack(d, &state.actor, theme, frame, body),
+        Some(Dialog::Silence(d)) => {
+            layers::silence::render_silence(d, state.now, theme, frame, body)
+        }
+        None => {}
     }
     if state.view == View::Logs
         && let Some(bar) = &state.logs.filter_bar
     {
         layers::log_filter::render(&state.logs, bar, theme, frame, body);
+    }
+    if let Some(prompt) = &state.prompt {
+        // Candidates sit right above the prompt, over progress lines and notifications.
+        let above = ratatui::layout::Rect {
+            height: status.y.saturating_sub(body.y),
+            ..body
+        };
+        layers::command::render(prompt, theme, frame, status, above);
     }
     if state.help_open {
         layers::help::render(&state.keymap, context_layer(state), theme, frame, area);

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! With `NO_COLOR` set the console is monochrome: roles map to bold, dim, reverse and
-//! underline only.
+//! underline only. With `OPSDECK_ASCII=1` charts plot with `*` instead of braille dots, for
+//! terminals or fonts where braille shows as boxes or question marks.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -145,6 +146,8 @@ struct RawStyle {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Theme {
     styles: [Style; Role::ALL.len()],
+    /// Plot charts with an ASCII marker instead of braille.
+    ascii: bool,
 }
 
 impl Default for Theme {
@@ -158,6 +161,17 @@ impl Theme {
     /// The style for a role.
     pub fn style(&self, role: Role) -> Style {
         self.styles[role.index()]
+    }
+
+    /// The same theme, plotting charts in ASCII when `ascii` is set.
+    pub fn with_ascii(mut self, ascii: bool) -> Self {
+        self.ascii = ascii;
+        self
+    }
+
+    /// Whether charts should avoid braille.
+    pub fn ascii(&self) -> bool {
+        self.ascii
     }
 
     /// A built-in theme by name.
@@ -187,6 +201,7 @@ impl Theme {
             Some(base) => Self::builtin_depth(base, depth + 1)?,
             None => Theme {
                 styles: [Style::default(); Role::ALL.len()],
+                ascii: false,
             },
         };
         for (role, raw_style) in &raw.roles {
@@ -237,7 +252,10 @@ impl Theme {
                 Role::Demo | Role::ReadOnly => bold.add_modifier(Modifier::REVERSED),
             };
         }
-        Theme { styles }
+        Theme {
+            styles,
+            ascii: false,
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
 use crate::app::effect::Effect;
 use crate::app::keymap::Layer;
-use crate::app::state::{NoticeLevel, State, View};
+use crate::app::state::{NoticeLevel, State};
 use crate::protocol::Level;
 
 /// Rows the view's own chrome takes (header, log header, hint line, status bar).
@@ -98,7 +98,7 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
                 logs.search = Default::default();
                 logs.focus = None;
             } else {
-                state.view = View::Overview;
+                crate::app::app_view::go_back(state);
             }
         }
         LogCommand::ScrollDown => logs.scroll(1),

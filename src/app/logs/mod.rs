@@ -34,7 +34,7 @@ pub fn open_logs(state: &mut State, apps: Vec<String>) {
     logs.follow();
     logs.search.editing = false;
     logs.filter_bar = None;
-    state.view = View::Logs;
+    super::app_view::push_view(state, View::Logs);
 }
 
 /// A log line from the stream.

@@ -1,8 +1,12 @@
-//! Things drawn over a view: the scale dialog and the help overlay.
+//! Things drawn over a view: the scale, rollback and alert dialogs, the log filter bar, the
+//! command line and the help overlay.
 
+pub mod command;
 pub mod help;
 pub mod log_filter;
+pub mod rollback;
 pub mod scale;
+pub mod silence;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

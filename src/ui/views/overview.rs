@@ -196,7 +196,7 @@ fn widths(columns: &[(Column, u16)]) -> Vec<Constraint> {
         .collect()
 }
 
-fn health_role(h: Health) -> Role {
+pub(crate) fn health_role(h: Health) -> Role {
     match h {
         Health::Healthy => Role::Healthy,
         Health::Busy => Role::Busy,
@@ -205,7 +205,7 @@ fn health_role(h: Health) -> Role {
     }
 }
 
-fn health_mark(h: Health) -> &'static str {
+pub(crate) fn health_mark(h: Health) -> &'static str {
     match h {
         Health::Healthy => "●",
         Health::Busy => "◐",

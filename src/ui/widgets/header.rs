@@ -1,4 +1,5 @@
-//! The top bar: product, view, DEMO / READ-ONLY markers, app and alert counts, sort, filter.
+//! The top bar: product, view, DEMO / PRODUCTION / READ-ONLY markers, app count, firing
+//! alerts by severity ("P0 1 · P1 2", on every view), sort, filter.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,6 +14,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = match state.view {
         View::Overview => "Overview",
         View::Logs => "Logs",
+        View::App => "App",
+        View::Releases => "Releases",
+        View::Events => "Events",
+        View::Alerts => "Alerts",
     };
     let mut left = vec![
         Span::raw(" opsdeck "),
@@ -24,30 +29,48 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         left.push(Span::styled(" DEMO ", theme.style(Role::Demo)));
         left.push(Span::raw(" "));
     }
+    if state.production {
+        left.push(Span::styled(" PRODUCTION ", theme.style(Role::ReadOnly)));
+        left.push(Span::raw(" "));
+    }
     if state.readonly {
         left.push(Span::styled(" READ-ONLY ", theme.style(Role::ReadOnly)));
         left.push(Span::raw(" "));
     }
 
-    let mut right = format!(
-        "{} apps · {} firing · sort {}",
-        state.apps.len(),
-        state.firing_total(),
-        state.sort.label()
-    );
+    let mut right = format!("{} apps · ", state.apps.len());
+    let firing = firing_spans(state, theme);
+    if firing.is_empty() {
+        right.push_str("0 firing");
+    }
+    let mut right_tail = format!(" · sort {}", state.sort.label());
     if state.filter.editing || !state.filter.text.is_empty() {
-        right.push_str(" · /");
-        right.push_str(&state.filter.text);
+        right_tail.push_str(" · /");
+        right_tail.push_str(&state.filter.text);
         if state.filter.editing {
-            right.push('▏');
+            right_tail.push('▏');
         }
     }
-    right.push(' ');
-
+    right_tail.push(' ');
     let left_line = Line::from(left);
     frame.render_widget(Paragraph::new(left_line.clone()).style(bar), area);
-    let right_width = Line::from(right.as_str()).width() as u16;
-    if left_line.width() as u16 + right_width < area.width {
+    // Widest version that fits; the firing counts go last.
+    let full = [
+        vec![Span::raw(right)],
+        firing.clone(),
+        vec![Span::raw(right_tail)],
+    ]
+    .concat();
+    let counts = [firing, vec![Span::raw(" ")]].concat();
+    let Some(right) = [full, counts]
+        .into_iter()
+        .map(Line::from)
+        .find(|l| left_line.width() + l.width() < usize::from(area.width))
+    else {
+        return;
+    };
+    let right_width = right.width() as u16;
+    {
         let r = Rect {
             x: area.x + area.width - right_width,
             width: right_width,
@@ -55,4 +78,24 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         frame.render_widget(Paragraph::new(right).style(bar), r);
     }
+}
+
+/// "P0 1 · P1 2": firing alerts per severity, in the alert roles; empty when none fire.
+fn firing_spans<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (i, n) in state.firing_by_severity().into_iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        if !spans.is_empty() {
+            spans.push(Span::raw(" · "));
+        }
+        let role = if i < 2 {
+            Role::AlertCritical
+        } else {
+            Role::AlertWarning
+        };
+        spans.push(Span::styled(format!("P{i} {n}"), theme.style(role)));
+    }
+    spans
 }

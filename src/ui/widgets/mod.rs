@@ -1,6 +1,7 @@
 //! Pieces of screen shared by every view: the header, the status bar, action progress and
 //! notifications.
 
+pub mod chart;
 pub mod header;
 pub mod progress;
 pub mod status;

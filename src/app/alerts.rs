@@ -1,0 +1,420 @@
+//! The Alerts view's core: the display order, the selection, and the keys that act on an
+//! alert (acknowledge, silence, jump to its app, open its runbook), plus the replies to those
+//! actions.
+//!
+//! Order: firing first, then acknowledged, then silenced, each by severity (P0 first) and then
+//! age (newest first, so a fresh P0 is on top); resolved alerts last, most recently resolved
+//! first, and only the newest [`MAX_RESOLVED`] of them are kept.
+
+use std::cmp::Ordering;
+
+use super::action::{HttpError, Reply};
+use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs};
+use super::effect::{Effect, RequestId, RequestKind};
+use super::keymap::{Command, Layer};
+use super::navigate::{Navigate, navigate};
+use super::state::{Dialog, NoticeLevel, State, View};
+use super::stream::recount_firing;
+use crate::protocol::{Alert, AlertState, Severity};
+
+/// Resolved alerts kept for the "recently resolved" part of the list.
+pub const MAX_RESOLVED: usize = 50;
+/// Rows moved by page up/down when the terminal size is unknown.
+const MIN_PAGE: usize = 5;
+
+/// What the Alerts view shows and where its cursor is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlertsView {
+    /// Id of the selected alert.
+    pub selected: Option<String>,
+    /// Alert ids in display order; kept current by `update()`.
+    pub order: Vec<String>,
+    /// The runbook last asked for, shown in the detail pane.
+    pub note: Option<AlertNote>,
+}
+
+/// A runbook the operator asked to open (the runbook view arrives with its own issue).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertNote {
+    pub runbook: String,
+    pub app: String,
+}
+
+impl AlertsView {
+    pub fn selected_index(&self) -> Option<usize> {
+        let id = self.selected.as_ref()?;
+        self.order.iter().position(|o| o == id)
+    }
+}
+
+impl State {
+    /// The alert under the cursor in the Alerts view.
+    pub fn selected_alert(&self) -> Option<&Alert> {
+        self.alerts.get(self.alerts_view.selected.as_ref()?)
+    }
+
+    /// Firing alerts by severity: `[P0, P1, P2, P3]`.
+    pub fn firing_by_severity(&self) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for a in self.alerts.values() {
+            if a.state == AlertState::Firing {
+                counts[severity_index(a.severity)] += 1;
+            }
+        }
+        counts
+    }
+
+    /// The alert list has not arrived yet.
+    pub fn alerts_loading(&self) -> bool {
+        self.alerts.is_empty() && self.is_pending(&RequestKind::FetchAlerts)
+    }
+}
+
+pub fn severity_index(s: Severity) -> usize {
+    match s {
+        Severity::P0 => 0,
+        Severity::P1 => 1,
+        Severity::P2 => 2,
+        Severity::P3 => 3,
+    }
+}
+
+fn state_rank(s: AlertState) -> u8 {
+    match s {
+        AlertState::Firing => 0,
+        AlertState::Acknowledged => 1,
+        AlertState::Silenced => 2,
+        AlertState::Resolved => 3,
+    }
+}
+
+/// The display order described in the module docs.
+pub fn compare(a: &Alert, b: &Alert) -> Ordering {
+    state_rank(a.state)
+        .cmp(&state_rank(b.state))
+        .then_with(|| {
+            if a.state == AlertState::Resolved {
+                b.resolved_at.cmp(&a.resolved_at)
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then_with(|| a.severity.cmp(&b.severity))
+        .then_with(|| b.started_at.cmp(&a.started_at))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Drop the oldest resolved alerts beyond [`MAX_RESOLVED`], recompute the order and keep the
+/// selection on a listed alert.
+pub fn refresh(state: &mut State) {
+    let mut resolved: Vec<&Alert> = state
+        .alerts
+        .values()
+        .filter(|a| a.state == AlertState::Resolved)
+        .collect();
+    if resolved.len() > MAX_RESOLVED {
+        resolved.sort_by(|a, b| compare(a, b));
+        let drop: Vec<String> = resolved[MAX_RESOLVED..]
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        for id in drop {
+            state.alerts.remove(&id);
+        }
+    }
+    let mut rows: Vec<&Alert> = state.alerts.values().collect();
+    rows.sort_by(|a, b| compare(a, b));
+    let view = &mut state.alerts_view;
+    view.order.clear();
+    view.order.extend(rows.iter().map(|a| a.id.clone()));
+    let listed = view
+        .selected
+        .as_ref()
+        .is_some_and(|id| view.order.contains(id));
+    if !listed {
+        view.selected = view.order.first().cloned();
+    }
+}
+
+/// Show the Alerts view and refresh the list from GET /v1/alerts.
+pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
+    super::app_view::push_view(state, View::Alerts);
+    state.filter.editing = false;
+    state.send(RequestKind::FetchAlerts, effects);
+}
+
+/// Keys of the Alerts layer, of the silence dialog, and of the y/N question while an alert
+/// dialog is open. Returns false for commands this module does not handle (quit, help, …).
+pub fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    match layer {
+        Layer::Alerts => run_view(state, cmd, effects),
+        Layer::Silence => run_silence(state, cmd),
+        Layer::Confirm => match state.dialog {
+            Some(Dialog::Ack(_) | Dialog::Silence(_)) => run_confirm(state, cmd, effects),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Type into the silence dialog's focused field.
+pub fn type_char(state: &mut State, c: char) -> bool {
+    match &mut state.dialog {
+        Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => {
+            d.push_char(c);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    match cmd {
+        Command::MoveDown => move_selection(state, 1),
+        Command::MoveUp => move_selection(state, -1),
+        Command::Top => move_selection(state, isize::MIN / 2),
+        Command::Bottom => move_selection(state, isize::MAX / 2),
+        Command::PageDown => move_selection(state, page(state)),
+        Command::PageUp => move_selection(state, -page(state)),
+        Command::Acknowledge => open_ack(state),
+        Command::OpenSilence => open_silence(state),
+        Command::JumpToApp => {
+            if let Some(app) = state.selected_alert().map(|a| a.app.clone()) {
+                navigate(state, Navigate::App(app), effects);
+            }
+        }
+        Command::OpenRunbook => {
+            if let Some(a) = state.selected_alert() {
+                let (runbook, id, app) = (a.runbook.clone(), a.id.clone(), a.app.clone());
+                match runbook {
+                    Some(runbook) => {
+                        navigate(state, Navigate::Runbook { id: runbook, app }, effects)
+                    }
+                    None => state.notify(NoticeLevel::Info, format!("alert {id} has no runbook")),
+                }
+            }
+        }
+        Command::Back => super::app_view::go_back(state),
+        _ => return false,
+    }
+    true
+}
+
+fn page(state: &State) -> isize {
+    // Header, column titles, detail pane and status take about ten rows.
+    let rows = usize::from(state.size.1).saturating_sub(10).max(MIN_PAGE);
+    isize::try_from(rows).unwrap_or(isize::MAX / 4)
+}
+
+fn move_selection(state: &mut State, delta: isize) {
+    let view = &mut state.alerts_view;
+    if view.order.is_empty() {
+        return;
+    }
+    let last = view.order.len() - 1;
+    let current = view.selected_index().unwrap_or(0);
+    let next = current.saturating_add_signed(delta).min(last);
+    view.selected = view.order.get(next).cloned();
+}
+
+const READONLY_ALERTS: &str =
+    "READ-ONLY: acknowledging and silencing are disabled in this session (--readonly)";
+
+/// The selected alert, if it can still be acted on; says why not otherwise.
+fn actionable(state: &mut State, verb: &str) -> Option<AlertTarget> {
+    if state.readonly {
+        state.notify(NoticeLevel::Warn, READONLY_ALERTS);
+        return None;
+    }
+    let alert = state.selected_alert()?;
+    if alert.state == AlertState::Resolved {
+        let msg = format!("alert {} is already resolved: nothing to {verb}", alert.id);
+        state.notify(NoticeLevel::Info, msg);
+        return None;
+    }
+    Some(AlertTarget::of(alert))
+}
+
+fn open_ack(state: &mut State) {
+    if let Some(a) = state.selected_alert()
+        && a.state == AlertState::Acknowledged
+        && !state.readonly
+    {
+        let by = a
+            .acknowledged_by
+            .clone()
+            .unwrap_or_else(|| "someone".into());
+        let msg = format!("alert {} is already acknowledged by {by}", a.id);
+        state.notify(NoticeLevel::Info, msg);
+        return;
+    }
+    if let Some(target) = actionable(state, "acknowledge") {
+        state.dialog = Some(Dialog::Ack(AckDialog::new(target)));
+    }
+}
+
+fn open_silence(state: &mut State) {
+    if let Some(target) = actionable(state, "silence") {
+        state.dialog = Some(Dialog::Silence(SilenceDialog::new(target)));
+    }
+}
+
+fn run_silence(state: &mut State, cmd: Command) -> bool {
+    let Some(Dialog::Silence(d)) = &mut state.dialog else {
+        return false;
+    };
+    if d.step != AlertStep::Edit {
+        return false;
+    }
+    match cmd {
+        // Enter moves to the question only with a valid duration.
+        Command::Submit => {
+            if d.duration_secs().is_ok() {
+                d.step = AlertStep::Confirm;
+            }
+        }
+        Command::Back => state.dialog = None,
+        Command::DeleteChar => d.delete_char(),
+        Command::NextField => d.next_field(),
+        Command::Increment => d.cycle_preset(1),
+        Command::Decrement => d.cycle_preset(-1),
+        _ => return false,
+    }
+    true
+}
+
+fn run_confirm(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    match cmd {
+        Command::Confirm => confirm(state, effects),
+        Command::Cancel => cancel(state),
+        _ => return false,
+    }
+    true
+}
+
+/// `y`: send the acknowledgement or the silence, once.
+fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.readonly {
+        return;
+    }
+    let actor = state.actor.clone();
+    let kind = match &state.dialog {
+        Some(Dialog::Ack(d)) if d.step == AlertStep::Confirm => RequestKind::AckAlert {
+            alert: d.alert.id.clone(),
+            actor,
+        },
+        Some(Dialog::Silence(d)) if d.step == AlertStep::Confirm => {
+            let Ok(secs) = d.duration_secs() else {
+                return;
+            };
+            RequestKind::SilenceAlert {
+                alert: d.alert.id.clone(),
+                duration: describe_secs(secs),
+                comment: d.comment.trim().to_string(),
+                actor,
+            }
+        }
+        _ => return,
+    };
+    let request_id = state.send(kind, effects);
+    match &mut state.dialog {
+        Some(Dialog::Ack(d)) => {
+            d.step = AlertStep::Sending { request_id };
+            d.failure = None;
+        }
+        Some(Dialog::Silence(d)) => {
+            d.step = AlertStep::Sending { request_id };
+            d.failure = None;
+        }
+        _ => {}
+    }
+}
+
+/// `n`/Esc: back out without sending. A silence goes back to editing; an acknowledgement
+/// closes. While sending, the dialog closes and the reply still arrives as a notification.
+fn cancel(state: &mut State) {
+    let step = match &mut state.dialog {
+        Some(Dialog::Silence(d)) if d.step == AlertStep::Confirm => {
+            d.step = AlertStep::Edit;
+            return;
+        }
+        Some(Dialog::Ack(d)) => d.step,
+        Some(Dialog::Silence(d)) => d.step,
+        _ => return,
+    };
+    state.dialog = None;
+    if matches!(step, AlertStep::Sending { .. }) {
+        state.notify(
+            NoticeLevel::Info,
+            "request still on its way; the result shows here",
+        );
+    }
+}
+
+/// A reply to an acknowledgement or a silence.
+pub fn on_reply(
+    state: &mut State,
+    request_id: RequestId,
+    kind: &RequestKind,
+    result: Result<Reply, HttpError>,
+) {
+    let (alert_id, verb, done) = match kind {
+        RequestKind::AckAlert { alert, .. } => (alert, "acknowledge", "acknowledged".to_string()),
+        RequestKind::SilenceAlert {
+            alert, duration, ..
+        } => (alert, "silence", format!("silenced for {duration}")),
+        _ => return,
+    };
+    let dialog_step = match &state.dialog {
+        Some(Dialog::Ack(d)) => Some(d.step),
+        Some(Dialog::Silence(d)) => Some(d.step),
+        _ => None,
+    };
+    let dialog_waits = dialog_step == Some(AlertStep::Sending { request_id });
+    match result {
+        Ok(reply) => {
+            if dialog_waits {
+                state.dialog = None;
+            }
+            if let Reply::Alert(alert) = reply {
+                apply_alert_reply(state, *alert);
+            }
+            state.notify(NoticeLevel::Info, format!("alert {alert_id} {done}"));
+        }
+        Err(err) if err.is_transient() && dialog_waits => {
+            // Back to the question: `y` tries again.
+            let failure = Some(err.to_string());
+            match &mut state.dialog {
+                Some(Dialog::Ack(d)) => (d.step, d.failure) = (AlertStep::Confirm, failure),
+                Some(Dialog::Silence(d)) => (d.step, d.failure) = (AlertStep::Confirm, failure),
+                _ => {}
+            }
+        }
+        Err(err) => {
+            if dialog_waits {
+                state.dialog = None;
+            }
+            let why = match err.status {
+                Some(409) => format!("alert {alert_id} is already resolved ({})", err.message),
+                Some(404) => format!("alert {alert_id} no longer exists"),
+                _ => err.to_string(),
+            };
+            state.notify(NoticeLevel::Error, format!("cannot {verb}: {why}"));
+        }
+    }
+}
+
+/// An alert as an action's reply returned it. The stream may already have told us it was
+/// resolved since; a reply never takes that back.
+fn apply_alert_reply(state: &mut State, alert: Alert) {
+    let resolved = state
+        .alerts
+        .get(&alert.id)
+        .is_some_and(|a| a.state == AlertState::Resolved);
+    if resolved {
+        return;
+    }
+    let app = alert.app.clone();
+    state.alerts.insert(alert.id.clone(), alert);
+    recount_firing(state, &app);
+}

@@ -1,0 +1,329 @@
+//! The App and Releases views' core: which app they show, its pods and releases as the
+//! gateway last reported them, the chart window, the focused pane, and the way back (Esc).
+//!
+//! Pods come from GET /v1/apps/{app}, refreshed when the view opens, every
+//! [`DETAIL_REFRESH_SECS`] while it shows, and on pod, scale, deploy and rollback events of the
+//! app. Releases come from GET /v1/apps/{app}/releases, refreshed on open and on deploy and
+//! rollback events. Each reply is matched to the newest request id; older replies are dropped.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::action::{HttpError, Reply};
+use super::effect::{Effect, RequestId, RequestKind};
+use super::metric_history::ChartWindow;
+use super::rollback::RollbackIntent;
+use super::state::{NoticeLevel, State, View};
+use super::timeline;
+use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
+
+/// Pods are refreshed this often while the App view shows, seconds.
+pub const DETAIL_REFRESH_SECS: i64 = 10;
+/// Views remembered for Esc.
+pub const MAX_VIEW_STACK: usize = 16;
+
+/// A list in the App view; Tab moves between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Pods,
+    Events,
+    Alerts,
+    Releases,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Pods, Pane::Events, Pane::Alerts, Pane::Releases];
+
+    pub fn next(self) -> Pane {
+        match self {
+            Pane::Pods => Pane::Events,
+            Pane::Events => Pane::Alerts,
+            Pane::Alerts => Pane::Releases,
+            Pane::Releases => Pane::Pods,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Pods => "Pods",
+            Pane::Events => "Events",
+            Pane::Alerts => "Alerts",
+            Pane::Releases => "Releases",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One app under examination.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppView {
+    /// App id; empty before any app was opened.
+    pub app: String,
+    /// `None` until GET /v1/apps/{app} answers.
+    pub pods: Option<Vec<Pod>>,
+    pub detail_error: Option<String>,
+    /// Newest first; `None` until GET /v1/apps/{app}/releases answers.
+    pub releases: Option<Vec<Release>>,
+    pub releases_error: Option<String>,
+    pub window: ChartWindow,
+    pub pane: Pane,
+    /// First row shown in each pane, by [`Pane::index`].
+    pub pane_offset: [usize; 4],
+    /// The selected row of the Releases view.
+    pub release_cursor: usize,
+    pub(crate) detail_request: Option<RequestId>,
+    pub(crate) releases_request: Option<RequestId>,
+    pub(crate) detail_at: Option<DateTime<Utc>>,
+    /// A rollback asked for before the releases were known; opened when they arrive.
+    pub(crate) rollback_intent: Option<RollbackIntent>,
+}
+
+impl AppView {
+    fn new(app: String, window: ChartWindow) -> Self {
+        AppView {
+            app,
+            window,
+            ..AppView::default()
+        }
+    }
+}
+
+/// Show `view`, remembering the current one for Esc.
+pub(crate) fn push_view(state: &mut State, view: View) {
+    if state.view == view {
+        return;
+    }
+    if state.view_stack.len() == MAX_VIEW_STACK {
+        state.view_stack.remove(0);
+    }
+    state.view_stack.push(state.view);
+    state.view = view;
+}
+
+/// Esc: the previous view, or the overview.
+pub(crate) fn go_back(state: &mut State) {
+    state.view = state.view_stack.pop().unwrap_or(View::Overview);
+}
+
+/// The id of the app called `name`: an id, or else a display name (exact, then
+/// case-insensitive).
+pub fn resolve_app(state: &State, name: &str) -> Option<String> {
+    if state.apps.contains_key(name) {
+        return Some(name.to_string());
+    }
+    let lower = name.to_lowercase();
+    state
+        .apps
+        .values()
+        .find(|a| a.summary.name == name)
+        .or_else(|| {
+            state
+                .apps
+                .values()
+                .find(|a| a.summary.name.to_lowercase() == lower)
+        })
+        .map(|a| a.summary.id.clone())
+}
+
+/// Point the App/Releases views at `app`, forgetting another app's pods and releases.
+pub(crate) fn focus(state: &mut State, app: &str) {
+    if state.app_view.app != app {
+        state.app_view = AppView::new(app.to_string(), state.app_view.window);
+    }
+}
+
+/// Open the App view on `app_id` (an id or display name) and fetch its pods, releases and
+/// events. An unknown app gets a notification and nothing else.
+pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let Some(app) = resolve_app(state, app_id) else {
+        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        return effects;
+    };
+    focus(state, &app);
+    // Keep the overview's selection on this app (Enter on an alert, `:app`): a filter that
+    // hides it is cleared, as the overview would otherwise move the selection away.
+    if !state.order.contains(&app) {
+        state.filter.text.clear();
+        state.filter.editing = false;
+    }
+    state.selected = Some(app);
+    push_view(state, View::App);
+    refresh_detail(state, &mut effects);
+    refresh_releases(state, &mut effects);
+    timeline::refresh(state, &mut effects);
+    effects
+}
+
+/// Open the Releases view on `app_id` and fetch its releases.
+pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let Some(app) = resolve_app(state, app_id) else {
+        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        return effects;
+    };
+    focus(state, &app);
+    state.selected = Some(app);
+    state.app_view.release_cursor = 0;
+    push_view(state, View::Releases);
+    refresh_releases(state, &mut effects);
+    effects
+}
+
+pub(crate) fn refresh_detail(state: &mut State, effects: &mut Vec<Effect>) {
+    let app = state.app_view.app.clone();
+    let id = state.send(RequestKind::FetchApp { app }, effects);
+    state.app_view.detail_request = Some(id);
+    state.app_view.detail_at = Some(state.now);
+}
+
+pub(crate) fn refresh_releases(state: &mut State, effects: &mut Vec<Effect>) {
+    let app = state.app_view.app.clone();
+    let id = state.send(RequestKind::FetchReleases { app }, effects);
+    state.app_view.releases_request = Some(id);
+}
+
+/// GET /v1/apps/{app} answered. The summary always updates the app; the pods only when this is
+/// the newest request of the app the view shows.
+pub(crate) fn on_detail(
+    state: &mut State,
+    request_id: RequestId,
+    result: Result<Reply, HttpError>,
+) {
+    let current = state.app_view.detail_request == Some(request_id);
+    if current {
+        state.app_view.detail_request = None;
+    }
+    match result {
+        Ok(Reply::App(detail)) => {
+            let AppDetail { summary, pods } = *detail;
+            let is_shown = current && summary.id == state.app_view.app;
+            if let Some(entry) = state.apps.get_mut(&summary.id) {
+                entry.summary = summary;
+            }
+            if is_shown {
+                state.app_view.pods = Some(pods);
+                state.app_view.detail_error = None;
+            }
+        }
+        Ok(_) => {}
+        Err(err) if current => {
+            state.notify(
+                NoticeLevel::Warn,
+                format!("loading {}: {err}", state.app_view.app),
+            );
+            state.app_view.detail_error = Some(err.to_string());
+        }
+        Err(err) => tracing::debug!(error = %err, "stale app detail failure dropped"),
+    }
+}
+
+/// GET /v1/apps/{app}/releases answered.
+pub(crate) fn on_releases(
+    state: &mut State,
+    request_id: RequestId,
+    app: &str,
+    result: Result<Reply, HttpError>,
+    effects: &mut Vec<Effect>,
+) {
+    if state.app_view.releases_request != Some(request_id) || state.app_view.app != app {
+        tracing::debug!(request_id, "stale releases reply dropped");
+        return;
+    }
+    state.app_view.releases_request = None;
+    match result {
+        Ok(Reply::Releases(list)) => {
+            let last = list.len().saturating_sub(1);
+            state.app_view.release_cursor = state.app_view.release_cursor.min(last);
+            state.app_view.releases = Some(list);
+            state.app_view.releases_error = None;
+            if let Some(intent) = state.app_view.rollback_intent.take() {
+                super::rollback::open_from_intent(state, intent, effects);
+            }
+        }
+        Ok(_) => {}
+        Err(err) => {
+            state.notify(
+                NoticeLevel::Warn,
+                format!("loading releases of {app}: {err}"),
+            );
+            state.app_view.releases_error = Some(err.to_string());
+            if state.app_view.rollback_intent.take().is_some() {
+                state.notify(
+                    NoticeLevel::Error,
+                    format!("cannot roll back {app}: its releases did not load"),
+                );
+            }
+        }
+    }
+}
+
+/// The clock: refresh pods now and then while the App view shows.
+pub(crate) fn on_tick(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.view != View::App || state.app_view.app.is_empty() {
+        return;
+    }
+    let due = state
+        .app_view
+        .detail_at
+        .is_none_or(|at| state.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
+    if due && state.app_view.detail_request.is_none() {
+        refresh_detail(state, effects);
+    }
+}
+
+/// A live platform event: refresh what it changed, if the view shows that app.
+pub(crate) fn on_platform_event(
+    state: &mut State,
+    app: &str,
+    kind: EventKind,
+    effects: &mut Vec<Effect>,
+) {
+    if !matches!(state.view, View::App | View::Releases) || state.app_view.app != app {
+        return;
+    }
+    let (pods, releases) = match kind {
+        EventKind::PodRestart | EventKind::PodReady | EventKind::Scale => (true, false),
+        EventKind::Deploy | EventKind::Rollback => (true, true),
+        EventKind::Alert | EventKind::Scenario => (false, false),
+    };
+    if pods && state.view == View::App && state.app_view.detail_request.is_none() {
+        refresh_detail(state, effects);
+    }
+    if releases && state.app_view.releases_request.is_none() {
+        refresh_releases(state, effects);
+    }
+}
+
+/// Rows in a pane of the App view.
+pub fn pane_len(state: &State, pane: Pane) -> usize {
+    let v = &state.app_view;
+    match pane {
+        Pane::Pods => v.pods.as_ref().map_or(0, Vec::len),
+        Pane::Events => state.timeline.for_app(Some(&v.app)).count(),
+        Pane::Alerts => state
+            .alerts
+            .values()
+            .filter(|a| a.app == v.app && a.state == AlertState::Firing)
+            .count(),
+        Pane::Releases => v.releases.as_ref().map_or(0, Vec::len),
+    }
+}
+
+/// Scroll the focused pane of the App view by `delta` rows.
+pub(crate) fn scroll_pane(state: &mut State, delta: isize) {
+    let pane = state.app_view.pane;
+    let last = pane_len(state, pane).saturating_sub(1);
+    let offset = &mut state.app_view.pane_offset[pane.index()];
+    *offset = offset.saturating_add_signed(delta).min(last);
+}
+
+/// Move the Releases view's cursor by `delta` rows.
+pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
+    let last = pane_len(state, Pane::Releases).saturating_sub(1);
+    let cursor = &mut state.app_view.release_cursor;
+    *cursor = cursor.saturating_add_signed(delta).min(last);
+}

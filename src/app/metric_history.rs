@@ -1,0 +1,204 @@
+//! One hour of one app's metrics at 1 Hz, for the App view's charts.
+//!
+//! The overview's sparkline keeps its short [`super::History`] of rps; this ring keeps every
+//! charted series, one point per second, for [`CHART_HISTORY_SECS`]. Memory is bounded twice:
+//! at most one point per second (a second sample in the same second replaces the first) and at
+//! most [`CHART_HISTORY_LEN`] points. A point is 40 bytes (values as `f32`), so a full hour is
+//! about 144 KiB per app; the ring grows as samples arrive, so an app seen for a minute costs
+//! a minute.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+
+use crate::protocol::MetricSample;
+
+/// How far back charts can look, seconds.
+pub const CHART_HISTORY_SECS: i64 = 3600;
+/// Most points kept per app: one hour at one per second.
+pub const CHART_HISTORY_LEN: usize = 3600;
+
+/// One second of an app's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MetricPoint {
+    /// Unix time, whole seconds (the gateway's event timestamp).
+    pub at: i64,
+    pub rps: f32,
+    pub p50_ms: f32,
+    pub p99_ms: f32,
+    pub error_ratio: f32,
+    pub cpu: f32,
+    pub memory_mb: f32,
+    pub replicas_ready: f32,
+    pub replicas_desired: f32,
+}
+
+/// A series the App view can chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Series {
+    Rps,
+    P50,
+    P99,
+    ErrorRatio,
+    Cpu,
+    MemoryMb,
+    ReplicasReady,
+    ReplicasDesired,
+}
+
+impl Series {
+    /// This series' value at a point.
+    pub fn value(self, p: &MetricPoint) -> f64 {
+        f64::from(match self {
+            Series::Rps => p.rps,
+            Series::P50 => p.p50_ms,
+            Series::P99 => p.p99_ms,
+            Series::ErrorRatio => p.error_ratio,
+            Series::Cpu => p.cpu,
+            Series::MemoryMb => p.memory_mb,
+            Series::ReplicasReady => p.replicas_ready,
+            Series::ReplicasDesired => p.replicas_desired,
+        })
+    }
+}
+
+/// The time span the App view's charts show; `w` cycles, `1`-`4` pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ChartWindow {
+    M1,
+    #[default]
+    M5,
+    M15,
+    H1,
+}
+
+impl ChartWindow {
+    pub const ALL: [ChartWindow; 4] = [
+        ChartWindow::M1,
+        ChartWindow::M5,
+        ChartWindow::M15,
+        ChartWindow::H1,
+    ];
+
+    pub fn secs(self) -> i64 {
+        match self {
+            ChartWindow::M1 => 60,
+            ChartWindow::M5 => 300,
+            ChartWindow::M15 => 900,
+            ChartWindow::H1 => 3600,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChartWindow::M1 => "1m",
+            ChartWindow::M5 => "5m",
+            ChartWindow::M15 => "15m",
+            ChartWindow::H1 => "1h",
+        }
+    }
+
+    pub fn next(self) -> ChartWindow {
+        match self {
+            ChartWindow::M1 => ChartWindow::M5,
+            ChartWindow::M5 => ChartWindow::M15,
+            ChartWindow::M15 => ChartWindow::H1,
+            ChartWindow::H1 => ChartWindow::M1,
+        }
+    }
+}
+
+/// The newest hour of points, oldest first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MetricHistory {
+    points: VecDeque<MetricPoint>,
+}
+
+impl MetricHistory {
+    /// Record a sample taken at `at`. A sample in the same second as the newest point replaces
+    /// it; one older than the newest point (clock skew, replay) is placed at the newest second,
+    /// so the series stays ordered.
+    pub fn push(&mut self, at: DateTime<Utc>, m: &MetricSample) {
+        let newest = self.points.back().map(|p| p.at);
+        let at = newest.map_or(at.timestamp(), |n| n.max(at.timestamp()));
+        let point = MetricPoint {
+            at,
+            rps: m.rps as f32,
+            p50_ms: m.latency_ms.p50 as f32,
+            p99_ms: m.latency_ms.p99 as f32,
+            error_ratio: m.error_ratio as f32,
+            cpu: m.cpu as f32,
+            memory_mb: m.memory_mb as f32,
+            replicas_ready: m.replicas_ready as f32,
+            replicas_desired: m.replicas_desired as f32,
+        };
+        if newest == Some(at) {
+            if let Some(last) = self.points.back_mut() {
+                *last = point;
+            }
+            return;
+        }
+        self.points.push_back(point);
+        while self.points.len() > CHART_HISTORY_LEN
+            || self
+                .points
+                .front()
+                .is_some_and(|p| p.at <= at - CHART_HISTORY_SECS)
+        {
+            self.points.pop_front();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Points at or after `from` (unix seconds), oldest first.
+    pub fn since(&self, from: i64) -> impl Iterator<Item = &MetricPoint> + '_ {
+        let start = self.points.partition_point(|p| p.at < from);
+        self.points.range(start..)
+    }
+
+    pub fn oldest(&self) -> Option<&MetricPoint> {
+        self.points.front()
+    }
+
+    pub fn newest(&self) -> Option<&MetricPoint> {
+        self.points.back()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn one_point_per_second_and_at_most_an_hour() {
+        let t0 = Utc.with_ymd_and_hms(2025, 3, 14, 3, 0, 0).unwrap();
+        let mut h = MetricHistory::default();
+        let m = |rps| MetricSample {
+            rps,
+            ..Default::default()
+        };
+        h.push(t0, &m(1.0));
+        h.push(t0, &m(2.0));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h.newest().unwrap().rps, 2.0);
+        for s in 1..5000 {
+            h.push(t0 + chrono::Duration::seconds(s), &m(s as f64));
+        }
+        assert_eq!(h.len(), CHART_HISTORY_LEN);
+        assert_eq!(h.oldest().unwrap().at, t0.timestamp() + 5000 - 3600);
+        assert_eq!(h.since(t0.timestamp() + 4940).count(), 60);
+        // An older timestamp does not reorder the series.
+        h.push(t0, &m(7.0));
+        assert_eq!(h.newest().unwrap().at, t0.timestamp() + 4999);
+        assert_eq!(h.newest().unwrap().rps, 7.0);
+    }
+}

@@ -1,0 +1,312 @@
+//! The rollback flow: pick a target release, review what differs, confirm deliberately, send
+//! once with an Idempotency-Key, and follow it on the action-progress line.
+//!
+//! Steps: **review** (from → to and what differs) → Enter → **confirm** ("Roll back shop-cart
+//! v2.3.1 → v2.3.0? y/N", `y` sends) — or, in a production context, **type the app name**
+//! (Enter sends only when it matches exactly). No single key ever sends.
+//!
+//! Retries follow the scale flow: a transient failure (unreachable, 5xx, 429) goes back to the
+//! confirmation and `y` sends again with the same key; a refusal (409 already active, 404, 422)
+//! goes back to the review with the reason, and the next try gets a fresh key, since the
+//! gateway stores the refusal under the old one.
+
+use super::action::{HttpError, Reply};
+use super::app_view::{focus, refresh_releases, resolve_app};
+use super::effect::{Effect, RequestId, RequestKind};
+use super::keymap::{Command, Layer};
+use super::state::{Dialog, NoticeLevel, State};
+use crate::protocol::{Release, ReleaseStatus};
+
+/// Longest app name the production confirmation accepts, in characters.
+const MAX_TYPED: usize = 128;
+
+/// Where the operator is in the rollback flow.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RollbackStep {
+    /// From → to and what differs; Enter goes on.
+    Review,
+    /// "Roll back shop-cart v2.3.1 → v2.3.0? y/N"
+    Confirm,
+    /// Production: type the app id to confirm.
+    TypeName,
+    /// Sent; waiting for the gateway to accept it.
+    Sending { request_id: RequestId },
+}
+
+/// A rollback asked for before the app's releases were loaded: the target release id, or
+/// `None` for the previous good release.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackIntent {
+    pub app: String,
+    pub release: Option<String>,
+}
+
+/// The rollback dialog for one app.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackDialog {
+    pub app: String,
+    /// Display name, possibly Chinese.
+    pub app_name: String,
+    /// The active release.
+    pub from: Release,
+    /// The release to go back to.
+    pub to: Release,
+    pub step: RollbackStep,
+    /// Typing the app name is required to confirm.
+    pub production: bool,
+    /// The app name as typed (production only).
+    pub typed: String,
+    /// Sent with every try of this rollback, so the gateway applies it once.
+    pub idempotency_key: String,
+    /// Why the last try failed, shown until the next step.
+    pub failure: Option<String>,
+}
+
+impl RollbackDialog {
+    /// Whether the typed name confirms (always true outside production).
+    pub fn name_matches(&self) -> bool {
+        !self.production || self.typed == self.app
+    }
+}
+
+/// The release a plain rollback goes back to: the newest superseded release older than the
+/// active one. Failed and rolled-back releases are skipped (both were bad), the same choice the
+/// gateway makes for a rollback without `to`.
+pub fn default_target(releases: &[Release]) -> Option<&Release> {
+    let active = releases
+        .iter()
+        .position(|r| r.status == ReleaseStatus::Active)?;
+    releases[active + 1..]
+        .iter()
+        .find(|r| r.status == ReleaseStatus::Superseded)
+}
+
+/// Open the rollback dialog for `app_id` (an id or display name), to `release` (an id or
+/// version) or, for `None`, to the previous good release. Fetches the releases first when
+/// they are not loaded. Read-only sessions get a notification and no dialog.
+pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if state.readonly {
+        state.notify(
+            NoticeLevel::Warn,
+            "READ-ONLY: rollback is disabled in this session (--readonly)",
+        );
+        return effects;
+    }
+    if state.dialog.is_some() {
+        return effects;
+    }
+    let Some(app) = resolve_app(state, app_id) else {
+        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        return effects;
+    };
+    focus(state, &app);
+    let intent = RollbackIntent { app, release };
+    if state.app_view.releases.is_some() {
+        open_from_intent(state, intent, &mut effects);
+    } else {
+        state.app_view.rollback_intent = Some(intent);
+        if state.app_view.releases_request.is_none() {
+            refresh_releases(state, &mut effects);
+        }
+    }
+    effects
+}
+
+/// Open the dialog now that the releases are known, or say why not.
+pub(crate) fn open_from_intent(
+    state: &mut State,
+    intent: RollbackIntent,
+    _effects: &mut Vec<Effect>,
+) {
+    if state.readonly || state.dialog.is_some() || state.app_view.app != intent.app {
+        return;
+    }
+    let releases = state.app_view.releases.as_deref().unwrap_or(&[]);
+    let app = intent.app.as_str();
+    let Some(from) = releases.iter().find(|r| r.status == ReleaseStatus::Active) else {
+        state.notify(NoticeLevel::Warn, format!("{app} has no active release"));
+        return;
+    };
+    let to = match &intent.release {
+        Some(wanted) => releases
+            .iter()
+            .find(|r| &r.id == wanted || &r.version == wanted),
+        None => default_target(releases),
+    };
+    let Some(to) = to else {
+        let why = match &intent.release {
+            Some(wanted) => format!("{app} has no release {wanted:?}"),
+            None => format!("{app} has no earlier good release to roll back to"),
+        };
+        state.notify(NoticeLevel::Warn, why);
+        return;
+    };
+    if to.id == from.id {
+        state.notify(
+            NoticeLevel::Warn,
+            format!("{} ({}) is already active on {app}", to.id, to.version),
+        );
+        return;
+    }
+    if to.status == ReleaseStatus::Failed {
+        state.notify(
+            NoticeLevel::Warn,
+            format!("{} ({}) failed; pick a good release", to.id, to.version),
+        );
+        return;
+    }
+    let (from, to) = (from.clone(), to.clone());
+    let app_name = state
+        .apps
+        .get(app)
+        .map_or_else(|| app.to_string(), |a| a.summary.name.clone());
+    let key = state.new_idempotency_key();
+    state.dialog = Some(Dialog::Rollback(Box::new(RollbackDialog {
+        app: intent.app,
+        app_name,
+        from,
+        to,
+        step: RollbackStep::Review,
+        production: state.production,
+        typed: String::new(),
+        idempotency_key: key,
+        failure: None,
+    })));
+}
+
+/// The keymap layer the dialog's step uses.
+pub fn layer(dialog: &RollbackDialog) -> Layer {
+    match dialog.step {
+        RollbackStep::Review => Layer::Rollback,
+        RollbackStep::Confirm | RollbackStep::Sending { .. } => Layer::Confirm,
+        RollbackStep::TypeName => Layer::RollbackName,
+    }
+}
+
+/// Run a command while the rollback dialog is open. False when the command is not the
+/// dialog's (help, quit), so the caller runs it.
+pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    let Some(Dialog::Rollback(d)) = &mut state.dialog else {
+        return false;
+    };
+    match (cmd, &d.step) {
+        (Command::Submit, RollbackStep::Review) => {
+            d.failure = None;
+            d.step = if d.production {
+                RollbackStep::TypeName
+            } else {
+                RollbackStep::Confirm
+            };
+        }
+        (Command::Submit, RollbackStep::TypeName) | (Command::Confirm, RollbackStep::Confirm) => {
+            send(state, effects)
+        }
+        (Command::Back | Command::Cancel, RollbackStep::Review) => state.dialog = None,
+        (Command::Back | Command::Cancel, RollbackStep::Confirm | RollbackStep::TypeName) => {
+            d.step = RollbackStep::Review;
+        }
+        (Command::Back | Command::Cancel, RollbackStep::Sending { .. }) => {
+            state.dialog = None;
+            state.notify(
+                NoticeLevel::Info,
+                "rollback request still on its way; progress shows below",
+            );
+        }
+        (Command::DeleteChar, RollbackStep::TypeName) => {
+            d.typed.pop();
+        }
+        (Command::Quit | Command::ToggleHelp, _) => return false,
+        _ => {}
+    }
+    true
+}
+
+/// Type a character into the production confirmation.
+pub(crate) fn type_char(state: &mut State, c: char) -> bool {
+    match &mut state.dialog {
+        Some(Dialog::Rollback(d))
+            if d.step == RollbackStep::TypeName && d.typed.chars().count() < MAX_TYPED =>
+        {
+            d.typed.push(c);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The deliberate last step: send the rollback, once.
+fn send(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.readonly {
+        return;
+    }
+    let Some(Dialog::Rollback(d)) = &state.dialog else {
+        return;
+    };
+    if !matches!(d.step, RollbackStep::Confirm | RollbackStep::TypeName) || !d.name_matches() {
+        return;
+    }
+    let kind = RequestKind::Rollback {
+        app: d.app.clone(),
+        to: Some(d.to.id.clone()),
+        idempotency_key: d.idempotency_key.clone(),
+    };
+    let request_id = state.send(kind, effects);
+    if let Some(Dialog::Rollback(d)) = &mut state.dialog {
+        d.failure = None;
+        d.step = RollbackStep::Sending { request_id };
+    }
+}
+
+/// POST /v1/apps/{app}/rollback answered.
+pub(crate) fn on_reply(
+    state: &mut State,
+    request_id: RequestId,
+    app: &str,
+    result: Result<Reply, HttpError>,
+) {
+    let waiting = matches!(
+        &state.dialog,
+        Some(Dialog::Rollback(d)) if d.step == RollbackStep::Sending { request_id }
+    );
+    match result {
+        Ok(reply) => {
+            let what = match &state.dialog {
+                Some(Dialog::Rollback(d)) if waiting => {
+                    format!("{} → {}", d.from.version, d.to.version)
+                }
+                _ => String::new(),
+            };
+            if waiting {
+                state.dialog = None;
+            }
+            if let Reply::Action(status) = reply
+                && !status.state.is_final()
+            {
+                state.actions.insert(status.id.clone(), *status);
+            }
+            state.notify(
+                NoticeLevel::Info,
+                format!("rollback {app} {what} accepted").replace("  ", " "),
+            );
+        }
+        Err(err) => {
+            if !waiting {
+                state.notify(NoticeLevel::Error, format!("rollback {app} failed: {err}"));
+                return;
+            }
+            let fresh_key = (!err.is_transient()).then(|| state.new_idempotency_key());
+            if let Some(Dialog::Rollback(d)) = &mut state.dialog {
+                d.failure = Some(err.to_string());
+                d.step = match (fresh_key, d.production) {
+                    (Some(key), _) => {
+                        d.idempotency_key = key;
+                        RollbackStep::Review
+                    }
+                    (None, true) => RollbackStep::TypeName,
+                    (None, false) => RollbackStep::Confirm,
+                };
+            }
+        }
+    }
+}

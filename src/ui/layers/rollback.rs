@@ -1,0 +1,217 @@
+//! The rollback dialog: from → to and what differs (version, release, age, change cause,
+//! artifact), then the explicit confirmation ("Roll back shop-cart v2.3.1 → v2.3.0? y/N") or,
+//! in production, the typed app name.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use unicode_width::UnicodeWidthStr;
+
+use super::{centered, clear_popup};
+use crate::app::{RollbackDialog, RollbackStep};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+const WIDTH: u16 = 68;
+const LABEL: usize = 10;
+
+fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("  ", theme.style(Role::Muted)));
+        }
+        spans.push(Span::styled(*key, theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    Line::from(spans)
+}
+
+/// One "what differs" line: `label  from → to`, or `(same)` when equal.
+fn diff_line<'a>(theme: &Theme, label: &str, from: &str, to: &str, room: usize) -> Vec<Line<'a>> {
+    let label = Span::styled(format!("{label:<LABEL$}"), theme.style(Role::Muted));
+    if from == to {
+        return vec![Line::from(vec![
+            label,
+            Span::styled(format::truncate(from, room), theme.style(Role::Text)),
+            Span::styled("  (same)", theme.style(Role::Muted)),
+        ])];
+    }
+    if from.width() + to.width() + 3 <= room {
+        return vec![Line::from(vec![
+            label,
+            Span::styled(from.to_string(), theme.style(Role::Muted)),
+            Span::styled(" → ", theme.style(Role::Key)),
+            Span::styled(to.to_string(), theme.style(Role::Accent)),
+        ])];
+    }
+    // Too long for one line: the old value above the new one.
+    vec![
+        Line::from(vec![
+            label,
+            Span::styled("- ", theme.style(Role::Muted)),
+            Span::styled(
+                format::truncate(from, room.saturating_sub(2)),
+                theme.style(Role::Muted),
+            ),
+        ]),
+        Line::from(vec![
+            Span::raw(" ".repeat(LABEL)),
+            Span::styled("+ ", theme.style(Role::Accent)),
+            Span::styled(
+                format::truncate(to, room.saturating_sub(2)),
+                theme.style(Role::Accent),
+            ),
+        ]),
+    ]
+}
+
+pub fn render(
+    dialog: &RollbackDialog,
+    now: DateTime<Utc>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let inner = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
+    let room = inner.saturating_sub(LABEL);
+    let title_name = format::truncate(&dialog.app_name, inner.saturating_sub(14));
+    let mut block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(
+            format!(" Roll back {title_name} "),
+            theme.style(Role::DialogTitle),
+        ));
+    if dialog.production {
+        block = block.title_bottom(Span::styled(" PRODUCTION ", theme.style(Role::Down)));
+    }
+    let (from, to) = (&dialog.from, &dialog.to);
+    let mut lines: Vec<Line> = vec![Line::from(vec![
+        Span::styled(format!("{:<LABEL$}", "App"), theme.style(Role::Muted)),
+        Span::styled(dialog.app.as_str(), theme.style(Role::Text)),
+    ])];
+    lines.extend(diff_line(
+        theme,
+        "Version",
+        &from.version,
+        &to.version,
+        room,
+    ));
+    lines.extend(diff_line(theme, "Release", &from.id, &to.id, room));
+    lines.extend(diff_line(
+        theme,
+        "Age",
+        &format!("{} ago", format::age(now, from.created_at)),
+        &format!("{} ago", format::age(now, to.created_at)),
+        room,
+    ));
+    lines.extend(diff_line(
+        theme,
+        "Cause",
+        &from.change_cause,
+        &to.change_cause,
+        room,
+    ));
+    lines.extend(diff_line(
+        theme,
+        "Artifact",
+        &from.artifact,
+        &to.artifact,
+        room,
+    ));
+    lines.push(Line::default());
+
+    let question = Line::from(vec![
+        Span::styled(
+            format!(
+                "Roll back {} {} → {}? ",
+                dialog.app, from.version, to.version
+            ),
+            theme.style(Role::DialogTitle),
+        ),
+        Span::styled("y/N", theme.style(Role::Key)),
+    ]);
+    match &dialog.step {
+        RollbackStep::Review => {
+            if let Some(failure) = &dialog.failure {
+                lines.push(Line::styled(
+                    format!("✖ gateway refused: {failure}"),
+                    theme.style(Role::Error),
+                ));
+            }
+            lines.push(hint(theme, &[("Enter", "continue"), ("Esc", "cancel")]));
+        }
+        RollbackStep::Confirm => {
+            lines.push(question);
+            if let Some(failure) = &dialog.failure {
+                lines.push(Line::styled(
+                    format!("✖ last try failed: {failure}"),
+                    theme.style(Role::Error),
+                ));
+                lines.push(hint(
+                    theme,
+                    &[("y", "try again (same request)"), ("n/Esc", "back")],
+                ));
+            } else {
+                lines.push(hint(theme, &[("y", "roll back now"), ("n/Esc", "back")]));
+            }
+        }
+        RollbackStep::TypeName => {
+            lines.push(Line::from(vec![
+                Span::styled("PRODUCTION", theme.style(Role::Down)),
+                Span::styled(" — type ", theme.style(Role::Text)),
+                Span::styled(dialog.app.as_str(), theme.style(Role::DialogTitle)),
+                Span::styled(" to roll back:", theme.style(Role::Text)),
+            ]));
+            let (mark, role) = if dialog.typed.is_empty() {
+                ("", Role::Muted)
+            } else if dialog.name_matches() {
+                ("  ✓ matches", Role::Healthy)
+            } else {
+                ("  ✖ does not match", Role::Error)
+            };
+            lines.push(Line::from(vec![
+                Span::styled("[", theme.style(Role::Accent)),
+                Span::styled(
+                    format::truncate(&dialog.typed, room),
+                    theme.style(Role::Accent),
+                ),
+                Span::styled("▏]", theme.style(Role::Accent)),
+                Span::styled(mark, theme.style(role)),
+            ]));
+            if let Some(failure) = &dialog.failure {
+                lines.push(Line::styled(
+                    format!("✖ last try failed: {failure}"),
+                    theme.style(Role::Error),
+                ));
+            }
+            let enter = if dialog.name_matches() {
+                ("Enter", "roll back now")
+            } else {
+                ("Enter", "(type the name first)")
+            };
+            lines.push(hint(theme, &[enter, ("Esc", "back")]));
+        }
+        RollbackStep::Sending { .. } => {
+            lines.push(question);
+            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
+            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+        }
+    }
+    lines.push(Line::styled(
+        format!("request key {}", dialog.idempotency_key),
+        theme.style(Role::Muted),
+    ));
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, WIDTH, height);
+    clear_popup(frame, rect);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

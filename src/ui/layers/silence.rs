@@ -1,0 +1,247 @@
+//! The alert dialogs: "Acknowledge …? y/N", and silence (duration with presets, comment, then
+//! "Silence … for 1h30m? y/N").
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{centered, clear_popup};
+use crate::app::{
+    AckDialog, AlertStep, AlertTarget, SILENCE_PRESETS, SilenceDialog, SilenceField, describe_secs,
+};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+const WIDTH: u16 = 64;
+const LABEL: &str = "Duration  ";
+
+fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in pairs.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled("  ", theme.style(Role::Muted)));
+        }
+        spans.push(Span::styled(*key, theme.style(Role::Key)));
+        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    Line::from(spans)
+}
+
+/// "P1 al-3 on shop-cart" and the summary, cut to the dialog's width.
+fn alert_lines<'a>(alert: &AlertTarget, theme: &Theme) -> Vec<Line<'a>> {
+    let inner = usize::from(WIDTH - 2);
+    vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{:?} ", alert.severity),
+                theme.style(crate::ui::views::alerts::severity_role(alert.severity)),
+            ),
+            Span::styled(
+                format!("{} on {}", alert.id, alert.app),
+                theme.style(Role::Text),
+            ),
+        ]),
+        Line::styled(
+            format::truncate(&alert.summary, inner),
+            theme.style(Role::Muted),
+        ),
+        Line::default(),
+    ]
+}
+
+fn question<'a>(text: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(text, theme.style(Role::DialogTitle)),
+        Span::styled("y/N", theme.style(Role::Key)),
+    ])
+}
+
+/// The sending / failed / plain footer shared by both dialogs' question step.
+fn question_footer<'a>(
+    lines: &mut Vec<Line<'a>>,
+    step: AlertStep,
+    failure: Option<&str>,
+    yes: &'a str,
+    theme: &Theme,
+) {
+    match (step, failure) {
+        (AlertStep::Sending { .. }, _) => {
+            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
+            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+        }
+        (_, Some(f)) => {
+            lines.push(Line::styled(
+                format!("✖ last try failed: {f}"),
+                theme.style(Role::Error),
+            ));
+            lines.push(hint(theme, &[("y", "try again"), ("n/Esc", "back")]));
+        }
+        _ => {
+            lines.push(Line::default());
+            lines.push(hint(theme, &[("y", yes), ("n/Esc", "cancel")]));
+        }
+    }
+}
+
+pub fn render_ack(dialog: &AckDialog, actor: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = alert_lines(&dialog.alert, theme);
+    lines.push(question(
+        format!("Acknowledge {} on {}? ", dialog.alert.id, dialog.alert.app),
+        theme,
+    ));
+    lines.push(Line::styled(
+        format!("as {actor}; the alert stops paging but stays listed"),
+        theme.style(Role::Muted),
+    ));
+    question_footer(
+        &mut lines,
+        dialog.step,
+        dialog.failure.as_deref(),
+        "acknowledge",
+        theme,
+    );
+    draw(" Acknowledge alert ", lines, theme, frame, area);
+}
+
+pub fn render_silence(
+    dialog: &SilenceDialog,
+    now: DateTime<Utc>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let mut lines = alert_lines(&dialog.alert, theme);
+    let secs = dialog.duration_secs();
+    let until = |s: u64| {
+        let t = now + Duration::seconds(i64::try_from(s).unwrap_or(0));
+        format!("{} UTC", t.format("%m-%d %H:%M"))
+    };
+    match dialog.step {
+        AlertStep::Edit => {
+            lines.push(field_line(
+                LABEL,
+                &dialog.duration,
+                dialog.field == SilenceField::Duration,
+                theme,
+            ));
+            let mut presets = vec![Span::raw(" ".repeat(LABEL.len()))];
+            for p in SILENCE_PRESETS {
+                let role = if dialog.duration == p {
+                    Role::Accent
+                } else {
+                    Role::Muted
+                };
+                presets.push(Span::styled(format!("{p:<5}"), theme.style(role)));
+            }
+            presets.push(Span::styled("↑/↓ preset", theme.style(Role::Muted)));
+            lines.push(Line::from(presets));
+            lines.push(field_line(
+                "Comment   ",
+                &dialog.comment,
+                dialog.field == SilenceField::Comment,
+                theme,
+            ));
+            lines.push(Line::default());
+            match &secs {
+                Ok(s) => lines.push(Line::styled(
+                    format!("silence for {} — until {}", describe_secs(*s), until(*s)),
+                    theme.style(Role::Text),
+                )),
+                Err(problem) => lines.push(Line::styled(
+                    format!("✖ {problem}"),
+                    theme.style(Role::Error),
+                )),
+            }
+            let tab = match dialog.field {
+                SilenceField::Duration => ("Tab", "comment"),
+                SilenceField::Comment => ("Tab", "duration"),
+            };
+            // Enter is offered only when it can go on.
+            let pairs: &[(&str, &str)] = if secs.is_ok() {
+                &[("Enter", "review"), tab, ("Esc", "cancel")]
+            } else {
+                &[tab, ("Esc", "cancel")]
+            };
+            lines.push(hint(theme, pairs));
+        }
+        AlertStep::Confirm | AlertStep::Sending { .. } => {
+            let d = secs.as_ref().map(|s| describe_secs(*s)).unwrap_or_default();
+            lines.push(question(
+                format!("Silence {} for {d}? ", dialog.alert.id),
+                theme,
+            ));
+            let until = secs.as_ref().map(|s| until(*s)).unwrap_or_default();
+            let comment = if dialog.comment.trim().is_empty() {
+                "no comment".to_string()
+            } else {
+                format!("“{}”", dialog.comment.trim())
+            };
+            lines.push(Line::styled(
+                format!("until {until}; {comment}"),
+                theme.style(Role::Muted),
+            ));
+            question_footer(
+                &mut lines,
+                dialog.step,
+                dialog.failure.as_deref(),
+                "silence",
+                theme,
+            );
+        }
+    }
+    draw(" Silence alert ", lines, theme, frame, area);
+}
+
+/// `Label  [text▏]`, the cursor shown only in the focused field.
+fn field_line<'a>(label: &'a str, value: &str, focused: bool, theme: &Theme) -> Line<'a> {
+    let room = usize::from(WIDTH) - 2 - label.len() - 3;
+    let shown = tail(value, room);
+    let role = if focused { Role::Accent } else { Role::Text };
+    let mut spans = vec![
+        Span::styled(label, theme.style(Role::Muted)),
+        Span::styled(format!("[{shown}"), theme.style(role)),
+    ];
+    if focused {
+        spans.push(Span::styled("▏", theme.style(Role::Accent)));
+    }
+    spans.push(Span::styled("]", theme.style(role)));
+    Line::from(spans)
+}
+
+/// The end of `text` that fits `max` columns (the end is where the operator types).
+fn tail(text: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    let mut out: Vec<char> = Vec::new();
+    for c in text.chars().rev() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.into_iter().rev().collect()
+}
+
+fn draw(title: &str, lines: Vec<Line>, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(
+            title.to_string(),
+            theme.style(Role::DialogTitle),
+        ));
+    let inner = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, WIDTH, height);
+    clear_popup(frame, rect);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

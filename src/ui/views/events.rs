@@ -1,0 +1,99 @@
+//! The Events view: the platform timeline, newest first — time, kind, app, who, what. All
+//! apps, or one (`a` toggles). Only the rows that fit are built.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use super::app::kind_label;
+use crate::app::State;
+use crate::protocol::EventKind;
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+fn kind_role(kind: EventKind) -> Role {
+    match kind {
+        EventKind::Deploy | EventKind::Scale => Role::Accent,
+        EventKind::Rollback | EventKind::PodRestart => Role::Degraded,
+        EventKind::Alert => Role::AlertWarning,
+        EventKind::PodReady => Role::Healthy,
+        EventKind::Scenario => Role::Muted,
+    }
+}
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let timeline = &state.timeline;
+    let [title_area, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let scope = match &timeline.filter_app {
+        Some(app) => state
+            .apps
+            .get(app)
+            .map_or(app.clone(), |a| a.summary.name.clone()),
+        None => "all apps".to_string(),
+    };
+    let title = Line::from(vec![
+        Span::styled(" Events of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
+        Span::styled(" · newest first · ", theme.style(Role::Muted)),
+        Span::styled("a", theme.style(Role::Key)),
+        Span::styled(" this app/all · ", theme.style(Role::Muted)),
+        Span::styled("Esc", theme.style(Role::Key)),
+        Span::styled(" back", theme.style(Role::Muted)),
+    ]);
+    frame.render_widget(Paragraph::new(title), title_area);
+
+    let body_rows = usize::from(table_area.height.saturating_sub(1));
+    let rows: Vec<Row> = timeline
+        .shown()
+        .skip(timeline.offset)
+        .take(body_rows)
+        .map(|e| {
+            let app = state
+                .apps
+                .get(&e.app)
+                .map_or(e.app.as_str(), |a| a.summary.name.as_str());
+            Row::new(vec![
+                Cell::from(Span::styled(format::clock(e.ts), theme.style(Role::Muted))),
+                Cell::from(Span::styled(
+                    kind_label(e.event.kind),
+                    theme.style(kind_role(e.event.kind)),
+                )),
+                Cell::from(Span::styled(app, theme.style(Role::Text))),
+                Cell::from(Span::styled(
+                    e.event.actor.as_deref().unwrap_or("·"),
+                    theme.style(Role::Key),
+                )),
+                Cell::from(Span::styled(
+                    e.event.message.as_str(),
+                    theme.style(Role::Text),
+                )),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        let (msg, role) = match (&timeline.error, timeline.loaded) {
+            (Some(e), _) => (format!("Cannot load events: {e}"), Role::Error),
+            (None, false) => ("Loading events …".to_string(), Role::Muted),
+            (None, true) => ("Nothing has happened yet.".to_string(), Role::Muted),
+        };
+        frame.render_widget(
+            Paragraph::new(msg).style(theme.style(role)).centered(),
+            table_area,
+        );
+        return;
+    }
+    let wide = area.width >= 120;
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(11),
+        Constraint::Length(if wide { 24 } else { 12 }),
+        Constraint::Length(if wide { 16 } else { 10 }),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new(["TIME", "KIND", "APP", "WHO", "WHAT"].map(Cell::from))
+        .style(theme.style(Role::ColumnHeader));
+    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    frame.render_widget(table, table_area);
+}

@@ -1,0 +1,102 @@
+//! The Releases view: one app's release history, newest first, with status, version, age,
+//! change cause and artifact. Enter or `R` rolls back to the selected release (through the
+//! rollback dialog). Only the rows that fit are built.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+
+use super::app::release_status;
+use crate::app::State;
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let view = &state.app_view;
+    let name = state
+        .apps
+        .get(&view.app)
+        .map_or(view.app.as_str(), |a| a.summary.name.as_str());
+    let [title_area, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let title = Line::from(vec![
+        Span::styled(" Releases of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
+        Span::styled(" · newest first · ", theme.style(Role::Muted)),
+        Span::styled("Enter/R", theme.style(Role::Key)),
+        Span::styled(" roll back to it · ", theme.style(Role::Muted)),
+        Span::styled("Esc", theme.style(Role::Key)),
+        Span::styled(" back", theme.style(Role::Muted)),
+    ]);
+    frame.render_widget(Paragraph::new(title), title_area);
+
+    let list = match (&view.releases, &view.releases_error) {
+        (Some(list), _) if !list.is_empty() => list,
+        (other, err) => {
+            let (msg, role) = match (other, err) {
+                (None, Some(e)) => (format!("Cannot load releases: {e}"), Role::Error),
+                (None, None) => ("Loading releases …".to_string(), Role::Muted),
+                _ => ("No releases.".to_string(), Role::Muted),
+            };
+            frame.render_widget(
+                Paragraph::new(msg).style(theme.style(role)).centered(),
+                table_area,
+            );
+            return;
+        }
+    };
+    let wide = area.width >= 120;
+    let mut widths = vec![
+        Constraint::Length(14),
+        Constraint::Length(9),
+        Constraint::Length(5),
+    ];
+    let mut header = vec!["STATUS", "VERSION", "AGE"];
+    if wide {
+        widths.push(Constraint::Length(7));
+        header.push("ID");
+    }
+    widths.push(Constraint::Fill(2));
+    header.push("CHANGE CAUSE");
+    if area.width >= 100 {
+        widths.push(Constraint::Fill(3));
+        header.push("ARTIFACT");
+    }
+    let header =
+        Row::new(header.into_iter().map(Cell::from)).style(theme.style(Role::ColumnHeader));
+    let body_rows = usize::from(table_area.height.saturating_sub(1)).max(1);
+    let cursor = view.release_cursor.min(list.len().saturating_sub(1));
+    let offset = cursor.saturating_sub(body_rows - 1);
+    let text = theme.style(Role::Text);
+    let muted = theme.style(Role::Muted);
+    let rows: Vec<Row> = list
+        .iter()
+        .skip(offset)
+        .take(body_rows)
+        .map(|r| {
+            let (label, role) = release_status(r.status);
+            let mut cells = vec![
+                Cell::from(Span::styled(label, theme.style(role))),
+                Cell::from(Span::styled(r.version.as_str(), text)),
+                Cell::from(Span::styled(format::age(state.now, r.created_at), muted)),
+            ];
+            if wide {
+                cells.push(Cell::from(Span::styled(r.id.as_str(), muted)));
+            }
+            cells.push(Cell::from(Span::styled(r.change_cause.as_str(), text)));
+            if area.width >= 100 {
+                cells.push(Cell::from(Span::styled(r.artifact.as_str(), muted)));
+            }
+            Row::new(cells)
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .highlight_symbol(">")
+        .highlight_spacing(HighlightSpacing::Always)
+        .row_highlight_style(theme.style(Role::Selection));
+    let mut table_state = TableState::default().with_selected(Some(cursor - offset));
+    frame.render_stateful_widget(table, table_area, &mut table_state);
+}

@@ -1,0 +1,191 @@
+//! Snapshots of the Alerts view, its dialogs and the command line, at fixed sizes from fixed
+//! data and a fixed clock, with Chinese summaries. Review changes by eye:
+//! `INSTA_UPDATE=always cargo test --test console_alerts_snapshots`, then read the `.snap` diff.
+#![allow(clippy::unwrap_used)]
+
+mod alert_fixtures;
+mod fixtures;
+
+use alert_fixtures::*;
+use fixtures::*;
+use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
+use opsdeck::ui::render;
+use opsdeck::ui::theme::{Role, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme::default();
+    terminal.draw(|f| render(state, &theme, f)).unwrap();
+    terminal
+}
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    draw(state, width, height).backend().to_string()
+}
+
+fn press(state: &mut State, key: KeyInput) {
+    update(state, Action::Key(key));
+}
+
+fn type_keys(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyInput::char(c));
+    }
+}
+
+#[test]
+fn alerts_80x24() {
+    insta::assert_snapshot!(screen(&alerts_state(false), 80, 24));
+}
+
+#[test]
+fn alerts_160x48() {
+    let mut state = alerts_state(false);
+    // The silenced alert selected, so the pane shows its comment.
+    for _ in 0..5 {
+        press(&mut state, KeyInput::char('j'));
+    }
+    insta::assert_snapshot!(screen(&state, 160, 48));
+}
+
+#[test]
+fn alerts_readonly_with_runbook_note() {
+    let mut state = alerts_state(true);
+    press(&mut state, KeyInput::char('j'));
+    press(&mut state, KeyInput::char('b'));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn alerts_empty_and_loading() {
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char('a'));
+    insta::assert_snapshot!("alerts_loading", screen(&state, 80, 24));
+    answer_alerts(&mut state, Vec::new());
+    insta::assert_snapshot!("alerts_empty", screen(&state, 80, 24));
+}
+
+#[test]
+fn overview_header_counts_firing_alerts_by_severity() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::plain(KeyCode::Esc));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn ack_confirmation() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char('A'));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn silence_dialog() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char('j'));
+    press(&mut state, KeyInput::char('s'));
+    press(&mut state, KeyInput::plain(KeyCode::Backspace));
+    press(&mut state, KeyInput::plain(KeyCode::Backspace));
+    type_keys(&mut state, "90m");
+    press(&mut state, KeyInput::plain(KeyCode::Tab));
+    type_keys(&mut state, "发布回滚中，稍后复查");
+    insta::assert_snapshot!("silence_dialog_edit", screen(&state, 80, 24));
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    insta::assert_snapshot!("silence_dialog_confirm", screen(&state, 80, 24));
+}
+
+#[test]
+fn silence_dialog_bad_duration() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char('s'));
+    type_keys(&mut state, "x");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn command_line_with_candidates() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char(':'));
+    insta::assert_snapshot!("command_line_all_commands", screen(&state, 80, 24));
+    type_keys(&mut state, "scale s");
+    insta::assert_snapshot!("command_line_app_candidates", screen(&state, 80, 24));
+}
+
+#[test]
+fn command_line_error() {
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char(':'));
+    type_keys(&mut state, "alrets");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn firing_rows_use_the_alert_roles_and_resolved_rows_are_muted() {
+    let state = alerts_state(false);
+    let terminal = draw(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let theme = Theme::default();
+    // Row 2 is the newest P0, firing; the last listed rows are resolved.
+    assert_eq!(buf[(1, 2)].symbol(), "P");
+    assert_eq!(buf[(1, 2)].fg, theme.style(Role::AlertCritical).fg.unwrap());
+    let resolved_row = (0..24u16)
+        .find(|&y| {
+            (0..80u16)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+                .contains("al-7")
+                || (0..80u16)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+                    .contains("RESOLVED")
+        })
+        .unwrap();
+    assert_eq!(
+        buf[(1, resolved_row)].fg,
+        theme.style(Role::Muted).fg.unwrap()
+    );
+}
+
+#[test]
+fn dialogs_over_chinese_summaries_keep_their_border() {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char('s'));
+    let terminal = draw(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let (x, top) = (0..24u16)
+        .find_map(|y| {
+            (0..80u16)
+                .find(|&x| buf[(x, y)].symbol() == "┌")
+                .map(|x| (x, y))
+        })
+        .unwrap();
+    for y in top + 1..top + 6 {
+        assert_eq!(buf[(x, y)].symbol(), "│", "row {y}");
+        let spill = unicode_width::UnicodeWidthStr::width(buf[(x - 1, y)].symbol());
+        assert!(
+            spill <= 1,
+            "row {y}: a wide character runs under the border"
+        );
+    }
+}
+
+#[test]
+fn no_size_panics() {
+    let mut state = alerts_state(false);
+    for (w, h) in [(1, 1), (20, 5), (40, 10), (80, 24), (200, 60)] {
+        screen(&state, w, h);
+    }
+    press(&mut state, KeyInput::char('s'));
+    for (w, h) in [(1, 1), (20, 5), (40, 10), (200, 60)] {
+        screen(&state, w, h);
+    }
+    press(&mut state, KeyInput::plain(KeyCode::Esc));
+    press(&mut state, KeyInput::char(':'));
+    for (w, h) in [(1, 1), (20, 5), (40, 10), (200, 60)] {
+        screen(&state, w, h);
+    }
+}

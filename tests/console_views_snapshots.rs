@@ -1,0 +1,153 @@
+//! Snapshots of the App, Releases and Events views and the rollback dialog at 80x24 and
+//! 160x48, from fixed data (Chinese names included) and a fixed clock. Review changes by eye:
+//! `INSTA_UPDATE=always cargo test --test console_views_snapshots`, then read the `.snap` diff.
+#![allow(clippy::unwrap_used)]
+
+mod fixtures;
+mod view_fixtures;
+
+use fixtures::*;
+use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
+use opsdeck::protocol::{Alert, AlertState, Body, Event, ServerMsg, Severity};
+use opsdeck::ui::render;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use view_fixtures::*;
+
+fn screen_with(state: &State, theme: &Theme, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| render(state, theme, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    screen_with(state, &Theme::default(), width, height)
+}
+
+fn press(state: &mut State, key: KeyInput) {
+    update(state, Action::Key(key));
+}
+
+fn type_keys(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyInput::char(c));
+    }
+}
+
+/// The App view with a firing alert on shop-cart, so every pane has something.
+fn app_state() -> State {
+    let mut state = app_view_state(false, false);
+    let alert = Alert {
+        id: "al-9".into(),
+        rule: "PodCrashLooping".into(),
+        severity: Severity::P1,
+        state: AlertState::Firing,
+        summary: "shop-cart-7f9c4d-c9wd 重启 7 次 in 15m".into(),
+        app: "shop-cart".into(),
+        labels: Default::default(),
+        runbook: None,
+        started_at: at(-900),
+        resolved_at: None,
+        silenced_until: None,
+        acknowledged_by: None,
+        comment: None,
+    };
+    update(
+        &mut state,
+        Action::StreamFrame(ServerMsg::Events {
+            events: vec![Event {
+                seq: 1,
+                ts: at(-900),
+                app: "shop-cart".into(),
+                body: Body::Alerts(alert),
+            }],
+        }),
+    );
+    state
+}
+
+#[test]
+fn app_view() {
+    let state = app_state();
+    insta::assert_snapshot!("app_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("app_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn app_view_one_hour_window_events_pane_ascii() {
+    let mut state = app_state();
+    type_keys(&mut state, "4");
+    press(&mut state, KeyInput::plain(KeyCode::Tab));
+    let ascii = Theme::default().with_ascii(true);
+    insta::assert_snapshot!(screen_with(&state, &ascii, 80, 24));
+}
+
+#[test]
+fn app_view_loading() {
+    let mut state = loaded_state(false);
+    opsdeck::app::open_app(&mut state, "pay-gateway");
+    insta::assert_snapshot!("app_loading_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("app_loading_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn releases_view() {
+    let mut state = app_state();
+    type_keys(&mut state, "rjjj");
+    insta::assert_snapshot!("releases_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("releases_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn events_view() {
+    let mut state = app_state();
+    type_keys(&mut state, "E");
+    insta::assert_snapshot!("events_shop_cart_80x24", screen(&state, 80, 24));
+    type_keys(&mut state, "a");
+    insta::assert_snapshot!("events_all_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("events_all_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn events_view_loading() {
+    let mut state = loaded_state(false);
+    opsdeck::app::open_events(&mut state);
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn rollback_dialog() {
+    let mut state = app_state();
+    press(&mut state, KeyInput::char('R'));
+    insta::assert_snapshot!("rollback_review_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("rollback_review_160x48", screen(&state, 160, 48));
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    insta::assert_snapshot!("rollback_confirm_80x24", screen(&state, 80, 24));
+}
+
+#[test]
+fn rollback_dialog_production() {
+    let mut state = app_view_state(false, true);
+    press(&mut state, KeyInput::char('R'));
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    type_keys(&mut state, "shop-car");
+    insta::assert_snapshot!("rollback_production_partial_80x24", screen(&state, 80, 24));
+    type_keys(&mut state, "t");
+    insta::assert_snapshot!("rollback_production_typed_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("rollback_production_typed_160x48", screen(&state, 160, 48));
+}
+
+#[test]
+fn no_size_panics_in_the_new_views() {
+    let mut state = app_state();
+    for keys in ["", "r", "E", "R"] {
+        let mut s = state.clone();
+        type_keys(&mut s, keys);
+        for (w, h) in [(1, 1), (20, 5), (40, 10), (80, 24), (120, 30), (200, 60)] {
+            screen(&s, w, h);
+        }
+    }
+    type_keys(&mut state, "4");
+    screen(&state, 300, 80);
+}
