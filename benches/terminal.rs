@@ -58,7 +58,13 @@ fn run(measure_bytes: bool) -> Run {
         }
     });
     let first_frame = loop {
-        if parser.lock().unwrap().screen().contents().contains("opsdeck") {
+        if parser
+            .lock()
+            .unwrap()
+            .screen()
+            .contents()
+            .contains("opsdeck")
+        {
             break started.elapsed();
         }
         assert!(started.elapsed() < Duration::from_secs(20), "no frame");

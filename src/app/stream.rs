@@ -122,7 +122,8 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
                 state.actions.insert(status.id.clone(), status);
             }
         }
-        Body::Logs(_) | Body::Events(_) => {}
+        // Runs get their own views in a later issue.
+        Body::Logs(_) | Body::Events(_) | Body::Runs(_) => {}
     }
 }
 

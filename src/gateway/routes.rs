@@ -21,6 +21,7 @@ use super::Gateway;
 use super::auth::{self, Actor};
 use super::error::ApiError;
 use super::idempotency::{Claim, Recorded};
+use super::runs;
 
 /// The OpenAPI document, served as is.
 pub const OPENAPI_YAML: &str = include_str!("../../docs/openapi.yaml");
@@ -42,6 +43,14 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/alerts/{id}/silence", post(silence_alert))
         .route("/v1/events", get(list_events))
         .route("/v1/sim/scenarios", post(start_scenario))
+        .route("/v1/runbooks", get(runs::list_runbooks))
+        .route("/v1/runbooks/{id}", get(runs::get_runbook))
+        .route("/v1/runbooks/{id}/runs", post(runs::start_run))
+        .route("/v1/runs", get(runs::list_runs))
+        .route("/v1/runs/{id}", get(runs::get_run))
+        .route("/v1/runs/{id}/approve", post(runs::approve_run))
+        .route("/v1/runs/{id}/abort", post(runs::abort_run))
+        .route("/v1/runs/{id}/resume", post(runs::resume_run))
         .route("/v1/stream", get(stream))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -188,37 +197,46 @@ async fn scale(
 ) -> ApiResult {
     let req: ScaleRequest = parse_body(&body)?;
     let fingerprint = format!("scale {app} {}", canonical(&body));
-    idempotent(&gw, &actor, &headers, &fingerprint, || async {
-        let detail = gw.platform.app(&app).await?;
-        let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
-        let range = || format!("replicas must be an integer between {min} and {max} for {app}");
-        let replicas = req
-            .replicas
-            .as_u64()
-            .and_then(|n| u32::try_from(n).ok())
-            .ok_or_else(|| ApiError::validation(format!("{}, got {}", range(), req.replicas)))?;
-        if !(min..=max).contains(&replicas) {
-            return Err(ApiError::validation(format!("{}, got {replicas}", range())));
-        }
-        let from = detail.summary.replicas.desired;
-        let status = new_action(
-            &gw,
-            ActionKind::Scale,
-            &app,
-            format!("scale {app} {from} -> {replicas}"),
-        );
-        gw.platform
-            .scale(
+    idempotent(
+        &gw,
+        &actor,
+        &headers,
+        &fingerprint,
+        StatusCode::ACCEPTED,
+        || async {
+            let detail = gw.platform.app(&app).await?;
+            let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
+            let range = || format!("replicas must be an integer between {min} and {max} for {app}");
+            let replicas = req
+                .replicas
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ApiError::validation(format!("{}, got {}", range(), req.replicas))
+                })?;
+            if !(min..=max).contains(&replicas) {
+                return Err(ApiError::validation(format!("{}, got {replicas}", range())));
+            }
+            let from = detail.summary.replicas.desired;
+            let status = new_action(
+                &gw,
+                ActionKind::Scale,
                 &app,
-                replicas,
-                ActionRequest {
-                    id: status.id.clone(),
-                    actor: actor.0.clone(),
-                },
-            )
-            .await?;
-        Ok(status)
-    })
+                format!("scale {app} {from} -> {replicas}"),
+            );
+            gw.platform
+                .scale(
+                    &app,
+                    replicas,
+                    ActionRequest {
+                        id: status.id.clone(),
+                        actor: actor.0.clone(),
+                    },
+                )
+                .await?;
+            Ok(status)
+        },
+    )
     .await
 }
 
@@ -235,31 +253,43 @@ async fn rollback(
         parse_body(&body)?
     };
     let fingerprint = format!("rollback {app} {}", canonical(&body));
-    idempotent(&gw, &actor, &headers, &fingerprint, || async {
-        let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
-        let plan = gw
-            .platform
-            .rollback(
-                &app,
-                req.to.as_deref(),
-                ActionRequest {
-                    id: status.id.clone(),
-                    actor: actor.0.clone(),
-                },
-            )
-            .await?;
-        status.description = format!(
-            "rollback {app} {} -> {}",
-            plan.from.version, plan.to.version
-        );
-        gw.actions.record(status.clone());
-        Ok(status)
-    })
+    idempotent(
+        &gw,
+        &actor,
+        &headers,
+        &fingerprint,
+        StatusCode::ACCEPTED,
+        || async {
+            let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
+            let plan = gw
+                .platform
+                .rollback(
+                    &app,
+                    req.to.as_deref(),
+                    ActionRequest {
+                        id: status.id.clone(),
+                        actor: actor.0.clone(),
+                    },
+                )
+                .await?;
+            status.description = format!(
+                "rollback {app} {} -> {}",
+                plan.from.version, plan.to.version
+            );
+            gw.actions.record(status.clone());
+            Ok(status)
+        },
+    )
     .await
 }
 
 /// A fresh action in state `accepted`, recorded in the book.
-fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
+pub(super) fn new_action(
+    gw: &Gateway,
+    kind: ActionKind,
+    app: &str,
+    description: String,
+) -> ActionStatus {
     let now = Utc::now();
     let status = ActionStatus {
         id: gw.next_action_id(),
@@ -277,22 +307,25 @@ fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) ->
 }
 
 /// Run `apply` at most once per Idempotency-Key (when one is given), answering repeats with the
-/// first answer, and a different request under a used key with 422.
-async fn idempotent<F, Fut>(
+/// first answer, and a different request under a used key with 422. Success answers `success`
+/// (202 for actions) with what `apply` returned.
+pub(super) async fn idempotent<T, F, Fut>(
     gw: &Gateway,
     actor: &Actor,
     headers: &HeaderMap,
     fingerprint: &str,
+    success: StatusCode,
     apply: F,
 ) -> ApiResult
 where
+    T: serde::Serialize,
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<ActionStatus, ApiError>>,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
 {
-    let record = |result: Result<ActionStatus, ApiError>| match result {
-        Ok(status) => Recorded {
-            status: StatusCode::ACCEPTED,
-            body: serde_json::to_value(status).unwrap_or_default(),
+    let record = |result: Result<T, ApiError>| match result {
+        Ok(value) => Recorded {
+            status: success,
+            body: serde_json::to_value(value).unwrap_or_default(),
         },
         Err(err) => Recorded {
             status: err.status,
@@ -354,7 +387,7 @@ fn rate_limit(gw: &Gateway, actor: &Actor) -> Result<(), ApiError> {
 }
 
 /// Parse a JSON body, answering 400 with serde's explanation when it is malformed.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|err| {
         if err.is_data() {
             ApiError::validation(format!("invalid request body: {err}"))
@@ -365,7 +398,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The body re-serialized with sorted keys, so equivalent JSON fingerprints the same.
-fn canonical(body: &[u8]) -> String {
+pub(super) fn canonical(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())

@@ -22,6 +22,7 @@ impl Serialize for Event {
             Body::Alerts(d) => s.serialize_field("data", d)?,
             Body::Actions(d) => s.serialize_field("data", d)?,
             Body::Events(d) => s.serialize_field("data", d)?,
+            Body::Runs(d) => s.serialize_field("data", d)?,
         }
         s.end()
     }
@@ -48,6 +49,7 @@ fn body_from_value(topic: Topic, data: serde_json::Value) -> Result<Body, serde_
         Topic::Alerts => Body::Alerts(serde_json::from_value(data)?),
         Topic::Actions => Body::Actions(serde_json::from_value(data)?),
         Topic::Events => Body::Events(serde_json::from_value(data)?),
+        Topic::Runs => Body::Runs(serde_json::from_value(data)?),
     })
 }
 
@@ -75,6 +77,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                     Some(Topic::Alerts) => body = Some(Body::Alerts(map.next_value()?)),
                     Some(Topic::Actions) => body = Some(Body::Actions(map.next_value()?)),
                     Some(Topic::Events) => body = Some(Body::Events(map.next_value()?)),
+                    Some(Topic::Runs) => body = Some(Body::Runs(map.next_value()?)),
                     None => early_data = Some(map.next_value()?),
                 },
                 Field::Other => {
