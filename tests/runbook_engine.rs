@@ -399,7 +399,7 @@ async fn on_failure_continue_keeps_going_and_the_run_succeeds() {
     let run = finished(&gw, &start_run(&gw, json!({})).await.id).await;
     assert_eq!(run.state, RunState::Succeeded);
     assert_eq!(step(&run, "healthy").state, StepState::Failed);
-    assert!(output(&run, "healthy").contains("failed; on_failure = continue"));
+    assert!(output(&run, "healthy").contains("failed; on_failure = continue: the run goes on"));
     assert_eq!(step(&run, "after").state, StepState::Succeeded);
     assert!(output(&run, "after").contains("carried on"));
     gw.stop().await;

@@ -41,6 +41,7 @@ impl Dimension {
             Dimension::Latency => format!("{} ms", round(value, 1)),
             Dimension::Ratio => format!("{}%", round(value * 100.0, 2)),
             Dimension::Number => round(value, 3),
+            Dimension::Age if value >= 0.0 => super::step::format_secs(value.round() as u64),
             Dimension::Age => format!("{} s", round(value, 0)),
             Dimension::Memory => format!("{} MiB", round(value, 0)),
         }
@@ -541,7 +542,12 @@ mod tests {
         assert!(eval("cache_hit_ratio > 0.9").holds);
         assert!(eval("replicas_ready >= 4").holds);
         assert!(!eval("replicas_ready >= 4 and replicas_desired <= 4").holds);
-        assert!(eval("alert_age <= release_age").holds);
+        let ages = eval("alert_age <= release_age");
+        assert!(ages.holds);
+        assert_eq!(
+            ages.observed,
+            "alert_age = 5 min, release_age = 10 min, want alert_age <= release_age"
+        );
         assert!(eval("release_age < 2h").holds);
         assert!(eval("memory_mb < 1gb").holds);
         assert!(eval("alerts_firing == 1").holds);

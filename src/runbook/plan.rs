@@ -97,14 +97,19 @@ fn judge(step: &ResolvedStep, apps: &BTreeMap<String, AppSnapshot>) -> (String, 
     match &step.action {
         Action::Scale { replicas, .. } => {
             let (target, how) = replicas.resolve(r.desired, r.min, r.max);
+            let how = if how.is_empty() {
+                String::new()
+            } else {
+                format!(" ({how})")
+            };
             if target == r.desired {
                 (
-                    format!("would leave {app} at {target} replicas ({how}): already there"),
+                    format!("would leave {app} at {target} replicas{how}: already there"),
                     None,
                 )
             } else {
                 (
-                    format!("would scale {app} {} -> {target} ({how})", r.desired),
+                    format!("would scale {app} {} -> {target}{how}", r.desired),
                     None,
                 )
             }

@@ -226,11 +226,12 @@ impl ReplicaTarget {
     }
 
     /// The replica count for an app now at `current` with limits `min..=max`, always within
-    /// the limits, and how it was reached: "+50% of 4 = 6", "12, clamped to the maximum 10".
+    /// the limits, and how it was reached: "+50% of 4 = 6", "12, capped at the maximum 10"
+    /// (empty for a count that needed no arithmetic).
     pub fn resolve(&self, current: u32, min: u32, max: u32) -> (u32, String) {
         let cur = i64::from(current);
         let (raw, how) = match self {
-            ReplicaTarget::Absolute(n) => (*n, format!("{n}")),
+            ReplicaTarget::Absolute(n) => (*n, String::new()),
             ReplicaTarget::Delta(d) => (cur + d, format!("{d:+} from {current} = {}", cur + d)),
             ReplicaTarget::Percent(p) => {
                 let exact = cur as f64 * (1.0 + p / 100.0);
@@ -249,10 +250,15 @@ impl ReplicaTarget {
         };
         let clamped = raw.clamp(i64::from(min), i64::from(max));
         let target = u32::try_from(clamped).unwrap_or(max);
+        let sep = if how.is_empty() {
+            format!("{raw}, ")
+        } else {
+            format!("{how}, ")
+        };
         let how = if clamped > raw {
-            format!("{how}, raised to the minimum {min}")
+            format!("{sep}raised to the minimum {min}")
         } else if clamped < raw {
-            format!("{how}, capped at the maximum {max}")
+            format!("{sep}capped at the maximum {max}")
         } else {
             how
         };
@@ -595,7 +601,11 @@ mod tests {
             t("-3").resolve(4, 2, 40),
             (2, "-3 from 4 = 1, raised to the minimum 2".into())
         );
-        assert_eq!(t("12").resolve(4, 2, 10).0, 10);
+        assert_eq!(
+            t("12").resolve(4, 2, 10),
+            (10, "12, capped at the maximum 10".into())
+        );
+        assert_eq!(t("6").resolve(4, 2, 10), (6, String::new()));
         assert_eq!(t("max").resolve(4, 2, 10), (10, "the maximum 10".into()));
         for bad in ["lots", "50%", "-200%", "+x%", "-", "1.5"] {
             assert!(ReplicaTarget::parse(bad).is_err(), "{bad}");

@@ -454,3 +454,54 @@ fn a_dry_run_plan_resolves_parameters_and_evaluates_conditions() {
     );
     assert!(plan.steps[2].fallback);
 }
+
+/// docs/runbooks.md quotes these errors; they must stay what the loader says.
+#[test]
+fn the_documented_validation_errors_are_the_real_ones() {
+    let docs = include_str!("../../docs/runbooks.md");
+    for (from, to) in [
+        ("kind = \"scale\"", "kind = \"scael\""),
+        ("replicas = \"+50%\"\n", ""),
+        ("timeout = \"10m\"", "timeout = \"10 minutes\""),
+        ("p99 < 300ms and", "p99 < 5% and"),
+        ("app = \"{{app}}\"", "app = \"{{ap}}\""),
+        ("id = \"recover\"", "id = \"scale-out\""),
+        ("fallback = [\"roll-back\"]", "fallback = [\"roll-bak\"]"),
+        (
+            "on_failure = { fallback = [\"roll-back\"] }",
+            "on_failure = \"retry\"",
+        ),
+        ("replicas = \"+50%\"", "replcas = \"+50%\""),
+        (
+            "replicas = \"+50%\"",
+            "replicas = \"+50%\"\nduration = \"5m\"",
+        ),
+        ("type = \"app\"", "type = \"application\""),
+    ] {
+        let err = broken(from, to).to_string();
+        // Long lists are cut with an ellipsis in the docs.
+        let quoted = err.split("`kind`, ").next().unwrap_or(&err);
+        assert!(
+            docs.contains(quoted),
+            "docs/runbooks.md does not quote:\n{err}"
+        );
+    }
+}
+
+/// Every complete runbook shown in docs/runbooks.md loads.
+#[test]
+fn the_documented_examples_load() {
+    let docs = include_str!("../../docs/runbooks.md");
+    let examples: Vec<&str> = docs
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .filter(|block| block.starts_with("id = "))
+        .collect();
+    assert!(examples.len() >= 2);
+    for text in examples {
+        if let Err(err) = parse_runbook("docs/runbooks.md", text) {
+            panic!("{err}\n{text}");
+        }
+    }
+}

@@ -197,14 +197,17 @@ impl Engine {
                 },
             };
             let now = self.now();
+            // The state says "succeeded"; the output says what a failure leads to.
             let note = match (&end, &step.on_failure) {
-                (StepEnd::Succeeded, _) => "succeeded".to_string(),
-                (StepEnd::Aborted(by), _) => format!("aborted by {by}"),
-                (StepEnd::Failed(_), OnFailure::Continue) => "failed; on_failure = continue".into(),
-                (StepEnd::Failed(_), OnFailure::Fallback { steps, .. }) if !in_fallback => {
-                    format!("failed; running fallbacks: {}", steps.join(", "))
+                (StepEnd::Succeeded, _) => None,
+                (StepEnd::Aborted(by), _) => Some(format!("aborted by {by}")),
+                (StepEnd::Failed(_), OnFailure::Continue) => {
+                    Some("failed; on_failure = continue: the run goes on".into())
                 }
-                (StepEnd::Failed(_), _) => "failed".into(),
+                (StepEnd::Failed(_), OnFailure::Fallback { steps, .. }) if !in_fallback => {
+                    Some(format!("failed; running fallbacks: {}", steps.join(", ")))
+                }
+                (StepEnd::Failed(_), _) => Some("failed".into()),
             };
             let saved = next.clone();
             self.transition(|r| {
@@ -212,7 +215,7 @@ impl Engine {
                     s.state = step_state;
                     s.finished_at = Some(now);
                     s.waiting_on = None;
-                    s.output.push(note);
+                    s.output.extend(note);
                 }
                 r.cursor = saved;
             })
@@ -252,7 +255,11 @@ impl Engine {
                 } else {
                     format!("{}: ", step.title)
                 };
-                format!("{title}{}", step.action.describe())
+                match &step.action {
+                    // A note's message is its whole output.
+                    Action::Note { message } => format!("{title}{message}"),
+                    action => format!("{title}{}", action.describe()),
+                }
             } else {
                 format!("attempt {attempt} of {attempts}")
             };
@@ -439,10 +446,7 @@ impl Engine {
                 }
                 Ok(())
             }
-            Action::Note { message } => {
-                self.log(idx, message.clone()).await;
-                Ok(())
-            }
+            Action::Note { .. } => Ok(()),
             Action::Sleep { secs } => {
                 let until = self.now() + TimeDelta::seconds(i64::try_from(*secs).unwrap_or(0));
                 loop {
@@ -513,10 +517,15 @@ impl Engine {
                         )
                         .await
                         .map_err(|e| e.to_string())?;
+                    let how = if how.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{how}; ")
+                    };
                     self.log(
                         idx,
                         format!(
-                            "scale {app} {} -> {target} ({how}; limits {}..={}); action {}",
+                            "scale {app} {} -> {target} ({how}limits {}..={}); action {}",
                             r.desired, r.min, r.max, status.id
                         ),
                     )

@@ -137,6 +137,44 @@ mod tests {
     }
 
     #[test]
+    fn runs_events_round_trip() {
+        let t = "2026-11-23T03:00:00Z".parse().unwrap();
+        let event = Event {
+            seq: 7,
+            ts: t,
+            app: "shop-cart".into(),
+            body: Body::Runs(crate::protocol::RunStatus {
+                id: "run-1".into(),
+                runbook: "bad-release".into(),
+                params: [("app".to_string(), serde_json::json!("shop-cart"))].into(),
+                state: crate::protocol::RunState::WaitingApproval,
+                dry_run: false,
+                steps: vec![crate::protocol::StepStatus {
+                    id: "approve-rollback".into(),
+                    kind: "approval".into(),
+                    state: crate::protocol::StepState::WaitingApproval,
+                    attempts: 1,
+                    started_at: Some(t),
+                    finished_at: None,
+                    output: vec!["wait for an operator's approval".into()],
+                    waiting_on: Some("Roll shop-cart back?".into()),
+                    fallback: false,
+                }],
+                current_step: Some("approve-rollback".into()),
+                message: String::new(),
+                created_at: t,
+                updated_at: t,
+                started_by: "li.wei".into(),
+                plan: None,
+            }),
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.starts_with(r#"{"topic":"runs","seq":7,"#), "{json}");
+        assert!(json.contains(r#""state":"waiting_approval""#), "{json}");
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    }
+
+    #[test]
     fn field_order_and_unknown_fields_do_not_matter() {
         let json = r#"{"extra":[1,2],"data":{"pod":"shop-cart-7f9c4-x2lqp","level":"warn","message":"库存服务响应慢"},
                        "app":"shop-cart","ts":"2026-11-23T03:00:00.123Z","seq":1235,"topic":"logs"}"#;
