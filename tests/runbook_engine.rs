@@ -32,6 +32,8 @@ struct World {
     /// p99 values handed out one per read of the app; the last one repeats.
     p99: VecDeque<f64>,
     desired: u32,
+    /// Replicas that become ready at most (`None`: all of them, at once).
+    ready_cap: Option<u32>,
     scaled_to: Vec<u32>,
     rolled_back: Vec<Option<String>>,
 }
@@ -57,6 +59,10 @@ impl Scripted {
         })
     }
 
+    fn cap_ready(&self, cap: Option<u32>) {
+        self.world.lock().unwrap().ready_cap = cap;
+    }
+
     fn scaled_to(&self) -> Vec<u32> {
         self.world.lock().unwrap().scaled_to.clone()
     }
@@ -72,6 +78,9 @@ impl Scripted {
         } else {
             world.p99.front().copied().unwrap_or(100.0)
         };
+        let ready = world
+            .ready_cap
+            .map_or(world.desired, |cap| cap.min(world.desired));
         AppSummary {
             id: "shop-cart".into(),
             name: "购物车".into(),
@@ -80,7 +89,7 @@ impl Scripted {
             version: "v2.3.1".into(),
             replicas: Replicas {
                 desired: world.desired,
-                ready: world.desired,
+                ready,
                 min: 2,
                 max: 10,
             },
@@ -91,7 +100,7 @@ impl Scripted {
                     p95: p99 / 2.0,
                     p99,
                 },
-                replicas_ready: world.desired,
+                replicas_ready: ready,
                 replicas_desired: world.desired,
                 ..MetricSample::default()
             }),
@@ -860,4 +869,82 @@ async fn runbooks_are_listed_with_their_source_and_broken_ones_with_their_error(
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_relative_scale_interrupted_mid_step_is_not_applied_twice_on_resume() {
+    let platform = Scripted::new(&[100.0]);
+    platform.cap_ready(Some(4));
+    let data = temp_dir("journal-scale");
+    let runbook = format!(
+        r#"{HEADER}
+[[steps]]
+id = "more"
+kind = "scale"
+app = "{{{{app}}}}"
+replicas = "+50%"
+timeout = "24h"
+
+[[steps]]
+id = "after"
+kind = "note"
+message = "scaled"
+"#
+    );
+    let (first, _) = gateway(platform.clone(), &runbook, Some(data.clone())).await;
+    let run = start_run(&first, json!({})).await;
+    until(&first, &run.id, |r| {
+        r.steps[0].waiting_on.as_deref() == Some("shop-cart ready 4/6")
+    })
+    .await;
+    first.stop().await;
+    assert_eq!(platform.scaled_to(), vec![6]);
+
+    let (second, _) = gateway(platform.clone(), &runbook, Some(data.clone())).await;
+    let back = get_run(&second, &run.id).await;
+    assert_eq!(back.state, RunState::Interrupted);
+    assert_eq!(back.current_step.as_deref(), Some("more"));
+    platform.cap_ready(None);
+    let resp = post(&second, &format!("/v1/runs/{}/resume", run.id), "li.wei").await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let done = finished(&second, &run.id).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:#?}");
+    assert_eq!(
+        platform.scaled_to(),
+        vec![6],
+        "+50% is not applied again to the 6 already asked for"
+    );
+    let log = output(&done, "more");
+    assert!(
+        log.contains("resuming: shop-cart already asked for 6 replicas"),
+        "{log}"
+    );
+    assert_eq!(step(&done, "more").attempts, 2);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test]
+async fn the_simulator_answers_sim_probes_from_its_model() {
+    use opsdeck::platform::sim::{SimConfig, SimPlatform};
+    let sim = SimPlatform::new(SimConfig {
+        seed: 3,
+        speed: 50.0,
+        ..SimConfig::default()
+    });
+    let ok = sim
+        .probe("sim://shop-cart/healthz", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(ok.status, 200);
+    assert!(
+        ok.body.contains(r#""status":"ok","app":"shop-cart""#),
+        "{}",
+        ok.body
+    );
+    let missing = sim
+        .probe("sim://no-such-app/", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(missing.status, 404);
 }

@@ -108,12 +108,22 @@ impl Engine {
     }
 
     async fn drive(self) {
-        let mut cursor = self.gw.runs.cursor(&self.id).unwrap_or_default();
-        self.transition(|r| {
+        // Only a pending run starts: one aborted through the API before this task got going
+        // stays aborted.
+        let started = self.gw.runs.try_update(&self.id, self.now(), |r| {
+            if r.status.state != RunState::Pending {
+                return false;
+            }
             r.status.state = RunState::Running;
             r.status.message.clear();
-        })
-        .await;
+            true
+        });
+        let Some(status) = started else {
+            tracing::info!(run = %self.id, "run ended before its task started");
+            return;
+        };
+        self.gw.runs.publish(status).await;
+        let mut cursor = self.gw.runs.cursor(&self.id).unwrap_or_default();
         let (state, message) = loop {
             if let Some(by) = self.control.abort_requested() {
                 break (RunState::Aborted, format!("aborted by {by}"));
