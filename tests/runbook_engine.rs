@@ -306,7 +306,7 @@ message = "never"
     );
     let took = recover.finished_at.unwrap() - recover.started_at.unwrap();
     assert!(
-        (120..200).contains(&took.num_seconds()),
+        (120..600).contains(&took.num_seconds()),
         "timeout is platform time: took {took}"
     );
     assert_eq!(step(&run, "after").state, StepState::Skipped);
