@@ -10,5 +10,6 @@ pub mod client;
 pub mod gateway;
 pub mod platform;
 pub mod protocol;
+pub mod runbook;
 pub mod tui;
 pub mod ui;

@@ -558,6 +558,14 @@ async fn the_openapi_document_is_served_and_names_every_route() {
         "/v1/events",
         "/v1/sim/scenarios",
         "/v1/stream",
+        "/v1/runbooks",
+        "/v1/runbooks/{id}",
+        "/v1/runbooks/{id}/runs",
+        "/v1/runs",
+        "/v1/runs/{id}",
+        "/v1/runs/{id}/approve",
+        "/v1/runs/{id}/abort",
+        "/v1/runs/{id}/resume",
     ] {
         assert!(
             doc.contains(&format!("\n  {path}:\n")),

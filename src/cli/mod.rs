@@ -88,4 +88,19 @@ pub struct ServeArgs {
     /// Actions one actor may start per minute; more get 429.
     #[arg(long, default_value_t = 60)]
     pub actions_per_minute: u32,
+    /// A folder of runbooks (*.toml), loaded after the shipped ones; repeat for more folders.
+    /// Default: ./runbooks when it exists.
+    #[arg(long = "runbooks", value_name = "DIR")]
+    pub runbooks: Vec<std::path::PathBuf>,
+    /// Folder of the run journal (runs.jsonl). Default: $XDG_STATE_HOME/opsdeck.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "OPSDECK_DATA_DIR",
+        conflicts_with = "no_journal"
+    )]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Keep runs in memory only: they do not survive a restart.
+    #[arg(long)]
+    pub no_journal: bool,
 }

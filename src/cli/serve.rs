@@ -1,5 +1,6 @@
 //! `opsdeck serve`, and the embedded gateway the console starts when it has no URL.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use crate::gateway::{self, GatewayConfig, Running};
 use crate::platform::Platform;
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
+use crate::tui::logging::log_dir;
 
 use super::ServeArgs;
 
@@ -65,6 +67,8 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         heartbeat: Duration::from_secs(args.heartbeat_secs.max(1)),
         max_clients: args.max_clients,
         actions_per_minute: args.actions_per_minute,
+        data_dir: (!args.no_journal).then(|| args.data_dir.clone().unwrap_or_else(log_dir)),
+        runbook_dirs: runbook_dirs(&args.runbooks),
         ..GatewayConfig::default()
     };
     let platform: Arc<dyn Platform> = match args.load_rate {
@@ -83,6 +87,19 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+/// The folders given, or the repo's `runbooks/` when none are and it exists here.
+fn runbook_dirs(given: &[PathBuf]) -> Vec<PathBuf> {
+    if !given.is_empty() {
+        return given.to_vec();
+    }
+    let local = PathBuf::from("runbooks");
+    if local.is_dir() {
+        vec![local]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode.

@@ -8,10 +8,12 @@ mod hub;
 mod idempotency;
 mod limits;
 mod routes;
+pub mod runs;
 mod session;
 mod stats;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -49,8 +51,16 @@ pub struct GatewayConfig {
     pub idempotency_keys: usize,
     /// Stream connections served at once; more are refused with 503.
     pub max_clients: usize,
-    /// Actions (scale, rollback, scenario) one actor may start per minute; more get 429.
+    /// Actions (scale, rollback, scenario, runbook run) one actor may start per minute; more get 429.
     pub actions_per_minute: u32,
+    /// Where runs are journaled (`runs.jsonl`); `None` keeps runs in memory only, so they do
+    /// not survive a restart.
+    pub data_dir: Option<PathBuf>,
+    /// Folders of `*.toml` runbooks, loaded after the shipped ones; a file with a shipped
+    /// runbook's id replaces it.
+    pub runbook_dirs: Vec<PathBuf>,
+    /// How often (real time) a run's task looks at the platform while a step waits.
+    pub run_poll: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -66,6 +76,9 @@ impl Default for GatewayConfig {
             idempotency_keys: 10_000,
             max_clients: 10_000,
             actions_per_minute: 60,
+            data_dir: None,
+            runbook_dirs: Vec::new(),
+            run_poll: Duration::from_millis(100),
         }
     }
 }
@@ -85,6 +98,8 @@ pub struct Gateway {
     closing: watch::Receiver<bool>,
     /// One permit per stream connection, `max_clients` in all.
     stream_permits: Arc<tokio::sync::Semaphore>,
+    /// Runbooks and their runs.
+    pub runs: runs::Runs,
 }
 
 impl Gateway {
@@ -107,6 +122,9 @@ impl Running {
     /// Stop accepting, close streams, and wait for the server to finish.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        // Runs in flight are left as the journal last saw them: a new gateway on the same data
+        // dir reports them interrupted.
+        self.gateway.runs.stop_tasks();
         for task in &self.tasks {
             task.abort();
         }
@@ -136,12 +154,23 @@ pub async fn start(
     let stats = Arc::new(Stats::default());
     let now = chrono::Utc::now();
     let (shutdown, closing) = watch::channel(false);
+    let id = format!("{:08x}", fastrand::u32(..));
+    let (sink, feed) = mpsc::channel(4096);
+    let runs = runs::Runs::open(
+        &config.runbook_dirs,
+        config.data_dir.as_deref(),
+        config.run_poll,
+        sink.clone(),
+        &id,
+        platform.now(),
+    )?;
     let gateway = Arc::new(Gateway {
         closing,
         stream_permits: Arc::new(tokio::sync::Semaphore::new(
             config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
         )),
-        id: format!("{:08x}", fastrand::u32(..)),
+        id,
+        runs,
         hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
         actions: actions::ActionBook::new(1024),
         idempotency: idempotency::IdempotencyStore::new(config.idempotency_keys),
@@ -152,7 +181,6 @@ pub async fn start(
         config,
     });
 
-    let (sink, feed) = mpsc::channel(4096);
     let feeder = {
         let platform = gateway.platform.clone();
         tokio::spawn(async move { platform.run(sink).await })

@@ -21,6 +21,7 @@ use super::Gateway;
 use super::auth::{self, Actor};
 use super::error::ApiError;
 use super::idempotency::{Claim, Recorded};
+use super::runs;
 
 /// The OpenAPI document, served as is.
 pub const OPENAPI_YAML: &str = include_str!("../../docs/openapi.yaml");
@@ -42,6 +43,14 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/alerts/{id}/silence", post(silence_alert))
         .route("/v1/events", get(list_events))
         .route("/v1/sim/scenarios", post(start_scenario))
+        .route("/v1/runbooks", get(runs::list_runbooks))
+        .route("/v1/runbooks/{id}", get(runs::get_runbook))
+        .route("/v1/runbooks/{id}/runs", post(runs::start_run))
+        .route("/v1/runs", get(runs::list_runs))
+        .route("/v1/runs/{id}", get(runs::get_run))
+        .route("/v1/runs/{id}/approve", post(runs::approve_run))
+        .route("/v1/runs/{id}/abort", post(runs::abort_run))
+        .route("/v1/runs/{id}/resume", post(runs::resume_run))
         .route("/v1/stream", get(stream))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -273,7 +282,15 @@ async fn scale(
             Ok(status)
         }
     };
-    idempotent(&gw, &who, &headers, fingerprint, apply).await
+    idempotent(
+        &gw,
+        &who,
+        &headers,
+        fingerprint,
+        StatusCode::ACCEPTED,
+        apply,
+    )
+    .await
 }
 
 async fn rollback(
@@ -310,12 +327,25 @@ async fn rollback(
             Ok(status)
         }
     };
-    idempotent(&gw, &who, &headers, fingerprint, apply).await
+    idempotent(
+        &gw,
+        &who,
+        &headers,
+        fingerprint,
+        StatusCode::ACCEPTED,
+        apply,
+    )
+    .await
 }
 
 /// A fresh action in state `accepted`. It enters the action book only once the platform has
 /// taken it, so refused requests leave no orphans.
-fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
+pub(super) fn new_action(
+    gw: &Gateway,
+    kind: ActionKind,
+    app: &str,
+    description: String,
+) -> ActionStatus {
     let now = Utc::now();
     ActionStatus {
         id: gw.next_action_id(),
@@ -340,20 +370,22 @@ const MAX_KEY_LEN: usize = 128;
 /// drops this request) does not cancel it half-way: its retry waits for, and gets, the same
 /// answer. Server-side failures (5xx) are not remembered, so a retry after a platform blip runs
 /// again.
-async fn idempotent<Fut>(
+pub(super) async fn idempotent<T, Fut>(
     gw: &Arc<Gateway>,
     actor: &Actor,
     headers: &HeaderMap,
     fingerprint: String,
+    success: StatusCode,
     apply: Fut,
 ) -> ApiResult
 where
-    Fut: std::future::Future<Output = Result<ActionStatus, ApiError>> + Send + 'static,
+    T: serde::Serialize + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
 {
-    let record = |result: Result<ActionStatus, ApiError>| match result {
-        Ok(status) => Recorded {
-            status: StatusCode::ACCEPTED,
-            body: serde_json::to_value(status).unwrap_or_default(),
+    let record = move |result: Result<T, ApiError>| match result {
+        Ok(value) => Recorded {
+            status: success,
+            body: serde_json::to_value(value).unwrap_or_default(),
         },
         Err(err) => Recorded {
             status: err.status,
@@ -455,7 +487,7 @@ fn rate_limit(gw: &Gateway, actor: &Actor) -> Result<(), ApiError> {
 }
 
 /// Parse a JSON body, answering 400 with serde's explanation when it is malformed.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body).map_err(|err| {
         if err.is_data() {
             ApiError::validation(format!("invalid request body: {err}"))
@@ -466,7 +498,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The body re-serialized with sorted keys, so equivalent JSON fingerprints the same.
-fn canonical(body: &[u8]) -> String {
+pub(super) fn canonical(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())

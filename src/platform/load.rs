@@ -169,4 +169,7 @@ impl Platform for LoadPlatform {
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError> {
         Ok(Vec::new())
     }
+    fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
 }

@@ -8,6 +8,8 @@
 pub mod load;
 pub mod sim;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -44,6 +46,16 @@ pub enum PlatformError {
     #[error("{0}")]
     Unavailable(String),
 }
+
+/// What an HTTP probe got back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Longest probe body kept, in bytes.
+pub const PROBE_BODY_LIMIT: usize = 64 * 1024;
 
 /// A request to change the platform, with the id the gateway gave it. The platform reports the
 /// action's progress on the `actions` topic under that id.
@@ -102,10 +114,46 @@ pub trait Platform: Send + Sync + 'static {
     /// Recent platform events, newest first.
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError>;
 
+    /// Platform time now. Runbook steps measure durations (`for`, `timeout`, `sleep`, backoff)
+    /// in it, so they follow the simulator's accelerated clock. Real platforms use the wall clock.
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+
+    /// GET `url` for a runbook's `http_probe` step. The default makes a real HTTP request
+    /// (plain HTTP; this build has no TLS); the simulator also answers `sim://{app}/...` itself.
+    async fn probe(&self, url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {
+        probe_http(url, timeout).await
+    }
+
     /// Start an incident scenario. Only the simulator supports this.
     async fn start_scenario(&self, name: &str) -> Result<(), PlatformError> {
         Err(PlatformError::Unsupported(format!(
             "scenario {name:?}: scenarios exist only on the simulated platform"
         )))
     }
+}
+
+/// A plain HTTP GET with a timeout; the body is cut at [`PROBE_BODY_LIMIT`].
+pub async fn probe_http(url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .no_proxy()
+        .build()
+        .map_err(|err| PlatformError::Unavailable(format!("cannot build an HTTP client: {err}")))?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|err| PlatformError::Unavailable(format!("GET {url}: {err}")))?;
+    let status = response.status().as_u16();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|err| PlatformError::Unavailable(format!("GET {url}: reading the body: {err}")))?;
+    let cut = bytes.len().min(PROBE_BODY_LIMIT);
+    Ok(ProbeResponse {
+        status,
+        body: String::from_utf8_lossy(&bytes[..cut]).into_owned(),
+    })
 }

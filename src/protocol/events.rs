@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::Topic;
+use super::{RunStatus, Topic};
 
 /// The payload of an [`super::Event`]; the variant is the topic.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -16,6 +16,7 @@ pub enum Body {
     Alerts(Alert),
     Actions(ActionStatus),
     Events(PlatformEvent),
+    Runs(RunStatus),
 }
 
 impl Body {
@@ -26,6 +27,7 @@ impl Body {
             Body::Alerts(_) => Topic::Alerts,
             Body::Actions(_) => Topic::Actions,
             Body::Events(_) => Topic::Events,
+            Body::Runs(_) => Topic::Runs,
         }
     }
 }

@@ -4,10 +4,12 @@
 
 mod events;
 mod rest;
+mod runs;
 mod stream;
 
 pub use events::*;
 pub use rest::*;
+pub use runs::*;
 pub use stream::*;
 
 /// Version of the stream protocol announced in `hello`.

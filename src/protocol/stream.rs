@@ -18,11 +18,12 @@ pub enum Topic {
     Alerts,
     Actions,
     Events,
+    Runs,
 }
 
 impl Topic {
     /// How many topics there are: the length of per-topic arrays.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
 
     pub const ALL: [Topic; Topic::COUNT] = [
         Topic::Metrics,
@@ -30,6 +31,7 @@ impl Topic {
         Topic::Alerts,
         Topic::Actions,
         Topic::Events,
+        Topic::Runs,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl Topic {
             Topic::Alerts => "alerts",
             Topic::Actions => "actions",
             Topic::Events => "events",
+            Topic::Runs => "runs",
         }
     }
 

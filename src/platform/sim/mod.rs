@@ -43,7 +43,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 pub use engine::{Footprint, Sim};
 
-use super::{ActionRequest, Emission, EventSink, Platform, PlatformError, RollbackPlan};
+use super::{
+    ActionRequest, Emission, EventSink, Platform, PlatformError, ProbeResponse, RollbackPlan,
+};
 use crate::protocol::{Alert, AppDetail, AppSummary, Release, TimelineEntry};
 
 /// Names accepted by `--scenario` and POST /v1/sim/scenarios.
@@ -233,5 +235,48 @@ impl Platform for SimPlatform {
 
     async fn start_scenario(&self, name: &str) -> Result<(), PlatformError> {
         self.act(|sim| sim.start_scenario(name))
+    }
+
+    /// The virtual clock, so runbook durations follow `speed`.
+    fn now(&self) -> DateTime<Utc> {
+        match self.lock() {
+            Ok(sim) => sim.now(),
+            Err(_) => Utc::now(),
+        }
+    }
+
+    /// `sim://{app}/{path}` is answered from the model: 503 without ready replicas, 500 while
+    /// most requests fail, else 200 with the app's release. Other URLs are fetched for real.
+    async fn probe(&self, url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {
+        let Some(rest) = url.strip_prefix("sim://") else {
+            return super::probe_http(url, timeout).await;
+        };
+        let app = rest.split('/').next().unwrap_or_default();
+        let sim = self.lock()?;
+        let Ok(detail) = sim.app(app) else {
+            return Ok(ProbeResponse {
+                status: 404,
+                body: format!("no app {app:?} on the simulated cloud"),
+            });
+        };
+        let summary = detail.summary;
+        let errors = summary.metrics.as_ref().map_or(0.0, |m| m.error_ratio);
+        let (status, body) = if summary.replicas.ready == 0 {
+            (503, "no ready replicas".to_string())
+        } else if errors > 0.5 {
+            (
+                500,
+                format!("internal error ({:.0}% of requests fail)", errors * 100.0),
+            )
+        } else {
+            (
+                200,
+                format!(
+                    r#"{{"status":"ok","app":"{}","release":"{}","version":"{}"}}"#,
+                    summary.id, summary.release, summary.version
+                ),
+            )
+        };
+        Ok(ProbeResponse { status, body })
     }
 }

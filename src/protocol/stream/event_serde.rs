@@ -22,6 +22,7 @@ impl Serialize for Event {
             Body::Alerts(d) => s.serialize_field("data", d)?,
             Body::Actions(d) => s.serialize_field("data", d)?,
             Body::Events(d) => s.serialize_field("data", d)?,
+            Body::Runs(d) => s.serialize_field("data", d)?,
         }
         s.end()
     }
@@ -48,6 +49,7 @@ fn body_from_value(topic: Topic, data: serde_json::Value) -> Result<Body, serde_
         Topic::Alerts => Body::Alerts(serde_json::from_value(data)?),
         Topic::Actions => Body::Actions(serde_json::from_value(data)?),
         Topic::Events => Body::Events(serde_json::from_value(data)?),
+        Topic::Runs => Body::Runs(serde_json::from_value(data)?),
     })
 }
 
@@ -75,6 +77,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                     Some(Topic::Alerts) => body = Some(Body::Alerts(map.next_value()?)),
                     Some(Topic::Actions) => body = Some(Body::Actions(map.next_value()?)),
                     Some(Topic::Events) => body = Some(Body::Events(map.next_value()?)),
+                    Some(Topic::Runs) => body = Some(Body::Runs(map.next_value()?)),
                     None => early_data = Some(map.next_value()?),
                 },
                 Field::Other => {
@@ -131,6 +134,44 @@ mod tests {
         let json = serde_json::to_string(&sample()).unwrap();
         assert!(json.starts_with(r#"{"topic":"logs","seq":1235,"ts":"2026-11-23T03:00:00.123Z","app":"shop-cart","data":{"#));
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), sample());
+    }
+
+    #[test]
+    fn runs_events_round_trip() {
+        let t = "2026-11-23T03:00:00Z".parse().unwrap();
+        let event = Event {
+            seq: 7,
+            ts: t,
+            app: "shop-cart".into(),
+            body: Body::Runs(crate::protocol::RunStatus {
+                id: "run-1".into(),
+                runbook: "bad-release".into(),
+                params: [("app".to_string(), serde_json::json!("shop-cart"))].into(),
+                state: crate::protocol::RunState::WaitingApproval,
+                dry_run: false,
+                steps: vec![crate::protocol::StepStatus {
+                    id: "approve-rollback".into(),
+                    kind: "approval".into(),
+                    state: crate::protocol::StepState::WaitingApproval,
+                    attempts: 1,
+                    started_at: Some(t),
+                    finished_at: None,
+                    output: vec!["wait for an operator's approval".into()],
+                    waiting_on: Some("Roll shop-cart back?".into()),
+                    fallback: false,
+                }],
+                current_step: Some("approve-rollback".into()),
+                message: String::new(),
+                created_at: t,
+                updated_at: t,
+                started_by: "li.wei".into(),
+                plan: None,
+            }),
+        };
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.starts_with(r#"{"topic":"runs","seq":7,"#), "{json}");
+        assert!(json.contains(r#""state":"waiting_approval""#), "{json}");
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
     }
 
     #[test]

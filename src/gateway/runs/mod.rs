@@ -1,0 +1,348 @@
+//! Runbook runs: they live in the gateway, not in a console, so closing the console or losing
+//! the link does not stop them. [`Runs`] holds every run's latest record, writes each
+//! transition to the journal (when a data dir is configured) and announces it on the `runs`
+//! topic; `engine` drives one tokio task per run; `api` is the HTTP surface.
+//!
+//! After a restart, runs that were in flight come back `interrupted`, with a cursor that says
+//! which step did not finish; `POST /v1/runs/{id}/resume` continues from there.
+
+mod api;
+mod engine;
+mod journal;
+mod world;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::platform::{Emission, EventSink};
+use crate::protocol::{Body, RunState, RunStatus, StepState};
+use crate::runbook::Catalog;
+
+pub use journal::{COMPACT_AT, Cursor, Journal, Record};
+
+pub(super) use api::{
+    abort_run, approve_run, get_run, get_runbook, list_runbooks, list_runs, resume_run, start_run,
+};
+
+/// Finished runs kept in memory (and in the journal); older ones are forgotten first.
+pub const MAX_RUNS: usize = 1000;
+
+/// Least real time between two `waiting_on` updates of one run on the stream.
+const PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+/// Signals from the API to a run's task: abort, approval. The task checks them at every poll.
+#[derive(Default)]
+pub struct Control {
+    abort: Mutex<Option<String>>,
+    approval: Mutex<Option<String>>,
+    wake: Notify,
+}
+
+impl Control {
+    pub fn request_abort(&self, by: &str) {
+        let mut abort = self.abort.lock().unwrap_or_else(|p| p.into_inner());
+        abort.get_or_insert_with(|| by.to_string());
+        drop(abort);
+        self.wake.notify_waiters();
+    }
+
+    pub fn abort_requested(&self) -> Option<String> {
+        self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn approve(&self, by: &str) {
+        *self.approval.lock().unwrap_or_else(|p| p.into_inner()) = Some(by.to_string());
+        self.wake.notify_waiters();
+    }
+
+    pub fn take_approval(&self) -> Option<String> {
+        self.approval
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Wait for the next signal, or `poll`, whichever comes first.
+    pub async fn pause(&self, poll: Duration) {
+        let _ = tokio::time::timeout(poll, self.wake.notified()).await;
+    }
+}
+
+struct Entry {
+    record: Record,
+    control: Arc<Control>,
+    task: Option<JoinHandle<()>>,
+    last_progress: Option<Instant>,
+}
+
+impl Entry {
+    fn live(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+/// Every run the gateway knows, with its journal and its line to the stream.
+pub struct Runs {
+    catalog: Catalog,
+    entries: Mutex<BTreeMap<String, Entry>>,
+    journal: Option<Journal>,
+    sink: EventSink,
+    seq: AtomicU64,
+    prefix: String,
+    poll: Duration,
+}
+
+impl Runs {
+    /// Load the runbooks and the journal. Runs that were in flight when the journal was last
+    /// written become `interrupted`.
+    pub fn open(
+        runbook_dirs: &[PathBuf],
+        data_dir: Option<&std::path::Path>,
+        poll: Duration,
+        sink: EventSink,
+        gateway_id: &str,
+        now: DateTime<Utc>,
+    ) -> std::io::Result<Runs> {
+        let catalog = Catalog::load(runbook_dirs);
+        let (journal, records) = match data_dir {
+            Some(dir) => {
+                let (journal, records) = Journal::open(dir)?;
+                tracing::info!(journal = %journal.path().display(), runs = records.len(), "run journal opened");
+                (Some(journal), records)
+            }
+            None => (None, Vec::new()),
+        };
+        let runs = Runs {
+            catalog,
+            entries: Mutex::new(BTreeMap::new()),
+            journal,
+            sink,
+            seq: AtomicU64::new(0),
+            prefix: format!("run-{gateway_id}"),
+            poll,
+        };
+        for mut record in records {
+            if !record.status.state.is_final() && record.status.state != RunState::Interrupted {
+                interrupt(&mut record, now);
+                runs.write(&record);
+            }
+            runs.lock().insert(
+                record.status.id.clone(),
+                Entry {
+                    record,
+                    control: Arc::default(),
+                    task: None,
+                    last_progress: None,
+                },
+            );
+        }
+        Ok(runs)
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// How often run tasks look at the platform.
+    pub fn poll(&self) -> Duration {
+        self.poll
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self, record: &Record) {
+        if let Some(journal) = &self.journal
+            && let Err(err) = journal.append(record)
+        {
+            // The run goes on; the operator learns from the log that it may not survive a restart.
+            tracing::error!(run = %record.status.id, %err, "could not write the run journal");
+        }
+    }
+
+    pub fn next_id(&self) -> String {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{}-{n}", self.prefix)
+    }
+
+    /// Newest first.
+    pub fn list(&self) -> Vec<RunStatus> {
+        let mut runs: Vec<RunStatus> = self
+            .lock()
+            .values()
+            .map(|e| e.record.status.clone())
+            .collect();
+        runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        runs
+    }
+
+    pub fn get(&self, id: &str) -> Option<RunStatus> {
+        self.lock().get(id).map(|e| e.record.status.clone())
+    }
+
+    pub fn cursor(&self, id: &str) -> Option<Cursor> {
+        self.lock().get(id).map(|e| e.record.cursor.clone())
+    }
+
+    pub fn control(&self, id: &str) -> Option<Arc<Control>> {
+        self.lock().get(id).map(|e| e.control.clone())
+    }
+
+    /// Whether a task is driving the run.
+    pub fn is_live(&self, id: &str) -> bool {
+        self.lock().get(id).is_some_and(Entry::live)
+    }
+
+    /// Record a new run (journal first), evicting the oldest finished runs beyond [`MAX_RUNS`].
+    pub fn insert(&self, status: RunStatus) -> RunStatus {
+        let record = Record {
+            version: 1,
+            status,
+            cursor: Cursor::default(),
+        };
+        self.write(&record);
+        let snapshot = record.status.clone();
+        let mut entries = self.lock();
+        entries.insert(
+            record.status.id.clone(),
+            Entry {
+                record,
+                control: Arc::default(),
+                task: None,
+                last_progress: None,
+            },
+        );
+        if entries.len() > MAX_RUNS {
+            let mut finished: Vec<(DateTime<Utc>, String)> = entries
+                .values()
+                .filter(|e| e.record.status.state.is_final())
+                .map(|e| (e.record.status.created_at, e.record.status.id.clone()))
+                .collect();
+            finished.sort();
+            let excess = entries.len() - MAX_RUNS;
+            for (_, id) in finished.into_iter().take(excess) {
+                entries.remove(&id);
+                if let Some(journal) = &self.journal {
+                    journal.forget(&id);
+                }
+            }
+        }
+        snapshot
+    }
+
+    /// Apply a transition to run `id`, stamp it, journal it; returns the new status.
+    pub fn update(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut Record),
+    ) -> Option<RunStatus> {
+        self.try_update(id, now, |r| {
+            change(r);
+            true
+        })
+    }
+
+    /// Like [`Runs::update`], but `change` may decline (return false, changing nothing), checked
+    /// and applied under one lock: e.g. resume only what is still interrupted.
+    pub fn try_update(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut Record) -> bool,
+    ) -> Option<RunStatus> {
+        let record = {
+            let mut entries = self.lock();
+            let entry = entries.get_mut(id)?;
+            if !change(&mut entry.record) {
+                return None;
+            }
+            entry.record.version += 1;
+            entry.record.status.updated_at = now;
+            entry.record.clone()
+        };
+        self.write(&record);
+        Some(record.status)
+    }
+
+    /// Change what step `idx` is waiting on. Not a transition: not journaled, and announced at
+    /// most every [`PROGRESS_EVERY`]; returns the status when it should be announced.
+    pub fn progress(&self, id: &str, idx: usize, waiting_on: String) -> Option<RunStatus> {
+        let mut entries = self.lock();
+        let entry = entries.get_mut(id)?;
+        let step = entry.record.status.steps.get_mut(idx)?;
+        if step.waiting_on.as_deref() == Some(waiting_on.as_str()) {
+            return None;
+        }
+        step.waiting_on = Some(waiting_on);
+        let due = entry
+            .last_progress
+            .is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
+        if due {
+            entry.last_progress = Some(Instant::now());
+            Some(entry.record.status.clone())
+        } else {
+            None
+        }
+    }
+
+    /// Announce `status` on the `runs` topic.
+    pub async fn publish(&self, status: RunStatus) {
+        let app = status
+            .params
+            .get("app")
+            .and_then(|v| v.as_str())
+            .unwrap_or("platform")
+            .to_string();
+        let emission = Emission {
+            ts: status.updated_at,
+            app,
+            body: Body::Runs(status),
+        };
+        if self.sink.send(emission).await.is_err() {
+            tracing::warn!("the stream is closed; a run transition was not announced");
+        }
+    }
+
+    fn set_task(&self, id: &str, task: JoinHandle<()>) {
+        if let Some(entry) = self.lock().get_mut(id) {
+            entry.task = Some(task);
+        }
+    }
+
+    /// Abort every run task without recording anything: what a crash or a stop looks like to the
+    /// journal, so those runs come back `interrupted`.
+    pub fn stop_tasks(&self) {
+        for entry in self.lock().values_mut() {
+            if let Some(task) = entry.task.take() {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// Mark an in-flight run interrupted: its unfinished step goes back to pending.
+fn interrupt(record: &mut Record, now: DateTime<Utc>) {
+    let status = &mut record.status;
+    status.state = RunState::Interrupted;
+    status.updated_at = now;
+    status.message =
+        "the gateway stopped while the run was in flight; resume it to continue".into();
+    for step in &mut status.steps {
+        if matches!(step.state, StepState::Running | StepState::WaitingApproval) {
+            step.state = StepState::Pending;
+            step.waiting_on = None;
+            step.output
+                .push("interrupted: the gateway stopped before this step finished".into());
+        }
+    }
+    record.version += 1;
+}

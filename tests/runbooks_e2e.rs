@@ -1,0 +1,189 @@
+//! Each shipped runbook against its simulator scenario, end to end through the HTTP API: start
+//! the scenario on an accelerated clock, wait for the alert that names the runbook, start the
+//! runbook for the alert's app, approve its approval steps as an operator would, and check that
+//! the run succeeds and the alert resolves.
+//!
+//! The scenarios run one at a time (they share two cores); each takes a few seconds.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opsdeck::gateway::{GatewayConfig, Running};
+use opsdeck::platform::sim::{SimConfig, SimPlatform};
+use opsdeck::protocol::{Alert, AlertState, RunState, RunStatus, StepState};
+use serde_json::json;
+use support::{http, loopback_config};
+
+/// Platform seconds per real second.
+const SPEED: f64 = 300.0;
+
+/// One scenario at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn url(gw: &Running, path: &str) -> String {
+    format!("http://{}{path}", gw.addr)
+}
+
+async fn alerts(gw: &Running) -> Vec<Alert> {
+    http()
+        .get(url(gw, "/v1/alerts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Real time to wait for anything, however slow the machine.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
+    let _serial = SERIAL.lock().await;
+    let sim = SimPlatform::new(SimConfig {
+        seed: 5,
+        speed: SPEED,
+        ..SimConfig::default()
+    });
+    let config = GatewayConfig {
+        run_poll: Duration::from_millis(20),
+        ..loopback_config()
+    };
+    let gw = support::start(config, Arc::new(sim)).await;
+    let started = Instant::now();
+    let resp = http()
+        .post(url(&gw, "/v1/sim/scenarios"))
+        .json(&json!({ "name": scenario }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+
+    // The alert that names this runbook.
+    let alert = loop {
+        let found = alerts(&gw).await.into_iter().find(|a| {
+            a.state == AlertState::Firing
+                && a.runbook.as_deref() == Some(runbook)
+                && app.is_none_or(|app| a.app == app)
+        });
+        if let Some(alert) = found {
+            break alert;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{scenario}: no {runbook} alert"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    let resp = http()
+        .post(url(&gw, &format!("/v1/runbooks/{runbook}/runs")))
+        .header("X-Opsdeck-User", "li.wei")
+        .json(&json!({ "params": { "app": alert.app } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
+    let run: RunStatus = resp.json().await.unwrap();
+
+    let mut approvals = 0;
+    let run = loop {
+        let run: RunStatus = http()
+            .get(url(&gw, &format!("/v1/runs/{}", run.id)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if run.state.is_final() {
+            break run;
+        }
+        if run.state == RunState::WaitingApproval {
+            let resp = http()
+                .post(url(&gw, &format!("/v1/runs/{}/approve", run.id)))
+                .header("X-Opsdeck-User", "wang.fang")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            approvals += 1;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{runbook} did not finish: {run:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(run.state, RunState::Succeeded, "{runbook}: {run:#?}");
+    let main_steps = run.steps.iter().filter(|s| !s.fallback);
+    assert!(
+        main_steps.clone().all(|s| s.state == StepState::Succeeded),
+        "{run:#?}"
+    );
+    let expected_approvals = run.steps.iter().filter(|s| s.kind == "approval").count();
+    assert_eq!(approvals, expected_approvals, "{run:#?}");
+
+    // The alert resolves.
+    loop {
+        let now = alerts(&gw).await.into_iter().find(|a| a.id == alert.id);
+        if now
+            .as_ref()
+            .is_some_and(|a| a.state == AlertState::Resolved)
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "{runbook}: alert {} did not resolve: {now:#?}\nrun: {run:#?}",
+            alert.id
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!(
+        "{scenario}: run {} succeeded, alert {} {} on {} resolved, {:.1} s real",
+        run.id,
+        alert.id,
+        alert.rule,
+        alert.app,
+        started.elapsed().as_secs_f64()
+    );
+    for step in &run.steps {
+        eprintln!(
+            "  {} [{:?}, {} attempt(s)]",
+            step.id, step.state, step.attempts
+        );
+        for line in &step.output {
+            eprintln!("    {line}");
+        }
+    }
+    gw.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flash_sale_spike_scales_out_until_p99_recovers() {
+    run_scenario("flash-sale", "flash-sale-spike", Some("flash-sale")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_release_rolls_back_after_approval_and_errors_fall() {
+    run_scenario("bad-release", "bad-release", Some("shop-cart")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_degradation_absorbs_load_until_the_cache_is_warm() {
+    run_scenario("cache-degradation", "cache-degradation", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn az_outage_adds_headroom_until_lost_pods_are_replaced() {
+    run_scenario("az-outage", "az-outage", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_leak_rolls_back_after_approval_and_the_crash_loop_ends() {
+    run_scenario("memory-leak", "memory-leak", Some("live-chat")).await;
+}
