@@ -4,7 +4,8 @@
 //!
 //! `opsdeck serve --load-rate RATE` runs as its own process. A client subscribes to every topic,
 //! reads for 2 s, drops its connection for OUTAGE seconds, reconnects with its last sequence per
-//! topic and reads until it reaches the head the gateway announced. Reports the catch-up time,
+//! topic and reads until events emitted after the reconnect arrive on every busy topic. Reports
+//! the catch-up time,
 //! events replayed, and any gap, dropped notice, duplicate or hole in the sequence.
 #![allow(clippy::unwrap_used)]
 
@@ -86,26 +87,31 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(outage)).await;
 
     let reconnect = Instant::now();
+    let reconnected_at = chrono::Utc::now();
     let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     let text = serde_json::to_string(&subscribe(last.clone())).unwrap();
     ws.send(Message::Text(text.into())).await.unwrap();
-    let mut target: BTreeMap<Topic, Seq> = BTreeMap::new();
+    // Caught up: for every topic that had traffic, an event emitted after the reconnect arrived.
+    let busy: Vec<Topic> = last.keys().copied().collect();
+    let mut live: BTreeMap<Topic, bool> = BTreeMap::new();
     let mut replayed = 0;
     loop {
         let Some(Ok(Message::Text(t))) = ws.next().await else {
             continue;
         };
         match decode_server_msg(&t).unwrap() {
-            ServerMsg::Subscribed { head, .. } => target = head,
-            ServerMsg::Events { events } => replayed += take(events, &mut last),
+            ServerMsg::Events { events } => {
+                for e in &events {
+                    if e.ts >= reconnected_at {
+                        live.insert(e.topic(), true);
+                    }
+                }
+                replayed += take(events, &mut last);
+            }
             other @ (ServerMsg::Gap { .. } | ServerMsg::Dropped { .. }) => notices.push(other),
             _ => {}
         }
-        let caught_up = !target.is_empty()
-            && target
-                .iter()
-                .all(|(t, head)| last.get(t).is_some_and(|seen| seen >= head));
-        if caught_up {
+        if busy.iter().all(|t| live.contains_key(t)) {
             break;
         }
     }
