@@ -16,7 +16,7 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Client, http, loopback_config};
+use support::{Client, get_json, get_text, http, loopback_config, url};
 
 async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
     let sim = SimPlatform::new(SimConfig {
@@ -28,24 +28,13 @@ async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
     support::start(loopback_config(), Arc::new(sim)).await
 }
 
-fn url(gw: &Running, path: &str) -> String {
-    format!("http://{}{path}", gw.addr)
-}
-
 async fn error_of(resp: reqwest::Response) -> (StatusCode, ErrorBody) {
     let status = resp.status();
     (status, resp.json().await.unwrap())
 }
 
 async fn apps(gw: &Running) -> Vec<AppSummary> {
-    http()
-        .get(url(gw, "/v1/apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(gw, "/v1/apps").await
 }
 
 /// An app with room to scale up by at least two replicas.
@@ -79,14 +68,7 @@ async fn health_readiness_metrics_and_app_listing() {
             .status(),
         200
     );
-    let metrics = client
-        .get(url(&gw, "/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&gw, "/metrics").await;
     assert!(metrics.contains("opsdeck_gateway_events_published_total{topic=\"metrics\"}"));
 
     let list = apps(&gw).await;
@@ -104,24 +86,10 @@ async fn health_readiness_metrics_and_app_listing() {
             .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
         "some display names are Chinese"
     );
-    let detail: AppDetail = client
-        .get(url(&gw, &format!("/v1/apps/{}", list[0].id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: AppDetail = get_json(&gw, &format!("/v1/apps/{}", list[0].id)).await;
     assert_eq!(detail.summary.id, list[0].id);
     assert!(!detail.pods.is_empty());
-    let releases: Vec<Release> = client
-        .get(url(&gw, &format!("/v1/apps/{}/releases", list[0].id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let releases: Vec<Release> = get_json(&gw, &format!("/v1/apps/{}/releases", list[0].id)).await;
     assert_eq!(
         releases[0].status,
         ReleaseStatus::Active,
@@ -239,14 +207,7 @@ async fn the_same_idempotency_key_applies_once_even_at_once_and_rejects_another_
     assert_eq!(a.id, b.id);
     assert_eq!(a.id, c.id);
 
-    let metrics = client
-        .get(url(&gw, "/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&gw, "/metrics").await;
     assert!(
         metrics.contains("opsdeck_gateway_idempotent_replays_total 2"),
         "two of three requests must be replays:\n{metrics}"
@@ -318,23 +279,9 @@ async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
         saw_progress,
         "progress (ready n/m) must be streamed before success"
     );
-    let done: ActionStatus = http()
-        .get(url(&gw, &format!("/v1/actions/{}", accepted.id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let done: ActionStatus = get_json(&gw, &format!("/v1/actions/{}", accepted.id)).await;
     assert_eq!(done.state, ActionState::Succeeded);
-    let detail: AppDetail = http()
-        .get(url(&gw, &format!("/v1/apps/{}", app.id)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: AppDetail = get_json(&gw, &format!("/v1/apps/{}", app.id)).await;
     assert_eq!(detail.summary.replicas.desired, target);
     gw.stop().await;
 }
@@ -342,14 +289,7 @@ async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
 async fn firing_alert(gw: &Running, runbook: &str, secs: u64) -> Alert {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
-        let alerts: Vec<Alert> = http()
-            .get(url(gw, "/v1/alerts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let alerts: Vec<Alert> = get_json(gw, "/v1/alerts").await;
         if let Some(alert) = alerts
             .into_iter()
             .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
@@ -372,14 +312,7 @@ async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
     let client = http();
     let rollback = url(&gw, &format!("/v1/apps/{app}/rollback"));
 
-    let releases: Vec<Release> = client
-        .get(url(&gw, &format!("/v1/apps/{app}/releases")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let releases: Vec<Release> = get_json(&gw, &format!("/v1/apps/{app}/releases")).await;
     let active = releases
         .iter()
         .find(|r| r.status == ReleaseStatus::Active)
@@ -428,14 +361,7 @@ async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
         |body| matches!(body, Body::Metrics(m) if m.error_ratio < 0.01),
     )
     .await;
-    let releases: Vec<Release> = client
-        .get(url(&gw, &format!("/v1/apps/{app}/releases")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let releases: Vec<Release> = get_json(&gw, &format!("/v1/apps/{app}/releases")).await;
     assert_ne!(
         releases
             .iter()
@@ -533,14 +459,7 @@ async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
 #[tokio::test]
 async fn the_openapi_document_is_served_and_names_every_route() {
     let gw = start_sim(1.0, None).await;
-    let doc = http()
-        .get(url(&gw, "/v1/openapi.yaml"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let doc = get_text(&gw, "/v1/openapi.yaml").await;
     assert!(doc.starts_with("openapi: 3"));
     for path in [
         "/healthz",

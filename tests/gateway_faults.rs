@@ -239,14 +239,7 @@ async fn transient_failures_are_not_remembered_under_an_idempotency_key() {
             .unwrap();
         assert_eq!(resp.status(), 503);
     }
-    let metrics = http()
-        .get(format!("http://{}/metrics", gw.addr))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = support::get_text(&gw, "/metrics").await;
     assert!(
         metrics.contains("opsdeck_gateway_idempotent_replays_total 0"),
         "a 503 must be retried, not replayed"
@@ -262,17 +255,7 @@ async fn a_client_that_keeps_falling_behind_is_closed_with_1008_after_the_grace(
         ..loopback_config()
     };
     let gw = start_load(config, 20_000, None).await;
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(gw.addr).await.unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(
-        format!("ws://{}/v1/stream", gw.addr),
-        tokio_tungstenite::MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .unwrap();
-    let mut slow = Client { ws };
-    assert!(matches!(slow.recv().await, ServerMsg::Hello { .. }));
+    let mut slow = support::stalled_client(gw.addr).await;
     slow.send(&subscribe(&[Topic::Metrics, Topic::Logs], BTreeMap::new()))
         .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

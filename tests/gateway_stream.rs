@@ -233,22 +233,6 @@ impl SendBinary
     }
 }
 
-/// A client whose socket is not read: a tiny receive buffer and nobody draining it.
-async fn stalled_client(addr: std::net::SocketAddr) -> Client {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let stream = socket.connect(addr).await.unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(
-        format!("ws://{addr}/v1/stream"),
-        tokio_tungstenite::MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .unwrap();
-    let mut client = Client { ws };
-    assert!(matches!(client.recv().await, ServerMsg::Hello { .. }));
-    client
-}
-
 #[tokio::test]
 async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metrics_and_dropped_counts()
  {
@@ -260,7 +244,7 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
     let gw = start_load(config, 20_000, None).await;
     let all = [Topic::Metrics, Topic::Logs];
 
-    let mut slow = stalled_client(gw.addr).await;
+    let mut slow = support::stalled_client(gw.addr).await;
     slow.send(&subscribe(&all, BTreeMap::new())).await;
     let mut fast = Client::connect(gw.addr).await;
     fast.send(&subscribe(&all, BTreeMap::new())).await;
@@ -357,14 +341,7 @@ async fn a_client_that_never_answers_pings_is_closed_after_two_intervals() {
     let silent = Client::connect(gw.addr).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let metrics = support::http()
-            .get(format!("http://{}/metrics", gw.addr))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = support::get_text(&gw, "/metrics").await;
         if metrics.contains("opsdeck_gateway_stream_clients 0")
             && metrics.contains("opsdeck_gateway_slow_clients_closed_total 1")
         {

@@ -22,7 +22,7 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Client, http, loopback_config};
+use support::{Client, get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 600.0;
@@ -202,10 +202,6 @@ async fn gateway(
     (support::start(config, platform).await, dir)
 }
 
-fn url(gw: &Running, path: &str) -> String {
-    format!("http://{}{path}", gw.addr)
-}
-
 async fn start_run(gw: &Running, body: Value) -> RunStatus {
     let resp = http()
         .post(url(gw, "/v1/runbooks/test/runs"))
@@ -218,14 +214,7 @@ async fn start_run(gw: &Running, body: Value) -> RunStatus {
 }
 
 async fn get_run(gw: &Running, id: &str) -> RunStatus {
-    http()
-        .get(url(gw, &format!("/v1/runs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(gw, &format!("/v1/runs/{id}")).await
 }
 
 /// Poll the run until `done`, failing after 10 s of real time.
@@ -608,14 +597,7 @@ app = "{{{{app}}}}"
         "a dry run rolls nothing back"
     );
     // It is on record like any run.
-    let runs: Vec<RunStatus> = http()
-        .get(url(&gw, "/v1/runs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs: Vec<RunStatus> = get_json(&gw, "/v1/runs").await;
     assert_eq!(runs[0].id, run.id);
     gw.stop().await;
 }
@@ -655,14 +637,7 @@ async fn bad_parameters_unknown_runbooks_and_unknown_apps_are_refused_before_any
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert!(platform.scaled_to().is_empty());
-    let runs: Vec<RunStatus> = http()
-        .get(url(&gw, "/v1/runs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs: Vec<RunStatus> = get_json(&gw, "/v1/runs").await;
     assert!(runs.is_empty(), "refused runs leave no record");
     gw.stop().await;
 }
@@ -828,14 +803,7 @@ async fn runbooks_are_listed_with_their_source_and_broken_ones_with_their_error(
         };
         (support::start(config, Scripted::new(&[100.0])).await, ())
     };
-    let list: Vec<opsdeck::protocol::RunbookSummary> = http()
-        .get(url(&gw, "/v1/runbooks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<opsdeck::protocol::RunbookSummary> = get_json(&gw, "/v1/runbooks").await;
     let by_id = |id: &str| list.iter().find(|r| r.id == id).unwrap();
     assert_eq!(by_id("bad-release").source, "embedded");
     assert_eq!(
@@ -851,14 +819,7 @@ async fn runbooks_are_listed_with_their_source_and_broken_ones_with_their_error(
             .ends_with("broken.toml:2:1: step `x`: needs a `kind`"),
         "{broken:?}"
     );
-    let detail: opsdeck::protocol::RunbookDetail = http()
-        .get(url(&gw, "/v1/runbooks/bad-release"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: opsdeck::protocol::RunbookDetail = get_json(&gw, "/v1/runbooks/bad-release").await;
     assert!(detail.text.contains("id = \"bad-release\""));
     assert!(detail.step_list.iter().any(|s| s.kind == "approval"));
     let resp = http()

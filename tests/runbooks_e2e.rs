@@ -15,7 +15,7 @@ use opsdeck::gateway::{GatewayConfig, Running};
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{Alert, AlertState, RunState, RunStatus, StepState};
 use serde_json::json;
-use support::{http, loopback_config};
+use support::{get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 300.0;
@@ -23,19 +23,8 @@ const SPEED: f64 = 300.0;
 /// One scenario at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn url(gw: &Running, path: &str) -> String {
-    format!("http://{}{path}", gw.addr)
-}
-
 async fn alerts(gw: &Running) -> Vec<Alert> {
-    http()
-        .get(url(gw, "/v1/alerts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    get_json(gw, "/v1/alerts").await
 }
 
 /// Real time to wait for anything, however slow the machine.
@@ -91,14 +80,7 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
 
     let mut approvals = 0;
     let run = loop {
-        let run: RunStatus = http()
-            .get(url(&gw, &format!("/v1/runs/{}", run.id)))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let run: RunStatus = get_json(&gw, &format!("/v1/runs/{}", run.id)).await;
         if run.state.is_final() {
             break run;
         }

@@ -107,3 +107,50 @@ pub fn rss_kib() -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
+
+/// `http://{addr}{path}` for a gateway under test.
+pub fn url(gw: &Running, path: &str) -> String {
+    format!("http://{}{path}", gw.addr)
+}
+
+/// GET `path` and decode the JSON answer.
+pub async fn get_json<T: serde::de::DeserializeOwned>(gw: &Running, path: &str) -> T {
+    http()
+        .get(url(gw, path))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// GET `path` as text (e.g. /metrics).
+pub async fn get_text(gw: &Running, path: &str) -> String {
+    http()
+        .get(url(gw, path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A client whose socket is not read: a tiny receive buffer and nobody draining it.
+pub async fn stalled_client(addr: SocketAddr) -> Client {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(
+        format!("ws://{addr}/v1/stream"),
+        MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .unwrap();
+    let mut client = Client { ws };
+    match client.recv().await {
+        ServerMsg::Hello { .. } => client,
+        other => panic!("expected hello first, got {other:?}"),
+    }
+}
