@@ -149,7 +149,7 @@ fn step_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
         lines.push(Line::from(spans));
         if let Some(w) = &step.waiting_on {
             lines.push(Line::styled(
-                format::truncate(&format!("    ⏳ waiting on: {w}"), width),
+                format::truncate(&format!("    » waiting on: {w}"), width),
                 theme.style(Role::AlertWarning),
             ));
         }

@@ -193,8 +193,9 @@ fn plan_lines<'a>(
         theme.style(Role::Muted),
     ));
     for (i, step) in plan.steps.iter().enumerate() {
+        // Fallbacks run only when a step names them: marked, not numbered.
         let label = if step.fallback {
-            "  fallback".to_string()
+            " ↳ ".to_string()
         } else {
             format!("{:>2}.", i + 1)
         };
@@ -202,7 +203,14 @@ fn plan_lines<'a>(
             Span::styled(format!("{label} "), theme.style(Role::Muted)),
             Span::styled(format!("{:<10}", step.kind), theme.style(Role::Accent)),
             Span::styled(
-                format::truncate(&step.action, width.saturating_sub(15)),
+                format::truncate(
+                    &if step.fallback {
+                        format!("fallback: {}", step.action)
+                    } else {
+                        step.action.clone()
+                    },
+                    width.saturating_sub(15),
+                ),
                 theme.style(Role::Text),
             ),
         ]));

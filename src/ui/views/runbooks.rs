@@ -41,14 +41,12 @@ pub fn message(text: &str, role: Role, theme: &Theme, frame: &mut Frame, area: R
 
 /// The alerts pointing at `runbook`, shortly: `al-1 shop-cart, al-7 coupon`.
 fn alerts_of(state: &State, runbook: &str) -> String {
-    let list: Vec<String> = state
-        .alerts_for_runbook(runbook)
-        .map(|a| format!("{:?} {}", a.severity, a.app))
-        .collect();
-    if list.is_empty() {
-        "—".into()
-    } else {
-        list.join(", ")
+    let mut alerts: Vec<_> = state.alerts_for_runbook(runbook).collect();
+    alerts.sort_by(|a, b| crate::app::compare_alerts(a, b));
+    match alerts.as_slice() {
+        [] => "—".into(),
+        [only] => format!("{:?} {}", only.severity, only.app),
+        [first, rest @ ..] => format!("{:?} {} +{}", first.severity, first.app, rest.len()),
     }
 }
 
@@ -98,7 +96,7 @@ fn render_table(
     area: Rect,
 ) {
     let wide = area.width >= 120;
-    let (id_w, alerts_w, source_w) = if wide { (22, 30, 28) } else { (16, 16, 0) };
+    let (id_w, alerts_w, source_w) = if wide { (22, 24, 34) } else { (18, 16, 0) };
     let header = Row::new(
         ["RUNBOOK", "TITLE", "ALERTS", "SOURCE"]
             .into_iter()
@@ -194,8 +192,10 @@ fn render_detail(state: &State, r: &RunbookSummary, theme: &Theme, frame: &mut F
             ),
         ]));
     }
-    let alerts: Vec<String> = state
-        .alerts_for_runbook(&r.id)
+    let mut alerts: Vec<_> = state.alerts_for_runbook(&r.id).collect();
+    alerts.sort_by(|a, b| crate::app::compare_alerts(a, b));
+    let alerts: Vec<String> = alerts
+        .into_iter()
         .map(|a| format!("{} {:?} {} {}", a.id, a.severity, a.app, a.summary))
         .collect();
     for a in alerts.iter().take(2) {
@@ -206,7 +206,7 @@ fn render_detail(state: &State, r: &RunbookSummary, theme: &Theme, frame: &mut F
     }
     let mut pairs = vec![("Enter", "parameters, dry run first")];
     if r.error.is_some() {
-        pairs = vec![("", "broken: fix the file and restart the gateway")];
+        pairs = vec![("✖", "broken: fix the file, then restart the gateway")];
     }
     pairs.extend([("R", "runs"), ("Esc", "back")]);
     lines.push(hint(theme, &pairs));

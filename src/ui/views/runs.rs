@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 use super::run::run_state_label;
 use super::runbooks::{message, plain};
 use crate::app::State;
+use crate::protocol::RunState;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 
@@ -42,10 +43,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .take(body_rows)
         .filter_map(|id| view.runs.get(id))
         .map(|r| {
-            let (label, role) = if r.dry_run {
-                ("dry run", Role::Muted)
-            } else {
-                run_state_label(r.state)
+            let (label, role) = match (r.dry_run, r.state) {
+                (true, _) => ("dry run", Role::Muted),
+                // The list's column is narrow; the Run view spells it out.
+                (false, RunState::WaitingApproval) if !wide => ("APPROVAL?", Role::AlertWarning),
+                (false, s) => run_state_label(s),
             };
             let app = r.params.get("app").map(plain).unwrap_or_else(|| "—".into());
             let app = match state.apps.get(&app) {
@@ -79,9 +81,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     let mut widths = vec![
-        Constraint::Length(if wide { 24 } else { 16 }),
+        Constraint::Length(if wide { 24 } else { 15 }),
         Constraint::Length(if wide { 17 } else { 11 }),
-        Constraint::Length(if wide { 22 } else { 14 }),
+        Constraint::Length(if wide { 22 } else { 16 }),
         Constraint::Min(8),
         Constraint::Length(if wide { 22 } else { 12 }),
         Constraint::Length(4),
