@@ -318,6 +318,13 @@ fn the_real_run_needs_r_and_y_and_sends_one_request_with_a_key() {
         == RequestKind::FetchRun {
             run: "run-9f2c1a7e-3".into()
         }));
+    // Back to the plan: running it again is another run, with another key.
+    press(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.view, View::Runbook);
+    press(&mut state, KeyInput::char('r'));
+    let again = changes(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again.len(), 1);
+    assert_ne!(key_of(&again[0].1), key_of(&sent[0].1));
 }
 
 fn key_of(kind: &RequestKind) -> String {

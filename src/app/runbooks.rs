@@ -399,6 +399,14 @@ pub(crate) fn on_started(
             if waiting {
                 state.dialog = None;
             }
+            if waiting {
+                // Started: running it again from the same plan is a new run, with a new key.
+                let key = state.new_idempotency_key();
+                if let Some(form) = &mut state.runbooks.form {
+                    form.idempotency_key = key;
+                    form.sent = None;
+                }
+            }
             if let Reply::Run(status) = reply {
                 let id = status.id.clone();
                 runs::upsert(state, *status);
