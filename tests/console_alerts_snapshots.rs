@@ -55,6 +55,8 @@ fn alerts_readonly_with_runbook_note() {
     let mut state = alerts_state(true);
     press(&mut state, KeyInput::char('j'));
     press(&mut state, KeyInput::char('b'));
+    // `b` opens the runbook's form; Esc comes back to the alert, which names the runbook.
+    press(&mut state, KeyInput::plain(KeyCode::Esc));
     insta::assert_snapshot!(screen(&state, 80, 24));
 }
 

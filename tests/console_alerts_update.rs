@@ -426,21 +426,24 @@ fn enter_or_g_opens_the_alerts_app_and_esc_comes_back() {
 }
 
 #[test]
-fn b_names_the_runbook_until_runbooks_arrive() {
+fn b_opens_the_runbook_form_for_the_alerts_app() {
     let mut state = alerts_state(false);
     select_alert(&mut state, "al-1");
     let fx = press(&mut state, KeyInput::char('b'));
-    assert!(fx.is_empty());
-    assert_eq!(
-        last_notice(&state),
-        "runbook bad-release: the runbook view arrives with the runbooks issue"
-    );
+    assert_eq!(state.view, View::Runbook);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Http(r)
+        if r.kind == RequestKind::FetchRunbook { runbook: "bad-release".into() })));
+    let form = state.runbooks.form.as_ref().unwrap();
+    assert_eq!(form.prefill_app.as_deref(), Some("shop-cart"));
     let note = state.alerts_view.note.clone().unwrap();
     assert_eq!(
         (note.runbook.as_str(), note.app.as_str()),
         ("bad-release", "shop-cart")
     );
+    press(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.view, View::Alerts);
     select_alert(&mut state, "al-3");
     press(&mut state, KeyInput::char('b'));
+    assert_eq!(state.view, View::Alerts);
     assert_eq!(last_notice(&state), "alert al-3 has no runbook");
 }

@@ -7,7 +7,8 @@ use super::effect::RequestId;
 use super::key::KeyInput;
 use super::logs::SavedLogs;
 use crate::protocol::{
-    ActionStatus, Alert, AppDetail, AppSummary, Release, ServerMsg, TimelineEntry,
+    ActionStatus, Alert, AppDetail, AppSummary, Release, RunStatus, RunbookDetail, RunbookSummary,
+    ServerMsg, TimelineEntry,
 };
 
 /// An input to [`super::update`].
@@ -48,6 +49,10 @@ pub enum Reply {
     Alert(Box<Alert>),
     Action(Box<ActionStatus>),
     Timeline(Vec<TimelineEntry>),
+    Runbooks(Vec<RunbookSummary>),
+    Runbook(Box<RunbookDetail>),
+    Runs(Vec<RunStatus>),
+    Run(Box<RunStatus>),
     /// 2xx with no body the console needs.
     Done,
 }

@@ -188,6 +188,7 @@ fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
                 let (runbook, id, app) = (a.runbook.clone(), a.id.clone(), a.app.clone());
                 match runbook {
                     Some(runbook) => {
+                        let app = Some(app);
                         navigate(state, Navigate::Runbook { id: runbook, app }, effects)
                     }
                     None => state.notify(NoticeLevel::Info, format!("alert {id} has no runbook")),

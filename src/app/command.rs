@@ -35,6 +35,12 @@ pub enum PromptCommand {
     },
     /// `:theme NAME`
     Theme(String),
+    /// `:runbooks` — every runbook.
+    Runbooks,
+    /// `:runs` — every run, newest first.
+    Runs,
+    /// `:runbook NAME` — the runbook's parameter form.
+    Runbook(String),
     Quit,
     Help,
 }
@@ -53,6 +59,8 @@ pub enum Args {
     AppRelease,
     /// A theme name.
     Theme,
+    /// A runbook id.
+    Runbook,
 }
 
 /// One `:` command: its name, other names, arguments and help text.
@@ -66,7 +74,7 @@ pub struct CommandSpec {
 }
 
 /// Every `:` command, in the order completion lists them.
-pub const COMMANDS: [CommandSpec; 10] = [
+pub const COMMANDS: [CommandSpec; 13] = [
     CommandSpec {
         name: "apps",
         aliases: &["overview"],
@@ -115,6 +123,27 @@ pub const COMMANDS: [CommandSpec; 10] = [
         args: Args::AppRelease,
         usage: ":rollback NAME [RELEASE]",
         desc: "open the rollback dialog",
+    },
+    CommandSpec {
+        name: "runbooks",
+        aliases: &[],
+        args: Args::None,
+        usage: ":runbooks",
+        desc: "every runbook and the alerts that point at it",
+    },
+    CommandSpec {
+        name: "runbook",
+        aliases: &[],
+        args: Args::Runbook,
+        usage: ":runbook NAME",
+        desc: "a runbook's parameters, dry run first",
+    },
+    CommandSpec {
+        name: "runs",
+        aliases: &[],
+        args: Args::None,
+        usage: ":runs",
+        desc: "runs of runbooks, newest first",
     },
     CommandSpec {
         name: "theme",
@@ -217,6 +246,12 @@ pub fn parse(line: &str) -> Result<PromptCommand, CommandError> {
         "events" => PromptCommand::Events,
         "quit" => PromptCommand::Quit,
         "help" => PromptCommand::Help,
+        "runbooks" => PromptCommand::Runbooks,
+        "runs" => PromptCommand::Runs,
+        "runbook" => {
+            at_most(1)?;
+            PromptCommand::Runbook(first("runbook name")?)
+        }
         "app" => {
             at_most(1)?;
             PromptCommand::App(first("app name")?)
@@ -395,6 +430,16 @@ fn argument_pool(state: &State, args: Args, position: usize, typed: &[&str]) -> 
                 },
             })
             .collect(),
+        (Args::Runbook, 1) => state
+            .runbooks
+            .list
+            .iter()
+            .flatten()
+            .map(|r| Candidate {
+                text: r.id.clone(),
+                detail: r.title.clone(),
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -461,6 +506,21 @@ pub fn execute(
             effects.push(Effect::Quit);
         }
         PromptCommand::Help => state.help_open = true,
+        PromptCommand::Runbooks => navigate(state, Navigate::Runbooks, effects),
+        PromptCommand::Runs => navigate(state, Navigate::Runs, effects),
+        PromptCommand::Runbook(id) => {
+            let listed = state.runbooks.list.as_ref();
+            if let Some(list) = listed
+                && !list.iter().any(|r| r.id == id)
+            {
+                let hint = match suggest(&id, list.iter().map(|r| r.id.as_str())) {
+                    Some(s) => format!(" — did you mean {s}?"),
+                    None => String::new(),
+                };
+                return Err(format!("no runbook {id:?}{hint}"));
+            }
+            navigate(state, Navigate::Runbook { id, app: None }, effects);
+        }
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use crate::protocol::{Seq, Topic};
 
 /// Identifies one HTTP request so its reply can be matched, and stale replies dropped.
@@ -71,6 +73,47 @@ pub enum RequestKind {
         comment: String,
         actor: String,
     },
+    /// GET /v1/runbooks
+    FetchRunbooks,
+    /// GET /v1/runbooks/{id}
+    FetchRunbook { runbook: String },
+    /// POST /v1/runbooks/{id}/runs, on behalf of `actor`; a real run carries an idempotency key.
+    StartRun {
+        runbook: String,
+        params: BTreeMap<String, Value>,
+        dry_run: bool,
+        idempotency_key: Option<String>,
+        actor: String,
+    },
+    /// GET /v1/runs
+    FetchRuns,
+    /// GET /v1/runs/{id}
+    FetchRun { run: String },
+    /// POST /v1/runs/{id}/approve, /abort or /resume, on behalf of `actor`.
+    ControlRun {
+        run: String,
+        control: RunControl,
+        actor: String,
+    },
+}
+
+/// What an operator can do to a run in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunControl {
+    Approve,
+    Abort,
+    Resume,
+}
+
+impl RunControl {
+    /// The last segment of the endpoint's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            RunControl::Approve => "approve",
+            RunControl::Abort => "abort",
+            RunControl::Resume => "resume",
+        }
+    }
 }
 
 impl RequestKind {
@@ -82,6 +125,8 @@ impl RequestKind {
                 | RequestKind::Rollback { .. }
                 | RequestKind::AckAlert { .. }
                 | RequestKind::SilenceAlert { .. }
+                | RequestKind::StartRun { dry_run: false, .. }
+                | RequestKind::ControlRun { .. }
         )
     }
 

@@ -34,10 +34,15 @@ pub enum Layer {
     Alerts,
     Silence,
     Command,
+    Runbooks,
+    RunbookForm,
+    RunbookPlan,
+    Runs,
+    Run,
 }
 
 impl Layer {
-    pub const ALL: [Layer; 17] = [
+    pub const ALL: [Layer; 22] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
@@ -52,6 +57,11 @@ impl Layer {
         Layer::Events,
         Layer::Rollback,
         Layer::RollbackName,
+        Layer::Runbooks,
+        Layer::RunbookForm,
+        Layer::RunbookPlan,
+        Layer::Runs,
+        Layer::Run,
         Layer::Command,
         Layer::Help,
         Layer::Global,
@@ -77,6 +87,11 @@ impl Layer {
             Layer::Alerts => "Alerts",
             Layer::Silence => "Silence dialog",
             Layer::Command => "Command line (:)",
+            Layer::Runbooks => "Runbooks",
+            Layer::RunbookForm => "Runbook parameters",
+            Layer::RunbookPlan => "Runbook dry-run plan",
+            Layer::Runs => "Runs",
+            Layer::Run => "Run",
         }
     }
 
@@ -91,6 +106,7 @@ impl Layer {
                 | Layer::RollbackName
                 | Layer::Silence
                 | Layer::Command
+                | Layer::RunbookForm
         )
     }
 }
@@ -139,6 +155,15 @@ pub enum Command {
     Complete,
     HistoryPrev,
     HistoryNext,
+    OpenRunbooks,
+    OpenRuns,
+    PrevField,
+    StartRun,
+    ApproveRun,
+    AbortRun,
+    ResumeRun,
+    NextRun,
+    PrevRun,
     /// The Logs view's commands, named in the TOML like the others.
     #[serde(untagged)]
     Logs(LogCommand),

@@ -33,7 +33,8 @@ pub fn context_layer(state: &State) -> Layer {
         },
         Some(Dialog::Rollback(d)) => super::rollback::layer(d),
         Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => Layer::Silence,
-        Some(Dialog::Ack(_) | Dialog::Silence(_)) => Layer::Confirm,
+        Some(Dialog::Ack(_) | Dialog::Silence(_) | Dialog::Run(_)) => Layer::Confirm,
+        None if state.view == View::Runbook => super::runbooks::form_layer(state),
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter.editing => Layer::Filter,
         None => super::view_keys::view_layer(state.view),
@@ -73,13 +74,15 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
         (Layer::RollbackName, _) => super::rollback::type_char(state, c),
         (Layer::Silence, _) => alerts::type_char(state, c),
         (Layer::Command, _) => prompt::type_char(state, c),
+        (Layer::RunbookForm, _) => super::runbooks::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
     // The alerts, command-line and App/Releases/Events layers have their own modules.
-    if alerts::run(state, layer, cmd, effects)
+    if super::runbooks::run(state, layer, cmd, effects)
+        || alerts::run(state, layer, cmd, effects)
         || prompt::run(state, layer, cmd, effects)
         || super::view_keys::run(state, layer, cmd, effects)
     {

@@ -22,6 +22,9 @@ mod order;
 mod prompt;
 mod replies;
 mod rollback;
+mod runbook_form;
+mod runbooks;
+mod runs;
 mod state;
 mod stream;
 mod timeline;
@@ -40,7 +43,7 @@ pub use command::{
     parse as parse_command, suggest,
 };
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
-pub use effect::{Effect, Request, RequestId, RequestKind};
+pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
@@ -51,6 +54,9 @@ pub use metric_history::{
 pub use navigate::{Navigate, navigate, open_runbook};
 pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
 pub use rollback::{RollbackDialog, RollbackIntent, RollbackStep, default_target, open_rollback};
+pub use runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
+pub use runbooks::{RunbooksView, app_candidates, open_runbooks};
+pub use runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
 pub use state::{
     AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
@@ -59,10 +65,11 @@ pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
 pub use update::update;
 
 /// The topics the console subscribes to.
-pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 5] = [
+pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 6] = [
     crate::protocol::Topic::Metrics,
     crate::protocol::Topic::Logs,
     crate::protocol::Topic::Alerts,
     crate::protocol::Topic::Actions,
     crate::protocol::Topic::Events,
+    crate::protocol::Topic::Runs,
 ];

@@ -2,13 +2,15 @@
 //!
 //! Commands (`:app`, `:logs`, …) and keys (Enter on an alert, `b` for its runbook) ask for a
 //! destination here instead of opening views themselves, so every way into a view goes through
-//! this one match. Runbooks are the one destination still waiting for their view.
+//! this one match.
 
 use super::alerts::{AlertNote, open_alerts};
 use super::app_view::open_app;
 use super::effect::Effect;
 use super::logs::open_logs;
 use super::rollback::open_rollback;
+use super::runbooks::open_runbooks;
+use super::runs::open_runs;
 use super::state::{NoticeLevel, State, View};
 use super::timeline::open_events;
 
@@ -28,11 +30,15 @@ pub enum Navigate {
         app: String,
         release: Option<String>,
     },
-    /// A runbook, opened for an alert on `app`.
+    /// A runbook's parameter form, for an alert on `app` when given.
     Runbook {
         id: String,
-        app: String,
+        app: Option<String>,
     },
+    /// Every runbook.
+    Runbooks,
+    /// Every run, newest first.
+    Runs,
 }
 
 pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
@@ -48,7 +54,9 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
         Navigate::Rollback { app, release } => {
             effects.extend(open_rollback(state, &app, release));
         }
-        Navigate::Runbook { id, app } => open_runbook(state, &id, &app),
+        Navigate::Runbook { id, app } => effects.extend(open_runbook(state, &id, app.as_deref())),
+        Navigate::Runbooks => effects.extend(open_runbooks(state)),
+        Navigate::Runs => effects.extend(open_runs(state)),
     }
 }
 
@@ -70,15 +78,14 @@ pub fn select_in_overview(state: &mut State, app: &str) {
     state.selected = Some(app.to_string());
 }
 
-/// Open the runbook `id` for an alert on `app`. Runbooks arrive with their own issue; until
-/// then the Alerts view's detail pane names the runbook.
-pub fn open_runbook(state: &mut State, id: &str, app: &str) {
-    state.alerts_view.note = Some(AlertNote {
-        runbook: id.to_string(),
-        app: app.to_string(),
-    });
-    state.notify(
-        NoticeLevel::Info,
-        format!("runbook {id}: the runbook view arrives with the runbooks issue"),
-    );
+/// Open the parameter form of runbook `id`, with `app` (an alert's) pre-filled into its `app`
+/// parameter; the detail pane of the Alerts view remembers which runbook was opened.
+pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effect> {
+    if let Some(app) = app {
+        state.alerts_view.note = Some(AlertNote {
+            runbook: id.to_string(),
+            app: app.to_string(),
+        });
+    }
+    super::runbooks::open_runbook(state, id, app)
 }

@@ -6,7 +6,7 @@ use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{AppEntry, Dialog, NoticeLevel, State};
 use super::stream::recount_firing;
-use super::{app_view, rollback, timeline};
+use super::{app_view, rollback, runbooks, runs, timeline};
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
@@ -38,6 +38,21 @@ pub fn apply_reply(
         }
         (RequestKind::ScaleApp { app, replicas, .. }, result) => {
             on_scale_reply(state, request_id, &app, replicas, result)
+        }
+        (RequestKind::FetchRunbooks, result) => runbooks::on_list(state, request_id, result),
+        (RequestKind::FetchRunbook { .. }, result) => {
+            runbooks::on_detail(state, request_id, result)
+        }
+        (
+            RequestKind::StartRun {
+                runbook, dry_run, ..
+            },
+            result,
+        ) => runbooks::on_started(state, request_id, &runbook, dry_run, result, effects),
+        (RequestKind::FetchRuns, result) => runs::on_list(state, request_id, result),
+        (RequestKind::FetchRun { run }, result) => runs::on_run(state, request_id, &run, result),
+        (RequestKind::ControlRun { run, control, .. }, result) => {
+            runs::on_control(state, request_id, &run, control, result)
         }
         (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
             alerts::on_reply(state, request_id, &kind, result)
@@ -139,5 +154,11 @@ fn describe(kind: &RequestKind) -> String {
         RequestKind::Rollback { app, .. } => format!("rolling back {app}"),
         RequestKind::AckAlert { alert, .. } => format!("acknowledging {alert}"),
         RequestKind::SilenceAlert { alert, .. } => format!("silencing {alert}"),
+        RequestKind::FetchRunbooks => "loading runbooks".into(),
+        RequestKind::FetchRunbook { runbook } => format!("loading runbook {runbook}"),
+        RequestKind::StartRun { runbook, .. } => format!("starting runbook {runbook}"),
+        RequestKind::FetchRuns => "loading runs".into(),
+        RequestKind::FetchRun { run } => format!("loading run {run}"),
+        RequestKind::ControlRun { run, control, .. } => format!("{} run {run}", control.path()),
     }
 }

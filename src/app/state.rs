@@ -16,6 +16,8 @@ use super::logs::{LogView, LogsConfig};
 use super::metric_history::MetricHistory;
 use super::prompt::{Prompt, PromptHistory};
 use super::rollback::RollbackDialog;
+use super::runbooks::RunbooksView;
+use super::runs::{RunDialog, RunsView};
 use super::timeline::Timeline;
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
@@ -145,6 +147,14 @@ pub enum View {
     /// The platform timeline: what happened and who did what.
     Events,
     Alerts,
+    /// Every runbook, with the alerts that point at it.
+    Runbooks,
+    /// One runbook's parameter form, then its dry-run plan.
+    Runbook,
+    /// Every run, newest first.
+    Runs,
+    /// One run, live.
+    Run,
 }
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
@@ -202,6 +212,8 @@ pub enum Dialog {
     Rollback(Box<RollbackDialog>),
     Ack(AckDialog),
     Silence(SilenceDialog),
+    /// Start, approve, abort or resume a runbook run.
+    Run(RunDialog),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -322,6 +334,10 @@ pub struct State {
     /// The log buffer and the Logs view's state; fed whatever view shows.
     pub logs: LogView,
     pub alerts_view: AlertsView,
+    /// The Runbooks view and the parameter form.
+    pub runbooks: RunbooksView,
+    /// Runs of runbooks and the Run view.
+    pub runs: RunsView,
     /// The `:` command line, while open.
     pub prompt: Option<Prompt>,
     pub prompt_history: PromptHistory,
@@ -376,6 +392,8 @@ impl State {
             notifications: VecDeque::new(),
             logs: LogView::new(LogsConfig::default()),
             alerts_view: AlertsView::default(),
+            runbooks: RunbooksView::default(),
+            runs: RunsView::default(),
             prompt: None,
             prompt_history: PromptHistory::default(),
             theme: "dark".into(),

@@ -147,8 +147,7 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
         }
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
         Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
-        // Runs get their console views with the rest of the runbooks issue.
-        Body::Runs(_) => {}
+        Body::Runs(status) => super::runs::upsert(state, status),
     }
 }
 

@@ -24,6 +24,10 @@ pub fn view_layer(view: View) -> Layer {
         View::Events => Layer::Events,
         View::Logs => Layer::Logs,
         View::Alerts => Layer::Alerts,
+        View::Runbooks => Layer::Runbooks,
+        View::Runbook => Layer::RunbookForm,
+        View::Runs => Layer::Runs,
+        View::Run => Layer::Run,
     }
 }
 

@@ -178,6 +178,19 @@ impl Offline {
                         .map_err(http_error)?,
                 ))
             }
+            // The offline console has no runbook engine.
+            RequestKind::FetchRunbooks
+            | RequestKind::FetchRunbook { .. }
+            | RequestKind::StartRun { .. }
+            | RequestKind::FetchRuns
+            | RequestKind::FetchRun { .. }
+            | RequestKind::ControlRun { .. } => {
+                return Err(HttpError {
+                    status: Some(501),
+                    code: "unsupported".into(),
+                    message: "runbooks need a gateway; the offline console has none".into(),
+                });
+            }
             RequestKind::FetchAction { action } => match self.actions.get(&action) {
                 Some(status) => Reply::Action(Box::new(status.clone())),
                 None => {

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::app::{Action, HttpError, Reply, Request, RequestKind};
-use crate::protocol::{ErrorBody, RollbackRequest, SilenceRequest};
+use crate::protocol::{ErrorBody, RollbackRequest, RunRequest, SilenceRequest};
 
 /// How long one call may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -131,6 +131,49 @@ impl HttpClient {
                 .await
                 .map(|a| Reply::Alert(Box::new(a)))
             }
+            RequestKind::FetchRunbooks => self.get(&["v1", "runbooks"]).await.map(Reply::Runbooks),
+            RequestKind::FetchRunbook { runbook } => self
+                .get(&["v1", "runbooks", runbook])
+                .await
+                .map(|d| Reply::Runbook(Box::new(d))),
+            RequestKind::StartRun {
+                runbook,
+                params,
+                dry_run,
+                idempotency_key,
+                actor,
+            } => {
+                let body = RunRequest {
+                    params: params.clone(),
+                    dry_run: *dry_run,
+                };
+                self.post_as(
+                    &["v1", "runbooks", runbook, "runs"],
+                    &body,
+                    idempotency_key.as_ref(),
+                    Some(actor),
+                )
+                .await
+                .map(|r| Reply::Run(Box::new(r)))
+            }
+            RequestKind::FetchRuns => self.get(&["v1", "runs"]).await.map(Reply::Runs),
+            RequestKind::FetchRun { run } => self
+                .get(&["v1", "runs", run])
+                .await
+                .map(|r| Reply::Run(Box::new(r))),
+            RequestKind::ControlRun {
+                run,
+                control,
+                actor,
+            } => self
+                .post_as(
+                    &["v1", "runs", run, control.path()],
+                    &serde_json::json!({}),
+                    None,
+                    Some(actor),
+                )
+                .await
+                .map(|r| Reply::Run(Box::new(r))),
         }
     }
 

@@ -49,6 +49,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         View::Releases => views::releases::render(state, theme, frame, body),
         View::Events => views::events::render(state, theme, frame, body),
         View::Alerts => views::alerts::render(state, theme, frame, body),
+        View::Runbooks => views::runbooks::render(state, theme, frame, body),
+        View::Runbook => views::runbook::render(state, theme, frame, body),
+        View::Runs => views::runs::render(state, theme, frame, body),
+        View::Run => views::run::render(state, theme, frame, body),
     }
     widgets::progress::render(state, theme, frame, progress_area);
     widgets::status::render_notification(state, theme, frame, notice_area);
@@ -61,6 +65,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Some(Dialog::Silence(d)) => {
             layers::silence::render_silence(d, state.now, theme, frame, body)
         }
+        Some(Dialog::Run(d)) => layers::run_confirm::render(d, state, theme, frame, body),
         None => {}
     }
     if state.view == View::Logs

@@ -5,6 +5,7 @@ pub mod command;
 pub mod help;
 pub mod log_filter;
 pub mod rollback;
+pub mod run_confirm;
 pub mod scale;
 pub mod silence;
 

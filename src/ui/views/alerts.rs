@@ -189,7 +189,7 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
     }
     let runbook = match (&a.runbook, &state.alerts_view.note) {
         (Some(r), Some(note)) if note.runbook == *r => Line::styled(
-            format!("runbook {r}: the runbook view arrives with the runbooks issue"),
+            format!("runbook {r}: opened for {} (b opens it again)", note.app),
             theme.style(Role::Accent),
         ),
         (Some(r), _) => Line::from(vec![

@@ -6,3 +6,7 @@ pub mod events;
 pub mod logs;
 pub mod overview;
 pub mod releases;
+pub mod run;
+pub mod runbook;
+pub mod runbooks;
+pub mod runs;

@@ -18,6 +18,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         View::Releases => "Releases",
         View::Events => "Events",
         View::Alerts => "Alerts",
+        View::Runbooks => "Runbooks",
+        View::Runbook => "Runbook",
+        View::Runs => "Runs",
+        View::Run => "Run",
     };
     let mut left = vec![
         Span::raw(" opsdeck "),

@@ -1,0 +1,444 @@
+//! The Runbooks view and the parameter form: GET /v1/runbooks as a list (with the alerts that
+//! point at each runbook), then one runbook's parameters, a dry run first, and only after `r`
+//! and `y` the real run, sent with an idempotency key.
+//!
+//! Retries follow scale and rollback: a transient failure goes back to the question and `y`
+//! sends the same key again; a refusal (4xx) goes back to the form with the reason and a new
+//! key.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::action::{HttpError, Reply};
+use super::app_view::push_view;
+use super::effect::{Effect, RequestId, RequestKind};
+use super::keymap::{Command, Layer};
+use super::runbook_form::{FormStep, RunbookForm};
+use super::runs::{self, RunAsk, RunDialog, RunDialogStep};
+use super::state::{Dialog, NoticeLevel, State, View};
+use crate::protocol::{Alert, AlertState, RunbookSummary};
+
+/// What the Runbooks view shows and where its cursor is, and the open parameter form.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunbooksView {
+    /// `None` until GET /v1/runbooks answers.
+    pub list: Option<Vec<RunbookSummary>>,
+    pub error: Option<String>,
+    /// Index of the selected runbook.
+    pub selected: usize,
+    /// The parameter form of the runbook being prepared.
+    pub form: Option<RunbookForm>,
+    pub(crate) list_request: Option<RequestId>,
+}
+
+impl RunbooksView {
+    pub fn selected_runbook(&self) -> Option<&RunbookSummary> {
+        self.list.as_ref()?.get(self.selected)
+    }
+}
+
+impl State {
+    /// Unresolved alerts whose runbook is `runbook`.
+    pub fn alerts_for_runbook<'a>(&'a self, runbook: &'a str) -> impl Iterator<Item = &'a Alert> {
+        self.alerts.values().filter(move |a| {
+            a.state != AlertState::Resolved && a.runbook.as_deref() == Some(runbook)
+        })
+    }
+}
+
+const READONLY_RUNS: &str =
+    "READ-ONLY: runbooks can be dry-run but not started in this session (--readonly)";
+
+/// Show the Runbooks view and refresh the list from GET /v1/runbooks.
+pub fn open_runbooks(state: &mut State) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    push_view(state, View::Runbooks);
+    state.filter.editing = false;
+    let id = state.send(RequestKind::FetchRunbooks, &mut effects);
+    state.runbooks.list_request = Some(id);
+    effects
+}
+
+/// Open the parameter form of runbook `id`, with `app` filled into its `app` parameter.
+pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if let Some(broken) = state
+        .runbooks
+        .list
+        .as_ref()
+        .and_then(|l| l.iter().find(|r| r.id == id))
+        .and_then(|r| r.error.clone())
+    {
+        state.notify(
+            NoticeLevel::Warn,
+            format!("runbook {id} cannot run: {broken}"),
+        );
+        return effects;
+    }
+    let key = state.new_idempotency_key();
+    let mut form = RunbookForm::new(id.to_string(), app.map(str::to_string), key);
+    form.detail_request = Some(state.send(
+        RequestKind::FetchRunbook {
+            runbook: id.to_string(),
+        },
+        &mut effects,
+    ));
+    state.runbooks.form = Some(form);
+    state.filter.editing = false;
+    push_view(state, View::Runbook);
+    effects
+}
+
+/// The keymap layer of the Runbook view: the form while editing, else the plan.
+pub fn form_layer(state: &State) -> Layer {
+    match state.runbooks.form.as_ref().map(|f| &f.step) {
+        Some(FormStep::DryRunning { .. } | FormStep::Plan) => Layer::RunbookPlan,
+        _ => Layer::RunbookForm,
+    }
+}
+
+/// Keys of the runbook and run views and of their y/N question; false for other commands.
+pub(crate) fn run(
+    state: &mut State,
+    layer: Layer,
+    cmd: Command,
+    effects: &mut Vec<Effect>,
+) -> bool {
+    match layer {
+        Layer::Overview if cmd == Command::OpenRunbooks => {
+            effects.extend(open_runbooks(state));
+            true
+        }
+        Layer::Runbooks => run_list(state, cmd, effects),
+        Layer::RunbookForm => run_form(state, cmd, effects),
+        Layer::RunbookPlan => run_plan(state, cmd, effects),
+        Layer::Runs | Layer::Run => runs::run_view(state, layer, cmd, effects),
+        Layer::Confirm if matches!(state.dialog, Some(Dialog::Run(_))) => {
+            runs::run_confirm(state, cmd, effects)
+        }
+        _ => false,
+    }
+}
+
+/// Type into the focused field of the form.
+pub(crate) fn type_char(state: &mut State, c: char) -> bool {
+    match &mut state.runbooks.form {
+        Some(form) if form.step == FormStep::Edit => {
+            form.push_char(c);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    let len = state.runbooks.list.as_ref().map_or(0, Vec::len);
+    let view = &mut state.runbooks;
+    let mut move_by = |delta: isize| {
+        let last = len.saturating_sub(1);
+        view.selected = view.selected.saturating_add_signed(delta).min(last);
+    };
+    match cmd {
+        Command::MoveDown => move_by(1),
+        Command::MoveUp => move_by(-1),
+        Command::PageDown => move_by(10),
+        Command::PageUp => move_by(-10),
+        Command::Top => move_by(isize::MIN / 2),
+        Command::Bottom => move_by(isize::MAX / 2),
+        Command::Submit => {
+            if let Some(id) = view.selected_runbook().map(|r| r.id.clone()) {
+                effects.extend(open_runbook(state, &id, None));
+            }
+        }
+        Command::OpenRuns => effects.extend(runs::open_runs(state)),
+        Command::Back => super::app_view::go_back(state),
+        _ => return false,
+    }
+    true
+}
+
+fn run_form(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    match cmd {
+        Command::Submit => dry_run(state, effects),
+        Command::Back => super::app_view::go_back(state),
+        _ => {
+            let Some(form) = &mut state.runbooks.form else {
+                return false;
+            };
+            if form.step != FormStep::Edit {
+                return matches!(cmd, Command::NextField | Command::PrevField);
+            }
+            match cmd {
+                Command::NextField | Command::MoveDown => form.move_focus(1),
+                Command::PrevField | Command::MoveUp => form.move_focus(-1),
+                Command::DeleteChar => form.delete_char(),
+                Command::Complete => complete_app(state),
+                _ => return false,
+            }
+        }
+    }
+    true
+}
+
+fn run_plan(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    let Some(form) = &mut state.runbooks.form else {
+        return false;
+    };
+    match cmd {
+        Command::Back => {
+            form.step = FormStep::Edit;
+            form.plan = None;
+        }
+        Command::StartRun => ask_to_start(state),
+        Command::OpenRuns => effects.extend(runs::open_runs(state)),
+        _ => return false,
+    }
+    true
+}
+
+/// App ids matching the focused `app` field's text, for completion.
+pub fn app_candidates(state: &State) -> Vec<String> {
+    let Some(field) = state.runbooks.form.as_ref().and_then(|f| f.focused()) else {
+        return Vec::new();
+    };
+    if field.info.kind != "app" {
+        return Vec::new();
+    }
+    let typed = field.input.trim().to_lowercase();
+    state
+        .apps
+        .values()
+        .filter(|a| {
+            a.summary.id.to_lowercase().starts_with(&typed)
+                || a.summary.name.to_lowercase().contains(&typed)
+        })
+        .map(|a| a.summary.id.clone())
+        .collect()
+}
+
+/// Ctrl-n in an `app` field: the next app id that matches what was typed.
+fn complete_app(state: &mut State) {
+    let candidates = app_candidates(state);
+    let Some(form) = &mut state.runbooks.form else {
+        return;
+    };
+    if candidates.is_empty() {
+        return;
+    }
+    let pick = candidates[form.completion % candidates.len()].clone();
+    if let Some(field) = form.fields.get_mut(form.focus) {
+        field.input = pick;
+    }
+    // Keep cycling through the same candidates on the next Ctrl-n.
+    form.completion += 1;
+}
+
+/// Enter in the form: a dry run with these parameters, if every field is valid.
+fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
+    let apps = &state.apps;
+    let known = |a: &str| apps.contains_key(a);
+    let Some(form) = &state.runbooks.form else {
+        return;
+    };
+    if form.step != FormStep::Edit {
+        return;
+    }
+    let checked = form.values(&known);
+    let runbook = form.runbook.clone();
+    match checked {
+        Err((i, problem)) => {
+            if let Some(form) = &mut state.runbooks.form {
+                let name = form.fields.get(i).map(|f| f.info.name.clone());
+                form.focus = i;
+                form.failure = Some(format!("{}: {problem}", name.unwrap_or_default()));
+            }
+        }
+        Ok(params) => {
+            let kind = RequestKind::StartRun {
+                runbook,
+                params: params.clone(),
+                dry_run: true,
+                idempotency_key: None,
+                actor: state.actor.clone(),
+            };
+            let request_id = state.send(kind, effects);
+            if let Some(form) = &mut state.runbooks.form {
+                form.step = FormStep::DryRunning { request_id };
+                form.planned = params;
+                form.plan = None;
+                form.failure = None;
+            }
+        }
+    }
+}
+
+/// `r` on a plan: ask "Run … for real? y/N".
+fn ask_to_start(state: &mut State) {
+    if state.readonly {
+        state.notify(NoticeLevel::Warn, READONLY_RUNS);
+        return;
+    }
+    let Some(form) = &state.runbooks.form else {
+        return;
+    };
+    if form.step != FormStep::Plan || state.dialog.is_some() {
+        return;
+    }
+    state.dialog = Some(Dialog::Run(RunDialog::new(RunAsk::Start {
+        runbook: form.runbook.clone(),
+        params: form.planned.clone(),
+    })));
+}
+
+/// The idempotency key for a real run of `params`: the form's key for a retry of the same
+/// parameters, a new one for different parameters.
+pub(crate) fn key_for(state: &mut State, params: &BTreeMap<String, Value>) -> String {
+    let fresh = state
+        .runbooks
+        .form
+        .as_ref()
+        .is_none_or(|f| f.sent.as_ref().is_some_and(|sent| sent != params));
+    let key = if fresh {
+        state.new_idempotency_key()
+    } else {
+        state
+            .runbooks
+            .form
+            .as_ref()
+            .map(|f| f.idempotency_key.clone())
+            .unwrap_or_default()
+    };
+    if let Some(form) = &mut state.runbooks.form {
+        form.idempotency_key = key.clone();
+        form.sent = Some(params.clone());
+    }
+    key
+}
+
+/// GET /v1/runbooks answered.
+pub(crate) fn on_list(state: &mut State, request_id: RequestId, result: Result<Reply, HttpError>) {
+    if state.runbooks.list_request != Some(request_id) {
+        return;
+    }
+    state.runbooks.list_request = None;
+    match result {
+        Ok(Reply::Runbooks(list)) => {
+            let last = list.len().saturating_sub(1);
+            state.runbooks.selected = state.runbooks.selected.min(last);
+            state.runbooks.list = Some(list);
+            state.runbooks.error = None;
+        }
+        Ok(_) => {}
+        Err(err) => {
+            state.notify(NoticeLevel::Warn, format!("loading runbooks: {err}"));
+            state.runbooks.error = Some(err.to_string());
+        }
+    }
+}
+
+/// GET /v1/runbooks/{id} answered.
+pub(crate) fn on_detail(
+    state: &mut State,
+    request_id: RequestId,
+    result: Result<Reply, HttpError>,
+) {
+    let Some(form) = &mut state.runbooks.form else {
+        return;
+    };
+    if form.detail_request != Some(request_id) {
+        return;
+    }
+    form.detail_request = None;
+    match result {
+        Ok(Reply::Runbook(detail)) => form.load(*detail),
+        Ok(_) => {}
+        Err(err) => {
+            let msg = format!("loading runbook {}: {err}", form.runbook);
+            form.failure = Some(err.to_string());
+            state.notify(NoticeLevel::Warn, msg);
+        }
+    }
+}
+
+/// POST /v1/runbooks/{id}/runs answered: a dry run's plan, or a real run started or refused.
+pub(crate) fn on_started(
+    state: &mut State,
+    request_id: RequestId,
+    runbook: &str,
+    dry_run: bool,
+    result: Result<Reply, HttpError>,
+    effects: &mut Vec<Effect>,
+) {
+    if dry_run {
+        let Some(form) = &mut state.runbooks.form else {
+            return;
+        };
+        if form.step != (FormStep::DryRunning { request_id }) {
+            return;
+        }
+        match result {
+            Ok(Reply::Run(status)) => {
+                form.plan = Some(status);
+                form.step = FormStep::Plan;
+            }
+            Ok(_) => form.step = FormStep::Edit,
+            Err(err) => {
+                form.failure = Some(format!("dry run refused: {err}"));
+                form.step = FormStep::Edit;
+            }
+        }
+        return;
+    }
+    let waiting = matches!(
+        &state.dialog,
+        Some(Dialog::Run(d)) if d.step == RunDialogStep::Sending { request_id }
+    );
+    match result {
+        Ok(reply) => {
+            if waiting {
+                state.dialog = None;
+            }
+            if waiting {
+                // Started: running it again from the same plan is a new run, with a new key.
+                let key = state.new_idempotency_key();
+                if let Some(form) = &mut state.runbooks.form {
+                    form.idempotency_key = key;
+                    form.sent = None;
+                }
+            }
+            if let Reply::Run(status) = reply {
+                let id = status.id.clone();
+                runs::upsert(state, *status);
+                state.notify(
+                    NoticeLevel::Info,
+                    format!("runbook {runbook} started: {id}"),
+                );
+                if waiting {
+                    effects.extend(runs::open_run(state, &id));
+                }
+            }
+        }
+        Err(err) if waiting && err.is_transient() => {
+            if let Some(Dialog::Run(d)) = &mut state.dialog {
+                d.step = RunDialogStep::Ask;
+                d.failure = Some(err.to_string());
+            }
+        }
+        Err(err) if waiting => {
+            state.dialog = None;
+            let key = state.new_idempotency_key();
+            if let Some(form) = &mut state.runbooks.form {
+                form.failure = Some(format!("run refused: {err}"));
+                form.step = FormStep::Edit;
+                form.plan = None;
+                form.idempotency_key = key;
+                form.sent = None;
+            }
+        }
+        Err(err) => state.notify(
+            NoticeLevel::Error,
+            format!("runbook {runbook} did not start: {err}"),
+        ),
+    }
+}

@@ -1,0 +1,121 @@
+//! The y/N questions of runbook runs: start for real, approve, abort, resume.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use super::{centered, clear_popup};
+use crate::app::{RunAsk, RunControl, RunDialog, RunDialogStep, State};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+use crate::ui::views::runbooks::{hint, plain};
+
+const WIDTH: u16 = 66;
+
+pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let inner = usize::from(WIDTH - 2);
+    let muted = theme.style(Role::Muted);
+    let mut lines = Vec::new();
+    let (title, question, yes) = match &dialog.ask {
+        RunAsk::Start { runbook, params } => {
+            for (k, v) in params {
+                lines.push(Line::styled(
+                    format::truncate(&format!("{k} = {}", plain(v)), inner),
+                    theme.style(Role::Text),
+                ));
+            }
+            lines.push(Line::styled(
+                "This is the real run: its steps change the platform.",
+                muted,
+            ));
+            (
+                " Start run ",
+                format!("Start runbook {runbook} for real? "),
+                "start",
+            )
+        }
+        RunAsk::Control { run, control } => {
+            let status = state.runs.runs.get(run);
+            let step = status
+                .and_then(|r| r.current_step.clone())
+                .unwrap_or_default();
+            let waiting = status
+                .and_then(|r| r.steps.iter().find(|s| s.id == step))
+                .and_then(|s| s.waiting_on.clone());
+            match control {
+                RunControl::Approve => {
+                    if let Some(w) = waiting {
+                        lines.push(Line::styled(
+                            format::truncate(&w, inner * 2),
+                            theme.style(Role::Text),
+                        ));
+                    }
+                    lines.push(Line::styled(
+                        format!("as {}; recorded in the run's output", state.actor),
+                        muted,
+                    ));
+                    (
+                        " Approve step ",
+                        format!("Approve {step} of {run}? "),
+                        "approve",
+                    )
+                }
+                RunControl::Abort => {
+                    lines.push(Line::styled(
+                        format!("{step} stops at its next poll; the remaining steps are skipped."),
+                        muted,
+                    ));
+                    (" Abort run ", format!("Abort {run}? "), "abort")
+                }
+                RunControl::Resume => {
+                    lines.push(Line::styled(
+                        format!("continues from {step}, which runs again"),
+                        muted,
+                    ));
+                    (" Resume run ", format!("Resume {run}? "), "resume")
+                }
+            }
+        }
+    };
+    lines.insert(
+        0,
+        Line::from(vec![
+            Span::styled(question, theme.style(Role::DialogTitle)),
+            Span::styled("y/N", theme.style(Role::Key)),
+        ]),
+    );
+    match (dialog.step, &dialog.failure) {
+        (RunDialogStep::Sending { .. }, _) => {
+            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
+            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+        }
+        (_, Some(f)) => {
+            lines.push(Line::styled(
+                format!("✖ last try failed: {f}"),
+                theme.style(Role::Error),
+            ));
+            lines.push(hint(theme, &[("y", "try again"), ("n/Esc", "back")]));
+        }
+        _ => {
+            lines.push(Line::default());
+            lines.push(hint(theme, &[("y", yes), ("n/Esc", "cancel")]));
+        }
+    }
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Span::styled(title, theme.style(Role::DialogTitle)));
+    let inner_w = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().div_ceil(inner_w).max(1))
+        .sum();
+    let rect = centered(area, WIDTH, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    clear_popup(frame, rect);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

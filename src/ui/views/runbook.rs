@@ -1,0 +1,246 @@
+//! The Runbook view: one runbook's parameters as an editable form (type, default, description,
+//! and what is wrong with a value as it is typed), then the dry run's plan — each step with its
+//! parameters resolved and its conditions evaluated against current data.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Padding, Paragraph};
+
+use super::runbooks::{hint, message, plain};
+use crate::app::{FormStep, RunbookForm, State, app_candidates};
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+/// Width of the parameter name column.
+const NAME_W: usize = 14;
+
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(form) = &state.runbooks.form else {
+        message("No runbook open.", Role::Muted, theme, frame, area);
+        return;
+    };
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut lines = title_lines(form, theme, width);
+    match &form.step {
+        FormStep::Loading => {
+            let text = match &form.failure {
+                Some(f) => (format!("✖ {f}"), Role::Error),
+                None => ("Loading parameters…".to_string(), Role::Muted),
+            };
+            lines.push(Line::styled(text.0, theme.style(text.1)));
+        }
+        FormStep::Edit => form_lines(state, form, theme, width, &mut lines),
+        FormStep::DryRunning { .. } | FormStep::Plan => {
+            plan_lines(state, form, theme, width, &mut lines)
+        }
+    }
+    let para =
+        Paragraph::new(Text::from(lines)).block(Block::default().padding(Padding::horizontal(1)));
+    frame.render_widget(para, area);
+}
+
+fn title_lines<'a>(form: &RunbookForm, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let summary = form.detail.as_ref().map(|d| &d.summary);
+    let title = summary.map(|s| s.title.clone()).unwrap_or_default();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("Runbook {}", form.runbook),
+            theme.style(Role::DialogTitle),
+        ),
+        Span::styled(
+            format::truncate(
+                &format!("  {title}"),
+                width.saturating_sub(9 + form.runbook.len()),
+            ),
+            theme.style(Role::Text),
+        ),
+    ])];
+    if let Some(s) = summary.filter(|s| !s.description.is_empty()) {
+        lines.push(Line::styled(
+            format::truncate(&s.description, width),
+            theme.style(Role::Muted),
+        ));
+    }
+    lines.push(Line::default());
+    lines
+}
+
+fn form_lines<'a>(
+    state: &State,
+    form: &RunbookForm,
+    theme: &Theme,
+    width: usize,
+    lines: &mut Vec<Line<'a>>,
+) {
+    let known = |a: &str| state.apps.contains_key(a);
+    lines.push(Line::styled(
+        "Parameters (a dry run comes first; nothing changes before r and y)",
+        theme.style(Role::ColumnHeader),
+    ));
+    for (i, f) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let marker = if focused { ">" } else { " " };
+        let role = if focused { Role::Accent } else { Role::Text };
+        let room = width.saturating_sub(NAME_W + 24).clamp(8, 40);
+        let mut spans = vec![
+            Span::styled(format!("{marker} "), theme.style(Role::Accent)),
+            Span::styled(format!("{:<NAME_W$}", f.info.name), theme.style(Role::Text)),
+            Span::styled(
+                format!("[{}", format::truncate(&f.input, room)),
+                theme.style(role),
+            ),
+        ];
+        if focused {
+            spans.push(Span::styled("▏", theme.style(Role::Accent)));
+        }
+        spans.push(Span::styled("]", theme.style(role)));
+        spans.push(Span::styled(
+            format!(" {}", f.info.kind),
+            theme.style(Role::Muted),
+        ));
+        match f.value(&known) {
+            Err(problem) => spans.push(Span::styled(
+                format!("  ✖ {problem}"),
+                theme.style(Role::Error),
+            )),
+            Ok(_) => {
+                if let Some(d) = &f.info.default {
+                    spans.push(Span::styled(
+                        format!("  default {}", plain(d)),
+                        theme.style(Role::Muted),
+                    ));
+                }
+            }
+        }
+        lines.push(Line::from(spans));
+        if !f.info.description.is_empty() {
+            lines.push(Line::styled(
+                format::truncate(&format!("  {:<NAME_W$} {}", "", f.info.description), width),
+                theme.style(Role::Muted),
+            ));
+        }
+    }
+    if form.fields.is_empty() {
+        lines.push(Line::styled("  (no parameters)", theme.style(Role::Muted)));
+    }
+    let candidates = app_candidates(state);
+    if !candidates.is_empty() && form.focused().is_some_and(|f| f.info.kind == "app") {
+        let shown: Vec<String> = candidates
+            .iter()
+            .take(6)
+            .map(|id| match state.apps.get(id) {
+                Some(a) if a.summary.name != *id => format!("{id} ({})", a.summary.name),
+                _ => id.clone(),
+            })
+            .collect();
+        lines.push(Line::styled(
+            format::truncate(&format!("  apps: {}", shown.join(", ")), width),
+            theme.style(Role::Muted),
+        ));
+    }
+    lines.push(Line::default());
+    if let Some(f) = &form.failure {
+        lines.push(Line::styled(
+            format::truncate(&format!("✖ {f}"), width),
+            theme.style(Role::Error),
+        ));
+    }
+    let valid = form.values(&known).is_ok();
+    let mut pairs = Vec::new();
+    if valid {
+        pairs.push(("Enter", "dry run"));
+    }
+    pairs.extend([
+        ("Tab/↑↓", "field"),
+        ("Ctrl-n", "complete app"),
+        ("Esc", "back"),
+    ]);
+    lines.push(hint(theme, &pairs));
+}
+
+fn plan_lines<'a>(
+    state: &State,
+    form: &RunbookForm,
+    theme: &Theme,
+    width: usize,
+    lines: &mut Vec<Line<'a>>,
+) {
+    let params: Vec<String> = form
+        .planned
+        .iter()
+        .map(|(k, v)| format!("{k}={}", plain(v)))
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled("Dry run", theme.style(Role::ColumnHeader)),
+        Span::styled(
+            format::truncate(
+                &format!(" with {}", params.join(" ")),
+                width.saturating_sub(7),
+            ),
+            theme.style(Role::Text),
+        ),
+    ]));
+    let Some(plan) = form.plan.as_ref().and_then(|p| p.plan.as_ref()) else {
+        lines.push(Line::styled(
+            "Asking the gateway for a plan…",
+            theme.style(Role::Busy),
+        ));
+        return;
+    };
+    lines.push(Line::styled(
+        "Nothing was changed. The plan, against current data:",
+        theme.style(Role::Muted),
+    ));
+    for (i, step) in plan.steps.iter().enumerate() {
+        // Fallbacks run only when a step names them: marked, not numbered.
+        let label = if step.fallback {
+            " ↳ ".to_string()
+        } else {
+            format!("{:>2}.", i + 1)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label} "), theme.style(Role::Muted)),
+            Span::styled(format!("{:<10}", step.kind), theme.style(Role::Accent)),
+            Span::styled(
+                format::truncate(
+                    &if step.fallback {
+                        format!("fallback: {}", step.action)
+                    } else {
+                        step.action.clone()
+                    },
+                    width.saturating_sub(15),
+                ),
+                theme.style(Role::Text),
+            ),
+        ]));
+        if let Some(e) = &step.evaluation {
+            let role = if e.contains("does not hold") || e.contains("not yet") {
+                Role::AlertWarning
+            } else {
+                Role::Healthy
+            };
+            lines.push(Line::styled(
+                format::truncate(&format!("    {:<10}{e}", ""), width),
+                theme.style(role),
+            ));
+        }
+    }
+    lines.push(Line::default());
+    if state.readonly {
+        lines.push(Line::styled(
+            "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
+            theme.style(Role::Notice),
+        ));
+        lines.push(hint(theme, &[("e/Esc", "edit"), ("R", "runs")]));
+    } else {
+        lines.push(hint(
+            theme,
+            &[
+                ("r", "run for real (asks y/N)"),
+                ("e/Esc", "edit"),
+                ("R", "runs"),
+            ],
+        ));
+    }
+}

@@ -1,0 +1,162 @@
+//! Snapshots of the Runbooks view, the parameter form (with an invalid field), the dry-run plan,
+//! the Run view (a step waiting for approval; a running step with its `waiting_on` condition;
+//! outputs) and the Runs list, at 80x24 and 160x48, from fixed data, a fixed clock and Chinese
+//! app names. Review changes by eye:
+//! `INSTA_UPDATE=always cargo test --test console_runbooks_snapshots`, then read the `.snap`s.
+#![allow(clippy::unwrap_used)]
+
+mod alert_fixtures;
+mod fixtures;
+mod runbook_fixtures;
+
+use alert_fixtures::*;
+use opsdeck::app::{Action, KeyCode, KeyInput, Reply, RequestKind, State, update};
+use opsdeck::ui::render;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use runbook_fixtures::*;
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme::default();
+    terminal.draw(|f| render(state, &theme, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn press(state: &mut State, key: KeyInput) {
+    update(state, Action::Key(key));
+}
+
+fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyInput::char(c));
+    }
+}
+
+fn command(state: &mut State, line: &str) {
+    press(state, KeyInput::char(':'));
+    type_text(state, line);
+    press(state, KeyInput::plain(KeyCode::Enter));
+}
+
+/// Both sizes of one screen.
+fn both(name: &str, state: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), screen(state, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), screen(state, 160, 48));
+}
+
+fn runbooks_state() -> State {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::plain(KeyCode::Esc));
+    press(&mut state, KeyInput::char('B'));
+    answer_runbooks(&mut state);
+    state.notifications.clear();
+    state
+}
+
+#[test]
+fn runbooks_view() {
+    both("runbooks", &runbooks_state());
+}
+
+#[test]
+fn runbooks_view_broken_selected() {
+    let mut state = runbooks_state();
+    press(&mut state, KeyInput::plain(KeyCode::End));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn form_with_an_invalid_field() {
+    let mut state = runbooks_state();
+    command(&mut state, "runbook flash-sale-spike");
+    answer_detail(&mut state);
+    // The app field gets a Chinese-named app by completion; max_replicas a bad value.
+    type_text(&mut state, "sea");
+    press(&mut state, KeyInput::ctrl('n'));
+    press(&mut state, KeyInput::plain(KeyCode::Tab));
+    press(&mut state, KeyInput::plain(KeyCode::Tab));
+    type_text(&mut state, "x");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    both("form_invalid", &state);
+}
+
+#[test]
+fn form_app_completion() {
+    let mut state = runbooks_state();
+    command(&mut state, "runbook flash-sale-spike");
+    answer_detail(&mut state);
+    type_text(&mut state, "s");
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+fn plan_state(readonly: bool) -> State {
+    let mut state = alerts_state(readonly);
+    press(&mut state, KeyInput::char('b'));
+    answer_detail(&mut state);
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    let id = pending(&state, |k| matches!(k, RequestKind::StartRun { .. }));
+    reply(&mut state, id, Reply::Run(Box::new(dry_run("coupon"))));
+    state.notifications.clear();
+    state
+}
+
+#[test]
+fn dry_run_plan() {
+    both("plan", &plan_state(false));
+}
+
+#[test]
+fn dry_run_plan_readonly() {
+    insta::assert_snapshot!(screen(&plan_state(true), 80, 24));
+}
+
+#[test]
+fn start_confirmation() {
+    let mut state = plan_state(false);
+    press(&mut state, KeyInput::char('r'));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+fn runs_state() -> State {
+    let mut state = runbooks_state();
+    command(&mut state, "runs");
+    answer_runs(&mut state);
+    state
+}
+
+#[test]
+fn runs_list() {
+    both("runs", &runs_state());
+}
+
+fn run_state(run: opsdeck::protocol::RunStatus) -> State {
+    let mut state = runs_state();
+    let row = state.runs.order.iter().position(|r| *r == run.id).unwrap();
+    for _ in 0..row {
+        press(&mut state, KeyInput::char('j'));
+    }
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    let id = pending(&state, |k| matches!(k, RequestKind::FetchRun { .. }));
+    reply(&mut state, id, Reply::Run(Box::new(run)));
+    state.notifications.clear();
+    state
+}
+
+#[test]
+fn run_waiting_for_approval() {
+    both("run_waiting", &run_state(waiting_run()));
+}
+
+#[test]
+fn run_running_with_a_condition() {
+    both("run_running", &run_state(running_run()));
+}
+
+#[test]
+fn approve_confirmation() {
+    let mut state = run_state(waiting_run());
+    press(&mut state, KeyInput::char('A'));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
