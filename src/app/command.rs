@@ -460,7 +460,10 @@ pub fn execute(
             state.quitting = true;
             effects.push(Effect::Quit);
         }
-        PromptCommand::Help => state.help_open = true,
+        PromptCommand::Help => {
+            state.help_open = true;
+            state.help_scroll = 0;
+        }
     }
     Ok(())
 }

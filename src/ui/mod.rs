@@ -77,6 +77,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         layers::command::render(prompt, theme, frame, status, above);
     }
     if state.help_open {
-        layers::help::render(&state.keymap, context_layer(state), theme, frame, area);
+        layers::help::render(
+            &state.keymap,
+            context_layer(state),
+            state.help_scroll,
+            theme,
+            frame,
+            area,
+        );
     }
 }
