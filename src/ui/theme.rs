@@ -58,10 +58,14 @@ pub enum Role {
     Sparkline,
     /// Text matching the log view's `/` search.
     SearchMatch,
+    /// Firing P0/P1 counts in the top bar: a badge readable on the header's background.
+    HeaderAlert,
+    /// Firing P2/P3 counts in the top bar.
+    HeaderWarning,
 }
 
 impl Role {
-    pub const ALL: [Role; 25] = [
+    pub const ALL: [Role; 27] = [
         Role::Text,
         Role::Healthy,
         Role::Busy,
@@ -87,6 +91,8 @@ impl Role {
         Role::Key,
         Role::Sparkline,
         Role::SearchMatch,
+        Role::HeaderAlert,
+        Role::HeaderWarning,
     ];
 
     fn index(self) -> usize {
@@ -161,6 +167,18 @@ impl Theme {
     /// The style for a role.
     pub fn style(&self, role: Role) -> Style {
         self.styles[role.index()]
+    }
+
+    /// The style for a table cell of `role`. On the selected row every cell takes the
+    /// selection's colours: a role's own colour on the selection background is often unreadable
+    /// (muted grey, a blue sparkline or red on blue), and the row still says what it means in
+    /// its text and marks (`✖`, `P1`, `FIRING`).
+    pub fn cell(&self, role: Role, selected: bool) -> Style {
+        if selected {
+            self.style(Role::Selection)
+        } else {
+            self.style(role)
+        }
     }
 
     /// The same theme, plotting charts in ASCII when `ascii` is set.
@@ -250,6 +268,9 @@ impl Theme {
                 Role::SearchMatch => reverse.add_modifier(Modifier::UNDERLINED),
                 Role::ColumnHeader | Role::Live | Role::Reconnecting => bold,
                 Role::Demo | Role::ReadOnly => bold.add_modifier(Modifier::REVERSED),
+                // The header is reversed already: a count shows as bold, underlined text on it.
+                Role::HeaderAlert => bold.add_modifier(Modifier::UNDERLINED),
+                Role::HeaderWarning => Style::default().add_modifier(Modifier::UNDERLINED),
             };
         }
         Theme {
