@@ -4,6 +4,7 @@
 //! view, action progress lines, the newest notification, status bar (the command line while
 //! it is open); dialogs and help on top.
 
+pub mod color_depth;
 pub mod format;
 pub mod layers;
 pub mod svg;

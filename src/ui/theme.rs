@@ -11,7 +11,8 @@
 //! selection = { fg = "black", bg = "cyan", modifiers = ["bold"] }
 //! ```
 //!
-//! With `NO_COLOR` set the console is monochrome: roles map to bold, dim, reverse and
+//! RGB colours are shown as the terminal can: `tui/` detects the colour depth and asks for
+//! [`Theme::adapted`] (see `ui::color_depth`). With `NO_COLOR` set the console is monochrome: roles map to bold, dim, reverse and
 //! underline only. With `OPSDECK_ASCII=1` charts plot with `*` instead of braille dots, for
 //! terminals or fonts where braille shows as boxes or question marks.
 
@@ -20,6 +21,8 @@ use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+
+use super::color_depth::{ColorDepth, adapt};
 
 /// What a piece of the screen means; a theme gives each a style.
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,6 +184,16 @@ impl Theme {
         }
     }
 
+    /// The same theme with every colour as a terminal at `depth` can show it (RGB to the
+    /// nearest palette entry or ANSI colour).
+    pub fn adapted(mut self, depth: ColorDepth) -> Self {
+        for style in &mut self.styles {
+            style.fg = style.fg.map(|c| adapt(c, depth));
+            style.bg = style.bg.map(|c| adapt(c, depth));
+        }
+        self
+    }
+
     /// The same theme, plotting charts in ASCII when `ascii` is set.
     pub fn with_ascii(mut self, ascii: bool) -> Self {
         self.ascii = ascii;
@@ -337,6 +350,43 @@ mod tests {
                 "{name}: healthy and down look alike"
             );
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn adapted_themes_use_only_colours_the_terminal_has() {
+        for (name, _) in BUILTIN_THEMES {
+            let ansi = Theme::builtin(name).unwrap().adapted(ColorDepth::Ansi16);
+            let indexed = Theme::builtin(name)
+                .unwrap()
+                .adapted(ColorDepth::Indexed256);
+            for role in Role::ALL {
+                for c in [ansi.style(role).fg, ansi.style(role).bg]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                        "{name} {role:?}: {c:?} at 16 colours"
+                    );
+                }
+                for c in [indexed.style(role).fg, indexed.style(role).bg]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        !matches!(c, Color::Rgb(..)),
+                        "{name} {role:?}: {c:?} at 256"
+                    );
+                }
+            }
+        }
+        let light = Theme::builtin("light").unwrap();
+        assert_eq!(light.clone().adapted(ColorDepth::TrueColor), light);
+        assert_eq!(
+            light.adapted(ColorDepth::Ansi16).style(Role::Selection).bg,
+            Some(Color::Gray)
+        );
     }
 
     #[test]
