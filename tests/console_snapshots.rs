@@ -325,3 +325,26 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
     let shown = screen(&state, 80, 24);
     assert!(shown.contains(">● 应用 499"), "{shown}");
 }
+
+#[test]
+fn the_status_bar_names_the_user_and_role_and_drops_them_first_when_narrow() {
+    let mut state = loaded_state(false);
+    state.actor = "li.wei".into();
+    let status_row =
+        |state: &State, w: u16| screen(state, w, 24).lines().last().unwrap().to_string();
+    let wide = status_row(&state, 120);
+    assert!(
+        wide.contains("li.wei · operator │ 0 ev/s │ 03:12:45 UTC │ ? help"),
+        "{wide}"
+    );
+    let narrow = status_row(&state, 80);
+    assert!(!narrow.contains("li.wei"), "{narrow}");
+    assert!(
+        narrow.contains("0 ev/s │ 03:12:45 UTC │ ? help"),
+        "{narrow}"
+    );
+    // A very long user name is cut, not the clock.
+    state.actor = "a-very-long-user-name-from-the-directory".into();
+    let long = status_row(&state, 140);
+    assert!(long.contains("a-very-long-user-na… · operator"), "{long}");
+}
