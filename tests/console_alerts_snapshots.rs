@@ -127,13 +127,22 @@ fn command_line_error() {
 
 #[test]
 fn firing_rows_use_the_alert_roles_and_resolved_rows_are_muted() {
-    let state = alerts_state(false);
+    let mut state = alerts_state(false);
+    // Select the second row, so the first shows its own colours.
+    update(&mut state, Action::Key(KeyInput::char('j')));
     let terminal = draw(&state, 80, 24);
     let buf = terminal.backend().buffer();
     let theme = Theme::default();
     // Row 2 is the newest P0, firing; the last listed rows are resolved.
     assert_eq!(buf[(1, 2)].symbol(), "P");
     assert_eq!(buf[(1, 2)].fg, theme.style(Role::AlertCritical).fg.unwrap());
+    // The selected row is in the selection's colours in every column, readable on its
+    // background (muted grey or red on blue is not).
+    let selection = theme.style(Role::Selection);
+    for x in (1..80u16).filter(|&x| !buf[(x, 3)].symbol().trim().is_empty()) {
+        assert_eq!(buf[(x, 3)].fg, selection.fg.unwrap(), "column {x}");
+        assert_eq!(buf[(x, 3)].bg, selection.bg.unwrap(), "column {x}");
+    }
     let resolved_row = (0..24u16)
         .find(|&y| {
             (0..80u16)

@@ -263,16 +263,25 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_terminal_is_restored_after_sigterm_and_sighup() {
+async fn the_terminal_is_restored_after_sigterm_sighup_sigint_ctrl_c_and_q() {
     let gateway = start_sim().await;
     let gateway = tokio::task::spawn_blocking(move || {
-        for signal in [libc::SIGTERM, libc::SIGHUP] {
+        for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
             let mut console = Console::spawn(&gateway, 24, 80);
             console.wait_for(20, "the overview", |s| s.contains("live"));
             let pid = i32::try_from(console.child.process_id().unwrap()).unwrap();
             // SAFETY: signalling a child process we spawned and still own.
             assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
             console.wait_exit(10);
+            console.assert_terminal_restored();
+        }
+        // In raw mode Ctrl-c arrives as a key (0x03), bound to quit like `q`.
+        for keys in ["\x03", "q"] {
+            let mut console = Console::spawn(&gateway, 24, 80);
+            console.wait_for(20, "the overview", |s| s.contains("live"));
+            console.keys(keys);
+            let status = console.wait_exit(10);
+            assert!(status.success(), "{keys:?}: exit status {status:?}");
             console.assert_terminal_restored();
         }
         gateway

@@ -212,15 +212,45 @@ fn action_progress_line_and_notification() {
 
 #[test]
 fn down_apps_are_drawn_in_the_down_role() {
-    let state = loaded_state(false);
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char('j'));
     let terminal = draw(&state, 80, 24);
     let buf = terminal.backend().buffer();
     let theme = Theme::default();
     // Worst first: the first row is the down app, and its health mark uses the Down role.
-    assert_eq!(buf[(0, 2)].symbol(), ">", "selection marker");
+    assert_eq!(buf[(0, 3)].symbol(), ">", "selection marker");
     let mark = &buf[(1, 2)];
     assert_eq!(mark.symbol(), "✖");
     assert_eq!(mark.fg, theme.style(Role::Down).fg.unwrap());
+}
+
+#[test]
+fn the_selected_row_is_readable_in_every_column_and_theme() {
+    for name in ["dark", "light", "high-contrast", "colorblind"] {
+        let mut state = loaded_state(false);
+        press(&mut state, KeyInput::char('j'));
+        let mut terminal = Terminal::new(TestBackend::new(160, 24)).unwrap();
+        let theme = Theme::builtin(name).unwrap();
+        terminal.draw(|f| render(&state, &theme, f)).unwrap();
+        let buf = terminal.backend().buffer();
+        let selection = theme.style(Role::Selection);
+        // Region (muted), numbers and the sparkline all take the selection's foreground.
+        for x in (1..160u16).filter(|&x| !buf[(x, 3)].symbol().trim().is_empty()) {
+            assert_eq!(buf[(x, 3)].fg, selection.fg.unwrap(), "{name} column {x}");
+        }
+    }
+}
+
+#[test]
+fn firing_counts_in_the_header_are_badges_in_the_header_alert_role() {
+    for name in ["dark", "light", "high-contrast", "colorblind"] {
+        let theme = Theme::builtin(name).unwrap();
+        let badge = theme.style(Role::HeaderAlert);
+        let header = theme.style(Role::Header);
+        assert!(badge.bg.is_some(), "{name}: a badge has its own background");
+        assert_ne!(badge.bg, header.bg, "{name}");
+        assert_ne!(badge.fg, badge.bg, "{name}");
+    }
 }
 
 #[test]
@@ -294,4 +324,27 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
     press(&mut state, KeyInput::char('G'));
     let shown = screen(&state, 80, 24);
     assert!(shown.contains(">● 应用 499"), "{shown}");
+}
+
+#[test]
+fn the_status_bar_names_the_user_and_role_and_drops_them_first_when_narrow() {
+    let mut state = loaded_state(false);
+    state.actor = "li.wei".into();
+    let status_row =
+        |state: &State, w: u16| screen(state, w, 24).lines().last().unwrap().to_string();
+    let wide = status_row(&state, 120);
+    assert!(
+        wide.contains("li.wei · operator │ 0 ev/s │ 03:12:45 UTC │ ? help"),
+        "{wide}"
+    );
+    let narrow = status_row(&state, 80);
+    assert!(!narrow.contains("li.wei"), "{narrow}");
+    assert!(
+        narrow.contains("0 ev/s │ 03:12:45 UTC │ ? help"),
+        "{narrow}"
+    );
+    // A very long user name is cut, not the clock.
+    state.actor = "a-very-long-user-name-from-the-directory".into();
+    let long = status_row(&state, 140);
+    assert!(long.contains("a-very-long-user-na… · operator"), "{long}");
 }

@@ -505,7 +505,10 @@ pub fn execute(
             state.quitting = true;
             effects.push(Effect::Quit);
         }
-        PromptCommand::Help => state.help_open = true,
+        PromptCommand::Help => {
+            state.help_open = true;
+            state.help_scroll = 0;
+        }
         PromptCommand::Runbooks => navigate(state, Navigate::Runbooks, effects),
         PromptCommand::Runs => navigate(state, Navigate::Runs, effects),
         PromptCommand::Runbook(id) => {

@@ -80,6 +80,9 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
+    if layer == Layer::Help && super::help::scroll(state, cmd) {
+        return;
+    }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
     if super::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)
@@ -93,7 +96,10 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
             state.quitting = true;
             effects.push(Effect::Quit);
         }
-        Command::ToggleHelp => state.help_open = !state.help_open,
+        Command::ToggleHelp => {
+            state.help_open = !state.help_open;
+            state.help_scroll = 0;
+        }
         Command::MoveDown => move_selection(state, 1),
         Command::MoveUp => move_selection(state, -1),
         Command::Top => move_selection(state, isize::MIN / 2),
@@ -168,7 +174,10 @@ pub(super) fn open_scale(state: &mut State) {
 
 fn back(state: &mut State, layer: Layer) {
     match layer {
-        Layer::Help => state.help_open = false,
+        Layer::Help => {
+            state.help_open = false;
+            state.help_scroll = 0;
+        }
         Layer::Scale | Layer::Confirm => state.dialog = None,
         Layer::Filter | Layer::Overview => {
             state.filter.text.clear();

@@ -11,6 +11,7 @@ mod app_view;
 mod command;
 mod dialog;
 mod effect;
+mod help;
 mod history;
 mod key;
 mod keymap;
@@ -44,6 +45,7 @@ pub use command::{
 };
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
+pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible};
 pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};

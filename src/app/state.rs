@@ -330,6 +330,8 @@ pub struct State {
     pub dialog: Option<Dialog>,
     /// The help overlay is open (over any view or dialog).
     pub help_open: bool,
+    /// First help line shown while the overlay scrolls.
+    pub help_scroll: usize,
     pub notifications: VecDeque<Notification>,
     /// The log buffer and the Logs view's state; fed whatever view shows.
     pub logs: LogView,
@@ -389,6 +391,7 @@ impl State {
             filter: FilterInput::default(),
             dialog: None,
             help_open: false,
+            help_scroll: 0,
             notifications: VecDeque::new(),
             logs: LogView::new(LogsConfig::default()),
             alerts_view: AlertsView::default(),

@@ -97,17 +97,7 @@ impl Offline {
                 .sim
                 .step()
                 .into_iter()
-                .map(|e| {
-                    let topic = e.body.topic();
-                    let seq = self.next_seq[topic.index()];
-                    self.next_seq[topic.index()] += 1;
-                    Event {
-                        seq,
-                        ts: e.ts,
-                        app: e.app,
-                        body: e.body,
-                    }
-                })
+                .map(|e| self.sequence(e.app, e.ts, e.body))
                 .collect();
             for event in &events {
                 if let Body::Actions(status) = &event.body
@@ -119,6 +109,24 @@ impl Offline {
             self.apply(Action::StreamFrame(ServerMsg::Events { events }));
             self.apply(Action::Tick(self.sim.now()));
         }
+    }
+
+    /// Stream extra events to the console, numbered after the simulator's (benchmarks use it
+    /// to add a log firehose the simulator does not produce).
+    pub fn stream(&mut self, events: impl IntoIterator<Item = (String, DateTime<Utc>, Body)>) {
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|(app, ts, body)| self.sequence(app, ts, body))
+            .collect();
+        self.apply(Action::StreamFrame(ServerMsg::Events { events }));
+    }
+
+    /// An event with the next sequence number of its topic, as the gateway would number it.
+    fn sequence(&mut self, app: String, ts: DateTime<Utc>, body: Body) -> Event {
+        let topic = body.topic();
+        let seq = self.next_seq[topic.index()];
+        self.next_seq[topic.index()] += 1;
+        Event { seq, ts, app, body }
     }
 
     fn answer(&mut self, kind: RequestKind) -> Result<Reply, HttpError> {

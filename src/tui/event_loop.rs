@@ -16,7 +16,7 @@ use super::terminal::{self, Tui};
 use crate::app::{Action, Effect, State, update};
 use crate::client::http::HttpClient;
 use crate::client::stream::StreamCommand;
-use crate::ui::{self, theme::Theme};
+use crate::ui::{self, color_depth::ColorDepth, theme::Theme};
 
 /// Shortest time between two frames.
 const FRAME_GAP: Duration = Duration::from_millis(16);
@@ -74,14 +74,17 @@ pub struct Themes {
     theme: Theme,
     name: String,
     no_color: bool,
+    /// The terminal's colour depth: every theme loaded is adapted to it.
+    depth: ColorDepth,
 }
 
 impl Themes {
-    pub fn new(theme: Theme, name: String, no_color: bool) -> Self {
+    pub fn new(theme: Theme, name: String, no_color: bool, depth: ColorDepth) -> Self {
         Themes {
             theme,
             name,
             no_color,
+            depth,
         }
     }
 
@@ -94,7 +97,7 @@ impl Themes {
         self.name = state.theme.clone();
         match Theme::resolve(Some(&self.name), self.no_color) {
             // OPSDECK_ASCII is not part of a theme: keep it across switches.
-            Ok(theme) => self.theme = theme.with_ascii(self.theme.ascii()),
+            Ok(theme) => self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii()),
             Err(e) => tracing::warn!(theme = %self.name, error = %e, "theme not switched"),
         }
     }

@@ -17,6 +17,7 @@ use crate::app::logs::LogsConfig;
 use crate::app::{Keymap, State, StateConfig};
 use crate::client::http::HttpClient;
 use crate::client::stream;
+use crate::ui::color_depth::ColorDepth;
 use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
 /// Capacity of the channel that carries driver results to the UI loop.
@@ -49,8 +50,14 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let _log_guard = logging::init_file_logging();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let ascii = std::env::var_os("OPSDECK_ASCII").is_some_and(|v| !v.is_empty() && v != "0");
+    // The only place the colour depth is read; rendering gets a theme already adapted to it.
+    let depth = ColorDepth::detect(
+        std::env::var("COLORTERM").ok().as_deref(),
+        std::env::var("TERM").ok().as_deref(),
+    );
     let theme = Theme::resolve(opts.theme.as_deref(), no_color)
         .context("loading the theme")?
+        .adapted(depth)
         .with_ascii(ascii);
     let keymap = Keymap::builtin().context("loading the keymap")?;
     let http = HttpClient::new(&opts.url).context("gateway URL")?;
@@ -84,7 +91,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         stream: stream_tx,
         actions: action_tx,
     };
-    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color);
+    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color, depth);
     let result = event_loop::run(&mut tui, state, themes, drivers, action_rx).await;
     stream_task.abort();
     drop(tui);

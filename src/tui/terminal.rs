@@ -52,10 +52,17 @@ pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    let mut stdout = io::stdout();
-    let _ = execute!(stdout, EndSynchronizedUpdate, LeaveAlternateScreen, Show);
+    let _ = write_restore(&mut io::stdout());
     let _ = disable_raw_mode();
-    let _ = stdout.flush();
+}
+
+/// The bytes that give the screen back, in order: end any synchronized update (a panic in the
+/// middle of a frame leaves one open), leave the alternate screen, show the cursor. The console
+/// enables neither mouse capture nor bracketed paste, so there is nothing to disable for them.
+/// Raw mode is a terminal setting, not bytes: [`restore`] leaves it separately.
+pub fn write_restore(out: &mut impl Write) -> io::Result<()> {
+    queue!(out, EndSynchronizedUpdate, LeaveAlternateScreen, Show)?;
+    out.flush()
 }
 
 /// Whether any thread has panicked since the console started.
@@ -98,5 +105,27 @@ impl Tui {
 impl Drop for Tui {
     fn drop(&mut self) {
         restore();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn the_restore_sequence_ends_the_update_leaves_the_alternate_screen_and_shows_the_cursor() {
+        let mut out = Vec::new();
+        write_restore(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let end_sync = text.find("\x1b[?2026l").expect("end synchronized update");
+        let leave_alt = text
+            .find("\x1b[?1049l")
+            .expect("leave the alternate screen");
+        let show = text.find("\x1b[?25h").expect("show the cursor");
+        assert!(end_sync < leave_alt && leave_alt < show, "{text:?}");
+        // Nothing enables these, so nothing must be left to undo.
+        assert!(!text.contains("\x1b[?1000"), "mouse");
+        assert!(!text.contains("\x1b[?2004"), "bracketed paste");
     }
 }

@@ -4,6 +4,7 @@
 //! view, action progress lines, the newest notification, status bar (the command line while
 //! it is open); dialogs and help on top.
 
+pub mod color_depth;
 pub mod format;
 pub mod layers;
 pub mod svg;
@@ -82,6 +83,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         layers::command::render(prompt, theme, frame, status, above);
     }
     if state.help_open {
-        layers::help::render(&state.keymap, context_layer(state), theme, frame, area);
+        layers::help::render(
+            &state.keymap,
+            context_layer(state),
+            state.help_scroll,
+            theme,
+            frame,
+            area,
+        );
     }
 }

@@ -11,7 +11,8 @@
 //! selection = { fg = "black", bg = "cyan", modifiers = ["bold"] }
 //! ```
 //!
-//! With `NO_COLOR` set the console is monochrome: roles map to bold, dim, reverse and
+//! RGB colours are shown as the terminal can: `tui/` detects the colour depth and asks for
+//! [`Theme::adapted`] (see `ui::color_depth`). With `NO_COLOR` set the console is monochrome: roles map to bold, dim, reverse and
 //! underline only. With `OPSDECK_ASCII=1` charts plot with `*` instead of braille dots, for
 //! terminals or fonts where braille shows as boxes or question marks.
 
@@ -20,6 +21,8 @@ use std::str::FromStr;
 
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+
+use super::color_depth::{ColorDepth, adapt};
 
 /// What a piece of the screen means; a theme gives each a style.
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,10 +61,14 @@ pub enum Role {
     Sparkline,
     /// Text matching the log view's `/` search.
     SearchMatch,
+    /// Firing P0/P1 counts in the top bar: a badge readable on the header's background.
+    HeaderAlert,
+    /// Firing P2/P3 counts in the top bar.
+    HeaderWarning,
 }
 
 impl Role {
-    pub const ALL: [Role; 25] = [
+    pub const ALL: [Role; 27] = [
         Role::Text,
         Role::Healthy,
         Role::Busy,
@@ -87,6 +94,8 @@ impl Role {
         Role::Key,
         Role::Sparkline,
         Role::SearchMatch,
+        Role::HeaderAlert,
+        Role::HeaderWarning,
     ];
 
     fn index(self) -> usize {
@@ -161,6 +170,28 @@ impl Theme {
     /// The style for a role.
     pub fn style(&self, role: Role) -> Style {
         self.styles[role.index()]
+    }
+
+    /// The style for a table cell of `role`. On the selected row every cell takes the
+    /// selection's colours: a role's own colour on the selection background is often unreadable
+    /// (muted grey, a blue sparkline or red on blue), and the row still says what it means in
+    /// its text and marks (`✖`, `P1`, `FIRING`).
+    pub fn cell(&self, role: Role, selected: bool) -> Style {
+        if selected {
+            self.style(Role::Selection)
+        } else {
+            self.style(role)
+        }
+    }
+
+    /// The same theme with every colour as a terminal at `depth` can show it (RGB to the
+    /// nearest palette entry or ANSI colour).
+    pub fn adapted(mut self, depth: ColorDepth) -> Self {
+        for style in &mut self.styles {
+            style.fg = style.fg.map(|c| adapt(c, depth));
+            style.bg = style.bg.map(|c| adapt(c, depth));
+        }
+        self
     }
 
     /// The same theme, plotting charts in ASCII when `ascii` is set.
@@ -250,6 +281,9 @@ impl Theme {
                 Role::SearchMatch => reverse.add_modifier(Modifier::UNDERLINED),
                 Role::ColumnHeader | Role::Live | Role::Reconnecting => bold,
                 Role::Demo | Role::ReadOnly => bold.add_modifier(Modifier::REVERSED),
+                // The header is reversed already: a count shows as bold, underlined text on it.
+                Role::HeaderAlert => bold.add_modifier(Modifier::UNDERLINED),
+                Role::HeaderWarning => Style::default().add_modifier(Modifier::UNDERLINED),
             };
         }
         Theme {
@@ -316,6 +350,43 @@ mod tests {
                 "{name}: healthy and down look alike"
             );
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn adapted_themes_use_only_colours_the_terminal_has() {
+        for (name, _) in BUILTIN_THEMES {
+            let ansi = Theme::builtin(name).unwrap().adapted(ColorDepth::Ansi16);
+            let indexed = Theme::builtin(name)
+                .unwrap()
+                .adapted(ColorDepth::Indexed256);
+            for role in Role::ALL {
+                for c in [ansi.style(role).fg, ansi.style(role).bg]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                        "{name} {role:?}: {c:?} at 16 colours"
+                    );
+                }
+                for c in [indexed.style(role).fg, indexed.style(role).bg]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(
+                        !matches!(c, Color::Rgb(..)),
+                        "{name} {role:?}: {c:?} at 256"
+                    );
+                }
+            }
+        }
+        let light = Theme::builtin("light").unwrap();
+        assert_eq!(light.clone().adapted(ColorDepth::TrueColor), light);
+        assert_eq!(
+            light.adapted(ColorDepth::Ansi16).style(Role::Selection).bg,
+            Some(Color::Gray)
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The help overlay, generated from the keymap so it always says what the keys really do.
-//! Shows the bindings of what the operator is doing first, then the rest as far as they fit.
+//! Shows the bindings of what the operator is doing first, then `global`, then the rest; it
+//! scrolls when they do not fit.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,7 +8,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{centered, clear_popup};
-use crate::app::{Keymap, Layer};
+use crate::app::{Keymap, Layer, help_layers, help_rows_visible};
 use crate::ui::theme::{Role, Theme};
 
 const KEYS_WIDTH: usize = 16;
@@ -30,32 +31,45 @@ fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, theme: &Theme) -> Vec<Line<
     lines
 }
 
-pub fn render(keymap: &Keymap, context: Layer, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let max_body = usize::from(area.height.saturating_sub(2));
-    let mut order = vec![context, Layer::Global];
-    for layer in Layer::ALL {
-        if !order.contains(&layer) && layer != Layer::Help {
-            order.push(layer);
-        }
-    }
+/// Draw the overlay: every layer's bindings (see [`help_layers`]), from line `scroll` on, with
+/// "↑ more" / "more ↓" on the border when lines are hidden above or below.
+pub fn render(
+    keymap: &Keymap,
+    context: Layer,
+    scroll: usize,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let mut lines: Vec<Line> = Vec::new();
-    for layer in order {
-        let block = layer_lines(keymap, layer, theme);
-        let gap = usize::from(!lines.is_empty());
-        if !lines.is_empty() && lines.len() + gap + block.len() > max_body {
-            break;
-        }
-        if gap == 1 {
+    for layer in help_layers(context) {
+        if !lines.is_empty() {
             lines.push(Line::default());
         }
-        lines.extend(block);
+        lines.extend(layer_lines(keymap, layer, theme));
     }
-    let height = (lines.len() as u16).saturating_add(2);
+    let visible = help_rows_visible(area.height);
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    let more_below = scroll + visible < lines.len();
+    let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
+    let height = (shown.len() as u16).saturating_add(2);
     let rect = centered(area, WIDTH, height);
     clear_popup(frame, rect);
-    let block = Block::bordered()
+    let hint = if scroll > 0 || more_below {
+        " Esc / ? close · j/k scroll "
+    } else {
+        " Esc / ? close "
+    };
+    let mut block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Keys ", theme.style(Role::DialogTitle)))
-        .title_bottom(Span::styled(" Esc / ? close ", theme.style(Role::Muted)));
-    frame.render_widget(Paragraph::new(Text::from(lines)).block(block), rect);
+        .title_bottom(Span::styled(hint, theme.style(Role::Muted)));
+    if scroll > 0 {
+        block = block.title(Line::styled(" ↑ more ", theme.style(Role::Key)).right_aligned());
+    }
+    if more_below {
+        block =
+            block.title_bottom(Line::styled(" more ↓ ", theme.style(Role::Key)).right_aligned());
+    }
+    frame.render_widget(Paragraph::new(Text::from(shown)).block(block), rect);
 }

@@ -80,10 +80,11 @@ fn render_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows: Vec<Row> = view
         .order
         .iter()
+        .enumerate()
         .skip(offset)
         .take(body_rows)
-        .filter_map(|id| state.alerts.get(id))
-        .map(|a| build_row(a, &w, state.now, theme))
+        .filter_map(|(i, id)| state.alerts.get(id).map(|a| (i, a)))
+        .map(|(i, a)| build_row(a, &w, state.now, theme, i == selected))
         .collect();
     let constraints: Vec<Constraint> = w
         .iter()
@@ -127,15 +128,15 @@ pub fn age(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
     }
 }
 
-fn build_row<'a>(a: &'a Alert, w: &[u16; 6], now: DateTime<Utc>, theme: &Theme) -> Row<'a> {
+fn build_row<'a>(
+    a: &'a Alert,
+    w: &[u16; 6],
+    now: DateTime<Utc>,
+    theme: &Theme,
+    selected: bool,
+) -> Row<'a> {
     let resolved = a.state == AlertState::Resolved;
-    let role = |r: Role| {
-        if resolved {
-            theme.style(Role::Muted)
-        } else {
-            theme.style(r)
-        }
-    };
+    let role = |r: Role| theme.cell(if resolved { Role::Muted } else { r }, selected);
     let (label, label_role) = state_label(a.state);
     let fit = |text: &str, width: u16| format::truncate(text, usize::from(width));
     let runbook = a.runbook.as_deref().unwrap_or("—");

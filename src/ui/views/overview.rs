@@ -177,7 +177,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .skip(offset)
         .take(body_rows)
         .filter_map(|(i, id)| state.apps.get(id).map(|app| (i, app)))
-        .map(|(_, app)| build_row(app, &columns, theme, stale))
+        .map(|(i, app)| build_row(app, &columns, theme, stale, i == selected))
         .collect();
     let table = Table::new(rows, widths(&columns))
         .header(header)
@@ -219,17 +219,12 @@ fn build_row<'a>(
     columns: &[(Column, u16)],
     theme: &Theme,
     stale: bool,
+    selected: bool,
 ) -> Row<'a> {
     let s = &app.summary;
     let m = app.latest.as_ref();
     let health = app.health();
-    let role = |r: Role| {
-        if stale {
-            theme.style(Role::Muted)
-        } else {
-            theme.style(r)
-        }
-    };
+    let role = |r: Role| theme.cell(if stale { Role::Muted } else { r }, selected);
     let text = role(Role::Text);
     let num = |v: Option<f64>, fmt: fn(f64) -> String, bad: Option<bool>| -> (String, Style) {
         match v {

@@ -68,16 +68,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let body_rows = usize::from(table_area.height.saturating_sub(1)).max(1);
     let cursor = view.release_cursor.min(list.len().saturating_sub(1));
     let offset = cursor.saturating_sub(body_rows - 1);
-    let text = theme.style(Role::Text);
-    let muted = theme.style(Role::Muted);
     let rows: Vec<Row> = list
         .iter()
+        .enumerate()
         .skip(offset)
         .take(body_rows)
-        .map(|r| {
+        .map(|(i, r)| {
+            let selected = i == cursor;
+            let text = theme.cell(Role::Text, selected);
+            let muted = theme.cell(Role::Muted, selected);
             let (label, role) = release_status(r.status);
             let mut cells = vec![
-                Cell::from(Span::styled(label, theme.style(role))),
+                Cell::from(Span::styled(label, theme.cell(role, selected))),
                 Cell::from(Span::styled(r.version.as_str(), text)),
                 Cell::from(Span::styled(format::age(state.now, r.created_at), muted)),
             ];

@@ -1,5 +1,5 @@
 //! The top bar: product, view, DEMO / PRODUCTION / READ-ONLY markers, app count, firing
-//! alerts by severity ("P0 1 · P1 2", on every view), sort, filter.
+//! alerts by severity (" P0 1 " " P1 2 " badges, on every view), sort, filter.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -42,12 +42,19 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         left.push(Span::raw(" "));
     }
 
-    let mut right = format!("{} apps · ", state.apps.len());
     let firing = firing_spans(state, theme);
-    if firing.is_empty() {
-        right.push_str("0 firing");
-    }
-    let mut right_tail = format!(" · sort {}", state.sort.label());
+    // The badges carry their own padding, so they need no dots around them.
+    let (right, mut right_tail) = if firing.is_empty() {
+        (
+            format!("{} apps · 0 firing", state.apps.len()),
+            format!(" · sort {}", state.sort.label()),
+        )
+    } else {
+        (
+            format!("{} apps ", state.apps.len()),
+            format!(" sort {}", state.sort.label()),
+        )
+    };
     if state.filter.editing || !state.filter.text.is_empty() {
         right_tail.push_str(" · /");
         right_tail.push_str(&state.filter.text);
@@ -84,7 +91,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// "P0 1 · P1 2": firing alerts per severity, in the alert roles; empty when none fire.
+/// " P0 1 " " P1 2 ": firing alerts per severity, as badges in the header alert roles (readable
+/// on the bar's background); empty when none fire.
 fn firing_spans<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
     for (i, n) in state.firing_by_severity().into_iter().enumerate() {
@@ -92,14 +100,14 @@ fn firing_spans<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
             continue;
         }
         if !spans.is_empty() {
-            spans.push(Span::raw(" · "));
+            spans.push(Span::raw(" "));
         }
         let role = if i < 2 {
-            Role::AlertCritical
+            Role::HeaderAlert
         } else {
-            Role::AlertWarning
+            Role::HeaderWarning
         };
-        spans.push(Span::styled(format!("P{i} {n}"), theme.style(role)));
+        spans.push(Span::styled(format!(" P{i} {n} "), theme.style(role)));
     }
     spans
 }

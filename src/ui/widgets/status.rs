@@ -1,5 +1,6 @@
-//! The bottom bar: gateway address, connection state, events per second, clock. A banner for
-//! a lost connection, and the latest notification, live here too.
+//! The bottom bar: gateway address, connection state, who is at the console and in which
+//! role, events per second, clock. A banner for a lost connection, and the latest
+//! notification, live here too.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -32,6 +33,13 @@ fn connection_label(state: &State) -> (String, Role) {
     }
 }
 
+/// The role the console acts in. The gateway checks no tokens or roles yet, so every session
+/// has the same rights: an operator's. When auth lands, the role comes from the gateway.
+pub const ROLE_WITHOUT_AUTH: &str = "operator";
+
+/// Longest user name shown; longer ones end in `…`.
+const USER_WIDTH: usize = 20;
+
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let bar = theme.style(Role::StatusBar);
     let (label, role) = connection_label(state);
@@ -43,9 +51,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ]);
     let clock = format!("{} UTC ", format::clock(state.now));
     let rate = format!("{} ev/s │ ", state.rate.per_sec);
+    let who = format!(
+        "{} · {ROLE_WITHOUT_AUTH} │ ",
+        format::truncate(&state.actor, USER_WIDTH)
+    );
     let room = usize::from(area.width).saturating_sub(left.width() + 1);
-    // Widest version that fits: help hint, then event rate, then the clock alone.
+    // Widest version that fits: user and role go first, then the help hint, then the event
+    // rate, leaving the clock alone.
     let right = [
+        format!("{who}{rate}{clock}│ ? help "),
         format!("{rate}{clock}│ ? help "),
         format!("{rate}{clock}"),
         clock,

@@ -1,0 +1,61 @@
+//! The help overlay's content and scrolling. The overlay lists what the operator is doing
+//! first, then `global`, then every other layer; at small sizes it scrolls (`j`/`k`, PgUp/PgDn,
+//! `g`/`G`) so no binding is out of reach. The renderer draws the same lines in the same order.
+
+use super::keymap::{Command, Keymap, Layer};
+use super::state::State;
+
+/// Borders above and below the help lines.
+const FRAME_ROWS: usize = 2;
+
+/// The layers the overlay shows, in order: the context layer, `global`, then the rest.
+pub fn help_layers(context: Layer) -> Vec<Layer> {
+    let mut order = vec![context, Layer::Global];
+    for layer in Layer::ALL {
+        if !order.contains(&layer) && layer != Layer::Help {
+            order.push(layer);
+        }
+    }
+    order
+}
+
+/// How many lines the overlay holds: per layer a heading and one line per binding, with a
+/// blank line between layers.
+pub fn help_line_count(keymap: &Keymap, context: Layer) -> usize {
+    let layers = help_layers(context);
+    let gaps = layers.len().saturating_sub(1);
+    layers
+        .iter()
+        .map(|l| 1 + keymap.bindings(*l).len())
+        .sum::<usize>()
+        + gaps
+}
+
+/// Help lines visible at once in a terminal `height` rows tall.
+pub fn help_rows_visible(height: u16) -> usize {
+    usize::from(height).saturating_sub(FRAME_ROWS).max(1)
+}
+
+/// The furthest the overlay scrolls: the last line at the bottom of the box.
+pub fn help_max_scroll(state: &State) -> usize {
+    let total = help_line_count(&state.keymap, super::keys::context_layer(state));
+    total.saturating_sub(help_rows_visible(state.size.1))
+}
+
+/// Scroll the open overlay; false for commands that are not about scrolling.
+pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
+    let page = help_rows_visible(state.size.1).saturating_sub(1).max(1);
+    let max = help_max_scroll(state);
+    let at = state.help_scroll.min(max);
+    state.help_scroll = match cmd {
+        Command::MoveDown => at.saturating_add(1),
+        Command::MoveUp => at.saturating_sub(1),
+        Command::PageDown => at.saturating_add(page),
+        Command::PageUp => at.saturating_sub(page),
+        Command::Top => 0,
+        Command::Bottom => max,
+        _ => return false,
+    }
+    .min(max);
+    true
+}
