@@ -18,7 +18,7 @@
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use std::collections::BTreeMap;
 
@@ -26,6 +26,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::app::{KeyCode, KeyInput};
 use opsdeck::cli::offline::Offline;
 use opsdeck::protocol::{Body, Level, LogLine};
+use opsdeck::tui::pacing::next_frame_gap;
 use opsdeck::ui::render;
 use opsdeck::ui::theme::Theme;
 use ratatui::Terminal;
@@ -59,7 +60,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 const HELD_LINES: u64 = 100_000;
 /// The firehose: lines per second, and frames per second they are drawn at.
 const LINES_PER_SEC: u64 = 10_000;
-const FPS: u64 = 60;
 
 /// The `n`-th synthetic log line of `apps`: mostly access lines with fields, some warnings and
 /// Chinese text, an error with a stack trace now and then (as in benches/logs.rs).
@@ -163,36 +163,52 @@ fn log_firehose(start: DateTime<Utc>, theme: &Theme) {
         .resize(ratatui::layout::Rect::new(0, 0, w, h))
         .unwrap();
     terminal.draw(|f| render(&console.state, theme, f)).unwrap();
-    let per_frame_lines = LINES_PER_SEC / FPS;
-    let frames = 10 * FPS; // ten seconds
+    // Ten seconds of stream time, paced the way the console paces itself: each frame's gap
+    // follows from its draw cost and the bytes it wrote (`tui::pacing`), and the lines that
+    // arrive meanwhile go into the next frame.
     let before = counter.bytes();
     let mut next_line = HELD_LINES;
     let mut times = Vec::new();
     let mut update_times = Vec::new();
-    for frame in 0..frames {
+    let mut clock = Duration::ZERO;
+    let mut last_second = 0;
+    let mut gap = next_frame_gap(Duration::ZERO, 0);
+    let mut frames = 0u64;
+    let mut per_frame_lines = 0;
+    while clock < Duration::from_secs(10) {
+        clock += gap;
         // Once a second the platform's own events (metrics, alerts) arrive too.
-        if frame % FPS == 0 {
+        if clock.as_secs() != last_second {
+            last_second = clock.as_secs();
             console.advance(1);
         }
+        let lines = (LINES_PER_SEC as f64 * gap.as_secs_f64()).round() as u64;
+        per_frame_lines = lines;
         let t = Instant::now();
-        stream_logs(&mut console, next_line, per_frame_lines);
+        stream_logs(&mut console, next_line, lines);
         update_times.push(t.elapsed().as_secs_f64() * 1e6);
-        next_line += per_frame_lines;
+        next_line += lines;
+        let written = counter.bytes();
         let t = Instant::now();
         terminal.draw(|f| render(&console.state, theme, f)).unwrap();
-        times.push(t.elapsed().as_secs_f64() * 1e6);
+        let cost = t.elapsed();
+        times.push(cost.as_secs_f64() * 1e6);
+        gap = next_frame_gap(cost, (counter.bytes() - written) as u64);
+        frames += 1;
     }
     assert!(
         console.state.logs.paused.is_none(),
         "the Logs view should be following"
     );
-    let per_frame = (counter.bytes() - before) as f64 / frames as f64;
+    let total = (counter.bytes() - before) as f64;
     times.sort_by(f64::total_cmp);
     update_times.sort_by(f64::total_cmp);
     println!(
-        "logs following, {LINES_PER_SEC} lines/s at {FPS} fps ({per_frame_lines} lines/frame), {w}x{h}: \
-         {per_frame:.0} bytes/frame = {:.0} B/s to the terminal",
-        per_frame * FPS as f64
+        "logs following, {LINES_PER_SEC} lines/s, paced by tui::pacing, {w}x{h}: {:.1} frames/s, \
+         {:.0} bytes/frame = {:.0} B/s to the terminal",
+        frames as f64 / clock.as_secs_f64(),
+        total / frames as f64,
+        total / clock.as_secs_f64()
     );
     println!(
         "  draw (CrosstermBackend, counted bytes) p50 {:.0} µs, p99 {:.0} µs; \

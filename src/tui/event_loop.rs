@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::input;
+use super::pacing::{self, next_frame_gap};
 use super::save_logs;
 use super::terminal::{self, Tui};
 use crate::app::{Action, Effect, State, update};
@@ -18,18 +19,6 @@ use crate::client::http::HttpClient;
 use crate::client::stream::StreamCommand;
 use crate::ui::{self, color_depth::ColorDepth, theme::Theme};
 
-/// Shortest time between two frames.
-const FRAME_GAP: Duration = Duration::from_millis(16);
-/// The longest gap adaptive pacing allows between frames.
-const MAX_FRAME_GAP: Duration = Duration::from_secs(1);
-
-/// The gap before the next frame, given what the last one cost to draw and write. Writing blocks
-/// when the terminal (or the SSH link behind it) is slow, so a frame that took long to write
-/// spaces out the next ones: the frame rate adapts and no output backlog builds up, while keys
-/// are still handled between frames.
-fn frame_gap_after(cost: Duration) -> Duration {
-    (cost * 4).clamp(FRAME_GAP, MAX_FRAME_GAP)
-}
 /// Most queued actions applied before a frame is drawn, so a flood cannot starve the screen.
 const MAX_DRAIN: usize = 4096;
 
@@ -129,7 +118,7 @@ pub async fn run(
     let mut shown_second = Utc::now().second();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
-    let mut gap = FRAME_GAP;
+    let mut gap = pacing::FRAME_GAP;
 
     loop {
         if terminal::panicked() {
@@ -140,8 +129,8 @@ pub async fn run(
         if dirty && now >= next_frame {
             themes.follow(&state);
             let theme = &themes.theme;
-            tui.draw(|frame| ui::render(&state, theme, frame))?;
-            gap = frame_gap_after(now.elapsed());
+            let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
+            gap = next_frame_gap(now.elapsed(), bytes);
             dirty = false;
             last_draw = Some(now);
         }
@@ -187,20 +176,5 @@ pub async fn run(
         if !go_on || state.quitting {
             return Ok(());
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slow_frames_space_out_the_next_ones_within_bounds() {
-        assert_eq!(frame_gap_after(Duration::from_micros(300)), FRAME_GAP);
-        assert_eq!(
-            frame_gap_after(Duration::from_millis(50)),
-            Duration::from_millis(200)
-        );
-        assert_eq!(frame_gap_after(Duration::from_secs(3)), MAX_FRAME_GAP);
     }
 }

@@ -6,6 +6,7 @@
 pub mod event_loop;
 pub mod input;
 pub mod logging;
+pub mod pacing;
 pub mod save_logs;
 pub mod terminal;
 

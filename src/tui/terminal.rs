@@ -3,8 +3,9 @@
 //! normal quit, signals (handled by the caller's loop), errors (Drop) and panics (hook).
 
 use std::io::{self, Stdout, Write};
+use std::sync::Arc;
 use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::terminal::{
@@ -24,7 +25,26 @@ static HOOK: Once = Once::new();
 
 /// The console's terminal. Dropping it restores the terminal.
 pub struct Tui {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: Terminal<CrosstermBackend<Counted<Stdout>>>,
+    written: Arc<AtomicU64>,
+}
+
+/// A writer that counts the bytes going through it, so frame pacing can keep the console's
+/// output under its byte budget.
+pub struct Counted<W> {
+    inner: W,
+    written: Arc<AtomicU64>,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Take over the terminal: raw mode, alternate screen, hidden cursor.
@@ -37,8 +57,13 @@ pub fn init() -> io::Result<Tui> {
         restore();
         return Err(e);
     }
-    match Terminal::new(CrosstermBackend::new(stdout)) {
-        Ok(terminal) => Ok(Tui { terminal }),
+    let written = Arc::new(AtomicU64::new(0));
+    let counted = Counted {
+        inner: stdout,
+        written: written.clone(),
+    };
+    match Terminal::new(CrosstermBackend::new(counted)) {
+        Ok(terminal) => Ok(Tui { terminal, written }),
         Err(e) => {
             restore();
             Err(e)
@@ -83,12 +108,14 @@ fn install_panic_hook() {
 }
 
 impl Tui {
-    /// Draw one frame inside a synchronized update, so the terminal shows it whole.
-    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<()> {
+    /// Draw one frame inside a synchronized update, so the terminal shows it whole. Returns the
+    /// bytes written for it.
+    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<u64> {
+        let before = self.written.load(Ordering::Relaxed);
         queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
         let drawn = self.terminal.draw(render).map(|_| ());
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
-        drawn
+        drawn.map(|()| self.written.load(Ordering::Relaxed) - before)
     }
 
     /// Clear and redraw everything on the next frame (after a resize).
