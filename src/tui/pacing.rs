@@ -42,7 +42,7 @@ mod tests {
         let per_sec = 3538.0 / gap.as_secs_f64();
         assert!(per_sec <= BYTE_BUDGET_PER_SEC as f64 + 1.0, "{per_sec} B/s");
         assert!(gap > FRAME_GAP);
-        // A 1 Hz dashboard frame is not held back.
-        assert_eq!(next_frame_gap(Duration::from_micros(300), 800), FRAME_GAP);
+        // A 1 Hz dashboard frame (~800 bytes) is not held back noticeably.
+        assert!(next_frame_gap(Duration::from_micros(300), 800) < Duration::from_millis(20));
     }
 }
