@@ -8,6 +8,8 @@ use opsdeck::tui::{ConsoleOptions, run_console};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every reqwest client (console HTTP, gateway probes) needs a rustls provider; ring it is.
+    opsdeck::client::tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
 async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
     let options = |url: String, demo: bool| ConsoleOptions {
         url,
+        ca_cert: args.ca_cert.clone(),
         demo,
         readonly: args.readonly,
         // Contexts (the CLI issue) will say which gateways are production.

@@ -30,7 +30,8 @@ impl Console {
     fn start(url: &str) -> Console {
         let (action_tx, actions) = mpsc::channel(256);
         let (stream_tx, stream_rx) = mpsc::channel(16);
-        stream::spawn(url.to_string(), action_tx.clone(), stream_rx);
+        let tls = opsdeck::client::tls::client_config(None).unwrap();
+        stream::spawn(url.to_string(), tls, action_tx.clone(), stream_rx);
         Console {
             state: State::new(config(false)),
             drivers: Drivers {

@@ -197,6 +197,7 @@ async fn a_retry_after_a_client_timeout_is_applied_once() {
     });
     let gw = support::start(loopback_config(), platform.clone()).await;
     let url = format!("http://{}/v1/apps/a/scale", gw.addr);
+    opsdeck::client::tls::install_crypto_provider();
     let impatient = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_millis(100))

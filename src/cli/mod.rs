@@ -27,9 +27,13 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct ConsoleArgs {
-    /// Gateway stream URL, e.g. ws://127.0.0.1:7070. Without it, an embedded simulator is used.
+    /// Gateway stream URL, e.g. ws://127.0.0.1:7070, or wss://host:port for TLS. Without it, an
+    /// embedded simulator is used.
     #[arg(long, env = "OPSDECK_URL", global = true)]
     pub url: Option<String>,
+    /// PEM file of CA certificates to trust for wss://, in addition to the system roots.
+    #[arg(long, value_name = "FILE", env = "OPSDECK_CA_CERT", global = true)]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// Remove every action from the keymap.
     #[arg(long, global = true)]
     pub readonly: bool,

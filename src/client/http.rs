@@ -1,6 +1,7 @@
 //! HTTP driver: one task per request, each reply sent back as `Action::HttpReply` with the
 //! request's id. Errors become [`HttpError`]s the core turns into notifications.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -23,13 +24,20 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// `ws_url` is the gateway's WebSocket URL; the HTTP base is derived from it.
+    /// `ws_url` is the gateway's WebSocket URL; the HTTP base is derived from it. `https://`
+    /// trusts the system roots only; see [`HttpClient::with_tls`] for more.
     pub fn new(ws_url: &str) -> anyhow::Result<Self> {
+        Self::with_tls(ws_url, super::tls::client_config(None)?)
+    }
+
+    /// Like [`HttpClient::new`], with `https://` verified by `tls` (the stream driver's too).
+    pub fn with_tls(ws_url: &str, tls: Arc<rustls::ClientConfig>) -> anyhow::Result<Self> {
         let base = super::http_base(ws_url).map_err(anyhow::Error::msg)?;
         let base = Url::parse(&base)?;
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(3))
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
             .build()?;
         Ok(HttpClient { base, client })
     }
@@ -258,7 +266,16 @@ fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
-        "cannot connect".into()
+        // The innermost cause says why: refused, or a certificate the console does not trust.
+        let mut cause: &dyn std::error::Error = e;
+        while let Some(source) = cause.source() {
+            cause = source;
+        }
+        if std::ptr::addr_eq(cause, e) {
+            "cannot connect".into()
+        } else {
+            format!("cannot connect: {cause}")
+        }
     } else {
         e.to_string()
     }

@@ -4,6 +4,7 @@
 pub mod backoff;
 pub mod http;
 pub mod stream;
+pub mod tls;
 
 /// The HTTP base URL for a gateway WebSocket URL: `ws://h:p` becomes `http://h:p`,
 /// `wss://` becomes `https://`; a trailing slash is dropped.
@@ -17,7 +18,7 @@ pub fn http_base(ws_url: &str) -> Result<String, String> {
         Ok(url.to_string())
     } else {
         Err(format!(
-            "gateway URL {ws_url:?} should start with ws:// (e.g. ws://127.0.0.1:7070)"
+            "gateway URL {ws_url:?} should start with ws:// or wss:// (e.g. ws://127.0.0.1:7070)"
         ))
     }
 }

@@ -6,6 +6,7 @@
 //! backoff. Pings are answered by tungstenite as long as we keep reading.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -13,8 +14,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
-use tokio_tungstenite::connect_async;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use super::backoff::Backoff;
 use crate::app::Action;
@@ -42,27 +43,31 @@ enum End {
     Lost(String),
 }
 
-/// Start the driver. It runs until `actions` is closed (the console quit).
+/// Start the driver. It runs until `actions` is closed (the console quit). A `wss://` URL is
+/// verified with `tls`.
 pub fn spawn(
     url: String,
+    tls: Arc<rustls::ClientConfig>,
     actions: mpsc::Sender<Action>,
     commands: mpsc::Receiver<StreamCommand>,
 ) -> JoinHandle<()> {
-    tokio::spawn(run(url, actions, commands))
+    tokio::spawn(run(url, tls, actions, commands))
 }
 
 async fn run(
     url: String,
+    tls: Arc<rustls::ClientConfig>,
     actions: mpsc::Sender<Action>,
     mut commands: mpsc::Receiver<StreamCommand>,
 ) {
     let endpoint = format!("{}/v1/stream", url.trim_end_matches('/'));
     let mut backoff = Backoff::new();
     loop {
-        let reason = match connect_once(&endpoint, &actions, &mut commands, &mut backoff).await {
-            End::Shutdown => return,
-            End::Lost(reason) => reason,
-        };
+        let reason =
+            match connect_once(&endpoint, &tls, &actions, &mut commands, &mut backoff).await {
+                End::Shutdown => return,
+                End::Lost(reason) => reason,
+            };
         let delay = backoff.next_delay(fastrand::f64());
         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "stream lost; will retry");
         let down = Action::StreamDown {
@@ -82,11 +87,15 @@ async fn run(
 
 async fn connect_once(
     endpoint: &str,
+    tls: &Arc<rustls::ClientConfig>,
     actions: &mpsc::Sender<Action>,
     commands: &mut mpsc::Receiver<StreamCommand>,
     backoff: &mut Backoff,
 ) -> End {
-    let ws = match timeout(HANDSHAKE_TIMEOUT, connect_async(endpoint)).await {
+    // Used only for wss://; ws:// stays plain.
+    let connector = Connector::Rustls(tls.clone());
+    let connect = connect_async_tls_with_config(endpoint, None, false, Some(connector));
+    let ws = match timeout(HANDSHAKE_TIMEOUT, connect).await {
         Err(_) => return End::Lost(format!("connecting to {endpoint} timed out")),
         Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {e}")),
         Ok(Ok((ws, _response))) => ws,

@@ -136,6 +136,8 @@ pub trait Platform: Send + Sync + 'static {
 
 /// A plain HTTP GET with a timeout; the body is cut at [`PROBE_BODY_LIMIT`].
 pub async fn probe_http(url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {
+    // reqwest is built without a default TLS provider; make sure one is installed (idempotent).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .timeout(timeout)
         .no_proxy()

@@ -10,6 +10,8 @@ pub mod pacing;
 pub mod save_logs;
 pub mod terminal;
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use chrono::{Offset, Utc};
 use tokio::sync::mpsc;
@@ -17,7 +19,7 @@ use tokio::sync::mpsc;
 use crate::app::logs::LogsConfig;
 use crate::app::{Keymap, State, StateConfig};
 use crate::client::http::HttpClient;
-use crate::client::stream;
+use crate::client::{stream, tls};
 use crate::ui::color_depth::ColorDepth;
 use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
@@ -30,8 +32,11 @@ const STREAM_QUEUE: usize = 16;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleOptions {
     /// Gateway WebSocket base URL, e.g. `ws://127.0.0.1:7070` (the stream is `{url}/v1/stream`,
-    /// HTTP calls go to the same host over `http://`).
+    /// HTTP calls go to the same host over `http://`). `wss://` means TLS for both
+    /// (`https://`).
     pub url: String,
+    /// A PEM file of CA certificates trusted for `wss://`, in addition to the system roots.
+    pub ca_cert: Option<PathBuf>,
     /// Talking to the embedded simulator: the header says DEMO.
     pub demo: bool,
     /// No actions: the header says READ-ONLY and dialogs that change things do not open.
@@ -61,11 +66,13 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         .adapted(depth)
         .with_ascii(ascii);
     let keymap = Keymap::builtin().context("loading the keymap")?;
-    let http = HttpClient::new(&opts.url).context("gateway URL")?;
+    tls::install_crypto_provider();
+    let tls = tls::client_config(opts.ca_cert.as_deref()).context("setting up TLS")?;
+    let http = HttpClient::with_tls(&opts.url, tls.clone()).context("gateway URL")?;
 
     let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
     let (stream_tx, stream_rx) = mpsc::channel(STREAM_QUEUE);
-    let stream_task = stream::spawn(opts.url.clone(), action_tx.clone(), stream_rx);
+    let stream_task = stream::spawn(opts.url.clone(), tls, action_tx.clone(), stream_rx);
 
     let mut state = State::new(StateConfig {
         gateway: opts.url.clone(),

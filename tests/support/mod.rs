@@ -90,6 +90,7 @@ impl Client {
 }
 
 pub fn http() -> reqwest::Client {
+    opsdeck::client::tls::install_crypto_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
