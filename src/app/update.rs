@@ -42,6 +42,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     order::refresh(state);
     alerts::refresh(state);
+    super::timeline::clamp_offset(state);
     effects
 }
 
