@@ -5,10 +5,12 @@
 
 mod alert_fixtures;
 mod fixtures;
+mod runbook_fixtures;
 mod view_fixtures;
 
 use alert_fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, State, View, open_events, update};
+use opsdeck::app::{Action, KeyCode, KeyInput, State, View, open_events, open_runs, update};
+use opsdeck::protocol::RunState;
 use view_fixtures::*;
 
 fn press(state: &mut State, key: KeyInput) {
@@ -163,4 +165,47 @@ fn keys_typed_in_the_events_filter_do_not_run_view_commands() {
     assert_eq!(state.timeline.filter_app, None);
     assert_eq!(state.timeline.offset, 0);
     assert_eq!(filter_text(&state, View::Events), "aqEj");
+}
+
+fn runs_state() -> State {
+    let mut state = fixtures::loaded_state(false);
+    open_runs(&mut state);
+    runbook_fixtures::answer_runs(&mut state);
+    state
+}
+
+#[test]
+fn runs_filter_narrows_by_state_and_keeps_the_cursor_on_a_shown_run() {
+    let mut state = runs_state();
+    let all = state.runs.order.len();
+    assert_eq!(all, runbook_fixtures::runs().len());
+    press(&mut state, KeyInput::char('G'));
+    assert_eq!(state.runs.cursor, all - 1);
+    type_keys(&mut state, "/WAITING");
+    assert_eq!(state.runs.order.len(), 1);
+    assert_eq!(state.runs.cursor, 0, "cursor stays within the shown rows");
+    let id = state.runs.order[0].clone();
+    assert_eq!(state.runs.runs[&id].state, RunState::WaitingApproval);
+    enter(&mut state);
+    assert_eq!(
+        state.view,
+        View::Runs,
+        "Enter in the bar keeps the filter, opens nothing"
+    );
+    assert_eq!(state.runs.order.len(), 1);
+    enter(&mut state);
+    assert_eq!(state.view, View::Run);
+    assert_eq!(state.runs.current.as_deref(), Some(id.as_str()));
+    esc(&mut state);
+    type_keys(&mut state, "/");
+    esc(&mut state);
+    assert_eq!(state.runs.order.len(), all);
+}
+
+#[test]
+fn keys_typed_in_the_runs_filter_do_not_run_view_commands() {
+    let mut state = runs_state();
+    type_keys(&mut state, "/qjG");
+    assert_eq!(state.view, View::Runs);
+    assert_eq!(filter_text(&state, View::Runs), "qjG");
 }
