@@ -12,6 +12,7 @@ use super::action::{HttpError, Reply};
 use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs};
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
+use super::list_filter;
 use super::navigate::{Navigate, navigate};
 use super::state::{Dialog, NoticeLevel, State, View};
 use super::stream::recount_firing;
@@ -122,7 +123,12 @@ pub fn refresh(state: &mut State) {
             state.alerts.remove(&id);
         }
     }
-    let mut rows: Vec<&Alert> = state.alerts.values().collect();
+    let needle = state.filter_needle(View::Alerts);
+    let mut rows: Vec<&Alert> = state
+        .alerts
+        .values()
+        .filter(|a| matches_filter(a, &needle))
+        .collect();
     rows.sort_by(|a, b| compare(a, b));
     let view = &mut state.alerts_view;
     view.order.clear();
@@ -134,6 +140,19 @@ pub fn refresh(state: &mut State) {
     if !listed {
         view.selected = view.order.first().cloned();
     }
+}
+
+/// The `/` filter: app, summary, rule, severity or runbook.
+fn matches_filter(a: &Alert, needle: &str) -> bool {
+    let severity = format!("{:?}", a.severity);
+    let fields = [&a.app, &a.summary, &a.rule, &severity];
+    list_filter::matches(
+        needle,
+        fields
+            .into_iter()
+            .map(String::as_str)
+            .chain(a.runbook.as_deref()),
+    )
 }
 
 /// Show the Alerts view and refresh the list from GET /v1/alerts.

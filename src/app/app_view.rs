@@ -93,6 +93,7 @@ impl AppView {
 
 /// Show `view`, remembering the current one for Esc.
 pub(crate) fn push_view(state: &mut State, view: View) {
+    state.stop_filter_editing();
     if state.view == view {
         return;
     }
@@ -105,6 +106,7 @@ pub(crate) fn push_view(state: &mut State, view: View) {
 
 /// Esc: the previous view, or the overview.
 pub(crate) fn go_back(state: &mut State) {
+    state.stop_filter_editing();
     state.view = state.view_stack.pop().unwrap_or(View::Overview);
 }
 

@@ -36,7 +36,7 @@ pub fn context_layer(state: &State) -> Layer {
         Some(Dialog::Ack(_) | Dialog::Silence(_) | Dialog::Run(_)) => Layer::Confirm,
         None if state.view == View::Runbook => super::runbooks::form_layer(state),
         None if state.view == View::Logs => logs::layer(state),
-        None if state.filter.editing => Layer::Filter,
+        None if state.filter_editing() => Layer::Filter,
         None => super::view_keys::view_layer(state.view),
     }
 }
@@ -62,10 +62,13 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
 /// the replica count), so that global keys such as `?` still work there.
 fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
     match (layer, &mut state.dialog) {
-        (Layer::Filter, _) => {
-            state.filter.text.push(c);
-            true
-        }
+        (Layer::Filter, _) => match state.current_filter_mut() {
+            Some(filter) => {
+                filter.text.push(c);
+                true
+            }
+            None => false,
+        },
         (Layer::Scale, Some(Dialog::Scale(d))) if c.is_ascii_digit() => {
             d.push_digit(c);
             true
@@ -107,13 +110,19 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::PageDown => move_selection(state, page(state)),
         Command::PageUp => move_selection(state, -page(state)),
         Command::OpenScale => open_scale(state),
-        Command::StartFilter => state.filter.editing = true,
+        Command::StartFilter => {
+            if let Some(filter) = state.current_filter_mut() {
+                filter.editing = true;
+            }
+        }
         Command::CycleSort => state.sort = state.sort.next(),
         Command::Back => back(state, layer),
         Command::Submit => submit(state, layer),
         Command::DeleteChar => match layer {
             Layer::Filter => {
-                state.filter.text.pop();
+                if let Some(filter) = state.current_filter_mut() {
+                    filter.text.pop();
+                }
             }
             Layer::Scale => with_scale(state, ScaleDialog::delete_digit),
             _ => {}
@@ -180,8 +189,10 @@ fn back(state: &mut State, layer: Layer) {
         }
         Layer::Scale | Layer::Confirm => state.dialog = None,
         Layer::Filter | Layer::Overview => {
-            state.filter.text.clear();
-            state.filter.editing = false;
+            if let Some(filter) = state.current_filter_mut() {
+                filter.text.clear();
+                filter.editing = false;
+            }
         }
         _ => {}
     }
@@ -189,7 +200,11 @@ fn back(state: &mut State, layer: Layer) {
 
 fn submit(state: &mut State, layer: Layer) {
     match layer {
-        Layer::Filter => state.filter.editing = false,
+        Layer::Filter => {
+            if let Some(filter) = state.current_filter_mut() {
+                filter.editing = false;
+            }
+        }
         Layer::Scale => {
             if let Some(Dialog::Scale(d)) = &mut state.dialog
                 && d.step == ScaleStep::Edit

@@ -16,6 +16,7 @@ mod history;
 mod key;
 mod keymap;
 mod keys;
+mod list_filter;
 pub mod logs;
 mod metric_history;
 mod navigate;
@@ -50,6 +51,7 @@ pub use history::History;
 pub use key::{KeyCode, KeyInput};
 pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
 pub use keys::{active_layer, context_layer};
+pub use list_filter::{ListFilters, has_filter};
 pub use metric_history::{
     CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
 };

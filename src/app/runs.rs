@@ -10,6 +10,7 @@ use super::action::{HttpError, Reply};
 use super::app_view::{go_back, push_view};
 use super::effect::{Effect, RequestId, RequestKind, RunControl};
 use super::keymap::{Command, Layer};
+use super::list_filter;
 use super::state::{Dialog, NoticeLevel, State, View};
 use crate::protocol::{RunState, RunStatus};
 
@@ -133,7 +134,19 @@ pub fn upsert(state: &mut State, status: RunStatus) {
             view.runs.remove(&id);
         }
     }
-    let mut rows: Vec<&RunStatus> = view.runs.values().collect();
+    refresh(state);
+}
+
+/// Recompute the Runs list's order (newest first, narrowed by its `/` filter: id, runbook or
+/// state) and keep the cursor on a shown row.
+pub(crate) fn refresh(state: &mut State) {
+    let needle = state.filter_needle(View::Runs);
+    let view = &mut state.runs;
+    let mut rows: Vec<&RunStatus> = view
+        .runs
+        .values()
+        .filter(|r| list_filter::matches(&needle, [r.id.as_str(), &r.runbook, r.state.as_str()]))
+        .collect();
     rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     view.order = rows.iter().map(|r| r.id.clone()).collect();
     view.cursor = view.cursor.min(view.order.len().saturating_sub(1));

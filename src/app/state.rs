@@ -12,6 +12,7 @@ use super::dialog::ScaleDialog;
 use super::effect::{RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
+use super::list_filter::ListFilters;
 use super::logs::{LogView, LogsConfig};
 use super::metric_history::MetricHistory;
 use super::prompt::{Prompt, PromptHistory};
@@ -134,7 +135,7 @@ impl AppEntry {
 }
 
 /// Which screen is showing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum View {
     #[default]
     Overview,
@@ -327,6 +328,8 @@ pub struct State {
     pub selected: Option<String>,
     pub sort: SortColumn,
     pub filter: FilterInput,
+    /// The `/` filters of the other list views.
+    pub list_filters: ListFilters,
     pub dialog: Option<Dialog>,
     /// The help overlay is open (over any view or dialog).
     pub help_open: bool,
@@ -389,6 +392,7 @@ impl State {
             selected: None,
             sort: SortColumn::default(),
             filter: FilterInput::default(),
+            list_filters: ListFilters::default(),
             dialog: None,
             help_open: false,
             help_scroll: 0,

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::action::{HttpError, Reply};
 use super::app_view::{self, push_view};
 use super::effect::{Effect, RequestId, RequestKind};
+use super::list_filter;
 use super::state::{NoticeLevel, State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
 
@@ -74,6 +75,28 @@ impl Timeline {
     }
 }
 
+impl State {
+    /// Events the Events view shows: [`Timeline::shown`] narrowed by its `/` filter (app,
+    /// kind, message or actor), newest first.
+    pub fn shown_events(&self) -> impl Iterator<Item = &TimelineEntry> + '_ {
+        let needle = self.filter_needle(View::Events);
+        self.timeline.shown().filter(move |e| {
+            let kind = format!("{:?}", e.event.kind);
+            let fields = [e.app.as_str(), kind.as_str(), e.event.message.as_str()];
+            list_filter::matches(&needle, fields.into_iter().chain(e.event.actor.as_deref()))
+        })
+    }
+}
+
+/// Keep the Events view's first row within the filtered events.
+pub(crate) fn clamp_offset(state: &mut State) {
+    if state.view != View::Events || state.timeline.offset == 0 {
+        return;
+    }
+    let last = state.shown_events().count().saturating_sub(1);
+    state.timeline.offset = state.timeline.offset.min(last);
+}
+
 /// Open the Events view on every app's events, and fetch the recent ones.
 pub fn open_events(state: &mut State) -> Vec<Effect> {
     open_events_for(state, None)
@@ -131,7 +154,7 @@ pub(crate) fn on_event(
 
 /// Scroll the Events view by `delta` rows.
 pub(crate) fn scroll(state: &mut State, delta: isize) {
-    let count = state.timeline.shown().count();
+    let count = state.shown_events().count();
     let last = count.saturating_sub(1);
     state.timeline.offset = state.timeline.offset.saturating_add_signed(delta).min(last);
 }

@@ -14,6 +14,8 @@ use super::{alerts, keys, logs, order, replies, stream};
 /// Apply one action to the state and return what the outside world should do about it.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     let mut effects = Vec::new();
+    // Only keys change a list's `/` filter.
+    let key = matches!(action, Action::Key(_));
     match action {
         Action::Key(key) => keys::handle_key(state, key, &mut effects),
         Action::StreamConnected(hello) => stream::on_connected(state, hello, &mut effects),
@@ -42,6 +44,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     order::refresh(state);
     alerts::refresh(state);
+    super::timeline::clamp_offset(state);
+    if key {
+        super::runs::refresh(state);
+    }
     effects
 }
 

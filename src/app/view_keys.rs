@@ -46,7 +46,7 @@ pub(crate) fn run(
             // Bound everywhere: ignored under a dialog, a filter being typed, or help.
             if state.dialog.is_none()
                 && state.prompt.is_none()
-                && !state.filter.editing
+                && !state.filter_editing()
                 && !state.help_open
             {
                 effects.extend(open_events(state));

@@ -45,8 +45,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(title), title_area);
 
     let body_rows = usize::from(table_area.height.saturating_sub(1));
-    let rows: Vec<Row> = timeline
-        .shown()
+    let rows: Vec<Row> = state
+        .shown_events()
         .skip(timeline.offset)
         .take(body_rows)
         .map(|e| {

@@ -55,10 +55,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             format!(" sort {}", state.sort.label()),
         )
     };
-    if state.filter.editing || !state.filter.text.is_empty() {
+    if let Some(filter) = state.filter_of(state.view)
+        && (filter.editing || !filter.text.is_empty())
+    {
         right_tail.push_str(" · /");
-        right_tail.push_str(&state.filter.text);
-        if state.filter.editing {
+        right_tail.push_str(&filter.text);
+        if filter.editing {
             right_tail.push('▏');
         }
     }
