@@ -65,6 +65,8 @@ pub struct Themes {
     no_color: bool,
     /// The terminal's colour depth: every theme loaded is adapted to it.
     depth: ColorDepth,
+    /// The user's theme folder, searched for names that are not built in.
+    user_dir: Option<std::path::PathBuf>,
 }
 
 impl Themes {
@@ -74,17 +76,23 @@ impl Themes {
             name,
             no_color,
             depth,
+            user_dir: None,
         }
     }
 
+    pub fn with_user_dir(mut self, dir: Option<std::path::PathBuf>) -> Self {
+        self.user_dir = dir;
+        self
+    }
+
     /// Load the theme the state names, if it changed. A theme that fails to load keeps the
-    /// old one (the names `:theme` accepts are the built-in ones, which always load).
+    /// old one (`:theme` accepts the built-in names and the user folder's).
     fn follow(&mut self, state: &State) {
         if state.theme == self.name {
             return;
         }
         self.name = state.theme.clone();
-        match Theme::resolve(Some(&self.name), self.no_color) {
+        match Theme::resolve_in(Some(&self.name), self.no_color, self.user_dir.as_deref()) {
             // OPSDECK_ASCII is not part of a theme: keep it across switches.
             Ok(theme) => self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii()),
             Err(e) => tracing::warn!(theme = %self.name, error = %e, "theme not switched"),

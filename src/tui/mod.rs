@@ -61,7 +61,8 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         std::env::var("COLORTERM").ok().as_deref(),
         std::env::var("TERM").ok().as_deref(),
     );
-    let theme = Theme::resolve(opts.theme.as_deref(), no_color)
+    let user_themes = user_theme_dir();
+    let theme = Theme::resolve_in(opts.theme.as_deref(), no_color, user_themes.as_deref())
         .context("loading the theme")?
         .adapted(depth)
         .with_ascii(ascii);
@@ -90,6 +91,9 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     });
     state.theme = opts.theme.clone().unwrap_or_else(|| "dark".into());
     state.themes = BUILTIN_THEMES.iter().map(|(n, _)| n.to_string()).collect();
+    if let Some(dir) = &user_themes {
+        state.themes.extend(Theme::user_theme_names(dir));
+    }
     state.actor = actor_name();
     tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
 
@@ -99,7 +103,8 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         stream: stream_tx,
         actions: action_tx,
     };
-    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color, depth);
+    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color, depth)
+        .with_user_dir(user_themes);
     let result = event_loop::run(&mut tui, state, themes, drivers, action_rx).await;
     stream_task.abort();
     drop(tui);
@@ -127,4 +132,15 @@ fn actor_name() -> String {
     } else {
         clean
     }
+}
+
+/// The user's theme folder: `$XDG_CONFIG_HOME/opsdeck/themes`, else `~/.config/opsdeck/themes`.
+pub fn user_theme_dir() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
+        })?;
+    Some(base.join("opsdeck").join("themes"))
 }

@@ -19,6 +19,8 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use std::path::Path;
+
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
@@ -244,20 +246,58 @@ impl Theme {
     /// Pick the theme for a session: `NO_COLOR` wins; then `spec`, a built-in name or a path
     /// to a `.toml` file; then the dark default.
     pub fn resolve(spec: Option<&str>, no_color: bool) -> Result<Theme, ThemeError> {
+        Theme::resolve_in(spec, no_color, None)
+    }
+
+    /// Like [`Theme::resolve`], and a name that is not built in is looked up as `NAME.toml` in
+    /// the user's theme folder `user_dir` (see `tui::user_theme_dir`).
+    pub fn resolve_in(
+        spec: Option<&str>,
+        no_color: bool,
+        user_dir: Option<&Path>,
+    ) -> Result<Theme, ThemeError> {
         if no_color {
             return Ok(Theme::monochrome());
         }
         match spec {
             None => Theme::builtin("dark"),
-            Some(s) if s.ends_with(".toml") || s.contains('/') => {
-                let text = std::fs::read_to_string(s).map_err(|e| ThemeError::Read {
-                    path: s.to_string(),
-                    message: e.to_string(),
-                })?;
-                Theme::from_toml(&text)
-            }
-            Some(name) => Theme::builtin(name),
+            Some(s) if s.ends_with(".toml") || s.contains('/') => Theme::from_file(Path::new(s)),
+            Some(name) => match Theme::builtin(name) {
+                Err(ThemeError::UnknownTheme(_)) if user_dir.is_some() => {
+                    let path = user_dir
+                        .map(|dir| dir.join(format!("{name}.toml")))
+                        .filter(|p| p.is_file())
+                        .ok_or_else(|| ThemeError::UnknownTheme(name.to_string()))?;
+                    Theme::from_file(&path)
+                }
+                other => other,
+            },
         }
+    }
+
+    fn from_file(path: &Path) -> Result<Theme, ThemeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ThemeError::Read {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Theme::from_toml(&text)
+    }
+
+    /// Names of the themes in a user theme folder (`NAME.toml`), sorted; none if it is missing.
+    pub fn user_theme_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let path = entry.path();
+                let stem = path.file_stem()?.to_str()?.to_string();
+                (path.extension()? == "toml" && BUILTIN_THEMES.iter().all(|(n, _)| *n != stem))
+                    .then_some(stem)
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     /// No colours at all: meaning carried by bold, dim, reverse and underline.
@@ -425,5 +465,31 @@ mod tests {
             Theme::from_toml("[roles]\ndown = { modifiers = [\"blink\"] }"),
             Err(ThemeError::UnknownModifier { .. })
         ));
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn user_themes_are_found_by_name_in_the_user_folder() {
+        let dir = std::env::temp_dir().join(format!("opsdeck-themes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let light = BUILTIN_THEMES
+            .iter()
+            .find(|(n, _)| *n == "light")
+            .unwrap()
+            .1;
+        std::fs::write(dir.join("ocean.toml"), light).unwrap();
+        std::fs::write(dir.join("notes.txt"), "not a theme").unwrap();
+        assert_eq!(Theme::user_theme_names(&dir), vec!["ocean".to_string()]);
+        let ocean = Theme::resolve_in(Some("ocean"), false, Some(&dir)).unwrap();
+        assert_eq!(ocean, Theme::builtin("light").unwrap());
+        assert!(matches!(
+            Theme::resolve_in(Some("neon"), false, Some(&dir)),
+            Err(ThemeError::UnknownTheme(_))
+        ));
+        assert!(
+            Theme::resolve(Some("ocean"), false).is_err(),
+            "no folder, no user theme"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
