@@ -4,41 +4,18 @@
 //! without it, the untrusted certificate is shown as the reason, and the console stays usable.
 #![allow(clippy::unwrap_used)]
 
+mod pty;
 mod support;
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::AppDetail;
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use pty::{Console, TempDir};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
-
-/// A temporary directory removed on drop: the CA file and the console's log.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        let path = std::env::temp_dir().join(format!(
-            "opsdeck-tls-{}-{}",
-            std::process::id(),
-            fastrand::u64(..)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A TLS proxy on 127.0.0.1:0 in front of `upstream`, serving a fresh self-signed certificate
 /// for `localhost`. Returns its address and the certificate as PEM.
@@ -77,96 +54,6 @@ async fn start_tls_proxy(upstream: SocketAddr) -> (SocketAddr, String) {
     (addr, certified.cert.pem())
 }
 
-struct Console {
-    screen: Arc<Mutex<vt100::Parser>>,
-    writer: Box<dyn Write + Send>,
-    child: Box<dyn Child + Send + Sync>,
-}
-
-impl Console {
-    fn spawn(args: &[&str], state_dir: &Path) -> Console {
-        let (rows, cols) = (30, 160);
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("XDG_STATE_HOME", state_dir);
-        cmd.env_remove("OPSDECK_CA_CERT");
-        cmd.env_remove("OPSDECK_URL");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(
-            std::num::NonZeroU16::new(rows).unwrap(),
-            std::num::NonZeroU16::new(cols).unwrap(),
-            0,
-        )));
-        let feed = screen.clone();
-        std::thread::spawn(move || {
-            let _master = pty.master; // keep the pty open while reading
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                feed.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Console {
-            screen,
-            writer,
-            child,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    /// Wait until the screen satisfies `pred`, failing with the screen after `secs`. Fails at
-    /// once if the console exits meanwhile.
-    fn wait_for(&mut self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let text = self.text();
-            if pred(&text) {
-                return text;
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("the console exited ({status:?}) waiting for {what}; screen:\n{text}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {secs} s for {what}; screen:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Quit with `q` and expect a clean exit.
-    fn quit(&mut self) {
-        self.writer.write_all(b"q").unwrap();
-        self.writer.flush().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "exit status {status:?}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "the console did not exit");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_error_without() {
     let sim = SimPlatform::new(SimConfig {
@@ -178,23 +65,22 @@ async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_er
     let app: AppDetail = support::get_json(&gateway, "/v1/apps/shop-cart").await;
     let name = app.summary.name;
     let (proxy, cert_pem) = start_tls_proxy(gateway.addr).await;
-    let dir = TempDir::new();
+    let dir = TempDir::new("tls");
     let ca = dir.0.join("ca.pem");
     std::fs::write(&ca, cert_pem).unwrap();
     let url = format!("wss://localhost:{}", proxy.port());
 
-    let state_dir = dir.0.clone();
     tokio::task::spawn_blocking(move || {
         let ca = ca.to_str().unwrap();
         // Trusted: `live` needs the wss stream, an app name needs the https API.
-        let mut console = Console::spawn(&["--url", &url, "--ca-cert", ca], &state_dir);
+        let mut console = Console::spawn(&["--url", &url, "--ca-cert", ca], 30, 160);
         console.wait_for(20, "the overview to go live over wss", |s| {
             s.contains("live") && s.contains(&name)
         });
         console.quit();
 
         // Not trusted: no hang, no panic, the reason on screen.
-        let mut console = Console::spawn(&["--url", &url], &state_dir);
+        let mut console = Console::spawn(&["--url", &url], 30, 160);
         let screen = console.wait_for(20, "the certificate error", |s| {
             s.contains("Cannot reach the gateway") && s.contains("certificate")
         });

@@ -102,17 +102,16 @@ async fn connect_once(
     };
     let (mut sink, mut frames) = ws.split();
 
-    let hello = match timeout(HANDSHAKE_TIMEOUT, next_server_msg(&mut frames)).await {
+    let (hello, heartbeat_ms) = match timeout(HANDSHAKE_TIMEOUT, next_server_msg(&mut frames)).await
+    {
         Err(_) => return End::Lost("gateway sent no hello".into()),
         Ok(Err(reason)) => return End::Lost(reason),
-        Ok(Ok(msg @ ServerMsg::Hello { .. })) => msg,
+        Ok(Ok(msg @ ServerMsg::Hello { heartbeat_ms, .. })) => (msg, heartbeat_ms),
         Ok(Ok(other)) => return End::Lost(format!("expected hello, got {other:?}")),
     };
-    let heartbeat = match &hello {
-        ServerMsg::Hello { heartbeat_ms, .. } => Duration::from_millis(*heartbeat_ms),
-        _ => MIN_HEARTBEAT,
-    }
-    .max(MIN_HEARTBEAT);
+    // Whatever the gateway announces, check the link at least hourly and at most twice a second.
+    let heartbeat =
+        Duration::from_millis(heartbeat_ms).clamp(MIN_HEARTBEAT, Duration::from_secs(3600));
     let dead_after = heartbeat * 2;
     backoff.reset();
 

@@ -10,7 +10,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
-use crate::protocol::{ClientMsg, Filter, PROTOCOL_VERSION, Seq, ServerMsg, Topic, close_code};
+use crate::protocol::{
+    ClientMsg, Filter, Level, PROTOCOL_VERSION, Seq, ServerMsg, Topic, close_code,
+};
 
 use super::Gateway;
 use super::hub::{Batch, Stored};
@@ -25,8 +27,9 @@ enum End {
 /// What one client asked for.
 struct Subscription {
     topics: [bool; Topic::COUNT],
-    filter: Filter,
+    /// The filter's apps, as a set for lookups per event.
     apps: Option<HashSet<String>>,
+    min_level: Option<Level>,
     /// Per topic, the last sequence delivered (or skipped) for this client.
     cursor: [Seq; Topic::COUNT],
     /// Replaying after a resume: the whole replay buffer may be sent, not just the lag limit.
@@ -39,8 +42,8 @@ impl Subscription {
     fn empty(heads: [Seq; Topic::COUNT]) -> Self {
         Subscription {
             topics: [false; Topic::COUNT],
-            filter: Filter::default(),
             apps: None,
+            min_level: None,
             cursor: heads,
             replaying: false,
             behind: false,
@@ -53,7 +56,7 @@ impl Subscription {
 
     /// Every topic, no filter: the shared batch frame fits this client as it is.
     fn takes_whole_batches(&self) -> bool {
-        self.topics.iter().all(|t| *t) && self.apps.is_none() && self.filter.min_level.is_none()
+        self.topics.iter().all(|t| *t) && self.apps.is_none() && self.min_level.is_none()
     }
 
     fn admits(&self, stored: &Stored) -> bool {
@@ -62,7 +65,7 @@ impl Subscription {
         {
             return false;
         }
-        match (self.filter.min_level, stored.level) {
+        match (self.min_level, stored.level) {
             (Some(min), Some(level)) => level >= min,
             _ => true,
         }
@@ -301,8 +304,8 @@ async fn subscribe(
     filter: Filter,
     resume: &BTreeMap<Topic, Seq>,
 ) -> Result<(), End> {
-    sub.apps = filter.apps.as_ref().map(|a| a.iter().cloned().collect());
-    sub.filter = filter;
+    sub.apps = filter.apps.map(|a| a.into_iter().collect());
+    sub.min_level = filter.min_level;
     let mut gaps = Vec::new();
     for topic in Topic::ALL.into_iter().filter(|t| topics.contains(t)) {
         let window = gateway.hub.window(topic);

@@ -85,21 +85,6 @@ pub struct Filter {
     pub min_level: Option<Level>,
 }
 
-impl Filter {
-    /// Whether an event passes this filter.
-    pub fn admits(&self, event: &Event) -> bool {
-        if let Some(apps) = &self.apps
-            && !apps.iter().any(|a| a == &event.app)
-        {
-            return false;
-        }
-        if let (Some(min), Body::Logs(line)) = (self.min_level, &event.body) {
-            return line.level >= min;
-        }
-        true
-    }
-}
-
 /// Frames the client sends.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]

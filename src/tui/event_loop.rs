@@ -122,7 +122,7 @@ pub async fn run(
             height: h,
         },
     );
-    update(&mut state, Action::Tick(Utc::now()));
+    drivers.perform(update(&mut state, Action::Tick(Utc::now())));
     let mut shown_second = Utc::now().second();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
@@ -173,7 +173,8 @@ pub async fn run(
             }
             _ = clock.tick() => {
                 let now = Utc::now();
-                update(&mut state, Action::Tick(now));
+                // A tick can ask for work (e.g. the App view's periodic pod refresh).
+                go_on = drivers.perform(update(&mut state, Action::Tick(now)));
                 if now.second() != shown_second {
                     shown_second = now.second();
                     dirty = true;

@@ -1,0 +1,147 @@
+//! The real `opsdeck` binary in a pseudo-terminal: keys go in as bytes, the screen comes back
+//! through a VT100 parser. Shared by the end-to-end tests.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!(
+            "opsdeck-{tag}-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    pub child: Box<dyn Child + Send + Sync>,
+    _state_dir: TempDir,
+}
+
+impl Console {
+    /// `opsdeck ARGS` in a `rows`x`cols` pty, with its log in a fresh state dir and no
+    /// connection settings or NO_COLOR inherited from the environment.
+    pub fn spawn(args: &[&str], rows: u16, cols: u16) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let state_dir = TempDir::new("state");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(args);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("XDG_STATE_HOME", &state_dir.0);
+        for var in ["NO_COLOR", "OPSDECK_CA_CERT", "OPSDECK_URL"] {
+            cmd.env_remove(var);
+        }
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(rows).unwrap(),
+            std::num::NonZeroU16::new(cols).unwrap(),
+            0,
+        )));
+        let feed = screen.clone();
+        std::thread::spawn(move || {
+            let _master = pty.master; // keep the pty open while reading
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Console {
+            screen,
+            writer,
+            child,
+            _state_dir: state_dir,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    pub fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Wait until the screen satisfies `pred`, failing with the screen after `secs`, or at once
+    /// if the console exits meanwhile.
+    pub fn wait_for(&mut self, secs: u64, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let text = self.text();
+            if pred(&text) {
+                return text;
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the console exited ({status:?}) waiting for {what}; screen:\n{text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the console did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Quit with `q` and expect a clean exit.
+    pub fn quit(&mut self) {
+        self.keys("q");
+        let status = self.wait_exit(10);
+        assert!(status.success(), "exit status {status:?}");
+    }
+
+    /// After exit: the alternate screen is left and the cursor is visible again.
+    pub fn assert_terminal_restored(&self) {
+        // Give the reader thread a moment to take the last bytes.
+        std::thread::sleep(Duration::from_millis(200));
+        let parser = self.screen.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "still on the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "cursor still hidden");
+    }
+}
