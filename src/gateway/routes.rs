@@ -188,7 +188,7 @@ async fn silence_alert(
     let req: SilenceRequest = parse_body(&body)?;
     let secs = parse_duration_secs(&req.duration).ok_or_else(|| {
         ApiError::validation(format!(
-            "duration {:?} is not valid: use a positive number with s, m, h or d, e.g. \"30m\"",
+            "duration {:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\"",
             req.duration
         ))
     })?;

@@ -152,7 +152,10 @@ pub struct ErrorInfo {
     pub message: String,
 }
 
-/// Parse a duration such as "90s", "30m", "2h", "1d" into seconds.
+/// Longest duration anything in opsdeck accepts (silences, runbook timeouts, sleeps): a year.
+pub const MAX_DURATION_SECS: u64 = 366 * 86_400;
+
+/// Parse a duration such as "90s", "30m", "2h", "1d" into seconds: positive, at most a year.
 pub fn parse_duration_secs(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit())?;
@@ -165,7 +168,8 @@ pub fn parse_duration_secs(text: &str) -> Option<u64> {
         "d" => 86_400,
         _ => return None,
     };
-    n.checked_mul(mult).filter(|s| *s > 0)
+    n.checked_mul(mult)
+        .filter(|s| (1..=MAX_DURATION_SECS).contains(s))
 }
 
 #[cfg(test)]
@@ -181,5 +185,8 @@ mod tests {
         assert_eq!(parse_duration_secs("30"), None);
         assert_eq!(parse_duration_secs("m"), None);
         assert_eq!(parse_duration_secs("5w"), None);
+        assert_eq!(parse_duration_secs("366d"), Some(MAX_DURATION_SECS));
+        assert_eq!(parse_duration_secs("367d"), None, "beyond a year");
+        assert_eq!(parse_duration_secs("100000000d"), None);
     }
 }

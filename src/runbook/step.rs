@@ -232,7 +232,10 @@ impl ReplicaTarget {
         let cur = i64::from(current);
         let (raw, how) = match self {
             ReplicaTarget::Absolute(n) => (*n, String::new()),
-            ReplicaTarget::Delta(d) => (cur + d, format!("{d:+} from {current} = {}", cur + d)),
+            ReplicaTarget::Delta(d) => {
+                let raw = cur.saturating_add(*d);
+                (raw, format!("{d:+} from {current} = {raw}"))
+            }
             ReplicaTarget::Percent(p) => {
                 let exact = cur as f64 * (1.0 + p / 100.0);
                 // Round away from the current count so that +10% of 3 still adds one.

@@ -53,6 +53,8 @@ pub struct Journal {
 struct Inner {
     file: File,
     bytes: u64,
+    /// Size right after the last compaction.
+    compacted_size: u64,
     /// The latest line per run, for compaction.
     latest: HashMap<String, String>,
 }
@@ -111,6 +113,7 @@ impl Journal {
             inner: Mutex::new(Inner {
                 file,
                 bytes,
+                compacted_size: bytes,
                 latest: lines,
             }),
             compact_at,
@@ -132,9 +135,12 @@ impl Journal {
         inner.file.sync_data()?;
         inner.bytes += bytes.len() as u64;
         inner.latest.insert(record.status.id.clone(), line);
-        if inner.bytes > self.compact_at {
+        // Compact when the file has doubled since the last compaction (and is past the floor),
+        // so a journal whose live runs alone exceed the floor is not rewritten on every line.
+        if inner.bytes > self.compact_at.max(inner.compacted_size * 2) {
             let file = rewrite(&self.path, &inner.latest)?;
             inner.bytes = file.metadata()?.len();
+            inner.compacted_size = inner.bytes;
             inner.file = file;
         }
         Ok(())
