@@ -11,7 +11,7 @@ use axum::{Extension, Json, Router};
 use chrono::Utc;
 use serde::de::DeserializeOwned;
 
-use crate::platform::ActionRequest;
+use crate::platform::{ActionRequest, PlatformError, RollbackPlan};
 use crate::protocol::{
     ActionKind, ActionState, ActionStatus, RollbackRequest, ScaleRequest, ScenarioRequest,
     SilenceRequest, parse_duration_secs,
@@ -267,19 +267,7 @@ async fn scale(
                 return Err(ApiError::validation(format!("{}, got {replicas}", range())));
             }
             let from = detail.summary.replicas.desired;
-            let status = new_action(
-                &gw,
-                ActionKind::Scale,
-                &app,
-                format!("scale {app} {from} -> {replicas}"),
-            );
-            let request = ActionRequest {
-                id: status.id.clone(),
-                actor: actor.0.clone(),
-            };
-            gw.platform.scale(&app, replicas, request).await?;
-            gw.actions.record(status.clone());
-            Ok(status)
+            Ok(start_scale(&gw, &app, from, replicas, &actor.0).await?)
         }
     };
     idempotent(
@@ -310,20 +298,7 @@ async fn rollback(
     let apply = {
         let gw = gw.clone();
         async move {
-            let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
-            let request = ActionRequest {
-                id: status.id.clone(),
-                actor: actor.0.clone(),
-            };
-            let plan = gw
-                .platform
-                .rollback(&app, req.to.as_deref(), request)
-                .await?;
-            status.description = format!(
-                "rollback {app} {} -> {}",
-                plan.from.version, plan.to.version
-            );
-            gw.actions.record(status.clone());
+            let (status, _) = start_rollback(&gw, &app, req.to.as_deref(), &actor.0).await?;
             Ok(status)
         }
     };
@@ -338,14 +313,54 @@ async fn rollback(
     .await
 }
 
-/// A fresh action in state `accepted`. It enters the action book only once the platform has
-/// taken it, so refused requests leave no orphans.
-pub(super) fn new_action(
+/// Ask the platform to scale `app` from `from` to `replicas` on behalf of `actor` (a person, or a
+/// runbook run). The action enters the book once the platform has taken it.
+pub(super) async fn start_scale(
     gw: &Gateway,
-    kind: ActionKind,
     app: &str,
-    description: String,
-) -> ActionStatus {
+    from: u32,
+    replicas: u32,
+    actor: &str,
+) -> Result<ActionStatus, PlatformError> {
+    let status = new_action(
+        gw,
+        ActionKind::Scale,
+        app,
+        format!("scale {app} {from} -> {replicas}"),
+    );
+    let request = ActionRequest {
+        id: status.id.clone(),
+        actor: actor.to_string(),
+    };
+    gw.platform.scale(app, replicas, request).await?;
+    gw.actions.record(status.clone());
+    Ok(status)
+}
+
+/// Ask the platform to roll `app` back to `to` (the previous good release when `None`). The
+/// action enters the book once the platform has taken it.
+pub(super) async fn start_rollback(
+    gw: &Gateway,
+    app: &str,
+    to: Option<&str>,
+    actor: &str,
+) -> Result<(ActionStatus, RollbackPlan), PlatformError> {
+    let mut status = new_action(gw, ActionKind::Rollback, app, format!("rollback {app}"));
+    let request = ActionRequest {
+        id: status.id.clone(),
+        actor: actor.to_string(),
+    };
+    let plan = gw.platform.rollback(app, to, request).await?;
+    status.description = format!(
+        "rollback {app} {} -> {}",
+        plan.from.version, plan.to.version
+    );
+    gw.actions.record(status.clone());
+    Ok((status, plan))
+}
+
+/// A fresh action in state `accepted`, not yet in the book.
+fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
     let now = Utc::now();
     ActionStatus {
         id: gw.next_action_id(),

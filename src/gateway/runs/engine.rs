@@ -12,9 +12,8 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use super::world::snapshot;
 use super::{Control, Cursor, Record};
 use crate::gateway::Gateway;
-use crate::gateway::routes::new_action;
-use crate::platform::ActionRequest;
-use crate::protocol::{ActionKind, ActionState, AppStatus, RunState, StepState};
+use crate::gateway::routes::{start_rollback, start_scale};
+use crate::protocol::{ActionState, AppStatus, RunState, StepState};
 use crate::runbook::{Action, AfterFallback, OnFailure, ResolvedStep, format_secs};
 
 /// Longest real wait for one HTTP probe.
@@ -509,22 +508,7 @@ impl Engine {
                 } else {
                     self.remember(serde_json::json!({ "replicas": target }))
                         .await;
-                    let status = new_action(
-                        &self.gw,
-                        ActionKind::Scale,
-                        app,
-                        format!("scale {app} {} -> {target}", r.desired),
-                    );
-                    self.gw
-                        .platform
-                        .scale(
-                            app,
-                            target,
-                            ActionRequest {
-                                id: status.id.clone(),
-                                actor: self.actor.clone(),
-                            },
-                        )
+                    let status = start_scale(&self.gw, app, r.desired, target, &self.actor)
                         .await
                         .map_err(|e| e.to_string())?;
                     let how = if how.is_empty() {
@@ -612,30 +596,9 @@ impl Engine {
             }
             remembered => {
                 let to = remembered.as_deref().or(to);
-                let mut status = new_action(
-                    &self.gw,
-                    ActionKind::Rollback,
-                    app,
-                    format!("rollback {app}"),
-                );
-                let plan = self
-                    .gw
-                    .platform
-                    .rollback(
-                        app,
-                        to,
-                        ActionRequest {
-                            id: status.id.clone(),
-                            actor: self.actor.clone(),
-                        },
-                    )
+                let (status, plan) = start_rollback(&self.gw, app, to, &self.actor)
                     .await
                     .map_err(|e| e.to_string())?;
-                status.description = format!(
-                    "rollback {app} {} -> {}",
-                    plan.from.version, plan.to.version
-                );
-                self.gw.actions.record(status.clone());
                 self.remember(serde_json::json!({ "to": plan.to.id })).await;
                 self.log(
                     idx,
