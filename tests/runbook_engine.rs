@@ -716,11 +716,14 @@ kind = "http_probe"
 url = "{{base}}/healthz"
 expect_status = 200
 expect_body = "ok"
+# Platform time runs 600x: a real HTTP round trip must not race the default 30 s.
+timeout = "1h"
 
 [[steps]]
 id = "missing"
 kind = "http_probe"
 url = "{{base}}/no-such-page"
+timeout = "1h"
 on_failure = "continue"
 "#;
     let (gw, _) = gateway(platform, runbook, None).await;
@@ -908,4 +911,41 @@ async fn the_simulator_answers_sim_probes_from_its_model() {
         .await
         .unwrap();
     assert_eq!(missing.status, 404);
+}
+
+#[tokio::test]
+async fn unfinished_runs_are_capped_and_a_refused_start_can_be_retried_later() {
+    let platform = Scripted::new(&[100.0]);
+    let dir = temp_dir("runbooks");
+    std::fs::write(dir.join("test.toml"), format!("{HEADER}{GATED}")).unwrap();
+    let config = GatewayConfig {
+        runbook_dirs: vec![dir],
+        run_poll: Duration::from_millis(5),
+        max_unfinished_runs: 1,
+        ..loopback_config()
+    };
+    let gw = support::start(config, platform).await;
+    let first = start_run(&gw, json!({})).await;
+    until(&gw, &first.id, |r| r.state == RunState::WaitingApproval).await;
+    let start = || {
+        http()
+            .post(url(&gw, "/v1/runbooks/test/runs"))
+            .header("idempotency-key", "second-run")
+            .json(&json!({}))
+            .send()
+    };
+    let refused = start().await.unwrap();
+    assert_eq!(refused.status(), 503, "a second unfinished run is refused");
+    let aborted = http()
+        .post(url(&gw, &format!("/v1/runs/{}/abort", first.id)))
+        .send()
+        .await
+        .unwrap();
+    assert!(aborted.status().is_success());
+    until(&gw, &first.id, |r| r.state == RunState::Aborted).await;
+    assert!(
+        start().await.unwrap().status().is_success(),
+        "the same key works once room is made"
+    );
+    gw.stop().await;
 }

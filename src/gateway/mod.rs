@@ -61,6 +61,9 @@ pub struct GatewayConfig {
     pub runbook_dirs: Vec<PathBuf>,
     /// How often (real time) a run's task looks at the platform while a step waits.
     pub run_poll: Duration,
+    /// Runs not yet finished (running, waiting for approval, interrupted) kept at once; starting
+    /// another is refused with 503 until some finish or are aborted.
+    pub max_unfinished_runs: usize,
 }
 
 impl Default for GatewayConfig {
@@ -79,6 +82,7 @@ impl Default for GatewayConfig {
             data_dir: None,
             runbook_dirs: Vec::new(),
             run_poll: Duration::from_millis(100),
+            max_unfinished_runs: 100,
         }
     }
 }

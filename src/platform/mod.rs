@@ -136,15 +136,24 @@ pub trait Platform: Send + Sync + 'static {
 
 /// A plain HTTP GET with a timeout; the body is cut at [`PROBE_BODY_LIMIT`].
 pub async fn probe_http(url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {
-    // reqwest is built without a default TLS provider; make sure one is installed (idempotent).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .timeout(timeout)
-        .no_proxy()
-        .build()
+    // One client for every probe: building one loads the system's trust roots from disk, which
+    // is slow and blocking, and a connection pool is worth keeping.
+    static CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+        std::sync::OnceLock::new();
+    let client = CLIENT
+        .get_or_init(|| {
+            // reqwest is built without a default TLS provider; install ring (idempotent).
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .map_err(|err| err.to_string())
+        })
+        .as_ref()
         .map_err(|err| PlatformError::Unavailable(format!("cannot build an HTTP client: {err}")))?;
     let response = client
         .get(url)
+        .timeout(timeout)
         .send()
         .await
         .map_err(|err| PlatformError::Unavailable(format!("GET {url}: {err}")))?;

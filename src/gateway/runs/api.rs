@@ -138,6 +138,15 @@ async fn create_run(
         gw.runs.publish(status.clone()).await;
         return Ok(status);
     }
+    let cap = gw.config.max_unfinished_runs;
+    if gw.runs.unfinished() >= cap {
+        // 503, not 4xx: it is not remembered under an Idempotency-Key, so a retry can succeed.
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_runs",
+            format!("{cap} runs are unfinished; finish, approve or abort some first"),
+        ));
+    }
     let status = gw.runs.insert(status);
     tracing::info!(run = %status.id, runbook = %status.runbook, by = %actor, "run started");
     gw.runs.publish(status.clone()).await;

@@ -201,6 +201,14 @@ impl Runs {
         self.lock().get(id).is_some_and(Entry::live)
     }
 
+    /// Runs that have not finished: running, waiting for approval, pending or interrupted.
+    pub fn unfinished(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|e| !e.record.status.state.is_final())
+            .count()
+    }
+
     /// Record a new run (journal first), evicting the oldest finished runs beyond [`MAX_RUNS`].
     pub fn insert(&self, status: RunStatus) -> RunStatus {
         let record = Record {
