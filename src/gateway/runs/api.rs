@@ -134,7 +134,7 @@ async fn create_run(
         status.state = RunState::Succeeded;
         status.message = "dry run: nothing was changed".into();
         status.plan = Some(plan);
-        let status = gw.runs.insert(status);
+        let status = gw.runs.insert(status).await;
         gw.runs.publish(status.clone()).await;
         return Ok(status);
     }
@@ -147,7 +147,7 @@ async fn create_run(
             format!("{cap} runs are unfinished; finish, approve or abort some first"),
         ));
     }
-    let status = gw.runs.insert(status);
+    let status = gw.runs.insert(status).await;
     tracing::info!(run = %status.id, runbook = %status.runbook, by = %actor, "run started");
     gw.runs.publish(status.clone()).await;
     engine::spawn(gw, &status.id, steps, runbook.steps.len());
@@ -234,20 +234,23 @@ pub async fn abort_run(
     }
     // Nothing drives it (interrupted, or never started): end it here.
     let by = actor.0.clone();
-    let ended = gw.runs.try_update(&id, gw.platform.now(), |r| {
-        if r.status.state.is_final() {
-            return false;
-        }
-        r.status.state = RunState::Aborted;
-        r.status.message = format!("aborted by {by}");
-        r.status.current_step = None;
-        for step in &mut r.status.steps {
-            if step.state == StepState::Pending {
-                step.state = StepState::Skipped;
+    let ended = gw
+        .runs
+        .try_update(&id, gw.platform.now(), |r| {
+            if r.status.state.is_final() {
+                return false;
             }
-        }
-        true
-    });
+            r.status.state = RunState::Aborted;
+            r.status.message = format!("aborted by {by}");
+            r.status.current_step = None;
+            for step in &mut r.status.steps {
+                if step.state == StepState::Pending {
+                    step.state = StepState::Skipped;
+                }
+            }
+            true
+        })
+        .await;
     match ended {
         Some(status) => {
             gw.runs.publish(status.clone()).await;
@@ -289,23 +292,26 @@ pub async fn resume_run(
     let params = Params::resolve(&runbook.params, &status.params).map_err(conflict)?;
     let steps = runbook.resolve(&params).map_err(conflict)?;
     let by = actor.0.clone();
-    let resumed = gw.runs.try_update(&id, gw.platform.now(), |r| {
-        if r.status.state != RunState::Interrupted {
-            return false;
-        }
-        r.status.state = RunState::Pending;
-        r.status.message = format!("resumed by {by}");
-        let next = r.status.current_step.clone();
-        if let Some(step) = r
-            .status
-            .steps
-            .iter_mut()
-            .find(|s| Some(&s.id) == next.as_ref())
-        {
-            step.output.push(format!("resumed by {by}"));
-        }
-        true
-    });
+    let resumed = gw
+        .runs
+        .try_update(&id, gw.platform.now(), |r| {
+            if r.status.state != RunState::Interrupted {
+                return false;
+            }
+            r.status.state = RunState::Pending;
+            r.status.message = format!("resumed by {by}");
+            let next = r.status.current_step.clone();
+            if let Some(step) = r
+                .status
+                .steps
+                .iter_mut()
+                .find(|s| Some(&s.id) == next.as_ref())
+            {
+                step.output.push(format!("resumed by {by}"));
+            }
+            true
+        })
+        .await;
     let Some(status) = resumed else {
         return Err(conflict(format!("run {id} is already being resumed")));
     };

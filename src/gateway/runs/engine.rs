@@ -69,7 +69,7 @@ impl Engine {
 
     /// Apply a transition, journal it and announce it.
     async fn transition(&self, change: impl FnOnce(&mut Record)) {
-        if let Some(status) = self.gw.runs.update(&self.id, self.now(), change) {
+        if let Some(status) = self.gw.runs.update(&self.id, self.now(), change).await {
             self.gw.runs.publish(status).await;
         }
     }
@@ -109,14 +109,18 @@ impl Engine {
     async fn drive(self) {
         // Only a pending run starts: one aborted through the API before this task got going
         // stays aborted.
-        let started = self.gw.runs.try_update(&self.id, self.now(), |r| {
-            if r.status.state != RunState::Pending {
-                return false;
-            }
-            r.status.state = RunState::Running;
-            r.status.message.clear();
-            true
-        });
+        let started = self
+            .gw
+            .runs
+            .try_update(&self.id, self.now(), |r| {
+                if r.status.state != RunState::Pending {
+                    return false;
+                }
+                r.status.state = RunState::Running;
+                r.status.message.clear();
+                true
+            })
+            .await;
         let Some(status) = started else {
             tracing::info!(run = %self.id, "run ended before its task started");
             return;

@@ -4,6 +4,10 @@
 //! file grows past [`COMPACT_AT`] it is rewritten with only the latest snapshots (temp file,
 //! fsync, rename), so it stays small however long the gateway runs.
 //!
+//! The file is written by a thread of its own ([`JournalWriter`]): appends and fsyncs never run on
+//! a tokio worker. Callers queue a record while they hold the runs lock, so records reach the file
+//! in version order, and await that record's acknowledgement before announcing the transition.
+//!
 //! Why not SQLite: the data is append-only snapshots read once at start; one fsync per
 //! transition is as durable as a WAL commit; and it keeps the build free of a C toolchain.
 
@@ -11,9 +15,10 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, mpsc};
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
 use crate::protocol::RunStatus;
 
@@ -55,8 +60,8 @@ struct Inner {
     bytes: u64,
     /// Size right after the last compaction.
     compacted_size: u64,
-    /// The latest line per run, for compaction.
-    latest: HashMap<String, String>,
+    /// The highest version of each run and its line, for compaction.
+    latest: HashMap<String, (u64, String)>,
 }
 
 impl Journal {
@@ -103,7 +108,7 @@ impl Journal {
         });
         let lines = latest
             .into_iter()
-            .map(|(id, (_, line, _))| (id, line))
+            .map(|(id, (version, line, _))| (id, (version, line)))
             .collect();
         // Start from a compacted file: one line per run.
         let file = rewrite(&path, &lines)?;
@@ -134,7 +139,16 @@ impl Journal {
         inner.file.write_all(&bytes)?;
         inner.file.sync_data()?;
         inner.bytes += bytes.len() as u64;
-        inner.latest.insert(record.status.id.clone(), line);
+        // Compaction keeps the highest version of each run, whatever order lines came in.
+        let newer = inner
+            .latest
+            .get(&record.status.id)
+            .is_none_or(|(kept, _)| record.version >= *kept);
+        if newer {
+            inner
+                .latest
+                .insert(record.status.id.clone(), (record.version, line));
+        }
         // Compact when the file has doubled since the last compaction (and is past the floor),
         // so a journal whose live runs alone exceed the floor is not rewritten on every line.
         if inner.bytes > self.compact_at.max(inner.compacted_size * 2) {
@@ -153,12 +167,67 @@ impl Journal {
     }
 }
 
+enum Job {
+    Append(Box<Record>, oneshot::Sender<std::io::Result<()>>),
+    Forget(String),
+}
+
+/// The journal on a thread of its own. Dropping the writer lets the thread finish what is queued
+/// and end.
+pub struct JournalWriter {
+    path: PathBuf,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl JournalWriter {
+    /// Move `journal` onto a new thread named `run-journal`.
+    pub fn spawn(journal: Journal) -> std::io::Result<JournalWriter> {
+        let path = journal.path().to_path_buf();
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("run-journal".into())
+            .spawn(move || {
+                for job in queue {
+                    match job {
+                        Job::Append(record, done) => {
+                            // The caller may have stopped waiting (its task was aborted).
+                            let _ = done.send(journal.append(&record));
+                        }
+                        Job::Forget(id) => journal.forget(&id),
+                    }
+                }
+            })?;
+        Ok(JournalWriter { path, jobs })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queue `record`; the receiver says when it is on disk (or why not). Records are written
+    /// in the order they are queued.
+    pub fn append(&self, record: Record) -> oneshot::Receiver<std::io::Result<()>> {
+        let (done, written) = oneshot::channel();
+        if let Err(mpsc::SendError(Job::Append(_, done))) =
+            self.jobs.send(Job::Append(Box::new(record), done))
+        {
+            let _ = done.send(Err(std::io::Error::other("the journal thread has stopped")));
+        }
+        written
+    }
+
+    /// Drop a run from future compactions (it was evicted from memory).
+    pub fn forget(&self, id: &str) {
+        let _ = self.jobs.send(Job::Forget(id.to_string()));
+    }
+}
+
 /// Write `lines` to a temp file, fsync, rename over `path`; returns `path` open for appending.
-fn rewrite(path: &Path, lines: &HashMap<String, String>) -> std::io::Result<File> {
+fn rewrite(path: &Path, lines: &HashMap<String, (u64, String)>) -> std::io::Result<File> {
     let tmp = path.with_extension("jsonl.tmp");
     {
         let mut out = File::create(&tmp)?;
-        let mut sorted: Vec<&String> = lines.values().collect();
+        let mut sorted: Vec<&String> = lines.values().map(|(_, line)| line).collect();
         sorted.sort();
         for line in sorted {
             out.write_all(line.as_bytes())?;
@@ -250,6 +319,48 @@ mod tests {
                 ("run-2".to_string(), RunState::Running)
             ]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn compaction_keeps_the_highest_version_when_an_older_one_is_written_last() {
+        let dir = temp_dir("order");
+        let (journal, _) = Journal::open_with(&dir, 4096).unwrap();
+        journal
+            .append(&record("run-1", 7, RunState::Succeeded))
+            .unwrap();
+        journal
+            .append(&record("run-1", 6, RunState::Running))
+            .unwrap();
+        // Enough other lines to force a compaction, which rewrites from what it kept.
+        for v in 1..200 {
+            journal
+                .append(&record("run-2", v, RunState::Running))
+                .unwrap();
+        }
+        let (_, records) = Journal::open(&dir).unwrap();
+        let run1 = records.iter().find(|r| r.status.id == "run-1").unwrap();
+        assert_eq!((run1.version, run1.status.state), (7, RunState::Succeeded));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_writer_thread_acknowledges_each_record_once_it_is_on_disk() {
+        let dir = temp_dir("writer");
+        let (journal, _) = Journal::open(&dir).unwrap();
+        let writer = JournalWriter::spawn(journal).unwrap();
+        let acks: Vec<_> = (1..=5)
+            .map(|v| writer.append(record("run-1", v, RunState::Running)))
+            .collect();
+        for ack in acks {
+            ack.await.unwrap().unwrap();
+        }
+        let text = std::fs::read_to_string(writer.path()).unwrap();
+        assert_eq!(text.lines().count(), 5, "{text}");
+        writer.forget("run-1");
+        drop(writer);
+        let (_, records) = Journal::open(&dir).unwrap();
+        assert_eq!(records[0].version, 5);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

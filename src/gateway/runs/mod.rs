@@ -25,7 +25,7 @@ use crate::platform::{Emission, EventSink};
 use crate::protocol::{Body, RunState, RunStatus, StepState};
 use crate::runbook::Catalog;
 
-pub use journal::{COMPACT_AT, Cursor, Journal, Record};
+pub use journal::{COMPACT_AT, Cursor, Journal, JournalWriter, Record};
 
 pub(super) use api::{
     abort_run, approve_run, get_run, get_runbook, list_runbooks, list_runs, resume_run, start_run,
@@ -92,7 +92,7 @@ impl Entry {
 pub struct Runs {
     catalog: Catalog,
     entries: Mutex<BTreeMap<String, Entry>>,
-    journal: Option<Journal>,
+    journal: Option<JournalWriter>,
     sink: EventSink,
     seq: AtomicU64,
     prefix: String,
@@ -111,7 +111,7 @@ impl Runs {
         now: DateTime<Utc>,
     ) -> std::io::Result<Runs> {
         let catalog = Catalog::load(runbook_dirs);
-        let (journal, records) = match data_dir {
+        let (journal, mut records) = match data_dir {
             Some(dir) => {
                 let (journal, records) = Journal::open(dir)?;
                 tracing::info!(journal = %journal.path().display(), runs = records.len(), "run journal opened");
@@ -119,6 +119,17 @@ impl Runs {
             }
             None => (None, Vec::new()),
         };
+        for record in &mut records {
+            if !record.status.state.is_final() && record.status.state != RunState::Interrupted {
+                interrupt(record, now);
+                if let Some(journal) = &journal
+                    && let Err(err) = journal.append(record)
+                {
+                    tracing::error!(run = %record.status.id, %err, "could not write the run journal");
+                }
+            }
+        }
+        let journal = journal.map(JournalWriter::spawn).transpose()?;
         let runs = Runs {
             catalog,
             entries: Mutex::new(BTreeMap::new()),
@@ -128,11 +139,7 @@ impl Runs {
             prefix: format!("run-{gateway_id}"),
             poll,
         };
-        for mut record in records {
-            if !record.status.state.is_final() && record.status.state != RunState::Interrupted {
-                interrupt(&mut record, now);
-                runs.write(&record);
-            }
+        for record in records {
             runs.lock().insert(
                 record.status.id.clone(),
                 Entry {
@@ -159,13 +166,11 @@ impl Runs {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self, record: &Record) {
-        if let Some(journal) = &self.journal
-            && let Err(err) = journal.append(record)
-        {
-            // The run goes on; the operator learns from the log that it may not survive a restart.
-            tracing::error!(run = %record.status.id, %err, "could not write the run journal");
-        }
+    /// Queue `record` for the journal. Called under the runs lock, so records are queued in
+    /// version order; await [`written`] on the result, outside the lock.
+    fn queue(&self, record: &Record) -> Option<Written> {
+        let journal = self.journal.as_ref()?;
+        Some((record.status.id.clone(), journal.append(record.clone())))
     }
 
     pub fn next_id(&self) -> String {
@@ -210,15 +215,24 @@ impl Runs {
     }
 
     /// Record a new run (journal first), evicting the oldest finished runs beyond [`MAX_RUNS`].
-    pub fn insert(&self, status: RunStatus) -> RunStatus {
+    pub async fn insert(&self, status: RunStatus) -> RunStatus {
         let record = Record {
             version: 1,
             status,
             cursor: Cursor::default(),
         };
-        self.write(&record);
         let snapshot = record.status.clone();
-        let mut entries = self.lock();
+        let queued = {
+            let mut entries = self.lock();
+            let queued = self.queue(&record);
+            self.admit(&mut entries, record);
+            queued
+        };
+        written(queued).await;
+        snapshot
+    }
+
+    fn admit(&self, entries: &mut BTreeMap<String, Entry>, record: Record) {
         entries.insert(
             record.status.id.clone(),
             Entry {
@@ -243,11 +257,10 @@ impl Runs {
                 }
             }
         }
-        snapshot
     }
 
     /// Apply a transition to run `id`, stamp it, journal it; returns the new status.
-    pub fn update(
+    pub async fn update(
         &self,
         id: &str,
         now: DateTime<Utc>,
@@ -257,17 +270,18 @@ impl Runs {
             change(r);
             true
         })
+        .await
     }
 
     /// Like [`Runs::update`], but `change` may decline (return false, changing nothing), checked
     /// and applied under one lock: e.g. resume only what is still interrupted.
-    pub fn try_update(
+    pub async fn try_update(
         &self,
         id: &str,
         now: DateTime<Utc>,
         change: impl FnOnce(&mut Record) -> bool,
     ) -> Option<RunStatus> {
-        let record = {
+        let (status, queued) = {
             let mut entries = self.lock();
             let entry = entries.get_mut(id)?;
             if !change(&mut entry.record) {
@@ -275,10 +289,11 @@ impl Runs {
             }
             entry.record.version += 1;
             entry.record.status.updated_at = now;
-            entry.record.clone()
+            let queued = self.queue(&entry.record);
+            (entry.record.status.clone(), queued)
         };
-        self.write(&record);
-        Some(record.status)
+        written(queued).await;
+        Some(status)
     }
 
     /// Change what step `idx` is waiting on. Not a transition: not journaled, and announced at
@@ -335,6 +350,21 @@ impl Runs {
             }
         }
     }
+}
+
+/// A record queued for the journal: its run, and the acknowledgement to await.
+type Written = (String, tokio::sync::oneshot::Receiver<std::io::Result<()>>);
+
+/// Wait until a queued record is on disk. A failure is logged: the run goes on, and the
+/// operator learns from the log that it may not survive a restart.
+async fn written(queued: Option<Written>) {
+    let Some((run, ack)) = queued else { return };
+    let err = match ack.await {
+        Ok(Ok(())) => return,
+        Ok(Err(err)) => err,
+        Err(_) => std::io::Error::other("the journal thread has stopped"),
+    };
+    tracing::error!(%run, %err, "could not write the run journal");
 }
 
 /// Mark an in-flight run interrupted: its unfinished step goes back to pending.
