@@ -396,3 +396,41 @@ fn the_command_line_opens_from_views_but_not_over_dialogs() {
     assert!(state.prompt.is_none(), "not over the ack question");
     assert!(matches!(state.dialog, Some(Dialog::Ack(_))));
 }
+
+#[test]
+fn a_theme_that_fails_to_load_is_reported_and_the_old_one_kept() {
+    use opsdeck::tui::event_loop::Themes;
+    use opsdeck::ui::color_depth::ColorDepth;
+    use opsdeck::ui::theme::Theme;
+
+    let dir = std::env::temp_dir().join(format!("opsdeck-bad-theme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("broken.toml"), "this is = = not toml").unwrap();
+    let mut themes = Themes::new(
+        Theme::builtin("dark").unwrap(),
+        "dark".into(),
+        false,
+        ColorDepth::TrueColor,
+    )
+    .with_user_dir(Some(dir.clone()));
+    let mut state = themed(false);
+    state.theme = "dark".into();
+    assert_eq!(themes.follow(&state), None);
+
+    state.theme = "broken".into();
+    let failed = themes.follow(&state).expect("a broken theme is reported");
+    update(&mut state, failed);
+    assert_eq!(state.theme, "dark", "the theme in use is the one named");
+    let last = state.notifications.back().unwrap();
+    assert!(
+        last.text.contains("theme broken not loaded") && last.text.contains("keeping dark"),
+        "{}",
+        last.text
+    );
+    // Nothing more to report once the state names the theme in use again.
+    assert_eq!(themes.follow(&state), None);
+
+    state.theme = "light".into();
+    assert_eq!(themes.follow(&state), None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

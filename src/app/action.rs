@@ -37,6 +37,12 @@ pub enum Action {
     Resize { width: u16, height: u16 },
     /// An `Effect::SaveLogs` was carried out (or failed, with the reason).
     LogsSaved(Result<SavedLogs, String>),
+    /// The theme `name` (asked for with `:theme`) could not be loaded; `kept` stays in use.
+    ThemeFailed {
+        name: String,
+        kept: String,
+        error: String,
+    },
 }
 
 /// A successful HTTP reply body, by endpoint.

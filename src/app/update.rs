@@ -41,6 +41,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             logs::on_saved(state, result);
             return effects;
         }
+        Action::ThemeFailed { name, kept, error } => {
+            state.notify(
+                NoticeLevel::Error,
+                format!("theme {name} not loaded: {error}; keeping {kept}"),
+            );
+            state.theme = kept;
+            return effects;
+        }
     }
     order::refresh(state);
     alerts::refresh(state);

@@ -86,17 +86,33 @@ impl Themes {
     }
 
     /// Load the theme the state names, if it changed. A theme that fails to load keeps the
-    /// old one (`:theme` accepts the built-in names and the user folder's).
-    fn follow(&mut self, state: &State) {
+    /// old one, and the returned action tells the operator why (`:theme` accepts the built-in
+    /// names and the user folder's).
+    pub fn follow(&mut self, state: &State) -> Option<Action> {
         if state.theme == self.name {
-            return;
+            return None;
         }
-        self.name = state.theme.clone();
-        match Theme::resolve_in(Some(&self.name), self.no_color, self.user_dir.as_deref()) {
-            // OPSDECK_ASCII is not part of a theme: keep it across switches.
-            Ok(theme) => self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii()),
-            Err(e) => tracing::warn!(theme = %self.name, error = %e, "theme not switched"),
+        match Theme::resolve_in(Some(&state.theme), self.no_color, self.user_dir.as_deref()) {
+            Ok(theme) => {
+                // OPSDECK_ASCII is not part of a theme: keep it across switches.
+                self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii());
+                self.name = state.theme.clone();
+                None
+            }
+            Err(e) => {
+                tracing::warn!(theme = %state.theme, error = %e, "theme not switched");
+                Some(Action::ThemeFailed {
+                    name: state.theme.clone(),
+                    kept: self.name.clone(),
+                    error: e.to_string(),
+                })
+            }
         }
+    }
+
+    /// The theme in use.
+    pub fn theme(&self) -> &Theme {
+        &self.theme
     }
 }
 
@@ -135,7 +151,9 @@ pub async fn run(
         let now = Instant::now();
         let next_frame = last_draw.map_or(now, |t| t + gap);
         if dirty && now >= next_frame {
-            themes.follow(&state);
+            if let Some(failed) = themes.follow(&state) {
+                drivers.perform(update(&mut state, failed));
+            }
             let theme = &themes.theme;
             let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
             gap = next_frame_gap(now.elapsed(), bytes);

@@ -50,12 +50,34 @@ pub struct ConsoleOptions {
     pub log_buffer: usize,
 }
 
+/// Whether charts plot in ASCII rather than braille: `OPSDECK_ASCII=1` asks for it and
+/// `OPSDECK_ASCII=0` refuses it; otherwise a locale that is set and is not UTF-8 (`LANG=C`,
+/// `en_US.ISO-8859-1`), where braille cells come out as garbage, turns it on. `locale` is the
+/// first of `LC_ALL`, `LC_CTYPE`, `LANG` that is set.
+pub fn ascii_charts(opsdeck_ascii: Option<&str>, locale: Option<&str>) -> bool {
+    match opsdeck_ascii.filter(|v| !v.is_empty()) {
+        Some("0") => false,
+        Some(_) => true,
+        None => locale.is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            !(l.contains("utf-8") || l.contains("utf8"))
+        }),
+    }
+}
+
 /// Run the console until the operator quits or a signal arrives. The terminal is restored on
 /// every way out.
 pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let _log_guard = logging::init_file_logging();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let ascii = std::env::var_os("OPSDECK_ASCII").is_some_and(|v| !v.is_empty() && v != "0");
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|v| !v.is_empty());
+    let ascii = ascii_charts(
+        std::env::var("OPSDECK_ASCII").ok().as_deref(),
+        locale.as_deref(),
+    );
     // The only place the colour depth is read; rendering gets a theme already adapted to it.
     let depth = ColorDepth::detect(
         std::env::var("COLORTERM").ok().as_deref(),
@@ -143,4 +165,24 @@ pub fn user_theme_dir() -> Option<std::path::PathBuf> {
             std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
         })?;
     Some(base.join("opsdeck").join("themes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_charts;
+
+    #[test]
+    fn charts_fall_back_to_ascii_where_the_locale_is_not_utf8() {
+        assert!(!ascii_charts(None, Some("en_US.UTF-8")));
+        assert!(!ascii_charts(None, Some("zh_CN.utf8")));
+        assert!(
+            !ascii_charts(None, None),
+            "no locale at all: trust the terminal"
+        );
+        assert!(ascii_charts(None, Some("C")));
+        assert!(ascii_charts(None, Some("en_US.ISO-8859-1")));
+        assert!(ascii_charts(Some("1"), Some("en_US.UTF-8")));
+        assert!(!ascii_charts(Some("0"), Some("C")));
+        assert!(!ascii_charts(Some(""), Some("C.UTF-8")));
+    }
 }
