@@ -129,6 +129,7 @@ impl Running {
         // Runs in flight are left as the journal last saw them: a new gateway on the same data
         // dir reports them interrupted.
         self.gateway.runs.stop_tasks();
+        self.gateway.runs.close_journal().await;
         for task in &self.tasks {
             task.abort();
         }

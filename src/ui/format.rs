@@ -82,14 +82,25 @@ pub fn truncate(text: &str, max: usize) -> String {
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A one-line sparkline of the values, scaled to their own maximum, right-aligned in `width`.
+/// A one-line sparkline of the last `width` values, right-aligned in `width`. It spans their
+/// own min..max, so steady traffic shows its changes rather than a row of full blocks; the span
+/// is at least a quarter of the maximum, so a little noise stays low and a real swing (a drop
+/// to half) still fills the height.
 pub fn sparkline(values: impl Iterator<Item = f64>, width: usize) -> String {
     let values: Vec<f64> = values.collect();
-    let max = values.iter().copied().fold(0.0_f64, f64::max);
-    let mut out = " ".repeat(width.saturating_sub(values.len()));
-    for v in values.iter().skip(values.len().saturating_sub(width)) {
-        let level = if max > 0.0 {
-            ((v / max) * 7.0).round().clamp(0.0, 7.0) as usize
+    let shown = &values[values.len().saturating_sub(width)..];
+    let (lo, hi) = shown
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    let span = (hi - lo).max(hi.abs() * 0.25);
+    let mut out = " ".repeat(width.saturating_sub(shown.len()));
+    for v in shown {
+        let level = if span > 0.0 && v.is_finite() {
+            (((v - lo) / span) * 7.0).round().clamp(0.0, 7.0) as usize
         } else {
             0
         };
@@ -123,8 +134,20 @@ mod tests {
     }
 
     #[test]
-    fn sparkline_scales_to_its_maximum() {
+    fn sparkline_spans_the_shown_values_min_to_max() {
         assert_eq!(sparkline([0.0, 5.0, 10.0].into_iter(), 5), "  ▁▅█");
-        assert_eq!(sparkline([1.0, 2.0, 3.0].into_iter(), 2), "▆█");
+        // Only the last two are shown, and they span the whole height.
+        assert_eq!(sparkline([1.0, 2.0, 3.0].into_iter(), 2), "▁█");
+        // Steady traffic around 1,000 rps shows a 10 % dip, not a row of full blocks.
+        assert_eq!(
+            sparkline([1000.0, 1000.0, 900.0, 1000.0].into_iter(), 4),
+            "▄▄▁▄"
+        );
+        // A drop to half fills the height.
+        assert_eq!(sparkline([1000.0, 500.0, 1000.0].into_iter(), 3), "█▁█");
+        // Noise of 1 % stays low and flat: the span is at least a quarter of the maximum.
+        assert_eq!(sparkline([1000.0, 990.0, 1000.0].into_iter(), 3), "▁▁▁");
+        assert_eq!(sparkline([0.0, 0.0].into_iter(), 2), "▁▁");
+        assert_eq!(sparkline([f64::NAN, 2.0].into_iter(), 2), "▁▁");
     }
 }

@@ -170,6 +170,8 @@ impl Journal {
 enum Job {
     Append(Box<Record>, oneshot::Sender<std::io::Result<()>>),
     Forget(String),
+    /// Write nothing more: everything queued before is on disk when this is acknowledged.
+    Close(oneshot::Sender<()>),
 }
 
 /// The journal on a thread of its own. Dropping the writer lets the thread finish what is queued
@@ -187,13 +189,23 @@ impl JournalWriter {
         std::thread::Builder::new()
             .name("run-journal".into())
             .spawn(move || {
+                let mut open = true;
                 for job in queue {
                     match job {
                         Job::Append(record, done) => {
+                            let written = if open {
+                                journal.append(&record)
+                            } else {
+                                Err(std::io::Error::other("the journal is closed"))
+                            };
                             // The caller may have stopped waiting (its task was aborted).
-                            let _ = done.send(journal.append(&record));
+                            let _ = done.send(written);
                         }
                         Job::Forget(id) => journal.forget(&id),
+                        Job::Close(done) => {
+                            open = false;
+                            let _ = done.send(());
+                        }
                     }
                 }
             })?;
@@ -219,6 +231,14 @@ impl JournalWriter {
     /// Drop a run from future compactions (it was evicted from memory).
     pub fn forget(&self, id: &str) {
         let _ = self.jobs.send(Job::Forget(id.to_string()));
+    }
+
+    /// Finish what is queued and write nothing more, so another gateway can open the file.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.jobs.send(Job::Close(done)).is_ok() {
+            let _ = closed.await;
+        }
     }
 }
 
@@ -358,7 +378,12 @@ mod tests {
         let text = std::fs::read_to_string(writer.path()).unwrap();
         assert_eq!(text.lines().count(), 5, "{text}");
         writer.forget("run-1");
-        drop(writer);
+        writer.close().await;
+        let refused = writer.append(record("run-1", 6, RunState::Succeeded));
+        assert!(
+            refused.await.unwrap().is_err(),
+            "nothing is written once closed"
+        );
         let (_, records) = Journal::open(&dir).unwrap();
         assert_eq!(records[0].version, 5);
         let _ = std::fs::remove_dir_all(&dir);

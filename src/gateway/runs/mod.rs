@@ -341,6 +341,13 @@ impl Runs {
         }
     }
 
+    /// Finish the journal's queued writes and close it (the gateway is stopping).
+    pub async fn close_journal(&self) {
+        if let Some(journal) = &self.journal {
+            journal.close().await;
+        }
+    }
+
     /// Abort every run task without recording anything: what a crash or a stop looks like to the
     /// journal, so those runs come back `interrupted`.
     pub fn stop_tasks(&self) {
