@@ -154,6 +154,16 @@ fn events_filter_narrows_by_app_kind_message_and_actor() {
     esc(&mut state);
     type_keys(&mut state, "/coupon");
     assert_eq!(shown_messages(&state).len(), 1);
+    // Kinds match as the list shows them, in words.
+    esc(&mut state);
+    type_keys(&mut state, "/pod re");
+    assert_eq!(
+        shown_messages(&state),
+        vec![
+            "shop-cart-7f9c4d-c9wd restarted (OOMKilled)".to_string(),
+            "user-center-5d8 ready".to_string(),
+        ]
+    );
 }
 
 #[test]

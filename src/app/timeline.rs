@@ -81,8 +81,11 @@ impl State {
     pub fn shown_events(&self) -> impl Iterator<Item = &TimelineEntry> + '_ {
         let needle = self.filter_needle(View::Events);
         self.timeline.shown().filter(move |e| {
-            let kind = format!("{:?}", e.event.kind);
-            let fields = [e.app.as_str(), kind.as_str(), e.event.message.as_str()];
+            let fields = [
+                e.app.as_str(),
+                e.event.kind.label(),
+                e.event.message.as_str(),
+            ];
             list_filter::matches(&needle, fields.into_iter().chain(e.event.actor.as_deref()))
         })
     }

@@ -194,6 +194,21 @@ pub enum EventKind {
     Scenario,
 }
 
+impl EventKind {
+    /// The kind in words, as lists show it and filters match it ("pod restart").
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::Deploy => "deploy",
+            EventKind::Scale => "scale",
+            EventKind::Rollback => "rollback",
+            EventKind::PodRestart => "pod restart",
+            EventKind::PodReady => "pod ready",
+            EventKind::Alert => "alert",
+            EventKind::Scenario => "scenario",
+        }
+    }
+}
+
 /// Something that happened on the platform: the timeline.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct PlatformEvent {

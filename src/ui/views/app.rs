@@ -339,7 +339,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                 lines.push(Line::from(vec![
                     Span::styled(format!("{} ", format::clock(e.ts)), muted),
                     Span::styled(
-                        format!("{:<12}", kind_label(e.event.kind)),
+                        format!("{:<12}", e.event.kind.label()),
                         theme.style(Role::Accent),
                     ),
                     Span::styled(fit(&e.event.message, msg_w), text),
@@ -420,20 +420,6 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
         },
     };
     frame.render_widget(Paragraph::new(content), area);
-}
-
-/// A timeline event kind as the lists show it.
-pub(crate) fn kind_label(kind: crate::protocol::EventKind) -> &'static str {
-    use crate::protocol::EventKind;
-    match kind {
-        EventKind::Deploy => "deploy",
-        EventKind::Scale => "scale",
-        EventKind::Rollback => "rollback",
-        EventKind::PodRestart => "pod restart",
-        EventKind::PodReady => "pod ready",
-        EventKind::Alert => "alert",
-        EventKind::Scenario => "scenario",
-    }
 }
 
 /// A release status as the lists show it, with its role.

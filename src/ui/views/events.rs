@@ -6,7 +6,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::app::kind_label;
 use crate::app::State;
 use crate::protocol::EventKind;
 use crate::ui::format;
@@ -57,7 +56,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Row::new(vec![
                 Cell::from(Span::styled(format::clock(e.ts), theme.style(Role::Muted))),
                 Cell::from(Span::styled(
-                    kind_label(e.event.kind),
+                    e.event.kind.label(),
                     theme.style(kind_role(e.event.kind)),
                 )),
                 Cell::from(Span::styled(app, theme.style(Role::Text))),
