@@ -87,7 +87,12 @@ pub fn synthetic(n: u64, app: String) -> Emission {
             } else {
                 Level::Info
             },
-            message: format!("GET /api/v1/cart/items 200 line {n}"),
+            // The emission time leads the message, so a reader of the screen can tell how old
+            // the newest line it sees is (`cargo bench --bench glass`).
+            message: format!(
+                "t={} GET /api/v1/cart/items 200 line {n}",
+                Utc::now().timestamp_millis()
+            ),
             fields,
         })
     };
