@@ -56,6 +56,15 @@ fn runbooks_state() -> State {
 }
 
 #[test]
+fn runbooks_view_filtered() {
+    let mut state = runbooks_state();
+    type_text(&mut state, "/coupon");
+    insta::assert_snapshot!("runbooks_filtered_80x24", screen(&state, 80, 24));
+    type_text(&mut state, "zzz");
+    insta::assert_snapshot!("runbooks_filtered_to_nothing_80x24", screen(&state, 80, 24));
+}
+
+#[test]
 fn runbooks_view() {
     both("runbooks", &runbooks_state());
 }

@@ -100,6 +100,17 @@ fn releases_view() {
 }
 
 #[test]
+fn releases_view_filtered() {
+    let mut state = app_state();
+    type_keys(&mut state, "r/feat");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    type_keys(&mut state, "j");
+    insta::assert_snapshot!("releases_filtered_80x24", screen(&state, 80, 24));
+    type_keys(&mut state, "/zzz");
+    insta::assert_snapshot!("releases_filtered_to_nothing_80x24", screen(&state, 80, 24));
+}
+
+#[test]
 fn events_view() {
     let mut state = app_state();
     type_keys(&mut state, "E");

@@ -5,10 +5,10 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::app::release_status;
-use crate::app::State;
+use crate::app::{State, View};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 
@@ -31,8 +31,26 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ]);
     frame.render_widget(Paragraph::new(title), title_area);
 
+    let shown = state.shown_releases();
     let list = match (&view.releases, &view.releases_error) {
-        (Some(list), _) if !list.is_empty() => list,
+        (Some(list), _) if !list.is_empty() && shown.is_empty() => {
+            let filter = state
+                .filter_of(View::Releases)
+                .map_or("", |f| f.text.as_str());
+            let msg = format!(
+                "No release matches /{filter} ({} hidden): / then Esc clears the filter.",
+                list.len()
+            );
+            frame.render_widget(
+                Paragraph::new(msg)
+                    .style(theme.style(Role::Muted))
+                    .wrap(Wrap { trim: true })
+                    .centered(),
+                table_area,
+            );
+            return;
+        }
+        (Some(list), _) if !list.is_empty() => &shown,
         (other, err) => {
             let (msg, role) = match (other, err) {
                 (None, Some(e)) => (format!("Cannot load releases: {e}"), Role::Error),
