@@ -8,9 +8,46 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::app::release_status;
-use crate::app::{State, View};
+use crate::app::{Command, Layer, State, View};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+
+/// "Releases of NAME · newest first · Enter/R roll back · / filter · Esc back", the keys only
+/// where the keymap binds them (`--readonly` has no roll back); "newest first" goes first when
+/// the line is too long.
+fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
+    let keys = [
+        ("Enter/R", "roll back", Command::OpenRollback),
+        ("/", "filter", Command::StartFilter),
+        ("Esc", "back", Command::Back),
+    ];
+    let mut hints = Vec::new();
+    for (key, what, _) in keys
+        .into_iter()
+        .filter(|(_, _, cmd)| state.keymap.binds(Layer::Releases, *cmd))
+    {
+        hints.push(Span::styled(" · ", theme.style(Role::Muted)));
+        hints.push(Span::styled(key, theme.style(Role::Key)));
+        hints.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    let head = vec![
+        Span::styled(" Releases of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
+    ];
+    let full = Line::from(
+        [
+            head.clone(),
+            vec![Span::styled(" · newest first", theme.style(Role::Muted))],
+            hints.clone(),
+        ]
+        .concat(),
+    );
+    if full.width() <= usize::from(width) {
+        full
+    } else {
+        Line::from([head, hints].concat())
+    }
+}
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
@@ -20,16 +57,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map_or(view.app.as_str(), |a| a.summary.name.as_str());
     let [title_area, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let title = Line::from(vec![
-        Span::styled(" Releases of ", theme.style(Role::Muted)),
-        Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
-        Span::styled(" · newest first · ", theme.style(Role::Muted)),
-        Span::styled("Enter/R", theme.style(Role::Key)),
-        Span::styled(" roll back to it · ", theme.style(Role::Muted)),
-        Span::styled("Esc", theme.style(Role::Key)),
-        Span::styled(" back", theme.style(Role::Muted)),
-    ]);
-    frame.render_widget(Paragraph::new(title), title_area);
+    frame.render_widget(
+        Paragraph::new(title(state, name, theme, area.width)),
+        title_area,
+    );
 
     let shown = state.shown_releases();
     let list = match (&view.releases, &view.releases_error) {
