@@ -126,6 +126,7 @@ fn start_confirmation() {
     let mut state = plan_state(false);
     press(&mut state, KeyInput::char('r'));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("start_confirmation_160x48", screen(&state, 160, 48));
 }
 
 fn runs_state() -> State {
@@ -168,4 +169,5 @@ fn approve_confirmation() {
     let mut state = run_state(waiting_run());
     press(&mut state, KeyInput::char('A'));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("approve_confirmation_160x48", screen(&state, 160, 48));
 }
