@@ -1,6 +1,6 @@
 //! The Releases view: one app's release history, newest first, with status, version, age,
-//! change cause and artifact. Enter or `R` rolls back to the selected release (through the
-//! rollback dialog). Only the rows that fit are built.
+//! change cause and artifact, narrowed by its `/` filter. Enter or `R` rolls back to the
+//! selected release (through the rollback dialog). Only the rows that fit are built.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,6 +1,6 @@
 //! The Runbooks view: every runbook the gateway loaded — id, title, the alerts that point at it,
-//! where it came from — with broken ones marked and their error shown, and a detail pane for
-//! the selected runbook.
+//! where it came from — narrowed by its `/` filter, with broken ones marked and their error
+//! shown, and a detail pane for the selected runbook.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
