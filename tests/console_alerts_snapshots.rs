@@ -81,6 +81,7 @@ fn ack_confirmation() {
     let mut state = alerts_state(false);
     press(&mut state, KeyInput::char('A'));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("ack_confirmation_160x48", screen(&state, 160, 48));
 }
 
 #[test]
@@ -94,8 +95,10 @@ fn silence_dialog() {
     press(&mut state, KeyInput::plain(KeyCode::Tab));
     type_keys(&mut state, "发布回滚中，稍后复查");
     insta::assert_snapshot!("silence_dialog_edit", screen(&state, 80, 24));
+    insta::assert_snapshot!("silence_dialog_edit_160x48", screen(&state, 160, 48));
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!("silence_dialog_confirm", screen(&state, 80, 24));
+    insta::assert_snapshot!("silence_dialog_confirm_160x48", screen(&state, 160, 48));
 }
 
 #[test]
@@ -105,6 +108,10 @@ fn silence_dialog_bad_duration() {
     type_keys(&mut state, "x");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!(
+        "silence_dialog_bad_duration_160x48",
+        screen(&state, 160, 48)
+    );
 }
 
 #[test]
@@ -112,8 +119,13 @@ fn command_line_with_candidates() {
     let mut state = alerts_state(false);
     press(&mut state, KeyInput::char(':'));
     insta::assert_snapshot!("command_line_all_commands", screen(&state, 80, 24));
+    insta::assert_snapshot!("command_line_all_commands_160x48", screen(&state, 160, 48));
     type_keys(&mut state, "scale s");
     insta::assert_snapshot!("command_line_app_candidates", screen(&state, 80, 24));
+    insta::assert_snapshot!(
+        "command_line_app_candidates_160x48",
+        screen(&state, 160, 48)
+    );
 }
 
 #[test]
@@ -123,6 +135,7 @@ fn command_line_error() {
     type_keys(&mut state, "alrets");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("command_line_error_160x48", screen(&state, 160, 48));
 }
 
 #[test]

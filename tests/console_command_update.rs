@@ -118,6 +118,55 @@ fn app_opens_the_app_view() {
 }
 
 #[test]
+fn releases_opens_the_releases_view() {
+    let mut state = themed(false);
+    let fx = run(&mut state, "releases notify");
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(state.app_view.app, "notify");
+    assert_eq!(state.selected.as_deref(), Some("notify"));
+    assert!(state.prompt.is_none());
+    assert_eq!(
+        fetches(&fx),
+        [RequestKind::FetchReleases {
+            app: "notify".into()
+        }]
+    );
+    press(&mut state, key(KeyCode::Esc));
+    assert_eq!(state.view, View::Overview, "Esc goes back");
+    // By display name; a typo gets a suggestion and changes nothing.
+    run(&mut state, "releases 支付网关");
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(state.app_view.app, "pay-gateway");
+    run(&mut state, "releases shop-crat");
+    assert_eq!(
+        prompt_error(&state),
+        "no app \"shop-crat\" — did you mean shop-cart?"
+    );
+    assert_eq!(state.app_view.app, "pay-gateway");
+    press(&mut state, key(KeyCode::Esc));
+    run(&mut state, "releases");
+    assert_eq!(
+        prompt_error(&state),
+        "missing app name — usage: :releases NAME"
+    );
+}
+
+#[test]
+fn tab_completes_releases_and_its_app() {
+    let mut state = themed(false);
+    press(&mut state, KeyInput::char(':'));
+    type_line(&mut state, "rel");
+    press(&mut state, key(KeyCode::Tab));
+    assert_eq!(input(&state), "releases ");
+    type_line(&mut state, "u");
+    press(&mut state, key(KeyCode::Tab));
+    assert_eq!(input(&state), "releases user-center ");
+    press(&mut state, key(KeyCode::Enter));
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(state.app_view.app, "user-center");
+}
+
+#[test]
 fn logs_opens_the_logs_view_for_the_named_apps_or_all() {
     let mut state = themed(false);
     let fx = run(&mut state, "logs");

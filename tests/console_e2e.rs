@@ -62,6 +62,18 @@ fn log_rows(screen: &str) -> usize {
         .count()
 }
 
+/// `(n, m)` of the first "ready n/m" on a line about `app`: the action progress line
+/// ("scaling shop-cart ready 7/8") or the notice when it is done ("…: done: ready 8/8").
+fn ready_of(screen: &str, app: &str) -> Option<(u32, u32)> {
+    screen.lines().filter(|l| l.contains(app)).find_map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        words.windows(2).find_map(|w| {
+            let (n, m) = w[1].split_once('/')?;
+            (w[0] == "ready").then_some((n.parse().ok()?, m.parse().ok()?))
+        })
+    })
+}
+
 fn replicas_on_row(screen: &str, name: &str) -> Option<String> {
     let row = screen.lines().find(|l| l.contains(name))?;
     row.split_whitespace()
@@ -87,6 +99,7 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
     let from = before.summary.replicas.desired;
     let to = from + 2;
     assert!(to <= before.summary.replicas.max);
+    let (min, max) = (before.summary.replicas.min, before.summary.replicas.max);
 
     let result = tokio::task::spawn_blocking(move || {
         let mut console = Console::spawn(&["--url", &format!("ws://{}", gateway.addr)], 30, 120);
@@ -96,11 +109,27 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
         // Filter to the cart, open the scale dialog, two more replicas, review, confirm.
         console.keys("/shop-cart\r");
         console.keys("S");
-        console.wait_for(10, "the scale dialog", |s| s.contains(&format!("{from}")));
+        // Text only the dialog's edit step shows (a bare digit would match the clock).
+        console.wait_for(10, "the scale dialog", |s| {
+            s.contains(&format!("Scale {name}"))
+                && s.contains(&format!("[{from:>5}▏]   min {min} · max {max}"))
+        });
         console.keys("++");
+        console.wait_for(10, "the new target in the dialog", |s| {
+            s.contains(&format!("from {from} to {to} replicas"))
+        });
         console.keys("\r");
-        console.wait_for(10, "the confirmation", |s| s.contains("y/N"));
+        console.wait_for(10, "the confirmation", |s| {
+            s.contains(&format!("Scale shop-cart from {from} to {to}? y/N"))
+        });
         console.keys("y");
+        // The action's progress ("scaling shop-cart ready 7/8") or, if the rollout beat the
+        // next poll, its "done: ready 8/8" notice: either way ready n/to for this app.
+        let progress = console.wait_for(30, "the progress line", |s| {
+            ready_of(s, "shop-cart").is_some_and(|(_, desired)| desired == to)
+        });
+        let (ready, _) = ready_of(&progress, "shop-cart").unwrap();
+        assert!(ready <= to, "ready {ready} of {to}:\n{progress}");
         let wanted = format!("{to}/{to}");
         let screen = console.wait_for(60, "the new replica count", |s| {
             replicas_on_row(s, &name).as_deref() == Some(wanted.as_str())

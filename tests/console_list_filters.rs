@@ -9,7 +9,10 @@ mod runbook_fixtures;
 mod view_fixtures;
 
 use alert_fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, State, View, open_events, open_runs, update};
+use opsdeck::app::{
+    Action, Dialog, KeyCode, KeyInput, Pane, State, View, open_events, open_runbooks, open_runs,
+    update,
+};
 use opsdeck::protocol::RunState;
 use view_fixtures::*;
 
@@ -218,4 +221,186 @@ fn keys_typed_in_the_runs_filter_do_not_run_view_commands() {
     type_keys(&mut state, "/qjG");
     assert_eq!(state.view, View::Runs);
     assert_eq!(filter_text(&state, View::Runs), "qjG");
+}
+
+fn releases_state() -> State {
+    let mut state = app_view_state(false, false);
+    press(&mut state, KeyInput::char('r'));
+    assert_eq!(state.view, View::Releases);
+    state
+}
+
+fn shown_release_ids(state: &State) -> Vec<String> {
+    state
+        .shown_releases()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+fn rollback_target(state: &State) -> String {
+    match &state.dialog {
+        Some(Dialog::Rollback(d)) => d.to.id.clone(),
+        other => panic!("no rollback dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn releases_filter_matches_version_id_status_cause_and_artifact() {
+    let mut state = releases_state();
+    assert_eq!(shown_release_ids(&state).len(), releases().len());
+    for (needle, want) in [
+        ("/V2.13", vec!["r-2131", "r-2130"]),
+        ("/r-2120", vec!["r-2120"]),
+        ("/rolled-back", vec!["r-2130"]),
+        ("/优惠券", vec!["r-2131"]),
+        ("/shop-cart:v2.11", vec!["r-2110"]),
+    ] {
+        type_keys(&mut state, needle);
+        assert_eq!(shown_release_ids(&state), want, "filter {needle}");
+        esc(&mut state);
+        assert_eq!(state.view, View::Releases);
+    }
+    assert_eq!(shown_release_ids(&state).len(), releases().len());
+}
+
+#[test]
+fn releases_filter_clamps_the_cursor_and_rolls_back_to_the_shown_row() {
+    let mut state = releases_state();
+    press(&mut state, KeyInput::char('G'));
+    assert_eq!(state.app_view.release_cursor, 4);
+    // feat: r-2140 (active), r-2130, r-2110.
+    type_keys(&mut state, "/feat");
+    assert_eq!(shown_release_ids(&state), ["r-2140", "r-2130", "r-2110"]);
+    assert_eq!(
+        state.app_view.release_cursor, 2,
+        "cursor clamps to shown rows"
+    );
+    enter(&mut state);
+    assert!(
+        state.dialog.is_none(),
+        "Enter in the bar only keeps the filter"
+    );
+    press(&mut state, KeyInput::char('k'));
+    assert_eq!(state.app_view.release_cursor, 1);
+    // Index 1 of the full list is r-2131; the shown row 1 is r-2130.
+    press(&mut state, KeyInput::char('R'));
+    assert_eq!(rollback_target(&state), "r-2130");
+    esc(&mut state);
+    assert!(state.dialog.is_none());
+    press(&mut state, KeyInput::char('G'));
+    enter(&mut state);
+    assert_eq!(rollback_target(&state), "r-2110");
+}
+
+#[test]
+fn keys_typed_in_the_releases_filter_do_not_run_view_commands() {
+    let mut state = releases_state();
+    type_keys(&mut state, "/RSqG");
+    assert!(state.dialog.is_none(), "R or S opened a dialog");
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(filter_text(&state, View::Releases), "RSqG");
+    assert!(state.shown_releases().is_empty());
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    press(&mut state, KeyInput::char('R'));
+    assert!(
+        state.dialog.is_none(),
+        "nothing shown, nothing to roll back to"
+    );
+}
+
+#[test]
+fn app_view_enter_on_a_release_hidden_by_the_filter_shows_it() {
+    let mut state = releases_state();
+    type_keys(&mut state, "/feat");
+    enter(&mut state);
+    esc(&mut state);
+    assert_eq!(state.view, View::App);
+    let tab = KeyInput::plain(KeyCode::Tab);
+    for _ in 0..3 {
+        press(&mut state, tab);
+    }
+    assert_eq!(state.app_view.pane, Pane::Releases);
+    // A release the filter shows: the filter stays, the cursor is on its shown row.
+    type_keys(&mut state, "jj");
+    enter(&mut state);
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(filter_text(&state, View::Releases), "feat");
+    assert_eq!(state.selected_release().unwrap().id, "r-2130");
+    esc(&mut state);
+    // r-2120 (chore) is hidden by `feat`: the filter goes, the cursor lands on it.
+    press(&mut state, KeyInput::char('j'));
+    enter(&mut state);
+    assert_eq!(state.view, View::Releases);
+    assert_eq!(filter_text(&state, View::Releases), "");
+    assert_eq!(state.selected_release().unwrap().id, "r-2120");
+    assert_eq!(state.app_view.release_cursor, 3);
+}
+
+fn runbooks_state() -> State {
+    let mut state = alerts_state(false);
+    let fx = open_runbooks(&mut state);
+    assert!(!fx.is_empty());
+    runbook_fixtures::answer_runbooks(&mut state);
+    assert_eq!(state.view, View::Runbooks);
+    state
+}
+
+fn shown_runbook_ids(state: &State) -> Vec<String> {
+    state
+        .shown_runbooks()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect()
+}
+
+#[test]
+fn runbooks_filter_matches_id_title_and_the_alerts_pointing_at_it() {
+    let mut state = runbooks_state();
+    assert_eq!(shown_runbook_ids(&state).len(), 3);
+    for (needle, want) in [
+        ("/FLASH", vec!["flash-sale-spike"]),
+        ("/回滚", vec!["bad-release"]),
+        // al-8 on coupon points at bad-release.
+        ("/coupon", vec!["bad-release"]),
+        // al-5 on search (silenced) points at cache-degradation.
+        ("/搜索缓存", vec!["cache-degradation"]),
+        ("/nothing-like-this", vec![]),
+    ] {
+        type_keys(&mut state, needle);
+        assert_eq!(shown_runbook_ids(&state), want, "filter {needle}");
+        esc(&mut state);
+        assert_eq!(state.view, View::Runbooks);
+    }
+}
+
+#[test]
+fn runbooks_filter_clamps_the_cursor_and_enter_opens_the_shown_runbook() {
+    let mut state = runbooks_state();
+    press(&mut state, KeyInput::char('G'));
+    assert_eq!(state.runbooks.selected, 2);
+    type_keys(&mut state, "/scale");
+    assert_eq!(shown_runbook_ids(&state), ["flash-sale-spike"]);
+    assert_eq!(state.runbooks.selected, 0, "cursor clamps to shown rows");
+    enter(&mut state);
+    assert_eq!(
+        state.view,
+        View::Runbooks,
+        "Enter in the bar keeps the filter"
+    );
+    // Index 0 of the full list is bad-release; the shown row 0 is flash-sale-spike.
+    enter(&mut state);
+    assert_eq!(state.view, View::Runbook);
+    assert_eq!(
+        state.runbooks.form.as_ref().unwrap().runbook,
+        "flash-sale-spike"
+    );
+}
+
+#[test]
+fn keys_typed_in_the_runbooks_filter_do_not_run_view_commands() {
+    let mut state = runbooks_state();
+    type_keys(&mut state, "/RqG");
+    assert_eq!(state.view, View::Runbooks);
+    assert_eq!(filter_text(&state, View::Runbooks), "RqG");
 }

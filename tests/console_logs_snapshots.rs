@@ -40,6 +40,16 @@ fn all_logs() -> State {
 }
 
 #[test]
+fn logs_disconnected() {
+    let mut state = all_logs();
+    drop_stream(&mut state);
+    insta::assert_snapshot!("logs_reconnecting_80x24", screen(&state, 80, 24));
+    let mut state = all_logs();
+    go_stale(&mut state);
+    insta::assert_snapshot!("logs_stale_80x24", screen(&state, 80, 24));
+}
+
+#[test]
 fn logs_80x24() {
     insta::assert_snapshot!(screen(&all_logs(), 80, 24));
 }
@@ -177,6 +187,10 @@ fn logs_filter_bar_with_an_invalid_regex() {
     type_keys(&mut state, "timeout(");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!(
+        "logs_filter_bar_with_an_invalid_regex_160x48",
+        screen(&state, 160, 48)
+    );
 }
 
 #[test]

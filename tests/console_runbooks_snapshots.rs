@@ -56,6 +56,15 @@ fn runbooks_state() -> State {
 }
 
 #[test]
+fn runbooks_view_filtered() {
+    let mut state = runbooks_state();
+    type_text(&mut state, "/coupon");
+    insta::assert_snapshot!("runbooks_filtered_80x24", screen(&state, 80, 24));
+    type_text(&mut state, "zzz");
+    insta::assert_snapshot!("runbooks_filtered_to_nothing_80x24", screen(&state, 80, 24));
+}
+
+#[test]
 fn runbooks_view() {
     both("runbooks", &runbooks_state());
 }
@@ -117,6 +126,7 @@ fn start_confirmation() {
     let mut state = plan_state(false);
     press(&mut state, KeyInput::char('r'));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("start_confirmation_160x48", screen(&state, 160, 48));
 }
 
 fn runs_state() -> State {
@@ -159,4 +169,5 @@ fn approve_confirmation() {
     let mut state = run_state(waiting_run());
     press(&mut state, KeyInput::char('A'));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("approve_confirmation_160x48", screen(&state, 160, 48));
 }

@@ -105,6 +105,13 @@ fn stale_with_data() {
     insta::assert_snapshot!(screen(&state, 80, 24));
 }
 
+#[test]
+fn overview_with_no_apps() {
+    let state = no_apps_state();
+    insta::assert_snapshot!("overview_no_apps_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("overview_no_apps_160x48", screen(&state, 160, 48));
+}
+
 fn open_scale_on_shop_cart() -> State {
     let mut state = loaded_state(false);
     while state.selected.as_deref() != Some("shop-cart") {
@@ -120,6 +127,7 @@ fn open_scale_on_shop_cart() -> State {
 fn scale_dialog_edit() {
     let state = open_scale_on_shop_cart();
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("scale_dialog_edit_160x48", screen(&state, 160, 48));
 }
 
 #[test]
@@ -127,6 +135,7 @@ fn scale_dialog_out_of_range() {
     let mut state = open_scale_on_shop_cart();
     type_keys(&mut state, "0");
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("scale_dialog_out_of_range_160x48", screen(&state, 160, 48));
 }
 
 #[test]
@@ -134,6 +143,7 @@ fn scale_dialog_confirmation() {
     let mut state = open_scale_on_shop_cart();
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
+    insta::assert_snapshot!("scale_dialog_confirmation_160x48", screen(&state, 160, 48));
 }
 
 #[test]
@@ -161,6 +171,7 @@ fn scale_dialog_after_a_refusal_and_after_a_transient_failure() {
             },
         );
         insta::assert_snapshot!(name, screen(&state, 80, 24));
+        insta::assert_snapshot!(format!("{name}_160x48"), screen(&state, 160, 48));
     }
 }
 

@@ -100,6 +100,27 @@ fn releases_view() {
 }
 
 #[test]
+fn app_view_disconnected() {
+    let mut state = app_state();
+    drop_stream(&mut state);
+    insta::assert_snapshot!("app_reconnecting_80x24", screen(&state, 80, 24));
+    let mut state = app_state();
+    go_stale(&mut state);
+    insta::assert_snapshot!("app_stale_80x24", screen(&state, 80, 24));
+}
+
+#[test]
+fn releases_view_filtered() {
+    let mut state = app_state();
+    type_keys(&mut state, "r/feat");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    type_keys(&mut state, "j");
+    insta::assert_snapshot!("releases_filtered_80x24", screen(&state, 80, 24));
+    type_keys(&mut state, "/zzz");
+    insta::assert_snapshot!("releases_filtered_to_nothing_80x24", screen(&state, 80, 24));
+}
+
+#[test]
 fn events_view() {
     let mut state = app_state();
     type_keys(&mut state, "E");

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::action::{HttpError, Reply};
 use super::effect::{Effect, RequestId, RequestKind};
+use super::list_filter;
 use super::metric_history::ChartWindow;
 use super::rollback::RollbackIntent;
 use super::state::{NoticeLevel, State, View};
@@ -72,7 +73,8 @@ pub struct AppView {
     pub pane: Pane,
     /// First row shown in each pane, by [`Pane::index`].
     pub pane_offset: [usize; 4],
-    /// The selected row of the Releases view.
+    /// The selected row of the Releases view: an index into the rows its `/` filter shows
+    /// ([`State::shown_releases`]).
     pub release_cursor: usize,
     pub(crate) detail_request: Option<RequestId>,
     pub(crate) releases_request: Option<RequestId>,
@@ -238,10 +240,9 @@ pub(crate) fn on_releases(
     state.app_view.releases_request = None;
     match result {
         Ok(Reply::Releases(list)) => {
-            let last = list.len().saturating_sub(1);
-            state.app_view.release_cursor = state.app_view.release_cursor.min(last);
             state.app_view.releases = Some(list);
             state.app_view.releases_error = None;
+            move_release_cursor(state, 0);
             if let Some(intent) = state.app_view.rollback_intent.take() {
                 super::rollback::open_from_intent(state, intent, effects);
             }
@@ -323,9 +324,60 @@ pub(crate) fn scroll_pane(state: &mut State, delta: isize) {
     *offset = offset.saturating_add_signed(delta).min(last);
 }
 
-/// Move the Releases view's cursor by `delta` rows.
+impl State {
+    /// The releases the Releases view shows, newest first, narrowed by its `/` filter (version,
+    /// id, status, change cause or artifact).
+    pub fn shown_releases(&self) -> Vec<&Release> {
+        let needle = self.filter_needle(View::Releases);
+        self.app_view
+            .releases
+            .iter()
+            .flatten()
+            .filter(|r| {
+                list_filter::matches(
+                    &needle,
+                    [
+                        r.version.as_str(),
+                        &r.id,
+                        r.status.as_str(),
+                        &r.change_cause,
+                        &r.artifact,
+                    ],
+                )
+            })
+            .collect()
+    }
+
+    /// The release under the Releases view's cursor.
+    pub fn selected_release(&self) -> Option<&Release> {
+        self.shown_releases()
+            .get(self.app_view.release_cursor)
+            .copied()
+    }
+}
+
+/// Move the Releases view's cursor by `delta` shown rows.
 pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
-    let last = pane_len(state, Pane::Releases).saturating_sub(1);
+    let last = state.shown_releases().len().saturating_sub(1);
     let cursor = &mut state.app_view.release_cursor;
     *cursor = cursor.saturating_add_signed(delta).min(last);
+}
+
+/// Open the Releases view of `app` with the cursor on release `id`, clearing a Releases filter
+/// that hides it (Enter on the App view's Releases pane).
+pub(crate) fn open_releases_at(state: &mut State, app: &str, id: Option<&str>) -> Vec<Effect> {
+    let effects = open_releases(state, app);
+    let Some(id) = id else {
+        return effects;
+    };
+    let position = |state: &State| state.shown_releases().iter().position(|r| r.id == id);
+    let at = match position(state) {
+        Some(i) => Some(i),
+        None => {
+            state.clear_filter(View::Releases);
+            position(state)
+        }
+    };
+    state.app_view.release_cursor = at.unwrap_or(0);
+    effects
 }

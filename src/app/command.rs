@@ -19,6 +19,8 @@ pub enum PromptCommand {
     Apps,
     /// `:app NAME`
     App(String),
+    /// `:releases NAME` — the app's release history.
+    Releases(String),
     /// `:logs [NAME…]` — none means every app.
     Logs(Vec<String>),
     Alerts,
@@ -74,7 +76,7 @@ pub struct CommandSpec {
 }
 
 /// Every `:` command, in the order completion lists them.
-pub const COMMANDS: [CommandSpec; 13] = [
+pub const COMMANDS: [CommandSpec; 14] = [
     CommandSpec {
         name: "apps",
         aliases: &["overview"],
@@ -88,6 +90,13 @@ pub const COMMANDS: [CommandSpec; 13] = [
         args: Args::App,
         usage: ":app NAME",
         desc: "one app",
+    },
+    CommandSpec {
+        name: "releases",
+        aliases: &[],
+        args: Args::App,
+        usage: ":releases NAME",
+        desc: "an app's releases, newest first",
     },
     CommandSpec {
         name: "logs",
@@ -255,6 +264,10 @@ pub fn parse(line: &str) -> Result<PromptCommand, CommandError> {
         "app" => {
             at_most(1)?;
             PromptCommand::App(first("app name")?)
+        }
+        "releases" => {
+            at_most(1)?;
+            PromptCommand::Releases(first("app name")?)
         }
         "logs" => PromptCommand::Logs(args.iter().map(|s| s.to_string()).collect()),
         "scale" => {
@@ -474,6 +487,10 @@ pub fn execute(
         PromptCommand::App(name) => {
             let app = known_app(state, &name)?;
             navigate(state, Navigate::App(app), effects);
+        }
+        PromptCommand::Releases(name) => {
+            let app = known_app(state, &name)?;
+            navigate(state, Navigate::Releases(app), effects);
         }
         PromptCommand::Logs(names) => {
             let apps = names

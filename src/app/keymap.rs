@@ -169,6 +169,24 @@ pub enum Command {
     Logs(LogCommand),
 }
 
+impl Command {
+    /// Whether this command changes the platform (scale, roll back, acknowledge, silence,
+    /// start or steer a run). A `--readonly` keymap has none of them.
+    pub fn changes_platform(self) -> bool {
+        matches!(
+            self,
+            Command::OpenScale
+                | Command::OpenRollback
+                | Command::Acknowledge
+                | Command::OpenSilence
+                | Command::StartRun
+                | Command::ApproveRun
+                | Command::AbortRun
+                | Command::ResumeRun
+        )
+    }
+}
+
 /// One row of the keymap: these keys run this command.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
@@ -198,6 +216,9 @@ pub enum KeymapError {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Keymap {
     layers: BTreeMap<Layer, Vec<Binding>>,
+    /// Bindings removed by [`Keymap::without_actions`], kept only to tell the operator why a
+    /// key does nothing.
+    withheld: BTreeMap<Layer, Vec<Binding>>,
 }
 
 impl Keymap {
@@ -225,7 +246,44 @@ impl Keymap {
             }
             layers.insert(layer, parsed);
         }
-        Ok(Keymap { layers })
+        Ok(Keymap {
+            layers,
+            withheld: BTreeMap::new(),
+        })
+    }
+
+    /// This keymap with every command that changes the platform removed (`--readonly`), so
+    /// that neither the keys nor the help and hints built from the keymap offer them.
+    pub fn without_actions(&self) -> Keymap {
+        let mut kept = BTreeMap::new();
+        let mut withheld = self.withheld.clone();
+        for (layer, bindings) in &self.layers {
+            let (actions, rest): (Vec<Binding>, Vec<Binding>) = bindings
+                .iter()
+                .cloned()
+                .partition(|b| b.run.changes_platform());
+            kept.insert(*layer, rest);
+            if !actions.is_empty() {
+                withheld.entry(*layer).or_default().extend(actions);
+            }
+        }
+        Keymap {
+            layers: kept,
+            withheld,
+        }
+    }
+
+    /// The binding of `key` in `layer` that [`Keymap::without_actions`] removed, if any.
+    pub fn withheld(&self, layer: Layer, key: &KeyInput) -> Option<&Binding> {
+        self.withheld
+            .get(&layer)?
+            .iter()
+            .find(|b| b.on.contains(key))
+    }
+
+    /// Whether `layer` binds some key to `cmd`.
+    pub fn binds(&self, layer: Layer, cmd: Command) -> bool {
+        self.bindings(layer).iter().any(|b| b.run == cmd)
     }
 
     /// The embedded default keymap.

@@ -55,6 +55,15 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     }
     if let Some(cmd) = state.keymap.lookup(Layer::Global, &key) {
         run(state, layer, cmd, effects);
+        return;
+    }
+    // A key whose action `--readonly` removed does nothing, but says why.
+    if let Some(b) = state.keymap.withheld(layer, &key) {
+        let text = format!(
+            "READ-ONLY: {key} ({}) is not available in this session (--readonly)",
+            b.desc
+        );
+        state.notify(NoticeLevel::Warn, text);
     }
 }
 

@@ -44,6 +44,16 @@ impl State {
         }
     }
 
+    /// Clear `view`'s filter (to show a row it hides).
+    pub(crate) fn clear_filter(&mut self, view: View) {
+        match view {
+            View::Overview => self.filter = FilterInput::default(),
+            v => {
+                self.list_filters.0.remove(&v);
+            }
+        }
+    }
+
     /// Keys are being typed into the current view's filter.
     pub fn filter_editing(&self) -> bool {
         self.filter_of(self.view).is_some_and(|f| f.editing)

@@ -5,7 +5,7 @@
 //! this one match.
 
 use super::alerts::{AlertNote, open_alerts};
-use super::app_view::open_app;
+use super::app_view::{open_app, open_releases};
 use super::effect::Effect;
 use super::logs::open_logs;
 use super::rollback::open_rollback;
@@ -21,6 +21,8 @@ pub enum Navigate {
     Alerts,
     /// One app: the App view.
     App(String),
+    /// One app's releases: the Releases view.
+    Releases(String),
     /// Logs of these apps; empty means all.
     Logs(Vec<String>),
     /// The platform's event timeline.
@@ -49,6 +51,7 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
         }
         Navigate::Alerts => open_alerts(state, effects),
         Navigate::App(app) => effects.extend(open_app(state, &app)),
+        Navigate::Releases(app) => effects.extend(open_releases(state, &app)),
         Navigate::Logs(apps) => open_logs(state, apps),
         Navigate::Events => effects.extend(open_events(state)),
         Navigate::Rollback { app, release } => {

@@ -14,6 +14,7 @@ use super::action::{HttpError, Reply};
 use super::app_view::push_view;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
+use super::list_filter;
 use super::runbook_form::{FormStep, RunbookForm};
 use super::runs::{self, RunAsk, RunDialog, RunDialogStep};
 use super::state::{Dialog, NoticeLevel, State, View};
@@ -25,20 +26,37 @@ pub struct RunbooksView {
     /// `None` until GET /v1/runbooks answers.
     pub list: Option<Vec<RunbookSummary>>,
     pub error: Option<String>,
-    /// Index of the selected runbook.
+    /// The selected row: an index into the rows the `/` filter shows
+    /// ([`State::shown_runbooks`]).
     pub selected: usize,
     /// The parameter form of the runbook being prepared.
     pub form: Option<RunbookForm>,
     pub(crate) list_request: Option<RequestId>,
 }
 
-impl RunbooksView {
-    pub fn selected_runbook(&self) -> Option<&RunbookSummary> {
-        self.list.as_ref()?.get(self.selected)
-    }
-}
-
 impl State {
+    /// The runbooks the Runbooks view shows, narrowed by its `/` filter: id, title, or an
+    /// unresolved alert pointing at it (id, app, rule, summary).
+    pub fn shown_runbooks(&self) -> Vec<&RunbookSummary> {
+        let needle = self.filter_needle(View::Runbooks);
+        self.runbooks
+            .list
+            .iter()
+            .flatten()
+            .filter(|r| {
+                list_filter::matches(&needle, [r.id.as_str(), &r.title])
+                    || self.alerts_for_runbook(&r.id).any(|a| {
+                        list_filter::matches(&needle, [a.id.as_str(), &a.app, &a.rule, &a.summary])
+                    })
+            })
+            .collect()
+    }
+
+    /// The runbook under the Runbooks view's cursor.
+    pub fn selected_runbook(&self) -> Option<&RunbookSummary> {
+        self.shown_runbooks().get(self.runbooks.selected).copied()
+    }
+
     /// Unresolved alerts whose runbook is `runbook`.
     pub fn alerts_for_runbook<'a>(&'a self, runbook: &'a str) -> impl Iterator<Item = &'a Alert> {
         self.alerts.values().filter(move |a| {
@@ -132,22 +150,23 @@ pub(crate) fn type_char(state: &mut State, c: char) -> bool {
     }
 }
 
-fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
-    let len = state.runbooks.list.as_ref().map_or(0, Vec::len);
+/// Move the Runbooks view's cursor by `delta` shown rows (0 keeps it on a shown row).
+pub(crate) fn move_cursor(state: &mut State, delta: isize) {
+    let last = state.shown_runbooks().len().saturating_sub(1);
     let view = &mut state.runbooks;
-    let mut move_by = |delta: isize| {
-        let last = len.saturating_sub(1);
-        view.selected = view.selected.saturating_add_signed(delta).min(last);
-    };
+    view.selected = view.selected.saturating_add_signed(delta).min(last);
+}
+
+fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     match cmd {
-        Command::MoveDown => move_by(1),
-        Command::MoveUp => move_by(-1),
-        Command::PageDown => move_by(10),
-        Command::PageUp => move_by(-10),
-        Command::Top => move_by(isize::MIN / 2),
-        Command::Bottom => move_by(isize::MAX / 2),
+        Command::MoveDown => move_cursor(state, 1),
+        Command::MoveUp => move_cursor(state, -1),
+        Command::PageDown => move_cursor(state, 10),
+        Command::PageUp => move_cursor(state, -10),
+        Command::Top => move_cursor(state, isize::MIN / 2),
+        Command::Bottom => move_cursor(state, isize::MAX / 2),
         Command::Submit => {
-            if let Some(id) = view.selected_runbook().map(|r| r.id.clone()) {
+            if let Some(id) = state.selected_runbook().map(|r| r.id.clone()) {
                 effects.extend(open_runbook(state, &id, None));
             }
         }
@@ -324,10 +343,9 @@ pub(crate) fn on_list(state: &mut State, request_id: RequestId, result: Result<R
     state.runbooks.list_request = None;
     match result {
         Ok(Reply::Runbooks(list)) => {
-            let last = list.len().saturating_sub(1);
-            state.runbooks.selected = state.runbooks.selected.min(last);
             state.runbooks.list = Some(list);
             state.runbooks.error = None;
+            move_cursor(state, 0);
         }
         Ok(_) => {}
         Err(err) => {

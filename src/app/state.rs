@@ -367,7 +367,12 @@ impl State {
             demo: config.demo,
             readonly: config.readonly,
             production: config.production,
-            keymap: config.keymap,
+            // `--readonly` removes every action from the keymap, so help and hints lose them.
+            keymap: if config.readonly {
+                config.keymap.without_actions()
+            } else {
+                config.keymap
+            },
             now: config.now,
             size: (80, 24),
             apps: BTreeMap::new(),

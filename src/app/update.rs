@@ -56,6 +56,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     if key {
         super::runs::refresh(state);
     }
+    // Filters, replies and alerts change which releases and runbooks show: keep each cursor on
+    // a shown row.
+    super::app_view::move_release_cursor(state, 0);
+    super::runbooks::move_cursor(state, 0);
     effects
 }
 

@@ -111,9 +111,13 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
         Command::Submit => {
             if state.app_view.pane == Pane::Releases {
                 let cursor = state.app_view.pane_offset[Pane::Releases.index()];
-                effects.extend(open_releases(state, &app));
-                state.app_view.release_cursor = cursor;
-                app_view::move_release_cursor(state, 0);
+                let id = state
+                    .app_view
+                    .releases
+                    .as_ref()
+                    .and_then(|list| list.get(cursor))
+                    .map(|r| r.id.clone());
+                effects.extend(app_view::open_releases_at(state, &app, id.as_deref()));
             }
         }
         Command::Back => go_back(state),
@@ -132,12 +136,7 @@ fn run_releases(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> b
         Command::Top => move_release_cursor(state, isize::MIN / 2),
         Command::Bottom => move_release_cursor(state, isize::MAX / 2),
         Command::Submit | Command::OpenRollback => {
-            let target = state
-                .app_view
-                .releases
-                .as_ref()
-                .and_then(|list| list.get(state.app_view.release_cursor))
-                .map(|r| r.id.clone());
+            let target = state.selected_release().map(|r| r.id.clone());
             if target.is_some() {
                 effects.extend(open_rollback(state, &app, target));
             }

@@ -88,6 +88,18 @@ pub enum ReleaseStatus {
     RolledBack,
 }
 
+impl ReleaseStatus {
+    /// The status as the wire spells it: `active`, `rolled-back`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseStatus::Active => "active",
+            ReleaseStatus::Superseded => "superseded",
+            ReleaseStatus::Failed => "failed",
+            ReleaseStatus::RolledBack => "rolled-back",
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Release {
     pub id: String,

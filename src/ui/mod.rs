@@ -85,6 +85,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     if state.help_open {
         layers::help::render(
             &state.keymap,
+            state.readonly,
             context_layer(state),
             state.help_scroll,
             theme,

@@ -11,9 +11,10 @@ use crate::app::Prompt;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 
-/// Most candidates listed at once.
+/// Most candidates listed at once in a small terminal; a tall one lists up to a third of its
+/// height, so that every command fits at 160x48.
 const MAX_CANDIDATES: usize = 8;
-/// Widest the candidate box gets.
+/// Widest the candidate box gets in a small terminal; half the width in a wide one.
 const BOX_WIDTH: u16 = 72;
 /// Column the candidates' details start at.
 const TEXT_WIDTH: usize = 14;
@@ -53,10 +54,11 @@ pub fn render(prompt: &Prompt, theme: &Theme, frame: &mut Frame, line: Rect, bod
     let shown = prompt
         .candidates
         .len()
-        .min(MAX_CANDIDATES)
+        .min(MAX_CANDIDATES.max(usize::from(body.height) / 3))
         .min(usize::from(body.height - 2));
     let more = prompt.candidates.len() - shown;
-    let w = BOX_WIDTH.min(body.width);
+    // Wider in a wide terminal, so that long usages are not cut.
+    let w = BOX_WIDTH.max(body.width / 2).min(body.width);
     let inner = usize::from(w.saturating_sub(2));
     let mut lines: Vec<Line> = prompt
         .candidates

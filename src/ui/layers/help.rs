@@ -33,8 +33,10 @@ fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, theme: &Theme) -> Vec<Line<
 
 /// Draw the overlay: every layer's bindings (see [`help_layers`]), from line `scroll` on, with
 /// "↑ more" / "more ↓" on the border when lines are hidden above or below.
+/// `readonly`: the keymap has no actions (`--readonly`); the title says so.
 pub fn render(
     keymap: &Keymap,
+    readonly: bool,
     context: Layer,
     scroll: usize,
     theme: &Theme,
@@ -64,6 +66,12 @@ pub fn render(
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Keys ", theme.style(Role::DialogTitle)))
         .title_bottom(Span::styled(hint, theme.style(Role::Muted)));
+    if readonly {
+        block = block.title(Span::styled(
+            " READ-ONLY: no scale, rollback, ack, silence or runs ",
+            theme.style(Role::ReadOnly),
+        ));
+    }
     if scroll > 0 {
         block = block.title(Line::styled(" ↑ more ", theme.style(Role::Key)).right_aligned());
     }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::overview::{health_mark, health_role};
-use crate::app::{AppEntry, Pane, Series, State};
+use crate::app::{AppEntry, Command, Layer, Pane, Series, State};
 use crate::protocol::{AlertState, PodState, ReleaseStatus, Severity};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -159,17 +159,21 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         render_pane(state, view.pane, theme, frame, inner);
     }
     if hint_rows > 0 {
+        // Only what the keymap binds: `--readonly` leaves out scale and roll back.
         let keys = [
-            ("Tab", "pane"),
-            ("w/1-4", "window"),
-            ("S", "scale"),
-            ("r", "releases"),
-            ("R", "roll back"),
-            ("E", "events"),
-            ("Esc", "back"),
+            ("Tab", "pane", Command::NextPane),
+            ("w/1-4", "window", Command::CycleWindow),
+            ("S", "scale", Command::OpenScale),
+            ("r", "releases", Command::OpenReleases),
+            ("R", "roll back", Command::OpenRollback),
+            ("E", "events", Command::OpenAppEvents),
+            ("Esc", "back", Command::Back),
         ];
         let mut spans = vec![Span::raw(" ")];
-        for (k, what) in keys {
+        for (k, what, _) in keys
+            .into_iter()
+            .filter(|(_, _, cmd)| state.keymap.binds(Layer::App, *cmd))
+        {
             spans.push(Span::styled(k, theme.style(Role::Key)));
             spans.push(Span::styled(format!(" {what}  "), theme.style(Role::Muted)));
         }

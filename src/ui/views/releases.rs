@@ -1,16 +1,53 @@
 //! The Releases view: one app's release history, newest first, with status, version, age,
-//! change cause and artifact. Enter or `R` rolls back to the selected release (through the
-//! rollback dialog). Only the rows that fit are built.
+//! change cause and artifact, narrowed by its `/` filter. Enter or `R` rolls back to the
+//! selected release (through the rollback dialog). Only the rows that fit are built.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState, Wrap};
 
 use super::app::release_status;
-use crate::app::State;
+use crate::app::{Command, Layer, State, View};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+
+/// "Releases of NAME · newest first · Enter/R roll back · / filter · Esc back", the keys only
+/// where the keymap binds them (`--readonly` has no roll back); "newest first" goes first when
+/// the line is too long.
+fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
+    let keys = [
+        ("Enter/R", "roll back", Command::OpenRollback),
+        ("/", "filter", Command::StartFilter),
+        ("Esc", "back", Command::Back),
+    ];
+    let mut hints = Vec::new();
+    for (key, what, _) in keys
+        .into_iter()
+        .filter(|(_, _, cmd)| state.keymap.binds(Layer::Releases, *cmd))
+    {
+        hints.push(Span::styled(" · ", theme.style(Role::Muted)));
+        hints.push(Span::styled(key, theme.style(Role::Key)));
+        hints.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    }
+    let head = vec![
+        Span::styled(" Releases of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
+    ];
+    let full = Line::from(
+        [
+            head.clone(),
+            vec![Span::styled(" · newest first", theme.style(Role::Muted))],
+            hints.clone(),
+        ]
+        .concat(),
+    );
+    if full.width() <= usize::from(width) {
+        full
+    } else {
+        Line::from([head, hints].concat())
+    }
+}
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
@@ -20,19 +57,31 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .map_or(view.app.as_str(), |a| a.summary.name.as_str());
     let [title_area, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let title = Line::from(vec![
-        Span::styled(" Releases of ", theme.style(Role::Muted)),
-        Span::styled(format::truncate(name, 30), theme.style(Role::DialogTitle)),
-        Span::styled(" · newest first · ", theme.style(Role::Muted)),
-        Span::styled("Enter/R", theme.style(Role::Key)),
-        Span::styled(" roll back to it · ", theme.style(Role::Muted)),
-        Span::styled("Esc", theme.style(Role::Key)),
-        Span::styled(" back", theme.style(Role::Muted)),
-    ]);
-    frame.render_widget(Paragraph::new(title), title_area);
+    frame.render_widget(
+        Paragraph::new(title(state, name, theme, area.width)),
+        title_area,
+    );
 
+    let shown = state.shown_releases();
     let list = match (&view.releases, &view.releases_error) {
-        (Some(list), _) if !list.is_empty() => list,
+        (Some(list), _) if !list.is_empty() && shown.is_empty() => {
+            let filter = state
+                .filter_of(View::Releases)
+                .map_or("", |f| f.text.as_str());
+            let msg = format!(
+                "No release matches /{filter} ({} hidden): / then Esc clears the filter.",
+                list.len()
+            );
+            frame.render_widget(
+                Paragraph::new(msg)
+                    .style(theme.style(Role::Muted))
+                    .wrap(Wrap { trim: true })
+                    .centered(),
+                table_area,
+            );
+            return;
+        }
+        (Some(list), _) if !list.is_empty() => &shown,
         (other, err) => {
             let (msg, role) = match (other, err) {
                 (None, Some(e)) => (format!("Cannot load releases: {e}"), Role::Error),

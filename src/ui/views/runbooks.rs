@@ -1,6 +1,6 @@
 //! The Runbooks view: every runbook the gateway loaded — id, title, the alerts that point at it,
-//! where it came from — with broken ones marked and their error shown, and a detail pane for
-//! the selected runbook.
+//! where it came from — narrowed by its `/` filter, with broken ones marked and their error
+//! shown, and a detail pane for the selected runbook.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -9,7 +9,7 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState, Wrap,
 };
 
-use crate::app::State;
+use crate::app::{State, View};
 use crate::protocol::RunbookSummary;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -73,6 +73,23 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     }
+    let shown = state.shown_runbooks();
+    if shown.is_empty() {
+        let filter = state
+            .filter_of(View::Runbooks)
+            .map_or("", |f| f.text.as_str());
+        message(
+            &format!(
+                "No runbook matches /{filter} ({} hidden): / then Esc clears the filter.",
+                list.len()
+            ),
+            Role::Muted,
+            theme,
+            frame,
+            area,
+        );
+        return;
+    }
     let detail = if area.height >= DETAIL_HEIGHT + MIN_TABLE_ROWS {
         DETAIL_HEIGHT
     } else {
@@ -80,9 +97,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail)]).areas(area);
-    render_table(state, list, theme, frame, table_area);
+    render_table(state, &shown, theme, frame, table_area);
     if detail > 0
-        && let Some(r) = view.selected_runbook()
+        && let Some(r) = state.selected_runbook()
     {
         render_detail(state, r, theme, frame, detail_area);
     }
@@ -90,7 +107,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn render_table(
     state: &State,
-    list: &[RunbookSummary],
+    list: &[&RunbookSummary],
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
@@ -105,7 +122,7 @@ fn render_table(
     )
     .style(theme.style(Role::ColumnHeader));
     let body_rows = usize::from(area.height.saturating_sub(1));
-    let selected = state.runbooks.selected;
+    let selected = state.runbooks.selected.min(list.len().saturating_sub(1));
     let offset = selected.saturating_sub(body_rows.saturating_sub(1));
     let rows: Vec<Row> = list
         .iter()

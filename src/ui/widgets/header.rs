@@ -55,16 +55,21 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             format!(" sort {}", state.sort.label()),
         )
     };
+    // The filter outlasts the app count and sort when the bar is short.
+    let mut filter_tail = String::new();
     if let Some(filter) = state.filter_of(state.view)
         && (filter.editing || !filter.text.is_empty())
     {
-        right_tail.push_str(" · /");
-        right_tail.push_str(&filter.text);
+        filter_tail.push_str(" /");
+        filter_tail.push_str(&filter.text);
         if filter.editing {
-            right_tail.push('▏');
+            filter_tail.push('▏');
         }
+        right_tail.push_str(" ·");
+        right_tail.push_str(&filter_tail);
     }
     right_tail.push(' ');
+    filter_tail.push(' ');
     let left_line = Line::from(left);
     frame.render_widget(Paragraph::new(left_line.clone()).style(bar), area);
     // Widest version that fits; the firing counts go last.
@@ -74,8 +79,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         vec![Span::raw(right_tail)],
     ]
     .concat();
+    let filtered = [firing.clone(), vec![Span::raw(filter_tail)]].concat();
     let counts = [firing, vec![Span::raw(" ")]].concat();
-    let Some(right) = [full, counts]
+    let Some(right) = [full, filtered, counts]
         .into_iter()
         .map(Line::from)
         .find(|l| left_line.width() + l.width() < usize::from(area.width))

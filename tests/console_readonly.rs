@@ -1,0 +1,175 @@
+//! `--readonly` removes every action from the keymap: the keys that would scale, roll back,
+//! acknowledge, silence or steer a run do nothing but say why, and the help overlay and the
+//! views' hints, built from the same keymap, no longer offer them.
+#![allow(clippy::unwrap_used)]
+
+mod alert_fixtures;
+mod fixtures;
+mod runbook_fixtures;
+mod view_fixtures;
+
+use opsdeck::app::{
+    Action, Effect, KeyCode, KeyInput, Keymap, Layer, Reply, RequestKind, State, View, open_run,
+    update,
+};
+use opsdeck::ui::render;
+use opsdeck::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
+    update(state, Action::Key(key))
+}
+
+fn screen(state: &State, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let theme = Theme::default();
+    terminal.draw(|f| render(state, &theme, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+fn last_notice(state: &State) -> String {
+    state.notifications.back().unwrap().text.clone()
+}
+
+#[test]
+fn the_readonly_keymap_binds_no_command_that_changes_the_platform() {
+    let full = Keymap::builtin().unwrap();
+    let readonly = fixtures::loaded_state(true).keymap;
+    let mut removed = 0;
+    for layer in Layer::ALL {
+        for b in full.bindings(layer) {
+            let kept = readonly.bindings(layer).contains(b);
+            assert_eq!(kept, !b.run.changes_platform(), "{layer:?} {b:?}");
+            removed += usize::from(!kept);
+        }
+    }
+    // Scale (overview, app, releases), rollback (app, releases), ack, silence, start,
+    // approve, abort, resume.
+    assert!(removed >= 10, "only {removed} bindings removed");
+    assert_eq!(fixtures::loaded_state(false).keymap, full);
+}
+
+/// Press each key in the state's view: nothing happens, no request leaves, and the last
+/// notice names the key and says READ-ONLY.
+fn assert_refused(state: &mut State, keys: &[KeyInput]) {
+    let view = state.view;
+    for key in keys {
+        state.notifications.clear();
+        let fx = press(state, *key);
+        assert!(fx.is_empty(), "{key}: {fx:?}");
+        assert!(state.dialog.is_none(), "{key} opened a dialog");
+        assert_eq!(state.view, view, "{key} changed the view");
+        let notice = last_notice(state);
+        assert!(
+            notice.starts_with(&format!("READ-ONLY: {key} (")),
+            "{key}: {notice}"
+        );
+        assert!(notice.contains("--readonly"), "{notice}");
+    }
+}
+
+#[test]
+fn action_keys_do_nothing_but_say_why() {
+    let mut state = fixtures::loaded_state(true);
+    assert_refused(&mut state, &[KeyInput::char('S')]);
+
+    let mut state = view_fixtures::app_view_state(true, false);
+    assert_refused(&mut state, &[KeyInput::char('S'), KeyInput::char('R')]);
+    press(&mut state, KeyInput::char('r'));
+    assert_eq!(state.view, View::Releases);
+    assert_refused(
+        &mut state,
+        &[
+            KeyInput::plain(KeyCode::Enter),
+            KeyInput::char('R'),
+            KeyInput::char('S'),
+        ],
+    );
+
+    let mut state = alert_fixtures::alerts_state(true);
+    assert_refused(&mut state, &[KeyInput::char('A'), KeyInput::char('s')]);
+
+    let mut state = alert_fixtures::alerts_state(true);
+    open_run(&mut state, "run-9f2c1a7e-2");
+    let id = runbook_fixtures::pending(&state, |k| matches!(k, RequestKind::FetchRun { .. }));
+    runbook_fixtures::reply(
+        &mut state,
+        id,
+        Reply::Run(Box::new(runbook_fixtures::waiting_run())),
+    );
+    assert_eq!(state.view, View::Run);
+    assert_refused(
+        &mut state,
+        &[
+            KeyInput::char('A'),
+            KeyInput::char('X'),
+            KeyInput::char('u'),
+        ],
+    );
+}
+
+#[test]
+fn keys_that_act_still_work_outside_readonly() {
+    let mut state = view_fixtures::app_view_state(false, false);
+    press(&mut state, KeyInput::char('S'));
+    assert!(state.dialog.is_some(), "S opens the scale dialog");
+}
+
+/// Every line of the help overlay, scrolled from top to bottom.
+fn help_text(state: &mut State) -> String {
+    update(
+        state,
+        Action::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    press(state, KeyInput::char('?'));
+    let mut text = screen(state, 80, 24);
+    for _ in 0..400 {
+        let before = state.help_scroll;
+        press(state, KeyInput::char('j'));
+        if state.help_scroll == before {
+            break;
+        }
+        text.push_str(&screen(state, 80, 24));
+    }
+    text
+}
+
+#[test]
+fn help_lists_no_action_binding_in_readonly() {
+    let full = Keymap::builtin().unwrap();
+    let actions: Vec<String> = Layer::ALL
+        .iter()
+        .flat_map(|l| full.bindings(*l))
+        .filter(|b| b.run.changes_platform())
+        .map(|b| b.desc.clone())
+        .collect();
+    let mut state = view_fixtures::app_view_state(true, false);
+    let text = help_text(&mut state);
+    for desc in &actions {
+        assert!(!text.contains(desc.as_str()), "help offers {desc:?}");
+    }
+    // The same help outside readonly does offer them (the check above can fail).
+    let mut state = view_fixtures::app_view_state(false, false);
+    let text = help_text(&mut state);
+    assert!(text.contains("Scale this app"), "{text}");
+}
+
+#[test]
+fn help_readonly_80x24() {
+    let mut state = view_fixtures::app_view_state(true, false);
+    press(&mut state, KeyInput::char('?'));
+    insta::assert_snapshot!(screen(&state, 80, 24));
+}
+
+#[test]
+fn app_and_releases_hints_in_readonly() {
+    let mut state = view_fixtures::app_view_state(true, false);
+    // The App view has its hint row from 100 columns on.
+    insta::assert_snapshot!("app_readonly_160x48", screen(&state, 160, 48));
+    press(&mut state, KeyInput::char('r'));
+    insta::assert_snapshot!("releases_readonly_80x24", screen(&state, 80, 24));
+}
