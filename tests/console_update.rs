@@ -51,6 +51,7 @@ fn scale_requests(effects: &[Effect]) -> Vec<(u64, String, u32, String)> {
                     app,
                     replicas,
                     idempotency_key,
+                    ..
                 } => Some((r.id, app.clone(), *replicas, idempotency_key.clone())),
                 _ => None,
             },

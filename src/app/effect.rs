@@ -52,17 +52,19 @@ pub enum RequestKind {
     FetchAction { action: String },
     /// GET /v1/events
     FetchTimeline,
-    /// POST /v1/apps/{app}/scale
+    /// POST /v1/apps/{app}/scale, on behalf of `actor`.
     ScaleApp {
         app: String,
         replicas: u32,
         idempotency_key: String,
+        actor: String,
     },
-    /// POST /v1/apps/{app}/rollback
+    /// POST /v1/apps/{app}/rollback, on behalf of `actor`.
     Rollback {
         app: String,
         to: Option<String>,
         idempotency_key: String,
+        actor: String,
     },
     /// POST /v1/alerts/{id}/ack, on behalf of `actor`.
     AckAlert { alert: String, actor: String },

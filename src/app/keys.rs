@@ -244,6 +244,7 @@ fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
             app,
             replicas,
             idempotency_key: key.clone(),
+            actor: state.actor.clone(),
         },
         effects,
     );

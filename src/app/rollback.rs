@@ -250,6 +250,7 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
         app: d.app.clone(),
         to: Some(d.to.id.clone()),
         idempotency_key: d.idempotency_key.clone(),
+        actor: state.actor.clone(),
     };
     let request_id = state.send(kind, effects);
     if let Some(Dialog::Rollback(d)) = &mut state.dialog {

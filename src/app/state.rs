@@ -350,7 +350,7 @@ pub struct State {
     pub theme: String,
     /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
     pub themes: Vec<String>,
-    /// Who acts, sent with acknowledgements and silences (`X-Opsdeck-User`).
+    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`).
     pub actor: String,
 
     pub pending: BTreeMap<RequestId, Pending>,
