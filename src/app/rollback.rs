@@ -281,10 +281,8 @@ pub(crate) fn on_reply(
             if waiting {
                 state.dialog = None;
             }
-            if let Reply::Action(status) = reply
-                && !status.state.is_final()
-            {
-                state.actions.insert(status.id.clone(), *status);
+            if let Reply::Action(status) = reply {
+                super::in_flight::track(state, *status);
             }
             state.notify(
                 NoticeLevel::Info,

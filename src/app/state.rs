@@ -299,6 +299,8 @@ pub struct State {
     pub alerts: BTreeMap<String, Alert>,
     /// Actions not yet succeeded or failed, by id.
     pub actions: BTreeMap<String, ActionStatus>,
+    /// When each action in flight was last heard of (or asked about), console time.
+    pub action_heard: BTreeMap<String, DateTime<Utc>>,
 
     pub connection: Connection,
     /// When the stream went down, while it is down.
@@ -375,6 +377,7 @@ impl State {
             order: Vec::new(),
             alerts: BTreeMap::new(),
             actions: BTreeMap::new(),
+            action_heard: BTreeMap::new(),
             connection: Connection::Connecting,
             down_since: None,
             down_reason: None,
