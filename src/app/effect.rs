@@ -37,7 +37,8 @@ pub struct Request {
     pub kind: RequestKind,
 }
 
-/// The HTTP calls the console makes, one per endpoint it uses.
+/// The HTTP calls the console makes, one per endpoint it uses. Every change carries an
+/// idempotency key: the same key for a retry of the same decision, a new one for a new decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     /// GET /v1/apps
@@ -67,13 +68,18 @@ pub enum RequestKind {
         actor: String,
     },
     /// POST /v1/alerts/{id}/ack, on behalf of `actor`.
-    AckAlert { alert: String, actor: String },
-    /// POST /v1/alerts/{id}/silence
+    AckAlert {
+        alert: String,
+        actor: String,
+        idempotency_key: String,
+    },
+    /// POST /v1/alerts/{id}/silence, on behalf of `actor`.
     SilenceAlert {
         alert: String,
         duration: String,
         comment: String,
         actor: String,
+        idempotency_key: String,
     },
     /// GET /v1/runbooks
     FetchRunbooks,
@@ -96,6 +102,7 @@ pub enum RequestKind {
         run: String,
         control: RunControl,
         actor: String,
+        idempotency_key: String,
     },
 }
 

@@ -169,7 +169,7 @@ impl Offline {
                 self.actions.insert(status.id.clone(), status.clone());
                 Reply::Action(Box::new(status))
             }
-            RequestKind::AckAlert { alert, actor } => Reply::Alert(Box::new(
+            RequestKind::AckAlert { alert, actor, .. } => Reply::Alert(Box::new(
                 self.sim.acknowledge(&alert, &actor).map_err(http_error)?,
             )),
             RequestKind::SilenceAlert {
@@ -177,6 +177,7 @@ impl Offline {
                 duration,
                 comment,
                 actor,
+                ..
             } => {
                 let secs = parse_duration_secs(&duration).ok_or_else(|| HttpError {
                     status: Some(422),

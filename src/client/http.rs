@@ -119,11 +119,15 @@ impl HttpClient {
                 .await
                 .map(|a| Reply::Action(Box::new(a)))
             }
-            RequestKind::AckAlert { alert, actor } => self
+            RequestKind::AckAlert {
+                alert,
+                actor,
+                idempotency_key,
+            } => self
                 .post_as(
                     &["v1", "alerts", alert, "ack"],
                     &serde_json::json!({}),
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
@@ -133,6 +137,7 @@ impl HttpClient {
                 duration,
                 comment,
                 actor,
+                idempotency_key,
             } => {
                 let body = SilenceRequest {
                     duration: duration.clone(),
@@ -141,7 +146,7 @@ impl HttpClient {
                 self.post_as(
                     &["v1", "alerts", alert, "silence"],
                     &body,
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
@@ -181,11 +186,12 @@ impl HttpClient {
                 run,
                 control,
                 actor,
+                idempotency_key,
             } => self
                 .post_as(
                     &["v1", "runs", run, control.path()],
                     &serde_json::json!({}),
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
