@@ -42,7 +42,7 @@ pub struct StateConfig {
     pub demo: bool,
     /// No actions may be taken.
     pub readonly: bool,
-    /// A production context: risky changes (rollback) need the app name typed to confirm.
+    /// A production context (`--production`): scale and rollback need the app name typed.
     pub production: bool,
     pub keymap: Keymap,
     /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
