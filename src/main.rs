@@ -50,8 +50,7 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
         ca_cert: args.ca_cert.clone(),
         demo,
         readonly: args.readonly,
-        // Contexts (the CLI issue) will say which gateways are production.
-        production: false,
+        production: args.production,
         theme: args.theme.clone(),
         log_buffer: args.log_buffer,
     };

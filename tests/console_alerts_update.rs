@@ -169,12 +169,18 @@ fn acknowledge_sends_one_request_only_after_y() {
     fx.extend(press(&mut state, key(KeyCode::Enter)));
     assert!(alert_requests(&fx).is_empty(), "{fx:?}");
 
+    let Some(Dialog::Ack(d)) = &state.dialog else {
+        panic!("no ack dialog");
+    };
+    let key = d.idempotency_key.clone();
+    assert_eq!(key.len(), 36, "uuid-shaped key: {key}");
     let sent = alert_requests(&press(&mut state, KeyInput::char('y')));
     assert_eq!(
         sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
         vec![RequestKind::AckAlert {
             alert: "al-1".into(),
-            actor: "carol".into()
+            actor: "carol".into(),
+            idempotency_key: key,
         }]
     );
     assert!(alert_requests(&press(&mut state, KeyInput::char('y'))).is_empty());
@@ -303,6 +309,7 @@ fn silence_validates_the_duration_and_sends_duration_and_comment() {
     assert_eq!(silence_dialog(&state).step, AlertStep::Edit);
     press(&mut state, key(KeyCode::Enter));
 
+    let idempotency_key = silence_dialog(&state).idempotency_key.clone();
     let sent = alert_requests(&press(&mut state, KeyInput::char('y')));
     assert_eq!(
         sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
@@ -311,6 +318,7 @@ fn silence_validates_the_duration_and_sends_duration_and_comment() {
             duration: "1h30m".into(),
             comment: "发布回滚中 qsA".into(),
             actor: "operator".into(),
+            idempotency_key,
         }]
     );
     let mut silenced = alerts().into_iter().find(|a| a.id == "al-1").unwrap();
@@ -446,4 +454,75 @@ fn b_opens_the_runbook_form_for_the_alerts_app() {
     press(&mut state, KeyInput::char('b'));
     assert_eq!(state.view, View::Alerts);
     assert_eq!(last_notice(&state), "alert al-3 has no runbook");
+}
+
+/// The idempotency key of each alert change among `fx`, with its request id.
+fn alert_keys(fx: &[Effect]) -> Vec<(u64, String)> {
+    alert_requests(fx)
+        .into_iter()
+        .filter_map(|(id, k)| match k {
+            RequestKind::AckAlert {
+                idempotency_key, ..
+            }
+            | RequestKind::SilenceAlert {
+                idempotency_key, ..
+            } => Some((id, idempotency_key)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn fail_transiently(state: &mut State, request_id: u64) {
+    update(
+        state,
+        Action::HttpReply {
+            request_id,
+            result: Err(HttpError::transport("timed out")),
+        },
+    );
+}
+
+#[test]
+fn an_acknowledgement_retry_keeps_its_key_and_a_new_one_gets_a_new_key() {
+    let mut state = alerts_state(false);
+    select_alert(&mut state, "al-1");
+    press(&mut state, KeyInput::char('A'));
+    let first = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(first.len(), 1);
+    fail_transiently(&mut state, first[0].0);
+    let retry = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].1, first[0].1, "a retry is the same decision");
+    // Closed and asked again: a new decision.
+    press(&mut state, key(KeyCode::Esc));
+    press(&mut state, KeyInput::char('A'));
+    let again = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].1, first[0].1);
+}
+
+#[test]
+fn a_silence_retry_keeps_its_key_unless_the_silence_changed() {
+    let mut state = alerts_state(false);
+    select_alert(&mut state, "al-1");
+    press(&mut state, KeyInput::char('s'));
+    press(&mut state, key(KeyCode::Enter));
+    let first = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(first.len(), 1);
+    fail_transiently(&mut state, first[0].0);
+    // Back to editing and forward again, unchanged: still the same silence, same key.
+    press(&mut state, KeyInput::char('n'));
+    press(&mut state, key(KeyCode::Enter));
+    let same = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(same[0].1, first[0].1);
+    fail_transiently(&mut state, same[0].0);
+    // A different comment is a different silence: the old key would be refused with 422.
+    press(&mut state, KeyInput::char('n'));
+    press(&mut state, key(KeyCode::Tab));
+    type_keys(&mut state, "deploy frozen");
+    press(&mut state, key(KeyCode::Enter));
+    let changed = alert_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(changed.len(), 1);
+    assert_ne!(changed[0].1, first[0].1);
+    assert_eq!(silence_dialog(&state).idempotency_key, changed[0].1);
 }

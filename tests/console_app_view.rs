@@ -62,6 +62,7 @@ fn rollbacks(effects: &[Effect]) -> Vec<(u64, String, Option<String>, String)> {
                 app,
                 to,
                 idempotency_key,
+                ..
             } => Some((id, app, to, idempotency_key)),
             _ => None,
         })

@@ -597,3 +597,43 @@ fn from_a_firing_alert_to_a_running_runbook_by_keys() {
         other => panic!("{other:?}"),
     }
 }
+
+/// (request id, idempotency key) of each run control among `fx`.
+fn control_keys(fx: &[Effect]) -> Vec<(u64, String)> {
+    requests(fx)
+        .into_iter()
+        .filter_map(|(id, k)| match k {
+            RequestKind::ControlRun {
+                idempotency_key, ..
+            } => Some((id, idempotency_key)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_control_retry_keeps_its_key_and_a_new_decision_gets_a_new_one() {
+    let mut state = run_view_state(false);
+    press(&mut state, KeyInput::char('X'));
+    let first = control_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].1.len(), 36, "uuid-shaped key: {}", first[0].1);
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: first[0].0,
+            result: Err(HttpError::transport("connection reset")),
+        },
+    );
+    // Back at the question: `y` sends the same decision again, under the same key.
+    let retry = control_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(retry.len(), 1);
+    assert_ne!(retry[0].0, first[0].0);
+    assert_eq!(retry[0].1, first[0].1);
+    // The operator gives up waiting and asks again: a new decision, a new key.
+    press(&mut state, key(KeyCode::Esc));
+    press(&mut state, KeyInput::char('X'));
+    let again = control_keys(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].1, first[0].1);
+}

@@ -89,6 +89,7 @@ async fn runbook_requests_reach_the_gateway_and_decode() {
         run: first.id.clone(),
         control: RunControl::Abort,
         actor: "li.wei".into(),
+        idempotency_key: "k-abort-1".into(),
     })
     .await
     {
@@ -100,6 +101,7 @@ async fn runbook_requests_reach_the_gateway_and_decode() {
         run: first.id.clone(),
         control: RunControl::Approve,
         actor: "li.wei".into(),
+        idempotency_key: "k-approve-1".into(),
     })
     .await
     .unwrap_err();

@@ -146,6 +146,30 @@ fn scale_dialog_confirmation() {
     insta::assert_snapshot!("scale_dialog_confirmation_160x48", screen(&state, 160, 48));
 }
 
+/// The production typed-name step of the scale dialog, with `typed` typed so far.
+fn scale_production_typing(typed: &str) -> State {
+    let mut state = loaded_state(false);
+    state.production = true;
+    while state.selected.as_deref() != Some("shop-cart") {
+        press(&mut state, KeyInput::char('j'));
+    }
+    press(&mut state, KeyInput::char('S'));
+    press(&mut state, KeyInput::plain(KeyCode::Backspace));
+    type_keys(&mut state, "12");
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    type_keys(&mut state, typed);
+    state
+}
+
+#[test]
+fn scale_production_typed_name() {
+    let state = scale_production_typing("shop-cart");
+    insta::assert_snapshot!("scale_production_typed_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("scale_production_typed_160x48", screen(&state, 160, 48));
+    let state = scale_production_typing("shop-car");
+    insta::assert_snapshot!("scale_production_partial_80x24", screen(&state, 80, 24));
+}
+
 #[test]
 fn scale_dialog_after_a_refusal_and_after_a_transient_failure() {
     for (name, err) in [

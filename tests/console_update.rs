@@ -51,6 +51,7 @@ fn scale_requests(effects: &[Effect]) -> Vec<(u64, String, u32, String)> {
                     app,
                     replicas,
                     idempotency_key,
+                    ..
                 } => Some((r.id, app.clone(), *replicas, idempotency_key.clone())),
                 _ => None,
             },
@@ -523,4 +524,92 @@ fn help_opens_from_inside_the_scale_dialog() {
     press(&mut state, esc());
     assert!(!state.help_open);
     assert!(state.dialog.is_some());
+}
+
+/// A loaded console on a production context (`--production`).
+fn production_state() -> State {
+    let mut state = loaded_state(false);
+    state.production = true;
+    state
+}
+
+fn backspaces(state: &mut State, n: usize) -> Vec<Effect> {
+    (0..n).flat_map(|_| press(state, backspace())).collect()
+}
+
+#[test]
+fn on_production_scale_sends_nothing_until_the_exact_name_is_typed_and_y_pressed() {
+    let mut state = production_state();
+    select(&mut state, "shop-cart");
+    let mut effects = press(&mut state, scale_key());
+    effects.extend(press(&mut state, backspace()));
+    effects.extend(type_keys(&mut state, "12"));
+    // Enter reviews the count: on production the next step is typing the name, not y/N.
+    effects.extend(press(&mut state, enter()));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
+    // `y` here is a letter of the name, never a confirmation.
+    effects.extend(press(&mut state, KeyInput::char('y')));
+    assert_eq!(scale_dialog(&state).typed, "y");
+    assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
+    effects.extend(backspaces(&mut state, 1));
+    // Wrong names cannot go on: a prefix, another case, a longer name.
+    for wrong in ["shop-car", "Shop-cart", "shop-cart2"] {
+        effects.extend(type_keys(&mut state, wrong));
+        effects.extend(press(&mut state, enter()));
+        assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName, "{wrong}");
+        assert!(!scale_dialog(&state).name_matches(), "{wrong}");
+        effects.extend(backspaces(&mut state, wrong.len()));
+        assert_eq!(scale_dialog(&state).typed, "");
+    }
+    effects.extend(type_keys(&mut state, "shop-cart"));
+    assert!(scale_dialog(&state).name_matches());
+    assert!(scale_requests(&effects).is_empty(), "{effects:?}");
+    // The exact name leads on to the question; only `y` there sends.
+    let effects = press(&mut state, enter());
+    assert_eq!(scale_dialog(&state).step, ScaleStep::Confirm);
+    assert!(scale_requests(&effects).is_empty(), "{effects:?}");
+    let sent = scale_requests(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].1.as_str(), sent[0].2), ("shop-cart", 12));
+}
+
+#[test]
+fn on_production_esc_goes_back_and_the_name_is_typed_again_for_each_review() {
+    let mut state = production_state();
+    select(&mut state, "shop-cart");
+    let mut effects = press(&mut state, scale_key());
+    effects.extend(type_keys(&mut state, "+"));
+    effects.extend(press(&mut state, enter()));
+    effects.extend(type_keys(&mut state, "shop-cart"));
+    // Esc from the name goes back to the count, keeping the dialog.
+    effects.extend(press(&mut state, esc()));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
+    effects.extend(type_keys(&mut state, "+"));
+    effects.extend(press(&mut state, enter()));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
+    assert_eq!(
+        scale_dialog(&state).typed,
+        "",
+        "a new review needs the name again"
+    );
+    effects.extend(press(&mut state, enter()));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
+    // `n` at the question goes back to the count too; nothing was ever sent.
+    effects.extend(type_keys(&mut state, "shop-cart"));
+    effects.extend(press(&mut state, enter()));
+    effects.extend(press(&mut state, KeyInput::char('n')));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
+    assert!(scale_requests(&effects).is_empty(), "{effects:?}");
+}
+
+#[test]
+fn on_production_the_scale_command_also_asks_for_the_name() {
+    let mut state = production_state();
+    let mut effects = press(&mut state, KeyInput::char(':'));
+    effects.extend(type_keys(&mut state, "scale shop-cart 12"));
+    effects.extend(press(&mut state, enter()));
+    effects.extend(press(&mut state, enter()));
+    assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
+    effects.extend(press(&mut state, KeyInput::char('y')));
+    assert!(scale_requests(&effects).is_empty(), "{effects:?}");
 }

@@ -581,3 +581,102 @@ async fn stream_connections_beyond_the_limit_are_refused_with_503() {
     }
     gw.stop().await;
 }
+
+/// POST `path` with `body` under an Idempotency-Key, as `user`.
+async fn post_keyed(
+    gw: &Running,
+    path: &str,
+    key: &str,
+    user: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    http()
+        .post(url(gw, path))
+        .header("Idempotency-Key", key)
+        .header("X-Opsdeck-User", user)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn alert_now(gw: &Running, id: &str) -> Alert {
+    let alerts: Vec<Alert> = get_json(gw, "/v1/alerts").await;
+    alerts.into_iter().find(|a| a.id == id).unwrap()
+}
+
+async fn replays(gw: &Running) -> String {
+    get_text(gw, "/metrics")
+        .await
+        .lines()
+        .find(|l| l.starts_with("opsdeck_gateway_idempotent_replays_total"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn an_acknowledgement_under_a_key_applies_once_and_the_key_cannot_be_reused() {
+    let gw = start_sim(120.0, Some("bad-release")).await;
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    let ack = format!("/v1/alerts/{}/ack", alert.id);
+    let first = post_keyed(&gw, &ack, "ack-1", "li.wei", json!({})).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["acknowledged_by"], "li.wei");
+
+    // Someone silences it meanwhile; the retry of the acknowledgement must not undo that.
+    let silenced = http()
+        .post(url(&gw, &format!("/v1/alerts/{}/silence", alert.id)))
+        .json(&json!({"duration": "30m"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(silenced.status(), StatusCode::OK);
+    let retry = post_keyed(&gw, &ack, "ack-1", "li.wei", json!({})).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    let retry: serde_json::Value = retry.json().await.unwrap();
+    assert_eq!(retry, first, "a retry gets the first answer");
+    assert_eq!(alert_now(&gw, &alert.id).await.state, AlertState::Silenced);
+    assert!(replays(&gw).await.ends_with(" 1"), "{}", replays(&gw).await);
+
+    // The same key for another request (another body) is refused.
+    let (status, body) =
+        error_of(post_keyed(&gw, &ack, "ack-1", "li.wei", json!({"note": "other"})).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.error.message.contains("Idempotency-Key"));
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
+    let gw = start_sim(120.0, Some("bad-release")).await;
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    let silence = format!("/v1/alerts/{}/silence", alert.id);
+    let body = json!({"duration": "30m", "comment": "rolling back"});
+    let first = post_keyed(&gw, &silence, "silence-1", "li.wei", body.clone()).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Alert = first.json().await.unwrap();
+    assert_eq!(first.state, AlertState::Silenced);
+    // The simulator runs at 120x: applied again, the silence would end later.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let retry = post_keyed(&gw, &silence, "silence-1", "li.wei", body).await;
+    assert_eq!(retry.status(), StatusCode::OK);
+    let retry: Alert = retry.json().await.unwrap();
+    assert_eq!(retry.silenced_until, first.silenced_until);
+    assert_eq!(
+        alert_now(&gw, &alert.id).await.silenced_until,
+        first.silenced_until,
+        "applied once"
+    );
+
+    let other = json!({"duration": "1h", "comment": "rolling back"});
+    let (status, body) =
+        error_of(post_keyed(&gw, &silence, "silence-1", "li.wei", other).await).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.error.message.contains("Idempotency-Key"));
+    assert_eq!(
+        alert_now(&gw, &alert.id).await.silenced_until,
+        first.silenced_until
+    );
+    gw.stop().await;
+}

@@ -949,3 +949,35 @@ async fn unfinished_runs_are_capped_and_a_refused_start_can_be_retried_later() {
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn an_abort_under_a_key_is_answered_the_same_when_retried() {
+    let platform = Scripted::new(&[100.0]);
+    let (gw, _) = gateway(platform.clone(), &format!("{HEADER}{GATED}"), None).await;
+    let run = start_run(&gw, json!({})).await;
+    until(&gw, &run.id, |r| r.state == RunState::WaitingApproval).await;
+    let abort = |run: String, key: &'static str| {
+        http()
+            .post(url(&gw, &format!("/v1/runs/{run}/abort")))
+            .header("Idempotency-Key", key)
+            .header("X-Opsdeck-User", "li.wei")
+            .send()
+    };
+    let first = abort(run.id.clone(), "abort-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: RunStatus = first.json().await.unwrap();
+    assert_eq!(first.state, RunState::Aborted);
+    // Without the key a second abort is 409 (already ended); with it, the first answer.
+    let retry = abort(run.id.clone(), "abort-1").await.unwrap();
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(retry.json::<RunStatus>().await.unwrap(), first);
+    let fresh = abort(run.id.clone(), "abort-2").await.unwrap();
+    assert_eq!(fresh.status(), StatusCode::CONFLICT);
+
+    // The same key on another run is another request: 422.
+    let other = start_run(&gw, json!({})).await;
+    let reused = abort(other.id.clone(), "abort-1").await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!get_run(&gw, &other.id).await.state.is_final());
+    gw.stop().await;
+}

@@ -56,14 +56,17 @@ pub struct AckDialog {
     pub step: AlertStep,
     /// Why the last try failed (transient failures only; refusals close the dialog).
     pub failure: Option<String>,
+    /// Sent with every try of this acknowledgement, so the gateway applies it once.
+    pub idempotency_key: String,
 }
 
 impl AckDialog {
-    pub fn new(alert: AlertTarget) -> Self {
+    pub fn new(alert: AlertTarget, idempotency_key: String) -> Self {
         AckDialog {
             alert,
             step: AlertStep::Confirm,
             failure: None,
+            idempotency_key,
         }
     }
 }
@@ -104,10 +107,14 @@ pub struct SilenceDialog {
     pub field: SilenceField,
     pub step: AlertStep,
     pub failure: Option<String>,
+    /// Sent with every try of this silence, so the gateway applies it once.
+    pub idempotency_key: String,
+    /// The duration and comment last sent with `idempotency_key`; others need a new key.
+    pub sent: Option<(String, String)>,
 }
 
 impl SilenceDialog {
-    pub fn new(alert: AlertTarget) -> Self {
+    pub fn new(alert: AlertTarget, idempotency_key: String) -> Self {
         SilenceDialog {
             alert,
             duration: DEFAULT_SILENCE.to_string(),
@@ -115,6 +122,8 @@ impl SilenceDialog {
             field: SilenceField::Duration,
             step: AlertStep::Edit,
             failure: None,
+            idempotency_key,
+            sent: None,
         }
     }
 
@@ -203,12 +212,15 @@ mod tests {
     use super::*;
 
     fn dialog() -> SilenceDialog {
-        SilenceDialog::new(AlertTarget {
-            id: "al-1".into(),
-            app: "shop-cart".into(),
-            severity: Severity::P1,
-            summary: "错误率过高".into(),
-        })
+        SilenceDialog::new(
+            AlertTarget {
+                id: "al-1".into(),
+                app: "shop-cart".into(),
+                severity: Severity::P1,
+                summary: "错误率过高".into(),
+            },
+            "k".into(),
+        )
     }
 
     #[test]

@@ -269,13 +269,15 @@ fn open_ack(state: &mut State) {
         return;
     }
     if let Some(target) = actionable(state, "acknowledge") {
-        state.dialog = Some(Dialog::Ack(AckDialog::new(target)));
+        let key = state.new_idempotency_key();
+        state.dialog = Some(Dialog::Ack(AckDialog::new(target, key)));
     }
 }
 
 fn open_silence(state: &mut State) {
     if let Some(target) = actionable(state, "silence") {
-        state.dialog = Some(Dialog::Silence(SilenceDialog::new(target)));
+        let key = state.new_idempotency_key();
+        state.dialog = Some(Dialog::Silence(SilenceDialog::new(target, key)));
     }
 }
 
@@ -322,16 +324,32 @@ fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
         Some(Dialog::Ack(d)) if d.step == AlertStep::Confirm => RequestKind::AckAlert {
             alert: d.alert.id.clone(),
             actor,
+            idempotency_key: d.idempotency_key.clone(),
         },
         Some(Dialog::Silence(d)) if d.step == AlertStep::Confirm => {
             let Ok(secs) = d.duration_secs() else {
                 return;
             };
+            let body = (describe_secs(secs), d.comment.trim().to_string());
+            // The same silence retried keeps its key; another duration or comment is another
+            // decision, and the gateway would refuse it under the old key.
+            let (alert, old_key) = (d.alert.id.clone(), d.idempotency_key.clone());
+            let fresh = d.sent.as_ref().is_some_and(|sent| *sent != body);
+            let key = if fresh {
+                state.new_idempotency_key()
+            } else {
+                old_key
+            };
+            if let Some(Dialog::Silence(d)) = &mut state.dialog {
+                d.idempotency_key = key.clone();
+                d.sent = Some(body.clone());
+            }
             RequestKind::SilenceAlert {
-                alert: d.alert.id.clone(),
-                duration: describe_secs(secs),
-                comment: d.comment.trim().to_string(),
+                alert,
+                duration: body.0,
+                comment: body.1,
                 actor,
+                idempotency_key: key,
             }
         }
         _ => return,

@@ -577,7 +577,8 @@ fn open_scale_with(state: &mut State, app: &str, replicas: u32) -> Result<(), St
     let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
     select_in_overview(state, &id);
     let key = state.new_idempotency_key();
-    let mut dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key);
+    let mut dialog =
+        ScaleDialog::new(id, name, r.desired, r.min, r.max, key).on_production(state.production);
     dialog.input = replicas.to_string();
     state.dialog = Some(Dialog::Scale(dialog));
     Ok(())

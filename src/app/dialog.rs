@@ -1,5 +1,6 @@
 //! The scale dialog: edit a replica count, review it, confirm it. Two deliberate steps, so no
-//! single key ever changes the platform.
+//! single key ever changes the platform; in a production context a third comes between them:
+//! the operator types the app id, and only an exact match leads on to the `y/N` question.
 
 use std::fmt;
 
@@ -10,6 +11,8 @@ use super::effect::RequestId;
 pub enum ScaleStep {
     /// Typing the new replica count.
     Edit,
+    /// Production: type the app id before the confirmation.
+    TypeName,
     /// "Scale shop-cart from 6 to 12? y/N"
     Confirm,
     /// Sent; waiting for the gateway to accept it.
@@ -40,6 +43,8 @@ impl fmt::Display for ScaleProblem {
 
 /// Longest replica count the dialog accepts, in digits.
 const MAX_DIGITS: usize = 5;
+/// Longest app name the production step accepts, in characters.
+const MAX_TYPED: usize = 128;
 
 /// The scale dialog for one app.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,6 +59,10 @@ pub struct ScaleDialog {
     /// The replica count as typed.
     pub input: String,
     pub step: ScaleStep,
+    /// Typing the app name is required before the confirmation.
+    pub production: bool,
+    /// The app name as typed (production only).
+    pub typed: String,
     /// Sent with every try of this change, so the gateway applies it once.
     pub idempotency_key: String,
     /// The count last sent with `idempotency_key`; a different count needs a new key.
@@ -79,9 +88,29 @@ impl ScaleDialog {
             max,
             input: from.to_string(),
             step: ScaleStep::Edit,
+            production: false,
+            typed: String::new(),
             idempotency_key,
             sent_replicas: None,
             failure: None,
+        }
+    }
+
+    /// The dialog for a production context, where the app name must be typed to confirm.
+    pub fn on_production(mut self, production: bool) -> Self {
+        self.production = production;
+        self
+    }
+
+    /// Whether the typed name allows the confirmation (always true outside production).
+    pub fn name_matches(&self) -> bool {
+        !self.production || self.typed == self.app
+    }
+
+    /// Type one character of the app name (production step only).
+    pub fn push_name_char(&mut self, c: char) {
+        if self.step == ScaleStep::TypeName && self.typed.chars().count() < MAX_TYPED {
+            self.typed.push(c);
         }
     }
 
@@ -163,5 +192,23 @@ mod tests {
         assert_eq!(d.input.len(), MAX_DIGITS);
         d.step_by(-200_000);
         assert_eq!(d.input, "0");
+    }
+
+    #[test]
+    fn only_the_exact_app_id_matches_on_production() {
+        let mut d = dialog();
+        assert!(d.name_matches(), "outside production no name is needed");
+        let mut d2 = dialog().on_production(true);
+        assert!(!d2.name_matches());
+        d2.push_name_char('a');
+        assert!(!d2.name_matches(), "typing only counts in the name step");
+        d2.step = ScaleStep::TypeName;
+        d2.push_name_char('A');
+        assert!(!d2.name_matches(), "case matters");
+        d2.typed = "a".into();
+        assert!(d2.name_matches());
+        d.step = ScaleStep::TypeName;
+        d.push_name_char('x');
+        assert_eq!(d.typed, "x");
     }
 }

@@ -37,7 +37,8 @@ pub struct Request {
     pub kind: RequestKind,
 }
 
-/// The HTTP calls the console makes, one per endpoint it uses.
+/// The HTTP calls the console makes, one per endpoint it uses. Every change carries an
+/// idempotency key: the same key for a retry of the same decision, a new one for a new decision.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RequestKind {
     /// GET /v1/apps
@@ -52,26 +53,33 @@ pub enum RequestKind {
     FetchAction { action: String },
     /// GET /v1/events
     FetchTimeline,
-    /// POST /v1/apps/{app}/scale
+    /// POST /v1/apps/{app}/scale, on behalf of `actor`.
     ScaleApp {
         app: String,
         replicas: u32,
         idempotency_key: String,
+        actor: String,
     },
-    /// POST /v1/apps/{app}/rollback
+    /// POST /v1/apps/{app}/rollback, on behalf of `actor`.
     Rollback {
         app: String,
         to: Option<String>,
         idempotency_key: String,
+        actor: String,
     },
     /// POST /v1/alerts/{id}/ack, on behalf of `actor`.
-    AckAlert { alert: String, actor: String },
-    /// POST /v1/alerts/{id}/silence
+    AckAlert {
+        alert: String,
+        actor: String,
+        idempotency_key: String,
+    },
+    /// POST /v1/alerts/{id}/silence, on behalf of `actor`.
     SilenceAlert {
         alert: String,
         duration: String,
         comment: String,
         actor: String,
+        idempotency_key: String,
     },
     /// GET /v1/runbooks
     FetchRunbooks,
@@ -94,6 +102,7 @@ pub enum RequestKind {
         run: String,
         control: RunControl,
         actor: String,
+        idempotency_key: String,
     },
 }
 

@@ -21,6 +21,7 @@ pub enum Layer {
     Overview,
     Filter,
     Scale,
+    ScaleName,
     Confirm,
     Help,
     Logs,
@@ -42,10 +43,11 @@ pub enum Layer {
 }
 
 impl Layer {
-    pub const ALL: [Layer; 22] = [
+    pub const ALL: [Layer; 23] = [
         Layer::Overview,
         Layer::Filter,
         Layer::Scale,
+        Layer::ScaleName,
         Layer::Alerts,
         Layer::Silence,
         Layer::Confirm,
@@ -74,6 +76,7 @@ impl Layer {
             Layer::Overview => "Overview",
             Layer::Filter => "Filter",
             Layer::Scale => "Scale dialog",
+            Layer::ScaleName => "Scale: type the app name (production)",
             Layer::Confirm => "Confirmation",
             Layer::Help => "Help",
             Layer::Logs => "Logs",
@@ -101,6 +104,7 @@ impl Layer {
             self,
             Layer::Filter
                 | Layer::Scale
+                | Layer::ScaleName
                 | Layer::LogSearch
                 | Layer::LogFilter
                 | Layer::RollbackName

@@ -29,6 +29,7 @@ pub fn context_layer(state: &State) -> Layer {
     match &state.dialog {
         Some(Dialog::Scale(d)) => match d.step {
             ScaleStep::Edit => Layer::Scale,
+            ScaleStep::TypeName => Layer::ScaleName,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
         Some(Dialog::Rollback(d)) => super::rollback::layer(d),
@@ -83,6 +84,10 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             true
         }
         (Layer::LogSearch | Layer::LogFilter, _) => logs::type_char(state, layer, c),
+        (Layer::ScaleName, Some(Dialog::Scale(d))) => {
+            d.push_name_char(c);
+            true
+        }
         (Layer::RollbackName, _) => super::rollback::type_char(state, c),
         (Layer::Silence, _) => alerts::type_char(state, c),
         (Layer::Command, _) => prompt::type_char(state, c),
@@ -134,6 +139,11 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
                 }
             }
             Layer::Scale => with_scale(state, ScaleDialog::delete_digit),
+            Layer::ScaleName => {
+                if let Some(Dialog::Scale(d)) = &mut state.dialog {
+                    d.typed.pop();
+                }
+            }
             _ => {}
         },
         Command::Increment => with_scale(state, |d| d.step_by(1)),
@@ -185,9 +195,8 @@ pub(super) fn open_scale(state: &mut State) {
     let s = &app.summary;
     let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
     let key = state.new_idempotency_key();
-    state.dialog = Some(Dialog::Scale(ScaleDialog::new(
-        id, name, r.desired, r.min, r.max, key,
-    )));
+    let dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key);
+    state.dialog = Some(Dialog::Scale(dialog.on_production(state.production)));
 }
 
 fn back(state: &mut State, layer: Layer) {
@@ -197,6 +206,12 @@ fn back(state: &mut State, layer: Layer) {
             state.help_scroll = 0;
         }
         Layer::Scale | Layer::Confirm => state.dialog = None,
+        // Production: back from typing the name to the replica count.
+        Layer::ScaleName => {
+            if let Some(Dialog::Scale(d)) = &mut state.dialog {
+                d.step = ScaleStep::Edit;
+            }
+        }
         Layer::Filter | Layer::Overview => {
             if let Some(filter) = state.current_filter_mut() {
                 filter.text.clear();
@@ -219,6 +234,21 @@ fn submit(state: &mut State, layer: Layer) {
                 && d.step == ScaleStep::Edit
                 && d.target().is_ok()
             {
+                // On production the name is typed afresh for every change reviewed.
+                d.typed.clear();
+                d.step = if d.production {
+                    ScaleStep::TypeName
+                } else {
+                    ScaleStep::Confirm
+                };
+            }
+        }
+        Layer::ScaleName => {
+            if let Some(Dialog::Scale(d)) = &mut state.dialog
+                && d.step == ScaleStep::TypeName
+                && d.target().is_ok()
+                && d.name_matches()
+            {
                 d.step = ScaleStep::Confirm;
             }
         }
@@ -226,7 +256,8 @@ fn submit(state: &mut State, layer: Layer) {
     }
 }
 
-/// The second deliberate step: `y` on "Scale X from A to B? y/N" sends the request.
+/// The last deliberate step: `y` on "Scale X from A to B? y/N" sends the request (on
+/// production only after the app name was typed exactly).
 fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
     if state.readonly {
         return;
@@ -240,6 +271,9 @@ fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
     let Ok(replicas) = d.target() else {
         return;
     };
+    if !d.name_matches() {
+        return;
+    }
     // The same change retried keeps its key; a different count is a different change.
     let fresh_key = d.sent_replicas.is_some_and(|sent| sent != replicas);
     let (app, old_key) = (d.app.clone(), d.idempotency_key.clone());
@@ -253,6 +287,7 @@ fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
             app,
             replicas,
             idempotency_key: key.clone(),
+            actor: state.actor.clone(),
         },
         effects,
     );
@@ -277,6 +312,6 @@ fn cancel_confirmation(state: &mut State) {
                 "scale request still on its way; progress shows below",
             );
         }
-        ScaleStep::Edit => {}
+        ScaleStep::Edit | ScaleStep::TypeName => {}
     }
 }

@@ -6,7 +6,7 @@ use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{AppEntry, Dialog, NoticeLevel, State};
 use super::stream::recount_firing;
-use super::{app_view, rollback, runbooks, runs, timeline};
+use super::{app_view, in_flight, rollback, runbooks, runs, timeline};
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
@@ -33,6 +33,9 @@ pub fn apply_reply(
             app_view::on_releases(state, request_id, &app, result, effects)
         }
         (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
+        (RequestKind::FetchAction { action }, result) => {
+            in_flight::on_reply(state, request_id, &action, result)
+        }
         (RequestKind::Rollback { app, .. }, result) => {
             rollback::on_reply(state, request_id, &app, result)
         }
@@ -57,11 +60,7 @@ pub fn apply_reply(
         (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
             alerts::on_reply(state, request_id, &kind, result)
         }
-        (_, Ok(Reply::Action(status))) => {
-            if !status.state.is_final() {
-                state.actions.insert(status.id.clone(), *status);
-            }
-        }
+        (_, Ok(Reply::Action(status))) => in_flight::track(state, *status),
         (_, Ok(Reply::Alert(alert))) => {
             let app = alert.app.clone();
             state.alerts.insert(alert.id.clone(), *alert);
@@ -112,10 +111,8 @@ fn on_scale_reply(
             if dialog_waits {
                 state.dialog = None;
             }
-            if let Reply::Action(status) = reply
-                && !status.state.is_final()
-            {
-                state.actions.insert(status.id.clone(), *status);
+            if let Reply::Action(status) = reply {
+                in_flight::track(state, *status);
             }
             state.notify(
                 NoticeLevel::Info,

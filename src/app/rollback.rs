@@ -250,6 +250,7 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
         app: d.app.clone(),
         to: Some(d.to.id.clone()),
         idempotency_key: d.idempotency_key.clone(),
+        actor: state.actor.clone(),
     };
     let request_id = state.send(kind, effects);
     if let Some(Dialog::Rollback(d)) = &mut state.dialog {
@@ -280,10 +281,8 @@ pub(crate) fn on_reply(
             if waiting {
                 state.dialog = None;
             }
-            if let Reply::Action(status) = reply
-                && !status.state.is_final()
-            {
-                state.actions.insert(status.id.clone(), *status);
+            if let Reply::Action(status) = reply {
+                super::in_flight::track(state, *status);
             }
             state.notify(
                 NoticeLevel::Info,

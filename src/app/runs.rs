@@ -50,8 +50,12 @@ pub enum RunAsk {
         runbook: String,
         params: BTreeMap<String, Value>,
     },
-    /// Approve, abort or resume a run.
-    Control { run: String, control: RunControl },
+    /// Approve, abort or resume a run; every try of this decision goes with the same key.
+    Control {
+        run: String,
+        control: RunControl,
+        idempotency_key: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,9 +258,11 @@ fn ask_control(state: &mut State, control: RunControl) {
         return;
     }
     if state.dialog.is_none() {
+        let idempotency_key = state.new_idempotency_key();
         state.dialog = Some(Dialog::Run(RunDialog::new(RunAsk::Control {
             run: id,
             control,
+            idempotency_key,
         })));
     }
 }
@@ -303,10 +309,15 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
                 actor,
             }
         }
-        RunAsk::Control { run, control } => RequestKind::ControlRun {
+        RunAsk::Control {
+            run,
+            control,
+            idempotency_key,
+        } => RequestKind::ControlRun {
             run,
             control,
             actor,
+            idempotency_key,
         },
     };
     let request_id = state.send(kind, effects);

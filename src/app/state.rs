@@ -42,7 +42,7 @@ pub struct StateConfig {
     pub demo: bool,
     /// No actions may be taken.
     pub readonly: bool,
-    /// A production context: risky changes (rollback) need the app name typed to confirm.
+    /// A production context (`--production`): scale and rollback need the app name typed.
     pub production: bool,
     pub keymap: Keymap,
     /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
@@ -299,6 +299,8 @@ pub struct State {
     pub alerts: BTreeMap<String, Alert>,
     /// Actions not yet succeeded or failed, by id.
     pub actions: BTreeMap<String, ActionStatus>,
+    /// When each action in flight was last heard of (or asked about), console time.
+    pub action_heard: BTreeMap<String, DateTime<Utc>>,
 
     pub connection: Connection,
     /// When the stream went down, while it is down.
@@ -350,7 +352,7 @@ pub struct State {
     pub theme: String,
     /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
     pub themes: Vec<String>,
-    /// Who acts, sent with acknowledgements and silences (`X-Opsdeck-User`).
+    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`).
     pub actor: String,
 
     pub pending: BTreeMap<RequestId, Pending>,
@@ -380,6 +382,7 @@ impl State {
             order: Vec::new(),
             alerts: BTreeMap::new(),
             actions: BTreeMap::new(),
+            action_heard: BTreeMap::new(),
             connection: Connection::Connecting,
             down_since: None,
             down_reason: None,

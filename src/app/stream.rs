@@ -9,8 +9,7 @@ use super::effect::{Effect, RequestKind};
 use super::logs;
 use super::state::{AppEntry, Connection, GapMark, NoticeLevel, State};
 use crate::protocol::{
-    ActionState, AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg,
-    Topic,
+    AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -48,6 +47,8 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
     effects.push(Effect::Subscribe { topics, resume });
     state.send(RequestKind::FetchApps, effects);
     state.send(RequestKind::FetchAlerts, effects);
+    // Action updates published while we were away may not be replayed: ask.
+    super::in_flight::check_all(state, effects);
 }
 
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
@@ -92,6 +93,8 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             );
             state.send(RequestKind::FetchApps, effects);
             state.send(RequestKind::FetchAlerts, effects);
+            // A lost `actions` event may have been the final one: ask about each in flight.
+            super::in_flight::check_all(state, effects);
         }
         ServerMsg::Dropped { topic, count } => {
             if topic == Topic::Logs {
@@ -125,26 +128,7 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
             state.alerts.insert(alert.id.clone(), alert);
             recount_firing(state, &app);
         }
-        Body::Actions(status) => {
-            if status.state.is_final() {
-                state.actions.remove(&status.id);
-                let (level, outcome) = match status.state {
-                    ActionState::Failed => (NoticeLevel::Error, "failed"),
-                    _ => (NoticeLevel::Info, "done"),
-                };
-                let detail = if status.message.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", status.message)
-                };
-                state.notify(
-                    level,
-                    format!("{} {}: {outcome}{detail}", status.app, status.description),
-                );
-            } else {
-                state.actions.insert(status.id.clone(), status);
-            }
-        }
+        Body::Actions(status) => super::in_flight::track(state, status),
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
         Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
         Body::Runs(status) => super::runs::upsert(state, status),

@@ -37,6 +37,16 @@ pub struct ConsoleArgs {
     /// Remove every action from the keymap.
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// The gateway is production: PRODUCTION shows in the header, and every scale and rollback
+    /// is confirmed by typing the app id. OPSDECK_PRODUCTION takes true/false, 1/0, yes/no.
+    #[arg(
+        long,
+        env = "OPSDECK_PRODUCTION",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub production: bool,
     /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
     #[arg(long, env = "OPSDECK_THEME", global = true)]
     pub theme: Option<String>,
@@ -107,4 +117,22 @@ pub struct ServeArgs {
     /// Keep runs in memory only: they do not survive a restart.
     #[arg(long)]
     pub no_journal: bool,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::Cli;
+
+    #[test]
+    fn production_is_a_console_flag_off_by_default() {
+        let off = Cli::try_parse_from(["opsdeck", "--url", "ws://gw:7070"]).unwrap();
+        assert!(!off.console.production);
+        let on = Cli::try_parse_from(["opsdeck", "--url", "ws://gw:7070", "--production"]).unwrap();
+        assert!(on.console.production);
+        let demo = Cli::try_parse_from(["opsdeck", "demo", "--production"]).unwrap();
+        assert!(demo.console.production);
+    }
 }

@@ -130,8 +130,6 @@ impl Offline {
     }
 
     fn answer(&mut self, kind: RequestKind) -> Result<Reply, HttpError> {
-        // Changes made without a named actor (scale, rollback) are the operator's.
-        let operator = || "operator".to_string();
         Ok(match kind {
             RequestKind::FetchApps => Reply::Apps(self.sim.apps()),
             RequestKind::FetchAlerts => Reply::Alerts(self.sim.alerts()),
@@ -142,11 +140,16 @@ impl Offline {
                 Reply::Releases(self.sim.releases(&app).map_err(http_error)?)
             }
             RequestKind::FetchTimeline => Reply::Timeline(self.sim.events()),
-            RequestKind::ScaleApp { app, replicas, .. } => {
+            RequestKind::ScaleApp {
+                app,
+                replicas,
+                actor,
+                ..
+            } => {
                 let status = self.new_action(ActionKind::Scale, &app);
                 let request = ActionRequest {
                     id: status.id.clone(),
-                    actor: operator(),
+                    actor,
                 };
                 self.sim
                     .scale(&app, replicas, &request)
@@ -154,11 +157,11 @@ impl Offline {
                 self.actions.insert(status.id.clone(), status.clone());
                 Reply::Action(Box::new(status))
             }
-            RequestKind::Rollback { app, to, .. } => {
+            RequestKind::Rollback { app, to, actor, .. } => {
                 let status = self.new_action(ActionKind::Rollback, &app);
                 let request = ActionRequest {
                     id: status.id.clone(),
-                    actor: operator(),
+                    actor,
                 };
                 self.sim
                     .rollback(&app, to.as_deref(), &request)
@@ -166,7 +169,7 @@ impl Offline {
                 self.actions.insert(status.id.clone(), status.clone());
                 Reply::Action(Box::new(status))
             }
-            RequestKind::AckAlert { alert, actor } => Reply::Alert(Box::new(
+            RequestKind::AckAlert { alert, actor, .. } => Reply::Alert(Box::new(
                 self.sim.acknowledge(&alert, &actor).map_err(http_error)?,
             )),
             RequestKind::SilenceAlert {
@@ -174,6 +177,7 @@ impl Offline {
                 duration,
                 comment,
                 actor,
+                ..
             } => {
                 let secs = parse_duration_secs(&duration).ok_or_else(|| HttpError {
                     status: Some(422),

@@ -91,31 +91,43 @@ impl HttpClient {
                 app,
                 replicas,
                 idempotency_key,
+                actor,
             } => {
                 let body = serde_json::json!({ "replicas": replicas });
-                self.post(&["v1", "apps", app, "scale"], &body, Some(idempotency_key))
-                    .await
-                    .map(|a| Reply::Action(Box::new(a)))
+                self.post_as(
+                    &["v1", "apps", app, "scale"],
+                    &body,
+                    Some(idempotency_key),
+                    Some(actor),
+                )
+                .await
+                .map(|a| Reply::Action(Box::new(a)))
             }
             RequestKind::Rollback {
                 app,
                 to,
                 idempotency_key,
+                actor,
             } => {
                 let body = RollbackRequest { to: to.clone() };
-                self.post(
+                self.post_as(
                     &["v1", "apps", app, "rollback"],
                     &body,
                     Some(idempotency_key),
+                    Some(actor),
                 )
                 .await
                 .map(|a| Reply::Action(Box::new(a)))
             }
-            RequestKind::AckAlert { alert, actor } => self
+            RequestKind::AckAlert {
+                alert,
+                actor,
+                idempotency_key,
+            } => self
                 .post_as(
                     &["v1", "alerts", alert, "ack"],
                     &serde_json::json!({}),
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
@@ -125,6 +137,7 @@ impl HttpClient {
                 duration,
                 comment,
                 actor,
+                idempotency_key,
             } => {
                 let body = SilenceRequest {
                     duration: duration.clone(),
@@ -133,7 +146,7 @@ impl HttpClient {
                 self.post_as(
                     &["v1", "alerts", alert, "silence"],
                     &body,
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
@@ -173,11 +186,12 @@ impl HttpClient {
                 run,
                 control,
                 actor,
+                idempotency_key,
             } => self
                 .post_as(
                     &["v1", "runs", run, control.path()],
                     &serde_json::json!({}),
-                    None,
+                    Some(idempotency_key),
                     Some(actor),
                 )
                 .await
@@ -188,15 +202,6 @@ impl HttpClient {
     async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HttpError> {
         let req = self.client.request(Method::GET, self.url(path)?);
         decode(req.send().await).await
-    }
-
-    async fn post<B: serde::Serialize, T: DeserializeOwned>(
-        &self,
-        path: &[&str],
-        body: &B,
-        idempotency_key: Option<&String>,
-    ) -> Result<T, HttpError> {
-        self.post_as(path, body, idempotency_key, None).await
     }
 
     /// POST on behalf of `actor` (sent as `X-Opsdeck-User`, recorded by the gateway).

@@ -175,29 +175,42 @@ async fn ack_alert(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult {
-    Ok(Json(gw.platform.acknowledge(&id, &actor.0).await?).into_response())
+    let fingerprint = format!("ack {id} {}", canonical(&body));
+    let apply = {
+        let gw = gw.clone();
+        async move { Ok(gw.platform.acknowledge(&id, &actor.0).await?) }
+    };
+    idempotent_unmetered(&gw, &headers, fingerprint, StatusCode::OK, apply).await
 }
 
 async fn silence_alert(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let req: SilenceRequest = parse_body(&body)?;
-    let secs = parse_duration_secs(&req.duration).ok_or_else(|| {
-        ApiError::validation(format!(
-            "duration {:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\"",
-            req.duration
-        ))
-    })?;
-    Ok(Json(
-        gw.platform
-            .silence(&id, secs, &req.comment, &actor.0)
-            .await?,
-    )
-    .into_response())
+    let fingerprint = format!("silence {id} {}", canonical(&body));
+    let apply = {
+        let gw = gw.clone();
+        async move {
+            let secs = parse_duration_secs(&req.duration).ok_or_else(|| {
+                ApiError::validation(format!(
+                    "duration {:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\"",
+                    req.duration
+                ))
+            })?;
+            Ok(gw
+                .platform
+                .silence(&id, secs, &req.comment, &actor.0)
+                .await?)
+        }
+    };
+    idempotent_unmetered(&gw, &headers, fingerprint, StatusCode::OK, apply).await
 }
 
 async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
@@ -379,7 +392,8 @@ fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) ->
 const MAX_KEY_LEN: usize = 128;
 
 /// Apply an action at most once per Idempotency-Key (when one is given), answering repeats with
-/// the first answer and a different request under a used key with 422.
+/// the first answer and a different request under a used key with 422. New actions count
+/// against `actor`'s action limit (429 beyond it); replays do not.
 ///
 /// The action runs on its own task that fills the key's cell, so a client that gives up (and
 /// drops this request) does not cancel it half-way: its retry waits for, and gets, the same
@@ -388,6 +402,39 @@ const MAX_KEY_LEN: usize = 128;
 pub(super) async fn idempotent<T, Fut>(
     gw: &Arc<Gateway>,
     actor: &Actor,
+    headers: &HeaderMap,
+    fingerprint: String,
+    success: StatusCode,
+    apply: Fut,
+) -> ApiResult
+where
+    T: serde::Serialize + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+{
+    once_per_key(gw, Some(actor), headers, fingerprint, success, apply).await
+}
+
+/// Like [`idempotent`], for changes that start no platform action and so are not rate limited:
+/// acknowledging and silencing alerts, approving, aborting and resuming runs.
+pub(super) async fn idempotent_unmetered<T, Fut>(
+    gw: &Arc<Gateway>,
+    headers: &HeaderMap,
+    fingerprint: String,
+    success: StatusCode,
+    apply: Fut,
+) -> ApiResult
+where
+    T: serde::Serialize + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+{
+    once_per_key(gw, None, headers, fingerprint, success, apply).await
+}
+
+/// The Idempotency-Key machinery; `metered` is the actor whose action limit a new request
+/// counts against, if any.
+async fn once_per_key<T, Fut>(
+    gw: &Arc<Gateway>,
+    metered: Option<&Actor>,
     headers: &HeaderMap,
     fingerprint: String,
     success: StatusCode,
@@ -422,7 +469,9 @@ where
         }
     };
     // Replays are answered from the store and do not count against the action limit.
-    if !key.as_deref().is_some_and(|k| gw.idempotency.knows(k)) {
+    if let Some(actor) = metered
+        && !key.as_deref().is_some_and(|k| gw.idempotency.knows(k))
+    {
         rate_limit(gw, actor)?;
     }
     let Some(key) = key else {

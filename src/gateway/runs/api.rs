@@ -15,7 +15,7 @@ use super::world;
 use crate::gateway::Gateway;
 use crate::gateway::auth::Actor;
 use crate::gateway::error::ApiError;
-use crate::gateway::routes::{canonical, idempotent, parse_body};
+use crate::gateway::routes::{canonical, idempotent, idempotent_unmetered, parse_body};
 use crate::protocol::{RunRequest, RunState, RunStatus, StepState, StepStatus};
 use crate::runbook::{ParamKind, Params, Runbook, plan};
 
@@ -184,13 +184,37 @@ async fn settle(
     }
 }
 
+/// Approve, abort or resume: at most once per Idempotency-Key, like actions.
+async fn control_once<Fut>(
+    gw: &Arc<Gateway>,
+    verb: &str,
+    id: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    success: StatusCode,
+    apply: Fut,
+) -> ApiResult
+where
+    Fut: std::future::Future<Output = Result<RunStatus, ApiError>> + Send + 'static,
+{
+    let fingerprint = format!("{verb} {id} {}", canonical(body));
+    idempotent_unmetered(gw, headers, fingerprint, success, apply).await
+}
+
 /// Let a run waiting at an approval step go on. Any operator may approve for now, including the
 /// one who started it; `auth.rs` is where roles will restrict this.
 pub async fn approve_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult {
+    let apply = approve(gw.clone(), id.clone(), actor);
+    control_once(&gw, "approve", &id, &headers, &body, StatusCode::OK, apply).await
+}
+
+async fn approve(gw: Arc<Gateway>, id: String, actor: Actor) -> Result<RunStatus, ApiError> {
     let status = run(&gw, &id)?;
     let control = gw.runs.control(&id);
     match control {
@@ -198,11 +222,10 @@ pub async fn approve_run(
             let step = status.current_step.clone();
             control.approve(&actor.0);
             tracing::info!(run = %id, by = %actor.0, "run approved");
-            let status = settle(&gw, &id, |s| {
+            settle(&gw, &id, |s| {
                 s.state != RunState::WaitingApproval || s.current_step != step
             })
-            .await?;
-            Ok(Json(status).into_response())
+            .await
         }
         _ => Err(conflict(format!(
             "run {id} is {}, not waiting for approval",
@@ -216,7 +239,14 @@ pub async fn abort_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult {
+    let apply = abort(gw.clone(), id.clone(), actor);
+    control_once(&gw, "abort", &id, &headers, &body, StatusCode::OK, apply).await
+}
+
+async fn abort(gw: Arc<Gateway>, id: String, actor: Actor) -> Result<RunStatus, ApiError> {
     let status = run(&gw, &id)?;
     if status.state.is_final() {
         return Err(conflict(format!(
@@ -229,8 +259,7 @@ pub async fn abort_run(
     {
         control.request_abort(&actor.0);
         tracing::info!(run = %id, by = %actor.0, "run abort requested");
-        let status = settle(&gw, &id, |s| s.state.is_final()).await?;
-        return Ok(Json(status).into_response());
+        return settle(&gw, &id, |s| s.state.is_final()).await;
     }
     // Nothing drives it (interrupted, or never started): end it here.
     let by = actor.0.clone();
@@ -254,7 +283,7 @@ pub async fn abort_run(
     match ended {
         Some(status) => {
             gw.runs.publish(status.clone()).await;
-            Ok(Json(status).into_response())
+            Ok(status)
         }
         None => Err(conflict(format!("run {id} has already ended"))),
     }
@@ -265,7 +294,23 @@ pub async fn resume_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult {
+    let apply = resume(gw.clone(), id.clone(), actor);
+    control_once(
+        &gw,
+        "resume",
+        &id,
+        &headers,
+        &body,
+        StatusCode::ACCEPTED,
+        apply,
+    )
+    .await
+}
+
+async fn resume(gw: Arc<Gateway>, id: String, actor: Actor) -> Result<RunStatus, ApiError> {
     let status = run(&gw, &id)?;
     if status.state != RunState::Interrupted {
         return Err(conflict(format!(
@@ -318,5 +363,5 @@ pub async fn resume_run(
     tracing::info!(run = %id, by = %actor.0, "run resumed");
     gw.runs.publish(status.clone()).await;
     engine::spawn(&gw, &id, steps, runbook.steps.len());
-    Ok((StatusCode::ACCEPTED, Json(status)).into_response())
+    Ok(status)
 }

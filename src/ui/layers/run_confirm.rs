@@ -35,7 +35,7 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
                 "start",
             )
         }
-        RunAsk::Control { run, control } => {
+        RunAsk::Control { run, control, .. } => {
             let status = state.runs.runs.get(run);
             let step = status
                 .and_then(|r| r.current_step.clone())

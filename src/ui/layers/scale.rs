@@ -1,4 +1,5 @@
-//! The scale dialog: edit step ("from 6 to 12 replicas", min/max, errors) and the explicit
+//! The scale dialog: edit step ("from 6 to 12 replicas", min/max, errors), on production the
+//! typed-name step ("PRODUCTION — type shop-cart to scale 6 → 12"), and the explicit
 //! confirmation step ("Scale shop-cart from 6 to 12? y/N").
 
 use ratatui::Frame;
@@ -78,6 +79,39 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                 ("0-9", "fix the count")
             };
             lines.push(hint(theme, &[review, ("+/-", "adjust"), ("Esc", "cancel")]));
+        }
+        ScaleStep::TypeName => {
+            let to = target.as_ref().map(|n| n.to_string()).unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled("PRODUCTION", theme.style(Role::Down)),
+                Span::styled(" — type ", text_style),
+                Span::styled(dialog.app.as_str(), theme.style(Role::DialogTitle)),
+                Span::styled(format!(" to scale {} → {to}:", dialog.from), text_style),
+            ]));
+            let (mark, role) = if dialog.typed.is_empty() {
+                ("", Role::Muted)
+            } else if dialog.name_matches() {
+                ("  ✓ matches", Role::Healthy)
+            } else {
+                ("  ✖ does not match", Role::Error)
+            };
+            let room = usize::from(WIDTH).saturating_sub(24);
+            lines.push(Line::from(vec![
+                Span::styled("[", theme.style(Role::Accent)),
+                Span::styled(
+                    format::truncate(&dialog.typed, room),
+                    theme.style(Role::Accent),
+                ),
+                Span::styled("▏]", theme.style(Role::Accent)),
+                Span::styled(mark, theme.style(role)),
+            ]));
+            lines.push(Line::default());
+            let enter = if dialog.name_matches() {
+                ("Enter", "continue to the confirmation")
+            } else {
+                ("Enter", "(type the app id exactly)")
+            };
+            lines.push(hint(theme, &[enter, ("Esc", "back")]));
         }
         ScaleStep::Confirm | ScaleStep::Sending { .. } => {
             let to = target.as_ref().map(|n| n.to_string()).unwrap_or_default();

@@ -1,0 +1,133 @@
+//! Actions in flight: the progress lines ("⟳ scaling shop-cart 6 → 12 · ready 7/12") and how
+//! they end.
+//!
+//! The `actions` topic normally reports every step up to the final one. When the stream may
+//! have lost some of it — a `gap`, a reconnect, or simply nothing heard about an action for
+//! [`ACTION_CHECK_SECS`] — the console asks `GET /v1/actions/{id}` and settles the action from
+//! the answer: a final state removes the line with the outcome, a 404 (the gateway no longer
+//! knows it, e.g. after a restart) removes it with a notice. A reply that arrives after the
+//! action was settled another way, or after a newer ask, is dropped.
+
+use chrono::Duration;
+
+use super::action::{HttpError, Reply};
+use super::effect::{Effect, RequestId, RequestKind};
+use super::state::{NoticeLevel, State};
+use crate::protocol::{ActionState, ActionStatus};
+
+/// An action not heard of for this long is asked about, seconds.
+pub const ACTION_CHECK_SECS: i64 = 5;
+
+/// A status of an action, from the stream or a reply: in flight, it updates the line (an older
+/// status than the one shown is ignored); final, it ends a known action with its outcome.
+pub(crate) fn track(state: &mut State, status: ActionStatus) {
+    let known = state.actions.get(&status.id);
+    if status.state.is_final() {
+        if known.is_some() {
+            finish(state, &status);
+        }
+        return;
+    }
+    state.action_heard.insert(status.id.clone(), state.now);
+    if known.is_some_and(|k| k.updated_at > status.updated_at) {
+        return;
+    }
+    state.actions.insert(status.id.clone(), status);
+}
+
+/// Remove a finished action and say how it ended. A question about it still on its way is
+/// forgotten, so its answer is dropped.
+fn finish(state: &mut State, status: &ActionStatus) {
+    forget(state, &status.id);
+    let (level, outcome) = match status.state {
+        ActionState::Failed => (NoticeLevel::Error, "failed"),
+        _ => (NoticeLevel::Info, "done"),
+    };
+    let detail = if status.message.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", status.message)
+    };
+    state.notify(
+        level,
+        format!("{} {}: {outcome}{detail}", status.app, status.description),
+    );
+}
+
+fn forget(state: &mut State, id: &str) {
+    state.actions.remove(id);
+    state.action_heard.remove(id);
+    state
+        .pending
+        .retain(|_, p| !matches!(&p.kind, RequestKind::FetchAction { action } if action == id));
+}
+
+/// The stream may have missed action updates (a gap, a reconnect): ask about every action in
+/// flight.
+pub(crate) fn check_all(state: &mut State, effects: &mut Vec<Effect>) {
+    let ids: Vec<String> = state.actions.keys().cloned().collect();
+    for id in ids {
+        ask(state, id, effects);
+    }
+}
+
+/// On the clock: ask about actions not heard of for [`ACTION_CHECK_SECS`].
+pub(crate) fn check_quiet(state: &mut State, effects: &mut Vec<Effect>) {
+    let cutoff = state.now - Duration::seconds(ACTION_CHECK_SECS);
+    let quiet: Vec<String> = state
+        .actions
+        .keys()
+        .filter(|id| state.action_heard.get(*id).is_none_or(|at| *at <= cutoff))
+        .cloned()
+        .collect();
+    for id in quiet {
+        ask(state, id, effects);
+    }
+}
+
+/// `GET /v1/actions/{id}`, unless that question is already on its way.
+fn ask(state: &mut State, action: String, effects: &mut Vec<Effect>) {
+    let kind = RequestKind::FetchAction {
+        action: action.clone(),
+    };
+    if state.is_pending(&kind) {
+        return;
+    }
+    // Counts as heard, so the clock does not ask again before the answer could arrive.
+    state.action_heard.insert(action, state.now);
+    state.send(kind, effects);
+}
+
+/// `GET /v1/actions/{id}` answered.
+pub(crate) fn on_reply(
+    state: &mut State,
+    request_id: RequestId,
+    action: &str,
+    result: Result<Reply, HttpError>,
+) {
+    if !state.actions.contains_key(action) {
+        tracing::debug!(request_id, action, "reply about a settled action dropped");
+        return;
+    }
+    match result {
+        Ok(Reply::Action(status)) if status.id == action => track(state, *status),
+        Ok(_) => {}
+        Err(err) if err.status == Some(404) => {
+            let line = state
+                .actions
+                .get(action)
+                .map(|a| format!("{} {}", a.app, a.description))
+                .unwrap_or_default();
+            forget(state, action);
+            state.notify(
+                NoticeLevel::Warn,
+                format!(
+                    "{line}: the gateway no longer knows action {action} (restarted?); \
+                     check the app for the outcome"
+                ),
+            );
+        }
+        // Unreachable or failing: the clock asks again after ACTION_CHECK_SECS.
+        Err(err) => tracing::debug!(action, %err, "action check failed"),
+    }
+}
