@@ -53,6 +53,7 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
         production: args.production,
         theme: args.theme.clone(),
         log_buffer: args.log_buffer,
+        mouse: args.mouse,
     };
     // Before the embedded gateway starts, so its lines go to the file too, never the screen.
     let _log_guard = opsdeck::tui::logging::init_file_logging();

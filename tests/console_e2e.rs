@@ -301,3 +301,36 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
     );
     gateway.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_mouse_on_a_click_selects_an_app_and_a_second_click_opens_it() {
+    let gateway = start_sim().await;
+    let result = tokio::task::spawn_blocking(move || {
+        let url = format!("ws://{}", gateway.addr);
+        let mut console = Console::spawn(&["--url", &url, "--mouse"], 24, 100);
+        let screen = console.wait_for(20, "the overview to go live", |s| {
+            s.contains("live") && s.lines().count() > 5
+        });
+        assert!(console.mouse_captured(), "--mouse turns capture on");
+        // The third app row: header, column titles, then apps.
+        let row = 4;
+        let line = screen.lines().nth(row).unwrap().to_string();
+        let name: String = line
+            .split_whitespace()
+            .nth(1)
+            .expect("an app row")
+            .to_string();
+        // SGR mouse reports are 1-based: press and release of the left button.
+        let click = format!("\x1b[<0;20;{r}M\x1b[<0;20;{r}m", r = row + 1);
+        console.keys(&click);
+        console.keys(&click);
+        // The App view: its name in the header, the app's name on the line below.
+        console.wait_for(10, "the App view of the clicked app", |s| {
+            header(s).contains("│ App") && s.lines().nth(1).is_some_and(|l| l.contains(&name))
+        });
+        console.quit();
+        console.assert_terminal_restored();
+    })
+    .await;
+    result.unwrap();
+}

@@ -21,7 +21,7 @@ fn child_panics_while_drawing() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    let mut tui = opsdeck::tui::terminal::init().unwrap();
+    let mut tui = opsdeck::tui::terminal::init(false).unwrap();
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = tui.draw(|_frame| panic!("boom while rendering"));
     }));

@@ -37,12 +37,23 @@ pub enum Action {
     Resize { width: u16, height: u16 },
     /// An `Effect::SaveLogs` was carried out (or failed, with the reason).
     LogsSaved(Result<SavedLogs, String>),
+    /// The mouse wheel turned (`--mouse`): like three presses of Down (or Up) in a view.
+    Wheel { down: bool },
+    /// The mouse clicked something the screen shows (`--mouse`); the UI found what.
+    Click(ClickTarget),
     /// The theme `name` (asked for with `:theme`) could not be loaded; `kept` stays in use.
     ThemeFailed {
         name: String,
         kept: String,
         error: String,
     },
+}
+
+/// What a mouse click landed on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClickTarget {
+    /// Row `n` of the overview's shown apps (`State::order`).
+    OverviewRow(usize),
 }
 
 /// A successful HTTP reply body, by endpoint.

@@ -1,9 +1,10 @@
 //! Key presses: find the active layer, look the key up in the keymap, run the command.
 
+use super::action::ClickTarget;
 use super::alert_dialog::AlertStep;
 use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
-use super::key::KeyInput;
+use super::key::{KeyCode, KeyInput};
 use super::keymap::{Command, Layer};
 use super::logs;
 use super::state::{Dialog, NoticeLevel, State, View};
@@ -65,6 +66,44 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
             b.desc
         );
         state.notify(NoticeLevel::Warn, text);
+    }
+}
+
+/// Rows one turn of the mouse wheel moves.
+const WHEEL_ROWS: usize = 3;
+
+/// The mouse wheel: what Down (or Up) means in the view, three times. Nothing while a dialog
+/// or the command line is open, so the wheel never edits a replica count or a choice.
+pub(crate) fn wheel(state: &mut State, down: bool, effects: &mut Vec<Effect>) {
+    if state.dialog.is_some() || state.prompt.is_some() {
+        return;
+    }
+    let key = KeyInput::plain(if down { KeyCode::Down } else { KeyCode::Up });
+    for _ in 0..WHEEL_ROWS {
+        handle_key(state, key, effects);
+    }
+}
+
+/// A click on an overview row selects that app; a click on the selected app opens it, as
+/// Enter does. Nothing while a dialog, the command line or help is open.
+pub(crate) fn click(state: &mut State, target: ClickTarget, effects: &mut Vec<Effect>) {
+    if state.dialog.is_some() || state.prompt.is_some() || state.help_open {
+        return;
+    }
+    match target {
+        ClickTarget::OverviewRow(n) => {
+            if state.view != View::Overview {
+                return;
+            }
+            let Some(id) = state.order.get(n).cloned() else {
+                return;
+            };
+            if state.selected.as_ref() == Some(&id) {
+                run(state, Layer::Overview, Command::OpenApp, effects);
+            } else {
+                state.selected = Some(id);
+            }
+        }
     }
 }
 

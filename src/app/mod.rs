@@ -34,7 +34,7 @@ mod timeline;
 mod update;
 mod view_keys;
 
-pub use action::{Action, HttpError, Reply};
+pub use action::{Action, ClickTarget, HttpError, Reply};
 pub use alert_dialog::{
     AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
     SilenceDialog, SilenceField, describe_secs,

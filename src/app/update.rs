@@ -42,6 +42,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             logs::on_saved(state, result);
             return effects;
         }
+        Action::Wheel { down } => keys::wheel(state, down, &mut effects),
+        Action::Click(target) => keys::click(state, target, &mut effects),
         Action::ThemeFailed { name, kept, error } => {
             state.notify(
                 NoticeLevel::Error,

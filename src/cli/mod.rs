@@ -47,6 +47,16 @@ pub struct ConsoleArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub production: bool,
+    /// Capture the mouse: the wheel scrolls, a click on an app selects it, a second opens it.
+    /// Off by default, so the terminal's own text selection keeps working.
+    #[arg(
+        long,
+        env = "OPSDECK_MOUSE",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub mouse: bool,
     /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
     #[arg(long, env = "OPSDECK_THEME", global = true)]
     pub theme: Option<String>,

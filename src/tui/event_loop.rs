@@ -170,7 +170,10 @@ pub async fn run(
             _ = interrupt.recv() => return Ok(()),
             event = keys.next() => match event {
                 Some(Ok(event)) => {
-                    if let Some(action) = input::to_action(event) {
+                    let (w, h) = state.size;
+                    let screen = ratatui::layout::Rect::new(0, 0, w, h);
+                    let click_at = |x, y| ui::click_target(&state, screen, x, y);
+                    if let Some(action) = input::to_action(event, click_at) {
                         if matches!(action, Action::Resize { .. }) {
                             tui.autoresize()?;
                         }

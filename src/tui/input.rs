@@ -1,14 +1,28 @@
 //! Terminal events to console actions: crossterm's keys become the core's own [`KeyInput`].
 
-use crossterm::event::{Event, KeyCode as Ct, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{
+    Event, KeyCode as Ct, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+};
 
 use crate::app::{Action, KeyCode, KeyInput};
 
-/// The action a terminal event means, if any.
-pub fn to_action(event: Event) -> Option<Action> {
+/// The action a terminal event means, if any. A left click asks `click_at` what is on the
+/// screen there (the UI knows, the terminal does not).
+pub fn to_action(
+    event: Event,
+    click_at: impl FnOnce(u16, u16) -> Option<crate::app::ClickTarget>,
+) -> Option<Action> {
     match event {
         Event::Key(key) => to_key(key).map(Action::Key),
         Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        Event::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollDown => Some(Action::Wheel { down: true }),
+            MouseEventKind::ScrollUp => Some(Action::Wheel { down: false }),
+            MouseEventKind::Down(MouseButton::Left) => {
+                click_at(mouse.column, mouse.row).map(Action::Click)
+            }
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -48,6 +62,56 @@ pub fn to_key(key: KeyEvent) -> Option<KeyInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::app::ClickTarget;
+    use crossterm::event::MouseEvent;
+
+    fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Event {
+        Event::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    #[test]
+    fn the_wheel_scrolls_and_a_left_click_asks_the_screen_what_it_hit() {
+        let nothing = |_, _| None;
+        assert_eq!(
+            to_action(mouse(MouseEventKind::ScrollDown, 3, 4), nothing),
+            Some(Action::Wheel { down: true })
+        );
+        assert_eq!(
+            to_action(mouse(MouseEventKind::ScrollUp, 3, 4), nothing),
+            Some(Action::Wheel { down: false })
+        );
+        let mut asked = None;
+        let hit = to_action(
+            mouse(MouseEventKind::Down(MouseButton::Left), 7, 5),
+            |x, y| {
+                asked = Some((x, y));
+                Some(ClickTarget::OverviewRow(2))
+            },
+        );
+        assert_eq!(hit, Some(Action::Click(ClickTarget::OverviewRow(2))));
+        assert_eq!(asked, Some((7, 5)));
+        assert_eq!(
+            to_action(
+                mouse(MouseEventKind::Down(MouseButton::Left), 7, 0),
+                nothing
+            ),
+            None,
+            "a click on nothing does nothing"
+        );
+        assert_eq!(to_action(mouse(MouseEventKind::Moved, 1, 1), nothing), None);
+        assert_eq!(
+            to_action(
+                mouse(MouseEventKind::Down(MouseButton::Right), 7, 5),
+                |_, _| { Some(ClickTarget::OverviewRow(2)) }
+            ),
+            None
+        );
+    }
 
     #[test]
     fn shift_is_folded_into_the_character_and_ctrl_kept() {

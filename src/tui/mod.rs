@@ -48,6 +48,8 @@ pub struct ConsoleOptions {
     pub theme: Option<String>,
     /// Log lines held for the Logs view (default 100,000).
     pub log_buffer: usize,
+    /// Capture the mouse: the wheel scrolls, a click selects (and on the selected app, opens).
+    pub mouse: bool,
 }
 
 /// Whether charts plot in ASCII rather than braille: `OPSDECK_ASCII=1` asks for it and
@@ -119,7 +121,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     state.actor = actor_name();
     tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
 
-    let mut tui = terminal::init().context("setting up the terminal")?;
+    let mut tui = terminal::init(opts.mouse).context("setting up the terminal")?;
     let drivers = event_loop::Drivers {
         http,
         stream: stream_tx,

@@ -8,6 +8,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
@@ -47,13 +48,18 @@ impl<W: Write> Write for Counted<W> {
     }
 }
 
-/// Take over the terminal: raw mode, alternate screen, hidden cursor.
-pub fn init() -> io::Result<Tui> {
+/// Take over the terminal: raw mode, alternate screen, hidden cursor; mouse capture when
+/// `mouse` (it takes the terminal's own text selection away, so it is opt-in).
+pub fn init(mouse: bool) -> io::Result<Tui> {
     install_panic_hook();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let mut stdout = io::stdout();
-    if let Err(e) = execute!(stdout, EnterAlternateScreen, Hide) {
+    let mut entered = execute!(stdout, EnterAlternateScreen, Hide);
+    if mouse && entered.is_ok() {
+        entered = execute!(stdout, EnableMouseCapture);
+    }
+    if let Err(e) = entered {
         restore();
         return Err(e);
     }
@@ -82,11 +88,17 @@ pub fn restore() {
 }
 
 /// The bytes that give the screen back, in order: end any synchronized update (a panic in the
-/// middle of a frame leaves one open), leave the alternate screen, show the cursor. The console
-/// enables neither mouse capture nor bracketed paste, so there is nothing to disable for them.
-/// Raw mode is a terminal setting, not bytes: [`restore`] leaves it separately.
+/// middle of a frame leaves one open), stop mouse capture (`--mouse`; harmless when it was
+/// off), leave the alternate screen, show the cursor. The console never enables bracketed
+/// paste. Raw mode is a terminal setting, not bytes: [`restore`] leaves it separately.
 pub fn write_restore(out: &mut impl Write) -> io::Result<()> {
-    queue!(out, EndSynchronizedUpdate, LeaveAlternateScreen, Show)?;
+    queue!(
+        out,
+        EndSynchronizedUpdate,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        Show
+    )?;
     out.flush()
 }
 
@@ -151,8 +163,10 @@ mod tests {
             .expect("leave the alternate screen");
         let show = text.find("\x1b[?25h").expect("show the cursor");
         assert!(end_sync < leave_alt && leave_alt < show, "{text:?}");
-        // Nothing enables these, so nothing must be left to undo.
-        assert!(!text.contains("\x1b[?1000"), "mouse");
+        // Mouse capture (--mouse) is always switched off, before leaving the screen.
+        let mouse_off = text.find("\x1b[?1000l").expect("mouse capture off");
+        assert!(mouse_off < leave_alt, "{text:?}");
+        // Nothing enables bracketed paste, so nothing must be left to undo.
         assert!(!text.contains("\x1b[?2004"), "bracketed paste");
     }
 }

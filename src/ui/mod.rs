@@ -13,25 +13,18 @@ pub mod views;
 pub mod widgets;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 
-use crate::app::{Dialog, State, View, context_layer};
+use crate::app::{ClickTarget, Dialog, State, View, context_layer};
 use theme::Theme;
 
-/// Draw the whole screen.
-pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
-    let area = frame.area();
+/// The screen's bands, top to bottom: header, disconnected banner, the view, action progress
+/// lines, the newest notification, status bar.
+fn bands(state: &State, area: Rect) -> [Rect; 6] {
     let banner = u16::from(state.is_down() && !state.apps.is_empty());
     let progress = widgets::progress::height(state);
     let notice = u16::from(!state.notifications.is_empty());
-    let [
-        header,
-        banner_area,
-        body,
-        progress_area,
-        notice_area,
-        status,
-    ] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner),
         Constraint::Min(0),
@@ -39,7 +32,33 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
         Constraint::Length(notice),
         Constraint::Length(1),
     ])
-    .areas(area);
+    .areas(area)
+}
+
+/// What a mouse click at (`x`, `y`) on a screen of `area` lands on, as the last frame drawn
+/// from `state` shows it.
+pub fn click_target(state: &State, area: Rect, x: u16, y: u16) -> Option<ClickTarget> {
+    let [_, _, body, ..] = bands(state, area);
+    if !body.contains(Position { x, y }) || state.dialog.is_some() || state.help_open {
+        return None;
+    }
+    match state.view {
+        View::Overview => views::overview::row_at(state, body, y).map(ClickTarget::OverviewRow),
+        _ => None,
+    }
+}
+
+/// Draw the whole screen.
+pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    let [
+        header,
+        banner_area,
+        body,
+        progress_area,
+        notice_area,
+        status,
+    ] = bands(state, area);
 
     widgets::header::render(state, theme, frame, header);
     widgets::status::render_disconnected_banner(state, theme, frame, banner_area);

@@ -133,7 +133,14 @@ impl Console {
         assert!(status.success(), "exit status {status:?}");
     }
 
-    /// After exit: the alternate screen is left and the cursor is visible again.
+    /// Whether the console has asked the terminal to report the mouse.
+    pub fn mouse_captured(&self) -> bool {
+        let parser = self.screen.lock().unwrap();
+        parser.screen().mouse_protocol_mode() != vt100::MouseProtocolMode::None
+    }
+
+    /// After exit: the alternate screen is left, the cursor is visible again and the mouse is
+    /// no longer captured.
     pub fn assert_terminal_restored(&self) {
         // Give the reader thread a moment to take the last bytes.
         std::thread::sleep(Duration::from_millis(200));
@@ -143,5 +150,10 @@ impl Console {
             "still on the alternate screen"
         );
         assert!(!parser.screen().hide_cursor(), "cursor still hidden");
+        assert_eq!(
+            parser.screen().mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None,
+            "mouse still captured"
+        );
     }
 }

@@ -168,7 +168,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 
     let selected = state.selected_index().unwrap_or(0);
-    let offset = selected.saturating_sub(body_rows.saturating_sub(1));
+    let offset = first_shown(selected, body_rows);
     let stale = matches!(state.connection, Connection::Stale { .. });
     let rows: Vec<Row> = state
         .order
@@ -187,6 +187,24 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .row_highlight_style(theme.style(Role::Selection));
     let mut table_state = TableState::default().with_selected(Some(selected - offset));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+/// The first app row shown when `body_rows` fit: the selection stays on screen.
+fn first_shown(selected: usize, body_rows: usize) -> usize {
+    selected.saturating_sub(body_rows.saturating_sub(1))
+}
+
+/// The app (index into `State::order`) drawn on screen row `y` when the view is drawn in
+/// `area`; `None` on the column header or below the last app.
+pub fn row_at(state: &State, area: Rect, y: u16) -> Option<usize> {
+    let row = usize::from(y.checked_sub(area.y)?.checked_sub(1)?);
+    let body_rows = usize::from(area.height.saturating_sub(1));
+    if row >= body_rows || state.apps.is_empty() {
+        return None;
+    }
+    let selected = state.selected_index().unwrap_or(0);
+    let n = first_shown(selected, body_rows) + row;
+    (n < state.order.len()).then_some(n)
 }
 
 fn widths(columns: &[(Column, u16)]) -> Vec<Constraint> {
