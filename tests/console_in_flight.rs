@@ -243,3 +243,52 @@ fn an_older_answer_does_not_roll_the_progress_back() {
     );
     assert_eq!(state.actions["act-7"].progress.unwrap().ready, 10);
 }
+
+#[test]
+fn the_scale_reply_arriving_after_the_stream_ended_the_action_does_not_bring_it_back() {
+    let mut state = loaded_state(false);
+    update(&mut state, Action::Tick(at(0)));
+    update(&mut state, Action::Key(opsdeck::app::KeyInput::char('S')));
+    update(&mut state, Action::Key(opsdeck::app::KeyInput::char('+')));
+    update(
+        &mut state,
+        Action::Key(opsdeck::app::KeyInput::plain(opsdeck::app::KeyCode::Enter)),
+    );
+    let fx = update(&mut state, Action::Key(opsdeck::app::KeyInput::char('y')));
+    let scale = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Http(r) if matches!(r.kind, RequestKind::ScaleApp { .. }) => Some(r.id),
+            _ => None,
+        })
+        .expect("y sends the scale");
+    // The stream is quicker than the POST's answer: in progress, then succeeded.
+    update(
+        &mut state,
+        action_event(1, status(ActionState::InProgress, 7, at(1))),
+    );
+    update(
+        &mut state,
+        action_event(2, status(ActionState::Succeeded, 12, at(2))),
+    );
+    assert!(state.actions.is_empty());
+    // Now the POST answers with the action as it was when accepted.
+    update(
+        &mut state,
+        reply(
+            scale,
+            Ok(Reply::Action(Box::new(status(
+                ActionState::Accepted,
+                0,
+                at(0),
+            )))),
+        ),
+    );
+    assert!(
+        state.actions.is_empty(),
+        "a late 'accepted' brought back a finished action"
+    );
+    // And the clock does not ask about it (whose answer would say "done" a second time).
+    let fx = update(&mut state, Action::Tick(at(2 + ACTION_CHECK_SECS + 1)));
+    assert!(action_checks(&fx).is_empty(), "{fx:?}");
+}

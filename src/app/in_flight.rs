@@ -17,6 +17,8 @@ use crate::protocol::{ActionState, ActionStatus};
 
 /// An action not heard of for this long is asked about, seconds.
 pub const ACTION_CHECK_SECS: i64 = 5;
+/// Ended actions remembered, so late news of them is recognised as late.
+pub const MAX_SETTLED: usize = 64;
 
 /// A status of an action, from the stream or a reply: in flight, it updates the line (an older
 /// status than the one shown is ignored); final, it ends a known action with its outcome.
@@ -26,6 +28,10 @@ pub(crate) fn track(state: &mut State, status: ActionStatus) {
         if known.is_some() {
             finish(state, &status);
         }
+        return;
+    }
+    if known.is_none() && state.actions_settled.contains(&status.id) {
+        tracing::debug!(action = %status.id, "late status of an ended action dropped");
         return;
     }
     state.action_heard.insert(status.id.clone(), state.now);
@@ -39,6 +45,7 @@ pub(crate) fn track(state: &mut State, status: ActionStatus) {
 /// forgotten, so its answer is dropped.
 fn finish(state: &mut State, status: &ActionStatus) {
     forget(state, &status.id);
+    settled(state, &status.id);
     let (level, outcome) = match status.state {
         ActionState::Failed => (NoticeLevel::Error, "failed"),
         _ => (NoticeLevel::Info, "done"),
@@ -52,6 +59,14 @@ fn finish(state: &mut State, status: &ActionStatus) {
         level,
         format!("{} {}: {outcome}{detail}", status.app, status.description),
     );
+}
+
+/// Remember that `id` ended.
+fn settled(state: &mut State, id: &str) {
+    if state.actions_settled.len() >= MAX_SETTLED {
+        state.actions_settled.pop_front();
+    }
+    state.actions_settled.push_back(id.to_string());
 }
 
 fn forget(state: &mut State, id: &str) {
@@ -119,6 +134,7 @@ pub(crate) fn on_reply(
                 .map(|a| format!("{} {}", a.app, a.description))
                 .unwrap_or_default();
             forget(state, action);
+            settled(state, action);
             state.notify(
                 NoticeLevel::Warn,
                 format!(

@@ -301,6 +301,10 @@ pub struct State {
     pub actions: BTreeMap<String, ActionStatus>,
     /// When each action in flight was last heard of (or asked about), console time.
     pub action_heard: BTreeMap<String, DateTime<Utc>>,
+    /// Actions that ended lately, newest last (at most [`MAX_SETTLED`]): a late status that is
+    /// not final (the POST's own `accepted` arriving after the stream's `succeeded`) must not
+    /// bring their progress line back.
+    pub actions_settled: VecDeque<String>,
 
     pub connection: Connection,
     /// When the stream went down, while it is down.
@@ -383,6 +387,7 @@ impl State {
             alerts: BTreeMap::new(),
             actions: BTreeMap::new(),
             action_heard: BTreeMap::new(),
+            actions_settled: VecDeque::new(),
             connection: Connection::Connecting,
             down_since: None,
             down_reason: None,
