@@ -981,3 +981,37 @@ async fn an_abort_under_a_key_is_answered_the_same_when_retried() {
     assert!(!get_run(&gw, &other.id).await.state.is_final());
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn an_abort_in_progress_when_the_gateway_stops_is_journaled_before_it_stops() {
+    let platform = Scripted::new(&[100.0]);
+    let data = temp_dir("stop-drain");
+    let runbook = format!("{HEADER}{GATED}");
+    let (first, _) = gateway(platform.clone(), &runbook, Some(data.clone())).await;
+    let run = start_run(&first, json!({})).await;
+    until(&first, &run.id, |r| r.state == RunState::WaitingApproval).await;
+    let url = format!("http://{}/v1/runs/{}/abort", first.addr, run.id);
+    let abort = tokio::spawn(async move {
+        support::http()
+            .post(url)
+            .header("X-Opsdeck-User", "li.wei")
+            .send()
+            .await
+    });
+    // The abort reached the gateway (its handler now waits for the run to end) before the stop.
+    let control = first.gateway.runs.control(&run.id).unwrap();
+    while control.abort_requested().is_none() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    first.stop().await;
+    let answer = abort.await.unwrap().unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answered: RunStatus = answer.json().await.unwrap();
+    assert_eq!(answered.state, RunState::Aborted, "{answered:#?}");
+
+    // What the client was told is what a new gateway finds.
+    let (second, _) = gateway(platform, &runbook, Some(data.clone())).await;
+    assert_eq!(get_run(&second, &run.id).await.state, RunState::Aborted);
+    second.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
+}

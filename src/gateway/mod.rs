@@ -126,6 +126,8 @@ impl Running {
     /// Stop accepting, close streams, and wait for the server to finish.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
+        // Requests in progress finish first, so what they answered is in the journal.
+        let _ = self.server.await;
         // Runs in flight are left as the journal last saw them: a new gateway on the same data
         // dir reports them interrupted.
         self.gateway.runs.stop_tasks();
@@ -133,7 +135,6 @@ impl Running {
         for task in &self.tasks {
             task.abort();
         }
-        let _ = self.server.await;
     }
 
     /// Wait until the server ends (it ends on stop or on a fatal I/O error).
