@@ -404,3 +404,58 @@ fn keys_typed_in_the_runbooks_filter_do_not_run_view_commands() {
     assert_eq!(state.view, View::Runbooks);
     assert_eq!(filter_text(&state, View::Runbooks), "RqG");
 }
+
+#[test]
+fn the_releases_cursor_stays_on_its_release_when_a_deploy_adds_one_on_top() {
+    use opsdeck::app::{Effect, Reply, RequestKind};
+    use opsdeck::protocol::{Body, Event, EventKind, PlatformEvent, ReleaseStatus, ServerMsg};
+    let mut state = app_view_state(false, false);
+    let fx = update(&mut state, Action::Key(KeyInput::char('r')));
+    answer(&mut state, &fx);
+    press(&mut state, KeyInput::char('j'));
+    press(&mut state, KeyInput::char('j'));
+    assert_eq!(state.selected_release().unwrap().id, "r-2130");
+    // A deploy of shop-cart while the view is open refetches its releases.
+    let fx = update(
+        &mut state,
+        Action::StreamFrame(ServerMsg::Events {
+            events: vec![Event {
+                seq: 9_000,
+                ts: fixtures::t0(),
+                app: "shop-cart".into(),
+                body: Body::Events(PlatformEvent {
+                    kind: EventKind::Deploy,
+                    message: "deploy v2.15.0 (r-2150)".into(),
+                    actor: Some("张伟".into()),
+                }),
+            }],
+        }),
+    );
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Http(r) if matches!(r.kind, RequestKind::FetchReleases { .. }) => Some(r.id),
+            _ => None,
+        })
+        .expect("a deploy refetches the releases");
+    let mut newer = releases();
+    newer.insert(
+        0,
+        release("r-2150", "v2.15.0", 60, ReleaseStatus::Active, "feat: 秒杀"),
+    );
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: request,
+            result: Ok(Reply::Releases(newer)),
+        },
+    );
+    assert_eq!(shown_release_ids(&state)[0], "r-2150");
+    assert_eq!(
+        state.selected_release().unwrap().id,
+        "r-2130",
+        "the cursor moved with its release"
+    );
+    press(&mut state, KeyInput::char('R'));
+    assert_eq!(rollback_target(&state), "r-2130");
+}

@@ -173,3 +173,89 @@ fn app_and_releases_hints_in_readonly() {
     press(&mut state, KeyInput::char('r'));
     insta::assert_snapshot!("releases_readonly_80x24", screen(&state, 80, 24));
 }
+
+/// A state in each view that offers actions: overview, App, Releases, Alerts, a Run waiting
+/// for approval.
+fn views_with_actions(readonly: bool) -> Vec<State> {
+    let overview = fixtures::loaded_state(readonly);
+    let app = view_fixtures::app_view_state(readonly, false);
+    let mut releases = app.clone();
+    press(&mut releases, KeyInput::char('r'));
+    assert_eq!(releases.view, View::Releases);
+    let alerts = alert_fixtures::alerts_state(readonly);
+    let mut run = alerts.clone();
+    open_run(&mut run, "run-9f2c1a7e-2");
+    let id = runbook_fixtures::pending(&run, |k| matches!(k, RequestKind::FetchRun { .. }));
+    runbook_fixtures::reply(
+        &mut run,
+        id,
+        Reply::Run(Box::new(runbook_fixtures::waiting_run())),
+    );
+    assert_eq!(run.view, View::Run);
+    vec![overview, app, releases, alerts, run]
+}
+
+/// Every key any layer binds, then whatever confirms: `y`, Enter, `y` (and the typed
+/// `:scale` and `:rollback` commands). The requests that would change the platform.
+fn changes_sent(base: &State) -> Vec<RequestKind> {
+    let keymap = Keymap::builtin().unwrap();
+    let mut keys: Vec<KeyInput> = Layer::ALL
+        .iter()
+        .flat_map(|l| keymap.bindings(*l))
+        .flat_map(|b| b.on.clone())
+        .collect();
+    keys.sort_by_key(|k| format!("{k}"));
+    keys.dedup();
+    let confirm = [
+        KeyInput::char('y'),
+        KeyInput::plain(KeyCode::Enter),
+        KeyInput::char('y'),
+    ];
+    let mut sent = Vec::new();
+    let mut record = |fx: Vec<Effect>| {
+        for e in fx {
+            if let Effect::Http(r) = e
+                && r.kind.changes_platform()
+            {
+                sent.push(r.kind);
+            }
+        }
+    };
+    for key in keys {
+        let mut state = base.clone();
+        record(press(&mut state, key));
+        // A change may take a count first: one more replica.
+        record(press(&mut state, KeyInput::char('+')));
+        for k in confirm {
+            record(press(&mut state, k));
+        }
+    }
+    for typed in [":scale shop-cart 7\r", ":rollback shop-cart\r"] {
+        let mut state = base.clone();
+        for c in typed.chars() {
+            let key = match c {
+                '\r' => KeyInput::plain(KeyCode::Enter),
+                c => KeyInput::char(c),
+            };
+            record(press(&mut state, key));
+        }
+        for k in confirm {
+            record(press(&mut state, k));
+        }
+    }
+    sent
+}
+
+#[test]
+fn no_key_in_any_view_sends_a_change_in_readonly() {
+    for base in views_with_actions(true) {
+        let sent = changes_sent(&base);
+        assert!(sent.is_empty(), "{:?} sent {sent:?}", base.view);
+    }
+    // The same presses outside readonly do send changes: the search above can find them.
+    let found: usize = views_with_actions(false)
+        .iter()
+        .map(|s| changes_sent(s).len())
+        .sum();
+    assert!(found >= 5, "only {found} changes found outside readonly");
+}

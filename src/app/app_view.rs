@@ -76,6 +76,8 @@ pub struct AppView {
     /// The selected row of the Releases view: an index into the rows its `/` filter shows
     /// ([`State::shown_releases`]).
     pub release_cursor: usize,
+    /// The id of the release under the cursor, so the cursor stays on it when the list changes.
+    pub(crate) release_id: Option<String>,
     pub(crate) detail_request: Option<RequestId>,
     pub(crate) releases_request: Option<RequestId>,
     pub(crate) detail_at: Option<DateTime<Utc>>,
@@ -172,6 +174,7 @@ pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     focus(state, &app);
     state.selected = Some(app);
     state.app_view.release_cursor = 0;
+    state.app_view.release_id = None;
     push_view(state, View::Releases);
     refresh_releases(state, &mut effects);
     effects
@@ -358,9 +361,19 @@ impl State {
 
 /// Move the Releases view's cursor by `delta` shown rows.
 pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
-    let last = state.shown_releases().len().saturating_sub(1);
-    let cursor = &mut state.app_view.release_cursor;
-    *cursor = cursor.saturating_add_signed(delta).min(last);
+    let shown: Vec<String> = state
+        .shown_releases()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let view = &mut state.app_view;
+    list_filter::follow(
+        &mut view.release_cursor,
+        &mut view.release_id,
+        &shown,
+        delta,
+    );
 }
 
 /// Open the Releases view of `app` with the cursor on release `id`, clearing a Releases filter
@@ -379,5 +392,6 @@ pub(crate) fn open_releases_at(state: &mut State, app: &str, id: Option<&str>) -
         }
     };
     state.app_view.release_cursor = at.unwrap_or(0);
+    state.app_view.release_id = Some(id.to_string());
     effects
 }

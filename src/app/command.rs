@@ -10,7 +10,7 @@ use std::fmt;
 use super::dialog::ScaleDialog;
 use super::effect::Effect;
 use super::navigate::{Navigate, navigate, select_in_overview};
-use super::state::{Dialog, NoticeLevel, State};
+use super::state::{Dialog, State};
 
 /// A command typed after `:`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -515,7 +515,8 @@ pub fn execute(
                 };
                 return Err(format!("no theme {name:?} — {hint}"));
             }
-            state.notify(NoticeLevel::Info, format!("theme {name}"));
+            // The screen itself shows the switch; a theme that fails to load says so then
+            // (Action::ThemeFailed), so nothing is announced before it is known.
             state.theme = name;
         }
         PromptCommand::Quit => {

@@ -29,6 +29,8 @@ pub struct RunbooksView {
     /// The selected row: an index into the rows the `/` filter shows
     /// ([`State::shown_runbooks`]).
     pub selected: usize,
+    /// The id of the runbook under the cursor, so the cursor stays on it when the list changes.
+    pub(crate) selected_id: Option<String>,
     /// The parameter form of the runbook being prepared.
     pub form: Option<RunbookForm>,
     pub(crate) list_request: Option<RequestId>,
@@ -152,9 +154,14 @@ pub(crate) fn type_char(state: &mut State, c: char) -> bool {
 
 /// Move the Runbooks view's cursor by `delta` shown rows (0 keeps it on a shown row).
 pub(crate) fn move_cursor(state: &mut State, delta: isize) {
-    let last = state.shown_runbooks().len().saturating_sub(1);
+    let shown: Vec<String> = state
+        .shown_runbooks()
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
     let view = &mut state.runbooks;
-    view.selected = view.selected.saturating_add_signed(delta).min(last);
+    list_filter::follow(&mut view.selected, &mut view.selected_id, &shown, delta);
 }
 
 fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {

@@ -59,10 +59,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     if key {
         super::runs::refresh(state);
     }
-    // Filters, replies and alerts change which releases and runbooks show: keep each cursor on
-    // a shown row.
-    super::app_view::move_release_cursor(state, 0);
-    super::runbooks::move_cursor(state, 0);
+    // Filters, replies and alerts change which releases and runbooks show: keep the cursor of
+    // the view on screen on its row (the other list follows when it is shown again).
+    match state.view {
+        super::state::View::Releases => super::app_view::move_release_cursor(state, 0),
+        super::state::View::Runbooks => super::runbooks::move_cursor(state, 0),
+        _ => {}
+    }
     effects
 }
 
