@@ -56,10 +56,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         format::truncate(&state.actor, USER_WIDTH)
     );
     let room = usize::from(area.width).saturating_sub(left.width() + 1);
-    // Widest version that fits: user and role go first, then the help hint, then the event
-    // rate, leaving the clock alone.
+    // Widest version that fits: the help hint goes first (who acts, and as what, matters more
+    // on an incident), then user and role, then the event rate, leaving the clock alone.
     let right = [
         format!("{who}{rate}{clock}│ ? help "),
+        format!("{who}{rate}{clock}"),
         format!("{rate}{clock}│ ? help "),
         format!("{rate}{clock}"),
         clock,
