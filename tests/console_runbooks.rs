@@ -416,6 +416,48 @@ fn control_of(fx: &[Effect]) -> Vec<(String, RunControl)> {
         .collect()
 }
 
+/// The step each run control among `fx` names.
+fn steps_of(fx: &[Effect]) -> Vec<Option<String>> {
+    changes(fx)
+        .into_iter()
+        .map(|(_, k)| match k {
+            RequestKind::ControlRun { step, .. } => step,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn an_approval_names_the_step_waiting_for_it() {
+    let mut state = run_view_state(false);
+    press(&mut state, KeyInput::char('A'));
+    let fx = press(&mut state, KeyInput::char('y'));
+    assert_eq!(steps_of(&fx), [Some("approve-rollback".to_string())]);
+}
+
+#[test]
+fn an_approval_asked_at_one_gate_still_names_it_after_the_run_moves_to_another() {
+    let mut state = run_view_state(false);
+    press(&mut state, KeyInput::char('A'));
+    // While the question is up, someone else approves and the run waits at a later gate.
+    let mut later = waiting_run();
+    later.steps[1].state = StepState::Succeeded;
+    later.steps[1].waiting_on = None;
+    later.steps[3].state = StepState::WaitingApproval;
+    later.steps[3].waiting_on = Some("Roll back shop-cart again?".into());
+    later.current_step = Some(later.steps[3].id.clone());
+    later.updated_at = at(5);
+    update(&mut state, run_event(1_000_001, later));
+    assert_eq!(
+        state.runs.current_run().unwrap().current_step.as_deref(),
+        Some("verify")
+    );
+    // `y` answers the question that was asked: the gateway refuses it, since that gate is
+    // passed, rather than approving one the operator never saw.
+    let fx = press(&mut state, KeyInput::char('y'));
+    assert_eq!(steps_of(&fx), [Some("approve-rollback".to_string())]);
+}
+
 #[test]
 fn approve_abort_and_resume_each_need_y_and_send_one_request() {
     let mut state = run_view_state(false);
@@ -464,6 +506,7 @@ fn approve_abort_and_resume_each_need_y_and_send_one_request() {
         control_of(&fx),
         [("run-9f2c1a7e-1".to_string(), RunControl::Resume)]
     );
+    assert_eq!(steps_of(&fx), [None]);
 }
 
 #[test]

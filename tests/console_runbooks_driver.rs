@@ -88,6 +88,7 @@ async fn runbook_requests_reach_the_gateway_and_decode() {
     match run(RequestKind::ControlRun {
         run: first.id.clone(),
         control: RunControl::Abort,
+        step: None,
         actor: "li.wei".into(),
         idempotency_key: "k-abort-1".into(),
     })
@@ -100,6 +101,7 @@ async fn runbook_requests_reach_the_gateway_and_decode() {
     let refused = run(RequestKind::ControlRun {
         run: first.id.clone(),
         control: RunControl::Approve,
+        step: Some(first.steps[0].id.clone()),
         actor: "li.wei".into(),
         idempotency_key: "k-approve-1".into(),
     })

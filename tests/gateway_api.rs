@@ -680,3 +680,121 @@ async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
     );
     gw.stop().await;
 }
+
+async fn desired(gw: &Running, app: &str) -> u32 {
+    let detail: AppDetail = get_json(gw, &format!("/v1/apps/{app}")).await;
+    detail.summary.replicas.desired
+}
+
+#[tokio::test]
+async fn a_flood_of_keyed_acknowledgements_cannot_push_out_a_scale_key() {
+    let sim = SimPlatform::new(SimConfig {
+        seed: 7,
+        speed: 120.0,
+        scenario: Some("bad-release".into()),
+        ..SimConfig::default()
+    });
+    let config = opsdeck::gateway::GatewayConfig {
+        idempotency_keys: 8,
+        control_idempotency_keys: 8,
+        ..loopback_config()
+    };
+    let gw = support::start(config, Arc::new(sim)).await;
+    let app = scalable_app(&gw).await;
+    let scale = format!("/v1/apps/{}/scale", app.id);
+    let target = app.replicas.desired + 1;
+    let first = post_keyed(
+        &gw,
+        &scale,
+        "scale-k",
+        "li.wei",
+        json!({"replicas": target}),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first: ActionStatus = first.json().await.unwrap();
+    // Someone else scales meanwhile; a second application of the first request would undo it.
+    let other = app.replicas.desired + 2;
+    let second = post_keyed(
+        &gw,
+        &scale,
+        "scale-w",
+        "wang.fang",
+        json!({"replicas": other}),
+    )
+    .await;
+    assert_eq!(second.status(), StatusCode::ACCEPTED);
+    assert_eq!(desired(&gw, &app.id).await, other);
+
+    // Three times the store's capacity of keyed acknowledgements of alerts that do not exist...
+    for n in 0..24 {
+        let resp = post_keyed(
+            &gw,
+            &format!("/v1/alerts/nonexistent-{n}/ack"),
+            &format!("flood-{n}"),
+            "mallory",
+            json!({}),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    }
+    // ...and of one that does, whose answers are kept.
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    for n in 0..24 {
+        let resp = post_keyed(
+            &gw,
+            &format!("/v1/alerts/{}/ack", alert.id),
+            &format!("ack-flood-{n}"),
+            "mallory",
+            json!({}),
+        )
+        .await;
+        assert!(!resp.status().is_server_error(), "{}", resp.status());
+        assert_ne!(resp.status(), StatusCode::NOT_FOUND);
+    }
+
+    let retry = post_keyed(
+        &gw,
+        &scale,
+        "scale-k",
+        "li.wei",
+        json!({"replicas": target}),
+    )
+    .await;
+    assert_eq!(retry.status(), StatusCode::ACCEPTED);
+    let retry: ActionStatus = retry.json().await.unwrap();
+    assert_eq!(retry.id, first.id, "the retry gets the first answer");
+    assert_eq!(
+        desired(&gw, &app.id).await,
+        other,
+        "the retried scale must not apply again"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_404_under_a_key_is_not_remembered() {
+    let gw = start_sim(120.0, Some("bad-release")).await;
+    let missing = post_keyed(
+        &gw,
+        "/v1/alerts/nonexistent/ack",
+        "k-404",
+        "li.wei",
+        json!({}),
+    )
+    .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // The key applied nothing, so it is free for a real request.
+    let alert = firing_alert(&gw, "bad-release", 30).await;
+    let ack = post_keyed(
+        &gw,
+        &format!("/v1/alerts/{}/ack", alert.id),
+        "k-404",
+        "li.wei",
+        json!({}),
+    )
+    .await;
+    assert_eq!(ack.status(), StatusCode::OK);
+    assert!(replays(&gw).await.ends_with(" 0"), "{}", replays(&gw).await);
+    gw.stop().await;
+}

@@ -246,6 +246,24 @@ async fn post(gw: &Running, path: &str, user: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// POST /v1/runs/{run}/approve as `user`, approving `step`, under `key` if given.
+async fn approve(
+    gw: &Running,
+    run: &str,
+    step: &str,
+    user: &str,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut req = http()
+        .post(url(gw, &format!("/v1/runs/{run}/approve")))
+        .header("X-Opsdeck-User", user)
+        .json(&json!({ "step": step }));
+    if let Some(key) = key {
+        req = req.header("Idempotency-Key", key);
+    }
+    req.send().await.unwrap()
+}
+
 fn step<'a>(run: &'a RunStatus, id: &str) -> &'a opsdeck::protocol::StepStatus {
     run.steps.iter().find(|s| s.id == id).unwrap()
 }
@@ -476,21 +494,101 @@ async fn an_approval_gate_waits_for_an_operator_and_refuses_approvals_out_of_tur
         "+100% of 4, below the maximum 10"
     );
 
-    let resp = post(&gw, &format!("/v1/runs/{}/approve", run.id), "wang.fang").await;
+    let resp = approve(&gw, &run.id, "gate", "wang.fang", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let run = finished(&gw, &run.id).await;
     assert_eq!(run.state, RunState::Succeeded);
     assert!(output(&run, "gate").contains("approved by wang.fang"));
     assert_eq!(step(&run, "after").state, StepState::Succeeded);
 
-    let resp = post(&gw, &format!("/v1/runs/{}/approve", run.id), "wang.fang").await;
+    let resp = approve(&gw, &run.id, "gate", "wang.fang", None).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: ErrorBody = resp.json().await.unwrap();
     assert!(body.error.message.contains("not waiting for approval"));
     assert_eq!(
-        post(&gw, "/v1/runs/run-nope/approve", "x").await.status(),
+        approve(&gw, "run-nope", "gate", "x", None).await.status(),
         StatusCode::NOT_FOUND
     );
+    gw.stop().await;
+}
+
+const TWO_GATES: &str = r#"
+[[steps]]
+id = "gate"
+kind = "approval"
+message = "Scale {{app}} up?"
+
+[[steps]]
+id = "second-gate"
+kind = "approval"
+message = "Roll {{app}} back?"
+
+[[steps]]
+id = "after"
+kind = "note"
+message = "both approved"
+"#;
+
+#[tokio::test]
+async fn an_approval_names_its_gate_and_cannot_pass_another() {
+    let platform = Scripted::new(&[100.0]);
+    let (gw, _) = gateway(platform, &format!("{HEADER}{TWO_GATES}"), None).await;
+    let run = start_run(&gw, json!({})).await;
+    until(&gw, &run.id, |r| r.state == RunState::WaitingApproval).await;
+
+    // The step is required.
+    for body in ["", "{}"] {
+        let resp = http()
+            .post(url(&gw, &format!("/v1/runs/{}/approve", run.id)))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body:?}");
+        let err: ErrorBody = resp.json().await.unwrap();
+        assert!(err.error.message.contains("step"), "{}", err.error.message);
+    }
+    // Approving a gate that is not the one waiting is refused, and changes nothing.
+    let resp = approve(&gw, &run.id, "second-gate", "li.wei", None).await;
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+    let err: ErrorBody = resp.json().await.unwrap();
+    assert!(
+        err.error
+            .message
+            .contains("waiting for approval of step gate"),
+        "{}",
+        err.error.message
+    );
+    let still = get_run(&gw, &run.id).await;
+    assert_eq!(still.state, RunState::WaitingApproval);
+    assert_eq!(still.current_step.as_deref(), Some("gate"));
+    assert!(!output(&still, "gate").contains("approved by"));
+
+    // The right gate proceeds, to the next one.
+    let resp = approve(&gw, &run.id, "gate", "li.wei", Some("k-gate")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let next = until(&gw, &run.id, |r| {
+        r.state == RunState::WaitingApproval && r.current_step.as_deref() == Some("second-gate")
+    })
+    .await;
+    assert!(output(&next, "gate").contains("approved by li.wei"));
+    // A retry of that decision under its key is a replay; under a new key (its answer lost or
+    // forgotten) it is refused: either way the second gate still waits.
+    let replay = approve(&gw, &run.id, "gate", "li.wei", Some("k-gate")).await;
+    assert_eq!(replay.status(), StatusCode::OK);
+    let retry = approve(&gw, &run.id, "gate", "li.wei", Some("k-gate-again")).await;
+    assert_eq!(retry.status(), StatusCode::CONFLICT);
+    let still = get_run(&gw, &run.id).await;
+    assert_eq!(still.state, RunState::WaitingApproval);
+    assert_eq!(still.current_step.as_deref(), Some("second-gate"));
+    assert!(!output(&still, "second-gate").contains("approved by"));
+
+    let resp = approve(&gw, &run.id, "second-gate", "wang.fang", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let done = finished(&gw, &run.id).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:#?}");
+    assert!(output(&done, "second-gate").contains("approved by wang.fang"));
     gw.stop().await;
 }
 
@@ -756,7 +854,7 @@ async fn a_restarted_gateway_reports_the_run_interrupted_and_resumes_it_where_it
     assert_eq!(step(&back, "gate").state, StepState::Pending);
     assert!(output(&back, "gate").contains("interrupted"));
     // Approving an interrupted run is refused: nothing is waiting.
-    let resp = post(&second, &format!("/v1/runs/{}/approve", run.id), "li.wei").await;
+    let resp = approve(&second, &run.id, "gate", "li.wei", None).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     let resp = post(&second, &format!("/v1/runs/{}/resume", run.id), "li.wei").await;
@@ -768,7 +866,7 @@ async fn a_restarted_gateway_reports_the_run_interrupted_and_resumes_it_where_it
         "only interrupted runs resume"
     );
     until(&second, &run.id, |r| r.state == RunState::WaitingApproval).await;
-    let resp = post(&second, &format!("/v1/runs/{}/approve", run.id), "li.wei").await;
+    let resp = approve(&second, &run.id, "gate", "li.wei", None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let done = finished(&second, &run.id).await;
     assert_eq!(done.state, RunState::Succeeded, "{done:#?}");

@@ -88,6 +88,7 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
             let resp = http()
                 .post(url(&gw, &format!("/v1/runs/{}/approve", run.id)))
                 .header("X-Opsdeck-User", "wang.fang")
+                .json(&json!({ "step": run.current_step }))
                 .send()
                 .await
                 .unwrap();

@@ -97,10 +97,13 @@ pub enum RequestKind {
     FetchRuns,
     /// GET /v1/runs/{id}
     FetchRun { run: String },
-    /// POST /v1/runs/{id}/approve, /abort or /resume, on behalf of `actor`.
+    /// POST /v1/runs/{id}/approve, /abort or /resume, on behalf of `actor`. An approval names
+    /// the step it approves (`step`, the step the console showed waiting), so the gateway can
+    /// refuse it when another gate is the one waiting; abort and resume carry none.
     ControlRun {
         run: String,
         control: RunControl,
+        step: Option<String>,
         actor: String,
         idempotency_key: String,
     },

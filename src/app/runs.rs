@@ -50,10 +50,13 @@ pub enum RunAsk {
         runbook: String,
         params: BTreeMap<String, Value>,
     },
-    /// Approve, abort or resume a run; every try of this decision goes with the same key.
+    /// Approve, abort or resume a run; every try of this decision goes with the same key. An
+    /// approval holds the step that was waiting when the operator asked: that is the gate the
+    /// question names and the request approves, whatever the run shows by the time `y` comes.
     Control {
         run: String,
         control: RunControl,
+        step: Option<String>,
         idempotency_key: String,
     },
 }
@@ -237,10 +240,14 @@ fn ask_control(state: &mut State, control: RunControl) {
         return;
     };
     let verb = control.path();
-    let allowed = match control {
-        RunControl::Approve => run.state == RunState::WaitingApproval,
-        RunControl::Abort => !run.state.is_final(),
-        RunControl::Resume => run.state == RunState::Interrupted,
+    // An approval is for the step waiting now, as this console shows it.
+    let (allowed, step) = match control {
+        RunControl::Approve => (
+            run.state == RunState::WaitingApproval && run.current_step.is_some(),
+            run.current_step.clone(),
+        ),
+        RunControl::Abort => (!run.state.is_final(), None),
+        RunControl::Resume => (run.state == RunState::Interrupted, None),
     };
     let (id, run_state) = (run.id.clone(), run.state.as_str());
     if state.readonly {
@@ -262,6 +269,7 @@ fn ask_control(state: &mut State, control: RunControl) {
         state.dialog = Some(Dialog::Run(RunDialog::new(RunAsk::Control {
             run: id,
             control,
+            step,
             idempotency_key,
         })));
     }
@@ -312,10 +320,12 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
         RunAsk::Control {
             run,
             control,
+            step,
             idempotency_key,
         } => RequestKind::ControlRun {
             run,
             control,
+            step,
             actor,
             idempotency_key,
         },

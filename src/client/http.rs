@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use crate::app::{Action, HttpError, Reply, Request, RequestKind};
-use crate::protocol::{ErrorBody, RollbackRequest, RunRequest, SilenceRequest};
+use crate::protocol::{ApproveRequest, ErrorBody, RollbackRequest, RunRequest, SilenceRequest};
 
 /// How long one call may take before it counts as failed.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -185,12 +185,13 @@ impl HttpClient {
             RequestKind::ControlRun {
                 run,
                 control,
+                step,
                 actor,
                 idempotency_key,
             } => self
                 .post_as(
                     &["v1", "runs", run, control.path()],
-                    &serde_json::json!({}),
+                    &ApproveRequest { step: step.clone() },
                     Some(idempotency_key),
                     Some(actor),
                 )

@@ -1,6 +1,11 @@
 //! Idempotency keys for actions: the same key with the same request returns the first result and
 //! applies once, even when both requests arrive at the same moment; the same key with another
 //! request is refused.
+//!
+//! A key is claimed before its request runs but only counts against the store's capacity once its
+//! answer is kept ([`IdempotencyStore::keep`]): answers that are not kept (server failures, 404s
+//! for unknown resources) never evict anyone's key. Keys still running are bounded separately, so
+//! memory stays bounded either way.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
@@ -20,6 +25,8 @@ struct Entry {
     /// A keyed hash of the request: bodies are not kept, so memory per key stays small.
     fingerprint: u64,
     result: Arc<OnceCell<Recorded>>,
+    /// The answer is kept and the key holds a place in `order`.
+    kept: bool,
 }
 
 /// What the store says about a request.
@@ -29,9 +36,11 @@ pub enum Claim {
     Run(Arc<OnceCell<Recorded>>),
     /// The key was used for a different request.
     Mismatch,
+    /// As many keyed requests as the store holds are running already; try again shortly.
+    Busy,
 }
 
-/// Remembers the last `capacity` keys.
+/// Remembers the answers of the last `capacity` keys, and at most `capacity` keys still running.
 pub struct IdempotencyStore {
     inner: Mutex<Inner>,
     capacity: usize,
@@ -41,7 +50,14 @@ pub struct IdempotencyStore {
 
 struct Inner {
     entries: HashMap<String, Entry>,
+    /// Keys whose answer is kept, oldest first.
     order: VecDeque<String>,
+}
+
+impl Inner {
+    fn running(&self) -> usize {
+        self.entries.len() - self.order.len()
+    }
 }
 
 impl IdempotencyStore {
@@ -56,11 +72,30 @@ impl IdempotencyStore {
         }
     }
 
-    /// Forget `key` (its answer was a server-side failure worth retrying).
+    /// Forget `key`: its answer is not worth keeping (a server-side failure worth retrying, or
+    /// a 404 that applied nothing).
     pub fn forget(&self, key: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if inner.entries.remove(key).is_some() {
+        if let Some(entry) = inner.entries.remove(key)
+            && entry.kept
+        {
             inner.order.retain(|k| k != key);
+        }
+    }
+
+    /// Keep `key`'s answer for replay, forgetting the oldest kept keys beyond capacity. Keeping
+    /// a key twice (every waiter on it calls this) changes nothing.
+    pub fn keep(&self, key: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        match inner.entries.get_mut(key) {
+            Some(entry) if !entry.kept => entry.kept = true,
+            _ => return,
+        }
+        inner.order.push_back(key.to_string());
+        while inner.order.len() > self.capacity {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.entries.remove(&oldest);
+            }
         }
     }
 
@@ -81,10 +116,8 @@ impl IdempotencyStore {
                 Claim::Mismatch
             };
         }
-        if inner.order.len() >= self.capacity
-            && let Some(oldest) = inner.order.pop_front()
-        {
-            inner.entries.remove(&oldest);
+        if inner.running() >= self.capacity {
+            return Claim::Busy;
         }
         let result = Arc::new(OnceCell::new());
         inner.entries.insert(
@@ -92,9 +125,9 @@ impl IdempotencyStore {
             Entry {
                 fingerprint,
                 result: result.clone(),
+                kept: false,
             },
         );
-        inner.order.push_back(key.to_string());
         Claim::Run(result)
     }
 }
@@ -119,14 +152,43 @@ mod tests {
         ));
     }
 
+    fn claim_and_keep(store: &IdempotencyStore, key: &str, fingerprint: &str) {
+        assert!(matches!(store.claim(key, fingerprint), Claim::Run(_)));
+        store.keep(key);
+    }
+
     #[test]
-    fn oldest_keys_are_forgotten_beyond_capacity() {
+    fn oldest_kept_keys_are_forgotten_beyond_capacity() {
         let store = IdempotencyStore::new(2);
-        let _ = store.claim("a", "x");
-        let _ = store.claim("b", "x");
-        let _ = store.claim("c", "x");
+        claim_and_keep(&store, "a", "x");
+        claim_and_keep(&store, "b", "x");
+        claim_and_keep(&store, "c", "x");
         // "a" was evicted, so another request under it is accepted as new.
         assert!(matches!(store.claim("a", "y"), Claim::Run(_)));
         assert!(matches!(store.claim("c", "y"), Claim::Mismatch));
+    }
+
+    #[test]
+    fn keys_that_are_claimed_then_forgotten_evict_nothing() {
+        let store = IdempotencyStore::new(2);
+        claim_and_keep(&store, "a", "x");
+        for n in 0..10 {
+            let key = format!("missing-{n}");
+            assert!(matches!(store.claim(&key, "x"), Claim::Run(_)));
+            store.forget(&key);
+        }
+        assert!(matches!(store.claim("a", "y"), Claim::Mismatch));
+    }
+
+    #[test]
+    fn running_keys_are_bounded_too() {
+        let store = IdempotencyStore::new(2);
+        assert!(matches!(store.claim("a", "x"), Claim::Run(_)));
+        assert!(matches!(store.claim("b", "x"), Claim::Run(_)));
+        assert!(matches!(store.claim("c", "x"), Claim::Busy));
+        // A running key's own retry is still answered.
+        assert!(matches!(store.claim("a", "x"), Claim::Run(_)));
+        store.keep("a");
+        assert!(matches!(store.claim("c", "x"), Claim::Run(_)));
     }
 }

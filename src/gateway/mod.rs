@@ -47,8 +47,11 @@ pub struct GatewayConfig {
     pub send_timeout: Duration,
     /// A client still skipping events after this long is closed with 1008.
     pub slow_client_grace: Duration,
-    /// Idempotency keys remembered.
+    /// Idempotency keys remembered for platform-changing actions: scale, rollback, run start.
     pub idempotency_keys: usize,
+    /// Idempotency keys remembered for alert and run controls (ack, silence, approve, abort,
+    /// resume). A store of their own, so these unmetered requests cannot push action keys out.
+    pub control_idempotency_keys: usize,
     /// Stream connections served at once; more are refused with 503.
     pub max_clients: usize,
     /// Actions (scale, rollback, scenario, runbook run) one actor may start per minute; more get 429.
@@ -77,6 +80,7 @@ impl Default for GatewayConfig {
             send_timeout: Duration::from_secs(30),
             slow_client_grace: Duration::from_secs(60),
             idempotency_keys: 10_000,
+            control_idempotency_keys: 10_000,
             max_clients: 10_000,
             actions_per_minute: 60,
             data_dir: None,
@@ -95,7 +99,10 @@ pub struct Gateway {
     pub hub: Hub,
     pub stats: Arc<Stats>,
     actions: actions::ActionBook,
-    idempotency: idempotency::IdempotencyStore,
+    /// Keys of scale, rollback and run start.
+    action_keys: Arc<idempotency::IdempotencyStore>,
+    /// Keys of alert and run controls, apart from `action_keys`.
+    control_keys: Arc<idempotency::IdempotencyStore>,
     limiter: limits::ActionLimiter,
     action_seq: AtomicU64,
     /// Turns true when the gateway stops; stream sessions close with 1001.
@@ -179,7 +186,10 @@ pub async fn start(
         runs,
         hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
         actions: actions::ActionBook::new(1024),
-        idempotency: idempotency::IdempotencyStore::new(config.idempotency_keys),
+        action_keys: Arc::new(idempotency::IdempotencyStore::new(config.idempotency_keys)),
+        control_keys: Arc::new(idempotency::IdempotencyStore::new(
+            config.control_idempotency_keys,
+        )),
         limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
         action_seq: AtomicU64::new(0),
         platform,

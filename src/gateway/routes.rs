@@ -468,9 +468,15 @@ where
             Some(key.to_string())
         }
     };
+    // Actions and controls keep their keys apart: a flood of unmetered controls must not push
+    // out the key of a scale whose retry would then apply twice.
+    let store = match metered {
+        Some(_) => gw.action_keys.clone(),
+        None => gw.control_keys.clone(),
+    };
     // Replays are answered from the store and do not count against the action limit.
     if let Some(actor) = metered
-        && !key.as_deref().is_some_and(|k| gw.idempotency.knows(k))
+        && !key.as_deref().is_some_and(|k| store.knows(k))
     {
         rate_limit(gw, actor)?;
     }
@@ -481,36 +487,63 @@ where
         };
         return Ok((recorded.status, Json(recorded.body)).into_response());
     };
-    let cell = match gw.idempotency.claim(&key, &fingerprint) {
+    let cell = match store.claim(&key, &fingerprint) {
         Claim::Mismatch => {
             return Err(ApiError::validation(format!(
                 "Idempotency-Key {key:?} was already used for a different request"
             )));
         }
+        Claim::Busy => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "too many keyed requests are running; try again shortly",
+            )
+            .retry_after(1));
+        }
         Claim::Run(cell) => cell,
     };
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The task that computes the answer also decides whether it is kept, so a client that
+    // drops its request does not leave the key running for ever.
     let task = {
-        let (cell, ran) = (cell.clone(), ran.clone());
+        let (cell, ran, store, key) = (cell.clone(), ran.clone(), store.clone(), key.clone());
         tokio::spawn(async move {
-            cell.get_or_init(|| async move {
-                ran.store(true, std::sync::atomic::Ordering::Relaxed);
-                record(apply.await)
-            })
-            .await
-            .clone()
+            let recorded = cell
+                .get_or_init(|| async {
+                    ran.store(true, std::sync::atomic::Ordering::Relaxed);
+                    record(apply.await)
+                })
+                .await
+                .clone();
+            if ran.load(std::sync::atomic::Ordering::Relaxed) {
+                if is_kept(recorded.status) {
+                    store.keep(&key);
+                } else {
+                    store.forget(&key);
+                }
+            }
+            recorded
         })
     };
     let recorded = match task.await {
         Ok(recorded) => recorded,
-        Err(err) => record(Err(internal(&err))),
+        Err(err) => {
+            store.forget(&key);
+            record(Err(internal(&err)))
+        }
     };
-    if recorded.status.is_server_error() {
-        gw.idempotency.forget(&key);
-    } else if !ran.load(std::sync::atomic::Ordering::Relaxed) {
+    if !ran.load(std::sync::atomic::Ordering::Relaxed) {
         gw.stats.idempotent_replay();
     }
     Ok((recorded.status, Json(recorded.body)).into_response())
+}
+
+/// Whether an answer is kept under its key. Server-side failures (5xx) are not, so a retry
+/// after a blip runs again; nor are 404s, which applied nothing to an unknown resource and
+/// would otherwise let anyone fill the store with keys for things that do not exist.
+fn is_kept(status: StatusCode) -> bool {
+    !status.is_server_error() && status != StatusCode::NOT_FOUND
 }
 
 fn internal(err: &tokio::task::JoinError) -> ApiError {

@@ -79,6 +79,16 @@ pub struct RunRequest {
     pub dry_run: bool,
 }
 
+/// Body of POST /v1/runs/{id}/approve: the step the operator approves. The gateway approves only
+/// if that step is the one waiting, so a retry or a decision taken on stale state cannot pass a
+/// later gate. `step` is required; it is optional here only so its absence gets a clear 422.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum RunState {

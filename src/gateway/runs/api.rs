@@ -16,7 +16,7 @@ use crate::gateway::Gateway;
 use crate::gateway::auth::Actor;
 use crate::gateway::error::ApiError;
 use crate::gateway::routes::{canonical, idempotent, idempotent_unmetered, parse_body};
-use crate::protocol::{RunRequest, RunState, RunStatus, StepState, StepStatus};
+use crate::protocol::{ApproveRequest, RunRequest, RunState, RunStatus, StepState, StepStatus};
 use crate::runbook::{ParamKind, Params, Runbook, plan};
 
 type ApiResult = Result<Response, ApiError>;
@@ -201,8 +201,10 @@ where
     idempotent_unmetered(gw, headers, fingerprint, success, apply).await
 }
 
-/// Let a run waiting at an approval step go on. Any operator may approve for now, including the
-/// one who started it; `auth.rs` is where roles will restrict this.
+/// Let a run waiting at an approval step go on. The body names the step being approved
+/// (`{"step": "approve-rollback"}`), so a retry or a decision taken on stale state cannot pass
+/// another gate: 409 unless that step is the one waiting. Any operator may approve for now,
+/// including the one who started it; `auth.rs` is where roles will restrict this.
 pub async fn approve_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
@@ -210,20 +212,41 @@ pub async fn approve_run(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let apply = approve(gw.clone(), id.clone(), actor);
+    let req: ApproveRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveRequest::default()
+    } else {
+        parse_body(&body)?
+    };
+    let step = req.step.ok_or_else(|| {
+        ApiError::validation(
+            "approve needs the step being approved: {\"step\": \"<id of the step waiting for approval>\"}",
+        )
+    })?;
+    let apply = approve(gw.clone(), id.clone(), step, actor);
     control_once(&gw, "approve", &id, &headers, &body, StatusCode::OK, apply).await
 }
 
-async fn approve(gw: Arc<Gateway>, id: String, actor: Actor) -> Result<RunStatus, ApiError> {
+async fn approve(
+    gw: Arc<Gateway>,
+    id: String,
+    step: String,
+    actor: Actor,
+) -> Result<RunStatus, ApiError> {
     let status = run(&gw, &id)?;
     let control = gw.runs.control(&id);
     match control {
         Some(control) if status.state == RunState::WaitingApproval && gw.runs.is_live(&id) => {
-            let step = status.current_step.clone();
-            control.approve(&actor.0);
-            tracing::info!(run = %id, by = %actor.0, "run approved");
+            let waiting = status.current_step.clone();
+            if waiting.as_deref() != Some(step.as_str()) {
+                return Err(conflict(format!(
+                    "run {id} is waiting for approval of step {}, not {step}; nothing was approved",
+                    waiting.as_deref().unwrap_or("(none)")
+                )));
+            }
+            control.approve(&step, &actor.0);
+            tracing::info!(run = %id, %step, by = %actor.0, "run approved");
             settle(&gw, &id, |s| {
-                s.state != RunState::WaitingApproval || s.current_step != step
+                s.state != RunState::WaitingApproval || s.current_step != waiting
             })
             .await
         }

@@ -708,8 +708,9 @@ impl Engine {
     /// Wait for POST /v1/runs/{id}/approve. Any operator may approve, the one who started the
     /// run included; roles will narrow this in `auth.rs`.
     async fn approval(&self, idx: usize, message: &str) -> Result<(), String> {
+        let step = self.steps[idx].id.clone();
         // A stale approval (sent for an earlier gate) must not pass this one.
-        let _ = self.control.take_approval();
+        let _ = self.control.take_approval(&step);
         let waiting = message.to_string();
         self.transition(|r| {
             r.status.state = RunState::WaitingApproval;
@@ -720,7 +721,7 @@ impl Engine {
         })
         .await;
         loop {
-            if let Some(by) = self.control.take_approval() {
+            if let Some(by) = self.control.take_approval(&step) {
                 self.transition(|r| {
                     r.status.state = RunState::Running;
                     if let Some(s) = r.status.steps.get_mut(idx) {

@@ -41,7 +41,8 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct Control {
     abort: Mutex<Option<String>>,
-    approval: Mutex<Option<String>>,
+    /// The step approved and who approved it.
+    approval: Mutex<Option<(String, String)>>,
     wake: Notify,
 }
 
@@ -57,16 +58,22 @@ impl Control {
         self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn approve(&self, by: &str) {
-        *self.approval.lock().unwrap_or_else(|p| p.into_inner()) = Some(by.to_string());
+    /// Approve `step` on behalf of `by`; only that step's approval wait takes it.
+    pub fn approve(&self, step: &str, by: &str) {
+        *self.approval.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((step.to_string(), by.to_string()));
         self.wake.notify_waiters();
     }
 
-    pub fn take_approval(&self) -> Option<String> {
-        self.approval
+    /// Who approved `step`, if someone did. An approval of another step is dropped: it was
+    /// meant for a gate that is no longer the one waiting.
+    pub fn take_approval(&self, step: &str) -> Option<String> {
+        let taken = self
+            .approval
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .take()
+            .take()?;
+        (taken.0 == step).then_some(taken.1)
     }
 
     /// Wait for the next signal, or `poll`, whichever comes first.

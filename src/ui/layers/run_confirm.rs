@@ -35,10 +35,14 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
                 "start",
             )
         }
-        RunAsk::Control { run, control, .. } => {
+        RunAsk::Control {
+            run, control, step, ..
+        } => {
             let status = state.runs.runs.get(run);
-            let step = status
-                .and_then(|r| r.current_step.clone())
+            // An approval names the step it was asked for, even if the run has moved on since.
+            let step = step
+                .clone()
+                .or_else(|| status.and_then(|r| r.current_step.clone()))
                 .unwrap_or_default();
             let waiting = status
                 .and_then(|r| r.steps.iter().find(|s| s.id == step))
