@@ -362,7 +362,7 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
 }
 
 #[test]
-fn the_status_bar_names_the_user_and_role_and_drops_them_first_when_narrow() {
+fn the_status_bar_names_the_user_and_role_and_drops_the_help_hint_first_when_narrow() {
     let mut state = loaded_state(false);
     state.actor = "li.wei".into();
     let status_row =
@@ -373,11 +373,15 @@ fn the_status_bar_names_the_user_and_role_and_drops_them_first_when_narrow() {
         "{wide}"
     );
     let narrow = status_row(&state, 80);
-    assert!(!narrow.contains("li.wei"), "{narrow}");
     assert!(
-        narrow.contains("0 ev/s │ 03:12:45 UTC │ ? help"),
+        narrow.contains("li.wei · operator │ 0 ev/s │ 03:12:45 UTC"),
         "{narrow}"
     );
+    assert!(!narrow.contains("? help"), "{narrow}");
+    // Narrower still: user and role go, the rate and clock stay.
+    let narrower = status_row(&state, 60);
+    assert!(!narrower.contains("li.wei"), "{narrower}");
+    assert!(narrower.contains("0 ev/s │ 03:12:45 UTC"), "{narrower}");
     // A very long user name is cut, not the clock.
     state.actor = "a-very-long-user-name-from-the-directory".into();
     let long = status_row(&state, 140);
