@@ -120,13 +120,18 @@ fn loaded_console(start: DateTime<Utc>) -> Offline {
 
 fn frame_cost_per_view(start: DateTime<Utc>, theme: &Theme) {
     let (w, h) = (200, 60);
-    let views: [(&str, &[KeyInput]); 6] = [
+    let views: [(&str, &[KeyInput]); 8] = [
         ("overview", &[]),
         ("app view (Enter)", &[KeyInput::plain(KeyCode::Enter)]),
         ("logs, all apps (L)", &[KeyInput::char('L')]),
         ("alerts (a)", &[KeyInput::char('a')]),
         ("events (E)", &[KeyInput::char('E')]),
         ("releases (r)", &[KeyInput::char('r')]),
+        ("runbooks (B)", &[KeyInput::char('B')]),
+        (
+            "runbook form (B ⏎)",
+            &[KeyInput::char('B'), KeyInput::plain(KeyCode::Enter)],
+        ),
     ];
     for (name, keys) in views {
         let mut console = loaded_console(start);

@@ -114,14 +114,25 @@ fn keys_typed_in_the_alerts_filter_do_not_run_view_commands() {
 }
 
 #[test]
-fn each_view_keeps_its_own_filter() {
+fn each_view_keeps_its_own_filter_and_esc_clears_it_before_going_back() {
     let mut state = alerts_state(false);
     type_keys(&mut state, "/coupon");
     enter(&mut state);
-    esc(&mut state);
+    assert_eq!(filter_text(&state, View::Alerts), "coupon");
+    // Leaving by a command keeps it; the overview's own filter is untouched.
+    type_keys(&mut state, ":apps");
+    enter(&mut state);
     assert_eq!(state.view, View::Overview);
     assert_eq!(state.filter.text, "");
+    type_keys(&mut state, ":alerts");
+    enter(&mut state);
     assert_eq!(filter_text(&state, View::Alerts), "coupon");
+    // Esc clears the kept filter first, then goes back.
+    esc(&mut state);
+    assert_eq!(state.view, View::Alerts);
+    assert_eq!(filter_text(&state, View::Alerts), "");
+    esc(&mut state);
+    assert_eq!(state.view, View::Overview);
 }
 
 fn events_state() -> State {
@@ -314,7 +325,9 @@ fn app_view_enter_on_a_release_hidden_by_the_filter_shows_it() {
     let mut state = releases_state();
     type_keys(&mut state, "/feat");
     enter(&mut state);
-    esc(&mut state);
+    // Back to the App view with the filter kept (Esc would clear it first).
+    type_keys(&mut state, ":app shop-cart");
+    enter(&mut state);
     assert_eq!(state.view, View::App);
     let tab = KeyInput::plain(KeyCode::Tab);
     for _ in 0..3 {
@@ -327,7 +340,8 @@ fn app_view_enter_on_a_release_hidden_by_the_filter_shows_it() {
     assert_eq!(state.view, View::Releases);
     assert_eq!(filter_text(&state, View::Releases), "feat");
     assert_eq!(state.selected_release().unwrap().id, "r-2130");
-    esc(&mut state);
+    type_keys(&mut state, ":app shop-cart");
+    enter(&mut state);
     // r-2120 (chore) is hidden by `feat`: the filter goes, the cursor lands on it.
     press(&mut state, KeyInput::char('j'));
     enter(&mut state);

@@ -139,6 +139,16 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     if layer == Layer::Help && super::help::scroll(state, cmd) {
         return;
     }
+    // Esc in a list that keeps a `/` filter clears the filter first; the next Esc goes back.
+    if cmd == Command::Back
+        && layer == super::view_keys::view_layer(state.view)
+        && state
+            .filter_of(state.view)
+            .is_some_and(|f| !f.text.is_empty())
+    {
+        state.clear_filter(state.view);
+        return;
+    }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
     if super::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)

@@ -16,6 +16,7 @@ use crate::protocol::{
     ActionKind, ActionState, ActionStatus, Body, Event, PROTOCOL_VERSION, Seq, ServerMsg, Topic,
     parse_duration_secs,
 };
+use crate::runbook::Catalog;
 
 pub struct Offline {
     pub sim: Sim,
@@ -23,6 +24,8 @@ pub struct Offline {
     next_seq: [Seq; Topic::COUNT],
     /// Actions started here, as last reported by the simulator (for `FetchAction`).
     actions: BTreeMap<String, ActionStatus>,
+    /// The shipped runbooks, for the Runbooks view (runs need the gateway's engine).
+    runbooks: Catalog,
 }
 
 impl Offline {
@@ -52,6 +55,7 @@ impl Offline {
             state,
             next_seq: [1; Topic::COUNT],
             actions: BTreeMap::new(),
+            runbooks: Catalog::load(&[]),
         };
         offline.apply(Action::StreamConnected(ServerMsg::Hello {
             protocol: PROTOCOL_VERSION,
@@ -190,10 +194,19 @@ impl Offline {
                         .map_err(http_error)?,
                 ))
             }
+            RequestKind::FetchRunbooks => Reply::Runbooks(self.runbooks.summaries()),
+            RequestKind::FetchRunbook { runbook } => match self.runbooks.get(&runbook) {
+                Some(r) => Reply::Runbook(Box::new(r.detail())),
+                None => {
+                    return Err(HttpError {
+                        status: Some(404),
+                        code: "not_found".into(),
+                        message: format!("unknown runbook {runbook:?}"),
+                    });
+                }
+            },
             // The offline console has no runbook engine.
-            RequestKind::FetchRunbooks
-            | RequestKind::FetchRunbook { .. }
-            | RequestKind::StartRun { .. }
+            RequestKind::StartRun { .. }
             | RequestKind::FetchRuns
             | RequestKind::FetchRun { .. }
             | RequestKind::ControlRun { .. } => {

@@ -111,6 +111,20 @@ const SHOTS: &[Shot] = &[
         keys: &[PICK_SHOP_CART[0], PICK_SHOP_CART[1], Key::Text("S++++")],
     },
     Shot {
+        file: "runbooks.svg",
+        caption: "Runbooks: the shipped procedures, and the firing alerts that point at each",
+        scenario: Some("bad-release"),
+        warmup: 300,
+        keys: &[Key::Text("B")],
+    },
+    Shot {
+        file: "runbook-form.svg",
+        caption: "A runbook's parameters, checked as they are typed; a dry run comes first",
+        scenario: Some("bad-release"),
+        warmup: 300,
+        keys: &[Key::Text("B"), Key::Code(KeyCode::Enter)],
+    },
+    Shot {
         file: "help.svg",
         caption: "Help, generated from the live keymap",
         scenario: None,
