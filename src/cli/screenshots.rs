@@ -115,14 +115,14 @@ const SHOTS: &[Shot] = &[
         caption: "Runbooks: the shipped procedures, and the firing alerts that point at each",
         scenario: Some("bad-release"),
         warmup: 300,
-        keys: &[Key::Text("B")],
+        keys: &[Key::Text("Bj")],
     },
     Shot {
         file: "runbook-form.svg",
-        caption: "A runbook's parameters, checked as they are typed; a dry run comes first",
+        caption: "The bad-release runbook's parameters, filled from the alert; a dry run comes first",
         scenario: Some("bad-release"),
         warmup: 300,
-        keys: &[Key::Text("B"), Key::Code(KeyCode::Enter)],
+        keys: &[Key::Text("Bj"), Key::Code(KeyCode::Enter)],
     },
     Shot {
         file: "help.svg",
