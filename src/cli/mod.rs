@@ -34,8 +34,14 @@ pub struct ConsoleArgs {
     /// PEM file of CA certificates to trust for wss://, in addition to the system roots.
     #[arg(long, value_name = "FILE", env = "OPSDECK_CA_CERT", global = true)]
     pub ca_cert: Option<std::path::PathBuf>,
-    /// Remove every action from the keymap.
-    #[arg(long, global = true)]
+    /// Remove every action from the keymap. OPSDECK_READONLY takes true/false, 1/0, yes/no.
+    #[arg(
+        long,
+        env = "OPSDECK_READONLY",
+        global = true,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub readonly: bool,
     /// The gateway is production: PRODUCTION shows in the header, and every scale and rollback
     /// is confirmed by typing the app id. OPSDECK_PRODUCTION takes true/false, 1/0, yes/no.
@@ -135,6 +141,14 @@ mod tests {
     use clap::Parser;
 
     use super::Cli;
+
+    #[test]
+    fn readonly_and_mouse_are_console_flags_off_by_default() {
+        let off = Cli::try_parse_from(["opsdeck"]).unwrap();
+        assert!(!off.console.readonly && !off.console.mouse);
+        let on = Cli::try_parse_from(["opsdeck", "demo", "--readonly", "--mouse"]).unwrap();
+        assert!(on.console.readonly && on.console.mouse);
+    }
 
     #[test]
     fn production_is_a_console_flag_off_by_default() {
