@@ -99,6 +99,14 @@ fn main() {
     cmd.args(["--url", &format!("ws://{addr}")]);
     cmd.env("TERM", "xterm-256color");
     cmd.env("XDG_STATE_HOME", &state);
+    for var in [
+        "OPSDECK_READONLY",
+        "OPSDECK_MOUSE",
+        "OPSDECK_PRODUCTION",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(var);
+    }
     let mut console = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();

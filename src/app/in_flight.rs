@@ -27,6 +27,10 @@ pub(crate) fn track(state: &mut State, status: ActionStatus) {
     if status.state.is_final() {
         if known.is_some() {
             finish(state, &status);
+        } else if !state.actions_settled.contains(&status.id) {
+            // Ended before the console knew of it (the POST's answer is still on its way):
+            // that answer must not bring it back.
+            settled(state, &status.id);
         }
         return;
     }

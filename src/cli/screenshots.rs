@@ -119,10 +119,10 @@ const SHOTS: &[Shot] = &[
     },
     Shot {
         file: "runbook-form.svg",
-        caption: "The bad-release runbook's parameters, filled from the alert; a dry run comes first",
+        caption: "From the firing alert, `b` opens its runbook with the app filled in; a dry run comes first",
         scenario: Some("bad-release"),
         warmup: 300,
-        keys: &[Key::Text("Bj"), Key::Code(KeyCode::Enter)],
+        keys: &[Key::Text("ab")],
     },
     Shot {
         file: "help.svg",

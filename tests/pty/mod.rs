@@ -39,7 +39,8 @@ pub struct Console {
 
 impl Console {
     /// `opsdeck ARGS` in a `rows`x`cols` pty, with its log in a fresh state dir and no
-    /// connection settings or NO_COLOR inherited from the environment.
+    /// connection settings, modes (read-only, production, mouse) or looks inherited from the
+    /// environment.
     pub fn spawn(args: &[&str], rows: u16, cols: u16) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
@@ -54,7 +55,16 @@ impl Console {
         cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", &state_dir.0);
-        for var in ["NO_COLOR", "OPSDECK_CA_CERT", "OPSDECK_URL"] {
+        for var in [
+            "NO_COLOR",
+            "OPSDECK_CA_CERT",
+            "OPSDECK_URL",
+            "OPSDECK_READONLY",
+            "OPSDECK_PRODUCTION",
+            "OPSDECK_MOUSE",
+            "OPSDECK_THEME",
+            "OPSDECK_ASCII",
+        ] {
             cmd.env_remove(var);
         }
         let child = pty.slave.spawn_command(cmd).unwrap();

@@ -69,7 +69,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .filter_of(View::Releases)
                 .map_or("", |f| f.text.as_str());
             let msg = format!(
-                "No release matches /{filter} ({} hidden): / then Esc clears the filter.",
+                "No release matches /{filter} ({} hidden): Esc clears the filter.",
                 list.len()
             );
             frame.render_widget(

@@ -80,7 +80,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .map_or("", |f| f.text.as_str());
         message(
             &format!(
-                "No runbook matches /{filter} ({} hidden): / then Esc clears the filter.",
+                "No runbook matches /{filter} ({} hidden): Esc clears the filter.",
                 list.len()
             ),
             Role::Muted,
