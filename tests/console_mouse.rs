@@ -34,60 +34,108 @@ fn the_wheel_does_nothing_while_a_dialog_is_open() {
     assert_eq!(selected_index(&state), 0);
 }
 
+fn row(app: &str, top: usize) -> ClickTarget {
+    ClickTarget::OverviewRow {
+        app: app.to_string(),
+        top,
+    }
+}
+
 #[test]
 fn a_click_selects_an_app_and_a_second_click_opens_it() {
     let mut state = loaded_state(false);
     let target = state.order[2].clone();
-    let fx = update(&mut state, Action::Click(ClickTarget::OverviewRow(2)));
+    let fx = update(&mut state, Action::Click(row(&target, 0)));
     assert!(fx.is_empty());
     assert_eq!(state.selected.as_ref(), Some(&target));
     assert_eq!(state.view, View::Overview);
-    update(&mut state, Action::Click(ClickTarget::OverviewRow(2)));
+    update(&mut state, Action::Click(row(&target, 0)));
     assert_eq!(state.view, View::App);
     assert_eq!(state.app_view.app, target);
-    // A row that does not exist (the list shrank) does nothing.
+    // An app that is no longer listed does nothing.
     update(&mut state, Action::Key(KeyInput::plain(KeyCode::Esc)));
-    update(&mut state, Action::Click(ClickTarget::OverviewRow(999)));
+    update(&mut state, Action::Click(row("gone-app", 0)));
     assert_eq!(state.selected.as_ref(), Some(&target));
+}
+
+/// What the screen shows at row `y` (a click there), for a frame drawn from `state`.
+fn click_at(state: &State, screen: Rect, y: u16) -> Option<ClickTarget> {
+    opsdeck::ui::click_target(state, screen, 10, y)
+}
+
+/// Draw a frame the way the console does: the overview's first row is kept for the next one.
+fn draw(state: &mut State, screen: Rect) {
+    if let Some(top) = opsdeck::ui::hit_map(state, screen).overview_top {
+        update(state, Action::OverviewScrolled { top });
+    }
 }
 
 #[test]
 fn a_click_lands_on_the_row_the_screen_shows_there() {
     let mut state = loaded_state(false);
     let screen = Rect::new(0, 0, 80, 24);
-    update(
-        &mut state,
-        Action::Resize {
-            width: 80,
-            height: 24,
-        },
-    );
     // Header on row 0, the table's column titles on row 1, the first app on row 2.
-    assert_eq!(opsdeck::ui::click_target(&state, screen, 10, 0), None);
-    assert_eq!(opsdeck::ui::click_target(&state, screen, 10, 1), None);
-    assert_eq!(
-        opsdeck::ui::click_target(&state, screen, 10, 2),
-        Some(ClickTarget::OverviewRow(0))
-    );
-    assert_eq!(
-        opsdeck::ui::click_target(&state, screen, 10, 4),
-        Some(ClickTarget::OverviewRow(2))
-    );
+    assert_eq!(click_at(&state, screen, 0), None);
+    assert_eq!(click_at(&state, screen, 1), None);
+    assert_eq!(click_at(&state, screen, 2), Some(row(&state.order[0], 0)));
+    assert_eq!(click_at(&state, screen, 4), Some(row(&state.order[2], 0)));
     // Below the last app: nothing.
     let below = 2 + state.order.len() as u16;
-    assert_eq!(opsdeck::ui::click_target(&state, screen, 10, below), None);
-
-    // On a screen too short for every app the list scrolls with the selection, and so do clicks.
-    let short = Rect::new(0, 0, 80, 6);
-    let last = state.order.len() - 1;
-    state.selected = Some(state.order[last].clone());
-    let rows = (0..6)
-        .filter_map(|y| opsdeck::ui::click_target(&state, short, 10, y))
-        .collect::<Vec<_>>();
-    assert_eq!(rows.last(), Some(&ClickTarget::OverviewRow(last)));
-    assert!(!rows.contains(&ClickTarget::OverviewRow(0)), "{rows:?}");
-
+    assert_eq!(click_at(&state, screen, below), None);
     // Nothing is clickable under a dialog.
     update(&mut state, Action::Key(KeyInput::char('S')));
-    assert_eq!(opsdeck::ui::click_target(&state, screen, 10, 2), None);
+    assert_eq!(click_at(&state, screen, 2), None);
+}
+
+#[test]
+fn on_a_scrolled_overview_a_second_click_in_the_same_place_opens_the_same_app() {
+    let mut state = loaded_state(false);
+    // Too short for every app: three app rows show.
+    let screen = Rect::new(0, 0, 80, 6);
+    let last = state.order.len() - 1;
+    assert!(last >= 4, "enough apps to scroll");
+    state.selected = Some(state.order[last].clone());
+    draw(&mut state, screen);
+    let shown: Vec<_> = (0..6).filter_map(|y| click_at(&state, screen, y)).collect();
+    assert_eq!(shown.len(), 3, "{shown:?}");
+    assert_eq!(shown.last(), Some(&row(&state.order[last], last - 2)));
+    // Click the top row: it is selected and the list stays where it was.
+    let y = (0..6)
+        .find(|y| click_at(&state, screen, *y).is_some())
+        .unwrap();
+    let first = click_at(&state, screen, y).unwrap();
+    update(&mut state, Action::Click(first.clone()));
+    draw(&mut state, screen);
+    assert_eq!(state.selected.as_ref(), Some(&state.order[last - 2]));
+    assert_eq!(click_at(&state, screen, y), Some(first.clone()));
+    // The same place again opens it.
+    let again = click_at(&state, screen, y).unwrap();
+    update(&mut state, Action::Click(again));
+    assert_eq!(state.view, View::App);
+    assert_eq!(state.app_view.app, state.order[last - 2]);
+}
+
+#[test]
+fn keys_scroll_the_overview_only_as_far_as_the_selection_needs() {
+    let mut state = loaded_state(false);
+    let screen = Rect::new(0, 0, 80, 6);
+    let last = state.order.len() - 1;
+    state.selected = Some(state.order[last].clone());
+    draw(&mut state, screen);
+    assert_eq!(state.overview_top, last - 2);
+    // Up within the shown rows: the list does not move.
+    update(&mut state, Action::Key(KeyInput::char('k')));
+    draw(&mut state, screen);
+    assert_eq!(state.overview_top, last - 2);
+    update(&mut state, Action::Key(KeyInput::char('k')));
+    update(&mut state, Action::Key(KeyInput::char('k')));
+    draw(&mut state, screen);
+    assert_eq!(
+        state.overview_top,
+        last - 3,
+        "up past the top scrolls by one"
+    );
+    update(&mut state, Action::Key(KeyInput::char('g')));
+    draw(&mut state, screen);
+    assert_eq!(state.overview_top, 0);
 }

@@ -41,6 +41,9 @@ pub enum Action {
     Wheel { down: bool },
     /// The mouse clicked something the screen shows (`--mouse`); the UI found what.
     Click(ClickTarget),
+    /// The overview was drawn from its `top`-th app down (the UI keeps the selection in
+    /// sight); the next frame starts from there, so the list does not jump under the pointer.
+    OverviewScrolled { top: usize },
     /// The theme `name` (asked for with `:theme`) could not be loaded; `kept` stays in use.
     ThemeFailed {
         name: String,
@@ -49,11 +52,11 @@ pub enum Action {
     },
 }
 
-/// What a mouse click landed on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a mouse click landed on, as the last frame drew it.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClickTarget {
-    /// Row `n` of the overview's shown apps (`State::order`).
-    OverviewRow(usize),
+    /// An overview row: the app drawn there, and the overview's first shown app then.
+    OverviewRow { app: String, top: usize },
 }
 
 /// A successful HTTP reply body, by endpoint.

@@ -91,17 +91,16 @@ pub(crate) fn click(state: &mut State, target: ClickTarget, effects: &mut Vec<Ef
         return;
     }
     match target {
-        ClickTarget::OverviewRow(n) => {
-            if state.view != View::Overview {
+        ClickTarget::OverviewRow { app, top } => {
+            if state.view != View::Overview || !state.order.contains(&app) {
                 return;
             }
-            let Some(id) = state.order.get(n).cloned() else {
-                return;
-            };
-            if state.selected.as_ref() == Some(&id) {
+            if state.selected.as_ref() == Some(&app) {
                 run(state, Layer::Overview, Command::OpenApp, effects);
             } else {
-                state.selected = Some(id);
+                state.selected = Some(app);
+                // Keep the list where it was drawn: the next click there hits the same app.
+                state.overview_top = top;
             }
         }
     }

@@ -305,6 +305,8 @@ pub struct State {
     /// not final (the POST's own `accepted` arriving after the stream's `succeeded`) must not
     /// bring their progress line back.
     pub actions_settled: VecDeque<String>,
+    /// The overview's first shown app as last drawn (see `Action::OverviewScrolled`).
+    pub overview_top: usize,
 
     pub connection: Connection,
     /// When the stream went down, while it is down.
@@ -388,6 +390,7 @@ impl State {
             actions: BTreeMap::new(),
             action_heard: BTreeMap::new(),
             actions_settled: VecDeque::new(),
+            overview_top: 0,
             connection: Connection::Connecting,
             down_since: None,
             down_reason: None,

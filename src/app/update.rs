@@ -44,6 +44,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Wheel { down } => keys::wheel(state, down, &mut effects),
         Action::Click(target) => keys::click(state, target, &mut effects),
+        Action::OverviewScrolled { top } => {
+            state.overview_top = top;
+            return effects;
+        }
         Action::ThemeFailed { name, kept, error } => {
             state.notify(
                 NoticeLevel::Error,

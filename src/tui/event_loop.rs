@@ -142,6 +142,8 @@ pub async fn run(
     let mut shown_second = Utc::now().second();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
+    // What the last frame drew where, for mouse clicks.
+    let mut hits = ui::HitMap::default();
     let mut gap = pacing::FRAME_GAP;
 
     loop {
@@ -156,6 +158,13 @@ pub async fn run(
             }
             let theme = &themes.theme;
             let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
+            let (w, h) = state.size;
+            hits = ui::hit_map(&state, ratatui::layout::Rect::new(0, 0, w, h));
+            if let Some(top) = hits.overview_top
+                && top != state.overview_top
+            {
+                update(&mut state, Action::OverviewScrolled { top });
+            }
             gap = next_frame_gap(now.elapsed(), bytes);
             dirty = false;
             last_draw = Some(now);
@@ -170,9 +179,7 @@ pub async fn run(
             _ = interrupt.recv() => return Ok(()),
             event = keys.next() => match event {
                 Some(Ok(event)) => {
-                    let (w, h) = state.size;
-                    let screen = ratatui::layout::Rect::new(0, 0, w, h);
-                    let click_at = |x, y| ui::click_target(&state, screen, x, y);
+                    let click_at = |x, y| hits.at(x, y);
                     if let Some(action) = input::to_action(event, click_at) {
                         if matches!(action, Action::Resize { .. }) {
                             tui.autoresize()?;

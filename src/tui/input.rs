@@ -74,6 +74,13 @@ mod tests {
         })
     }
 
+    fn target() -> ClickTarget {
+        ClickTarget::OverviewRow {
+            app: "shop-cart".into(),
+            top: 0,
+        }
+    }
+
     #[test]
     fn the_wheel_scrolls_and_a_left_click_asks_the_screen_what_it_hit() {
         let nothing = |_, _| None;
@@ -90,10 +97,10 @@ mod tests {
             mouse(MouseEventKind::Down(MouseButton::Left), 7, 5),
             |x, y| {
                 asked = Some((x, y));
-                Some(ClickTarget::OverviewRow(2))
+                Some(target())
             },
         );
-        assert_eq!(hit, Some(Action::Click(ClickTarget::OverviewRow(2))));
+        assert_eq!(hit, Some(Action::Click(target())));
         assert_eq!(asked, Some((7, 5)));
         assert_eq!(
             to_action(
@@ -107,7 +114,7 @@ mod tests {
         assert_eq!(
             to_action(
                 mouse(MouseEventKind::Down(MouseButton::Right), 7, 5),
-                |_, _| { Some(ClickTarget::OverviewRow(2)) }
+                |_, _| { Some(target()) }
             ),
             None
         );

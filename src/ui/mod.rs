@@ -35,17 +35,50 @@ fn bands(state: &State, area: Rect) -> [Rect; 6] {
     .areas(area)
 }
 
-/// What a mouse click at (`x`, `y`) on a screen of `area` lands on, as the last frame drawn
-/// from `state` shows it.
-pub fn click_target(state: &State, area: Rect, x: u16, y: u16) -> Option<ClickTarget> {
+/// Where the things a click can land on were drawn in one frame.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HitMap {
+    rows: Vec<(Rect, ClickTarget)>,
+    /// The overview's first shown app in that frame, when the overview was drawn.
+    pub overview_top: Option<usize>,
+}
+
+impl HitMap {
+    /// What is at (`x`, `y`).
+    pub fn at(&self, x: u16, y: u16) -> Option<ClickTarget> {
+        self.rows
+            .iter()
+            .find(|(r, _)| r.contains(Position { x, y }))
+            .map(|(_, t)| t.clone())
+    }
+}
+
+/// The clickable places of the frame `render` draws from `state` on a screen of `area`.
+/// Computed right after drawing, so a click is resolved against what the operator saw, not
+/// against a state that has moved on since.
+pub fn hit_map(state: &State, area: Rect) -> HitMap {
     let [_, _, body, ..] = bands(state, area);
-    if !body.contains(Position { x, y }) || state.dialog.is_some() || state.help_open {
-        return None;
+    if state.view != View::Overview {
+        return HitMap::default();
     }
-    match state.view {
-        View::Overview => views::overview::row_at(state, body, y).map(ClickTarget::OverviewRow),
-        _ => None,
+    let overview_top = Some(views::overview::top(state, body));
+    if state.dialog.is_some() || state.help_open || state.prompt.is_some() {
+        return HitMap {
+            rows: Vec::new(),
+            overview_top,
+        };
     }
+    let rows = views::overview::hits(state, body)
+        .into_iter()
+        .map(|(y, t)| (Rect::new(body.x, y, body.width, 1), t))
+        .collect();
+    HitMap { rows, overview_top }
+}
+
+/// What a mouse click at (`x`, `y`) on a screen of `area` lands on, in the frame drawn from
+/// `state`.
+pub fn click_target(state: &State, area: Rect, x: u16, y: u16) -> Option<ClickTarget> {
+    hit_map(state, area).at(x, y)
 }
 
 /// Draw the whole screen.

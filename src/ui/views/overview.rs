@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use crate::app::{AppEntry, Connection, Health, SortColumn, State};
+use crate::app::{AppEntry, ClickTarget, Connection, Health, SortColumn, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 
@@ -168,7 +168,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 
     let selected = state.selected_index().unwrap_or(0);
-    let offset = first_shown(selected, body_rows);
+    let offset = first_shown(state.overview_top, selected, body_rows);
     let stale = matches!(state.connection, Connection::Stale { .. });
     let rows: Vec<Row> = state
         .order
@@ -189,22 +189,47 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
-/// The first app row shown when `body_rows` fit: the selection stays on screen.
-fn first_shown(selected: usize, body_rows: usize) -> usize {
-    selected.saturating_sub(body_rows.saturating_sub(1))
+/// The first app shown when `body_rows` fit: where it was last (`top`), moved only as far as
+/// needed to keep the selection in sight.
+fn first_shown(top: usize, selected: usize, body_rows: usize) -> usize {
+    top.clamp(
+        selected.saturating_sub(body_rows.saturating_sub(1)),
+        selected,
+    )
 }
 
-/// The app (index into `State::order`) drawn on screen row `y` when the view is drawn in
-/// `area`; `None` on the column header or below the last app.
-pub fn row_at(state: &State, area: Rect, y: u16) -> Option<usize> {
-    let row = usize::from(y.checked_sub(area.y)?.checked_sub(1)?);
+/// The overview's clickable rows when drawn in `area`: each shown app's screen row, with the
+/// app and the first shown app.
+pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
     let body_rows = usize::from(area.height.saturating_sub(1));
-    if row >= body_rows || state.apps.is_empty() {
-        return None;
+    if state.apps.is_empty() || state.order.is_empty() || body_rows == 0 {
+        return Vec::new();
     }
     let selected = state.selected_index().unwrap_or(0);
-    let n = first_shown(selected, body_rows) + row;
-    (n < state.order.len()).then_some(n)
+    let top = first_shown(state.overview_top, selected, body_rows);
+    state
+        .order
+        .iter()
+        .skip(top)
+        .take(body_rows)
+        .zip(area.y + 1..)
+        .map(|(app, y)| {
+            (
+                y,
+                ClickTarget::OverviewRow {
+                    app: app.clone(),
+                    top,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The overview's first shown app when drawn in `area`.
+pub fn top(state: &State, area: Rect) -> usize {
+    let body_rows = usize::from(area.height.saturating_sub(1));
+    let selected = state.selected_index().unwrap_or(0);
+    first_shown(state.overview_top, selected, body_rows)
 }
 
 fn widths(columns: &[(Column, u16)]) -> Vec<Constraint> {
