@@ -337,6 +337,12 @@ impl Keymap {
             };
             out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
         }
+        out.push_str(
+            "\n## Mouse (`--mouse`)\n\nOff by default, so the terminal's own text selection \
+             works.\n\n| mouse | does |\n|---|---|\n\
+             | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
+             | click an overview row | select the app; click the selected app to open it |\n",
+        );
         out
     }
 
