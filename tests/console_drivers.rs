@@ -29,7 +29,7 @@ struct Console {
 impl Console {
     fn start(url: &str) -> Console {
         let (action_tx, actions) = mpsc::channel(256);
-        let (stream_tx, stream_rx) = mpsc::channel(16);
+        let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
         let tls = opsdeck::client::tls::client_config(None).unwrap();
         stream::spawn(url.to_string(), tls, action_tx.clone(), stream_rx);
         Console {
@@ -218,4 +218,34 @@ async fn scale_reaches_the_gateway_once_per_try_with_one_idempotency_key() {
     }
     assert!(scales[0].idempotency_key.is_some());
     assert_eq!(scales[0].idempotency_key, scales[1].idempotency_key);
+}
+
+#[tokio::test]
+async fn a_burst_of_subscriptions_never_loses_the_latest() {
+    use opsdeck::app::Effect;
+    use opsdeck::client::stream::StreamCommand;
+    use std::collections::BTreeMap;
+    let (action_tx, _actions) = mpsc::channel(4);
+    let (stream_tx, mut wanted) = tokio::sync::watch::channel(None);
+    let drivers = Drivers {
+        http: HttpClient::new("ws://127.0.0.1:9").unwrap(),
+        stream: stream_tx,
+        actions: action_tx,
+    };
+    // More than any queue the driver had (16): the driver is busy and reads none of them.
+    let effects: Vec<Effect> = (1..=40u64)
+        .map(|n| Effect::Subscribe {
+            topics: vec![Topic::Logs],
+            resume: BTreeMap::from([(Topic::Logs, n)]),
+        })
+        .collect();
+    assert!(drivers.perform(effects));
+    let latest = wanted.borrow_and_update().clone();
+    assert_eq!(
+        latest,
+        Some(StreamCommand::Subscribe {
+            topics: vec![Topic::Logs],
+            resume: BTreeMap::from([(Topic::Logs, 40)]),
+        })
+    );
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -49,7 +49,7 @@ pub fn spawn(
     url: String,
     tls: Arc<rustls::ClientConfig>,
     actions: mpsc::Sender<Action>,
-    commands: mpsc::Receiver<StreamCommand>,
+    commands: watch::Receiver<Option<StreamCommand>>,
 ) -> JoinHandle<()> {
     tokio::spawn(run(url, tls, actions, commands))
 }
@@ -58,7 +58,7 @@ async fn run(
     url: String,
     tls: Arc<rustls::ClientConfig>,
     actions: mpsc::Sender<Action>,
-    mut commands: mpsc::Receiver<StreamCommand>,
+    mut commands: watch::Receiver<Option<StreamCommand>>,
 ) {
     let endpoint = format!("{}/v1/stream", url.trim_end_matches('/'));
     let mut backoff = Backoff::new();
@@ -89,7 +89,7 @@ async fn connect_once(
     endpoint: &str,
     tls: &Arc<rustls::ClientConfig>,
     actions: &mpsc::Sender<Action>,
-    commands: &mut mpsc::Receiver<StreamCommand>,
+    commands: &mut watch::Receiver<Option<StreamCommand>>,
     backoff: &mut Backoff,
 ) -> End {
     // Used only for wss://; ws:// stays plain.
@@ -115,8 +115,9 @@ async fn connect_once(
     let dead_after = heartbeat * 2;
     backoff.reset();
 
-    // Anything queued was meant for an earlier connection.
-    while commands.try_recv().is_ok() {}
+    // A subscription asked for earlier was meant for an earlier connection: the core asks
+    // again once it has this connection's hello.
+    commands.borrow_and_update();
     if actions.send(Action::StreamConnected(hello)).await.is_err() {
         return End::Shutdown;
     }
@@ -125,9 +126,13 @@ async fn connect_once(
     loop {
         tokio::select! {
             biased;
-            cmd = commands.recv() => {
-                let Some(StreamCommand::Subscribe { topics, resume }) = cmd else {
+            changed = commands.changed() => {
+                if changed.is_err() {
                     return End::Shutdown;
+                }
+                let cmd = commands.borrow_and_update().clone();
+                let Some(StreamCommand::Subscribe { topics, resume }) = cmd else {
+                    continue;
                 };
                 let msg = ClientMsg::Subscribe { topics, filter: Filter::default(), resume };
                 let text = match serde_json::to_string(&msg) {

@@ -7,7 +7,7 @@ use chrono::{Timelike, Utc};
 use crossterm::event::EventStream;
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::input;
@@ -25,7 +25,8 @@ const MAX_DRAIN: usize = 4096;
 /// Where effects go.
 pub struct Drivers {
     pub http: HttpClient,
-    pub stream: mpsc::Sender<StreamCommand>,
+    /// The subscription the core wants: the latest wins, none is ever dropped for lack of room.
+    pub stream: watch::Sender<Option<StreamCommand>>,
     /// Handed to HTTP tasks so their replies come back.
     pub actions: mpsc::Sender<Action>,
 }
@@ -38,9 +39,7 @@ impl Drivers {
             match effect {
                 Effect::Subscribe { topics, resume } => {
                     let cmd = StreamCommand::Subscribe { topics, resume };
-                    if let Err(e) = self.stream.try_send(cmd) {
-                        tracing::warn!(error = %e, "stream driver busy; subscribe not sent");
-                    }
+                    self.stream.send_replace(Some(cmd));
                 }
                 Effect::Http(request) => self.http.spawn(request, self.actions.clone()),
                 Effect::SaveLogs { file_name, lines } => {

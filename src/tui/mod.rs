@@ -25,8 +25,6 @@ use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
 /// Capacity of the channel that carries driver results to the UI loop.
 const ACTION_QUEUE: usize = 1024;
-/// Capacity of the channel that carries commands to the stream driver.
-const STREAM_QUEUE: usize = 16;
 
 /// How to run the console.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -96,7 +94,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let http = HttpClient::with_tls(&opts.url, tls.clone()).context("gateway URL")?;
 
     let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
-    let (stream_tx, stream_rx) = mpsc::channel(STREAM_QUEUE);
+    let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
     let stream_task = stream::spawn(opts.url.clone(), tls, action_tx.clone(), stream_rx);
 
     let mut state = State::new(StateConfig {
