@@ -330,6 +330,12 @@ async fn with_mouse_on_a_click_selects_an_app_and_a_second_click_opens_it() {
         });
         console.quit();
         console.assert_terminal_restored();
+        // Diagnostics went to the daily log file, never onto the screen.
+        assert!(
+            console.log_text().contains("console starting"),
+            "{}",
+            console.log_text()
+        );
     })
     .await;
     result.unwrap();

@@ -1,10 +1,15 @@
-//! tracing to a file, never to the screen: `$XDG_STATE_HOME/opsdeck/console.log` (or
-//! `~/.local/state/opsdeck/console.log`), level from `OPSDECK_LOG` (default `info`).
+//! tracing to a file, never to the screen: `$XDG_STATE_HOME/opsdeck/console.YYYY-MM-DD.log`
+//! (or under `~/.local/state/opsdeck/`), one file a day, the last [`KEEP_DAYS`] kept, with
+//! `console.log` pointing at today's; level from `OPSDECK_LOG` (default `info`).
 
 use std::path::PathBuf;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
+
+/// Daily log files kept; older ones are deleted, so a console left open for weeks does not fill
+/// the disk.
+pub const KEEP_DAYS: usize = 7;
 
 /// Where the console's log goes.
 pub fn log_dir() -> PathBuf {
@@ -23,7 +28,14 @@ pub fn log_dir() -> PathBuf {
 pub fn init_file_logging() -> Option<WorkerGuard> {
     let dir = log_dir();
     std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::never(&dir, "console.log");
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("console")
+        .filename_suffix("log")
+        .max_log_files(KEEP_DAYS)
+        .latest_symlink("console.log")
+        .build(&dir)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -143,6 +143,12 @@ impl Console {
         assert!(status.success(), "exit status {status:?}");
     }
 
+    /// The console's log (`$XDG_STATE_HOME/opsdeck/console.log`, today's daily file).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self._state_dir.0.join("opsdeck").join("console.log"))
+            .unwrap_or_default()
+    }
+
     /// Whether the console has asked the terminal to report the mouse.
     pub fn mouse_captured(&self) -> bool {
         let parser = self.screen.lock().unwrap();
