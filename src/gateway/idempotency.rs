@@ -83,8 +83,8 @@ impl IdempotencyStore {
         }
     }
 
-    /// Keep `key`'s answer for replay, forgetting the oldest kept keys beyond capacity. Keeping
-    /// a key twice (every waiter on it calls this) changes nothing.
+    /// Keep `key`'s answer for replay, forgetting the oldest kept keys beyond capacity (the task
+    /// that ran the request calls this). Keeping a key twice changes nothing.
     pub fn keep(&self, key: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         match inner.entries.get_mut(key) {

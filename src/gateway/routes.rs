@@ -20,7 +20,7 @@ use crate::protocol::{
 use super::Gateway;
 use super::auth::{self, Actor};
 use super::error::ApiError;
-use super::idempotency::{Claim, Recorded};
+use super::idempotency::{Claim, IdempotencyStore, Recorded};
 use super::runs;
 
 /// The OpenAPI document, served as is.
@@ -430,6 +430,22 @@ where
     once_per_key(gw, None, headers, fingerprint, success, apply).await
 }
 
+/// Lets a claimed key go unless the task that claimed it settled it (kept or forgot it): a
+/// panic while applying must not leave the key claimed for ever.
+struct ForgetUnlessSettled {
+    store: Arc<IdempotencyStore>,
+    key: String,
+    settled: bool,
+}
+
+impl Drop for ForgetUnlessSettled {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.store.forget(&self.key);
+        }
+    }
+}
+
 /// The Idempotency-Key machinery; `metered` is the actor whose action limit a new request
 /// counts against, if any.
 async fn once_per_key<T, Fut>(
@@ -505,10 +521,16 @@ where
     };
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
     // The task that computes the answer also decides whether it is kept, so a client that
-    // drops its request does not leave the key running for ever.
+    // drops its request does not leave the key running for ever; and if computing it panics,
+    // the guard lets the key go as the task unwinds.
     let task = {
         let (cell, ran, store, key) = (cell.clone(), ran.clone(), store.clone(), key.clone());
         tokio::spawn(async move {
+            let mut guard = ForgetUnlessSettled {
+                store: store.clone(),
+                key: key.clone(),
+                settled: false,
+            };
             let recorded = cell
                 .get_or_init(|| async {
                     ran.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -523,15 +545,14 @@ where
                     store.forget(&key);
                 }
             }
+            guard.settled = true;
             recorded
         })
     };
     let recorded = match task.await {
         Ok(recorded) => recorded,
-        Err(err) => {
-            store.forget(&key);
-            record(Err(internal(&err)))
-        }
+        // The task's guard has let the key go.
+        Err(err) => record(Err(internal(&err))),
     };
     if !ran.load(std::sync::atomic::Ordering::Relaxed) {
         gw.stats.idempotent_replay();
@@ -599,4 +620,35 @@ pub(super) fn canonical(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
         .map(|v| v.to_string())
         .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_while_applying_lets_the_key_go() {
+        let store = Arc::new(IdempotencyStore::new(4));
+        assert!(matches!(store.claim("k", "scale a 3"), Claim::Run(_)));
+        let (held, key) = (store.clone(), "k".to_string());
+        let task = tokio::spawn(async move {
+            let _guard = ForgetUnlessSettled {
+                store: held,
+                key,
+                settled: false,
+            };
+            panic!("applying the action panicked");
+        });
+        assert!(task.await.is_err());
+        assert!(!store.knows("k"), "the key is free for a retry");
+        // A settled guard leaves the key to whoever settled it.
+        assert!(matches!(store.claim("k", "scale a 3"), Claim::Run(_)));
+        store.keep("k");
+        drop(ForgetUnlessSettled {
+            store: store.clone(),
+            key: "k".into(),
+            settled: true,
+        });
+        assert!(store.knows("k"));
+    }
 }

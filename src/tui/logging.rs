@@ -1,6 +1,7 @@
 //! tracing to a file, never to the screen: `$XDG_STATE_HOME/opsdeck/console.YYYY-MM-DD.log`
-//! (or under `~/.local/state/opsdeck/`), one file a day, the last [`KEEP_DAYS`] kept, with
-//! `console.log` pointing at today's; level from `OPSDECK_LOG` (default `info`).
+//! (or under `~/.local/state/opsdeck/`; dates in UTC), one file a day, the last [`KEEP_DAYS`]
+//! kept, with `console.log` pointing at today's; level from `OPSDECK_LOG` (default `info`).
+//! Installed once, by `main`, before the embedded gateway starts.
 
 use std::path::PathBuf;
 
@@ -28,6 +29,12 @@ pub fn log_dir() -> PathBuf {
 pub fn init_file_logging() -> Option<WorkerGuard> {
     let dir = log_dir();
     std::fs::create_dir_all(&dir).ok()?;
+    // An older opsdeck wrote one never-rotated console.log; keep it (pruned with the rest in
+    // time) rather than let the link to today's file replace it.
+    let latest = dir.join("console.log");
+    if std::fs::symlink_metadata(&latest).is_ok_and(|m| m.is_file()) {
+        let _ = std::fs::rename(&latest, dir.join("console.0000-00-00.log"));
+    }
     let appender = tracing_appender::rolling::RollingFileAppender::builder()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("console")

@@ -68,7 +68,6 @@ pub fn ascii_charts(opsdeck_ascii: Option<&str>, locale: Option<&str>) -> bool {
 /// Run the console until the operator quits or a signal arrives. The terminal is restored on
 /// every way out.
 pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
-    let _log_guard = logging::init_file_logging();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
         .iter()
