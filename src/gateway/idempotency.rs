@@ -105,6 +105,14 @@ impl IdempotencyStore {
         inner.entries.contains_key(key)
     }
 
+    /// Whether claiming `key` now would be refused as busy: it is new and as many keys are
+    /// running as the store holds. Checked before a request counts against the action limit,
+    /// so a refusal costs the client nothing.
+    pub fn busy_for(&self, key: &str) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        !inner.entries.contains_key(key) && inner.running() >= self.capacity
+    }
+
     /// `fingerprint` identifies the request (route and canonical body).
     pub fn claim(&self, key: &str, fingerprint: &str) -> Claim {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -135,6 +143,21 @@ impl IdempotencyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busy_is_known_before_claiming_and_only_for_new_keys() {
+        let store = IdempotencyStore::new(1);
+        assert!(!store.busy_for("a"));
+        assert!(matches!(store.claim("a", "x"), Claim::Run(_)));
+        assert!(store.busy_for("b"), "one key running fills a store of one");
+        assert!(
+            !store.busy_for("a"),
+            "a retry of the running key is not refused"
+        );
+        assert!(matches!(store.claim("b", "x"), Claim::Busy));
+        store.keep("a");
+        assert!(!store.busy_for("b"));
+    }
 
     #[test]
     fn same_key_same_request_shares_one_cell_and_other_request_mismatches() {

@@ -430,6 +430,16 @@ where
     once_per_key(gw, None, headers, fingerprint, success, apply).await
 }
 
+/// 503: as many keyed requests are running as the store remembers keys.
+fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "busy",
+        "too many keyed requests are running; try again shortly",
+    )
+    .retry_after(1)
+}
+
 /// Lets a claimed key go unless the task that claimed it settled it (kept or forgot it): a
 /// panic while applying must not leave the key claimed for ever.
 struct ForgetUnlessSettled {
@@ -490,6 +500,11 @@ where
         Some(_) => gw.action_keys.clone(),
         None => gw.control_keys.clone(),
     };
+    // A request the store would refuse as busy is refused before it counts against the action
+    // limit, so a client that waits as told (Retry-After) is not then rate-limited for it.
+    if key.as_deref().is_some_and(|k| store.busy_for(k)) {
+        return Err(busy());
+    }
     // Replays are answered from the store and do not count against the action limit.
     if let Some(actor) = metered
         && !key.as_deref().is_some_and(|k| store.knows(k))
@@ -509,14 +524,7 @@ where
                 "Idempotency-Key {key:?} was already used for a different request"
             )));
         }
-        Claim::Busy => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "too many keyed requests are running; try again shortly",
-            )
-            .retry_after(1));
-        }
+        Claim::Busy => return Err(busy()),
         Claim::Run(cell) => cell,
     };
     let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
