@@ -249,3 +249,22 @@ async fn a_burst_of_subscriptions_never_loses_the_latest() {
         })
     );
 }
+
+#[tokio::test]
+async fn the_driver_stops_when_the_console_drops_it_even_while_reconnecting() {
+    // Port 9 on loopback: nothing listens, so the driver is in its backoff.
+    let (action_tx, mut actions) = mpsc::channel(16);
+    let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
+    let tls = opsdeck::client::tls::client_config(None).unwrap();
+    let task = stream::spawn("ws://127.0.0.1:9".into(), tls, action_tx, stream_rx);
+    let down = timeout(Duration::from_secs(10), actions.recv())
+        .await
+        .unwrap();
+    assert!(matches!(down, Some(Action::StreamDown { .. })), "{down:?}");
+    // The console goes away but something still holds the action channel open.
+    drop(stream_tx);
+    timeout(Duration::from_secs(10), task)
+        .await
+        .expect("the driver ended")
+        .unwrap();
+}

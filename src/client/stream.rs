@@ -78,9 +78,19 @@ async fn run(
         if actions.send(down).await.is_err() {
             return;
         }
-        tokio::select! {
-            _ = sleep(delay) => {}
-            _ = actions.closed() => return,
+        // Wait out the backoff, unless the console has gone (its channels closed).
+        let wake = sleep(delay);
+        tokio::pin!(wake);
+        loop {
+            tokio::select! {
+                _ = &mut wake => break,
+                _ = actions.closed() => return,
+                changed = commands.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                }
+            }
         }
     }
 }
