@@ -243,7 +243,11 @@ async fn approve(
                     waiting.as_deref().unwrap_or("(none)")
                 )));
             }
-            control.approve(&step, &actor.0);
+            if !control.approve(&step, &actor.0) {
+                return Err(conflict(format!(
+                    "step {step} of run {id} is no longer waiting for approval; nothing was approved"
+                )));
+            }
             tracing::info!(run = %id, %step, by = %actor.0, "run approved");
             settle(&gw, &id, |s| {
                 s.state != RunState::WaitingApproval || s.current_step != waiting

@@ -709,8 +709,9 @@ impl Engine {
     /// run included; roles will narrow this in `auth.rs`.
     async fn approval(&self, idx: usize, message: &str) -> Result<(), String> {
         let step = self.steps[idx].id.clone();
-        // A stale approval (sent for an earlier gate) must not pass this one.
-        let _ = self.control.take_approval(&step);
+        // Open before the run says it waits, so an approval sent on seeing that is taken; a
+        // stale approval (sent for an earlier gate) does not pass this one.
+        self.control.open_gate(&step);
         let waiting = message.to_string();
         self.transition(|r| {
             r.status.state = RunState::WaitingApproval;

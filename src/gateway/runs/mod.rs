@@ -41,9 +41,16 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub struct Control {
     abort: Mutex<Option<String>>,
-    /// The step approved and who approved it.
-    approval: Mutex<Option<(String, String)>>,
+    approval: Mutex<Gate>,
     wake: Notify,
+}
+
+/// The approval gate of a run: the step waiting, and the approval given for it.
+#[derive(Default)]
+struct Gate {
+    waiting: Option<String>,
+    /// The step approved and who approved it.
+    given: Option<(String, String)>,
 }
 
 impl Control {
@@ -58,22 +65,36 @@ impl Control {
         self.abort.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Approve `step` on behalf of `by`; only that step's approval wait takes it.
-    pub fn approve(&self, step: &str, by: &str) {
-        *self.approval.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((step.to_string(), by.to_string()));
-        self.wake.notify_waiters();
+    /// The run's task starts waiting for approval of `step`; an approval given earlier (for
+    /// another gate) is dropped.
+    pub fn open_gate(&self, step: &str) {
+        let mut gate = self.approval.lock().unwrap_or_else(|p| p.into_inner());
+        gate.waiting = Some(step.to_string());
+        gate.given = None;
     }
 
-    /// Who approved `step`, if someone did. An approval of another step is dropped: it was
-    /// meant for a gate that is no longer the one waiting.
+    /// Approve `step` on behalf of `by`, if it is the step waiting — checked under the same
+    /// lock the task takes the approval with, so an approval judged on a gate that has passed
+    /// meanwhile is refused (false) rather than stored over the next gate's.
+    pub fn approve(&self, step: &str, by: &str) -> bool {
+        let mut gate = self.approval.lock().unwrap_or_else(|p| p.into_inner());
+        if gate.waiting.as_deref() != Some(step) {
+            return false;
+        }
+        gate.given = Some((step.to_string(), by.to_string()));
+        drop(gate);
+        self.wake.notify_waiters();
+        true
+    }
+
+    /// Who approved `step`, if someone did; taking it closes the gate.
     pub fn take_approval(&self, step: &str) -> Option<String> {
-        let taken = self
-            .approval
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()?;
-        (taken.0 == step).then_some(taken.1)
+        let mut gate = self.approval.lock().unwrap_or_else(|p| p.into_inner());
+        if gate.given.as_ref().is_none_or(|(s, _)| s != step) {
+            return None;
+        }
+        gate.waiting = None;
+        gate.given.take().map(|(_, by)| by)
     }
 
     /// Wait for the next signal, or `poll`, whichever comes first.
@@ -397,4 +418,30 @@ fn interrupt(record: &mut Record, now: DateTime<Utc>) {
         }
     }
     record.version += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Control;
+
+    #[test]
+    fn an_approval_is_taken_only_for_the_gate_that_waits() {
+        let control = Control::default();
+        assert!(!control.approve("gate-a", "li.wei"), "nothing waits yet");
+        control.open_gate("gate-a");
+        assert!(!control.approve("gate-b", "li.wei"), "gate-b does not wait");
+        assert!(control.approve("gate-a", "wang.fang"));
+        assert_eq!(control.take_approval("gate-b"), None);
+        assert_eq!(
+            control.take_approval("gate-a").as_deref(),
+            Some("wang.fang")
+        );
+        // Gate a has passed: an approval judged on it (a slow or retried request) is refused,
+        // and cannot sit there to pass gate b.
+        assert!(!control.approve("gate-a", "li.wei"));
+        control.open_gate("gate-b");
+        assert_eq!(control.take_approval("gate-b"), None);
+        assert!(control.approve("gate-b", "li.wei"));
+        assert_eq!(control.take_approval("gate-b").as_deref(), Some("li.wei"));
+    }
 }
