@@ -43,8 +43,6 @@ impl fmt::Display for ScaleProblem {
 
 /// Longest replica count the dialog accepts, in digits.
 const MAX_DIGITS: usize = 5;
-/// Longest app name the production step accepts, in characters.
-const MAX_TYPED: usize = 128;
 
 /// The scale dialog for one app.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,13 +102,13 @@ impl ScaleDialog {
 
     /// Whether the typed name allows the confirmation (always true outside production).
     pub fn name_matches(&self) -> bool {
-        !self.production || self.typed == self.app
+        super::typed_name::confirms(self.production, &self.typed, &self.app)
     }
 
     /// Type one character of the app name (production step only).
     pub fn push_name_char(&mut self, c: char) {
-        if self.step == ScaleStep::TypeName && self.typed.chars().count() < MAX_TYPED {
-            self.typed.push(c);
+        if self.step == ScaleStep::TypeName {
+            let _ = super::typed_name::push(&mut self.typed, c);
         }
     }
 

@@ -260,7 +260,8 @@ fn back(state: &mut State, layer: Layer) {
                 d.step = ScaleStep::Edit;
             }
         }
-        Layer::Filter | Layer::Overview => {
+        // Typing a filter: Esc drops it. (A kept filter is cleared in `run`, for every list.)
+        Layer::Filter => {
             if let Some(filter) = state.current_filter_mut() {
                 filter.text.clear();
                 filter.editing = false;

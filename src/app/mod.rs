@@ -31,6 +31,7 @@ mod runs;
 mod state;
 mod stream;
 mod timeline;
+mod typed_name;
 mod update;
 mod view_keys;
 

@@ -17,9 +17,6 @@ use super::keymap::{Command, Layer};
 use super::state::{Dialog, NoticeLevel, State};
 use crate::protocol::{Release, ReleaseStatus};
 
-/// Longest app name the production confirmation accepts, in characters.
-const MAX_TYPED: usize = 128;
-
 /// Where the operator is in the rollback flow.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RollbackStep {
@@ -65,7 +62,7 @@ pub struct RollbackDialog {
 impl RollbackDialog {
     /// Whether the typed name confirms (always true outside production).
     pub fn name_matches(&self) -> bool {
-        !self.production || self.typed == self.app
+        super::typed_name::confirms(self.production, &self.typed, &self.app)
     }
 }
 
@@ -225,11 +222,8 @@ pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) ->
 /// Type a character into the production confirmation.
 pub(crate) fn type_char(state: &mut State, c: char) -> bool {
     match &mut state.dialog {
-        Some(Dialog::Rollback(d))
-            if d.step == RollbackStep::TypeName && d.typed.chars().count() < MAX_TYPED =>
-        {
-            d.typed.push(c);
-            true
+        Some(Dialog::Rollback(d)) if d.step == RollbackStep::TypeName => {
+            super::typed_name::push(&mut d.typed, c)
         }
         _ => false,
     }

@@ -11,8 +11,30 @@ pub mod silence;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::Clear;
 use unicode_width::UnicodeWidthStr;
+
+use crate::ui::format;
+use crate::ui::theme::{Role, Theme};
+
+/// The production confirmation's field, shared by the scale and rollback dialogs:
+/// `[shop-car▏]  ✖ does not match`, the typed text cut to `room` columns.
+pub fn typed_name_field(typed: &str, matches: bool, room: usize, theme: &Theme) -> Line<'static> {
+    let (mark, role) = if typed.is_empty() {
+        ("", Role::Muted)
+    } else if matches {
+        ("  ✓ matches", Role::Healthy)
+    } else {
+        ("  ✖ does not match", Role::Error)
+    };
+    Line::from(vec![
+        Span::styled("[", theme.style(Role::Accent)),
+        Span::styled(format::truncate(typed, room), theme.style(Role::Accent)),
+        Span::styled("▏]", theme.style(Role::Accent)),
+        Span::styled(mark, theme.style(role)),
+    ])
+}
 
 /// Blank `rect` for a popup. A wide (CJK) character just left of the popup would spill its
 /// second half under the border and garble it, so it is blanked too.

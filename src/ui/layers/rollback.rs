@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{centered, clear_popup};
+use super::{centered, clear_popup, typed_name_field};
 use crate::app::{RollbackDialog, RollbackStep};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -165,22 +165,12 @@ pub fn render(
                 Span::styled(dialog.app.as_str(), theme.style(Role::DialogTitle)),
                 Span::styled(" to roll back:", theme.style(Role::Text)),
             ]));
-            let (mark, role) = if dialog.typed.is_empty() {
-                ("", Role::Muted)
-            } else if dialog.name_matches() {
-                ("  ✓ matches", Role::Healthy)
-            } else {
-                ("  ✖ does not match", Role::Error)
-            };
-            lines.push(Line::from(vec![
-                Span::styled("[", theme.style(Role::Accent)),
-                Span::styled(
-                    format::truncate(&dialog.typed, room),
-                    theme.style(Role::Accent),
-                ),
-                Span::styled("▏]", theme.style(Role::Accent)),
-                Span::styled(mark, theme.style(role)),
-            ]));
+            lines.push(typed_name_field(
+                &dialog.typed,
+                dialog.name_matches(),
+                room,
+                theme,
+            ));
             if let Some(failure) = &dialog.failure {
                 lines.push(Line::styled(
                     format!("✖ last try failed: {failure}"),

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{centered, clear_popup};
+use super::{centered, clear_popup, typed_name_field};
 use crate::app::{ScaleDialog, ScaleStep};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -88,23 +88,13 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                 Span::styled(dialog.app.as_str(), theme.style(Role::DialogTitle)),
                 Span::styled(format!(" to scale {} → {to}:", dialog.from), text_style),
             ]));
-            let (mark, role) = if dialog.typed.is_empty() {
-                ("", Role::Muted)
-            } else if dialog.name_matches() {
-                ("  ✓ matches", Role::Healthy)
-            } else {
-                ("  ✖ does not match", Role::Error)
-            };
             let room = usize::from(WIDTH).saturating_sub(24);
-            lines.push(Line::from(vec![
-                Span::styled("[", theme.style(Role::Accent)),
-                Span::styled(
-                    format::truncate(&dialog.typed, room),
-                    theme.style(Role::Accent),
-                ),
-                Span::styled("▏]", theme.style(Role::Accent)),
-                Span::styled(mark, theme.style(role)),
-            ]));
+            lines.push(typed_name_field(
+                &dialog.typed,
+                dialog.name_matches(),
+                room,
+                theme,
+            ));
             lines.push(Line::default());
             let enter = if dialog.name_matches() {
                 ("Enter", "continue to the confirmation")
