@@ -361,19 +361,24 @@ impl State {
 
 /// Move the Releases view's cursor by `delta` shown rows.
 pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
-    let shown: Vec<String> = state
-        .shown_releases()
-        .iter()
-        .map(|r| r.id.clone())
-        .collect();
-    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
-    let view = &mut state.app_view;
-    list_filter::follow(
-        &mut view.release_cursor,
-        &mut view.release_id,
-        &shown,
-        delta,
-    );
+    let (cursor, id) = {
+        let shown: Vec<&str> = state
+            .shown_releases()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        let view = &state.app_view;
+        list_filter::follow(
+            view.release_cursor,
+            view.release_id.as_deref(),
+            &shown,
+            delta,
+        )
+    };
+    state.app_view.release_cursor = cursor;
+    if id.is_some() {
+        state.app_view.release_id = id;
+    }
 }
 
 /// Open the Releases view of `app` with the cursor on release `id`, clearing a Releases filter

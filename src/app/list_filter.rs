@@ -81,48 +81,55 @@ pub fn matches<'a>(needle: &str, fields: impl IntoIterator<Item = &'a str>) -> b
             .any(|f| f.to_lowercase().contains(needle))
 }
 
-/// Move a list cursor by `delta` shown rows and remember the row's id. With `delta == 0` the
-/// cursor follows the remembered row to wherever it is shown now (a new release on top, a
-/// filter that matches other rows), and stays within the shown rows when that row is gone.
+/// Where a list cursor goes when moved by `delta` shown rows, and the id of the row it lands
+/// on (`None`: no row shown, keep what was remembered). With `delta == 0` the cursor follows
+/// the `remembered` row to wherever it is shown now (a new release on top, a filter that
+/// matches other rows), and stays within the shown rows when that row is gone.
 pub(crate) fn follow(
-    cursor: &mut usize,
-    remembered: &mut Option<String>,
+    cursor: usize,
+    remembered: Option<&str>,
     shown: &[&str],
     delta: isize,
-) {
+) -> (usize, Option<String>) {
     let found = remembered
-        .as_deref()
         .filter(|_| delta == 0)
         .and_then(|id| shown.iter().position(|s| *s == id));
-    *cursor = match found {
+    let cursor = match found {
         Some(i) => i,
         None => cursor
             .saturating_add_signed(delta)
             .min(shown.len().saturating_sub(1)),
     };
-    if let Some(id) = shown.get(*cursor) {
-        *remembered = Some((*id).to_string());
-    }
+    (cursor, shown.get(cursor).map(|id| (*id).to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::follow;
 
+    /// Apply `follow` the way the views do: a row shown replaces the remembered id.
+    fn step(cursor: &mut usize, id: &mut Option<String>, shown: &[&str], delta: isize) {
+        let (c, landed) = follow(*cursor, id.as_deref(), shown, delta);
+        *cursor = c;
+        if landed.is_some() {
+            *id = landed;
+        }
+    }
+
     #[test]
     fn the_cursor_follows_its_row_when_rows_are_added_or_hidden() {
         let (mut cursor, mut id) = (0, None);
-        follow(&mut cursor, &mut id, &["r3", "r2", "r1"], 1);
+        step(&mut cursor, &mut id, &["r3", "r2", "r1"], 1);
         assert_eq!((cursor, id.as_deref()), (1, Some("r2")));
         // A new release on top: the cursor moves with r2.
-        follow(&mut cursor, &mut id, &["r4", "r3", "r2", "r1"], 0);
+        step(&mut cursor, &mut id, &["r4", "r3", "r2", "r1"], 0);
         assert_eq!((cursor, id.as_deref()), (2, Some("r2")));
         // r2 hidden by a filter: the cursor stays within what is shown.
-        follow(&mut cursor, &mut id, &["r4", "r3"], 0);
+        step(&mut cursor, &mut id, &["r4", "r3"], 0);
         assert_eq!((cursor, id.as_deref()), (1, Some("r3")));
-        follow(&mut cursor, &mut id, &[], 0);
+        step(&mut cursor, &mut id, &[], 0);
         assert_eq!(cursor, 0);
-        follow(&mut cursor, &mut id, &["r4", "r3"], 0);
+        step(&mut cursor, &mut id, &["r4", "r3"], 0);
         assert_eq!((cursor, id.as_deref()), (1, Some("r3")));
     }
 }

@@ -154,14 +154,19 @@ pub(crate) fn type_char(state: &mut State, c: char) -> bool {
 
 /// Move the Runbooks view's cursor by `delta` shown rows (0 keeps it on a shown row).
 pub(crate) fn move_cursor(state: &mut State, delta: isize) {
-    let shown: Vec<String> = state
-        .shown_runbooks()
-        .iter()
-        .map(|r| r.id.clone())
-        .collect();
-    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
-    let view = &mut state.runbooks;
-    list_filter::follow(&mut view.selected, &mut view.selected_id, &shown, delta);
+    let (cursor, id) = {
+        let shown: Vec<&str> = state
+            .shown_runbooks()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect();
+        let view = &state.runbooks;
+        list_filter::follow(view.selected, view.selected_id.as_deref(), &shown, delta)
+    };
+    state.runbooks.selected = cursor;
+    if id.is_some() {
+        state.runbooks.selected_id = id;
+    }
 }
 
 fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
