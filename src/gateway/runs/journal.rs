@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, mpsc};
+use std::sync::mpsc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -51,7 +51,8 @@ pub struct Record {
 
 pub struct Journal {
     path: PathBuf,
-    inner: Mutex<Inner>,
+    /// Owned by one thread (the writer's), so no lock.
+    inner: Inner,
     compact_at: u64,
 }
 
@@ -115,12 +116,12 @@ impl Journal {
         let bytes = file.metadata()?.len();
         let journal = Journal {
             path,
-            inner: Mutex::new(Inner {
+            inner: Inner {
                 file,
                 bytes,
                 compacted_size: bytes,
                 latest: lines,
-            }),
+            },
             compact_at,
         };
         Ok((journal, records))
@@ -131,9 +132,9 @@ impl Journal {
     }
 
     /// Append `record` and flush it to disk; compacts when the file has grown too large.
-    pub fn append(&self, record: &Record) -> std::io::Result<()> {
+    pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
         let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = &mut self.inner;
         let mut bytes = line.clone().into_bytes();
         bytes.push(b'\n');
         inner.file.write_all(&bytes)?;
@@ -161,9 +162,8 @@ impl Journal {
     }
 
     /// Drop a run from future compactions (it was evicted from memory).
-    pub fn forget(&self, id: &str) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.latest.remove(id);
+    pub fn forget(&mut self, id: &str) {
+        self.inner.latest.remove(id);
     }
 }
 
@@ -189,6 +189,7 @@ impl JournalWriter {
         std::thread::Builder::new()
             .name("run-journal".into())
             .spawn(move || {
+                let mut journal = journal;
                 let mut open = true;
                 for job in queue {
                     match job {
@@ -307,7 +308,7 @@ mod tests {
     fn the_latest_version_of_each_run_survives_reopening_and_torn_lines_are_skipped() {
         let dir = temp_dir("reopen");
         {
-            let (journal, records) = Journal::open(&dir).unwrap();
+            let (mut journal, records) = Journal::open(&dir).unwrap();
             assert!(records.is_empty());
             journal
                 .append(&record("run-1", 1, RunState::Running))
@@ -345,7 +346,7 @@ mod tests {
     #[test]
     fn compaction_keeps_the_highest_version_when_an_older_one_is_written_last() {
         let dir = temp_dir("order");
-        let (journal, _) = Journal::open_with(&dir, 4096).unwrap();
+        let (mut journal, _) = Journal::open_with(&dir, 4096).unwrap();
         journal
             .append(&record("run-1", 7, RunState::Succeeded))
             .unwrap();
@@ -392,7 +393,7 @@ mod tests {
     #[test]
     fn a_growing_journal_is_compacted_to_one_line_per_run() {
         let dir = temp_dir("compact");
-        let (journal, _) = Journal::open_with(&dir, 4096).unwrap();
+        let (mut journal, _) = Journal::open_with(&dir, 4096).unwrap();
         for v in 1..200 {
             journal
                 .append(&record("run-1", v, RunState::Running))

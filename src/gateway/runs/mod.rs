@@ -139,7 +139,7 @@ impl Runs {
         now: DateTime<Utc>,
     ) -> std::io::Result<Runs> {
         let catalog = Catalog::load(runbook_dirs);
-        let (journal, mut records) = match data_dir {
+        let (mut journal, mut records) = match data_dir {
             Some(dir) => {
                 let (journal, records) = Journal::open(dir)?;
                 tracing::info!(journal = %journal.path().display(), runs = records.len(), "run journal opened");
@@ -150,7 +150,7 @@ impl Runs {
         for record in &mut records {
             if !record.status.state.is_final() && record.status.state != RunState::Interrupted {
                 interrupt(record, now);
-                if let Some(journal) = &journal
+                if let Some(journal) = &mut journal
                     && let Err(err) = journal.append(record)
                 {
                     tracing::error!(run = %record.status.id, %err, "could not write the run journal");
