@@ -65,7 +65,7 @@ fn click_at(state: &State, screen: Rect, y: u16) -> Option<ClickTarget> {
 
 /// Draw a frame the way the console does: the overview's first row is kept for the next one.
 fn draw(state: &mut State, screen: Rect) {
-    if let Some(top) = opsdeck::ui::hit_map(state, screen).overview_top {
+    if let Some(top) = opsdeck::ui::overview_top(state, screen) {
         update(state, Action::OverviewScrolled { top });
     }
 }

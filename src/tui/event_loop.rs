@@ -108,11 +108,6 @@ impl Themes {
             }
         }
     }
-
-    /// The theme in use.
-    pub fn theme(&self) -> &Theme {
-        &self.theme
-    }
 }
 
 pub async fn run(
@@ -158,8 +153,11 @@ pub async fn run(
             let theme = &themes.theme;
             let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
             let (w, h) = state.size;
-            hits = ui::hit_map(&state, ratatui::layout::Rect::new(0, 0, w, h));
-            if let Some(top) = hits.overview_top
+            let screen = ratatui::layout::Rect::new(0, 0, w, h);
+            if tui.captures_mouse() {
+                hits = ui::hit_map(&state, screen);
+            }
+            if let Some(top) = ui::overview_top(&state, screen)
                 && top != state.overview_top
             {
                 update(&mut state, Action::OverviewScrolled { top });

@@ -28,6 +28,7 @@ static HOOK: Once = Once::new();
 pub struct Tui {
     terminal: Terminal<CrosstermBackend<Counted<Stdout>>>,
     written: Arc<AtomicU64>,
+    mouse: bool,
 }
 
 /// A writer that counts the bytes going through it, so frame pacing can keep the console's
@@ -69,7 +70,11 @@ pub fn init(mouse: bool) -> io::Result<Tui> {
         written: written.clone(),
     };
     match Terminal::new(CrosstermBackend::new(counted)) {
-        Ok(terminal) => Ok(Tui { terminal, written }),
+        Ok(terminal) => Ok(Tui {
+            terminal,
+            written,
+            mouse,
+        }),
         Err(e) => {
             restore();
             Err(e)
@@ -120,6 +125,11 @@ fn install_panic_hook() {
 }
 
 impl Tui {
+    /// Whether the terminal reports the mouse (`--mouse`).
+    pub fn captures_mouse(&self) -> bool {
+        self.mouse
+    }
+
     /// Draw one frame inside a synchronized update, so the terminal shows it whole. Returns the
     /// bytes written for it.
     pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<u64> {

@@ -39,8 +39,6 @@ fn bands(state: &State, area: Rect) -> [Rect; 6] {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct HitMap {
     rows: Vec<(Rect, ClickTarget)>,
-    /// The overview's first shown app in that frame, when the overview was drawn.
-    pub overview_top: Option<usize>,
 }
 
 impl HitMap {
@@ -54,25 +52,30 @@ impl HitMap {
 }
 
 /// The clickable places of the frame `render` draws from `state` on a screen of `area`.
-/// Computed right after drawing, so a click is resolved against what the operator saw, not
-/// against a state that has moved on since.
+/// Computed right after drawing (with `--mouse` only), so a click is resolved against what the
+/// operator saw, not against a state that has moved on since.
 pub fn hit_map(state: &State, area: Rect) -> HitMap {
     let [_, _, body, ..] = bands(state, area);
-    if state.view != View::Overview {
+    if state.view != View::Overview
+        || state.dialog.is_some()
+        || state.help_open
+        || state.prompt.is_some()
+    {
         return HitMap::default();
-    }
-    let overview_top = Some(views::overview::top(state, body));
-    if state.dialog.is_some() || state.help_open || state.prompt.is_some() {
-        return HitMap {
-            rows: Vec::new(),
-            overview_top,
-        };
     }
     let rows = views::overview::hits(state, body)
         .into_iter()
         .map(|(y, t)| (Rect::new(body.x, y, body.width, 1), t))
         .collect();
-    HitMap { rows, overview_top }
+    HitMap { rows }
+}
+
+/// The overview's first shown app in the frame drawn from `state` on a screen of `area`, when
+/// the overview is the view; the next frame starts from there (`Action::OverviewScrolled`).
+/// Allocates nothing, so it can run after every frame.
+pub fn overview_top(state: &State, area: Rect) -> Option<usize> {
+    let [_, _, body, ..] = bands(state, area);
+    (state.view == View::Overview).then(|| views::overview::top(state, body))
 }
 
 /// What a mouse click at (`x`, `y`) on a screen of `area` lands on, in the frame drawn from

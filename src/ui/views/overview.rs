@@ -205,8 +205,7 @@ pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
     if state.apps.is_empty() || state.order.is_empty() || body_rows == 0 {
         return Vec::new();
     }
-    let selected = state.selected_index().unwrap_or(0);
-    let top = first_shown(state.overview_top, selected, body_rows);
+    let top = top(state, area);
     state
         .order
         .iter()
