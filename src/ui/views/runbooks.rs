@@ -98,8 +98,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(detail)]).areas(area);
     render_table(state, &shown, theme, frame, table_area);
+    // The row the table highlights (its cursor kept within the shown rows).
+    let selected = state.runbooks.selected.min(shown.len().saturating_sub(1));
     if detail > 0
-        && let Some(r) = state.selected_runbook()
+        && let Some(r) = shown.get(selected).copied()
     {
         render_detail(state, r, theme, frame, detail_area);
     }
