@@ -290,6 +290,17 @@ impl Keymap {
         self.bindings(layer).iter().any(|b| b.run == cmd)
     }
 
+    /// The keys bound to `cmd` in `layer`, else in `global`, in file order; empty when neither
+    /// binds it (a `--readonly` keymap has no actions). Hints are built from this, so a user's
+    /// override shows in them.
+    pub fn keys_for(&self, layer: Layer, cmd: Command) -> &[KeyInput] {
+        [layer, Layer::Global]
+            .into_iter()
+            .find_map(|l| self.bindings(l).iter().find(|b| b.run == cmd))
+            .map(|b| b.on.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// The embedded default keymap.
     pub fn builtin() -> Result<Keymap, KeymapError> {
         Self::from_toml(DEFAULT_KEYMAP)

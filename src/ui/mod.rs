@@ -115,11 +115,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     widgets::status::render(state, theme, frame, status);
 
     match &state.dialog {
-        Some(Dialog::Scale(d)) => layers::scale::render(d, theme, frame, body),
-        Some(Dialog::Rollback(d)) => layers::rollback::render(d, state.now, theme, frame, body),
-        Some(Dialog::Ack(d)) => layers::silence::render_ack(d, &state.actor, theme, frame, body),
+        Some(Dialog::Scale(d)) => layers::scale::render(d, &state.keymap, theme, frame, body),
+        Some(Dialog::Rollback(d)) => {
+            layers::rollback::render(d, state.now, &state.keymap, theme, frame, body)
+        }
+        Some(Dialog::Ack(d)) => {
+            layers::silence::render_ack(d, &state.actor, &state.keymap, theme, frame, body)
+        }
         Some(Dialog::Silence(d)) => {
-            layers::silence::render_silence(d, state.now, theme, frame, body)
+            layers::silence::render_silence(d, state.now, &state.keymap, theme, frame, body)
         }
         Some(Dialog::Run(d)) => layers::run_confirm::render(d, state, theme, frame, body),
         None => {}
@@ -127,7 +131,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     if state.view == View::Logs
         && let Some(bar) = &state.logs.filter_bar
     {
-        layers::log_filter::render(&state.logs, bar, theme, frame, body);
+        layers::log_filter::render(&state.logs, bar, &state.keymap, theme, frame, body);
     }
     if let Some(prompt) = &state.prompt {
         // Candidates sit right above the prompt, over progress lines and notifications.
@@ -135,7 +139,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
             height: status.y.saturating_sub(body.y),
             ..body
         };
-        layers::command::render(prompt, theme, frame, status, above);
+        layers::command::render(prompt, &state.keymap, theme, frame, status, above);
     }
     if state.help_open {
         layers::help::render(

@@ -11,10 +11,11 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState,
 };
 
-use crate::app::State;
+use crate::app::{Command, Layer, State};
 use crate::protocol::{Alert, AlertState, Severity};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const SPACING: u16 = 1;
 /// The selected row's marker, ASCII so it is one column in every terminal.
@@ -190,7 +191,11 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
     }
     let runbook = match (&a.runbook, &state.alerts_view.note) {
         (Some(r), Some(note)) if note.runbook == *r => Line::styled(
-            format!("runbook {r}: opened for {} (b opens it again)", note.app),
+            format!(
+                "runbook {r}: opened for {} ({} opens it again)",
+                note.app,
+                hints::key(&state.keymap, Layer::Alerts, Command::OpenRunbook)
+            ),
             theme.style(Role::Accent),
         ),
         (Some(r), _) => Line::from(vec![
@@ -209,16 +214,15 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
 }
 
 fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if !state.readonly {
-        pairs.extend([("A", "ack"), ("s", "silence")]);
-    }
-    pairs.extend([
-        ("Enter", "app"),
-        ("b", "runbook"),
-        (":", "command"),
-        ("Esc", "back"),
-    ]);
+    let first = |cmd| [Keys::First(cmd)];
+    let pairs: [hints::Hint; 6] = [
+        (&first(Command::Acknowledge), "ack"),
+        (&first(Command::OpenSilence), "silence"),
+        (&first(Command::JumpToApp), "app"),
+        (&first(Command::OpenRunbook), "runbook"),
+        (&first(Command::OpenCommand), "command"),
+        (&first(Command::Back), "back"),
+    ];
     let mut spans = Vec::new();
     if state.readonly {
         spans.push(Span::styled(
@@ -226,13 +230,13 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
             theme.style(Role::Notice),
         ));
     }
-    for (i, (key, what)) in pairs.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("  "));
-        }
-        spans.push(Span::styled(key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
+    spans.extend(hints::spans(
+        &state.keymap,
+        Layer::Alerts,
+        &pairs,
+        "  ",
+        theme,
+    ));
     Line::from(spans)
 }
 
@@ -246,7 +250,10 @@ fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::default(); usize::from(top)];
     lines.push(Line::from(text));
     lines.push(Line::styled(
-        "Esc back to the overview",
+        format!(
+            "{} back to the overview",
+            hints::key(&state.keymap, Layer::Alerts, Command::Back)
+        ),
         theme.style(Role::Muted),
     ));
     frame.render_widget(

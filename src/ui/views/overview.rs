@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use crate::app::{AppEntry, ClickTarget, Connection, Health, SortColumn, State};
+use crate::app::{AppEntry, ClickTarget, Command, Connection, Health, Layer, SortColumn, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// A column of the overview table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,8 +151,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let table = Table::new(Vec::<Row>::new(), widths(&columns)).header(header);
         frame.render_widget(table, area);
         let msg = format!(
-            "No app matches \"{}\" — Esc clears the filter",
-            state.filter.text
+            "No app matches \"{}\" — {} clears the filter",
+            state.filter.text,
+            hints::key(&state.keymap, Layer::Overview, Command::Back)
         );
         let rest = Rect {
             y: area.y + 1,
@@ -380,7 +382,15 @@ fn render_placeholder(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
                 vec![
                     format!("Cannot reach the gateway at {}", state.gateway),
                     state.down_reason.clone().unwrap_or_default(),
-                    format!("Retrying in {secs}s (attempt {attempt}) — q quits"),
+                    format!(
+                        "Retrying in {secs}s (attempt {attempt}) — {}",
+                        hints::text(
+                            &state.keymap,
+                            Layer::Overview,
+                            &[(&[Keys::First(Command::Quit)], "quits")],
+                            "",
+                        )
+                    ),
                 ],
             )
         }

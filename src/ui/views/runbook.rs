@@ -7,10 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::runbooks::{hint, message, plain};
-use crate::app::{FormStep, RunbookForm, State, app_candidates};
+use super::runbooks::{message, plain};
+use crate::app::{Command, FormStep, Layer, RunbookForm, State, app_candidates};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// Width of the parameter name column.
 const NAME_W: usize = 14;
@@ -147,16 +148,25 @@ fn form_lines<'a>(
         ));
     }
     let valid = form.values(&known).is_ok();
-    let mut pairs = Vec::new();
+    let field = [
+        Keys::All(Command::NextField),
+        Keys::First(Command::PrevField),
+    ];
+    let mut pairs: Vec<hints::Hint> = Vec::new();
     if valid {
-        pairs.push(("Enter", "dry run"));
+        pairs.push((&[Keys::First(Command::Submit)], "dry run"));
     }
     pairs.extend([
-        ("Tab/↑↓", "field"),
-        ("Ctrl-n", "complete app"),
-        ("Esc", "back"),
+        (&field[..], "field"),
+        (&[Keys::First(Command::Complete)][..], "complete app"),
+        (&[Keys::First(Command::Back)][..], "back"),
     ]);
-    lines.push(hint(theme, &pairs));
+    lines.push(hints::line(
+        &state.keymap,
+        Layer::RunbookForm,
+        &pairs,
+        theme,
+    ));
 }
 
 fn plan_lines<'a>(
@@ -232,15 +242,16 @@ fn plan_lines<'a>(
             "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
             theme.style(Role::Notice),
         ));
-        lines.push(hint(theme, &[("e/Esc", "edit"), ("R", "runs")]));
-    } else {
-        lines.push(hint(
-            theme,
-            &[
-                ("r", "run for real (asks y/N)"),
-                ("e/Esc", "edit"),
-                ("R", "runs"),
-            ],
-        ));
     }
+    let run_for_real = format!("run for real (asks {})", hints::yes_no(&state.keymap));
+    lines.push(hints::line(
+        &state.keymap,
+        Layer::RunbookPlan,
+        &[
+            (&[Keys::First(Command::StartRun)], &run_for_real),
+            (&[Keys::All(Command::Back)], "edit"),
+            (&[Keys::First(Command::OpenRuns)], "runs"),
+        ],
+        theme,
+    ));
 }

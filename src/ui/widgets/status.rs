@@ -7,9 +7,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{Connection, NoticeLevel, State};
+use crate::app::{Command, Connection, Layer, NoticeLevel, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// "live", "reconnecting, next try in 3s", "stale since 03:12:40", with the role to show it in.
 fn connection_label(state: &State) -> (String, Role) {
@@ -56,12 +57,23 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         format::truncate(&state.actor, USER_WIDTH)
     );
     let room = usize::from(area.width).saturating_sub(left.width() + 1);
+    let help = hints::text(
+        &state.keymap,
+        Layer::Global,
+        &[(&[Keys::First(Command::ToggleHelp)], "help")],
+        "",
+    );
+    let help = if help.is_empty() {
+        help
+    } else {
+        format!("│ {help} ")
+    };
     // Widest version that fits: the help hint goes first (who acts, and as what, matters more
     // on an incident), then user and role, then the event rate, leaving the clock alone.
     let right = [
-        format!("{who}{rate}{clock}│ ? help "),
+        format!("{who}{rate}{clock}{help}"),
         format!("{who}{rate}{clock}"),
-        format!("{rate}{clock}│ ? help "),
+        format!("{rate}{clock}{help}"),
         format!("{rate}{clock}"),
         clock,
     ]
