@@ -120,13 +120,7 @@ fn state_label(s: AlertState) -> (&'static str, Role) {
 
 /// Time since `since`, short: `45s`, `12m`, `3h05m`, `2d3h`.
 pub fn age(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
-    let secs = (now - since).num_seconds().max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        s => format!("{}d{}h", s / 86_400, s % 86_400 / 3600),
-    }
+    crate::duration::age(crate::duration::clamp((now - since).num_seconds()))
 }
 
 fn build_row<'a>(

@@ -39,12 +39,7 @@ fn step_label(s: StepState) -> (&'static str, &'static str, Role) {
 
 /// `12s`, `3m05s`, `1h02m`.
 fn duration(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-    }
+    crate::duration::stopwatch(crate::duration::clamp(secs))
 }
 
 /// How long a step took, or has taken so far (measured to the run's last update, which is in
