@@ -98,7 +98,7 @@ fn log_line(apps: &[String], n: u64, ts: DateTime<Utc>) -> (String, DateTime<Utc
 
 /// Stream `count` log lines starting at line `first`, in chunks as the gateway batches them.
 fn stream_logs(console: &mut Offline, first: u64, count: u64) {
-    let apps: Vec<String> = console.state.apps.keys().cloned().collect();
+    let apps: Vec<String> = console.state.core.apps.keys().cloned().collect();
     let now = console.sim.now();
     let mut n = first;
     while n < first + count {

@@ -38,7 +38,7 @@ fn overridden() -> Keymap {
 fn an_overridden_key_shows_in_the_hints_of_the_view_and_the_dialog() {
     let mut state = view_fixtures::app_view_state(false, false);
     assert!(screen(&state).contains("S scale"), "the default first");
-    state.keymap = overridden();
+    state.core.keymap = overridden();
     let app = screen(&state);
     assert!(app.contains("Z scale"), "{app}");
     assert!(!app.contains("S scale"), "{app}");

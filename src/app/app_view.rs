@@ -9,11 +9,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::action::{HttpError, Reply};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
 use super::metric_history::ChartWindow;
 use super::rollback::RollbackIntent;
-use super::state::{NoticeLevel, State, View};
+use super::state::{State, View};
 use super::timeline;
 use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
 
@@ -117,16 +118,18 @@ pub(crate) fn go_back(state: &mut State) {
 /// The id of the app called `name`: an id, or else a display name (exact, then
 /// case-insensitive).
 pub fn resolve_app(state: &State, name: &str) -> Option<String> {
-    if state.apps.contains_key(name) {
+    if state.core.apps.contains_key(name) {
         return Some(name.to_string());
     }
     let lower = name.to_lowercase();
     state
+        .core
         .apps
         .values()
         .find(|a| a.summary.name == name)
         .or_else(|| {
             state
+                .core
                 .apps
                 .values()
                 .find(|a| a.summary.name.to_lowercase() == lower)
@@ -146,7 +149,9 @@ pub(crate) fn focus(state: &mut State, app: &str) {
 pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
         return effects;
     };
     focus(state, &app);
@@ -168,7 +173,9 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
 pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
         return effects;
     };
     focus(state, &app);
@@ -182,14 +189,14 @@ pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
 
 pub(crate) fn refresh_detail(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
-    let id = state.send(RequestKind::FetchApp { app }, effects);
+    let id = state.core.send(RequestKind::FetchApp { app }, effects);
     state.app_view.detail_request = Some(id);
-    state.app_view.detail_at = Some(state.now);
+    state.app_view.detail_at = Some(state.core.now);
 }
 
 pub(crate) fn refresh_releases(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
-    let id = state.send(RequestKind::FetchReleases { app }, effects);
+    let id = state.core.send(RequestKind::FetchReleases { app }, effects);
     state.app_view.releases_request = Some(id);
 }
 
@@ -208,7 +215,7 @@ pub(crate) fn on_detail(
         Ok(Reply::App(detail)) => {
             let AppDetail { summary, pods } = *detail;
             let is_shown = current && summary.id == state.app_view.app;
-            if let Some(entry) = state.apps.get_mut(&summary.id) {
+            if let Some(entry) = state.core.apps.get_mut(&summary.id) {
                 entry.summary = summary;
             }
             if is_shown {
@@ -218,7 +225,7 @@ pub(crate) fn on_detail(
         }
         Ok(_) => {}
         Err(err) if current => {
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("loading {}: {err}", state.app_view.app),
             );
@@ -252,13 +259,13 @@ pub(crate) fn on_releases(
         }
         Ok(_) => {}
         Err(err) => {
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("loading releases of {app}: {err}"),
             );
             state.app_view.releases_error = Some(err.to_string());
             if state.app_view.rollback_intent.take().is_some() {
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Error,
                     format!("cannot roll back {app}: its releases did not load"),
                 );
@@ -275,7 +282,7 @@ pub(crate) fn on_tick(state: &mut State, effects: &mut Vec<Effect>) {
     let due = state
         .app_view
         .detail_at
-        .is_none_or(|at| state.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
+        .is_none_or(|at| state.core.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
     if due && state.app_view.detail_request.is_none() {
         refresh_detail(state, effects);
     }
@@ -311,6 +318,7 @@ pub fn pane_len(state: &State, pane: Pane) -> usize {
         Pane::Pods => v.pods.as_ref().map_or(0, Vec::len),
         Pane::Events => state.timeline.for_app(Some(&v.app)).count(),
         Pane::Alerts => state
+            .core
             .alerts
             .values()
             .filter(|a| a.app == v.app && a.state == AlertState::Firing)

@@ -38,13 +38,15 @@ pub fn help_rows_visible(height: u16) -> usize {
 
 /// The furthest the overlay scrolls: the last line at the bottom of the box.
 pub fn help_max_scroll(state: &State) -> usize {
-    let total = help_line_count(&state.keymap, super::keys::context_layer(state));
-    total.saturating_sub(help_rows_visible(state.size.1))
+    let total = help_line_count(&state.core.keymap, super::keys::context_layer(state));
+    total.saturating_sub(help_rows_visible(state.core.size.1))
 }
 
 /// Scroll the open overlay; false for commands that are not about scrolling.
 pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
-    let page = help_rows_visible(state.size.1).saturating_sub(1).max(1);
+    let page = help_rows_visible(state.core.size.1)
+        .saturating_sub(1)
+        .max(1);
     let max = help_max_scroll(state);
     let at = state.help_scroll.min(max);
     state.help_scroll = match cmd {

@@ -11,8 +11,9 @@
 use chrono::Duration;
 
 use super::action::{HttpError, Reply};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
-use super::state::{NoticeLevel, State};
+use super::state::State;
 use crate::protocol::{ActionState, ActionStatus};
 
 /// An action not heard of for this long is asked about, seconds.
@@ -23,26 +24,29 @@ pub const MAX_SETTLED: usize = 64;
 /// A status of an action, from the stream or a reply: in flight, it updates the line (an older
 /// status than the one shown is ignored); final, it ends a known action with its outcome.
 pub(crate) fn track(state: &mut State, status: ActionStatus) {
-    let known = state.actions.get(&status.id);
+    let known = state.core.actions.get(&status.id);
     if status.state.is_final() {
         if known.is_some() {
             finish(state, &status);
-        } else if !state.actions_settled.contains(&status.id) {
+        } else if !state.core.actions_settled.contains(&status.id) {
             // Ended before the console knew of it (the POST's answer is still on its way):
             // that answer must not bring it back.
             settled(state, &status.id);
         }
         return;
     }
-    if known.is_none() && state.actions_settled.contains(&status.id) {
+    if known.is_none() && state.core.actions_settled.contains(&status.id) {
         tracing::debug!(action = %status.id, "late status of an ended action dropped");
         return;
     }
-    state.action_heard.insert(status.id.clone(), state.now);
+    state
+        .core
+        .action_heard
+        .insert(status.id.clone(), state.core.now);
     if known.is_some_and(|k| k.updated_at > status.updated_at) {
         return;
     }
-    state.actions.insert(status.id.clone(), status);
+    state.core.actions.insert(status.id.clone(), status);
 }
 
 /// Remove a finished action and say how it ended. A question about it still on its way is
@@ -59,7 +63,7 @@ fn finish(state: &mut State, status: &ActionStatus) {
     } else {
         format!(": {}", status.message)
     };
-    state.notify(
+    state.core.notify(
         level,
         format!("{} {}: {outcome}{detail}", status.app, status.description),
     );
@@ -67,16 +71,17 @@ fn finish(state: &mut State, status: &ActionStatus) {
 
 /// Remember that `id` ended.
 fn settled(state: &mut State, id: &str) {
-    if state.actions_settled.len() >= MAX_SETTLED {
-        state.actions_settled.pop_front();
+    if state.core.actions_settled.len() >= MAX_SETTLED {
+        state.core.actions_settled.pop_front();
     }
-    state.actions_settled.push_back(id.to_string());
+    state.core.actions_settled.push_back(id.to_string());
 }
 
 fn forget(state: &mut State, id: &str) {
-    state.actions.remove(id);
-    state.action_heard.remove(id);
+    state.core.actions.remove(id);
+    state.core.action_heard.remove(id);
     state
+        .core
         .pending
         .retain(|_, p| !matches!(&p.kind, RequestKind::FetchAction { action } if action == id));
 }
@@ -84,7 +89,7 @@ fn forget(state: &mut State, id: &str) {
 /// The stream may have missed action updates (a gap, a reconnect): ask about every action in
 /// flight.
 pub(crate) fn check_all(state: &mut State, effects: &mut Vec<Effect>) {
-    let ids: Vec<String> = state.actions.keys().cloned().collect();
+    let ids: Vec<String> = state.core.actions.keys().cloned().collect();
     for id in ids {
         ask(state, id, effects);
     }
@@ -92,11 +97,18 @@ pub(crate) fn check_all(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// On the clock: ask about actions not heard of for [`ACTION_CHECK_SECS`].
 pub(crate) fn check_quiet(state: &mut State, effects: &mut Vec<Effect>) {
-    let cutoff = state.now - Duration::seconds(ACTION_CHECK_SECS);
+    let cutoff = state.core.now - Duration::seconds(ACTION_CHECK_SECS);
     let quiet: Vec<String> = state
+        .core
         .actions
         .keys()
-        .filter(|id| state.action_heard.get(*id).is_none_or(|at| *at <= cutoff))
+        .filter(|id| {
+            state
+                .core
+                .action_heard
+                .get(*id)
+                .is_none_or(|at| *at <= cutoff)
+        })
         .cloned()
         .collect();
     for id in quiet {
@@ -109,12 +121,12 @@ fn ask(state: &mut State, action: String, effects: &mut Vec<Effect>) {
     let kind = RequestKind::FetchAction {
         action: action.clone(),
     };
-    if state.is_pending(&kind) {
+    if state.core.is_pending(&kind) {
         return;
     }
     // Counts as heard, so the clock does not ask again before the answer could arrive.
-    state.action_heard.insert(action, state.now);
-    state.send(kind, effects);
+    state.core.action_heard.insert(action, state.core.now);
+    state.core.send(kind, effects);
 }
 
 /// `GET /v1/actions/{id}` answered.
@@ -124,7 +136,7 @@ pub(crate) fn on_reply(
     action: &str,
     result: Result<Reply, HttpError>,
 ) {
-    if !state.actions.contains_key(action) {
+    if !state.core.actions.contains_key(action) {
         tracing::debug!(request_id, action, "reply about a settled action dropped");
         return;
     }
@@ -133,13 +145,14 @@ pub(crate) fn on_reply(
         Ok(_) => {}
         Err(err) if err.status == Some(404) => {
             let line = state
+                .core
                 .actions
                 .get(action)
                 .map(|a| format!("{} {}", a.app, a.description))
                 .unwrap_or_default();
             forget(state, action);
             settled(state, action);
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!(
                     "{line}: the gateway no longer knows action {action} (restarted?); \

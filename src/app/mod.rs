@@ -9,6 +9,7 @@ mod alert_dialog;
 mod alerts;
 mod app_view;
 mod command;
+mod core;
 mod dialog;
 mod effect;
 mod help;
@@ -40,11 +41,15 @@ pub use alert_dialog::{
     AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
     SilenceDialog, SilenceField, describe_secs,
 };
-pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts, severity_index};
+pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts};
 pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, open_app, open_releases, resolve_app};
 pub use command::{
     Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
     parse as parse_command, suggest,
+};
+pub use core::{
+    AppEntry, Connection, Core, EventRate, GapMark, HISTORY_LEN, Health, NoticeLevel, Notification,
+    Pending, STALE_AFTER_SECS, StateConfig, severity_index,
 };
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
@@ -64,10 +69,7 @@ pub use rollback::{RollbackDialog, RollbackIntent, RollbackStep, default_target,
 pub use runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use runbooks::{RunbooksView, app_candidates, open_runbooks};
 pub use runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
-pub use state::{
-    AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
-    NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
-};
+pub use state::{Dialog, FilterInput, SortColumn, State, View};
 pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
 pub use update::update;
 

@@ -6,12 +6,13 @@
 
 use super::alerts::{AlertNote, open_alerts};
 use super::app_view::{open_app, open_releases};
+use super::core::NoticeLevel;
 use super::effect::Effect;
 use super::logs::open_logs;
 use super::rollback::open_rollback;
 use super::runbooks::open_runbooks;
 use super::runs::open_runs;
-use super::state::{NoticeLevel, State, View};
+use super::state::{State, View};
 use super::timeline::open_events;
 
 /// A place in the console.
@@ -65,8 +66,8 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
 
 /// Show the overview with `app` selected, clearing a filter that would hide it.
 pub fn select_in_overview(state: &mut State, app: &str) {
-    if !state.apps.contains_key(app) {
-        state.notify(
+    if !state.core.apps.contains_key(app) {
+        state.core.notify(
             NoticeLevel::Warn,
             format!("app {app} is not in the app list"),
         );

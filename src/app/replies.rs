@@ -2,9 +2,10 @@
 
 use super::action::{HttpError, Reply};
 use super::alerts;
+use super::core::{AppEntry, NoticeLevel};
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
-use super::state::{AppEntry, Dialog, NoticeLevel, State};
+use super::state::{Dialog, State};
 use super::stream::recount_firing;
 use super::{app_view, in_flight, rollback, runbooks, runs, timeline};
 use crate::protocol::AppSummary;
@@ -15,15 +16,15 @@ pub fn apply_reply(
     result: Result<Reply, HttpError>,
     effects: &mut Vec<Effect>,
 ) {
-    let Some(pending) = state.pending.remove(&request_id) else {
+    let Some(pending) = state.core.pending.remove(&request_id) else {
         tracing::debug!(request_id, "stale reply dropped");
         return;
     };
     match (pending.kind, result) {
         (RequestKind::FetchApps, Ok(Reply::Apps(list))) => replace_apps(state, list),
         (RequestKind::FetchAlerts, Ok(Reply::Alerts(list))) => {
-            state.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
-            let ids: Vec<String> = state.apps.keys().cloned().collect();
+            state.core.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
+            let ids: Vec<String> = state.core.apps.keys().cloned().collect();
             for id in ids {
                 recount_firing(state, &id);
             }
@@ -63,18 +64,20 @@ pub fn apply_reply(
         (_, Ok(Reply::Action(status))) => in_flight::track(state, *status),
         (_, Ok(Reply::Alert(alert))) => {
             let app = alert.app.clone();
-            state.alerts.insert(alert.id.clone(), *alert);
+            state.core.alerts.insert(alert.id.clone(), *alert);
             recount_firing(state, &app);
         }
         (kind, Err(err)) => {
-            state.notify(NoticeLevel::Warn, format!("{}: {err}", describe(&kind)));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("{}: {err}", describe(&kind)));
         }
         (_, Ok(_)) => {}
     }
 }
 
 fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
-    let mut old = std::mem::take(&mut state.apps);
+    let mut old = std::mem::take(&mut state.core.apps);
     for summary in list {
         let entry = match old.remove(&summary.id) {
             Some(mut e) => {
@@ -86,10 +89,10 @@ fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
             }
             None => AppEntry::new(summary),
         };
-        state.apps.insert(entry.summary.id.clone(), entry);
+        state.core.apps.insert(entry.summary.id.clone(), entry);
     }
-    state.apps_loaded = true;
-    let ids: Vec<String> = state.apps.keys().cloned().collect();
+    state.core.apps_loaded = true;
+    let ids: Vec<String> = state.core.apps.keys().cloned().collect();
     for id in ids {
         recount_firing(state, &id);
     }
@@ -114,7 +117,7 @@ fn on_scale_reply(
             if let Reply::Action(status) = reply {
                 in_flight::track(state, *status);
             }
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 format!("scale {app} to {replicas} accepted"),
             );
@@ -130,7 +133,7 @@ fn on_scale_reply(
                 };
                 d.failure = Some(err.to_string());
             } else {
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Error,
                     format!("scale {app} to {replicas} failed: {err}"),
                 );

@@ -12,9 +12,10 @@
 
 use super::action::{HttpError, Reply};
 use super::app_view::{focus, refresh_releases, resolve_app};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
-use super::state::{Dialog, NoticeLevel, State};
+use super::state::{Dialog, State};
 use crate::protocol::{Release, ReleaseStatus};
 
 /// Where the operator is in the rollback flow.
@@ -83,8 +84,8 @@ pub fn default_target(releases: &[Release]) -> Option<&Release> {
 /// they are not loaded. Read-only sessions get a notification and no dialog.
 pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -> Vec<Effect> {
     let mut effects = Vec::new();
-    if state.readonly {
-        state.notify(
+    if state.core.readonly {
+        state.core.notify(
             NoticeLevel::Warn,
             "READ-ONLY: rollback is disabled in this session (--readonly)",
         );
@@ -94,7 +95,9 @@ pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -
         return effects;
     }
     let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
         return effects;
     };
     focus(state, &app);
@@ -116,13 +119,15 @@ pub(crate) fn open_from_intent(
     intent: RollbackIntent,
     _effects: &mut Vec<Effect>,
 ) {
-    if state.readonly || state.dialog.is_some() || state.app_view.app != intent.app {
+    if state.core.readonly || state.dialog.is_some() || state.app_view.app != intent.app {
         return;
     }
     let releases = state.app_view.releases.as_deref().unwrap_or(&[]);
     let app = intent.app.as_str();
     let Some(from) = releases.iter().find(|r| r.status == ReleaseStatus::Active) else {
-        state.notify(NoticeLevel::Warn, format!("{app} has no active release"));
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("{app} has no active release"));
         return;
     };
     let to = match &intent.release {
@@ -136,18 +141,18 @@ pub(crate) fn open_from_intent(
             Some(wanted) => format!("{app} has no release {wanted:?}"),
             None => format!("{app} has no earlier good release to roll back to"),
         };
-        state.notify(NoticeLevel::Warn, why);
+        state.core.notify(NoticeLevel::Warn, why);
         return;
     };
     if to.id == from.id {
-        state.notify(
+        state.core.notify(
             NoticeLevel::Warn,
             format!("{} ({}) is already active on {app}", to.id, to.version),
         );
         return;
     }
     if to.status == ReleaseStatus::Failed {
-        state.notify(
+        state.core.notify(
             NoticeLevel::Warn,
             format!("{} ({}) failed; pick a good release", to.id, to.version),
         );
@@ -155,17 +160,18 @@ pub(crate) fn open_from_intent(
     }
     let (from, to) = (from.clone(), to.clone());
     let app_name = state
+        .core
         .apps
         .get(app)
         .map_or_else(|| app.to_string(), |a| a.summary.name.clone());
-    let key = state.new_idempotency_key();
+    let key = state.core.new_idempotency_key();
     state.dialog = Some(Dialog::Rollback(Box::new(RollbackDialog {
         app: intent.app,
         app_name,
         from,
         to,
         step: RollbackStep::Review,
-        production: state.production,
+        production: state.core.production,
         typed: String::new(),
         idempotency_key: key,
         failure: None,
@@ -205,7 +211,7 @@ pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) ->
         }
         (Command::Back | Command::Cancel, RollbackStep::Sending { .. }) => {
             state.dialog = None;
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 "rollback request still on its way; progress shows below",
             );
@@ -231,7 +237,7 @@ pub(crate) fn type_char(state: &mut State, c: char) -> bool {
 
 /// The deliberate last step: send the rollback, once.
 fn send(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.readonly {
+    if state.core.readonly {
         return;
     }
     let Some(Dialog::Rollback(d)) = &state.dialog else {
@@ -244,9 +250,9 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
         app: d.app.clone(),
         to: Some(d.to.id.clone()),
         idempotency_key: d.idempotency_key.clone(),
-        actor: state.actor.clone(),
+        actor: state.core.actor.clone(),
     };
-    let request_id = state.send(kind, effects);
+    let request_id = state.core.send(kind, effects);
     if let Some(Dialog::Rollback(d)) = &mut state.dialog {
         d.failure = None;
         d.step = RollbackStep::Sending { request_id };
@@ -278,17 +284,19 @@ pub(crate) fn on_reply(
             if let Reply::Action(status) = reply {
                 super::in_flight::track(state, *status);
             }
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 format!("rollback {app} {what} accepted").replace("  ", " "),
             );
         }
         Err(err) => {
             if !waiting {
-                state.notify(NoticeLevel::Error, format!("rollback {app} failed: {err}"));
+                state
+                    .core
+                    .notify(NoticeLevel::Error, format!("rollback {app} failed: {err}"));
                 return;
             }
-            let fresh_key = (!err.is_transient()).then(|| state.new_idempotency_key());
+            let fresh_key = (!err.is_transient()).then(|| state.core.new_idempotency_key());
             if let Some(Dialog::Rollback(d)) = &mut state.dialog {
                 d.failure = Some(err.to_string());
                 d.step = match (fresh_key, d.production) {

@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::action::{HttpError, Reply};
 use super::app_view::{self, push_view};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
-use super::state::{NoticeLevel, State, View};
+use super::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
 
 /// Most events kept.
@@ -119,7 +120,7 @@ pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
 
 /// Ask for GET /v1/events.
 pub(crate) fn refresh(state: &mut State, effects: &mut Vec<Effect>) {
-    let id = state.send(RequestKind::FetchTimeline, effects);
+    let id = state.core.send(RequestKind::FetchTimeline, effects);
     state.timeline.request = Some(id);
 }
 
@@ -133,7 +134,9 @@ pub(crate) fn on_reply(state: &mut State, request_id: RequestId, result: Result<
         Ok(Reply::Timeline(list)) => state.timeline.replace(list),
         Ok(_) => {}
         Err(err) => {
-            state.notify(NoticeLevel::Warn, format!("loading events: {err}"));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("loading events: {err}"));
             state.timeline.error = Some(err.to_string());
         }
     }

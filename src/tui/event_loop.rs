@@ -88,20 +88,24 @@ impl Themes {
     /// old one, and the returned action tells the operator why (`:theme` accepts the built-in
     /// names and the user folder's).
     pub fn follow(&mut self, state: &State) -> Option<Action> {
-        if state.theme == self.name {
+        if state.core.theme == self.name {
             return None;
         }
-        match Theme::resolve_in(Some(&state.theme), self.no_color, self.user_dir.as_deref()) {
+        match Theme::resolve_in(
+            Some(&state.core.theme),
+            self.no_color,
+            self.user_dir.as_deref(),
+        ) {
             Ok(theme) => {
                 // OPSDECK_ASCII is not part of a theme: keep it across switches.
                 self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii());
-                self.name = state.theme.clone();
+                self.name = state.core.theme.clone();
                 None
             }
             Err(e) => {
-                tracing::warn!(theme = %state.theme, error = %e, "theme not switched");
+                tracing::warn!(theme = %state.core.theme, error = %e, "theme not switched");
                 Some(Action::ThemeFailed {
-                    name: state.theme.clone(),
+                    name: state.core.theme.clone(),
                     kept: self.name.clone(),
                     error: e.to_string(),
                 })
@@ -152,7 +156,7 @@ pub async fn run(
             }
             let theme = &themes.theme;
             let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
-            let (w, h) = state.size;
+            let (w, h) = state.core.size;
             let screen = ratatui::layout::Rect::new(0, 0, w, h);
             if tui.captures_mouse() {
                 hits = ui::hit_map(&state, screen);

@@ -7,9 +7,10 @@ use serde::Deserialize;
 use super::filter::compile;
 use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
+use crate::app::core::NoticeLevel;
 use crate::app::effect::Effect;
 use crate::app::keymap::Layer;
-use crate::app::state::{NoticeLevel, State};
+use crate::app::state::State;
 use crate::protocol::Level;
 
 /// Rows the view's own chrome takes (header, log header, hint line, status bar).
@@ -74,7 +75,7 @@ pub fn layer(state: &State) -> Layer {
 
 /// Lines in a page of the log view.
 fn page(state: &State) -> usize {
-    usize::from(state.size.1)
+    usize::from(state.core.size.1)
         .saturating_sub(CHROME_ROWS)
         .max(MIN_PAGE)
 }
@@ -121,17 +122,23 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::NextMatch | LogCommand::PrevMatch => {
             let forward = cmd == LogCommand::NextMatch;
             if logs.search.regex.is_none() {
-                state.notify(NoticeLevel::Info, "no search: / starts one");
+                state
+                    .core
+                    .notify(NoticeLevel::Info, "no search: / starts one");
             } else if !logs.jump_to_match(forward, page) {
                 let which = if forward { "later" } else { "earlier" };
-                state.notify(NoticeLevel::Info, format!("no {which} match"));
+                state
+                    .core
+                    .notify(NoticeLevel::Info, format!("no {which} match"));
             }
         }
         LogCommand::NextError | LogCommand::PrevError => {
             let forward = cmd == LogCommand::NextError;
             if !logs.jump_to_error(forward, page) {
                 let which = if forward { "later" } else { "earlier" };
-                state.notify(NoticeLevel::Info, format!("no {which} error line"));
+                state
+                    .core
+                    .notify(NoticeLevel::Info, format!("no {which} error line"));
             }
         }
         LogCommand::OpenLogFilter => {
@@ -168,10 +175,12 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::SaveLogs => {
             let lines = shown_text(logs);
             if lines.is_empty() {
-                state.notify(NoticeLevel::Info, "nothing to save: no lines shown");
+                state
+                    .core
+                    .notify(NoticeLevel::Info, "nothing to save: no lines shown");
                 return;
             }
-            let file_name = save_file_name(&logs.filter.apps, state.now);
+            let file_name = save_file_name(&logs.filter.apps, state.core.now);
             effects.push(Effect::SaveLogs { file_name, lines });
         }
         LogCommand::SearchSubmit => {

@@ -23,7 +23,8 @@ pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, T
 
 use chrono::{DateTime, Utc};
 
-use super::state::{NoticeLevel, State, View};
+use super::core::NoticeLevel;
+use super::state::{State, View};
 use crate::protocol::{LogLine, Seq};
 
 /// Show the Logs view for `apps` (every app when empty), following the tail.
@@ -44,20 +45,20 @@ pub fn ingest_line(state: &mut State, seq: Seq, ts: DateTime<Utc>, app: &str, li
 
 /// A `dropped` frame on the `logs` topic.
 pub fn ingest_dropped(state: &mut State, count: u64) {
-    let now = state.now;
+    let now = state.core.now;
     state.logs.push_dropped(count, now);
 }
 
 /// A `gap` frame on the `logs` topic.
 pub fn ingest_gap(state: &mut State, from: Seq, to: Seq) {
-    let now = state.now;
+    let now = state.core.now;
     state.logs.push_gap(from, to, now);
 }
 
 /// The tui layer wrote (or failed to write) the file a `SaveLogs` effect asked for.
 pub fn on_saved(state: &mut State, result: Result<SavedLogs, String>) {
     match result {
-        Ok(saved) => state.notify(
+        Ok(saved) => state.core.notify(
             NoticeLevel::Info,
             format!(
                 "saved {} lines to {}",
@@ -65,6 +66,8 @@ pub fn on_saved(state: &mut State, result: Result<SavedLogs, String>) {
                 saved.path
             ),
         ),
-        Err(reason) => state.notify(NoticeLevel::Error, format!("saving logs failed: {reason}")),
+        Err(reason) => state
+            .core
+            .notify(NoticeLevel::Error, format!("saving logs failed: {reason}")),
     }
 }

@@ -56,7 +56,7 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
                         ));
                     }
                     lines.push(Line::styled(
-                        format!("as {}; recorded in the run's output", state.actor),
+                        format!("as {}; recorded in the run's output", state.core.actor),
                         muted,
                     ));
                     (
@@ -82,14 +82,14 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
             }
         }
     };
-    lines.insert(0, question(question_text, &state.keymap, theme));
+    lines.insert(0, question(question_text, &state.core.keymap, theme));
     let sending = matches!(dialog.step, RunDialogStep::Sending { .. });
     question_footer(
         &mut lines,
         sending,
         dialog.failure.as_deref(),
         yes,
-        &state.keymap,
+        &state.core.keymap,
         theme,
     );
     let block = Block::bordered()

@@ -84,8 +84,8 @@ fn render_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .enumerate()
         .skip(offset)
         .take(body_rows)
-        .filter_map(|(i, id)| state.alerts.get(id).map(|a| (i, a)))
-        .map(|(i, a)| build_row(a, &w, state.now, theme, i == selected))
+        .filter_map(|(i, id)| state.core.alerts.get(id).map(|a| (i, a)))
+        .map(|(i, a)| build_row(a, &w, state.core.now, theme, i == selected))
         .collect();
     let constraints: Vec<Constraint> = w
         .iter()
@@ -188,7 +188,7 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
             format!(
                 "runbook {r}: opened for {} ({} opens it again)",
                 note.app,
-                hints::key(&state.keymap, Layer::Alerts, Command::OpenRunbook)
+                hints::key(&state.core.keymap, Layer::Alerts, Command::OpenRunbook)
             ),
             theme.style(Role::Accent),
         ),
@@ -218,14 +218,14 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
         (&first(Command::Back), "back"),
     ];
     let mut spans = Vec::new();
-    if state.readonly {
+    if state.core.readonly {
         spans.push(Span::styled(
             "READ-ONLY: no ack or silence  ",
             theme.style(Role::Notice),
         ));
     }
     spans.extend(hints::spans(
-        &state.keymap,
+        &state.core.keymap,
         Layer::Alerts,
         &pairs,
         "  ",
@@ -235,7 +235,7 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
 }
 
 fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let text = if state.alerts_loading() {
+    let text = if state.core.alerts_loading() {
         "Loading alerts …"
     } else {
         "No alerts — nothing is firing."
@@ -246,7 +246,7 @@ fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     lines.push(Line::styled(
         format!(
             "{} back to the overview",
-            hints::key(&state.keymap, Layer::Alerts, Command::Back)
+            hints::key(&state.core.keymap, Layer::Alerts, Command::Back)
         ),
         theme.style(Role::Muted),
     ));

@@ -81,7 +81,7 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
-    let Some(app) = state.apps.get(&view.app) else {
+    let Some(app) = state.core.apps.get(&view.app) else {
         let msg = if view.app.is_empty() {
             "No app selected.".to_string()
         } else {
@@ -150,9 +150,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             ));
             tabs.push(Span::raw(" "));
         }
-        if let Some(keys) =
-            hints::label(&state.keymap, Layer::App, &[Keys::First(Command::NextPane)])
-        {
+        if let Some(keys) = hints::label(
+            &state.core.keymap,
+            Layer::App,
+            &[Keys::First(Command::NextPane)],
+        ) {
             tabs.push(Span::styled(format!("{keys} ⇥"), theme.style(Role::Key)));
         }
         let block = Block::new()
@@ -183,7 +185,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             (&first(Command::Back), "back"),
         ];
         let mut spans = vec![Span::raw(" ")];
-        spans.extend(hints::spans(&state.keymap, Layer::App, &pairs, "  ", theme));
+        spans.extend(hints::spans(
+            &state.core.keymap,
+            Layer::App,
+            &pairs,
+            "  ",
+            theme,
+        ));
         frame.render_widget(Paragraph::new(Line::from(spans)), hint_area);
     }
 }
@@ -326,7 +334,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                                 theme.style(restarts_role),
                             ),
                             Span::styled(
-                                format!(" {:>4}", format::age(state.now, p.started_at)),
+                                format!(" {:>4}", format::age(state.core.now, p.started_at)),
                                 muted,
                             ),
                             Span::styled(format!(" {}", fit(&p.zone, 12)), muted),
@@ -373,6 +381,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
         Pane::Alerts => {
             let mut lines = Vec::new();
             for a in state
+                .core
                 .alerts
                 .values()
                 .filter(|a| a.app == view.app && a.state == AlertState::Firing)
@@ -391,7 +400,10 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                         format::truncate(&a.summary, width.saturating_sub(a.rule.width() + 12)),
                         text,
                     ),
-                    Span::styled(format!(" {}", format::age(state.now, a.started_at)), muted),
+                    Span::styled(
+                        format!(" {}", format::age(state.core.now, a.started_at)),
+                        muted,
+                    ),
                 ]));
             }
             if lines.is_empty() {
@@ -417,7 +429,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                         Span::styled(format!("{label:<14}"), theme.style(role)),
                         Span::styled(format!("{:<9}", r.version), text),
                         Span::styled(
-                            format!("{:>4} ", format::age(state.now, r.created_at)),
+                            format!("{:>4} ", format::age(state.core.now, r.created_at)),
                             muted,
                         ),
                         Span::styled(

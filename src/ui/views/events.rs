@@ -28,6 +28,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let scope = match &timeline.filter_app {
         Some(app) => state
+            .core
             .apps
             .get(app)
             .map_or(app.clone(), |a| a.summary.name.clone()),
@@ -41,7 +42,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         ]
         .into_iter()
         .chain(hints::spans(
-            &state.keymap,
+            &state.core.keymap,
             Layer::Events,
             &[
                 (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
@@ -61,6 +62,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .take(body_rows)
         .map(|e| {
             let app = state
+                .core
                 .apps
                 .get(&e.app)
                 .map_or(e.app.as_str(), |a| a.summary.name.as_str());

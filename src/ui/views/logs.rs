@@ -60,7 +60,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     render_lines(state, theme, frame, body);
     if hint_rows == 1 {
         frame.render_widget(
-            hint(logs, &state.keymap, theme, area.width),
+            hint(logs, &state.core.keymap, theme, area.width),
             row(area.bottom() - 1),
         );
     }

@@ -22,7 +22,7 @@ fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
         (&[Keys::First(Command::StartFilter)], "filter"),
         (&[Keys::First(Command::Back)], "back"),
     ];
-    let mut hints = hints::spans(&state.keymap, Layer::Releases, &keys, " · ", theme);
+    let mut hints = hints::spans(&state.core.keymap, Layer::Releases, &keys, " · ", theme);
     if !hints.is_empty() {
         hints.insert(0, Span::styled(" · ", theme.style(Role::Muted)));
     }
@@ -48,6 +48,7 @@ fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
     let name = state
+        .core
         .apps
         .get(&view.app)
         .map_or(view.app.as_str(), |a| a.summary.name.as_str());
@@ -67,7 +68,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             let msg = format!(
                 "No release matches /{filter} ({} hidden): {} clears the filter.",
                 list.len(),
-                hints::key(&state.keymap, Layer::Releases, Command::Back)
+                hints::key(&state.core.keymap, Layer::Releases, Command::Back)
             );
             frame.render_widget(
                 Paragraph::new(msg)
@@ -127,7 +128,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             let mut cells = vec![
                 Cell::from(Span::styled(label, theme.cell(role, selected))),
                 Cell::from(Span::styled(r.version.as_str(), text)),
-                Cell::from(Span::styled(format::age(state.now, r.created_at), muted)),
+                Cell::from(Span::styled(
+                    format::age(state.core.now, r.created_at),
+                    muted,
+                )),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(r.id.as_str(), muted)));

@@ -58,7 +58,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Some(id) => format!("Loading run {id}…"),
             None => format!(
                 "No run open: {} lists the runs.",
-                hints::key(&state.keymap, Layer::Run, Command::OpenRuns)
+                hints::key(&state.core.keymap, Layer::Run, Command::OpenRuns)
             ),
         };
         message(&text, Role::Muted, theme, frame, area);
@@ -166,13 +166,13 @@ fn footer<'a>(state: &State, run: &RunStatus, theme: &Theme) -> Line<'a> {
     let next_prev = [Keys::First(Command::NextRun), Keys::First(Command::PrevRun)];
     let back = [Keys::First(Command::Back)];
     let mut pairs: Vec<hints::Hint> = Vec::new();
-    if state.readonly {
+    if state.core.readonly {
         let mut spans = vec![Span::styled(
             "READ-ONLY: no approve, abort or resume  ",
             theme.style(Role::Notice),
         )];
         spans.extend(hints::spans(
-            &state.keymap,
+            &state.core.keymap,
             Layer::Run,
             &[(&next_prev, "next/prev run"), (&back, "back")],
             "  ",
@@ -196,5 +196,5 @@ fn footer<'a>(state: &State, run: &RunStatus, theme: &Theme) -> Line<'a> {
         (&[Keys::First(Command::OpenRuns)][..], "runs"),
         (&back[..], "back"),
     ]);
-    hints::line(&state.keymap, Layer::Run, &pairs, theme)
+    hints::line(&state.core.keymap, Layer::Run, &pairs, theme)
 }

@@ -74,7 +74,7 @@ fn form_lines<'a>(
     width: usize,
     lines: &mut Vec<Line<'a>>,
 ) {
-    let known = |a: &str| state.apps.contains_key(a);
+    let known = |a: &str| state.core.apps.contains_key(a);
     lines.push(Line::styled(
         "Parameters (a dry run comes first; nothing changes before r and y)",
         theme.style(Role::ColumnHeader),
@@ -130,7 +130,7 @@ fn form_lines<'a>(
         let shown: Vec<String> = candidates
             .iter()
             .take(6)
-            .map(|id| match state.apps.get(id) {
+            .map(|id| match state.core.apps.get(id) {
                 Some(a) if a.summary.name != *id => format!("{id} ({})", a.summary.name),
                 _ => id.clone(),
             })
@@ -162,7 +162,7 @@ fn form_lines<'a>(
         (&[Keys::First(Command::Back)][..], "back"),
     ]);
     lines.push(hints::line(
-        &state.keymap,
+        &state.core.keymap,
         Layer::RunbookForm,
         &pairs,
         theme,
@@ -237,15 +237,15 @@ fn plan_lines<'a>(
         }
     }
     lines.push(Line::default());
-    if state.readonly {
+    if state.core.readonly {
         lines.push(Line::styled(
             "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
             theme.style(Role::Notice),
         ));
     }
-    let run_for_real = format!("run for real (asks {})", hints::yes_no(&state.keymap));
+    let run_for_real = format!("run for real (asks {})", hints::yes_no(&state.core.keymap));
     lines.push(hints::line(
-        &state.keymap,
+        &state.core.keymap,
         Layer::RunbookPlan,
         &[
             (&[Keys::First(Command::StartRun)], &run_for_real),

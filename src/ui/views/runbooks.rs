@@ -70,7 +70,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             &format!(
                 "No runbook matches /{filter} ({} hidden): {} clears the filter.",
                 list.len(),
-                hints::key(&state.keymap, Layer::Runbooks, Command::Back)
+                hints::key(&state.core.keymap, Layer::Runbooks, Command::Back)
             ),
             Role::Muted,
             theme,
@@ -228,7 +228,7 @@ fn render_detail(state: &State, r: &RunbookSummary, theme: &Theme, frame: &mut F
         (&[Keys::First(Command::Back)][..], "back"),
     ]);
     spans.extend(hints::spans(
-        &state.keymap,
+        &state.core.keymap,
         Layer::Runbooks,
         &pairs,
         "  ",

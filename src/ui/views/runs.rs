@@ -23,8 +23,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             (None, true) => (
                 format!(
                     "No runs yet: {} opens the runbooks, {} on one prepares a run.",
-                    hints::key(&state.keymap, Layer::Overview, Command::OpenRunbooks),
-                    hints::key(&state.keymap, Layer::Runbooks, Command::Submit),
+                    hints::key(&state.core.keymap, Layer::Overview, Command::OpenRunbooks),
+                    hints::key(&state.core.keymap, Layer::Runbooks, Command::Submit),
                 ),
                 Role::Muted,
             ),
@@ -55,7 +55,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 (false, s) => run_state_label(s),
             };
             let app = r.params.get("app").map(plain).unwrap_or_else(|| "—".into());
-            let app = match state.apps.get(&app) {
+            let app = match state.core.apps.get(&app) {
                 Some(a) if a.summary.name != app => format!("{app} {}", a.summary.name),
                 _ => app,
             };
@@ -72,7 +72,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     theme.style(Role::Muted),
                 )),
                 Cell::from(Span::styled(
-                    format::age(r.updated_at.max(state.now), r.created_at),
+                    format::age(r.updated_at.max(state.core.now), r.created_at),
                     theme.style(Role::Muted),
                 )),
             ];
