@@ -10,13 +10,11 @@ use std::cmp::Ordering;
 
 use super::action::{HttpError, Reply};
 use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs};
-use super::core::NoticeLevel;
+use super::core::{Navigate, NoticeLevel};
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
 use super::list_filter;
-use super::navigate::{Navigate, navigate};
 use super::state::{Dialog, State, View};
-use super::stream::recount_firing;
 use crate::protocol::{Alert, AlertState};
 
 /// Resolved alerts kept for the "recently resolved" part of the list.
@@ -135,7 +133,7 @@ fn matches_filter(a: &Alert, needle: &str) -> bool {
 
 /// Show the Alerts view and refresh the list from GET /v1/alerts.
 pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
-    super::app_view::push_view(state, View::Alerts);
+    state.push_view(View::Alerts);
     state.filter.editing = false;
     state.core.send(RequestKind::FetchAlerts, effects);
 }
@@ -144,7 +142,7 @@ pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
 /// dialog is open. Returns false for commands this module does not handle (quit, help, …).
 pub fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     match layer {
-        Layer::Alerts => run_view(state, cmd, effects),
+        Layer::Alerts => run_view(state, cmd),
         Layer::Silence => run_silence(state, cmd),
         Layer::Confirm => match state.dialog {
             Some(Dialog::Ack(_) | Dialog::Silence(_)) => run_confirm(state, cmd, effects),
@@ -165,7 +163,28 @@ pub fn type_char(state: &mut State, c: char) -> bool {
     }
 }
 
-fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+/// Where a command of the Alerts view goes: the selected alert's app, or its runbook's form
+/// with the app filled in. None for a command that goes nowhere (or an alert without one).
+pub(crate) fn destination(state: &mut State, cmd: Command) -> Option<Navigate> {
+    let a = state.selected_alert()?;
+    match cmd {
+        Command::JumpToApp => Some(Navigate::App(a.app.clone())),
+        Command::OpenRunbook => match a.runbook.clone() {
+            Some(id) => Some(Navigate::Runbook {
+                id,
+                app: Some(a.app.clone()),
+            }),
+            None => {
+                let text = format!("alert {} has no runbook", a.id);
+                state.core.notify(NoticeLevel::Info, text);
+                None
+            }
+        },
+        _ => None,
+    }
+}
+
+fn run_view(state: &mut State, cmd: Command) -> bool {
     match cmd {
         Command::MoveDown => move_selection(state, 1),
         Command::MoveUp => move_selection(state, -1),
@@ -175,26 +194,7 @@ fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
         Command::PageUp => move_selection(state, -page(state)),
         Command::Acknowledge => open_ack(state),
         Command::OpenSilence => open_silence(state),
-        Command::JumpToApp => {
-            if let Some(app) = state.selected_alert().map(|a| a.app.clone()) {
-                navigate(state, Navigate::App(app), effects);
-            }
-        }
-        Command::OpenRunbook => {
-            if let Some(a) = state.selected_alert() {
-                let (runbook, id, app) = (a.runbook.clone(), a.id.clone(), a.app.clone());
-                match runbook {
-                    Some(runbook) => {
-                        let app = Some(app);
-                        navigate(state, Navigate::Runbook { id: runbook, app }, effects)
-                    }
-                    None => state
-                        .core
-                        .notify(NoticeLevel::Info, format!("alert {id} has no runbook")),
-                }
-            }
-        }
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -441,5 +441,5 @@ fn apply_alert_reply(state: &mut State, alert: Alert) {
     }
     let app = alert.app.clone();
     state.core.alerts.insert(alert.id.clone(), alert);
-    recount_firing(state, &app);
+    state.core.recount_firing(&app);
 }

@@ -13,15 +13,19 @@ use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
 use super::metric_history::ChartWindow;
-use super::rollback::RollbackIntent;
 use super::state::{State, View};
-use super::timeline;
 use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
 
 /// Pods are refreshed this often while the App view shows, seconds.
 pub const DETAIL_REFRESH_SECS: i64 = 10;
-/// Views remembered for Esc.
-pub const MAX_VIEW_STACK: usize = 16;
+
+/// A rollback asked for before the app's releases were loaded: the target release id, or
+/// `None` for the previous good release.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackIntent {
+    pub app: String,
+    pub release: Option<String>,
+}
 
 /// A list in the App view; Tab moves between them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -96,47 +100,6 @@ impl AppView {
     }
 }
 
-/// Show `view`, remembering the current one for Esc.
-pub(crate) fn push_view(state: &mut State, view: View) {
-    state.stop_filter_editing();
-    if state.view == view {
-        return;
-    }
-    if state.view_stack.len() == MAX_VIEW_STACK {
-        state.view_stack.remove(0);
-    }
-    state.view_stack.push(state.view);
-    state.view = view;
-}
-
-/// Esc: the previous view, or the overview.
-pub(crate) fn go_back(state: &mut State) {
-    state.stop_filter_editing();
-    state.view = state.view_stack.pop().unwrap_or(View::Overview);
-}
-
-/// The id of the app called `name`: an id, or else a display name (exact, then
-/// case-insensitive).
-pub fn resolve_app(state: &State, name: &str) -> Option<String> {
-    if state.core.apps.contains_key(name) {
-        return Some(name.to_string());
-    }
-    let lower = name.to_lowercase();
-    state
-        .core
-        .apps
-        .values()
-        .find(|a| a.summary.name == name)
-        .or_else(|| {
-            state
-                .core
-                .apps
-                .values()
-                .find(|a| a.summary.name.to_lowercase() == lower)
-        })
-        .map(|a| a.summary.id.clone())
-}
-
 /// Point the App/Releases views at `app`, forgetting another app's pods and releases.
 pub(crate) fn focus(state: &mut State, app: &str) {
     if state.app_view.app != app {
@@ -144,35 +107,10 @@ pub(crate) fn focus(state: &mut State, app: &str) {
     }
 }
 
-/// Open the App view on `app_id` (an id or display name) and fetch its pods, releases and
-/// events. An unknown app gets a notification and nothing else.
-pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    let Some(app) = resolve_app(state, app_id) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
-        return effects;
-    };
-    focus(state, &app);
-    // Keep the overview's selection on this app (Enter on an alert, `:app`): a filter that
-    // hides it is cleared, as the overview would otherwise move the selection away.
-    if !state.order.contains(&app) {
-        state.filter.text.clear();
-        state.filter.editing = false;
-    }
-    state.selected = Some(app);
-    push_view(state, View::App);
-    refresh_detail(state, &mut effects);
-    refresh_releases(state, &mut effects);
-    timeline::refresh(state, &mut effects);
-    effects
-}
-
 /// Open the Releases view on `app_id` and fetch its releases.
 pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let Some(app) = resolve_app(state, app_id) else {
+    let Some(app) = state.core.resolve_app(app_id) else {
         state
             .core
             .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
@@ -182,7 +120,7 @@ pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     state.selected = Some(app);
     state.app_view.release_cursor = 0;
     state.app_view.release_id = None;
-    push_view(state, View::Releases);
+    state.push_view(View::Releases);
     refresh_releases(state, &mut effects);
     effects
 }
@@ -235,17 +173,17 @@ pub(crate) fn on_detail(
     }
 }
 
-/// GET /v1/apps/{app}/releases answered.
+/// GET /v1/apps/{app}/releases answered. A rollback asked for while they loaded comes back,
+/// for the caller to open now that the releases are known.
 pub(crate) fn on_releases(
     state: &mut State,
     request_id: RequestId,
     app: &str,
     result: Result<Reply, HttpError>,
-    effects: &mut Vec<Effect>,
-) {
+) -> Option<RollbackIntent> {
     if state.app_view.releases_request != Some(request_id) || state.app_view.app != app {
         tracing::debug!(request_id, "stale releases reply dropped");
-        return;
+        return None;
     }
     state.app_view.releases_request = None;
     match result {
@@ -253,9 +191,7 @@ pub(crate) fn on_releases(
             state.app_view.releases = Some(list);
             state.app_view.releases_error = None;
             move_release_cursor(state, 0);
-            if let Some(intent) = state.app_view.rollback_intent.take() {
-                super::rollback::open_from_intent(state, intent, effects);
-            }
+            return state.app_view.rollback_intent.take();
         }
         Ok(_) => {}
         Err(err) => {
@@ -272,6 +208,7 @@ pub(crate) fn on_releases(
             }
         }
     }
+    None
 }
 
 /// The clock: refresh pods now and then while the App view shows.

@@ -7,9 +7,10 @@
 
 use std::fmt;
 
+use super::core::Navigate;
 use super::dialog::ScaleDialog;
 use super::effect::Effect;
-use super::navigate::{Navigate, navigate, select_in_overview};
+use super::navigate::{navigate, select_in_overview};
 use super::state::{Dialog, State};
 
 /// A command typed after `:`.

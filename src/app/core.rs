@@ -185,6 +185,35 @@ pub struct StateConfig {
     pub now: DateTime<Utc>,
 }
 
+/// A place in the console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Navigate {
+    Overview,
+    Alerts,
+    /// One app: the App view.
+    App(String),
+    /// One app's releases: the Releases view.
+    Releases(String),
+    /// Logs of these apps; empty means all.
+    Logs(Vec<String>),
+    /// The platform's event timeline.
+    Events,
+    /// The rollback dialog for an app, optionally to one release.
+    Rollback {
+        app: String,
+        release: Option<String>,
+    },
+    /// A runbook's parameter form, for an alert on `app` when given.
+    Runbook {
+        id: String,
+        app: Option<String>,
+    },
+    /// Every runbook.
+    Runbooks,
+    /// Every run, newest first.
+    Runs,
+}
+
 /// What every view may read, and the console's ways to reach out (notify, send).
 #[derive(Clone, Debug)]
 pub struct Core {
@@ -315,6 +344,36 @@ impl Core {
             self.connection,
             Connection::Reconnecting { .. } | Connection::Stale { .. }
         )
+    }
+
+    /// The id of the app called `name`: an id, or else a display name (exact, then
+    /// case-insensitive).
+    pub fn resolve_app(&self, name: &str) -> Option<String> {
+        if self.apps.contains_key(name) {
+            return Some(name.to_string());
+        }
+        let lower = name.to_lowercase();
+        self.apps
+            .values()
+            .find(|a| a.summary.name == name)
+            .or_else(|| {
+                self.apps
+                    .values()
+                    .find(|a| a.summary.name.to_lowercase() == lower)
+            })
+            .map(|a| a.summary.id.clone())
+    }
+
+    /// Recount firing alerts for one app.
+    pub fn recount_firing(&mut self, app: &str) {
+        let n = self
+            .alerts
+            .values()
+            .filter(|a| a.app == app && a.state == AlertState::Firing)
+            .count();
+        if let Some(entry) = self.apps.get_mut(app) {
+            entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
     }
 
     /// Post a notification for the operator.

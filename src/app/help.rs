@@ -2,6 +2,7 @@
 //! first, then `global`, then every other layer; at small sizes it scrolls (`j`/`k`, PgUp/PgDn,
 //! `g`/`G`) so no binding is out of reach. The renderer draws the same lines in the same order.
 
+use super::command::COMMANDS;
 use super::keymap::{Command, Keymap, Layer};
 use super::state::State;
 
@@ -60,4 +61,46 @@ pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
     }
     .min(max);
     true
+}
+
+/// The keymap as a Markdown reference (docs/keymap.md is this, checked by a test).
+pub fn keymap_markdown(keymap: &Keymap) -> String {
+    let mut out = String::from(
+        "# Console keys\n\nGenerated from `src/app/keymap-default.toml`; \
+         the help overlay (`?`) shows the same table.\n",
+    );
+    for layer in Layer::ALL {
+        let bindings = keymap.bindings(layer);
+        if bindings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}\n\n| keys | does |\n|---|---|\n",
+            layer.title()
+        ));
+        for b in bindings {
+            let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
+        }
+    }
+    out.push_str(
+        "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
+         earlier commands.\n\n| command | does |\n|---|---|\n",
+    );
+    for c in COMMANDS {
+        let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
+        let also = if aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", aliases.join(", "))
+        };
+        out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
+    }
+    out.push_str(
+        "\n## Mouse (`--mouse`)\n\nOff by default, so the terminal's own text selection \
+         works.\n\n| mouse | does |\n|---|---|\n\
+         | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
+         | click an overview row | select the app; click the selected app to open it |\n",
+    );
+    out
 }

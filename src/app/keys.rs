@@ -149,6 +149,13 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         state.clear_filter(state.view);
         return;
     }
+    // A view answers with where to go; navigation is done here, in one place.
+    if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
+        if let Some(to) = alerts::destination(state, cmd) {
+            super::navigate::navigate(state, to, effects);
+        }
+        return;
+    }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
     if super::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)

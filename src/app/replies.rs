@@ -6,7 +6,6 @@ use super::core::{AppEntry, NoticeLevel};
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{Dialog, State};
-use super::stream::recount_firing;
 use super::{app_view, in_flight, rollback, runbooks, runs, timeline};
 use crate::protocol::AppSummary;
 
@@ -26,16 +25,18 @@ pub fn apply_reply(
             state.core.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
             let ids: Vec<String> = state.core.apps.keys().cloned().collect();
             for id in ids {
-                recount_firing(state, &id);
+                state.core.recount_firing(&id);
             }
         }
         (RequestKind::FetchApp { .. }, result) => app_view::on_detail(state, request_id, result),
         (RequestKind::FetchReleases { app }, result) => {
-            app_view::on_releases(state, request_id, &app, result, effects)
+            if let Some(intent) = app_view::on_releases(state, request_id, &app, result) {
+                super::navigate::open_rollback_dialog(state, intent);
+            }
         }
         (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
         (RequestKind::FetchAction { action }, result) => {
-            in_flight::on_reply(state, request_id, &action, result)
+            in_flight::on_reply(&mut state.core, request_id, &action, result)
         }
         (RequestKind::Rollback { app, .. }, result) => {
             rollback::on_reply(state, request_id, &app, result)
@@ -61,11 +62,11 @@ pub fn apply_reply(
         (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
             alerts::on_reply(state, request_id, &kind, result)
         }
-        (_, Ok(Reply::Action(status))) => in_flight::track(state, *status),
+        (_, Ok(Reply::Action(status))) => in_flight::track(&mut state.core, *status),
         (_, Ok(Reply::Alert(alert))) => {
             let app = alert.app.clone();
             state.core.alerts.insert(alert.id.clone(), *alert);
-            recount_firing(state, &app);
+            state.core.recount_firing(&app);
         }
         (kind, Err(err)) => {
             state
@@ -94,7 +95,7 @@ fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
     state.core.apps_loaded = true;
     let ids: Vec<String> = state.core.apps.keys().cloned().collect();
     for id in ids {
-        recount_firing(state, &id);
+        state.core.recount_firing(&id);
     }
 }
 
@@ -115,7 +116,7 @@ fn on_scale_reply(
                 state.dialog = None;
             }
             if let Reply::Action(status) = reply {
-                in_flight::track(state, *status);
+                in_flight::track(&mut state.core, *status);
             }
             state.core.notify(
                 NoticeLevel::Info,

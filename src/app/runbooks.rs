@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::action::{HttpError, Reply};
-use super::app_view::push_view;
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
@@ -74,7 +73,7 @@ const READONLY_RUNS: &str =
 /// Show the Runbooks view and refresh the list from GET /v1/runbooks.
 pub fn open_runbooks(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
-    push_view(state, View::Runbooks);
+    state.push_view(View::Runbooks);
     state.filter.editing = false;
     let id = state.core.send(RequestKind::FetchRunbooks, &mut effects);
     state.runbooks.list_request = Some(id);
@@ -107,7 +106,7 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
     ));
     state.runbooks.form = Some(form);
     state.filter.editing = false;
-    push_view(state, View::Runbook);
+    state.push_view(View::Runbook);
     effects
 }
 
@@ -184,7 +183,7 @@ fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
             }
         }
         Command::OpenRuns => effects.extend(runs::open_runs(state)),
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -193,7 +192,7 @@ fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
 fn run_form(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     match cmd {
         Command::Submit => dry_run(state, effects),
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => {
             let Some(form) = &mut state.runbooks.form else {
                 return false;

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::action::{HttpError, Reply};
-use super::app_view::{go_back, push_view};
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind, RunControl};
 use super::keymap::{Command, Layer};
@@ -90,7 +89,7 @@ impl RunDialog {
 /// Show the Runs list and refresh it from GET /v1/runs.
 pub fn open_runs(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
-    push_view(state, View::Runs);
+    state.push_view(View::Runs);
     state.filter.editing = false;
     let id = state.core.send(RequestKind::FetchRuns, &mut effects);
     state.runs.list_request = Some(id);
@@ -101,7 +100,7 @@ pub fn open_runs(state: &mut State) -> Vec<Effect> {
 pub fn open_run(state: &mut State, run: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     show(state, run, &mut effects);
-    push_view(state, View::Run);
+    state.push_view(View::Run);
     effects
 }
 
@@ -168,7 +167,7 @@ pub(crate) fn run_view(
     effects: &mut Vec<Effect>,
 ) -> bool {
     match (layer, cmd) {
-        (_, Command::Back) => go_back(state),
+        (_, Command::Back) => state.go_back(),
         (_, Command::OpenRuns) => {
             if state.view != View::Runs {
                 effects.extend(open_runs(state));

@@ -14,6 +14,9 @@ use super::runbooks::RunbooksView;
 use super::runs::{RunDialog, RunsView};
 use super::timeline::Timeline;
 
+/// Views remembered for Esc, at most.
+pub const MAX_VIEW_STACK: usize = 16;
+
 /// Which screen is showing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum View {
@@ -169,6 +172,25 @@ impl State {
     pub fn with_logs(mut self, config: LogsConfig) -> Self {
         self.logs = LogView::new(config);
         self
+    }
+
+    /// Show `view`, remembering the current one for Esc.
+    pub(crate) fn push_view(&mut self, view: View) {
+        self.stop_filter_editing();
+        if self.view == view {
+            return;
+        }
+        if self.view_stack.len() == MAX_VIEW_STACK {
+            self.view_stack.remove(0);
+        }
+        self.view_stack.push(self.view);
+        self.view = view;
+    }
+
+    /// Esc: the previous view, or the overview.
+    pub(crate) fn go_back(&mut self) {
+        self.stop_filter_editing();
+        self.view = self.view_stack.pop().unwrap_or(View::Overview);
     }
 
     /// Position of the selected app in [`State::order`].

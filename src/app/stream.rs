@@ -10,7 +10,7 @@ use super::effect::{Effect, RequestKind};
 use super::logs;
 use super::state::State;
 use crate::protocol::{
-    AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
+    AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -50,7 +50,7 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
     state.core.send(RequestKind::FetchApps, effects);
     state.core.send(RequestKind::FetchAlerts, effects);
     // Action updates published while we were away may not be replayed: ask.
-    super::in_flight::check_all(state, effects);
+    super::in_flight::check_all(&mut state.core, effects);
 }
 
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
@@ -96,7 +96,7 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             state.core.send(RequestKind::FetchApps, effects);
             state.core.send(RequestKind::FetchAlerts, effects);
             // A lost `actions` event may have been the final one: ask about each in flight.
-            super::in_flight::check_all(state, effects);
+            super::in_flight::check_all(&mut state.core, effects);
         }
         ServerMsg::Dropped { topic, count } => {
             if topic == Topic::Logs {
@@ -130,11 +130,15 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
         Body::Alerts(alert) => {
             let app = alert.app.clone();
             state.core.alerts.insert(alert.id.clone(), alert);
-            recount_firing(state, &app);
+            state.core.recount_firing(&app);
         }
-        Body::Actions(status) => super::in_flight::track(state, status),
+        Body::Actions(status) => super::in_flight::track(&mut state.core, status),
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
-        Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
+        Body::Events(ev) => {
+            let kind = ev.kind;
+            super::app_view::on_platform_event(state, &event.app, kind, effects);
+            super::timeline::on_event(state, event.ts, event.app, ev);
+        }
         Body::Runs(status) => super::runs::upsert(state, status),
     }
 }
@@ -180,18 +184,5 @@ fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
         },
         status: AppStatus::Healthy,
         metrics: None,
-    }
-}
-
-/// Recount firing alerts for one app.
-pub fn recount_firing(state: &mut State, app: &str) {
-    let n = state
-        .core
-        .alerts
-        .values()
-        .filter(|a| a.app == app && a.state == AlertState::Firing)
-        .count();
-    if let Some(entry) = state.core.apps.get_mut(app) {
-        entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
     }
 }

@@ -8,7 +8,6 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 
 use super::action::{HttpError, Reply};
-use super::app_view::{self, push_view};
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
@@ -113,7 +112,7 @@ pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
         state.timeline.offset = 0;
     }
     state.timeline.filter_app = app;
-    push_view(state, View::Events);
+    state.push_view(View::Events);
     refresh(state, &mut effects);
     effects
 }
@@ -143,19 +142,8 @@ pub(crate) fn on_reply(state: &mut State, request_id: RequestId, result: Result<
 }
 
 /// A live event from the `events` topic.
-pub(crate) fn on_event(
-    state: &mut State,
-    ts: DateTime<Utc>,
-    app: String,
-    event: PlatformEvent,
-    effects: &mut Vec<Effect>,
-) {
-    let kind = event.kind;
+pub(crate) fn on_event(state: &mut State, ts: DateTime<Utc>, app: String, event: PlatformEvent) {
     state.timeline.push_live(TimelineEntry { ts, app, event });
-    if let Some(entry) = state.timeline.entries.front() {
-        let app = entry.app.clone();
-        app_view::on_platform_event(state, &app, kind, effects);
-    }
 }
 
 /// Scroll the Events view by `delta` rows.

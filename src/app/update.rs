@@ -29,7 +29,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Tick(now) => {
             on_tick(state, now);
             super::app_view::on_tick(state, &mut effects);
-            super::in_flight::check_quiet(state, &mut effects);
+            super::in_flight::check_quiet(&mut state.core, &mut effects);
             return effects;
         }
         Action::Resize { width, height } => {

@@ -2,14 +2,12 @@
 //! `log_filter` layers (and `l`/`L` on the overview) name, and text typed into the search
 //! and the filter bar.
 
-use serde::Deserialize;
-
 use super::filter::compile;
 use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
 use crate::app::core::NoticeLevel;
 use crate::app::effect::Effect;
-use crate::app::keymap::Layer;
+use crate::app::keymap::{Layer, LogCommand};
 use crate::app::state::State;
 use crate::protocol::Level;
 
@@ -17,49 +15,6 @@ use crate::protocol::Level;
 const CHROME_ROWS: usize = 4;
 /// Rows moved by page up/down when the terminal size is unknown.
 const MIN_PAGE: usize = 5;
-
-/// What a key asks the Logs view to do. Names match `run` in the keymap TOML.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum LogCommand {
-    /// From the overview: logs of the selected app.
-    OpenLogs,
-    /// From the overview: logs of every app.
-    OpenAllLogs,
-    /// Clear the search if there is one, else back to the overview.
-    CloseLogs,
-    ScrollDown,
-    ScrollUp,
-    LogPageDown,
-    LogPageUp,
-    LogTop,
-    Follow,
-    TogglePause,
-    StartSearch,
-    NextMatch,
-    PrevMatch,
-    NextError,
-    PrevError,
-    OpenLogFilter,
-    ClearLogFilter,
-    CycleLevel,
-    MinLevelTrace,
-    MinLevelDebug,
-    MinLevelInfo,
-    MinLevelWarn,
-    MinLevelError,
-    ToggleWrap,
-    CycleTimestamps,
-    ToggleFields,
-    SaveLogs,
-    SearchSubmit,
-    SearchCancel,
-    SearchDeleteChar,
-    FilterApply,
-    FilterCancel,
-    FilterDeleteChar,
-    FilterNextField,
-}
 
 /// The layer whose bindings apply while the Logs view shows.
 pub fn layer(state: &State) -> Layer {
@@ -99,7 +54,7 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
                 logs.search = Default::default();
                 logs.focus = None;
             } else {
-                crate::app::app_view::go_back(state);
+                state.go_back();
             }
         }
         LogCommand::ScrollDown => logs.scroll(1),

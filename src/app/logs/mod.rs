@@ -14,11 +14,13 @@ mod pattern;
 mod save;
 mod view;
 
+pub use crate::app::action::SavedLogs;
+pub use crate::app::keymap::LogCommand;
 pub use buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry, LogItem, LogMarker, thousands};
-pub use commands::{LogCommand, layer, run, type_char};
+pub use commands::{layer, run, type_char};
 pub use filter::{LogFilter, PatternError, compile};
 pub use pattern::Pattern;
-pub use save::{SavedLogs, format_entry, save_file_name};
+pub use save::{format_entry, save_file_name};
 pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, TimestampMode};
 
 use chrono::{DateTime, Utc};
@@ -35,7 +37,7 @@ pub fn open_logs(state: &mut State, apps: Vec<String>) {
     logs.follow();
     logs.search.editing = false;
     logs.filter_bar = None;
-    super::app_view::push_view(state, View::Logs);
+    state.push_view(View::Logs);
 }
 
 /// A log line from the stream.
