@@ -102,5 +102,11 @@ pub fn keymap_markdown(keymap: &Keymap) -> String {
          | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
          | click an overview row | select the app; click the selected app to open it |\n",
     );
+    out.push_str(
+        "\n## Terminal\n\nThe terminal's own keys, the same in every view and dialog; \
+         not in the keymap.\n\n| keys | does |\n|---|---|\n\
+         | `Ctrl-z` | suspend to the shell (the terminal is given back); `fg` brings the \
+         console back |\n",
+    );
     out
 }

@@ -1,5 +1,6 @@
 //! The one loop: `select! { biased; signals, keys, driver results, clock }`, then drain what
 //! is queued, then draw at most once, and only if something changed, at most every 16 ms.
+//! Ctrl-Z, or SIGTSTP from outside, suspends to the shell from here and redraws on return.
 
 use std::time::Duration;
 
@@ -124,6 +125,8 @@ pub async fn run(
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    // `kill -TSTP` from outside: give the terminal back before stopping, as Ctrl-Z does.
+    let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))?;
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -178,7 +181,15 @@ pub async fn run(
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
+            _ = stop.recv() => {
+                suspend(tui, &mut state)?;
+                dirty = true;
+            }
             event = keys.next() => match event {
+                Some(Ok(event)) if input::is_suspend(&event) => {
+                    suspend(tui, &mut state)?;
+                    dirty = true;
+                }
                 Some(Ok(event)) => {
                     let click_at = |x, y| hits.at(x, y);
                     if let Some(action) = input::to_action(event, click_at) {
@@ -215,4 +226,15 @@ pub async fn run(
             return Ok(());
         }
     }
+}
+
+/// Suspend to the shell and come back: the terminal is given back, the process stops until
+/// `fg`, and the core learns the screen's size, which may have changed meanwhile.
+fn suspend(tui: &mut Tui, state: &mut State) -> std::io::Result<()> {
+    tracing::info!("suspending to the shell");
+    tui.suspend()?;
+    tracing::info!("continued");
+    let (width, height) = tui.size()?;
+    update(state, Action::Resize { width, height });
+    Ok(())
 }

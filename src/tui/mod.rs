@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{Offset, Utc};
+use etcetera::BaseStrategy;
 use tokio::sync::mpsc;
 
 use crate::app::logs::LogsConfig;
@@ -155,15 +156,11 @@ fn actor_name() -> String {
     }
 }
 
-/// The user's theme folder: `$XDG_CONFIG_HOME/opsdeck/themes`, else `~/.config/opsdeck/themes`.
-pub fn user_theme_dir() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
-        })?;
-    Some(base.join("opsdeck").join("themes"))
+/// The user's theme folder, in the XDG config dir: `$XDG_CONFIG_HOME/opsdeck/themes`, else
+/// `~/.config/opsdeck/themes`; none without a home directory.
+pub fn user_theme_dir() -> Option<PathBuf> {
+    let dirs = etcetera::choose_base_strategy().ok()?;
+    Some(dirs.config_dir().join("opsdeck").join("themes"))
 }
 
 #[cfg(test)]
