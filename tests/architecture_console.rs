@@ -183,3 +183,52 @@ fn app_arrows_point_one_way() {
         found.join("\n")
     );
 }
+
+/// The fields of `State` that belong to one view, and the view group that owns each.
+const VIEW_FIELDS: [(&str, &str); 7] = [
+    ("overview", "overview"),
+    ("app_view", "app_view"),
+    ("events", "timeline"),
+    ("logs", "logs"),
+    ("alerts_view", "alerts"),
+    ("runbooks", "runbooks"),
+    ("runs", "runbooks"),
+];
+
+/// A view reads and changes its own fields and the core, never another view's fields; a dialog
+/// touches no view's fields (what it needs it is handed, or the router does).
+#[test]
+fn views_and_dialogs_keep_out_of_other_views_fields() {
+    let app = src("app");
+    let mut found = Vec::new();
+    for (path, text) in rust_files(&app) {
+        let module = app_module(&app, &path);
+        let (role, group) = app_role(&module);
+        if role != "view" && role != "dialog" {
+            continue;
+        }
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for (field, owner) in VIEW_FIELDS {
+                let touches = code
+                    .match_indices(&format!("state.{field}"))
+                    .any(|(at, m)| {
+                        let next = code[at + m.len()..].chars().next();
+                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    });
+                if touches && owner != group {
+                    found.push(format!(
+                        "{}:{}: {role} `{group}` touches `state.{field}` of view `{owner}`",
+                        path.display(),
+                        i + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "fields reached across views in src/app:\n{}",
+        found.join("\n")
+    );
+}

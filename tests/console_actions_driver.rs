@@ -46,7 +46,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
 
     drive(&mut state, &client, Action::StreamConnected(hello())).await;
     assert!(state.core.apps_loaded, "the app list did not load");
-    let app = state.selected.clone().unwrap();
+    let app = state.overview.selected.clone().unwrap();
     let mut sent = drive(&mut state, &client, Action::Key(KeyInput::char('S'))).await;
     let Some(Dialog::Scale(dialog)) = &state.dialog else {
         panic!("no scale dialog for {app}");

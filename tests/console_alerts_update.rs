@@ -421,8 +421,11 @@ fn enter_or_g_opens_the_alerts_app_and_esc_comes_back() {
         let fx = press(&mut state, jump);
         assert_eq!(state.view, View::App);
         assert_eq!(state.app_view.app, "shop-cart");
-        assert_eq!(state.selected.as_deref(), Some("shop-cart"));
-        assert!(state.filter.text.is_empty(), "the filter hid shop-cart");
+        assert_eq!(state.overview.selected.as_deref(), Some("shop-cart"));
+        assert!(
+            state.overview.filter.text.is_empty(),
+            "the filter hid shop-cart"
+        );
         assert!(fx.iter().any(|e| matches!(
             e,
             Effect::Http(r) if r.kind == RequestKind::FetchApp { app: "shop-cart".into() }

@@ -36,10 +36,10 @@ fn esc() -> KeyInput {
 
 fn select(state: &mut State, app: &str) {
     press(state, KeyInput::char('g'));
-    while state.selected.as_deref() != Some(app) {
-        let before = state.selected.clone();
+    while state.overview.selected.as_deref() != Some(app) {
+        let before = state.overview.selected.clone();
         press(state, KeyInput::char('j'));
-        assert_ne!(before, state.selected, "{app} not in the list");
+        assert_ne!(before, state.overview.selected, "{app} not in the list");
     }
 }
 
@@ -107,7 +107,7 @@ fn enter_opens_the_app_view_and_fetches_detail_releases_and_events() {
     answer(&mut state, &fx);
     assert_eq!(state.app_view.pods.as_ref().unwrap().len(), 6);
     assert_eq!(state.app_view.releases.as_ref().unwrap().len(), 5);
-    assert!(state.timeline.loaded);
+    assert!(state.core.timeline.loaded);
     assert!(ids.iter().all(|id| !state.core.pending.contains_key(id)));
     // S still scales from the App view, on the app shown.
     press(&mut state, KeyInput::char('S'));
@@ -169,7 +169,10 @@ fn periodic_and_event_driven_pod_refresh() {
     assert!(kinds.contains(&RequestKind::FetchReleases {
         app: "shop-cart".into()
     }));
-    assert_eq!(state.timeline.entries[0].event.kind, EventKind::Rollback);
+    assert_eq!(
+        state.core.timeline.entries[0].event.kind,
+        EventKind::Rollback
+    );
 }
 
 #[test]
@@ -453,7 +456,7 @@ fn esc_walks_back_through_the_views() {
     press(&mut state, KeyInput::char('E'));
     assert_eq!(state.view, View::Events);
     assert_eq!(
-        state.timeline.filter_app, None,
+        state.events.filter_app, None,
         "E in Releases shows every app"
     );
     press(&mut state, esc());
@@ -461,9 +464,9 @@ fn esc_walks_back_through_the_views() {
     press(&mut state, esc());
     assert_eq!(state.view, View::App);
     press(&mut state, KeyInput::char('E'));
-    assert_eq!(state.timeline.filter_app.as_deref(), Some("shop-cart"));
+    assert_eq!(state.events.filter_app.as_deref(), Some("shop-cart"));
     press(&mut state, KeyInput::char('a'));
-    assert_eq!(state.timeline.filter_app, None);
+    assert_eq!(state.events.filter_app, None);
     press(&mut state, esc());
     press(&mut state, esc());
     assert_eq!(state.view, View::Overview);
@@ -512,13 +515,13 @@ fn the_timeline_merges_live_events_and_stays_bounded() {
         }),
     );
     answer(&mut state, &fx);
-    assert_eq!(state.timeline.entries.len(), timeline().len() + 1);
-    assert_eq!(state.timeline.entries[0].event.message, "live 1");
+    assert_eq!(state.core.timeline.entries.len(), timeline().len() + 1);
+    assert_eq!(state.core.timeline.entries[0].event.message, "live 1");
     let events = (2..2000).map(|s| live(s, s as i64)).collect();
     update(
         &mut state,
         Action::StreamFrame(ServerMsg::Events { events }),
     );
-    assert_eq!(state.timeline.entries.len(), TIMELINE_CAP);
-    assert_eq!(state.timeline.entries[0].event.message, "live 1999");
+    assert_eq!(state.core.timeline.entries.len(), TIMELINE_CAP);
+    assert_eq!(state.core.timeline.entries[0].event.message, "live 1999");
 }

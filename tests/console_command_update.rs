@@ -86,7 +86,7 @@ fn app_opens_the_app_view() {
     let fx = run(&mut state, "app notify");
     assert_eq!(state.view, View::App);
     assert_eq!(state.app_view.app, "notify");
-    assert_eq!(state.selected.as_deref(), Some("notify"));
+    assert_eq!(state.overview.selected.as_deref(), Some("notify"));
     assert!(state.prompt.is_none());
     let kinds = fetches(&fx);
     assert!(
@@ -123,7 +123,7 @@ fn releases_opens_the_releases_view() {
     let fx = run(&mut state, "releases notify");
     assert_eq!(state.view, View::Releases);
     assert_eq!(state.app_view.app, "notify");
-    assert_eq!(state.selected.as_deref(), Some("notify"));
+    assert_eq!(state.overview.selected.as_deref(), Some("notify"));
     assert!(state.prompt.is_none());
     assert_eq!(
         fetches(&fx),
@@ -187,7 +187,7 @@ fn events_opens_the_timeline() {
     let mut state = themed(false);
     let fx = run(&mut state, "events");
     assert_eq!(state.view, View::Events);
-    assert_eq!(state.timeline.filter_app, None, "every app");
+    assert_eq!(state.events.filter_app, None, "every app");
     assert!(fetches(&fx).contains(&RequestKind::FetchTimeline), "{fx:?}");
 }
 
@@ -288,7 +288,7 @@ fn scale_opens_the_dialog_prefilled_and_sends_nothing() {
     assert_eq!((d.app.as_str(), d.input.as_str()), ("shop-cart", "12"));
     assert_eq!(d.step, ScaleStep::Edit);
     assert_eq!(d.target(), Ok(12));
-    assert_eq!(state.selected.as_deref(), Some("shop-cart"));
+    assert_eq!(state.overview.selected.as_deref(), Some("shop-cart"));
     // Still two deliberate steps from a request.
     assert!(press(&mut state, KeyInput::char('y')).is_empty());
     assert!(press(&mut state, key(KeyCode::Enter)).is_empty());

@@ -183,7 +183,7 @@ async fn scale_reaches_the_gateway_once_per_try_with_one_idempotency_key() {
     console
         .run_until(Duration::from_secs(5), |c| c.state.core.apps_loaded)
         .await;
-    while console.state.selected.as_deref() != Some("shop-cart") {
+    while console.state.overview.selected.as_deref() != Some("shop-cart") {
         console.press(KeyInput::char('j'));
     }
     console.press(KeyInput::char('S'));

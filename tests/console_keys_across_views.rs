@@ -25,7 +25,7 @@ fn esc(state: &mut State) -> Vec<Effect> {
 }
 
 fn select(state: &mut State, app: &str) {
-    state.selected = Some(app.to_string());
+    state.overview.selected = Some(app.to_string());
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn capital_e_is_events_globally_but_the_logs_and_app_views_keep_their_own() {
     let mut state = loaded_state(false);
     ch(&mut state, 'E');
     assert_eq!(state.view, View::Events);
-    assert_eq!(state.timeline.filter_app, None);
+    assert_eq!(state.events.filter_app, None);
 
     // Logs view: previous error line; the view stays.
     let mut state = loaded_state(false);
@@ -73,7 +73,7 @@ fn capital_e_is_events_globally_but_the_logs_and_app_views_keep_their_own() {
     assert_eq!(state.view, View::App);
     ch(&mut state, 'E');
     assert_eq!(state.view, View::Events);
-    assert_eq!(state.timeline.filter_app.as_deref(), Some("feed"));
+    assert_eq!(state.events.filter_app.as_deref(), Some("feed"));
     // And back the way we came.
     esc(&mut state);
     assert_eq!(state.view, View::App);
@@ -96,44 +96,45 @@ fn a_opens_alerts_from_the_overview_but_toggles_the_filter_in_events() {
     select(&mut state, "feed");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     ch(&mut state, 'E');
-    assert_eq!(state.timeline.filter_app.as_deref(), Some("feed"));
+    assert_eq!(state.events.filter_app.as_deref(), Some("feed"));
     ch(&mut state, 'a');
     assert_eq!(
         state.view,
         View::Events,
         "a in Events is not the Alerts view"
     );
-    assert_eq!(
-        state.timeline.filter_app, None,
-        "a shows every app's events"
-    );
+    assert_eq!(state.events.filter_app, None, "a shows every app's events");
     ch(&mut state, 'a');
-    assert_eq!(state.timeline.filter_app.as_deref(), Some("feed"));
+    assert_eq!(state.events.filter_app.as_deref(), Some("feed"));
 }
 
 #[test]
 fn s_sorts_the_overview_saves_logs_and_silences_alerts() {
     let mut state = loaded_state(false);
-    assert_eq!(state.sort, SortColumn::Health);
+    assert_eq!(state.overview.sort, SortColumn::Health);
     ch(&mut state, 's');
-    assert_ne!(state.sort, SortColumn::Health, "s sorts the overview");
+    assert_ne!(
+        state.overview.sort,
+        SortColumn::Health,
+        "s sorts the overview"
+    );
 
     let mut state = loaded_state(false);
     ch(&mut state, 'L');
     assert_eq!(state.view, View::Logs);
-    let sort = state.sort;
+    let sort = state.overview.sort;
     ch(&mut state, 's');
     assert_eq!(
-        state.sort, sort,
+        state.overview.sort, sort,
         "s in the Logs view does not sort the overview"
     );
     assert_eq!(state.view, View::Logs);
 
     let mut state = alert_fixtures::alerts_state(false);
-    let sort = state.sort;
+    let sort = state.overview.sort;
     ch(&mut state, 's');
     assert!(matches!(state.dialog, Some(Dialog::Silence(_))));
-    assert_eq!(state.sort, sort);
+    assert_eq!(state.overview.sort, sort);
 }
 
 #[test]
@@ -141,7 +142,10 @@ fn g_is_top_in_lists_but_goes_to_the_app_in_alerts() {
     let mut state = loaded_state(false);
     ch(&mut state, 'G');
     ch(&mut state, 'g');
-    assert_eq!(state.selected, state.order.first().cloned());
+    assert_eq!(
+        state.overview.selected,
+        state.overview.order.first().cloned()
+    );
     assert_eq!(state.view, View::Overview);
 
     let mut state = alert_fixtures::alerts_state(false);
@@ -159,7 +163,7 @@ fn text_fields_take_the_letters_that_views_bind() {
     for c in "Eas:l".chars() {
         ch(&mut state, c);
     }
-    assert_eq!(state.filter.text, "Eas:l");
+    assert_eq!(state.overview.filter.text, "Eas:l");
     assert_eq!(state.view, View::Overview);
     assert!(state.prompt.is_none());
 

@@ -123,7 +123,7 @@ fn each_view_keeps_its_own_filter_and_esc_clears_it_before_going_back() {
     type_keys(&mut state, ":apps");
     enter(&mut state);
     assert_eq!(state.view, View::Overview);
-    assert_eq!(state.filter.text, "");
+    assert_eq!(state.overview.filter.text, "");
     type_keys(&mut state, ":alerts");
     enter(&mut state);
     assert_eq!(filter_text(&state, View::Alerts), "coupon");
@@ -186,8 +186,8 @@ fn keys_typed_in_the_events_filter_do_not_run_view_commands() {
     // `a` toggles this app/all, `q` and `E` would leave or reopen the view.
     type_keys(&mut state, "/aqEj");
     assert_eq!(state.view, View::Events);
-    assert_eq!(state.timeline.filter_app, None);
-    assert_eq!(state.timeline.offset, 0);
+    assert_eq!(state.events.filter_app, None);
+    assert_eq!(state.events.offset, 0);
     assert_eq!(filter_text(&state, View::Events), "aqEj");
 }
 

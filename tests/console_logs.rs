@@ -308,7 +308,7 @@ fn save_asks_for_exactly_the_filtered_lines_and_reports_the_result() {
     let mut state = loaded_state(false);
     feed(&mut state, mixed_lines(1, 40));
     press(&mut state, KeyInput::char('g'));
-    while state.selected.as_deref() != Some("pay-gateway") {
+    while state.overview.selected.as_deref() != Some("pay-gateway") {
         press(&mut state, KeyInput::char('j'));
     }
     press(&mut state, KeyInput::char('l'));
@@ -361,7 +361,7 @@ fn l_opens_one_app_and_esc_goes_back_to_the_overview() {
     let mut state = loaded_state(false);
     feed(&mut state, mixed_lines(1, 30));
     press(&mut state, KeyInput::char('g'));
-    while state.selected.as_deref() != Some("shop-cart") {
+    while state.overview.selected.as_deref() != Some("shop-cart") {
         press(&mut state, KeyInput::char('j'));
     }
     press(&mut state, KeyInput::char('l'));

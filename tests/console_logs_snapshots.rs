@@ -71,7 +71,7 @@ fn logs_one_app_wrapped_160x48() {
     let mut state = all_logs();
     press(&mut state, KeyInput::plain(KeyCode::Esc));
     press(&mut state, KeyInput::char('g'));
-    while state.selected.as_deref() != Some("pay-gateway") {
+    while state.overview.selected.as_deref() != Some("pay-gateway") {
         press(&mut state, KeyInput::char('j'));
     }
     type_keys(&mut state, "lw");

@@ -9,7 +9,7 @@ use opsdeck::app::{Action, ClickTarget, KeyCode, KeyInput, State, View, update};
 use ratatui::layout::Rect;
 
 fn selected_index(state: &State) -> usize {
-    state.selected_index().unwrap()
+    state.overview.selected_index().unwrap()
 }
 
 #[test]
@@ -44,10 +44,10 @@ fn row(app: &str, top: usize) -> ClickTarget {
 #[test]
 fn a_click_selects_an_app_and_a_second_click_opens_it() {
     let mut state = loaded_state(false);
-    let target = state.order[2].clone();
+    let target = state.overview.order[2].clone();
     let fx = update(&mut state, Action::Click(row(&target, 0)));
     assert!(fx.is_empty());
-    assert_eq!(state.selected.as_ref(), Some(&target));
+    assert_eq!(state.overview.selected.as_ref(), Some(&target));
     assert_eq!(state.view, View::Overview);
     update(&mut state, Action::Click(row(&target, 0)));
     assert_eq!(state.view, View::App);
@@ -55,7 +55,7 @@ fn a_click_selects_an_app_and_a_second_click_opens_it() {
     // An app that is no longer listed does nothing.
     update(&mut state, Action::Key(KeyInput::plain(KeyCode::Esc)));
     update(&mut state, Action::Click(row("gone-app", 0)));
-    assert_eq!(state.selected.as_ref(), Some(&target));
+    assert_eq!(state.overview.selected.as_ref(), Some(&target));
 }
 
 /// What the screen shows at row `y` (a click there), for a frame drawn from `state`.
@@ -77,10 +77,16 @@ fn a_click_lands_on_the_row_the_screen_shows_there() {
     // Header on row 0, the table's column titles on row 1, the first app on row 2.
     assert_eq!(click_at(&state, screen, 0), None);
     assert_eq!(click_at(&state, screen, 1), None);
-    assert_eq!(click_at(&state, screen, 2), Some(row(&state.order[0], 0)));
-    assert_eq!(click_at(&state, screen, 4), Some(row(&state.order[2], 0)));
+    assert_eq!(
+        click_at(&state, screen, 2),
+        Some(row(&state.overview.order[0], 0))
+    );
+    assert_eq!(
+        click_at(&state, screen, 4),
+        Some(row(&state.overview.order[2], 0))
+    );
     // Below the last app: nothing.
-    let below = 2 + state.order.len() as u16;
+    let below = 2 + state.overview.order.len() as u16;
     assert_eq!(click_at(&state, screen, below), None);
     // Nothing is clickable under a dialog.
     update(&mut state, Action::Key(KeyInput::char('S')));
@@ -92,13 +98,16 @@ fn on_a_scrolled_overview_a_second_click_in_the_same_place_opens_the_same_app() 
     let mut state = loaded_state(false);
     // Too short for every app: three app rows show.
     let screen = Rect::new(0, 0, 80, 6);
-    let last = state.order.len() - 1;
+    let last = state.overview.order.len() - 1;
     assert!(last >= 4, "enough apps to scroll");
-    state.selected = Some(state.order[last].clone());
+    state.overview.selected = Some(state.overview.order[last].clone());
     draw(&mut state, screen);
     let shown: Vec<_> = (0..6).filter_map(|y| click_at(&state, screen, y)).collect();
     assert_eq!(shown.len(), 3, "{shown:?}");
-    assert_eq!(shown.last(), Some(&row(&state.order[last], last - 2)));
+    assert_eq!(
+        shown.last(),
+        Some(&row(&state.overview.order[last], last - 2))
+    );
     // Click the top row: it is selected and the list stays where it was.
     let y = (0..6)
         .find(|y| click_at(&state, screen, *y).is_some())
@@ -106,36 +115,39 @@ fn on_a_scrolled_overview_a_second_click_in_the_same_place_opens_the_same_app() 
     let first = click_at(&state, screen, y).unwrap();
     update(&mut state, Action::Click(first.clone()));
     draw(&mut state, screen);
-    assert_eq!(state.selected.as_ref(), Some(&state.order[last - 2]));
+    assert_eq!(
+        state.overview.selected.as_ref(),
+        Some(&state.overview.order[last - 2])
+    );
     assert_eq!(click_at(&state, screen, y), Some(first.clone()));
     // The same place again opens it.
     let again = click_at(&state, screen, y).unwrap();
     update(&mut state, Action::Click(again));
     assert_eq!(state.view, View::App);
-    assert_eq!(state.app_view.app, state.order[last - 2]);
+    assert_eq!(state.app_view.app, state.overview.order[last - 2]);
 }
 
 #[test]
 fn keys_scroll_the_overview_only_as_far_as_the_selection_needs() {
     let mut state = loaded_state(false);
     let screen = Rect::new(0, 0, 80, 6);
-    let last = state.order.len() - 1;
-    state.selected = Some(state.order[last].clone());
+    let last = state.overview.order.len() - 1;
+    state.overview.selected = Some(state.overview.order[last].clone());
     draw(&mut state, screen);
-    assert_eq!(state.overview_top, last - 2);
+    assert_eq!(state.overview.top, last - 2);
     // Up within the shown rows: the list does not move.
     update(&mut state, Action::Key(KeyInput::char('k')));
     draw(&mut state, screen);
-    assert_eq!(state.overview_top, last - 2);
+    assert_eq!(state.overview.top, last - 2);
     update(&mut state, Action::Key(KeyInput::char('k')));
     update(&mut state, Action::Key(KeyInput::char('k')));
     draw(&mut state, screen);
     assert_eq!(
-        state.overview_top,
+        state.overview.top,
         last - 3,
         "up past the top scrolls by one"
     );
     update(&mut state, Action::Key(KeyInput::char('g')));
     draw(&mut state, screen);
-    assert_eq!(state.overview_top, 0);
+    assert_eq!(state.overview.top, 0);
 }

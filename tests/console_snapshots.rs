@@ -114,7 +114,7 @@ fn overview_with_no_apps() {
 
 fn open_scale_on_shop_cart() -> State {
     let mut state = loaded_state(false);
-    while state.selected.as_deref() != Some("shop-cart") {
+    while state.overview.selected.as_deref() != Some("shop-cart") {
         press(&mut state, KeyInput::char('j'));
     }
     press(&mut state, KeyInput::char('S'));
@@ -150,7 +150,7 @@ fn scale_dialog_confirmation() {
 fn scale_production_typing(typed: &str) -> State {
     let mut state = loaded_state(false);
     state.core.production = true;
-    while state.selected.as_deref() != Some("shop-cart") {
+    while state.overview.selected.as_deref() != Some("shop-cart") {
         press(&mut state, KeyInput::char('j'));
     }
     press(&mut state, KeyInput::char('S'));

@@ -62,10 +62,10 @@ fn scale_requests(effects: &[Effect]) -> Vec<(u64, String, u32, String)> {
 
 fn select(state: &mut State, app: &str) {
     press(state, KeyInput::char('g'));
-    while state.selected.as_deref() != Some(app) {
-        let before = state.selected.clone();
+    while state.overview.selected.as_deref() != Some(app) {
+        let before = state.overview.selected.clone();
         press(state, KeyInput::char('j'));
-        assert_ne!(before, state.selected, "{app} not in the list");
+        assert_ne!(before, state.overview.selected, "{app} not in the list");
     }
 }
 
@@ -316,8 +316,8 @@ fn alerts_count_per_app_and_sorting_follows_them() {
     for _ in 0..6 {
         press(&mut state, KeyInput::char('s'));
     }
-    assert_eq!(state.sort.label(), "alerts");
-    assert_eq!(state.order[0], "notify");
+    assert_eq!(state.overview.sort.label(), "alerts");
+    assert_eq!(state.overview.order[0], "notify");
 }
 
 #[test]
@@ -413,31 +413,31 @@ fn filter_narrows_the_list_and_esc_clears_it() {
     let mut state = loaded_state(false);
     press(&mut state, KeyInput::char('/'));
     type_keys(&mut state, "购物");
-    assert_eq!(state.order, vec!["shop-cart".to_string()]);
-    assert_eq!(state.selected.as_deref(), Some("shop-cart"));
+    assert_eq!(state.overview.order, vec!["shop-cart".to_string()]);
+    assert_eq!(state.overview.selected.as_deref(), Some("shop-cart"));
     // `q` while typing is text, not quit.
     let fx = type_keys(&mut state, "q");
     assert!(fx.is_empty());
-    assert!(state.order.is_empty());
+    assert!(state.overview.order.is_empty());
     press(&mut state, backspace());
     press(&mut state, enter());
-    assert!(!state.filter.editing);
-    assert_eq!(state.order.len(), 1);
+    assert!(!state.overview.filter.editing);
+    assert_eq!(state.overview.order.len(), 1);
     press(&mut state, esc());
-    assert_eq!(state.order.len(), 8);
+    assert_eq!(state.overview.order.len(), 8);
 }
 
 #[test]
 fn navigation_and_quit() {
     let mut state = loaded_state(false);
     press(&mut state, KeyInput::char('G'));
-    assert_eq!(state.selected_index(), Some(7));
+    assert_eq!(state.overview.selected_index(), Some(7));
     press(&mut state, KeyInput::plain(KeyCode::Down));
-    assert_eq!(state.selected_index(), Some(7));
+    assert_eq!(state.overview.selected_index(), Some(7));
     press(&mut state, KeyInput::plain(KeyCode::Up));
-    assert_eq!(state.selected_index(), Some(6));
+    assert_eq!(state.overview.selected_index(), Some(6));
     press(&mut state, KeyInput::char('g'));
-    assert_eq!(state.selected_index(), Some(0));
+    assert_eq!(state.overview.selected_index(), Some(0));
     press(&mut state, KeyInput::char('?'));
     assert!(state.help_open);
     press(&mut state, esc());

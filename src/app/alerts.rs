@@ -134,7 +134,6 @@ fn matches_filter(a: &Alert, needle: &str) -> bool {
 /// Show the Alerts view and refresh the list from GET /v1/alerts.
 pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
     state.push_view(View::Alerts);
-    state.filter.editing = false;
     state.core.send(RequestKind::FetchAlerts, effects);
 }
 

@@ -107,24 +107,6 @@ pub(crate) fn focus(state: &mut State, app: &str) {
     }
 }
 
-/// Open the Releases view on `app_id` and fetch its releases.
-pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    let Some(app) = state.core.resolve_app(app_id) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
-        return effects;
-    };
-    focus(state, &app);
-    state.selected = Some(app);
-    state.app_view.release_cursor = 0;
-    state.app_view.release_id = None;
-    state.push_view(View::Releases);
-    refresh_releases(state, &mut effects);
-    effects
-}
-
 pub(crate) fn refresh_detail(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
     let id = state.core.send(RequestKind::FetchApp { app }, effects);
@@ -253,7 +235,7 @@ pub fn pane_len(state: &State, pane: Pane) -> usize {
     let v = &state.app_view;
     match pane {
         Pane::Pods => v.pods.as_ref().map_or(0, Vec::len),
-        Pane::Events => state.timeline.for_app(Some(&v.app)).count(),
+        Pane::Events => state.core.timeline.for_app(Some(&v.app)).count(),
         Pane::Alerts => state
             .core
             .alerts
@@ -324,24 +306,4 @@ pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
     if id.is_some() {
         state.app_view.release_id = id;
     }
-}
-
-/// Open the Releases view of `app` with the cursor on release `id`, clearing a Releases filter
-/// that hides it (Enter on the App view's Releases pane).
-pub(crate) fn open_releases_at(state: &mut State, app: &str, id: Option<&str>) -> Vec<Effect> {
-    let effects = open_releases(state, app);
-    let Some(id) = id else {
-        return effects;
-    };
-    let position = |state: &State| state.shown_releases().iter().position(|r| r.id == id);
-    let at = match position(state) {
-        Some(i) => Some(i),
-        None => {
-            state.clear_filter(View::Releases);
-            position(state)
-        }
-    };
-    state.app_view.release_cursor = at.unwrap_or(0);
-    state.app_view.release_id = Some(id.to_string());
-    effects
 }

@@ -6,12 +6,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
+use super::action::{HttpError, Reply};
 use super::effect::{Effect, Request, RequestId, RequestKind};
 use super::history::History;
 use super::keymap::Keymap;
 use super::metric_history::MetricHistory;
 use crate::protocol::{
-    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Severity, Topic,
+    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Severity,
+    TimelineEntry, Topic,
 };
 
 /// Samples kept per app for sparklines (two minutes at 1 Hz).
@@ -214,6 +216,61 @@ pub enum Navigate {
     Runs,
 }
 
+/// A list's `/` filter: the text typed, and whether keys go into it now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FilterInput {
+    pub text: String,
+    /// Keys are being typed into the filter.
+    pub editing: bool,
+}
+
+/// Most platform events kept.
+pub const TIMELINE_CAP: usize = 1000;
+
+/// Recent platform events, newest first: filled from GET /v1/events when the Events or App
+/// view opens, kept current by the live `events` topic, bounded at [`TIMELINE_CAP`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline {
+    /// Newest first.
+    pub entries: VecDeque<TimelineEntry>,
+    /// GET /v1/events has answered at least once.
+    pub loaded: bool,
+    /// Why the last load failed, until the next one succeeds.
+    pub error: Option<String>,
+    pub(crate) request: Option<RequestId>,
+}
+
+impl Timeline {
+    /// Events of `app` (all events for `None`), newest first.
+    pub fn for_app<'a>(&'a self, app: Option<&'a str>) -> impl Iterator<Item = &'a TimelineEntry> {
+        self.entries
+            .iter()
+            .filter(move |e| app.is_none_or(|a| e.app == a))
+    }
+
+    pub(crate) fn push_live(&mut self, entry: TimelineEntry) {
+        self.entries.push_front(entry);
+        self.entries.truncate(TIMELINE_CAP);
+    }
+
+    /// Replace the list with a fresh snapshot, keeping live events newer than its newest.
+    fn replace(&mut self, mut list: Vec<TimelineEntry>) {
+        list.sort_by_key(|e| std::cmp::Reverse(e.ts));
+        let newest = list.first().map(|e| e.ts);
+        let mut merged: VecDeque<TimelineEntry> = self
+            .entries
+            .iter()
+            .filter(|e| newest.is_none_or(|n| e.ts > n || (e.ts == n && !list.contains(e))))
+            .cloned()
+            .collect();
+        merged.extend(list);
+        merged.truncate(TIMELINE_CAP);
+        self.entries = merged;
+        self.loaded = true;
+        self.error = None;
+    }
+}
+
 /// What every view may read, and the console's ways to reach out (notify, send).
 #[derive(Clone, Debug)]
 pub struct Core {
@@ -259,6 +316,8 @@ pub struct Core {
     pub last_data_at: Option<DateTime<Utc>>,
 
     pub notifications: VecDeque<Notification>,
+    /// Recent platform events: what happened and who did what.
+    pub timeline: Timeline,
     /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
     pub theme: String,
     /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
@@ -304,6 +363,7 @@ impl Core {
             rate: EventRate::default(),
             last_data_at: None,
             notifications: VecDeque::new(),
+            timeline: Timeline::default(),
             theme: "dark".into(),
             themes: Vec::new(),
             actor: "operator".into(),
@@ -373,6 +433,28 @@ impl Core {
             .count();
         if let Some(entry) = self.apps.get_mut(app) {
             entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// Ask for GET /v1/events.
+    pub(crate) fn fetch_timeline(&mut self, effects: &mut Vec<Effect>) {
+        let id = self.send(RequestKind::FetchTimeline, effects);
+        self.timeline.request = Some(id);
+    }
+
+    /// The reply to GET /v1/events; an older request's reply is dropped.
+    pub(crate) fn on_timeline(&mut self, request_id: RequestId, result: Result<Reply, HttpError>) {
+        if self.timeline.request != Some(request_id) {
+            return;
+        }
+        self.timeline.request = None;
+        match result {
+            Ok(Reply::Timeline(list)) => self.timeline.replace(list),
+            Ok(_) => {}
+            Err(err) => {
+                self.notify(NoticeLevel::Warn, format!("loading events: {err}"));
+                self.timeline.error = Some(err.to_string());
+            }
         }
     }
 

@@ -6,13 +6,10 @@ use super::core::NoticeLevel;
 use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
 use super::key::{KeyCode, KeyInput};
-use super::keymap::{Command, Layer};
+use super::keymap::{Command, Layer, LogCommand};
 use super::logs;
 use super::state::{Dialog, State, View};
 use super::{alerts, prompt};
-
-/// Rows moved by page up/down when the terminal size is unknown.
-const MIN_PAGE: usize = 5;
 
 /// The layer whose bindings apply now.
 pub fn active_layer(state: &State) -> Layer {
@@ -93,15 +90,8 @@ pub(crate) fn click(state: &mut State, target: ClickTarget, effects: &mut Vec<Ef
     }
     match target {
         ClickTarget::OverviewRow { app, top } => {
-            if state.view != View::Overview || !state.order.contains(&app) {
-                return;
-            }
-            if state.selected.as_ref() == Some(&app) {
+            if state.view == View::Overview && state.overview.click(app, top) {
                 run(state, Layer::Overview, Command::OpenApp, effects);
-            } else {
-                state.selected = Some(app);
-                // Keep the list where it was drawn: the next click there hits the same app.
-                state.overview_top = top;
             }
         }
     }
@@ -149,6 +139,9 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         state.clear_filter(state.view);
         return;
     }
+    if layer == Layer::Overview && state.overview.run(&state.core, cmd) {
+        return;
+    }
     // A view answers with where to go; navigation is done here, in one place.
     if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
         if let Some(to) = alerts::destination(state, cmd) {
@@ -173,19 +166,12 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
             state.help_open = !state.help_open;
             state.help_scroll = 0;
         }
-        Command::MoveDown => move_selection(state, 1),
-        Command::MoveUp => move_selection(state, -1),
-        Command::Top => move_selection(state, isize::MIN / 2),
-        Command::Bottom => move_selection(state, isize::MAX / 2),
-        Command::PageDown => move_selection(state, page(state)),
-        Command::PageUp => move_selection(state, -page(state)),
         Command::OpenScale => open_scale(state),
         Command::StartFilter => {
             if let Some(filter) = state.current_filter_mut() {
                 filter.editing = true;
             }
         }
-        Command::CycleSort => state.sort = state.sort.next(),
         Command::Back => back(state, layer),
         Command::Submit => submit(state, layer),
         Command::DeleteChar => match layer {
@@ -206,29 +192,17 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::Decrement => with_scale(state, |d| d.step_by(-1)),
         Command::Confirm => confirm_scale(state, effects),
         Command::Cancel => cancel_confirmation(state),
+        Command::Logs(LogCommand::OpenLogs) => {
+            if let Some(app) = state.overview.selected.clone() {
+                logs::open_logs(state, vec![app]);
+            }
+        }
+        Command::Logs(LogCommand::OpenAllLogs) => logs::open_logs(state, Vec::new()),
         Command::Logs(cmd) => logs::run(state, cmd, effects),
         Command::OpenAlerts => alerts::open_alerts(state, effects),
         Command::OpenCommand => prompt::open(state),
         _ => {}
     }
-}
-
-fn page(state: &State) -> isize {
-    // Header, table header, progress and status lines take about six rows.
-    let rows = usize::from(state.core.size.1)
-        .saturating_sub(6)
-        .max(MIN_PAGE);
-    isize::try_from(rows).unwrap_or(isize::MAX / 4)
-}
-
-fn move_selection(state: &mut State, delta: isize) {
-    if state.order.is_empty() {
-        return;
-    }
-    let last = state.order.len() - 1;
-    let current = state.selected_index().unwrap_or(0);
-    let next = current.saturating_add_signed(delta).min(last);
-    state.selected = state.order.get(next).cloned();
 }
 
 fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
@@ -247,7 +221,7 @@ pub(super) fn open_scale(state: &mut State) {
         );
         return;
     }
-    let Some(app) = state.selected_app() else {
+    let Some(app) = state.overview.selected_app(&state.core) else {
         return;
     };
     let s = &app.summary;

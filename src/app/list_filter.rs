@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::state::{FilterInput, State, View};
+use super::core::FilterInput;
+use super::state::{State, View};
 
 /// The filters of the list views other than the overview, by view.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -22,7 +23,7 @@ impl State {
     /// The `/` filter of `view`, if it has one.
     pub fn filter_of(&self, view: View) -> Option<&FilterInput> {
         match view {
-            View::Overview => Some(&self.filter),
+            View::Overview => Some(&self.overview.filter),
             v if has_filter(v) => Some(self.list_filters.0.get(&v).unwrap_or(&EMPTY)),
             _ => None,
         }
@@ -38,7 +39,7 @@ impl State {
     /// The current view's filter, if it has one.
     pub(crate) fn current_filter_mut(&mut self) -> Option<&mut FilterInput> {
         match self.view {
-            View::Overview => Some(&mut self.filter),
+            View::Overview => Some(&mut self.overview.filter),
             v if has_filter(v) => Some(self.list_filters.0.entry(v).or_default()),
             _ => None,
         }
@@ -47,7 +48,7 @@ impl State {
     /// Clear `view`'s filter (to show a row it hides).
     pub(crate) fn clear_filter(&mut self, view: View) {
         match view {
-            View::Overview => self.filter = FilterInput::default(),
+            View::Overview => self.overview.filter = FilterInput::default(),
             v => {
                 self.list_filters.0.remove(&v);
             }
@@ -61,7 +62,7 @@ impl State {
 
     /// Stop typing into any filter (a view or dialog opened over it).
     pub(crate) fn stop_filter_editing(&mut self) {
-        self.filter.editing = false;
+        self.overview.filter.editing = false;
         for f in self.list_filters.0.values_mut() {
             f.editing = false;
         }

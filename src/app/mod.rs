@@ -22,7 +22,7 @@ mod list_filter;
 pub mod logs;
 mod metric_history;
 mod navigate;
-mod order;
+mod overview;
 mod prompt;
 mod replies;
 mod rollback;
@@ -42,14 +42,15 @@ pub use alert_dialog::{
     SilenceDialog, SilenceField, describe_secs,
 };
 pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts};
-pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, RollbackIntent, open_releases};
+pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, RollbackIntent};
 pub use command::{
     Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
     parse as parse_command, suggest,
 };
 pub use core::{
-    AppEntry, Connection, Core, EventRate, GapMark, HISTORY_LEN, Health, Navigate, NoticeLevel,
-    Notification, Pending, STALE_AFTER_SECS, StateConfig, severity_index,
+    AppEntry, Connection, Core, EventRate, FilterInput, GapMark, HISTORY_LEN, Health, Navigate,
+    NoticeLevel, Notification, Pending, STALE_AFTER_SECS, StateConfig, TIMELINE_CAP, Timeline,
+    severity_index,
 };
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
@@ -63,14 +64,15 @@ pub use list_filter::{ListFilters, has_filter};
 pub use metric_history::{
     CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
 };
-pub use navigate::{navigate, open_app, open_rollback, open_runbook};
+pub use navigate::{navigate, open_app, open_releases, open_rollback, open_runbook};
+pub use overview::{Overview, SortColumn};
 pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
 pub use rollback::{RollbackDialog, RollbackStep, default_target};
 pub use runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use runbooks::{RunbooksView, app_candidates, open_runbooks};
 pub use runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
-pub use state::{Dialog, FilterInput, SortColumn, State, View};
-pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
+pub use state::{Dialog, State, View};
+pub use timeline::{EventsView, open_events, open_events_for};
 pub use update::update;
 
 /// The topics the console subscribes to.

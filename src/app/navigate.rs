@@ -6,7 +6,7 @@
 
 use super::alerts::{AlertNote, open_alerts};
 use super::app_view::RollbackIntent;
-use super::app_view::{focus, open_releases, refresh_detail, refresh_releases};
+use super::app_view::{focus, refresh_detail, refresh_releases};
 use super::core::{Navigate, NoticeLevel};
 use super::effect::Effect;
 use super::logs::open_logs;
@@ -14,7 +14,7 @@ use super::rollback::open;
 use super::runbooks::open_runbooks;
 use super::runs::open_runs;
 use super::state::{Dialog, State, View};
-use super::timeline::{self, open_events};
+use super::timeline::open_events;
 
 pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
     match to {
@@ -47,11 +47,11 @@ pub fn select_in_overview(state: &mut State, app: &str) {
     }
     state.view = View::Overview;
     state.view_stack.clear();
-    if !state.order.iter().any(|id| id == app) {
-        state.filter.text.clear();
-        state.filter.editing = false;
+    if !state.overview.order.iter().any(|id| id == app) {
+        state.overview.filter.text.clear();
+        state.overview.filter.editing = false;
     }
-    state.selected = Some(app.to_string());
+    state.overview.selected = Some(app.to_string());
 }
 
 /// Open the parameter form of runbook `id`, with `app` (an alert's) pre-filled into its `app`
@@ -79,15 +79,15 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
     focus(state, &app);
     // Keep the overview's selection on this app (Enter on an alert, `:app`): a filter that
     // hides it is cleared, as the overview would otherwise move the selection away.
-    if !state.order.contains(&app) {
-        state.filter.text.clear();
-        state.filter.editing = false;
+    if !state.overview.order.contains(&app) {
+        state.overview.filter.text.clear();
+        state.overview.filter.editing = false;
     }
-    state.selected = Some(app);
+    state.overview.selected = Some(app);
     state.push_view(View::App);
     refresh_detail(state, &mut effects);
     refresh_releases(state, &mut effects);
-    timeline::refresh(state, &mut effects);
+    state.core.fetch_timeline(&mut effects);
     effects
 }
 
@@ -139,4 +139,42 @@ pub(crate) fn open_rollback_dialog(state: &mut State, intent: RollbackIntent) {
     ) {
         state.dialog = Some(Dialog::Rollback(Box::new(dialog)));
     }
+}
+
+/// Open the Releases view on `app_id` and fetch its releases.
+pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    let Some(app) = state.core.resolve_app(app_id) else {
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+        return effects;
+    };
+    focus(state, &app);
+    state.overview.selected = Some(app);
+    state.app_view.release_cursor = 0;
+    state.app_view.release_id = None;
+    state.push_view(View::Releases);
+    refresh_releases(state, &mut effects);
+    effects
+}
+
+/// Open the Releases view of `app` with the cursor on release `id`, clearing a Releases filter
+/// that hides it (Enter on the App view's Releases pane).
+pub(crate) fn open_releases_at(state: &mut State, app: &str, id: Option<&str>) -> Vec<Effect> {
+    let effects = open_releases(state, app);
+    let Some(id) = id else {
+        return effects;
+    };
+    let position = |state: &State| state.shown_releases().iter().position(|r| r.id == id);
+    let at = match position(state) {
+        Some(i) => Some(i),
+        None => {
+            state.clear_filter(View::Releases);
+            position(state)
+        }
+    };
+    state.app_view.release_cursor = at.unwrap_or(0);
+    state.app_view.release_id = Some(id.to_string());
+    effects
 }

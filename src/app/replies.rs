@@ -6,7 +6,7 @@ use super::core::{AppEntry, NoticeLevel};
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::state::{Dialog, State};
-use super::{app_view, in_flight, rollback, runbooks, runs, timeline};
+use super::{app_view, in_flight, rollback, runbooks, runs};
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
@@ -34,7 +34,7 @@ pub fn apply_reply(
                 super::navigate::open_rollback_dialog(state, intent);
             }
         }
-        (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
+        (RequestKind::FetchTimeline, result) => state.core.on_timeline(request_id, result),
         (RequestKind::FetchAction { action }, result) => {
             in_flight::on_reply(&mut state.core, request_id, &action, result)
         }

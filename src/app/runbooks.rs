@@ -74,7 +74,6 @@ const READONLY_RUNS: &str =
 pub fn open_runbooks(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     state.push_view(View::Runbooks);
-    state.filter.editing = false;
     let id = state.core.send(RequestKind::FetchRunbooks, &mut effects);
     state.runbooks.list_request = Some(id);
     effects
@@ -105,7 +104,6 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
         &mut effects,
     ));
     state.runbooks.form = Some(form);
-    state.filter.editing = false;
     state.push_view(View::Runbook);
     effects
 }

@@ -90,7 +90,6 @@ impl RunDialog {
 pub fn open_runs(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
     state.push_view(View::Runs);
-    state.filter.editing = false;
     let id = state.core.send(RequestKind::FetchRuns, &mut effects);
     state.runs.list_request = Some(id);
     effects

@@ -4,15 +4,16 @@
 use super::alert_dialog::{AckDialog, SilenceDialog};
 use super::alerts::AlertsView;
 use super::app_view::AppView;
-use super::core::{AppEntry, Core, StateConfig};
+use super::core::{Core, StateConfig};
 use super::dialog::ScaleDialog;
 use super::list_filter::ListFilters;
 use super::logs::{LogView, LogsConfig};
+use super::overview::Overview;
 use super::prompt::{Prompt, PromptHistory};
 use super::rollback::RollbackDialog;
 use super::runbooks::RunbooksView;
 use super::runs::{RunDialog, RunsView};
-use super::timeline::Timeline;
+use super::timeline::EventsView;
 
 /// Views remembered for Esc, at most.
 pub const MAX_VIEW_STACK: usize = 16;
@@ -41,54 +42,6 @@ pub enum View {
     Run,
 }
 
-/// Columns the overview can be sorted by, in the order `s` cycles through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum SortColumn {
-    /// Worst health first, then name.
-    #[default]
-    Health,
-    Name,
-    Rps,
-    P99,
-    Errors,
-    Cpu,
-    Alerts,
-}
-
-impl SortColumn {
-    pub fn next(self) -> SortColumn {
-        match self {
-            SortColumn::Health => SortColumn::Name,
-            SortColumn::Name => SortColumn::Rps,
-            SortColumn::Rps => SortColumn::P99,
-            SortColumn::P99 => SortColumn::Errors,
-            SortColumn::Errors => SortColumn::Cpu,
-            SortColumn::Cpu => SortColumn::Alerts,
-            SortColumn::Alerts => SortColumn::Health,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortColumn::Health => "health",
-            SortColumn::Name => "name",
-            SortColumn::Rps => "rps",
-            SortColumn::P99 => "p99",
-            SortColumn::Errors => "errors",
-            SortColumn::Cpu => "cpu",
-            SortColumn::Alerts => "alerts",
-        }
-    }
-}
-
-/// The `/` filter: text matched against app id, name and region.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct FilterInput {
-    pub text: String,
-    /// Keys are being typed into the filter.
-    pub editing: bool,
-}
-
 /// A modal dialog over the current view.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dialog {
@@ -105,22 +58,15 @@ pub enum Dialog {
 pub struct State {
     /// What every view may read.
     pub core: Core,
-    /// App ids in display order (sorted and filtered); kept current by `update()`.
-    pub order: Vec<String>,
-    /// The overview's first shown app as last drawn (see `Action::OverviewScrolled`).
-    pub overview_top: usize,
+    pub overview: Overview,
 
     pub view: View,
     /// Views to go back to with Esc, most recent last.
     pub view_stack: Vec<View>,
     /// The app the App and Releases views show, with its pods and releases.
     pub app_view: AppView,
-    /// Recent platform events, newest first.
-    pub timeline: Timeline,
-    /// Id of the selected app.
-    pub selected: Option<String>,
-    pub sort: SortColumn,
-    pub filter: FilterInput,
+    /// Where the Events view is in the timeline.
+    pub events: EventsView,
     /// The `/` filters of the other list views.
     pub list_filters: ListFilters,
     pub dialog: Option<Dialog>,
@@ -145,15 +91,11 @@ impl State {
     pub fn new(config: StateConfig) -> Self {
         State {
             core: Core::new(config),
-            order: Vec::new(),
-            overview_top: 0,
+            overview: Overview::default(),
             view: View::Overview,
             view_stack: Vec::new(),
             app_view: AppView::default(),
-            timeline: Timeline::default(),
-            selected: None,
-            sort: SortColumn::default(),
-            filter: FilterInput::default(),
+            events: EventsView::default(),
             list_filters: ListFilters::default(),
             dialog: None,
             help_open: false,
@@ -191,15 +133,5 @@ impl State {
     pub(crate) fn go_back(&mut self) {
         self.stop_filter_editing();
         self.view = self.view_stack.pop().unwrap_or(View::Overview);
-    }
-
-    /// Position of the selected app in [`State::order`].
-    pub fn selected_index(&self) -> Option<usize> {
-        let id = self.selected.as_ref()?;
-        self.order.iter().position(|o| o == id)
-    }
-
-    pub fn selected_app(&self) -> Option<&AppEntry> {
-        self.core.apps.get(self.selected.as_ref()?)
     }
 }

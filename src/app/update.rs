@@ -7,7 +7,7 @@ use super::action::Action;
 use super::core::{Connection, NOTIFICATION_SECS, NoticeLevel, STALE_AFTER_SECS};
 use super::effect::Effect;
 use super::state::State;
-use super::{alerts, keys, logs, order, replies, stream};
+use super::{alerts, keys, logs, replies, stream};
 
 /// Apply one action to the state and return what the outside world should do about it.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -43,7 +43,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Wheel { down } => keys::wheel(state, down, &mut effects),
         Action::Click(target) => keys::click(state, target, &mut effects),
         Action::OverviewScrolled { top } => {
-            state.overview_top = top;
+            state.overview.top = top;
             return effects;
         }
         Action::ThemeFailed { name, kept, error } => {
@@ -55,7 +55,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             return effects;
         }
     }
-    order::refresh(state);
+    state.overview.refresh(&state.core);
     alerts::refresh(state);
     super::timeline::clamp_offset(state);
     if key {

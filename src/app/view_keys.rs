@@ -1,12 +1,12 @@
 //! Commands of the App, Releases and Events views and of the rollback dialog. `keys.rs`
 //! offers each command here first; what is not handled here runs there.
 
-use super::app_view::{self, Pane, move_release_cursor, open_releases, scroll_pane};
+use super::app_view::{Pane, move_release_cursor, scroll_pane};
 use super::effect::Effect;
 use super::keymap::{Command, Layer};
 use super::logs::{LogCommand, open_logs};
 use super::metric_history::ChartWindow;
-use super::navigate::{open_app, open_rollback};
+use super::navigate::{open_app, open_releases, open_rollback};
 use super::rollback;
 use super::state::{Dialog, State, View};
 use super::timeline::{self, open_events, open_events_for};
@@ -53,7 +53,7 @@ pub(crate) fn run(
             return true;
         }
         Command::OpenApp => {
-            if let Some(app) = state.selected.clone() {
+            if let Some(app) = state.overview.selected.clone() {
                 effects.extend(open_app(state, &app));
             }
             return true;
@@ -63,13 +63,13 @@ pub(crate) fn run(
     match layer {
         Layer::Overview => match cmd {
             Command::OpenReleases => {
-                if let Some(app) = state.selected.clone() {
+                if let Some(app) = state.overview.selected.clone() {
                     effects.extend(open_releases(state, &app));
                 }
                 true
             }
             Command::OpenRollback => {
-                if let Some(app) = state.selected.clone() {
+                if let Some(app) = state.overview.selected.clone() {
                     effects.extend(open_rollback(state, &app, None));
                 }
                 true
@@ -100,7 +100,7 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
         Command::Window1h => state.app_view.window = ChartWindow::H1,
         Command::OpenScale => {
             // Scale acts on the selected app: make sure that is the one on screen.
-            state.selected = Some(app);
+            state.overview.selected = Some(app);
             super::keys::open_scale(state);
         }
         Command::OpenReleases => effects.extend(open_releases(state, &app)),
@@ -116,7 +116,11 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
                     .as_ref()
                     .and_then(|list| list.get(cursor))
                     .map(|r| r.id.clone());
-                effects.extend(app_view::open_releases_at(state, &app, id.as_deref()));
+                effects.extend(super::navigate::open_releases_at(
+                    state,
+                    &app,
+                    id.as_deref(),
+                ));
             }
         }
         Command::Back => state.go_back(),
@@ -141,7 +145,7 @@ fn run_releases(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> b
             }
         }
         Command::OpenScale => {
-            state.selected = Some(app);
+            state.overview.selected = Some(app);
             super::keys::open_scale(state);
         }
         Command::OpenAppEvents => effects.extend(open_events_for(state, Some(app))),
@@ -160,13 +164,13 @@ fn run_events(state: &mut State, cmd: Command) -> bool {
         Command::Top => timeline::scroll(state, isize::MIN / 2),
         Command::Bottom => timeline::scroll(state, isize::MAX / 2),
         Command::ToggleEventsFilter => {
-            let filter = match &state.timeline.filter_app {
+            let filter = match &state.events.filter_app {
                 Some(_) => None,
                 None if !state.app_view.app.is_empty() => Some(state.app_view.app.clone()),
                 None => None,
             };
-            state.timeline.filter_app = filter;
-            state.timeline.offset = 0;
+            state.events.filter_app = filter;
+            state.events.offset = 0;
         }
         Command::Back => state.go_back(),
         _ => return false,

@@ -165,7 +165,7 @@ pub async fn run(
                 hits = ui::hit_map(&state, screen);
             }
             if let Some(top) = ui::overview_top(&state, screen)
-                && top != state.overview_top
+                && top != state.overview.top
             {
                 update(&mut state, Action::OverviewScrolled { top });
             }

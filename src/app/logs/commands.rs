@@ -43,12 +43,6 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
     let page = page(state);
     let logs = &mut state.logs;
     match cmd {
-        LogCommand::OpenLogs => {
-            if let Some(app) = state.selected.clone() {
-                super::open_logs(state, vec![app]);
-            }
-        }
-        LogCommand::OpenAllLogs => super::open_logs(state, Vec::new()),
         LogCommand::CloseLogs => {
             if logs.search.regex.is_some() || !logs.search.text.is_empty() {
                 logs.search = Default::default();
@@ -127,6 +121,8 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::ToggleWrap => logs.wrap = !logs.wrap,
         LogCommand::CycleTimestamps => logs.timestamps = logs.timestamps.next(),
         LogCommand::ToggleFields => logs.pretty_fields = !logs.pretty_fields,
+        // Opening the Logs view is navigation: the router does it.
+        LogCommand::OpenLogs | LogCommand::OpenAllLogs => {}
         LogCommand::SaveLogs => {
             let lines = shown_text(logs);
             if lines.is_empty() {

@@ -348,6 +348,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
         Pane::Events => {
             let mut lines = Vec::new();
             for e in state
+                .core
                 .timeline
                 .for_app(Some(&view.app))
                 .skip(offset)
@@ -369,7 +370,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                 ]));
             }
             if lines.is_empty() {
-                if state.timeline.loaded {
+                if state.core.timeline.loaded {
                     message("No events for this app yet.".into())
                 } else {
                     message("Loading events …".into())

@@ -23,10 +23,11 @@ fn kind_role(kind: EventKind) -> Role {
 }
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let timeline = &state.timeline;
+    let view = &state.events;
+    let timeline = &state.core.timeline;
     let [title_area, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let scope = match &timeline.filter_app {
+    let scope = match &view.filter_app {
         Some(app) => state
             .core
             .apps
@@ -58,7 +59,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let body_rows = usize::from(table_area.height.saturating_sub(1));
     let rows: Vec<Row> = state
         .shown_events()
-        .skip(timeline.offset)
+        .skip(view.offset)
         .take(body_rows)
         .map(|e| {
             let app = state

@@ -134,7 +134,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let columns = fit_columns(area.width.saturating_sub(MARKER_WIDTH));
     let header = Row::new(columns.iter().map(|&(col, _)| {
         let mut title = col.title().to_string();
-        if col.sorted_by() == Some(state.sort) {
+        if col.sorted_by() == Some(state.overview.sort) {
             title.push('▼');
         }
         let text = Text::from(title);
@@ -147,12 +147,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     .style(theme.style(Role::ColumnHeader));
     let body_rows = usize::from(area.height.saturating_sub(1));
 
-    if state.order.is_empty() {
+    if state.overview.order.is_empty() {
         let table = Table::new(Vec::<Row>::new(), widths(&columns)).header(header);
         frame.render_widget(table, area);
         let msg = format!(
             "No app matches \"{}\" — {} clears the filter",
-            state.filter.text,
+            state.overview.filter.text,
             hints::key(&state.core.keymap, Layer::Overview, Command::Back)
         );
         let rest = Rect {
@@ -169,10 +169,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     }
 
-    let selected = state.selected_index().unwrap_or(0);
-    let offset = first_shown(state.overview_top, selected, body_rows);
+    let selected = state.overview.selected_index().unwrap_or(0);
+    let offset = first_shown(state.overview.top, selected, body_rows);
     let stale = matches!(state.core.connection, Connection::Stale { .. });
     let rows: Vec<Row> = state
+        .overview
         .order
         .iter()
         .enumerate()
@@ -204,11 +205,12 @@ fn first_shown(top: usize, selected: usize, body_rows: usize) -> usize {
 /// app and the first shown app.
 pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
     let body_rows = usize::from(area.height.saturating_sub(1));
-    if state.core.apps.is_empty() || state.order.is_empty() || body_rows == 0 {
+    if state.core.apps.is_empty() || state.overview.order.is_empty() || body_rows == 0 {
         return Vec::new();
     }
     let top = top(state, area);
     state
+        .overview
         .order
         .iter()
         .skip(top)
@@ -229,8 +231,8 @@ pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
 /// The overview's first shown app when drawn in `area`.
 pub fn top(state: &State, area: Rect) -> usize {
     let body_rows = usize::from(area.height.saturating_sub(1));
-    let selected = state.selected_index().unwrap_or(0);
-    first_shown(state.overview_top, selected, body_rows)
+    let selected = state.overview.selected_index().unwrap_or(0);
+    first_shown(state.overview.top, selected, body_rows)
 }
 
 fn widths(columns: &[(Column, u16)]) -> Vec<Constraint> {

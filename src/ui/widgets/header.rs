@@ -47,12 +47,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let (right, mut right_tail) = if firing.is_empty() {
         (
             format!("{} apps · 0 firing", state.core.apps.len()),
-            format!(" · sort {}", state.sort.label()),
+            format!(" · sort {}", state.overview.sort.label()),
         )
     } else {
         (
             format!("{} apps ", state.core.apps.len()),
-            format!(" sort {}", state.sort.label()),
+            format!(" sort {}", state.overview.sort.label()),
         )
     };
     // The filter outlasts the app count and sort when the bar is short.
