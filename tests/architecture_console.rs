@@ -83,7 +83,7 @@ fn ui_writes_no_key_in_the_key_style() {
 fn app_role(module: &str) -> (&'static str, &str) {
     match module {
         "core" | "action" | "effect" | "key" | "keymap" | "history" | "metric_history"
-        | "typed_name" | "in_flight" => ("core", module),
+        | "typed_name" | "in_flight" | "list" => ("core", module),
         "alerts" | "app_view" | "logs" | "timeline" | "order" => ("view", module),
         // The Runbooks list, the parameter form, the Runs list and the Run view are one feature.
         "runbooks" | "runbook_form" | "runs" => ("view", "runbooks"),

@@ -13,14 +13,13 @@ use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, desc
 use super::core::{Navigate, NoticeLevel};
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
+use super::list;
 use super::list_filter;
 use super::state::{Dialog, State, View};
 use crate::protocol::{Alert, AlertState};
 
 /// Resolved alerts kept for the "recently resolved" part of the list.
 pub const MAX_RESOLVED: usize = 50;
-/// Rows moved by page up/down when the terminal size is unknown.
-const MIN_PAGE: usize = 5;
 
 /// What the Alerts view shows and where its cursor is.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -201,21 +200,14 @@ fn run_view(state: &mut State, cmd: Command) -> bool {
 
 fn page(state: &State) -> isize {
     // Header, column titles, detail pane and status take about ten rows.
-    let rows = usize::from(state.core.size.1)
-        .saturating_sub(10)
-        .max(MIN_PAGE);
-    isize::try_from(rows).unwrap_or(isize::MAX / 4)
+    list::page(state.core.size.1, 10)
 }
 
 fn move_selection(state: &mut State, delta: isize) {
     let view = &mut state.alerts_view;
-    if view.order.is_empty() {
-        return;
+    if let Some(id) = list::moved_id(&view.order, view.selected.as_ref(), delta) {
+        view.selected = Some(id);
     }
-    let last = view.order.len() - 1;
-    let current = view.selected_index().unwrap_or(0);
-    let next = current.saturating_add_signed(delta).min(last);
-    view.selected = view.order.get(next).cloned();
 }
 
 const READONLY_ALERTS: &str =

@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::action::{HttpError, Reply};
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
+use super::list;
 use super::list_filter;
 use super::metric_history::ChartWindow;
 use super::state::{State, View};
@@ -249,9 +250,9 @@ pub fn pane_len(state: &State, pane: Pane) -> usize {
 /// Scroll the focused pane of the App view by `delta` rows.
 pub(crate) fn scroll_pane(state: &mut State, delta: isize) {
     let pane = state.app_view.pane;
-    let last = pane_len(state, pane).saturating_sub(1);
+    let len = pane_len(state, pane);
     let offset = &mut state.app_view.pane_offset[pane.index()];
-    *offset = offset.saturating_add_signed(delta).min(last);
+    *offset = list::moved(*offset, delta, len);
 }
 
 impl State {
@@ -295,7 +296,7 @@ pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
             .map(|r| r.id.as_str())
             .collect();
         let view = &state.app_view;
-        list_filter::follow(
+        list::follow(
             view.release_cursor,
             view.release_id.as_deref(),
             &shown,

@@ -18,6 +18,7 @@ mod in_flight;
 mod key;
 mod keymap;
 mod keys;
+mod list;
 mod list_filter;
 pub mod logs;
 mod metric_history;

@@ -6,9 +6,7 @@ use std::cmp::Ordering;
 
 use super::core::{AppEntry, Core, FilterInput};
 use super::keymap::Command;
-
-/// Rows moved by page up/down when the terminal size is unknown.
-const MIN_PAGE: usize = 5;
+use super::list;
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -106,11 +104,8 @@ impl Overview {
 
     /// The overview's own commands (moving the selection, sorting); false for any other.
     pub(crate) fn run(&mut self, core: &Core, cmd: Command) -> bool {
-        let page = || {
-            // Header, table header, progress and status lines take about six rows.
-            let rows = usize::from(core.size.1).saturating_sub(6).max(MIN_PAGE);
-            isize::try_from(rows).unwrap_or(isize::MAX / 4)
-        };
+        // Header, table header, progress and status lines take about six rows.
+        let page = || list::page(core.size.1, 6);
         match cmd {
             Command::MoveDown => self.move_selection(1),
             Command::MoveUp => self.move_selection(-1),
@@ -140,13 +135,9 @@ impl Overview {
     }
 
     fn move_selection(&mut self, delta: isize) {
-        if self.order.is_empty() {
-            return;
+        if let Some(id) = list::moved_id(&self.order, self.selected.as_ref(), delta) {
+            self.selected = Some(id);
         }
-        let last = self.order.len() - 1;
-        let current = self.selected_index().unwrap_or(0);
-        let next = current.saturating_add_signed(delta).min(last);
-        self.selected = self.order.get(next).cloned();
     }
 }
 

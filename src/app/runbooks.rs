@@ -14,6 +14,7 @@ use super::action::{HttpError, Reply};
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
+use super::list;
 use super::list_filter;
 use super::runbook_form::{FormStep, RunbookForm};
 use super::runs::{self, RunAsk, RunDialog, RunDialogStep};
@@ -159,7 +160,7 @@ pub(crate) fn move_cursor(state: &mut State, delta: isize) {
             .map(|r| r.id.as_str())
             .collect();
         let view = &state.runbooks;
-        list_filter::follow(view.selected, view.selected_id.as_deref(), &shown, delta)
+        list::follow(view.selected, view.selected_id.as_deref(), &shown, delta)
     };
     state.runbooks.selected = cursor;
     if id.is_some() {

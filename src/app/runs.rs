@@ -10,6 +10,7 @@ use super::action::{HttpError, Reply};
 use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind, RunControl};
 use super::keymap::{Command, Layer};
+use super::list;
 use super::list_filter;
 use super::state::{Dialog, State, View};
 use crate::protocol::{RunState, RunStatus};
@@ -199,8 +200,7 @@ pub(crate) fn run_view(
 }
 
 fn move_cursor(state: &mut State, delta: isize) {
-    let last = state.runs.order.len().saturating_sub(1);
-    state.runs.cursor = state.runs.cursor.saturating_add_signed(delta).min(last);
+    state.runs.cursor = list::moved(state.runs.cursor, delta, state.runs.order.len());
 }
 
 fn scroll(state: &mut State, delta: isize) {
@@ -208,8 +208,7 @@ fn scroll(state: &mut State, delta: isize) {
         .runs
         .current_run()
         .map_or(0, |r| r.steps.iter().map(|s| s.output.len() + 2).sum());
-    let last = lines.saturating_sub(1);
-    state.runs.scroll = state.runs.scroll.saturating_add_signed(delta).min(last);
+    state.runs.scroll = list::moved(state.runs.scroll, delta, lines);
 }
 
 /// The next (older, `+1`) or previous (newer, `-1`) run in the Runs list's order.

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::effect::Effect;
+use super::list;
 use super::list_filter;
 use super::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
@@ -78,6 +79,5 @@ pub(crate) fn on_event(state: &mut State, ts: DateTime<Utc>, app: String, event:
 /// Scroll the Events view by `delta` rows.
 pub(crate) fn scroll(state: &mut State, delta: isize) {
     let count = state.shown_events().count();
-    let last = count.saturating_sub(1);
-    state.events.offset = state.events.offset.saturating_add_signed(delta).min(last);
+    state.events.offset = list::moved(state.events.offset, delta, count);
 }

@@ -8,13 +8,12 @@ use super::view::{FilterBar, FilterField};
 use crate::app::core::NoticeLevel;
 use crate::app::effect::Effect;
 use crate::app::keymap::{Layer, LogCommand};
+use crate::app::list;
 use crate::app::state::State;
 use crate::protocol::Level;
 
 /// Rows the view's own chrome takes (header, log header, hint line, status bar).
 const CHROME_ROWS: usize = 4;
-/// Rows moved by page up/down when the terminal size is unknown.
-const MIN_PAGE: usize = 5;
 
 /// The layer whose bindings apply while the Logs view shows.
 pub fn layer(state: &State) -> Layer {
@@ -30,9 +29,7 @@ pub fn layer(state: &State) -> Layer {
 
 /// Lines in a page of the log view.
 fn page(state: &State) -> usize {
-    usize::from(state.core.size.1)
-        .saturating_sub(CHROME_ROWS)
-        .max(MIN_PAGE)
+    list::page_rows(state.core.size.1, CHROME_ROWS)
 }
 
 fn signed(n: usize) -> isize {
