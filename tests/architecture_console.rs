@@ -77,73 +77,117 @@ fn ui_writes_no_key_in_the_key_style() {
     );
 }
 
-/// What each module of `src/app/` is: the shared core, a view (a group of files that belong to
-/// one view), a dialog, or the router that ties them together (the aggregate `State`,
-/// `update()`, key dispatch, navigation, stream and reply routing, the command line).
-fn app_role(module: &str) -> (&'static str, &str) {
-    match module {
-        "core" | "action" | "effect" | "key" | "keymap" | "history" | "metric_history"
-        | "typed_name" | "in_flight" | "list" => ("core", module),
-        "alerts" | "app_view" | "logs" | "timeline" | "order" => ("view", module),
-        // The Runbooks list, the parameter form, the Runs list and the Run view are one feature.
-        "runbooks" | "runbook_form" | "runs" => ("view", "runbooks"),
-        "dialog" | "rollback" | "alert_dialog" => ("dialog", module),
-        _ => ("router", module),
+/// What a file of `src/app/` is, by its folder: the shared core (`core/`), a view
+/// (`views/`, grouped by the view it belongs to), a dialog (`dialogs/`), or the router that ties
+/// them together (the files directly in `app/`: the aggregate `State`, `update()`, key dispatch,
+/// navigation, stream and reply routing, the command line).
+fn app_role(app: &Path, path: &Path) -> (&'static str, String) {
+    let rel = path.strip_prefix(app).unwrap();
+    let parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    match parts.first().map(String::as_str) {
+        Some("core") => ("core", "core".into()),
+        Some("views") => ("view", view_group(&parts[1]).into()),
+        Some("dialogs") => ("dialog", parts[1].clone()),
+        _ => ("router", parts[0].clone()),
     }
 }
 
-/// The `src/app/` modules a file names, with the line, from `use` paths and inline paths.
-fn app_imports(path: &Path, text: &str) -> Vec<(usize, String)> {
-    // In `app/logs/view.rs`, `super::` is `logs`; in `app/logs/mod.rs` it is `app`.
-    let in_subdir = path.parent().is_some_and(|p| !p.ends_with("app")) && !path.ends_with("mod.rs");
+/// The view a file of `views/` belongs to: the Runbooks list, the parameter form, the Runs list
+/// and the Run view are one feature.
+fn view_group(module: &str) -> &str {
+    match module {
+        "runbooks" | "runbook_form" | "runs" => "runbooks",
+        other => other,
+    }
+}
+
+/// What an import path under `crate::app::` names: (role, group).
+fn import_role(path: &str) -> (&'static str, String) {
+    let mut parts = path.split("::");
+    let first = parts.next().unwrap_or("");
+    let second = parts.next().unwrap_or("");
+    match first {
+        "core" => ("core", "core".into()),
+        "views" => ("view", view_group(second).into()),
+        "dialogs" => ("dialog", second.into()),
+        other => ("router", other.into()),
+    }
+}
+
+/// The module path under `app` of a file (`views::logs` for `views/logs/mod.rs`).
+fn module_path(app: &Path, path: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = path
+        .strip_prefix(app)
+        .unwrap()
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The paths under `crate::app::` a file names, with the line: written out in full, or as
+/// `super::…` (resolved from where the file is).
+fn app_imports(app: &Path, path: &Path, text: &str) -> Vec<(usize, String)> {
+    let module = module_path(app, path);
+    let parent = |up: usize| module[..module.len().saturating_sub(up)].join("::");
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let code = line.split("//").next().unwrap_or("");
-        let prefixes: &[&str] = if in_subdir {
-            &["crate::app::", "super::super::"]
-        } else {
-            &["crate::app::", "super::"]
-        };
-        for prefix in prefixes {
-            for (at, _) in code.match_indices(prefix) {
-                // `super::super::x` also contains `super::x`: count it once.
-                if *prefix == "super::" && code[..at].ends_with("super::") {
-                    continue;
-                }
-                let rest = &code[at + prefix.len()..];
-                if let Some(group) = rest.strip_prefix('{') {
-                    let inner = group.split('}').next().unwrap_or("");
-                    for name in inner.split(',') {
-                        let name = name.trim().split("::").next().unwrap_or("").trim();
-                        if !name.is_empty() {
-                            out.push((i + 1, name.to_string()));
-                        }
+        let mut starts: Vec<(usize, usize, String)> = code
+            .match_indices("crate::app::")
+            .map(|(at, m)| (at, m.len(), String::new()))
+            .collect();
+        for (at, m) in code.match_indices("super::") {
+            if code[..at].ends_with("super::") {
+                continue;
+            }
+            let len = code[at..]
+                .char_indices()
+                .scan(0, |seen, (j, _)| {
+                    if code[at + j..].starts_with("super::") && j == *seen {
+                        *seen += m.len();
                     }
-                } else {
-                    let name: String = rest
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    if !name.is_empty() {
-                        out.push((i + 1, name));
+                    Some(*seen)
+                })
+                .last()
+                .unwrap_or(m.len());
+            let levels = len / m.len();
+            let base = parent(levels);
+            let prefix = if base.is_empty() {
+                base
+            } else {
+                format!("{base}::")
+            };
+            starts.push((at, len, prefix));
+        }
+        for (at, len, prefix) in starts {
+            let rest = &code[at + len..];
+            let path: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            if let Some(group) = rest[path.len()..].strip_prefix('{') {
+                // `crate::app::views::{alerts, logs}`
+                let inner = group.split('}').next().unwrap_or("");
+                for name in inner.split(',') {
+                    let name = name.trim().split("::").next().unwrap_or("").trim();
+                    if !name.is_empty() && name != "self" {
+                        out.push((i + 1, format!("{prefix}{path}{name}")));
                     }
                 }
+            } else if !path.trim_end_matches(':').is_empty() {
+                // (`use super::*;` in a file's own test module names nothing of the app.)
+                out.push((i + 1, format!("{prefix}{}", path.trim_end_matches(':'))));
             }
         }
     }
     out
-}
-
-/// The module of `src/app/` a file belongs to (`logs` for `src/app/logs/view.rs`).
-fn app_module(app: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(app).unwrap();
-    let first = rel
-        .components()
-        .next()
-        .unwrap()
-        .as_os_str()
-        .to_string_lossy();
-    first.trim_end_matches(".rs").to_string()
 }
 
 /// Arrows in the console core point one way: core <- dialogs <- views <- router. A view never
@@ -155,18 +199,17 @@ fn app_arrows_point_one_way() {
     let app = src("app");
     let mut found = Vec::new();
     for (path, text) in rust_files(&app) {
-        let module = app_module(&app, &path);
-        let (role, group) = app_role(&module);
-        for (line, name) in app_imports(&path, &text) {
-            let (to_role, to_group) = app_role(&name);
-            if to_group == group || name == "self" || name == "super" {
+        let (role, group) = app_role(&app, &path);
+        for (line, name) in app_imports(&app, &path, &text) {
+            let (to_role, to_group) = import_role(&name);
+            if to_role == role && to_group == group {
                 continue;
             }
             let allowed = match (role, to_role) {
                 ("router", _) => true,
                 (_, "core") => true,
                 ("view", "dialog") => true,
-                ("view" | "dialog", "router") => name == "state" || name == "list_filter",
+                ("view" | "dialog", "router") => to_group == "state" || to_group == "list_filter",
                 _ => false,
             };
             if !allowed {
@@ -202,8 +245,7 @@ fn views_and_dialogs_keep_out_of_other_views_fields() {
     let app = src("app");
     let mut found = Vec::new();
     for (path, text) in rust_files(&app) {
-        let module = app_module(&app, &path);
-        let (role, group) = app_role(&module);
+        let (role, group) = app_role(&app, &path);
         if role != "view" && role != "dialog" {
             continue;
         }

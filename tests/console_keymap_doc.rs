@@ -1,5 +1,5 @@
 //! docs/keymap.md is generated from the keymap table, so the docs cannot drift from the keys.
-//! After changing `src/app/keymap-default.toml`, regenerate it with
+//! After changing `src/app/core/keymap-default.toml`, regenerate it with
 //! `OPSDECK_BLESS=1 cargo test --test console_keymap_doc`.
 #![allow(clippy::unwrap_used)]
 

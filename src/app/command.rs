@@ -7,11 +7,11 @@
 
 use std::fmt;
 
-use super::core::Navigate;
-use super::dialog::ScaleDialog;
-use super::effect::Effect;
-use super::navigate::{navigate, select_in_overview};
-use super::state::{Dialog, State};
+use crate::app::core::Navigate;
+use crate::app::core::effect::Effect;
+use crate::app::dialogs::scale::ScaleDialog;
+use crate::app::navigate::{navigate, select_in_overview};
+use crate::app::state::{Dialog, State};
 
 /// A command typed after `:`.
 #[derive(Clone, Debug, PartialEq, Eq)]

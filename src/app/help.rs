@@ -2,9 +2,9 @@
 //! first, then `global`, then every other layer; at small sizes it scrolls (`j`/`k`, PgUp/PgDn,
 //! `g`/`G`) so no binding is out of reach. The renderer draws the same lines in the same order.
 
-use super::command::COMMANDS;
-use super::keymap::{Command, Keymap, Layer};
-use super::state::State;
+use crate::app::command::COMMANDS;
+use crate::app::core::keymap::{Command, Keymap, Layer};
+use crate::app::state::State;
 
 /// Borders above and below the help lines.
 const FRAME_ROWS: usize = 2;
@@ -39,7 +39,7 @@ pub fn help_rows_visible(height: u16) -> usize {
 
 /// The furthest the overlay scrolls: the last line at the bottom of the box.
 pub fn help_max_scroll(state: &State) -> usize {
-    let total = help_line_count(&state.core.keymap, super::keys::context_layer(state));
+    let total = help_line_count(&state.core.keymap, crate::app::keys::context_layer(state));
     total.saturating_sub(help_rows_visible(state.core.size.1))
 }
 
@@ -66,7 +66,7 @@ pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
 /// The keymap as a Markdown reference (docs/keymap.md is this, checked by a test).
 pub fn keymap_markdown(keymap: &Keymap) -> String {
     let mut out = String::from(
-        "# Console keys\n\nGenerated from `src/app/keymap-default.toml`; \
+        "# Console keys\n\nGenerated from `src/app/core/keymap-default.toml`; \
          the help overlay (`?`) shows the same table.\n",
     );
     for layer in Layer::ALL {

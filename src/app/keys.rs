@@ -1,15 +1,16 @@
 //! Key presses: find the active layer, look the key up in the keymap, run the command.
 
-use super::action::ClickTarget;
-use super::alert_dialog::AlertStep;
-use super::core::NoticeLevel;
-use super::dialog::{ScaleDialog, ScaleStep};
-use super::effect::{Effect, RequestKind};
-use super::key::{KeyCode, KeyInput};
-use super::keymap::{Command, Layer, LogCommand};
-use super::logs;
-use super::state::{Dialog, State, View};
-use super::{alerts, prompt};
+use super::prompt;
+use super::views::alerts;
+use crate::app::core::NoticeLevel;
+use crate::app::core::action::ClickTarget;
+use crate::app::core::effect::{Effect, RequestKind};
+use crate::app::core::key::{KeyCode, KeyInput};
+use crate::app::core::keymap::{Command, Layer, LogCommand};
+use crate::app::dialogs::alert_dialog::AlertStep;
+use crate::app::dialogs::scale::{ScaleDialog, ScaleStep};
+use crate::app::state::{Dialog, State, View};
+use crate::app::views::logs;
 
 /// The layer whose bindings apply now.
 pub fn active_layer(state: &State) -> Layer {
@@ -31,13 +32,13 @@ pub fn context_layer(state: &State) -> Layer {
             ScaleStep::TypeName => Layer::ScaleName,
             ScaleStep::Confirm | ScaleStep::Sending { .. } => Layer::Confirm,
         },
-        Some(Dialog::Rollback(d)) => super::rollback::layer(d),
+        Some(Dialog::Rollback(d)) => crate::app::dialogs::rollback::layer(d),
         Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => Layer::Silence,
         Some(Dialog::Ack(_) | Dialog::Silence(_) | Dialog::Run(_)) => Layer::Confirm,
-        None if state.view == View::Runbook => super::runbooks::form_layer(state),
+        None if state.view == View::Runbook => crate::app::views::runbooks::form_layer(state),
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter_editing() => Layer::Filter,
-        None => super::view_keys::view_layer(state.view),
+        None => crate::app::view_keys::view_layer(state.view),
     }
 }
 
@@ -117,21 +118,21 @@ fn type_char(state: &mut State, layer: Layer, c: char) -> bool {
             d.push_name_char(c);
             true
         }
-        (Layer::RollbackName, _) => super::rollback::type_char(state, c),
+        (Layer::RollbackName, _) => crate::app::dialogs::rollback::type_char(state, c),
         (Layer::Silence, _) => alerts::type_char(state, c),
         (Layer::Command, _) => prompt::type_char(state, c),
-        (Layer::RunbookForm, _) => super::runbooks::type_char(state, c),
+        (Layer::RunbookForm, _) => crate::app::views::runbooks::type_char(state, c),
         _ => false,
     }
 }
 
 fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) {
-    if layer == Layer::Help && super::help::scroll(state, cmd) {
+    if layer == Layer::Help && crate::app::help::scroll(state, cmd) {
         return;
     }
     // Esc in a list that keeps a `/` filter clears the filter first; the next Esc goes back.
     if cmd == Command::Back
-        && layer == super::view_keys::view_layer(state.view)
+        && layer == crate::app::view_keys::view_layer(state.view)
         && state
             .filter_of(state.view)
             .is_some_and(|f| !f.text.is_empty())
@@ -145,15 +146,15 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     // A view answers with where to go; navigation is done here, in one place.
     if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
         if let Some(to) = alerts::destination(state, cmd) {
-            super::navigate::navigate(state, to, effects);
+            crate::app::navigate::navigate(state, to, effects);
         }
         return;
     }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
-    if super::runbooks::run(state, layer, cmd, effects)
+    if crate::app::views::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)
         || prompt::run(state, layer, cmd, effects)
-        || super::view_keys::run(state, layer, cmd, effects)
+        || crate::app::view_keys::run(state, layer, cmd, effects)
     {
         return;
     }

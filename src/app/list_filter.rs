@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::core::FilterInput;
-use super::state::{State, View};
+use crate::app::core::FilterInput;
+use crate::app::state::{State, View};
 
 /// The filters of the list views other than the overview, by view.
 #[derive(Clone, Debug, Default, PartialEq)]

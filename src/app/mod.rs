@@ -4,77 +4,61 @@
 //! `Action` (time included), and every output leaves as an `Effect` for a driver to carry out.
 //! That makes the whole console testable by feeding actions and looking at state and effects.
 
-mod action;
-mod alert_dialog;
-mod alerts;
-mod app_view;
+pub mod core;
+pub mod dialogs;
+pub mod views;
+
 mod command;
-mod core;
-mod dialog;
-mod effect;
 mod help;
-mod history;
-mod in_flight;
-mod key;
-mod keymap;
 mod keys;
-mod list;
 mod list_filter;
-pub mod logs;
-mod metric_history;
 mod navigate;
-mod overview;
 mod prompt;
 mod replies;
-mod rollback;
-mod runbook_form;
-mod runbooks;
-mod runs;
 mod state;
 mod stream;
-mod timeline;
-mod typed_name;
 mod update;
 mod view_keys;
 
-pub use action::{Action, ClickTarget, HttpError, Reply};
-pub use alert_dialog::{
-    AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
-    SilenceDialog, SilenceField, describe_secs,
+pub use self::core::action::{Action, ClickTarget, HttpError, Reply};
+pub use self::core::effect::{Effect, Request, RequestId, RequestKind, RunControl};
+pub use self::core::history::History;
+pub use self::core::in_flight::ACTION_CHECK_SECS;
+pub use self::core::key::{KeyCode, KeyInput};
+pub use self::core::keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
+pub use self::core::metric_history::{
+    CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
 };
-pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts};
-pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, RollbackIntent};
-pub use command::{
-    Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
-    parse as parse_command, suggest,
-};
-pub use core::{
+pub use self::core::{
     AppEntry, Connection, Core, EventRate, FilterInput, GapMark, HISTORY_LEN, Health, Navigate,
     NoticeLevel, Notification, Pending, STALE_AFTER_SECS, StateConfig, TIMELINE_CAP, Timeline,
     severity_index,
 };
-pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
-pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
+pub use command::{
+    Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
+    parse as parse_command, suggest,
+};
+pub use dialogs::alert_dialog::{
+    AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
+    SilenceDialog, SilenceField, describe_secs,
+};
+pub use dialogs::rollback::{RollbackDialog, RollbackStep, default_target};
+pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible, keymap_markdown};
-pub use history::History;
-pub use in_flight::ACTION_CHECK_SECS;
-pub use key::{KeyCode, KeyInput};
-pub use keymap::{Binding, Command, DEFAULT_KEYMAP, Keymap, KeymapError, Layer};
 pub use keys::{active_layer, context_layer};
 pub use list_filter::{ListFilters, has_filter};
-pub use metric_history::{
-    CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
-};
 pub use navigate::{navigate, open_app, open_releases, open_rollback, open_runbook};
-pub use overview::{Overview, SortColumn};
 pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
-pub use rollback::{RollbackDialog, RollbackStep, default_target};
-pub use runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
-pub use runbooks::{RunbooksView, app_candidates, open_runbooks};
-pub use runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
 pub use state::{Dialog, State, View};
-pub use timeline::{EventsView, open_events, open_events_for};
 pub use update::update;
+pub use views::alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts};
+pub use views::app_view::{AppView, DETAIL_REFRESH_SECS, Pane, RollbackIntent};
+pub use views::logs;
+pub use views::overview::{Overview, SortColumn};
+pub use views::runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
+pub use views::runbooks::{RunbooksView, app_candidates, open_runbooks};
+pub use views::runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
+pub use views::timeline::{EventsView, open_events, open_events_for};
 
 /// The topics the console subscribes to.
 pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 6] = [

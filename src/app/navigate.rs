@@ -4,17 +4,17 @@
 //! destination here instead of opening views themselves, so every way into a view goes through
 //! this one match.
 
-use super::alerts::{AlertNote, open_alerts};
-use super::app_view::RollbackIntent;
-use super::app_view::{focus, refresh_detail, refresh_releases};
-use super::core::{Navigate, NoticeLevel};
-use super::effect::Effect;
-use super::logs::open_logs;
-use super::rollback::open;
-use super::runbooks::open_runbooks;
-use super::runs::open_runs;
-use super::state::{Dialog, State, View};
-use super::timeline::open_events;
+use crate::app::core::effect::Effect;
+use crate::app::core::{Navigate, NoticeLevel};
+use crate::app::dialogs::rollback::open;
+use crate::app::state::{Dialog, State, View};
+use crate::app::views::alerts::{AlertNote, open_alerts};
+use crate::app::views::app_view::RollbackIntent;
+use crate::app::views::app_view::{focus, refresh_detail, refresh_releases};
+use crate::app::views::logs::open_logs;
+use crate::app::views::runbooks::open_runbooks;
+use crate::app::views::runs::open_runs;
+use crate::app::views::timeline::open_events;
 
 pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
     match to {
@@ -63,7 +63,7 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
             app: app.to_string(),
         });
     }
-    super::runbooks::open_runbook(state, id, app)
+    crate::app::views::runbooks::open_runbook(state, id, app)
 }
 
 /// Open the App view on `app_id` (an id or display name) and fetch its pods, releases and

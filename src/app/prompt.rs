@@ -3,10 +3,10 @@
 
 use std::collections::VecDeque;
 
-use super::command::{self, Candidate};
-use super::effect::Effect;
-use super::keymap::{Command, Layer};
-use super::state::State;
+use crate::app::command::{self, Candidate};
+use crate::app::core::effect::Effect;
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::state::State;
 
 /// Commands remembered for ↑/↓; older ones are dropped.
 pub const HISTORY_CAP: usize = 100;

@@ -1,12 +1,14 @@
 //! HTTP replies: match each to the request that asked, drop stale ones, apply the rest.
 
-use super::action::{HttpError, Reply};
-use super::alerts;
-use super::core::{AppEntry, NoticeLevel};
-use super::dialog::ScaleStep;
-use super::effect::{Effect, RequestId, RequestKind};
-use super::state::{Dialog, State};
-use super::{app_view, in_flight, rollback, runbooks, runs};
+use super::core::in_flight;
+use super::dialogs::rollback;
+use super::views::{app_view, runbooks, runs};
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::{AppEntry, NoticeLevel};
+use crate::app::dialogs::scale::ScaleStep;
+use crate::app::state::{Dialog, State};
+use crate::app::views::alerts;
 use crate::protocol::AppSummary;
 
 pub fn apply_reply(
@@ -31,7 +33,7 @@ pub fn apply_reply(
         (RequestKind::FetchApp { .. }, result) => app_view::on_detail(state, request_id, result),
         (RequestKind::FetchReleases { app }, result) => {
             if let Some(intent) = app_view::on_releases(state, request_id, &app, result) {
-                super::navigate::open_rollback_dialog(state, intent);
+                crate::app::navigate::open_rollback_dialog(state, intent);
             }
         }
         (RequestKind::FetchTimeline, result) => state.core.on_timeline(request_id, result),

@@ -1,19 +1,19 @@
 //! The console's whole state: what it knows about the platform and what the operator is doing.
 //! Only `update()` changes it; `ui/` only reads it.
 
-use super::alert_dialog::{AckDialog, SilenceDialog};
-use super::alerts::AlertsView;
-use super::app_view::AppView;
-use super::core::{Core, StateConfig};
-use super::dialog::ScaleDialog;
-use super::list_filter::ListFilters;
-use super::logs::{LogView, LogsConfig};
-use super::overview::Overview;
-use super::prompt::{Prompt, PromptHistory};
-use super::rollback::RollbackDialog;
-use super::runbooks::RunbooksView;
-use super::runs::{RunDialog, RunsView};
-use super::timeline::EventsView;
+use crate::app::core::{Core, StateConfig};
+use crate::app::dialogs::alert_dialog::{AckDialog, SilenceDialog};
+use crate::app::dialogs::rollback::RollbackDialog;
+use crate::app::dialogs::scale::ScaleDialog;
+use crate::app::list_filter::ListFilters;
+use crate::app::prompt::{Prompt, PromptHistory};
+use crate::app::views::alerts::AlertsView;
+use crate::app::views::app_view::AppView;
+use crate::app::views::logs::{LogView, LogsConfig};
+use crate::app::views::overview::Overview;
+use crate::app::views::runbooks::RunbooksView;
+use crate::app::views::runs::{RunDialog, RunsView};
+use crate::app::views::timeline::EventsView;
 
 /// Views remembered for Esc, at most.
 pub const MAX_VIEW_STACK: usize = 16;

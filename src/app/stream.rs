@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::SUBSCRIBED_TOPICS;
-use super::core::{AppEntry, Connection, GapMark, NoticeLevel};
-use super::effect::{Effect, RequestKind};
-use super::logs;
-use super::state::State;
+use crate::app::core::effect::{Effect, RequestKind};
+use crate::app::core::{AppEntry, Connection, GapMark, NoticeLevel};
+use crate::app::state::State;
+use crate::app::views::logs;
 use crate::protocol::{
     AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
 };
@@ -50,7 +50,7 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
     state.core.send(RequestKind::FetchApps, effects);
     state.core.send(RequestKind::FetchAlerts, effects);
     // Action updates published while we were away may not be replayed: ask.
-    super::in_flight::check_all(&mut state.core, effects);
+    crate::app::core::in_flight::check_all(&mut state.core, effects);
 }
 
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
@@ -96,7 +96,7 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             state.core.send(RequestKind::FetchApps, effects);
             state.core.send(RequestKind::FetchAlerts, effects);
             // A lost `actions` event may have been the final one: ask about each in flight.
-            super::in_flight::check_all(&mut state.core, effects);
+            crate::app::core::in_flight::check_all(&mut state.core, effects);
         }
         ServerMsg::Dropped { topic, count } => {
             if topic == Topic::Logs {
@@ -132,14 +132,14 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
             state.core.alerts.insert(alert.id.clone(), alert);
             state.core.recount_firing(&app);
         }
-        Body::Actions(status) => super::in_flight::track(&mut state.core, status),
+        Body::Actions(status) => crate::app::core::in_flight::track(&mut state.core, status),
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
         Body::Events(ev) => {
             let kind = ev.kind;
-            super::app_view::on_platform_event(state, &event.app, kind, effects);
-            super::timeline::on_event(state, event.ts, event.app, ev);
+            crate::app::views::app_view::on_platform_event(state, &event.app, kind, effects);
+            crate::app::views::timeline::on_event(state, event.ts, event.app, ev);
         }
-        Body::Runs(status) => super::runs::upsert(state, status),
+        Body::Runs(status) => crate::app::views::runs::upsert(state, status),
     }
 }
 

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::action::Action;
-use super::core::{Connection, NOTIFICATION_SECS, NoticeLevel, STALE_AFTER_SECS};
-use super::effect::Effect;
-use super::state::State;
-use super::{alerts, keys, logs, replies, stream};
+use super::views::{alerts, logs};
+use super::{keys, replies, stream};
+use crate::app::core::action::Action;
+use crate::app::core::effect::Effect;
+use crate::app::core::{Connection, NOTIFICATION_SECS, NoticeLevel, STALE_AFTER_SECS};
+use crate::app::state::State;
 
 /// Apply one action to the state and return what the outside world should do about it.
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
@@ -28,8 +29,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Tick(now) => {
             on_tick(state, now);
-            super::app_view::on_tick(state, &mut effects);
-            super::in_flight::check_quiet(&mut state.core, &mut effects);
+            crate::app::views::app_view::on_tick(state, &mut effects);
+            crate::app::core::in_flight::check_quiet(&mut state.core, &mut effects);
             return effects;
         }
         Action::Resize { width, height } => {
@@ -57,15 +58,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     }
     state.overview.refresh(&state.core);
     alerts::refresh(state);
-    super::timeline::clamp_offset(state);
+    crate::app::views::timeline::clamp_offset(state);
     if key {
-        super::runs::refresh(state);
+        crate::app::views::runs::refresh(state);
     }
     // Filters, replies and alerts change which releases and runbooks show: keep the cursor of
     // the view on screen on its row (the other list follows when it is shown again).
     match state.view {
-        super::state::View::Releases => super::app_view::move_release_cursor(state, 0),
-        super::state::View::Runbooks => super::runbooks::move_cursor(state, 0),
+        crate::app::state::View::Releases => {
+            crate::app::views::app_view::move_release_cursor(state, 0)
+        }
+        crate::app::state::View::Runbooks => crate::app::views::runbooks::move_cursor(state, 0),
         _ => {}
     }
     effects

@@ -1,15 +1,15 @@
 //! Commands of the App, Releases and Events views and of the rollback dialog. `keys.rs`
 //! offers each command here first; what is not handled here runs there.
 
-use super::app_view::{Pane, move_release_cursor, scroll_pane};
-use super::effect::Effect;
-use super::keymap::{Command, Layer};
-use super::logs::{LogCommand, open_logs};
-use super::metric_history::ChartWindow;
-use super::navigate::{open_app, open_releases, open_rollback};
-use super::rollback;
-use super::state::{Dialog, State, View};
-use super::timeline::{self, open_events, open_events_for};
+use crate::app::core::effect::Effect;
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::core::metric_history::ChartWindow;
+use crate::app::dialogs::rollback;
+use crate::app::navigate::{open_app, open_releases, open_rollback};
+use crate::app::state::{Dialog, State, View};
+use crate::app::views::app_view::{Pane, move_release_cursor, scroll_pane};
+use crate::app::views::logs::{LogCommand, open_logs};
+use crate::app::views::timeline::{self, open_events, open_events_for};
 
 /// Rows moved by page up/down in lists whose height the core does not know exactly.
 const PAGE: isize = 10;
@@ -101,7 +101,7 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
         Command::OpenScale => {
             // Scale acts on the selected app: make sure that is the one on screen.
             state.overview.selected = Some(app);
-            super::keys::open_scale(state);
+            crate::app::keys::open_scale(state);
         }
         Command::OpenReleases => effects.extend(open_releases(state, &app)),
         Command::OpenRollback => effects.extend(open_rollback(state, &app, None)),
@@ -116,7 +116,7 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
                     .as_ref()
                     .and_then(|list| list.get(cursor))
                     .map(|r| r.id.clone());
-                effects.extend(super::navigate::open_releases_at(
+                effects.extend(crate::app::navigate::open_releases_at(
                     state,
                     &app,
                     id.as_deref(),
@@ -146,7 +146,7 @@ fn run_releases(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> b
         }
         Command::OpenScale => {
             state.overview.selected = Some(app);
-            super::keys::open_scale(state);
+            crate::app::keys::open_scale(state);
         }
         Command::OpenAppEvents => effects.extend(open_events_for(state, Some(app))),
         Command::Back => state.go_back(),

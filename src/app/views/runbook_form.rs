@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::effect::RequestId;
+use crate::app::core::effect::RequestId;
 use crate::protocol::{ParamInfo, RunStatus, RunbookDetail, parse_duration_secs};
 
 /// Longest value a field accepts, characters.

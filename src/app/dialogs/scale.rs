@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::effect::RequestId;
+use crate::app::core::effect::RequestId;
 
 /// Where the operator is in the scale flow.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,13 +102,13 @@ impl ScaleDialog {
 
     /// Whether the typed name allows the confirmation (always true outside production).
     pub fn name_matches(&self) -> bool {
-        super::typed_name::confirms(self.production, &self.typed, &self.app)
+        crate::app::core::typed_name::confirms(self.production, &self.typed, &self.app)
     }
 
     /// Type one character of the app name (production step only).
     pub fn push_name_char(&mut self, c: char) {
         if self.step == ScaleStep::TypeName {
-            let _ = super::typed_name::push(&mut self.typed, c);
+            let _ = crate::app::core::typed_name::push(&mut self.typed, c);
         }
     }
 

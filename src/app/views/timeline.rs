@@ -3,14 +3,14 @@
 
 use chrono::{DateTime, Utc};
 
-use super::effect::Effect;
-use super::list;
-use super::list_filter;
-use super::state::{State, View};
+use crate::app::core::effect::Effect;
+use crate::app::core::list;
+use crate::app::list_filter;
+use crate::app::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
 
 /// Where the Events view is in the platform timeline (the events themselves are the core's,
-/// [`Core::timeline`](super::core::Core::timeline), which the App view reads too).
+/// [`Core::timeline`](crate::app::core::Core::timeline), which the App view reads too).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventsView {
     /// The Events view shows only this app's events.

@@ -6,9 +6,9 @@ use super::filter::compile;
 use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
 use crate::app::core::NoticeLevel;
-use crate::app::effect::Effect;
-use crate::app::keymap::{Layer, LogCommand};
-use crate::app::list;
+use crate::app::core::effect::Effect;
+use crate::app::core::keymap::{Layer, LogCommand};
+use crate::app::core::list;
 use crate::app::state::State;
 use crate::protocol::Level;
 

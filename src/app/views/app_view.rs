@@ -8,13 +8,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::action::{HttpError, Reply};
-use super::core::NoticeLevel;
-use super::effect::{Effect, RequestId, RequestKind};
-use super::list;
-use super::list_filter;
-use super::metric_history::ChartWindow;
-use super::state::{State, View};
+use crate::app::core::NoticeLevel;
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::list;
+use crate::app::core::metric_history::ChartWindow;
+use crate::app::list_filter;
+use crate::app::state::{State, View};
 use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
 
 /// Pods are refreshed this often while the App view shows, seconds.

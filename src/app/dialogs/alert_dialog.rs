@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::effect::RequestId;
+use crate::app::core::effect::RequestId;
 use crate::protocol::{Alert, Severity, parse_duration_secs};
 
 /// The presets `↑`/`↓` cycle through in the duration field.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::key::KeyInput;
+use crate::app::core::key::KeyInput;
 
 /// The embedded default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("keymap-default.toml");
@@ -366,7 +366,7 @@ impl Keymap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::key::KeyCode;
+    use crate::app::core::key::KeyCode;
 
     #[test]
     #[allow(clippy::unwrap_used)]

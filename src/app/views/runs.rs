@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::action::{HttpError, Reply};
-use super::core::NoticeLevel;
-use super::effect::{Effect, RequestId, RequestKind, RunControl};
-use super::keymap::{Command, Layer};
-use super::list;
-use super::list_filter;
-use super::state::{Dialog, State, View};
+use crate::app::core::NoticeLevel;
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind, RunControl};
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::core::list;
+use crate::app::list_filter;
+use crate::app::state::{Dialog, State, View};
 use crate::protocol::{RunState, RunStatus};
 
 /// Runs kept in memory; the oldest finished ones go first.
@@ -306,7 +306,7 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
     let actor = state.core.actor.clone();
     let kind = match d.ask.clone() {
         RunAsk::Start { runbook, params } => {
-            let key = super::runbooks::key_for(state, &params);
+            let key = crate::app::views::runbooks::key_for(state, &params);
             RequestKind::StartRun {
                 runbook,
                 params,

@@ -8,14 +8,16 @@
 
 use std::cmp::Ordering;
 
-use super::action::{HttpError, Reply};
-use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs};
-use super::core::{Navigate, NoticeLevel};
-use super::effect::{Effect, RequestId, RequestKind};
-use super::keymap::{Command, Layer};
-use super::list;
-use super::list_filter;
-use super::state::{Dialog, State, View};
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::core::list;
+use crate::app::core::{Navigate, NoticeLevel};
+use crate::app::dialogs::alert_dialog::{
+    AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs,
+};
+use crate::app::list_filter;
+use crate::app::state::{Dialog, State, View};
 use crate::protocol::{Alert, AlertState};
 
 /// Resolved alerts kept for the "recently resolved" part of the list.

@@ -10,15 +10,15 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::action::{HttpError, Reply};
-use super::core::NoticeLevel;
-use super::effect::{Effect, RequestId, RequestKind};
-use super::keymap::{Command, Layer};
-use super::list;
-use super::list_filter;
-use super::runbook_form::{FormStep, RunbookForm};
-use super::runs::{self, RunAsk, RunDialog, RunDialogStep};
-use super::state::{Dialog, State, View};
+use crate::app::core::NoticeLevel;
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::core::list;
+use crate::app::list_filter;
+use crate::app::state::{Dialog, State, View};
+use crate::app::views::runbook_form::{FormStep, RunbookForm};
+use crate::app::views::runs::{self, RunAsk, RunDialog, RunDialogStep};
 use crate::protocol::{Alert, AlertState, RunbookSummary};
 
 /// What the Runbooks view shows and where its cursor is, and the open parameter form.

@@ -10,11 +10,11 @@
 //! goes back to the review with the reason, and the next try gets a fresh key, since the
 //! gateway stores the refusal under the old one.
 
-use super::action::{HttpError, Reply};
-use super::core::{Core, NoticeLevel};
-use super::effect::{Effect, RequestId, RequestKind};
-use super::keymap::{Command, Layer};
-use super::state::{Dialog, State};
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::core::{Core, NoticeLevel};
+use crate::app::state::{Dialog, State};
 use crate::protocol::{Release, ReleaseStatus};
 
 /// Where the operator is in the rollback flow.
@@ -54,7 +54,7 @@ pub struct RollbackDialog {
 impl RollbackDialog {
     /// Whether the typed name confirms (always true outside production).
     pub fn name_matches(&self) -> bool {
-        super::typed_name::confirms(self.production, &self.typed, &self.app)
+        crate::app::core::typed_name::confirms(self.production, &self.typed, &self.app)
     }
 }
 
@@ -182,7 +182,7 @@ pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) ->
 pub(crate) fn type_char(state: &mut State, c: char) -> bool {
     match &mut state.dialog {
         Some(Dialog::Rollback(d)) if d.step == RollbackStep::TypeName => {
-            super::typed_name::push(&mut d.typed, c)
+            crate::app::core::typed_name::push(&mut d.typed, c)
         }
         _ => false,
     }
@@ -235,7 +235,7 @@ pub(crate) fn on_reply(
                 state.dialog = None;
             }
             if let Reply::Action(status) = reply {
-                super::in_flight::track(&mut state.core, *status);
+                crate::app::core::in_flight::track(&mut state.core, *status);
             }
             state.core.notify(
                 NoticeLevel::Info,

@@ -10,9 +10,9 @@
 
 use chrono::Duration;
 
-use super::action::{HttpError, Reply};
-use super::core::{Core, NoticeLevel};
-use super::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::{Core, NoticeLevel};
 use crate::protocol::{ActionState, ActionStatus};
 
 /// An action not heard of for this long is asked about, seconds.

@@ -14,8 +14,8 @@ mod pattern;
 mod save;
 mod view;
 
-pub use crate::app::action::SavedLogs;
-pub use crate::app::keymap::LogCommand;
+pub use crate::app::core::action::SavedLogs;
+pub use crate::app::core::keymap::LogCommand;
 pub use buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry, LogItem, LogMarker, thousands};
 pub use commands::{layer, run, type_char};
 pub use filter::{LogFilter, PatternError, compile};
@@ -25,8 +25,8 @@ pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, T
 
 use chrono::{DateTime, Utc};
 
-use super::core::NoticeLevel;
-use super::state::{State, View};
+use crate::app::core::NoticeLevel;
+use crate::app::state::{State, View};
 use crate::protocol::{LogLine, Seq};
 
 /// Show the Logs view for `apps` (every app when empty), following the tail.

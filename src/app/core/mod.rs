@@ -2,15 +2,25 @@
 //! the terminal size, notifications, and the requests on their way. Views and dialogs own
 //! their own state (`app::state`); this is the part they share. Only `update()` changes it.
 
+pub mod action;
+pub mod effect;
+pub mod history;
+pub mod in_flight;
+pub mod key;
+pub mod keymap;
+pub mod list;
+pub mod metric_history;
+pub mod typed_name;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use super::action::{HttpError, Reply};
-use super::effect::{Effect, Request, RequestId, RequestKind};
-use super::history::History;
-use super::keymap::Keymap;
-use super::metric_history::MetricHistory;
+use crate::app::core::action::{HttpError, Reply};
+use crate::app::core::effect::{Effect, Request, RequestId, RequestKind};
+use crate::app::core::history::History;
+use crate::app::core::keymap::Keymap;
+use crate::app::core::metric_history::MetricHistory;
 use crate::protocol::{
     ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Severity,
     TimelineEntry, Topic,

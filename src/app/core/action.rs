@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::effect::RequestId;
-use super::key::KeyInput;
+use crate::app::core::effect::RequestId;
+use crate::app::core::key::KeyInput;
 use crate::protocol::{
     ActionStatus, Alert, AppDetail, AppSummary, Release, RunStatus, RunbookDetail, RunbookSummary,
     ServerMsg, TimelineEntry,

@@ -4,9 +4,9 @@
 
 use std::cmp::Ordering;
 
-use super::core::{AppEntry, Core, FilterInput};
-use super::keymap::Command;
-use super::list;
+use crate::app::core::keymap::Command;
+use crate::app::core::list;
+use crate::app::core::{AppEntry, Core, FilterInput};
 
 /// Columns the overview can be sorted by, in the order `s` cycles through them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
