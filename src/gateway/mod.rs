@@ -1,9 +1,11 @@
 //! The gateway (`opsdeck serve`): HTTP/JSON for reads and actions, a WebSocket stream with
 //! sequence numbers, resume and bounded per-client lag, in front of one [`Platform`].
 
-mod actions;
+mod action_book;
+pub mod actions;
 mod auth;
 mod error;
+mod http;
 mod hub;
 mod idempotency;
 mod limits;
@@ -98,11 +100,11 @@ pub struct Gateway {
     pub platform: Arc<dyn Platform>,
     pub hub: Hub,
     pub stats: Arc<Stats>,
-    actions: actions::ActionBook,
+    action_book: action_book::ActionBook,
     /// Keys of scale, rollback and run start.
-    action_keys: Arc<idempotency::IdempotencyStore>,
+    action_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     /// Keys of alert and run controls, apart from `action_keys`.
-    control_keys: Arc<idempotency::IdempotencyStore>,
+    control_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     limiter: limits::ActionLimiter,
     action_seq: AtomicU64,
     /// Turns true when the gateway stops; stream sessions close with 1001.
@@ -185,7 +187,7 @@ pub async fn start(
         id,
         runs,
         hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
-        actions: actions::ActionBook::new(1024),
+        action_book: action_book::ActionBook::new(1024),
         action_keys: Arc::new(idempotency::IdempotencyStore::new(config.idempotency_keys)),
         control_keys: Arc::new(idempotency::IdempotencyStore::new(
             config.control_idempotency_keys,
@@ -229,7 +231,7 @@ async fn ingest(gateway: Arc<Gateway>, mut feed: mpsc::Receiver<crate::platform:
         let published = gateway.hub.publish(std::mem::take(&mut batch));
         for event in published {
             if let Body::Actions(status) = event.body {
-                gateway.actions.record(status);
+                gateway.action_book.record(status);
             }
         }
     }
