@@ -9,9 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 
-use crate::protocol::{
-    RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest, parse_duration_secs,
-};
+use crate::protocol::{RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest};
 
 use super::Gateway;
 use super::actions::{self, Source};
@@ -189,17 +187,7 @@ async fn silence_alert(
 ) -> ApiResult {
     let req: SilenceRequest = parse_body(&body)?;
     let key = idempotency_key(&headers, &body)?;
-    let duration_secs = parse_duration_secs(&req.duration).ok_or_else(|| {
-        ApiError::validation(format!(
-            "duration {:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\"",
-            req.duration
-        ))
-    })?;
-    let req = actions::Silence {
-        alert: id,
-        duration_secs,
-        comment: req.comment,
-    };
+    let req = actions::Silence::parse(id, &req.duration, req.comment)?;
     let alert = actions::silence(&gw, &actor, req, Source::Request(key)).await?;
     Ok(answer(StatusCode::OK, &alert))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::once::{Metering, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
-use crate::protocol::{Alert, MAX_DURATION_SECS};
+use crate::protocol::{Alert, MAX_DURATION_SECS, parse_duration_secs};
 
 /// Silence alert `alert` for `duration_secs` (1 s to a year), with a comment for the record.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,6 +14,22 @@ pub struct Silence {
     pub alert: String,
     pub duration_secs: u64,
     pub comment: String,
+}
+
+impl Silence {
+    /// A silence of `duration` as an operator writes it ("30m", "2h", "90s", "1d").
+    pub fn parse(alert: String, duration: &str, comment: String) -> Result<Silence, ActionError> {
+        let duration_secs = parse_duration_secs(duration).ok_or_else(|| {
+            ActionError::Invalid(format!(
+                "duration {duration:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\""
+            ))
+        })?;
+        Ok(Silence {
+            alert,
+            duration_secs,
+            comment,
+        })
+    }
 }
 
 /// Acknowledge alert `alert`: someone is on it.

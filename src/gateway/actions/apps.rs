@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use super::once::{Metering, check_limit, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
@@ -118,9 +116,10 @@ pub async fn start_scenario(gw: &Gateway, actor: &Actor, name: &str) -> Result<(
     Ok(())
 }
 
-/// A fresh action in state `accepted`, not yet in the book.
+/// A fresh action in state `accepted`, not yet in the book. Stamped with the platform's clock,
+/// as every later status of the action is.
 fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
-    let now = Utc::now();
+    let now = gw.platform.now();
     ActionStatus {
         id: gw.next_action_id(),
         kind,

@@ -32,6 +32,18 @@ pub struct Approve {
     pub step: String,
 }
 
+impl Approve {
+    /// An approval of run `run`, which must name the step it approves.
+    pub fn new(run: String, step: Option<String>) -> Result<Approve, ActionError> {
+        let step = step.ok_or_else(|| {
+            ActionError::Invalid(
+                "approve needs the step being approved: {\"step\": \"<id of the step waiting for approval>\"}".into(),
+            )
+        })?;
+        Ok(Approve { run, step })
+    }
+}
+
 /// The runbook `id`, or why it cannot be used.
 pub fn runbook(gw: &Gateway, id: &str) -> Result<Arc<Runbook>, ActionError> {
     let catalog = gw.runs.catalog();

@@ -68,14 +68,9 @@ pub async fn approve_run(
     body: Bytes,
 ) -> ApiResult {
     let req: ApproveRequest = parse_optional_body(&body)?;
-    let step = req.step.ok_or_else(|| {
-        ApiError::validation(
-            "approve needs the step being approved: {\"step\": \"<id of the step waiting for approval>\"}",
-        )
-    })?;
+    let approve = actions::Approve::new(id, req.step)?;
     let key = idempotency_key(&headers, &body)?;
-    let req = actions::Approve { run: id, step };
-    let run = actions::approve_run(&gw, &actor, req, Source::Request(key)).await?;
+    let run = actions::approve_run(&gw, &actor, approve, Source::Request(key)).await?;
     Ok(answer(StatusCode::OK, &run))
 }
 
