@@ -100,7 +100,7 @@ fn log_line(apps: &[String], n: u64, ts: DateTime<Utc>) -> (String, DateTime<Utc
 /// `count` log lines starting at line `first`, published through the gateway in chunks as its
 /// ingest batches them; returns the stream frames for the console.
 fn publish_logs(console: &mut Offline, first: u64, count: u64) -> Vec<Action> {
-    let apps: Vec<String> = console.state.apps.keys().cloned().collect();
+    let apps: Vec<String> = console.state.core.apps.keys().cloned().collect();
     let now = console.now();
     let mut frames = Vec::new();
     let mut n = first;

@@ -42,10 +42,10 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
     let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let mut state = State::new(config(false));
-    state.actor = "li.wei".into();
+    state.core.actor = "li.wei".into();
 
     drive(&mut state, &client, Action::StreamConnected(hello())).await;
-    assert!(state.apps_loaded, "the app list did not load");
+    assert!(state.core.apps_loaded, "the app list did not load");
     let app = state.selected.clone().unwrap();
     let mut sent = drive(&mut state, &client, Action::Key(KeyInput::char('S'))).await;
     let Some(Dialog::Scale(dialog)) = &state.dialog else {

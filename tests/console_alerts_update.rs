@@ -60,7 +60,7 @@ fn silence_dialog(state: &State) -> &SilenceDialog {
 }
 
 fn last_notice(state: &State) -> String {
-    state.notifications.back().unwrap().text.clone()
+    state.core.notifications.back().unwrap().text.clone()
 }
 
 #[test]
@@ -72,9 +72,9 @@ fn a_opens_the_view_and_fetches_the_alerts() {
         fx.iter()
             .any(|e| matches!(e, Effect::Http(r) if r.kind == RequestKind::FetchAlerts))
     );
-    assert!(state.alerts_loading());
+    assert!(state.core.alerts_loading());
     answer_alerts(&mut state, alerts());
-    assert!(!state.alerts_loading());
+    assert!(!state.core.alerts_loading());
     assert_eq!(state.alerts_view.selected.as_deref(), Some("al-8"));
     press(&mut state, key(KeyCode::Esc));
     assert_eq!(state.view, View::Overview);
@@ -90,8 +90,8 @@ fn firing_first_by_severity_then_newest_then_acked_silenced_and_resolved_last() 
         ]
     );
     // Header counts: firing only, by severity.
-    assert_eq!(state.firing_by_severity(), [2, 1, 1, 0]);
-    assert_eq!(state.apps["coupon"].firing_alerts, 2);
+    assert_eq!(state.core.firing_by_severity(), [2, 1, 1, 0]);
+    assert_eq!(state.core.apps["coupon"].firing_alerts, 2);
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn live_transitions_move_alerts_and_keep_the_selection() {
     update(&mut state, alert_event(2, al8));
     assert_eq!(state.alerts_view.order[0], "al-2");
     assert_eq!(state.alerts_view.order[5], "al-8", "newest resolved first");
-    assert_eq!(state.firing_by_severity(), [1, 1, 0, 0]);
+    assert_eq!(state.core.firing_by_severity(), [1, 1, 0, 0]);
 
     let fresh = alert(
         "al-9",
@@ -124,11 +124,11 @@ fn live_transitions_move_alerts_and_keep_the_selection() {
     );
     update(&mut state, alert_event(3, fresh));
     assert_eq!(state.alerts_view.order[0], "al-9");
-    assert_eq!(state.firing_by_severity(), [2, 1, 0, 0]);
+    assert_eq!(state.core.firing_by_severity(), [2, 1, 0, 0]);
     // A replayed event is not applied twice.
     let replayed = alert("al-9", Severity::P0, AlertState::Resolved, "search", "x", 0);
     update(&mut state, alert_event(3, replayed));
-    assert_eq!(state.alerts["al-9"].state, AlertState::Firing);
+    assert_eq!(state.core.alerts["al-9"].state, AlertState::Firing);
 }
 
 #[test]
@@ -147,20 +147,21 @@ fn resolved_alerts_are_bounded() {
         update(&mut state, alert_event(10 + i, a));
     }
     let resolved = state
+        .core
         .alerts
         .values()
         .filter(|a| a.state == AlertState::Resolved)
         .count();
     assert_eq!(resolved, opsdeck::app::MAX_RESOLVED);
-    assert!(state.alerts.contains_key("al-6"), "recent ones kept");
-    assert!(!state.alerts.contains_key("old-00"), "oldest dropped");
-    assert_eq!(state.firing_by_severity(), [2, 1, 1, 0]);
+    assert!(state.core.alerts.contains_key("al-6"), "recent ones kept");
+    assert!(!state.core.alerts.contains_key("old-00"), "oldest dropped");
+    assert_eq!(state.core.firing_by_severity(), [2, 1, 1, 0]);
 }
 
 #[test]
 fn acknowledge_sends_one_request_only_after_y() {
     let mut state = alerts_state(false);
-    state.actor = "carol".into();
+    state.core.actor = "carol".into();
     select_alert(&mut state, "al-1");
     let mut fx = press(&mut state, KeyInput::char('A'));
     assert!(matches!(&state.dialog, Some(Dialog::Ack(d)) if d.alert.id == "al-1"));
@@ -196,8 +197,8 @@ fn acknowledge_sends_one_request_only_after_y() {
         },
     );
     assert!(state.dialog.is_none());
-    assert_eq!(state.alerts["al-1"].state, AlertState::Acknowledged);
-    assert_eq!(state.apps["shop-cart"].firing_alerts, 0);
+    assert_eq!(state.core.alerts["al-1"].state, AlertState::Acknowledged);
+    assert_eq!(state.core.apps["shop-cart"].firing_alerts, 0);
     assert!(last_notice(&state).contains("al-1 acknowledged"));
 }
 
@@ -331,7 +332,7 @@ fn silence_validates_the_duration_and_sends_duration_and_comment() {
         },
     );
     assert!(state.dialog.is_none());
-    assert_eq!(state.alerts["al-1"].state, AlertState::Silenced);
+    assert_eq!(state.core.alerts["al-1"].state, AlertState::Silenced);
     assert!(last_notice(&state).contains("silenced for 1h30m"));
 }
 
@@ -378,7 +379,7 @@ fn stale_replies_are_ignored() {
         result: Ok(Reply::Alerts(list)),
     };
     update(&mut state, reply(old, Vec::new()));
-    assert_eq!(state.alerts.len(), 8, "stale list applied");
+    assert_eq!(state.core.alerts.len(), 8, "stale list applied");
     // An acknowledgement that arrives after the stream said "resolved" does not undo it.
     press(&mut state, KeyInput::char('A'));
     let sent = alert_requests(&press(&mut state, KeyInput::char('y')));
@@ -393,9 +394,9 @@ fn stale_replies_are_ignored() {
         result: Ok(Reply::Alert(Box::new(acked.clone()))),
     };
     update(&mut state, ack_reply.clone());
-    assert_eq!(state.alerts["al-8"].state, AlertState::Resolved);
+    assert_eq!(state.core.alerts["al-8"].state, AlertState::Resolved);
     // The same reply again, or one nobody asked for, changes nothing.
-    state.alerts.get_mut("al-8").unwrap().state = AlertState::Firing;
+    state.core.alerts.get_mut("al-8").unwrap().state = AlertState::Firing;
     update(&mut state, ack_reply);
     update(
         &mut state,
@@ -404,7 +405,7 @@ fn stale_replies_are_ignored() {
             result: Ok(Reply::Alert(Box::new(acked))),
         },
     );
-    assert_eq!(state.alerts["al-8"].state, AlertState::Firing);
+    assert_eq!(state.core.alerts["al-8"].state, AlertState::Firing);
 }
 
 #[test]

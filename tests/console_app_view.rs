@@ -101,14 +101,14 @@ fn enter_opens_the_app_view_and_fetches_detail_releases_and_events() {
     let mut ids: Vec<_> = reqs.iter().map(|r| r.0).collect();
     ids.dedup();
     assert_eq!(ids.len(), 3, "distinct request ids");
-    assert!(ids.iter().all(|id| state.pending.contains_key(id)));
+    assert!(ids.iter().all(|id| state.core.pending.contains_key(id)));
     assert!(state.app_view.pods.is_none(), "loading until the reply");
 
     answer(&mut state, &fx);
     assert_eq!(state.app_view.pods.as_ref().unwrap().len(), 6);
     assert_eq!(state.app_view.releases.as_ref().unwrap().len(), 5);
     assert!(state.timeline.loaded);
-    assert!(ids.iter().all(|id| !state.pending.contains_key(id)));
+    assert!(ids.iter().all(|id| !state.core.pending.contains_key(id)));
     // S still scales from the App view, on the app shown.
     press(&mut state, KeyInput::char('S'));
     assert!(matches!(&state.dialog, Some(Dialog::Scale(d)) if d.app == "shop-cart"));
@@ -221,7 +221,7 @@ fn rollback_sends_exactly_one_request_and_only_after_confirmation() {
         },
     );
     assert!(state.dialog.is_none());
-    assert!(state.actions.contains_key("act-7"));
+    assert!(state.core.actions.contains_key("act-7"));
 }
 
 #[test]
@@ -246,6 +246,7 @@ fn releases_view_rolls_back_to_the_selected_release() {
     assert!(state.dialog.is_none());
     assert!(
         state
+            .core
             .notifications
             .back()
             .unwrap()
@@ -304,6 +305,7 @@ fn readonly_offers_no_rollback_and_says_so() {
     assert!(state.dialog.is_none());
     assert!(
         state
+            .core
             .notifications
             .back()
             .unwrap()
@@ -422,7 +424,7 @@ fn window_cycles_and_number_keys_pick() {
 fn history_is_bounded_at_one_hour() {
     let mut state = loaded_state(false);
     feed_an_hour(&mut state);
-    let h = &state.apps["shop-cart"].metrics_history;
+    let h = &state.core.apps["shop-cart"].metrics_history;
     assert_eq!(h.len(), CHART_HISTORY_LEN);
     // Another 10 minutes push the oldest out.
     let events = (1..=600)
@@ -437,11 +439,11 @@ fn history_is_bounded_at_one_hour() {
         &mut state,
         Action::StreamFrame(ServerMsg::Events { events }),
     );
-    let h = &state.apps["shop-cart"].metrics_history;
+    let h = &state.core.apps["shop-cart"].metrics_history;
     assert_eq!(h.len(), CHART_HISTORY_LEN);
     assert_eq!(h.oldest().unwrap().at, at(600 - 3599).timestamp());
     // The overview's sparkline ring is unchanged in size.
-    assert!(state.apps["shop-cart"].rps_history.len() <= opsdeck::app::HISTORY_LEN);
+    assert!(state.core.apps["shop-cart"].rps_history.len() <= opsdeck::app::HISTORY_LEN);
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn candidates(state: &State) -> Vec<String> {
 
 fn themed(readonly: bool) -> State {
     let mut state = loaded_state(readonly);
-    state.themes = ["dark", "light", "high-contrast", "colorblind"]
+    state.core.themes = ["dark", "light", "high-contrast", "colorblind"]
         .map(String::from)
         .to_vec();
     state
@@ -242,7 +242,7 @@ fn rollback_opens_the_dialog_and_sends_nothing_that_changes_the_platform() {
         let Some(Dialog::Rollback(d)) = &state.dialog else {
             panic!(
                 "{line}: no rollback dialog: {:?}",
-                state.notifications.back()
+                state.core.notifications.back()
             );
         };
         assert_eq!(d.app, "feed", "{line}");
@@ -324,7 +324,7 @@ fn q_and_quit_leave() {
 fn theme_switches_by_name_and_refuses_unknown_ones() {
     let mut state = themed(false);
     run(&mut state, "theme light");
-    assert_eq!(state.theme, "light");
+    assert_eq!(state.core.theme, "light");
     assert!(state.prompt.is_none());
     run(&mut state, "theme neon");
     assert_eq!(
@@ -337,7 +337,7 @@ fn theme_switches_by_name_and_refuses_unknown_ones() {
         prompt_error(&state),
         "no theme \"lihgt\" — did you mean light?"
     );
-    assert_eq!(state.theme, "light");
+    assert_eq!(state.core.theme, "light");
 }
 
 #[test]
@@ -463,14 +463,17 @@ fn a_theme_that_fails_to_load_is_reported_and_the_old_one_kept() {
     )
     .with_user_dir(Some(dir.clone()));
     let mut state = themed(false);
-    state.theme = "dark".into();
+    state.core.theme = "dark".into();
     assert_eq!(themes.follow(&state), None);
 
-    state.theme = "broken".into();
+    state.core.theme = "broken".into();
     let failed = themes.follow(&state).expect("a broken theme is reported");
     update(&mut state, failed);
-    assert_eq!(state.theme, "dark", "the theme in use is the one named");
-    let last = state.notifications.back().unwrap();
+    assert_eq!(
+        state.core.theme, "dark",
+        "the theme in use is the one named"
+    );
+    let last = state.core.notifications.back().unwrap();
     assert!(
         last.text.contains("theme broken not loaded") && last.text.contains("keeping dark"),
         "{}",
@@ -479,7 +482,7 @@ fn a_theme_that_fails_to_load_is_reported_and_the_old_one_kept() {
     // Nothing more to report once the state names the theme in use again.
     assert_eq!(themes.follow(&state), None);
 
-    state.theme = "light".into();
+    state.core.theme = "light".into();
     assert_eq!(themes.follow(&state), None);
     let _ = std::fs::remove_dir_all(&dir);
 }

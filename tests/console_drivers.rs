@@ -62,7 +62,7 @@ impl Console {
                 Ok(None) => panic!("drivers stopped"),
                 Err(_) => panic!(
                     "condition not reached in {limit:?}; connection {:?}, downs {:?}",
-                    self.state.connection, self.downs
+                    self.state.core.connection, self.downs
                 ),
             }
         }
@@ -92,14 +92,18 @@ async fn reconnects_and_resumes_without_gaps_or_duplicates() {
     let mut console = Console::start(&gw.url);
     console
         .run_until(Duration::from_secs(10), |c| {
-            c.state.last_seq.get(&Topic::Metrics) == Some(&5)
+            c.state.core.last_seq.get(&Topic::Metrics) == Some(&5)
         })
         .await;
-    assert_eq!(console.state.connection, Connection::Live);
-    assert_eq!(console.state.duplicates, 0);
+    assert_eq!(console.state.core.connection, Connection::Live);
+    assert_eq!(console.state.core.duplicates, 0);
     assert_eq!(console.downs.len(), 1, "{:?}", console.downs);
     assert_eq!(
-        console.state.apps["shop-cart"].latest.as_ref().unwrap().rps,
+        console.state.core.apps["shop-cart"]
+            .latest
+            .as_ref()
+            .unwrap()
+            .rps,
         5.0
     );
 
@@ -145,7 +149,7 @@ async fn a_silent_link_is_declared_dead_within_two_heartbeats() {
     let mut console = Console::start(&gw.url);
     console
         .run_until(Duration::from_secs(5), |c| {
-            c.state.connection == Connection::Live
+            c.state.core.connection == Connection::Live
         })
         .await;
     let live_at = tokio::time::Instant::now();
@@ -161,7 +165,7 @@ async fn a_silent_link_is_declared_dead_within_two_heartbeats() {
     // Two heartbeats are 1 s; allow for a busy 2-core machine.
     assert!(took <= Duration::from_secs(3), "took {took:?}");
     assert!(matches!(
-        console.state.connection,
+        console.state.core.connection,
         Connection::Reconnecting { attempt: 1, .. }
     ));
 }
@@ -177,7 +181,7 @@ async fn scale_reaches_the_gateway_once_per_try_with_one_idempotency_key() {
     .await;
     let mut console = Console::start(&gw.url);
     console
-        .run_until(Duration::from_secs(5), |c| c.state.apps_loaded)
+        .run_until(Duration::from_secs(5), |c| c.state.core.apps_loaded)
         .await;
     while console.state.selected.as_deref() != Some("shop-cart") {
         console.press(KeyInput::char('j'));
@@ -208,7 +212,7 @@ async fn scale_reaches_the_gateway_once_per_try_with_one_idempotency_key() {
     console
         .run_until(Duration::from_secs(5), |c| c.state.dialog.is_none())
         .await;
-    assert!(console.state.actions.contains_key("act-1"));
+    assert!(console.state.core.actions.contains_key("act-1"));
 
     let scales = gw.recorded.lock().unwrap().scales.clone();
     assert_eq!(scales.len(), 2);

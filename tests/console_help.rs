@@ -48,7 +48,7 @@ fn scroll_through_help(state: &mut State, width: u16, height: u16) -> Vec<Vec<St
 
 fn assert_layers_reachable(state: &mut State, what: &str) {
     let context = context_layer(state);
-    let keymap = state.keymap.clone();
+    let keymap = state.core.keymap.clone();
     let screens = scroll_through_help(state, 80, 24);
     assert!(
         screens[0].iter().any(|r| r.contains("more ↓")),

@@ -48,7 +48,7 @@ fn scaling() -> State {
         &mut state,
         action_event(1, status(ActionState::InProgress, 7, at(0))),
     );
-    assert!(state.actions.contains_key("act-7"));
+    assert!(state.core.actions.contains_key("act-7"));
     state
 }
 
@@ -80,7 +80,7 @@ fn reply(request_id: u64, result: Result<Reply, HttpError>) -> Action {
 }
 
 fn last_notice(state: &State) -> String {
-    state.notifications.back().unwrap().text.clone()
+    state.core.notifications.back().unwrap().text.clone()
 }
 
 #[test]
@@ -90,14 +90,14 @@ fn a_gap_then_the_reply_finishing_the_action_removes_the_line() {
     assert_eq!(checks.len(), 1, "{checks:?}");
     assert_eq!(checks[0].1, "act-7");
     // Still in flight until the answer says otherwise.
-    assert!(state.actions.contains_key("act-7"));
+    assert!(state.core.actions.contains_key("act-7"));
 
     let done = status(ActionState::Succeeded, 12, at(3));
     update(
         &mut state,
         reply(checks[0].0, Ok(Reply::Action(Box::new(done)))),
     );
-    assert!(state.actions.is_empty(), "{:?}", state.actions);
+    assert!(state.core.actions.is_empty(), "{:?}", state.core.actions);
     assert!(
         last_notice(&state).contains("done"),
         "{}",
@@ -115,7 +115,7 @@ fn a_404_for_the_action_removes_the_line_with_a_notice() {
         message: "unknown action \"act-7\"".into(),
     };
     update(&mut state, reply(checks[0].0, Err(gone)));
-    assert!(state.actions.is_empty());
+    assert!(state.core.actions.is_empty());
     let notice = last_notice(&state);
     assert!(
         notice.contains("act-7") && notice.contains("no longer knows"),
@@ -131,7 +131,7 @@ fn a_transient_failure_keeps_the_line_and_the_clock_asks_again() {
         &mut state,
         reply(checks[0].0, Err(HttpError::transport("connection refused"))),
     );
-    assert!(state.actions.contains_key("act-7"));
+    assert!(state.core.actions.contains_key("act-7"));
     let later = at(ACTION_CHECK_SECS + 1);
     assert_eq!(
         action_checks(&update(&mut state, Action::Tick(later))).len(),
@@ -160,7 +160,7 @@ fn a_reconnect_asks_about_actions_in_flight() {
     );
     // Still running: the line stays, with the newer progress.
     assert_eq!(
-        state.actions["act-7"].progress,
+        state.core.actions["act-7"].progress,
         Some(Progress {
             ready: 9,
             desired: 12
@@ -184,7 +184,7 @@ fn a_quiet_action_is_asked_about_on_the_clock_once_at_a_time() {
         &mut state,
         reply(due[0].0, Ok(Reply::Action(Box::new(failed)))),
     );
-    assert!(state.actions.is_empty());
+    assert!(state.core.actions.is_empty());
     assert!(last_notice(&state).contains("failed"));
     // Nothing in flight: the clock asks nothing.
     let idle = update(&mut state, Action::Tick(at(10 * ACTION_CHECK_SECS)));
@@ -216,16 +216,16 @@ fn a_late_reply_after_the_stream_settled_the_action_is_dropped() {
         &mut state,
         action_event(10, status(ActionState::Succeeded, 12, at(3))),
     );
-    assert!(state.actions.is_empty());
-    let notices = state.notifications.len();
+    assert!(state.core.actions.is_empty());
+    let notices = state.core.notifications.len();
     // The answer, older than the outcome, must not bring the line back.
     let stale = status(ActionState::InProgress, 8, at(2));
     update(
         &mut state,
         reply(checks[0].0, Ok(Reply::Action(Box::new(stale)))),
     );
-    assert!(state.actions.is_empty(), "{:?}", state.actions);
-    assert_eq!(state.notifications.len(), notices, "no second notice");
+    assert!(state.core.actions.is_empty(), "{:?}", state.core.actions);
+    assert_eq!(state.core.notifications.len(), notices, "no second notice");
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn an_older_answer_does_not_roll_the_progress_back() {
         &mut state,
         reply(checks[0].0, Ok(Reply::Action(Box::new(older)))),
     );
-    assert_eq!(state.actions["act-7"].progress.unwrap().ready, 10);
+    assert_eq!(state.core.actions["act-7"].progress.unwrap().ready, 10);
 }
 
 #[test]
@@ -271,7 +271,7 @@ fn the_scale_reply_arriving_after_the_stream_ended_the_action_does_not_bring_it_
         &mut state,
         action_event(2, status(ActionState::Succeeded, 12, at(2))),
     );
-    assert!(state.actions.is_empty());
+    assert!(state.core.actions.is_empty());
     // Now the POST answers with the action as it was when accepted.
     update(
         &mut state,
@@ -285,7 +285,7 @@ fn the_scale_reply_arriving_after_the_stream_ended_the_action_does_not_bring_it_
         ),
     );
     assert!(
-        state.actions.is_empty(),
+        state.core.actions.is_empty(),
         "a late 'accepted' brought back a finished action"
     );
     // And the clock does not ask about it (whose answer would say "done" a second time).

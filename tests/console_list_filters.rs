@@ -47,7 +47,7 @@ fn alerts_filter_narrows_keeps_and_clears() {
     assert_eq!(filter_text(&state, View::Alerts), "COUPON");
     let shown = &state.alerts_view.order;
     assert!(!shown.is_empty() && shown.len() < all, "{shown:?}");
-    assert!(shown.iter().all(|id| state.alerts[id].app == "coupon"));
+    assert!(shown.iter().all(|id| state.core.alerts[id].app == "coupon"));
     let selected = state.alerts_view.selected.clone().unwrap();
     assert!(shown.contains(&selected), "selection left the shown rows");
 
@@ -79,7 +79,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
             .alerts_view
             .order
             .iter()
-            .all(|id| state.alerts[id].rule == "AppDown")
+            .all(|id| state.core.alerts[id].rule == "AppDown")
     );
     esc(&mut state);
     type_keys(&mut state, "/p0");
@@ -89,7 +89,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
             .alerts_view
             .order
             .iter()
-            .all(|id| format!("{:?}", state.alerts[id].severity) == "P0")
+            .all(|id| format!("{:?}", state.core.alerts[id].severity) == "P0")
     );
     esc(&mut state);
     type_keys(&mut state, "/bad-release");
@@ -98,7 +98,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
             .alerts_view
             .order
             .iter()
-            .all(|id| state.alerts[id].runbook.as_deref() == Some("bad-release"))
+            .all(|id| state.core.alerts[id].runbook.as_deref() == Some("bad-release"))
     );
 }
 

@@ -268,7 +268,7 @@ fn search_lands_on_the_newest_match_and_n_and_shift_n_move_between_matches() {
     press(&mut state, KeyInput::char('N'));
     assert_eq!(focus_seq(&state), Some(3));
     assert_eq!(
-        state.notifications.back().map(|n| n.text.as_str()),
+        state.core.notifications.back().map(|n| n.text.as_str()),
         Some("no earlier match")
     );
     press(&mut state, KeyInput::char('n'));
@@ -298,7 +298,7 @@ fn e_and_shift_e_jump_between_error_lines() {
     press(&mut state, KeyInput::char('e'));
     assert_eq!(focus_seq(&state), Some(37));
     assert_eq!(
-        state.notifications.back().map(|n| n.text.as_str()),
+        state.core.notifications.back().map(|n| n.text.as_str()),
         Some("no later error line")
     );
 }
@@ -351,7 +351,7 @@ fn save_asks_for_exactly_the_filtered_lines_and_reports_the_result() {
         })),
     );
     assert_eq!(
-        state.notifications.back().map(|n| n.text.as_str()),
+        state.core.notifications.back().map(|n| n.text.as_str()),
         Some("saved 12,345 lines to /tmp/x.log")
     );
 }

@@ -29,13 +29,13 @@ fn screen(state: &State, width: u16, height: u16) -> String {
 }
 
 fn last_notice(state: &State) -> String {
-    state.notifications.back().unwrap().text.clone()
+    state.core.notifications.back().unwrap().text.clone()
 }
 
 #[test]
 fn the_readonly_keymap_binds_no_command_that_changes_the_platform() {
     let full = Keymap::builtin().unwrap();
-    let readonly = fixtures::loaded_state(true).keymap;
+    let readonly = fixtures::loaded_state(true).core.keymap;
     let mut removed = 0;
     for layer in Layer::ALL {
         for b in full.bindings(layer) {
@@ -47,7 +47,7 @@ fn the_readonly_keymap_binds_no_command_that_changes_the_platform() {
     // Scale (overview, app, releases), rollback (app, releases), ack, silence, start,
     // approve, abort, resume.
     assert!(removed >= 10, "only {removed} bindings removed");
-    assert_eq!(fixtures::loaded_state(false).keymap, full);
+    assert_eq!(fixtures::loaded_state(false).core.keymap, full);
 }
 
 /// Press each key in the state's view: nothing happens, no request leaves, and the last
@@ -55,7 +55,7 @@ fn the_readonly_keymap_binds_no_command_that_changes_the_platform() {
 fn assert_refused(state: &mut State, keys: &[KeyInput]) {
     let view = state.view;
     for key in keys {
-        state.notifications.clear();
+        state.core.notifications.clear();
         let fx = press(state, *key);
         assert!(fx.is_empty(), "{key}: {fx:?}");
         assert!(state.dialog.is_none(), "{key} opened a dialog");

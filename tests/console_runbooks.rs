@@ -41,7 +41,7 @@ fn command(state: &mut State, line: &str) -> Vec<Effect> {
 }
 
 fn last_notice(state: &State) -> String {
-    state.notifications.back().unwrap().text.clone()
+    state.core.notifications.back().unwrap().text.clone()
 }
 
 fn start_runs(effects: &[Effect]) -> Vec<(u64, RequestKind)> {

@@ -51,7 +51,7 @@ fn runbooks_state() -> State {
     press(&mut state, KeyInput::plain(KeyCode::Esc));
     press(&mut state, KeyInput::char('B'));
     answer_runbooks(&mut state);
-    state.notifications.clear();
+    state.core.notifications.clear();
     state
 }
 
@@ -107,7 +107,7 @@ fn plan_state(readonly: bool) -> State {
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     let id = pending(&state, |k| matches!(k, RequestKind::StartRun { .. }));
     reply(&mut state, id, Reply::Run(Box::new(dry_run("coupon"))));
-    state.notifications.clear();
+    state.core.notifications.clear();
     state
 }
 
@@ -150,7 +150,7 @@ fn run_state(run: opsdeck::protocol::RunStatus) -> State {
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     let id = pending(&state, |k| matches!(k, RequestKind::FetchRun { .. }));
     reply(&mut state, id, Reply::Run(Box::new(run)));
-    state.notifications.clear();
+    state.core.notifications.clear();
     state
 }
 

@@ -149,7 +149,7 @@ fn scale_dialog_confirmation() {
 /// The production typed-name step of the scale dialog, with `typed` typed so far.
 fn scale_production_typing(typed: &str) -> State {
     let mut state = loaded_state(false);
-    state.production = true;
+    state.core.production = true;
     while state.selected.as_deref() != Some("shop-cart") {
         press(&mut state, KeyInput::char('j'));
     }
@@ -186,7 +186,7 @@ fn scale_dialog_after_a_refusal_and_after_a_transient_failure() {
         let mut state = open_scale_on_shop_cart();
         press(&mut state, KeyInput::plain(KeyCode::Enter));
         press(&mut state, KeyInput::char('y'));
-        let request_id = *state.pending.keys().last().unwrap();
+        let request_id = *state.core.pending.keys().last().unwrap();
         update(
             &mut state,
             Action::HttpReply {
@@ -364,7 +364,7 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
 #[test]
 fn the_status_bar_names_the_user_and_role_and_drops_the_help_hint_first_when_narrow() {
     let mut state = loaded_state(false);
-    state.actor = "li.wei".into();
+    state.core.actor = "li.wei".into();
     let status_row =
         |state: &State, w: u16| screen(state, w, 24).lines().last().unwrap().to_string();
     let wide = status_row(&state, 120);
@@ -383,7 +383,7 @@ fn the_status_bar_names_the_user_and_role_and_drops_the_help_hint_first_when_nar
     assert!(!narrower.contains("li.wei"), "{narrower}");
     assert!(narrower.contains("0 ev/s │ 03:12:45 UTC"), "{narrower}");
     // A very long user name is cut, not the clock.
-    state.actor = "a-very-long-user-name-from-the-directory".into();
+    state.core.actor = "a-very-long-user-name-from-the-directory".into();
     let long = status_row(&state, 140);
     assert!(long.contains("a-very-long-user-na… · operator"), "{long}");
 }

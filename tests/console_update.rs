@@ -159,7 +159,7 @@ fn readonly_offers_no_action_and_says_so() {
     effects.extend(press(&mut state, KeyInput::char('y')));
     assert!(state.dialog.is_none());
     assert!(effects.is_empty(), "{effects:?}");
-    let last = state.notifications.back().unwrap();
+    let last = state.core.notifications.back().unwrap();
     assert!(last.text.contains("READ-ONLY"), "{}", last.text);
 }
 
@@ -195,7 +195,7 @@ fn a_failed_scale_retries_with_the_same_key_and_a_new_dialog_gets_a_new_key() {
         },
     );
     assert!(state.dialog.is_none());
-    assert!(state.actions.contains_key("act-1"));
+    assert!(state.core.actions.contains_key("act-1"));
 
     press(&mut state, scale_key());
     type_keys(&mut state, "+");
@@ -239,23 +239,23 @@ fn stale_http_replies_are_ignored() {
         result: Ok(Reply::Apps(apps())),
     };
     update(&mut state, reply(old));
-    assert!(!state.apps_loaded, "stale reply applied");
+    assert!(!state.core.apps_loaded, "stale reply applied");
     update(&mut state, reply(9_999));
-    assert!(state.apps.is_empty(), "unknown reply applied");
+    assert!(state.core.apps.is_empty(), "unknown reply applied");
     update(&mut state, reply(new));
-    assert!(state.apps_loaded);
-    assert_eq!(state.apps.len(), 8);
+    assert!(state.core.apps_loaded);
+    assert_eq!(state.core.apps.len(), 8);
     // The same reply twice is applied once: the second is stale.
-    state.apps.clear();
+    state.core.apps.clear();
     update(&mut state, reply(new));
-    assert!(state.apps.is_empty());
+    assert!(state.core.apps.is_empty());
 }
 
 #[test]
 fn metric_events_update_apps_and_duplicates_are_skipped() {
     let mut state = loaded_state(false);
-    let before_len = state.apps["shop-cart"].rps_history.len();
-    let seq = state.last_seq[&Topic::Metrics];
+    let before_len = state.core.apps["shop-cart"].rps_history.len();
+    let seq = state.core.last_seq[&Topic::Metrics];
     let frame = |seq, rps| {
         Action::StreamFrame(ServerMsg::Events {
             events: vec![metrics_event(
@@ -266,7 +266,7 @@ fn metric_events_update_apps_and_duplicates_are_skipped() {
         })
     };
     update(&mut state, frame(seq + 1, 4321.0));
-    let shop = &state.apps["shop-cart"];
+    let shop = &state.core.apps["shop-cart"];
     let m = shop.latest.as_ref().unwrap();
     assert_eq!(m.rps, 4321.0);
     assert_eq!(
@@ -274,11 +274,14 @@ fn metric_events_update_apps_and_duplicates_are_skipped() {
         (7, 12)
     );
     assert_eq!(shop.rps_history.len(), before_len + 1);
-    assert_eq!(state.last_seq[&Topic::Metrics], seq + 1);
+    assert_eq!(state.core.last_seq[&Topic::Metrics], seq + 1);
     // Replayed after a reconnect: ignored.
     update(&mut state, frame(seq + 1, 1.0));
-    assert_eq!(state.apps["shop-cart"].latest.as_ref().unwrap().rps, 4321.0);
-    assert_eq!(state.duplicates, 1);
+    assert_eq!(
+        state.core.apps["shop-cart"].latest.as_ref().unwrap().rps,
+        4321.0
+    );
+    assert_eq!(state.core.duplicates, 1);
 }
 
 #[test]
@@ -309,7 +312,7 @@ fn alerts_count_per_app_and_sorting_follows_them() {
         &mut state,
         Action::StreamFrame(ServerMsg::Events { events: vec![ev] }),
     );
-    assert_eq!(state.apps["notify"].firing_alerts, 1);
+    assert_eq!(state.core.apps["notify"].firing_alerts, 1);
     for _ in 0..6 {
         press(&mut state, KeyInput::char('s'));
     }
@@ -329,9 +332,9 @@ fn a_gap_is_marked_and_snapshots_are_refetched() {
             reset: false,
         }),
     );
-    assert_eq!(state.gaps.len(), 1);
-    assert_eq!((state.gaps[0].from, state.gaps[0].to), (200, 340));
-    assert_eq!(state.last_seq[&Topic::Metrics], 340);
+    assert_eq!(state.core.gaps.len(), 1);
+    assert_eq!((state.core.gaps[0].from, state.core.gaps[0].to), (200, 340));
+    assert_eq!(state.core.last_seq[&Topic::Metrics], 340);
     let kinds: Vec<_> = fx
         .iter()
         .filter_map(|e| match e {
@@ -341,15 +344,23 @@ fn a_gap_is_marked_and_snapshots_are_refetched() {
         .collect();
     assert!(kinds.contains(&RequestKind::FetchApps));
     assert!(kinds.contains(&RequestKind::FetchAlerts));
-    assert!(state.notifications.back().unwrap().text.contains("lost"));
+    assert!(
+        state
+            .core
+            .notifications
+            .back()
+            .unwrap()
+            .text
+            .contains("lost")
+    );
 }
 
 #[test]
 fn connection_status_goes_live_reconnecting_stale_and_back() {
     let mut state = State::new(config(false));
-    assert_eq!(state.connection, Connection::Connecting);
+    assert_eq!(state.core.connection, Connection::Connecting);
     update(&mut state, Action::StreamConnected(hello()));
-    assert_eq!(state.connection, Connection::Live);
+    assert_eq!(state.core.connection, Connection::Live);
 
     let down = |at, retry| Action::StreamDown {
         reason: "connection reset".into(),
@@ -358,32 +369,35 @@ fn connection_status_goes_live_reconnecting_stale_and_back() {
     };
     update(&mut state, down(at(1), 250));
     assert!(matches!(
-        state.connection,
+        state.core.connection,
         Connection::Reconnecting { attempt: 1, next_try_at } if next_try_at == at(1) + chrono::Duration::milliseconds(250)
     ));
     update(&mut state, down(at(2), 500));
     assert!(matches!(
-        state.connection,
+        state.core.connection,
         Connection::Reconnecting { attempt: 2, .. }
     ));
     update(&mut state, Action::Tick(at(5)));
-    assert!(matches!(state.connection, Connection::Reconnecting { .. }));
+    assert!(matches!(
+        state.core.connection,
+        Connection::Reconnecting { .. }
+    ));
     update(&mut state, Action::Tick(at(11)));
     assert!(matches!(
-        state.connection,
+        state.core.connection,
         Connection::Stale { since, attempt: 2, .. } if since == at(1)
     ));
     update(&mut state, down(at(12), 1000));
     assert!(matches!(
-        state.connection,
+        state.core.connection,
         Connection::Stale { attempt: 3, .. }
     ));
 
     // Reconnecting resumes after the last sequence numbers applied.
-    state.last_seq.insert(Topic::Metrics, 77);
+    state.core.last_seq.insert(Topic::Metrics, 77);
     let fx = update(&mut state, Action::StreamConnected(hello()));
-    assert_eq!(state.connection, Connection::Live);
-    assert!(state.down_since.is_none());
+    assert_eq!(state.core.connection, Connection::Live);
+    assert!(state.core.down_since.is_none());
     let resume = fx
         .iter()
         .find_map(|e| match e {
@@ -452,15 +466,23 @@ fn action_progress_is_tracked_until_final() {
             events: vec![ev(1, ActionState::InProgress)],
         }),
     );
-    assert!(state.actions.contains_key("act-9"));
+    assert!(state.core.actions.contains_key("act-9"));
     update(
         &mut state,
         Action::StreamFrame(ServerMsg::Events {
             events: vec![ev(2, ActionState::Succeeded)],
         }),
     );
-    assert!(state.actions.is_empty());
-    assert!(state.notifications.back().unwrap().text.contains("done"));
+    assert!(state.core.actions.is_empty());
+    assert!(
+        state
+            .core
+            .notifications
+            .back()
+            .unwrap()
+            .text
+            .contains("done")
+    );
 }
 
 #[test]
@@ -476,9 +498,9 @@ fn events_per_second_counts_whole_seconds() {
         }),
     );
     update(&mut state, Action::Tick(at(2)));
-    assert_eq!(state.rate.per_sec, 5);
+    assert_eq!(state.core.rate.per_sec, 5);
     update(&mut state, Action::Tick(at(3)));
-    assert_eq!(state.rate.per_sec, 0);
+    assert_eq!(state.core.rate.per_sec, 0);
 }
 
 #[test]
@@ -529,7 +551,7 @@ fn help_opens_from_inside_the_scale_dialog() {
 /// A loaded console on a production context (`--production`).
 fn production_state() -> State {
     let mut state = loaded_state(false);
-    state.production = true;
+    state.core.production = true;
     state
 }
 

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 
 use super::effect::RequestId;
 use super::key::KeyInput;
-use super::logs::SavedLogs;
 use crate::protocol::{
     ActionStatus, Alert, AppDetail, AppSummary, Release, RunStatus, RunbookDetail, RunbookSummary,
     ServerMsg, TimelineEntry,
@@ -109,4 +108,11 @@ impl HttpError {
             None => format!("gateway unreachable: {}", self.message),
         }
     }
+}
+
+/// Where the lines went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedLogs {
+    pub path: String,
+    pub lines: usize,
 }

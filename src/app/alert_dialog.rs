@@ -189,22 +189,7 @@ impl SilenceDialog {
 
 /// Seconds as the shortest readable duration: `45s`, `15m`, `1h30m`, `2d4h`.
 pub fn describe_secs(secs: u64) -> String {
-    let (d, h, m, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-    );
-    let mut out = String::new();
-    for (n, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
-        if n > 0 {
-            out.push_str(&format!("{n}{unit}"));
-        }
-    }
-    if out.is_empty() {
-        out.push_str("0s");
-    }
-    out
+    crate::duration::exact(secs)
 }
 
 #[cfg(test)]

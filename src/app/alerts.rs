@@ -10,13 +10,12 @@ use std::cmp::Ordering;
 
 use super::action::{HttpError, Reply};
 use super::alert_dialog::{AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs};
+use super::core::{Navigate, NoticeLevel};
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
 use super::list_filter;
-use super::navigate::{Navigate, navigate};
-use super::state::{Dialog, NoticeLevel, State, View};
-use super::stream::recount_firing;
-use crate::protocol::{Alert, AlertState, Severity};
+use super::state::{Dialog, State, View};
+use crate::protocol::{Alert, AlertState};
 
 /// Resolved alerts kept for the "recently resolved" part of the list.
 pub const MAX_RESOLVED: usize = 50;
@@ -51,32 +50,7 @@ impl AlertsView {
 impl State {
     /// The alert under the cursor in the Alerts view.
     pub fn selected_alert(&self) -> Option<&Alert> {
-        self.alerts.get(self.alerts_view.selected.as_ref()?)
-    }
-
-    /// Firing alerts by severity: `[P0, P1, P2, P3]`.
-    pub fn firing_by_severity(&self) -> [usize; 4] {
-        let mut counts = [0; 4];
-        for a in self.alerts.values() {
-            if a.state == AlertState::Firing {
-                counts[severity_index(a.severity)] += 1;
-            }
-        }
-        counts
-    }
-
-    /// The alert list has not arrived yet.
-    pub fn alerts_loading(&self) -> bool {
-        self.alerts.is_empty() && self.is_pending(&RequestKind::FetchAlerts)
-    }
-}
-
-pub fn severity_index(s: Severity) -> usize {
-    match s {
-        Severity::P0 => 0,
-        Severity::P1 => 1,
-        Severity::P2 => 2,
-        Severity::P3 => 3,
+        self.core.alerts.get(self.alerts_view.selected.as_ref()?)
     }
 }
 
@@ -109,6 +83,7 @@ pub fn compare(a: &Alert, b: &Alert) -> Ordering {
 /// selection on a listed alert.
 pub fn refresh(state: &mut State) {
     let mut resolved: Vec<&Alert> = state
+        .core
         .alerts
         .values()
         .filter(|a| a.state == AlertState::Resolved)
@@ -120,11 +95,12 @@ pub fn refresh(state: &mut State) {
             .map(|a| a.id.clone())
             .collect();
         for id in drop {
-            state.alerts.remove(&id);
+            state.core.alerts.remove(&id);
         }
     }
     let needle = state.filter_needle(View::Alerts);
     let mut rows: Vec<&Alert> = state
+        .core
         .alerts
         .values()
         .filter(|a| matches_filter(a, &needle))
@@ -157,16 +133,16 @@ fn matches_filter(a: &Alert, needle: &str) -> bool {
 
 /// Show the Alerts view and refresh the list from GET /v1/alerts.
 pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
-    super::app_view::push_view(state, View::Alerts);
+    state.push_view(View::Alerts);
     state.filter.editing = false;
-    state.send(RequestKind::FetchAlerts, effects);
+    state.core.send(RequestKind::FetchAlerts, effects);
 }
 
 /// Keys of the Alerts layer, of the silence dialog, and of the y/N question while an alert
 /// dialog is open. Returns false for commands this module does not handle (quit, help, …).
 pub fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     match layer {
-        Layer::Alerts => run_view(state, cmd, effects),
+        Layer::Alerts => run_view(state, cmd),
         Layer::Silence => run_silence(state, cmd),
         Layer::Confirm => match state.dialog {
             Some(Dialog::Ack(_) | Dialog::Silence(_)) => run_confirm(state, cmd, effects),
@@ -187,7 +163,28 @@ pub fn type_char(state: &mut State, c: char) -> bool {
     }
 }
 
-fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+/// Where a command of the Alerts view goes: the selected alert's app, or its runbook's form
+/// with the app filled in. None for a command that goes nowhere (or an alert without one).
+pub(crate) fn destination(state: &mut State, cmd: Command) -> Option<Navigate> {
+    let a = state.selected_alert()?;
+    match cmd {
+        Command::JumpToApp => Some(Navigate::App(a.app.clone())),
+        Command::OpenRunbook => match a.runbook.clone() {
+            Some(id) => Some(Navigate::Runbook {
+                id,
+                app: Some(a.app.clone()),
+            }),
+            None => {
+                let text = format!("alert {} has no runbook", a.id);
+                state.core.notify(NoticeLevel::Info, text);
+                None
+            }
+        },
+        _ => None,
+    }
+}
+
+fn run_view(state: &mut State, cmd: Command) -> bool {
     match cmd {
         Command::MoveDown => move_selection(state, 1),
         Command::MoveUp => move_selection(state, -1),
@@ -197,24 +194,7 @@ fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
         Command::PageUp => move_selection(state, -page(state)),
         Command::Acknowledge => open_ack(state),
         Command::OpenSilence => open_silence(state),
-        Command::JumpToApp => {
-            if let Some(app) = state.selected_alert().map(|a| a.app.clone()) {
-                navigate(state, Navigate::App(app), effects);
-            }
-        }
-        Command::OpenRunbook => {
-            if let Some(a) = state.selected_alert() {
-                let (runbook, id, app) = (a.runbook.clone(), a.id.clone(), a.app.clone());
-                match runbook {
-                    Some(runbook) => {
-                        let app = Some(app);
-                        navigate(state, Navigate::Runbook { id: runbook, app }, effects)
-                    }
-                    None => state.notify(NoticeLevel::Info, format!("alert {id} has no runbook")),
-                }
-            }
-        }
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -222,7 +202,9 @@ fn run_view(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
 
 fn page(state: &State) -> isize {
     // Header, column titles, detail pane and status take about ten rows.
-    let rows = usize::from(state.size.1).saturating_sub(10).max(MIN_PAGE);
+    let rows = usize::from(state.core.size.1)
+        .saturating_sub(10)
+        .max(MIN_PAGE);
     isize::try_from(rows).unwrap_or(isize::MAX / 4)
 }
 
@@ -242,14 +224,14 @@ const READONLY_ALERTS: &str =
 
 /// The selected alert, if it can still be acted on; says why not otherwise.
 fn actionable(state: &mut State, verb: &str) -> Option<AlertTarget> {
-    if state.readonly {
-        state.notify(NoticeLevel::Warn, READONLY_ALERTS);
+    if state.core.readonly {
+        state.core.notify(NoticeLevel::Warn, READONLY_ALERTS);
         return None;
     }
     let alert = state.selected_alert()?;
     if alert.state == AlertState::Resolved {
         let msg = format!("alert {} is already resolved: nothing to {verb}", alert.id);
-        state.notify(NoticeLevel::Info, msg);
+        state.core.notify(NoticeLevel::Info, msg);
         return None;
     }
     Some(AlertTarget::of(alert))
@@ -258,25 +240,25 @@ fn actionable(state: &mut State, verb: &str) -> Option<AlertTarget> {
 fn open_ack(state: &mut State) {
     if let Some(a) = state.selected_alert()
         && a.state == AlertState::Acknowledged
-        && !state.readonly
+        && !state.core.readonly
     {
         let by = a
             .acknowledged_by
             .clone()
             .unwrap_or_else(|| "someone".into());
         let msg = format!("alert {} is already acknowledged by {by}", a.id);
-        state.notify(NoticeLevel::Info, msg);
+        state.core.notify(NoticeLevel::Info, msg);
         return;
     }
     if let Some(target) = actionable(state, "acknowledge") {
-        let key = state.new_idempotency_key();
+        let key = state.core.new_idempotency_key();
         state.dialog = Some(Dialog::Ack(AckDialog::new(target, key)));
     }
 }
 
 fn open_silence(state: &mut State) {
     if let Some(target) = actionable(state, "silence") {
-        let key = state.new_idempotency_key();
+        let key = state.core.new_idempotency_key();
         state.dialog = Some(Dialog::Silence(SilenceDialog::new(target, key)));
     }
 }
@@ -316,10 +298,10 @@ fn run_confirm(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bo
 
 /// `y`: send the acknowledgement or the silence, once.
 fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.readonly {
+    if state.core.readonly {
         return;
     }
-    let actor = state.actor.clone();
+    let actor = state.core.actor.clone();
     let kind = match &state.dialog {
         Some(Dialog::Ack(d)) if d.step == AlertStep::Confirm => RequestKind::AckAlert {
             alert: d.alert.id.clone(),
@@ -336,7 +318,7 @@ fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
             let (alert, old_key) = (d.alert.id.clone(), d.idempotency_key.clone());
             let fresh = d.sent.as_ref().is_some_and(|sent| *sent != body);
             let key = if fresh {
-                state.new_idempotency_key()
+                state.core.new_idempotency_key()
             } else {
                 old_key
             };
@@ -354,7 +336,7 @@ fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
         }
         _ => return,
     };
-    let request_id = state.send(kind, effects);
+    let request_id = state.core.send(kind, effects);
     match &mut state.dialog {
         Some(Dialog::Ack(d)) => {
             d.step = AlertStep::Sending { request_id };
@@ -382,7 +364,7 @@ fn cancel(state: &mut State) {
     };
     state.dialog = None;
     if matches!(step, AlertStep::Sending { .. }) {
-        state.notify(
+        state.core.notify(
             NoticeLevel::Info,
             "request still on its way; the result shows here",
         );
@@ -417,7 +399,9 @@ pub fn on_reply(
             if let Reply::Alert(alert) = reply {
                 apply_alert_reply(state, *alert);
             }
-            state.notify(NoticeLevel::Info, format!("alert {alert_id} {done}"));
+            state
+                .core
+                .notify(NoticeLevel::Info, format!("alert {alert_id} {done}"));
         }
         Err(err) if err.is_transient() && dialog_waits => {
             // Back to the question: `y` tries again.
@@ -437,7 +421,9 @@ pub fn on_reply(
                 Some(404) => format!("alert {alert_id} no longer exists"),
                 _ => err.to_string(),
             };
-            state.notify(NoticeLevel::Error, format!("cannot {verb}: {why}"));
+            state
+                .core
+                .notify(NoticeLevel::Error, format!("cannot {verb}: {why}"));
         }
     }
 }
@@ -446,6 +432,7 @@ pub fn on_reply(
 /// resolved since; a reply never takes that back.
 fn apply_alert_reply(state: &mut State, alert: Alert) {
     let resolved = state
+        .core
         .alerts
         .get(&alert.id)
         .is_some_and(|a| a.state == AlertState::Resolved);
@@ -453,6 +440,6 @@ fn apply_alert_reply(state: &mut State, alert: Alert) {
         return;
     }
     let app = alert.app.clone();
-    state.alerts.insert(alert.id.clone(), alert);
-    recount_firing(state, &app);
+    state.core.alerts.insert(alert.id.clone(), alert);
+    state.core.recount_firing(&app);
 }

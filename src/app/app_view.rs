@@ -9,18 +9,23 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::action::{HttpError, Reply};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
 use super::metric_history::ChartWindow;
-use super::rollback::RollbackIntent;
-use super::state::{NoticeLevel, State, View};
-use super::timeline;
+use super::state::{State, View};
 use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
 
 /// Pods are refreshed this often while the App view shows, seconds.
 pub const DETAIL_REFRESH_SECS: i64 = 10;
-/// Views remembered for Esc.
-pub const MAX_VIEW_STACK: usize = 16;
+
+/// A rollback asked for before the app's releases were loaded: the target release id, or
+/// `None` for the previous good release.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RollbackIntent {
+    pub app: String,
+    pub release: Option<String>,
+}
 
 /// A list in the App view; Tab moves between them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -95,45 +100,6 @@ impl AppView {
     }
 }
 
-/// Show `view`, remembering the current one for Esc.
-pub(crate) fn push_view(state: &mut State, view: View) {
-    state.stop_filter_editing();
-    if state.view == view {
-        return;
-    }
-    if state.view_stack.len() == MAX_VIEW_STACK {
-        state.view_stack.remove(0);
-    }
-    state.view_stack.push(state.view);
-    state.view = view;
-}
-
-/// Esc: the previous view, or the overview.
-pub(crate) fn go_back(state: &mut State) {
-    state.stop_filter_editing();
-    state.view = state.view_stack.pop().unwrap_or(View::Overview);
-}
-
-/// The id of the app called `name`: an id, or else a display name (exact, then
-/// case-insensitive).
-pub fn resolve_app(state: &State, name: &str) -> Option<String> {
-    if state.apps.contains_key(name) {
-        return Some(name.to_string());
-    }
-    let lower = name.to_lowercase();
-    state
-        .apps
-        .values()
-        .find(|a| a.summary.name == name)
-        .or_else(|| {
-            state
-                .apps
-                .values()
-                .find(|a| a.summary.name.to_lowercase() == lower)
-        })
-        .map(|a| a.summary.id.clone())
-}
-
 /// Point the App/Releases views at `app`, forgetting another app's pods and releases.
 pub(crate) fn focus(state: &mut State, app: &str) {
     if state.app_view.app != app {
@@ -141,55 +107,34 @@ pub(crate) fn focus(state: &mut State, app: &str) {
     }
 }
 
-/// Open the App view on `app_id` (an id or display name) and fetch its pods, releases and
-/// events. An unknown app gets a notification and nothing else.
-pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
-        return effects;
-    };
-    focus(state, &app);
-    // Keep the overview's selection on this app (Enter on an alert, `:app`): a filter that
-    // hides it is cleared, as the overview would otherwise move the selection away.
-    if !state.order.contains(&app) {
-        state.filter.text.clear();
-        state.filter.editing = false;
-    }
-    state.selected = Some(app);
-    push_view(state, View::App);
-    refresh_detail(state, &mut effects);
-    refresh_releases(state, &mut effects);
-    timeline::refresh(state, &mut effects);
-    effects
-}
-
 /// Open the Releases view on `app_id` and fetch its releases.
 pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+    let Some(app) = state.core.resolve_app(app_id) else {
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
         return effects;
     };
     focus(state, &app);
     state.selected = Some(app);
     state.app_view.release_cursor = 0;
     state.app_view.release_id = None;
-    push_view(state, View::Releases);
+    state.push_view(View::Releases);
     refresh_releases(state, &mut effects);
     effects
 }
 
 pub(crate) fn refresh_detail(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
-    let id = state.send(RequestKind::FetchApp { app }, effects);
+    let id = state.core.send(RequestKind::FetchApp { app }, effects);
     state.app_view.detail_request = Some(id);
-    state.app_view.detail_at = Some(state.now);
+    state.app_view.detail_at = Some(state.core.now);
 }
 
 pub(crate) fn refresh_releases(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
-    let id = state.send(RequestKind::FetchReleases { app }, effects);
+    let id = state.core.send(RequestKind::FetchReleases { app }, effects);
     state.app_view.releases_request = Some(id);
 }
 
@@ -208,7 +153,7 @@ pub(crate) fn on_detail(
         Ok(Reply::App(detail)) => {
             let AppDetail { summary, pods } = *detail;
             let is_shown = current && summary.id == state.app_view.app;
-            if let Some(entry) = state.apps.get_mut(&summary.id) {
+            if let Some(entry) = state.core.apps.get_mut(&summary.id) {
                 entry.summary = summary;
             }
             if is_shown {
@@ -218,7 +163,7 @@ pub(crate) fn on_detail(
         }
         Ok(_) => {}
         Err(err) if current => {
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("loading {}: {err}", state.app_view.app),
             );
@@ -228,17 +173,17 @@ pub(crate) fn on_detail(
     }
 }
 
-/// GET /v1/apps/{app}/releases answered.
+/// GET /v1/apps/{app}/releases answered. A rollback asked for while they loaded comes back,
+/// for the caller to open now that the releases are known.
 pub(crate) fn on_releases(
     state: &mut State,
     request_id: RequestId,
     app: &str,
     result: Result<Reply, HttpError>,
-    effects: &mut Vec<Effect>,
-) {
+) -> Option<RollbackIntent> {
     if state.app_view.releases_request != Some(request_id) || state.app_view.app != app {
         tracing::debug!(request_id, "stale releases reply dropped");
-        return;
+        return None;
     }
     state.app_view.releases_request = None;
     match result {
@@ -246,25 +191,24 @@ pub(crate) fn on_releases(
             state.app_view.releases = Some(list);
             state.app_view.releases_error = None;
             move_release_cursor(state, 0);
-            if let Some(intent) = state.app_view.rollback_intent.take() {
-                super::rollback::open_from_intent(state, intent, effects);
-            }
+            return state.app_view.rollback_intent.take();
         }
         Ok(_) => {}
         Err(err) => {
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("loading releases of {app}: {err}"),
             );
             state.app_view.releases_error = Some(err.to_string());
             if state.app_view.rollback_intent.take().is_some() {
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Error,
                     format!("cannot roll back {app}: its releases did not load"),
                 );
             }
         }
     }
+    None
 }
 
 /// The clock: refresh pods now and then while the App view shows.
@@ -275,7 +219,7 @@ pub(crate) fn on_tick(state: &mut State, effects: &mut Vec<Effect>) {
     let due = state
         .app_view
         .detail_at
-        .is_none_or(|at| state.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
+        .is_none_or(|at| state.core.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
     if due && state.app_view.detail_request.is_none() {
         refresh_detail(state, effects);
     }
@@ -311,6 +255,7 @@ pub fn pane_len(state: &State, pane: Pane) -> usize {
         Pane::Pods => v.pods.as_ref().map_or(0, Vec::len),
         Pane::Events => state.timeline.for_app(Some(&v.app)).count(),
         Pane::Alerts => state
+            .core
             .alerts
             .values()
             .filter(|a| a.app == v.app && a.state == AlertState::Firing)

@@ -7,9 +7,10 @@
 
 use std::fmt;
 
+use super::core::Navigate;
 use super::dialog::ScaleDialog;
 use super::effect::Effect;
-use super::navigate::{Navigate, navigate, select_in_overview};
+use super::navigate::{navigate, select_in_overview};
 use super::state::{Dialog, State};
 
 /// A command typed after `:`.
@@ -419,6 +420,7 @@ pub fn complete(state: &State, line: &str) -> Completion {
 fn argument_pool(state: &State, args: Args, position: usize, typed: &[&str]) -> Vec<Candidate> {
     let apps = |exclude: &[&str]| -> Vec<Candidate> {
         state
+            .core
             .apps
             .values()
             .filter(|a| !exclude.contains(&a.summary.id.as_str()))
@@ -432,11 +434,12 @@ fn argument_pool(state: &State, args: Args, position: usize, typed: &[&str]) -> 
         (Args::App | Args::AppCount | Args::AppRelease, 1) => apps(&[]),
         (Args::Apps, _) => apps(typed),
         (Args::Theme, 1) => state
+            .core
             .themes
             .iter()
             .map(|t| Candidate {
                 text: t.clone(),
-                detail: if *t == state.theme {
+                detail: if *t == state.core.theme {
                     "current".into()
                 } else {
                     String::new()
@@ -508,16 +511,16 @@ pub fn execute(
             open_scale_with(state, &app, replicas)?;
         }
         PromptCommand::Theme(name) => {
-            if !state.themes.contains(&name) {
-                let hint = match suggest(&name, state.themes.iter().map(String::as_str)) {
+            if !state.core.themes.contains(&name) {
+                let hint = match suggest(&name, state.core.themes.iter().map(String::as_str)) {
                     Some(s) => format!("did you mean {s}?"),
-                    None => format!("themes: {}", state.themes.join(", ")),
+                    None => format!("themes: {}", state.core.themes.join(", ")),
                 };
                 return Err(format!("no theme {name:?} — {hint}"));
             }
             // The screen itself shows the switch; a theme that fails to load says so then
             // (Action::ThemeFailed), so nothing is announced before it is known.
-            state.theme = name;
+            state.core.theme = name;
         }
         PromptCommand::Quit => {
             state.quitting = true;
@@ -549,17 +552,18 @@ pub fn execute(
 /// The id of the app called `name` (its id, or its display name), or an error that suggests
 /// the closest id.
 fn known_app(state: &State, name: &str) -> Result<String, String> {
-    if state.apps.contains_key(name) {
+    if state.core.apps.contains_key(name) {
         return Ok(name.to_string());
     }
     if let Some(a) = state
+        .core
         .apps
         .values()
         .find(|a| a.summary.id.eq_ignore_ascii_case(name) || a.summary.name == name)
     {
         return Ok(a.summary.id.clone());
     }
-    match suggest(name, state.apps.keys().map(String::as_str)) {
+    match suggest(name, state.core.apps.keys().map(String::as_str)) {
         Some(s) => Err(format!("no app {name:?} — did you mean {s}?")),
         None => Err(format!("no app {name:?} — Tab lists the apps")),
     }
@@ -568,18 +572,18 @@ fn known_app(state: &State, name: &str) -> Result<String, String> {
 /// The scale dialog for `app`, pre-filled with `replicas`. Nothing is sent until the
 /// operator reviews and confirms it.
 fn open_scale_with(state: &mut State, app: &str, replicas: u32) -> Result<(), String> {
-    if state.readonly {
+    if state.core.readonly {
         return Err("READ-ONLY: scaling is disabled in this session (--readonly)".into());
     }
-    let Some(entry) = state.apps.get(app) else {
+    let Some(entry) = state.core.apps.get(app) else {
         return Err(format!("no app {app:?}"));
     };
     let s = &entry.summary;
     let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
     select_in_overview(state, &id);
-    let key = state.new_idempotency_key();
-    let mut dialog =
-        ScaleDialog::new(id, name, r.desired, r.min, r.max, key).on_production(state.production);
+    let key = state.core.new_idempotency_key();
+    let mut dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key)
+        .on_production(state.core.production);
     dialog.input = replicas.to_string();
     state.dialog = Some(Dialog::Scale(dialog));
     Ok(())

@@ -2,6 +2,7 @@
 //! first, then `global`, then every other layer; at small sizes it scrolls (`j`/`k`, PgUp/PgDn,
 //! `g`/`G`) so no binding is out of reach. The renderer draws the same lines in the same order.
 
+use super::command::COMMANDS;
 use super::keymap::{Command, Keymap, Layer};
 use super::state::State;
 
@@ -38,13 +39,15 @@ pub fn help_rows_visible(height: u16) -> usize {
 
 /// The furthest the overlay scrolls: the last line at the bottom of the box.
 pub fn help_max_scroll(state: &State) -> usize {
-    let total = help_line_count(&state.keymap, super::keys::context_layer(state));
-    total.saturating_sub(help_rows_visible(state.size.1))
+    let total = help_line_count(&state.core.keymap, super::keys::context_layer(state));
+    total.saturating_sub(help_rows_visible(state.core.size.1))
 }
 
 /// Scroll the open overlay; false for commands that are not about scrolling.
 pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
-    let page = help_rows_visible(state.size.1).saturating_sub(1).max(1);
+    let page = help_rows_visible(state.core.size.1)
+        .saturating_sub(1)
+        .max(1);
     let max = help_max_scroll(state);
     let at = state.help_scroll.min(max);
     state.help_scroll = match cmd {
@@ -58,4 +61,52 @@ pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
     }
     .min(max);
     true
+}
+
+/// The keymap as a Markdown reference (docs/keymap.md is this, checked by a test).
+pub fn keymap_markdown(keymap: &Keymap) -> String {
+    let mut out = String::from(
+        "# Console keys\n\nGenerated from `src/app/keymap-default.toml`; \
+         the help overlay (`?`) shows the same table.\n",
+    );
+    for layer in Layer::ALL {
+        let bindings = keymap.bindings(layer);
+        if bindings.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n## {}\n\n| keys | does |\n|---|---|\n",
+            layer.title()
+        ));
+        for b in bindings {
+            let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
+        }
+    }
+    out.push_str(
+        "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
+         earlier commands.\n\n| command | does |\n|---|---|\n",
+    );
+    for c in COMMANDS {
+        let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
+        let also = if aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", aliases.join(", "))
+        };
+        out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
+    }
+    out.push_str(
+        "\n## Mouse (`--mouse`)\n\nOff by default, so the terminal's own text selection \
+         works.\n\n| mouse | does |\n|---|---|\n\
+         | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
+         | click an overview row | select the app; click the selected app to open it |\n",
+    );
+    out.push_str(
+        "\n## Terminal\n\nThe terminal's own keys, the same in every view and dialog; \
+         not in the keymap.\n\n| keys | does |\n|---|---|\n\
+         | `Ctrl-z` | suspend to the shell (the terminal is given back); `fg` brings the \
+         console back |\n",
+    );
+    out
 }

@@ -11,8 +11,8 @@
 use chrono::Duration;
 
 use super::action::{HttpError, Reply};
+use super::core::{Core, NoticeLevel};
 use super::effect::{Effect, RequestId, RequestKind};
-use super::state::{NoticeLevel, State};
 use crate::protocol::{ActionState, ActionStatus};
 
 /// An action not heard of for this long is asked about, seconds.
@@ -22,34 +22,34 @@ pub const MAX_SETTLED: usize = 64;
 
 /// A status of an action, from the stream or a reply: in flight, it updates the line (an older
 /// status than the one shown is ignored); final, it ends a known action with its outcome.
-pub(crate) fn track(state: &mut State, status: ActionStatus) {
-    let known = state.actions.get(&status.id);
+pub(crate) fn track(core: &mut Core, status: ActionStatus) {
+    let known = core.actions.get(&status.id);
     if status.state.is_final() {
         if known.is_some() {
-            finish(state, &status);
-        } else if !state.actions_settled.contains(&status.id) {
+            finish(core, &status);
+        } else if !core.actions_settled.contains(&status.id) {
             // Ended before the console knew of it (the POST's answer is still on its way):
             // that answer must not bring it back.
-            settled(state, &status.id);
+            settled(core, &status.id);
         }
         return;
     }
-    if known.is_none() && state.actions_settled.contains(&status.id) {
+    if known.is_none() && core.actions_settled.contains(&status.id) {
         tracing::debug!(action = %status.id, "late status of an ended action dropped");
         return;
     }
-    state.action_heard.insert(status.id.clone(), state.now);
+    core.action_heard.insert(status.id.clone(), core.now);
     if known.is_some_and(|k| k.updated_at > status.updated_at) {
         return;
     }
-    state.actions.insert(status.id.clone(), status);
+    core.actions.insert(status.id.clone(), status);
 }
 
 /// Remove a finished action and say how it ended. A question about it still on its way is
 /// forgotten, so its answer is dropped.
-fn finish(state: &mut State, status: &ActionStatus) {
-    forget(state, &status.id);
-    settled(state, &status.id);
+fn finish(core: &mut Core, status: &ActionStatus) {
+    forget(core, &status.id);
+    settled(core, &status.id);
     let (level, outcome) = match status.state {
         ActionState::Failed => (NoticeLevel::Error, "failed"),
         _ => (NoticeLevel::Info, "done"),
@@ -59,87 +59,86 @@ fn finish(state: &mut State, status: &ActionStatus) {
     } else {
         format!(": {}", status.message)
     };
-    state.notify(
+    core.notify(
         level,
         format!("{} {}: {outcome}{detail}", status.app, status.description),
     );
 }
 
 /// Remember that `id` ended.
-fn settled(state: &mut State, id: &str) {
-    if state.actions_settled.len() >= MAX_SETTLED {
-        state.actions_settled.pop_front();
+fn settled(core: &mut Core, id: &str) {
+    if core.actions_settled.len() >= MAX_SETTLED {
+        core.actions_settled.pop_front();
     }
-    state.actions_settled.push_back(id.to_string());
+    core.actions_settled.push_back(id.to_string());
 }
 
-fn forget(state: &mut State, id: &str) {
-    state.actions.remove(id);
-    state.action_heard.remove(id);
-    state
-        .pending
+fn forget(core: &mut Core, id: &str) {
+    core.actions.remove(id);
+    core.action_heard.remove(id);
+    core.pending
         .retain(|_, p| !matches!(&p.kind, RequestKind::FetchAction { action } if action == id));
 }
 
 /// The stream may have missed action updates (a gap, a reconnect): ask about every action in
 /// flight.
-pub(crate) fn check_all(state: &mut State, effects: &mut Vec<Effect>) {
-    let ids: Vec<String> = state.actions.keys().cloned().collect();
+pub(crate) fn check_all(core: &mut Core, effects: &mut Vec<Effect>) {
+    let ids: Vec<String> = core.actions.keys().cloned().collect();
     for id in ids {
-        ask(state, id, effects);
+        ask(core, id, effects);
     }
 }
 
 /// On the clock: ask about actions not heard of for [`ACTION_CHECK_SECS`].
-pub(crate) fn check_quiet(state: &mut State, effects: &mut Vec<Effect>) {
-    let cutoff = state.now - Duration::seconds(ACTION_CHECK_SECS);
-    let quiet: Vec<String> = state
+pub(crate) fn check_quiet(core: &mut Core, effects: &mut Vec<Effect>) {
+    let cutoff = core.now - Duration::seconds(ACTION_CHECK_SECS);
+    let quiet: Vec<String> = core
         .actions
         .keys()
-        .filter(|id| state.action_heard.get(*id).is_none_or(|at| *at <= cutoff))
+        .filter(|id| core.action_heard.get(*id).is_none_or(|at| *at <= cutoff))
         .cloned()
         .collect();
     for id in quiet {
-        ask(state, id, effects);
+        ask(core, id, effects);
     }
 }
 
 /// `GET /v1/actions/{id}`, unless that question is already on its way.
-fn ask(state: &mut State, action: String, effects: &mut Vec<Effect>) {
+fn ask(core: &mut Core, action: String, effects: &mut Vec<Effect>) {
     let kind = RequestKind::FetchAction {
         action: action.clone(),
     };
-    if state.is_pending(&kind) {
+    if core.is_pending(&kind) {
         return;
     }
     // Counts as heard, so the clock does not ask again before the answer could arrive.
-    state.action_heard.insert(action, state.now);
-    state.send(kind, effects);
+    core.action_heard.insert(action, core.now);
+    core.send(kind, effects);
 }
 
 /// `GET /v1/actions/{id}` answered.
 pub(crate) fn on_reply(
-    state: &mut State,
+    core: &mut Core,
     request_id: RequestId,
     action: &str,
     result: Result<Reply, HttpError>,
 ) {
-    if !state.actions.contains_key(action) {
+    if !core.actions.contains_key(action) {
         tracing::debug!(request_id, action, "reply about a settled action dropped");
         return;
     }
     match result {
-        Ok(Reply::Action(status)) if status.id == action => track(state, *status),
+        Ok(Reply::Action(status)) if status.id == action => track(core, *status),
         Ok(_) => {}
         Err(err) if err.status == Some(404) => {
-            let line = state
+            let line = core
                 .actions
                 .get(action)
                 .map(|a| format!("{} {}", a.app, a.description))
                 .unwrap_or_default();
-            forget(state, action);
-            settled(state, action);
-            state.notify(
+            forget(core, action);
+            settled(core, action);
+            core.notify(
                 NoticeLevel::Warn,
                 format!(
                     "{line}: the gateway no longer knows action {action} (restarted?); \

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::key::KeyInput;
-use super::logs::LogCommand;
 
 /// The embedded default keymap.
 pub const DEFAULT_KEYMAP: &str = include_str!("keymap-default.toml");
@@ -191,6 +190,49 @@ impl Command {
     }
 }
 
+/// What a key asks the Logs view to do. Names match `run` in the keymap TOML.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum LogCommand {
+    /// From the overview: logs of the selected app.
+    OpenLogs,
+    /// From the overview: logs of every app.
+    OpenAllLogs,
+    /// Clear the search if there is one, else back to the overview.
+    CloseLogs,
+    ScrollDown,
+    ScrollUp,
+    LogPageDown,
+    LogPageUp,
+    LogTop,
+    Follow,
+    TogglePause,
+    StartSearch,
+    NextMatch,
+    PrevMatch,
+    NextError,
+    PrevError,
+    OpenLogFilter,
+    ClearLogFilter,
+    CycleLevel,
+    MinLevelTrace,
+    MinLevelDebug,
+    MinLevelInfo,
+    MinLevelWarn,
+    MinLevelError,
+    ToggleWrap,
+    CycleTimestamps,
+    ToggleFields,
+    SaveLogs,
+    SearchSubmit,
+    SearchCancel,
+    SearchDeleteChar,
+    FilterApply,
+    FilterCancel,
+    FilterDeleteChar,
+    FilterNextField,
+}
+
 /// One row of the keymap: these keys run this command.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Binding {
@@ -290,6 +332,17 @@ impl Keymap {
         self.bindings(layer).iter().any(|b| b.run == cmd)
     }
 
+    /// The keys bound to `cmd` in `layer`, else in `global`, in file order; empty when neither
+    /// binds it (a `--readonly` keymap has no actions). Hints are built from this, so a user's
+    /// override shows in them.
+    pub fn keys_for(&self, layer: Layer, cmd: Command) -> &[KeyInput] {
+        [layer, Layer::Global]
+            .into_iter()
+            .find_map(|l| self.bindings(l).iter().find(|b| b.run == cmd))
+            .map(|b| b.on.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// The embedded default keymap.
     pub fn builtin() -> Result<Keymap, KeymapError> {
         Self::from_toml(DEFAULT_KEYMAP)
@@ -302,48 +355,6 @@ impl Keymap {
             .iter()
             .find(|b| b.on.contains(key))
             .map(|b| b.run)
-    }
-
-    /// The keymap as a Markdown reference (docs/keymap.md is this, checked by a test).
-    pub fn to_markdown(&self) -> String {
-        let mut out = String::from(
-            "# Console keys\n\nGenerated from `src/app/keymap-default.toml`; \
-             the help overlay (`?`) shows the same table.\n",
-        );
-        for layer in Layer::ALL {
-            let bindings = self.bindings(layer);
-            if bindings.is_empty() {
-                continue;
-            }
-            out.push_str(&format!(
-                "\n## {}\n\n| keys | does |\n|---|---|\n",
-                layer.title()
-            ));
-            for b in bindings {
-                let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
-                out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
-            }
-        }
-        out.push_str(
-            "\n## Commands (`:`)\n\nTab completes command names and app ids; ↑/↓ recall \
-             earlier commands.\n\n| command | does |\n|---|---|\n",
-        );
-        for c in super::command::COMMANDS {
-            let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`:{a}`")).collect();
-            let also = if aliases.is_empty() {
-                String::new()
-            } else {
-                format!(" (also {})", aliases.join(", "))
-            };
-            out.push_str(&format!("| `{}`{also} | {} |\n", c.usage, c.desc));
-        }
-        out.push_str(
-            "\n## Mouse (`--mouse`)\n\nOff by default, so the terminal's own text selection \
-             works.\n\n| mouse | does |\n|---|---|\n\
-             | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
-             | click an overview row | select the app; click the selected app to open it |\n",
-        );
-        out
     }
 
     /// The bindings of one layer, in file order.

@@ -2,12 +2,13 @@
 
 use super::action::ClickTarget;
 use super::alert_dialog::AlertStep;
+use super::core::NoticeLevel;
 use super::dialog::{ScaleDialog, ScaleStep};
 use super::effect::{Effect, RequestKind};
 use super::key::{KeyCode, KeyInput};
 use super::keymap::{Command, Layer};
 use super::logs;
-use super::state::{Dialog, NoticeLevel, State, View};
+use super::state::{Dialog, State, View};
 use super::{alerts, prompt};
 
 /// Rows moved by page up/down when the terminal size is unknown.
@@ -45,7 +46,7 @@ pub fn context_layer(state: &State) -> Layer {
 
 pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     let layer = active_layer(state);
-    if let Some(cmd) = state.keymap.lookup(layer, &key) {
+    if let Some(cmd) = state.core.keymap.lookup(layer, &key) {
         run(state, layer, cmd, effects);
         return;
     }
@@ -55,17 +56,17 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     {
         return;
     }
-    if let Some(cmd) = state.keymap.lookup(Layer::Global, &key) {
+    if let Some(cmd) = state.core.keymap.lookup(Layer::Global, &key) {
         run(state, layer, cmd, effects);
         return;
     }
     // A key whose action `--readonly` removed does nothing, but says why.
-    if let Some(b) = state.keymap.withheld(layer, &key) {
+    if let Some(b) = state.core.keymap.withheld(layer, &key) {
         let text = format!(
             "READ-ONLY: {key} ({}) is not available in this session (--readonly)",
             b.desc
         );
-        state.notify(NoticeLevel::Warn, text);
+        state.core.notify(NoticeLevel::Warn, text);
     }
 }
 
@@ -148,6 +149,13 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         state.clear_filter(state.view);
         return;
     }
+    // A view answers with where to go; navigation is done here, in one place.
+    if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
+        if let Some(to) = alerts::destination(state, cmd) {
+            super::navigate::navigate(state, to, effects);
+        }
+        return;
+    }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
     if super::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)
@@ -207,7 +215,9 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
 
 fn page(state: &State) -> isize {
     // Header, table header, progress and status lines take about six rows.
-    let rows = usize::from(state.size.1).saturating_sub(6).max(MIN_PAGE);
+    let rows = usize::from(state.core.size.1)
+        .saturating_sub(6)
+        .max(MIN_PAGE);
     isize::try_from(rows).unwrap_or(isize::MAX / 4)
 }
 
@@ -230,8 +240,8 @@ fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
 }
 
 pub(super) fn open_scale(state: &mut State) {
-    if state.readonly {
-        state.notify(
+    if state.core.readonly {
+        state.core.notify(
             NoticeLevel::Warn,
             "READ-ONLY: scaling is disabled in this session (--readonly)",
         );
@@ -242,9 +252,9 @@ pub(super) fn open_scale(state: &mut State) {
     };
     let s = &app.summary;
     let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
-    let key = state.new_idempotency_key();
+    let key = state.core.new_idempotency_key();
     let dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key);
-    state.dialog = Some(Dialog::Scale(dialog.on_production(state.production)));
+    state.dialog = Some(Dialog::Scale(dialog.on_production(state.core.production)));
 }
 
 fn back(state: &mut State, layer: Layer) {
@@ -308,7 +318,7 @@ fn submit(state: &mut State, layer: Layer) {
 /// The last deliberate step: `y` on "Scale X from A to B? y/N" sends the request (on
 /// production only after the app name was typed exactly).
 fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.readonly {
+    if state.core.readonly {
         return;
     }
     let Some(Dialog::Scale(d)) = &state.dialog else {
@@ -327,16 +337,16 @@ fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
     let fresh_key = d.sent_replicas.is_some_and(|sent| sent != replicas);
     let (app, old_key) = (d.app.clone(), d.idempotency_key.clone());
     let key = if fresh_key {
-        state.new_idempotency_key()
+        state.core.new_idempotency_key()
     } else {
         old_key
     };
-    let request_id = state.send(
+    let request_id = state.core.send(
         RequestKind::ScaleApp {
             app,
             replicas,
             idempotency_key: key.clone(),
-            actor: state.actor.clone(),
+            actor: state.core.actor.clone(),
         },
         effects,
     );
@@ -356,7 +366,7 @@ fn cancel_confirmation(state: &mut State) {
         ScaleStep::Confirm => d.step = ScaleStep::Edit,
         ScaleStep::Sending { .. } => {
             state.dialog = None;
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 "scale request still on its way; progress shows below",
             );

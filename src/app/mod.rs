@@ -9,6 +9,7 @@ mod alert_dialog;
 mod alerts;
 mod app_view;
 mod command;
+mod core;
 mod dialog;
 mod effect;
 mod help;
@@ -40,15 +41,19 @@ pub use alert_dialog::{
     AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
     SilenceDialog, SilenceField, describe_secs,
 };
-pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts, severity_index};
-pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, open_app, open_releases, resolve_app};
+pub use alerts::{AlertNote, AlertsView, MAX_RESOLVED, compare as compare_alerts};
+pub use app_view::{AppView, DETAIL_REFRESH_SECS, Pane, RollbackIntent, open_releases};
 pub use command::{
     Args, COMMANDS, Candidate, CommandError, CommandSpec, Completion, PromptCommand, complete,
     parse as parse_command, suggest,
 };
+pub use core::{
+    AppEntry, Connection, Core, EventRate, GapMark, HISTORY_LEN, Health, Navigate, NoticeLevel,
+    Notification, Pending, STALE_AFTER_SECS, StateConfig, severity_index,
+};
 pub use dialog::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use effect::{Effect, Request, RequestId, RequestKind, RunControl};
-pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible};
+pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible, keymap_markdown};
 pub use history::History;
 pub use in_flight::ACTION_CHECK_SECS;
 pub use key::{KeyCode, KeyInput};
@@ -58,16 +63,13 @@ pub use list_filter::{ListFilters, has_filter};
 pub use metric_history::{
     CHART_HISTORY_LEN, CHART_HISTORY_SECS, ChartWindow, MetricHistory, MetricPoint, Series,
 };
-pub use navigate::{Navigate, navigate, open_runbook};
+pub use navigate::{navigate, open_app, open_rollback, open_runbook};
 pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
-pub use rollback::{RollbackDialog, RollbackIntent, RollbackStep, default_target, open_rollback};
+pub use rollback::{RollbackDialog, RollbackStep, default_target};
 pub use runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use runbooks::{RunbooksView, app_candidates, open_runbooks};
 pub use runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
-pub use state::{
-    AppEntry, Connection, Dialog, EventRate, FilterInput, GapMark, HISTORY_LEN, Health,
-    NoticeLevel, Notification, Pending, STALE_AFTER_SECS, SortColumn, State, StateConfig, View,
-};
+pub use state::{Dialog, FilterInput, SortColumn, State, View};
 pub use timeline::{TIMELINE_CAP, Timeline, open_events, open_events_for};
 pub use update::update;
 

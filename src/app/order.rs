@@ -2,12 +2,14 @@
 
 use std::cmp::Ordering;
 
-use super::state::{AppEntry, SortColumn, State};
+use super::core::AppEntry;
+use super::state::{SortColumn, State};
 
 /// Recompute `state.order` and keep the selection on a visible app.
 pub fn refresh(state: &mut State) {
     let needle = state.filter.text.to_lowercase();
     let mut rows: Vec<&AppEntry> = state
+        .core
         .apps
         .values()
         .filter(|a| needle.is_empty() || matches_filter(a, &needle))

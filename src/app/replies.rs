@@ -2,10 +2,10 @@
 
 use super::action::{HttpError, Reply};
 use super::alerts;
+use super::core::{AppEntry, NoticeLevel};
 use super::dialog::ScaleStep;
 use super::effect::{Effect, RequestId, RequestKind};
-use super::state::{AppEntry, Dialog, NoticeLevel, State};
-use super::stream::recount_firing;
+use super::state::{Dialog, State};
 use super::{app_view, in_flight, rollback, runbooks, runs, timeline};
 use crate::protocol::AppSummary;
 
@@ -15,26 +15,28 @@ pub fn apply_reply(
     result: Result<Reply, HttpError>,
     effects: &mut Vec<Effect>,
 ) {
-    let Some(pending) = state.pending.remove(&request_id) else {
+    let Some(pending) = state.core.pending.remove(&request_id) else {
         tracing::debug!(request_id, "stale reply dropped");
         return;
     };
     match (pending.kind, result) {
         (RequestKind::FetchApps, Ok(Reply::Apps(list))) => replace_apps(state, list),
         (RequestKind::FetchAlerts, Ok(Reply::Alerts(list))) => {
-            state.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
-            let ids: Vec<String> = state.apps.keys().cloned().collect();
+            state.core.alerts = list.into_iter().map(|a| (a.id.clone(), a)).collect();
+            let ids: Vec<String> = state.core.apps.keys().cloned().collect();
             for id in ids {
-                recount_firing(state, &id);
+                state.core.recount_firing(&id);
             }
         }
         (RequestKind::FetchApp { .. }, result) => app_view::on_detail(state, request_id, result),
         (RequestKind::FetchReleases { app }, result) => {
-            app_view::on_releases(state, request_id, &app, result, effects)
+            if let Some(intent) = app_view::on_releases(state, request_id, &app, result) {
+                super::navigate::open_rollback_dialog(state, intent);
+            }
         }
         (RequestKind::FetchTimeline, result) => timeline::on_reply(state, request_id, result),
         (RequestKind::FetchAction { action }, result) => {
-            in_flight::on_reply(state, request_id, &action, result)
+            in_flight::on_reply(&mut state.core, request_id, &action, result)
         }
         (RequestKind::Rollback { app, .. }, result) => {
             rollback::on_reply(state, request_id, &app, result)
@@ -60,21 +62,23 @@ pub fn apply_reply(
         (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
             alerts::on_reply(state, request_id, &kind, result)
         }
-        (_, Ok(Reply::Action(status))) => in_flight::track(state, *status),
+        (_, Ok(Reply::Action(status))) => in_flight::track(&mut state.core, *status),
         (_, Ok(Reply::Alert(alert))) => {
             let app = alert.app.clone();
-            state.alerts.insert(alert.id.clone(), *alert);
-            recount_firing(state, &app);
+            state.core.alerts.insert(alert.id.clone(), *alert);
+            state.core.recount_firing(&app);
         }
         (kind, Err(err)) => {
-            state.notify(NoticeLevel::Warn, format!("{}: {err}", describe(&kind)));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("{}: {err}", describe(&kind)));
         }
         (_, Ok(_)) => {}
     }
 }
 
 fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
-    let mut old = std::mem::take(&mut state.apps);
+    let mut old = std::mem::take(&mut state.core.apps);
     for summary in list {
         let entry = match old.remove(&summary.id) {
             Some(mut e) => {
@@ -86,12 +90,12 @@ fn replace_apps(state: &mut State, list: Vec<AppSummary>) {
             }
             None => AppEntry::new(summary),
         };
-        state.apps.insert(entry.summary.id.clone(), entry);
+        state.core.apps.insert(entry.summary.id.clone(), entry);
     }
-    state.apps_loaded = true;
-    let ids: Vec<String> = state.apps.keys().cloned().collect();
+    state.core.apps_loaded = true;
+    let ids: Vec<String> = state.core.apps.keys().cloned().collect();
     for id in ids {
-        recount_firing(state, &id);
+        state.core.recount_firing(&id);
     }
 }
 
@@ -112,9 +116,9 @@ fn on_scale_reply(
                 state.dialog = None;
             }
             if let Reply::Action(status) = reply {
-                in_flight::track(state, *status);
+                in_flight::track(&mut state.core, *status);
             }
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 format!("scale {app} to {replicas} accepted"),
             );
@@ -130,7 +134,7 @@ fn on_scale_reply(
                 };
                 d.failure = Some(err.to_string());
             } else {
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Error,
                     format!("scale {app} to {replicas} failed: {err}"),
                 );

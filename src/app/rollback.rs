@@ -11,10 +11,10 @@
 //! gateway stores the refusal under the old one.
 
 use super::action::{HttpError, Reply};
-use super::app_view::{focus, refresh_releases, resolve_app};
+use super::core::{Core, NoticeLevel};
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
-use super::state::{Dialog, NoticeLevel, State};
+use super::state::{Dialog, State};
 use crate::protocol::{Release, ReleaseStatus};
 
 /// Where the operator is in the rollback flow.
@@ -28,14 +28,6 @@ pub enum RollbackStep {
     TypeName,
     /// Sent; waiting for the gateway to accept it.
     Sending { request_id: RequestId },
-}
-
-/// A rollback asked for before the app's releases were loaded: the target release id, or
-/// `None` for the previous good release.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RollbackIntent {
-    pub app: String,
-    pub release: Option<String>,
 }
 
 /// The rollback dialog for one app.
@@ -78,98 +70,65 @@ pub fn default_target(releases: &[Release]) -> Option<&Release> {
         .find(|r| r.status == ReleaseStatus::Superseded)
 }
 
-/// Open the rollback dialog for `app_id` (an id or display name), to `release` (an id or
-/// version) or, for `None`, to the previous good release. Fetches the releases first when
-/// they are not loaded. Read-only sessions get a notification and no dialog.
-pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    if state.readonly {
-        state.notify(
-            NoticeLevel::Warn,
-            "READ-ONLY: rollback is disabled in this session (--readonly)",
-        );
-        return effects;
+/// The dialog for rolling `app` back to `release` (else the previous good one) among its
+/// `releases`, or None after saying why not.
+pub(crate) fn open(
+    core: &mut Core,
+    app: &str,
+    release: Option<&str>,
+    releases: &[Release],
+) -> Option<RollbackDialog> {
+    if core.readonly {
+        return None;
     }
-    if state.dialog.is_some() {
-        return effects;
-    }
-    let Some(app) = resolve_app(state, app_id) else {
-        state.notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
-        return effects;
-    };
-    focus(state, &app);
-    let intent = RollbackIntent { app, release };
-    if state.app_view.releases.is_some() {
-        open_from_intent(state, intent, &mut effects);
-    } else {
-        state.app_view.rollback_intent = Some(intent);
-        if state.app_view.releases_request.is_none() {
-            refresh_releases(state, &mut effects);
-        }
-    }
-    effects
-}
-
-/// Open the dialog now that the releases are known, or say why not.
-pub(crate) fn open_from_intent(
-    state: &mut State,
-    intent: RollbackIntent,
-    _effects: &mut Vec<Effect>,
-) {
-    if state.readonly || state.dialog.is_some() || state.app_view.app != intent.app {
-        return;
-    }
-    let releases = state.app_view.releases.as_deref().unwrap_or(&[]);
-    let app = intent.app.as_str();
     let Some(from) = releases.iter().find(|r| r.status == ReleaseStatus::Active) else {
-        state.notify(NoticeLevel::Warn, format!("{app} has no active release"));
-        return;
+        core.notify(NoticeLevel::Warn, format!("{app} has no active release"));
+        return None;
     };
-    let to = match &intent.release {
+    let to = match release {
         Some(wanted) => releases
             .iter()
-            .find(|r| &r.id == wanted || &r.version == wanted),
+            .find(|r| r.id == wanted || r.version == wanted),
         None => default_target(releases),
     };
     let Some(to) = to else {
-        let why = match &intent.release {
+        let why = match release {
             Some(wanted) => format!("{app} has no release {wanted:?}"),
             None => format!("{app} has no earlier good release to roll back to"),
         };
-        state.notify(NoticeLevel::Warn, why);
-        return;
+        core.notify(NoticeLevel::Warn, why);
+        return None;
     };
     if to.id == from.id {
-        state.notify(
+        core.notify(
             NoticeLevel::Warn,
             format!("{} ({}) is already active on {app}", to.id, to.version),
         );
-        return;
+        return None;
     }
     if to.status == ReleaseStatus::Failed {
-        state.notify(
+        core.notify(
             NoticeLevel::Warn,
             format!("{} ({}) failed; pick a good release", to.id, to.version),
         );
-        return;
+        return None;
     }
     let (from, to) = (from.clone(), to.clone());
-    let app_name = state
+    let app_name = core
         .apps
         .get(app)
         .map_or_else(|| app.to_string(), |a| a.summary.name.clone());
-    let key = state.new_idempotency_key();
-    state.dialog = Some(Dialog::Rollback(Box::new(RollbackDialog {
-        app: intent.app,
+    Some(RollbackDialog {
+        app: app.to_string(),
         app_name,
         from,
         to,
         step: RollbackStep::Review,
-        production: state.production,
+        production: core.production,
         typed: String::new(),
-        idempotency_key: key,
+        idempotency_key: core.new_idempotency_key(),
         failure: None,
-    })));
+    })
 }
 
 /// The keymap layer the dialog's step uses.
@@ -205,7 +164,7 @@ pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) ->
         }
         (Command::Back | Command::Cancel, RollbackStep::Sending { .. }) => {
             state.dialog = None;
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 "rollback request still on its way; progress shows below",
             );
@@ -231,7 +190,7 @@ pub(crate) fn type_char(state: &mut State, c: char) -> bool {
 
 /// The deliberate last step: send the rollback, once.
 fn send(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.readonly {
+    if state.core.readonly {
         return;
     }
     let Some(Dialog::Rollback(d)) = &state.dialog else {
@@ -244,9 +203,9 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
         app: d.app.clone(),
         to: Some(d.to.id.clone()),
         idempotency_key: d.idempotency_key.clone(),
-        actor: state.actor.clone(),
+        actor: state.core.actor.clone(),
     };
-    let request_id = state.send(kind, effects);
+    let request_id = state.core.send(kind, effects);
     if let Some(Dialog::Rollback(d)) = &mut state.dialog {
         d.failure = None;
         d.step = RollbackStep::Sending { request_id };
@@ -276,19 +235,21 @@ pub(crate) fn on_reply(
                 state.dialog = None;
             }
             if let Reply::Action(status) = reply {
-                super::in_flight::track(state, *status);
+                super::in_flight::track(&mut state.core, *status);
             }
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Info,
                 format!("rollback {app} {what} accepted").replace("  ", " "),
             );
         }
         Err(err) => {
             if !waiting {
-                state.notify(NoticeLevel::Error, format!("rollback {app} failed: {err}"));
+                state
+                    .core
+                    .notify(NoticeLevel::Error, format!("rollback {app} failed: {err}"));
                 return;
             }
-            let fresh_key = (!err.is_transient()).then(|| state.new_idempotency_key());
+            let fresh_key = (!err.is_transient()).then(|| state.core.new_idempotency_key());
             if let Some(Dialog::Rollback(d)) = &mut state.dialog {
                 d.failure = Some(err.to_string());
                 d.step = match (fresh_key, d.production) {

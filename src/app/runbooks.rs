@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::action::{HttpError, Reply};
-use super::app_view::push_view;
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::keymap::{Command, Layer};
 use super::list_filter;
 use super::runbook_form::{FormStep, RunbookForm};
 use super::runs::{self, RunAsk, RunDialog, RunDialogStep};
-use super::state::{Dialog, NoticeLevel, State, View};
+use super::state::{Dialog, State, View};
 use crate::protocol::{Alert, AlertState, RunbookSummary};
 
 /// What the Runbooks view shows and where its cursor is, and the open parameter form.
@@ -61,7 +61,7 @@ impl State {
 
     /// Unresolved alerts whose runbook is `runbook`.
     pub fn alerts_for_runbook<'a>(&'a self, runbook: &'a str) -> impl Iterator<Item = &'a Alert> {
-        self.alerts.values().filter(move |a| {
+        self.core.alerts.values().filter(move |a| {
             a.state != AlertState::Resolved && a.runbook.as_deref() == Some(runbook)
         })
     }
@@ -73,9 +73,9 @@ const READONLY_RUNS: &str =
 /// Show the Runbooks view and refresh the list from GET /v1/runbooks.
 pub fn open_runbooks(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
-    push_view(state, View::Runbooks);
+    state.push_view(View::Runbooks);
     state.filter.editing = false;
-    let id = state.send(RequestKind::FetchRunbooks, &mut effects);
+    let id = state.core.send(RequestKind::FetchRunbooks, &mut effects);
     state.runbooks.list_request = Some(id);
     effects
 }
@@ -90,15 +90,15 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
         .and_then(|l| l.iter().find(|r| r.id == id))
         .and_then(|r| r.error.clone())
     {
-        state.notify(
+        state.core.notify(
             NoticeLevel::Warn,
             format!("runbook {id} cannot run: {broken}"),
         );
         return effects;
     }
-    let key = state.new_idempotency_key();
+    let key = state.core.new_idempotency_key();
     let mut form = RunbookForm::new(id.to_string(), app.map(str::to_string), key);
-    form.detail_request = Some(state.send(
+    form.detail_request = Some(state.core.send(
         RequestKind::FetchRunbook {
             runbook: id.to_string(),
         },
@@ -106,7 +106,7 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
     ));
     state.runbooks.form = Some(form);
     state.filter.editing = false;
-    push_view(state, View::Runbook);
+    state.push_view(View::Runbook);
     effects
 }
 
@@ -183,7 +183,7 @@ fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
             }
         }
         Command::OpenRuns => effects.extend(runs::open_runs(state)),
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -192,7 +192,7 @@ fn run_list(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
 fn run_form(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     match cmd {
         Command::Submit => dry_run(state, effects),
-        Command::Back => super::app_view::go_back(state),
+        Command::Back => state.go_back(),
         _ => {
             let Some(form) = &mut state.runbooks.form else {
                 return false;
@@ -238,6 +238,7 @@ pub fn app_candidates(state: &State) -> Vec<String> {
     }
     let typed = field.input.trim().to_lowercase();
     state
+        .core
         .apps
         .values()
         .filter(|a| {
@@ -267,7 +268,7 @@ fn complete_app(state: &mut State) {
 
 /// Enter in the form: a dry run with these parameters, if every field is valid.
 fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
-    let apps = &state.apps;
+    let apps = &state.core.apps;
     let known = |a: &str| apps.contains_key(a);
     let Some(form) = &state.runbooks.form else {
         return;
@@ -291,9 +292,9 @@ fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
                 params: params.clone(),
                 dry_run: true,
                 idempotency_key: None,
-                actor: state.actor.clone(),
+                actor: state.core.actor.clone(),
             };
-            let request_id = state.send(kind, effects);
+            let request_id = state.core.send(kind, effects);
             if let Some(form) = &mut state.runbooks.form {
                 form.step = FormStep::DryRunning { request_id };
                 form.planned = params;
@@ -306,8 +307,8 @@ fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
 
 /// `r` on a plan: ask "Run … for real? y/N".
 fn ask_to_start(state: &mut State) {
-    if state.readonly {
-        state.notify(NoticeLevel::Warn, READONLY_RUNS);
+    if state.core.readonly {
+        state.core.notify(NoticeLevel::Warn, READONLY_RUNS);
         return;
     }
     let Some(form) = &state.runbooks.form else {
@@ -331,7 +332,7 @@ pub(crate) fn key_for(state: &mut State, params: &BTreeMap<String, Value>) -> St
         .as_ref()
         .is_none_or(|f| f.sent.as_ref().is_some_and(|sent| sent != params));
     let key = if fresh {
-        state.new_idempotency_key()
+        state.core.new_idempotency_key()
     } else {
         state
             .runbooks
@@ -361,7 +362,9 @@ pub(crate) fn on_list(state: &mut State, request_id: RequestId, result: Result<R
         }
         Ok(_) => {}
         Err(err) => {
-            state.notify(NoticeLevel::Warn, format!("loading runbooks: {err}"));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("loading runbooks: {err}"));
             state.runbooks.error = Some(err.to_string());
         }
     }
@@ -386,7 +389,7 @@ pub(crate) fn on_detail(
         Err(err) => {
             let msg = format!("loading runbook {}: {err}", form.runbook);
             form.failure = Some(err.to_string());
-            state.notify(NoticeLevel::Warn, msg);
+            state.core.notify(NoticeLevel::Warn, msg);
         }
     }
 }
@@ -431,7 +434,7 @@ pub(crate) fn on_started(
             }
             if waiting {
                 // Started: running it again from the same plan is a new run, with a new key.
-                let key = state.new_idempotency_key();
+                let key = state.core.new_idempotency_key();
                 if let Some(form) = &mut state.runbooks.form {
                     form.idempotency_key = key;
                     form.sent = None;
@@ -440,7 +443,7 @@ pub(crate) fn on_started(
             if let Reply::Run(status) = reply {
                 let id = status.id.clone();
                 runs::upsert(state, *status);
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Info,
                     format!("runbook {runbook} started: {id}"),
                 );
@@ -457,7 +460,7 @@ pub(crate) fn on_started(
         }
         Err(err) if waiting => {
             state.dialog = None;
-            let key = state.new_idempotency_key();
+            let key = state.core.new_idempotency_key();
             if let Some(form) = &mut state.runbooks.form {
                 form.failure = Some(format!("run refused: {err}"));
                 form.step = FormStep::Edit;
@@ -466,7 +469,7 @@ pub(crate) fn on_started(
                 form.sent = None;
             }
         }
-        Err(err) => state.notify(
+        Err(err) => state.core.notify(
             NoticeLevel::Error,
             format!("runbook {runbook} did not start: {err}"),
         ),

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::action::{HttpError, Reply};
-use super::app_view::{go_back, push_view};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind, RunControl};
 use super::keymap::{Command, Layer};
 use super::list_filter;
-use super::state::{Dialog, NoticeLevel, State, View};
+use super::state::{Dialog, State, View};
 use crate::protocol::{RunState, RunStatus};
 
 /// Runs kept in memory; the oldest finished ones go first.
@@ -89,9 +89,9 @@ impl RunDialog {
 /// Show the Runs list and refresh it from GET /v1/runs.
 pub fn open_runs(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
-    push_view(state, View::Runs);
+    state.push_view(View::Runs);
     state.filter.editing = false;
-    let id = state.send(RequestKind::FetchRuns, &mut effects);
+    let id = state.core.send(RequestKind::FetchRuns, &mut effects);
     state.runs.list_request = Some(id);
     effects
 }
@@ -100,7 +100,7 @@ pub fn open_runs(state: &mut State) -> Vec<Effect> {
 pub fn open_run(state: &mut State, run: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
     show(state, run, &mut effects);
-    push_view(state, View::Run);
+    state.push_view(View::Run);
     effects
 }
 
@@ -110,7 +110,7 @@ fn show(state: &mut State, run: &str, effects: &mut Vec<Effect>) {
     if let Some(i) = state.runs.order.iter().position(|r| r == run) {
         state.runs.cursor = i;
     }
-    let id = state.send(
+    let id = state.core.send(
         RequestKind::FetchRun {
             run: run.to_string(),
         },
@@ -167,7 +167,7 @@ pub(crate) fn run_view(
     effects: &mut Vec<Effect>,
 ) -> bool {
     match (layer, cmd) {
-        (_, Command::Back) => go_back(state),
+        (_, Command::Back) => state.go_back(),
         (_, Command::OpenRuns) => {
             if state.view != View::Runs {
                 effects.extend(open_runs(state));
@@ -250,22 +250,22 @@ fn ask_control(state: &mut State, control: RunControl) {
         RunControl::Resume => (run.state == RunState::Interrupted, None),
     };
     let (id, run_state) = (run.id.clone(), run.state.as_str());
-    if state.readonly {
-        state.notify(
+    if state.core.readonly {
+        state.core.notify(
             NoticeLevel::Warn,
             format!("READ-ONLY: cannot {verb} runs in this session (--readonly)"),
         );
         return;
     }
     if !allowed {
-        state.notify(
+        state.core.notify(
             NoticeLevel::Info,
             format!("run {id} is {run_state}: nothing to {verb}"),
         );
         return;
     }
     if state.dialog.is_none() {
-        let idempotency_key = state.new_idempotency_key();
+        let idempotency_key = state.core.new_idempotency_key();
         state.dialog = Some(Dialog::Run(RunDialog::new(RunAsk::Control {
             run: id,
             control,
@@ -286,7 +286,7 @@ pub(crate) fn run_confirm(state: &mut State, cmd: Command, effects: &mut Vec<Eff
         Command::Cancel => {
             state.dialog = None;
             if step != RunDialogStep::Ask {
-                state.notify(
+                state.core.notify(
                     NoticeLevel::Info,
                     "request still on its way; the result shows here",
                 );
@@ -299,13 +299,13 @@ pub(crate) fn run_confirm(state: &mut State, cmd: Command, effects: &mut Vec<Eff
 }
 
 fn send(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.readonly {
+    if state.core.readonly {
         return;
     }
     let Some(Dialog::Run(d)) = &state.dialog else {
         return;
     };
-    let actor = state.actor.clone();
+    let actor = state.core.actor.clone();
     let kind = match d.ask.clone() {
         RunAsk::Start { runbook, params } => {
             let key = super::runbooks::key_for(state, &params);
@@ -330,7 +330,7 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
             idempotency_key,
         },
     };
-    let request_id = state.send(kind, effects);
+    let request_id = state.core.send(kind, effects);
     if let Some(Dialog::Run(d)) = &mut state.dialog {
         d.step = RunDialogStep::Sending { request_id };
         d.failure = None;
@@ -353,7 +353,9 @@ pub(crate) fn on_list(state: &mut State, request_id: RequestId, result: Result<R
         }
         Ok(_) => {}
         Err(err) => {
-            state.notify(NoticeLevel::Warn, format!("loading runs: {err}"));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("loading runs: {err}"));
             state.runs.error = Some(err.to_string());
         }
     }
@@ -373,7 +375,9 @@ pub(crate) fn on_run(
     match result {
         Ok(Reply::Run(status)) => upsert(state, *status),
         Ok(_) => {}
-        Err(err) => state.notify(NoticeLevel::Warn, format!("loading run {run}: {err}")),
+        Err(err) => state
+            .core
+            .notify(NoticeLevel::Warn, format!("loading run {run}: {err}")),
     }
 }
 
@@ -398,7 +402,9 @@ pub(crate) fn on_control(
             if let Reply::Run(status) = reply {
                 upsert(state, *status);
             }
-            state.notify(NoticeLevel::Info, format!("run {run}: {verb} accepted"));
+            state
+                .core
+                .notify(NoticeLevel::Info, format!("run {run}: {verb} accepted"));
         }
         Err(err) if waiting && err.is_transient() => {
             if let Some(Dialog::Run(d)) = &mut state.dialog {
@@ -410,7 +416,7 @@ pub(crate) fn on_control(
             if waiting {
                 state.dialog = None;
             }
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Error,
                 format!("cannot {verb} run {run}: {err}"),
             );

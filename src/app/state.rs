@@ -1,138 +1,21 @@
 //! The console's whole state: what it knows about the platform and what the operator is doing.
 //! Only `update()` changes it; `ui/` only reads it.
 
-use std::collections::{BTreeMap, VecDeque};
-
-use chrono::{DateTime, Utc};
-
 use super::alert_dialog::{AckDialog, SilenceDialog};
 use super::alerts::AlertsView;
 use super::app_view::AppView;
+use super::core::{AppEntry, Core, StateConfig};
 use super::dialog::ScaleDialog;
-use super::effect::{RequestId, RequestKind};
-use super::history::History;
-use super::keymap::Keymap;
 use super::list_filter::ListFilters;
 use super::logs::{LogView, LogsConfig};
-use super::metric_history::MetricHistory;
 use super::prompt::{Prompt, PromptHistory};
 use super::rollback::RollbackDialog;
 use super::runbooks::RunbooksView;
 use super::runs::{RunDialog, RunsView};
 use super::timeline::Timeline;
-use crate::protocol::{
-    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Topic,
-};
 
-/// Samples kept per app for sparklines (two minutes at 1 Hz).
-pub const HISTORY_LEN: usize = 120;
-/// Notifications shown at most at once; older ones are dropped.
-pub const MAX_NOTIFICATIONS: usize = 5;
-/// How long a notification stays up, seconds.
-pub const NOTIFICATION_SECS: i64 = 8;
-/// How long the stream may be down before the data on screen counts as stale, seconds.
-pub const STALE_AFTER_SECS: i64 = 10;
-
-/// How the console starts: fixed facts for the whole session.
-#[derive(Clone, Debug)]
-pub struct StateConfig {
-    /// Gateway address as shown in the status bar.
-    pub gateway: String,
-    /// Talking to the embedded simulator.
-    pub demo: bool,
-    /// No actions may be taken.
-    pub readonly: bool,
-    /// A production context (`--production`): scale and rollback need the app name typed.
-    pub production: bool,
-    pub keymap: Keymap,
-    /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
-    pub key_seed: u64,
-    pub now: DateTime<Utc>,
-}
-
-/// The state of the live stream.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Connection {
-    /// First connection attempt in progress.
-    Connecting,
-    /// Connected and subscribed.
-    Live,
-    /// Lost; the driver tries again at `next_try_at`.
-    Reconnecting {
-        attempt: u32,
-        next_try_at: DateTime<Utc>,
-    },
-    /// Lost for long enough that the data on screen should not be trusted.
-    Stale {
-        since: DateTime<Utc>,
-        attempt: u32,
-        next_try_at: DateTime<Utc>,
-    },
-}
-
-/// How an app is doing, for colour and sorting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Health {
-    Healthy,
-    Busy,
-    Degraded,
-    Down,
-}
-
-/// One app as the console knows it: the last snapshot plus live metrics.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AppEntry {
-    pub summary: AppSummary,
-    pub latest: Option<MetricSample>,
-    /// Requests per second, one sample per metrics event.
-    pub rps_history: History,
-    /// The last hour at 1 Hz of the series the App view charts.
-    pub metrics_history: MetricHistory,
-    /// Firing (not acknowledged, silenced or resolved) alerts on this app.
-    pub firing_alerts: u32,
-}
-
-impl AppEntry {
-    pub fn new(summary: AppSummary) -> Self {
-        let mut rps_history = History::new(HISTORY_LEN);
-        if let Some(m) = &summary.metrics {
-            rps_history.push(m.rps);
-        }
-        AppEntry {
-            latest: summary.metrics.clone(),
-            summary,
-            rps_history,
-            metrics_history: MetricHistory::default(),
-            firing_alerts: 0,
-        }
-    }
-
-    /// Health from the platform's status and the latest metrics.
-    pub fn health(&self) -> Health {
-        let r = self.summary.replicas;
-        match self.summary.status {
-            AppStatus::Down => return Health::Down,
-            AppStatus::Scaling | AppStatus::RollingBack => return Health::Busy,
-            AppStatus::Degraded => return Health::Degraded,
-            AppStatus::Healthy => {}
-        }
-        if r.desired > 0 && r.ready == 0 {
-            return Health::Down;
-        }
-        if let Some(m) = &self.latest {
-            if m.error_ratio >= 0.05 {
-                return Health::Down;
-            }
-            if m.error_ratio >= 0.01 || m.latency_ms.p99 >= 1000.0 || m.cpu >= 0.9 {
-                return Health::Degraded;
-            }
-        }
-        if r.ready < r.desired || self.firing_alerts > 0 {
-            return Health::Degraded;
-        }
-        Health::Healthy
-    }
-}
+/// Views remembered for Esc, at most.
+pub const MAX_VIEW_STACK: usize = 16;
 
 /// Which screen is showing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -217,113 +100,15 @@ pub enum Dialog {
     Run(RunDialog),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NoticeLevel {
-    Info,
-    Warn,
-    Error,
-}
-
-/// A short message to the operator that goes away by itself.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Notification {
-    pub level: NoticeLevel,
-    pub text: String,
-    pub at: DateTime<Utc>,
-}
-
-/// Events lost on a topic, as the gateway reported with `gap`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GapMark {
-    pub topic: Topic,
-    pub from: Seq,
-    pub to: Seq,
-    pub at: DateTime<Utc>,
-}
-
-/// Events per second, counted in whole wall-clock seconds.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct EventRate {
-    second: i64,
-    counting: u64,
-    /// Events received in the last complete second.
-    pub per_sec: u64,
-}
-
-impl EventRate {
-    pub fn count(&mut self, n: u64) {
-        self.counting += n;
-    }
-
-    /// Close the second if `now` is in a later one.
-    pub fn roll(&mut self, now: DateTime<Utc>) {
-        let s = now.timestamp();
-        if s == self.second {
-            return;
-        }
-        self.per_sec = if s == self.second + 1 {
-            self.counting
-        } else {
-            0
-        };
-        self.counting = 0;
-        self.second = s;
-    }
-}
-
-/// An HTTP call the console is waiting on.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pending {
-    pub kind: RequestKind,
-    pub sent_at: DateTime<Utc>,
-}
-
-/// Everything the console knows.
+/// Everything the console knows: the shared [`Core`], then what each view and dialog owns.
 #[derive(Clone, Debug)]
 pub struct State {
-    pub gateway: String,
-    pub demo: bool,
-    pub readonly: bool,
-    pub production: bool,
-    pub keymap: Keymap,
-    pub now: DateTime<Utc>,
-    /// Terminal size, for paging.
-    pub size: (u16, u16),
-
-    /// Apps by id.
-    pub apps: BTreeMap<String, AppEntry>,
-    /// The first app list has arrived.
-    pub apps_loaded: bool,
+    /// What every view may read.
+    pub core: Core,
     /// App ids in display order (sorted and filtered); kept current by `update()`.
     pub order: Vec<String>,
-    pub alerts: BTreeMap<String, Alert>,
-    /// Actions not yet succeeded or failed, by id.
-    pub actions: BTreeMap<String, ActionStatus>,
-    /// When each action in flight was last heard of (or asked about), console time.
-    pub action_heard: BTreeMap<String, DateTime<Utc>>,
-    /// Actions that ended lately, newest last (at most [`MAX_SETTLED`]): a late status that is
-    /// not final (the POST's own `accepted` arriving after the stream's `succeeded`) must not
-    /// bring their progress line back.
-    pub actions_settled: VecDeque<String>,
     /// The overview's first shown app as last drawn (see `Action::OverviewScrolled`).
     pub overview_top: usize,
-
-    pub connection: Connection,
-    /// When the stream went down, while it is down.
-    pub down_since: Option<DateTime<Utc>>,
-    pub down_reason: Option<String>,
-    /// The `platform` the gateway announced in `hello`.
-    pub platform: Option<String>,
-    /// Newest sequence number applied, per topic.
-    pub last_seq: BTreeMap<Topic, Seq>,
-    pub gaps: Vec<GapMark>,
-    /// Events the gateway dropped because we were slow, per topic.
-    pub dropped: BTreeMap<Topic, u64>,
-    /// Events received twice (at or below `last_seq`) and ignored.
-    pub duplicates: u64,
-    pub rate: EventRate,
-    /// When the last data of any kind arrived.
-    pub last_data_at: Option<DateTime<Utc>>,
 
     pub view: View,
     /// Views to go back to with Esc, most recent last.
@@ -343,7 +128,6 @@ pub struct State {
     pub help_open: bool,
     /// First help line shown while the overlay scrolls.
     pub help_scroll: usize,
-    pub notifications: VecDeque<Notification>,
     /// The log buffer and the Logs view's state; fed whatever view shows.
     pub logs: LogView,
     pub alerts_view: AlertsView,
@@ -354,53 +138,15 @@ pub struct State {
     /// The `:` command line, while open.
     pub prompt: Option<Prompt>,
     pub prompt_history: PromptHistory,
-    /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
-    pub theme: String,
-    /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
-    pub themes: Vec<String>,
-    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`).
-    pub actor: String,
-
-    pub pending: BTreeMap<RequestId, Pending>,
-    pub(crate) next_request: RequestId,
-    pub(crate) key_seed: u64,
-    pub(crate) keys_issued: u64,
     pub quitting: bool,
 }
 
 impl State {
     pub fn new(config: StateConfig) -> Self {
         State {
-            gateway: config.gateway,
-            demo: config.demo,
-            readonly: config.readonly,
-            production: config.production,
-            // `--readonly` removes every action from the keymap, so help and hints lose them.
-            keymap: if config.readonly {
-                config.keymap.without_actions()
-            } else {
-                config.keymap
-            },
-            now: config.now,
-            size: (80, 24),
-            apps: BTreeMap::new(),
-            apps_loaded: false,
+            core: Core::new(config),
             order: Vec::new(),
-            alerts: BTreeMap::new(),
-            actions: BTreeMap::new(),
-            action_heard: BTreeMap::new(),
-            actions_settled: VecDeque::new(),
             overview_top: 0,
-            connection: Connection::Connecting,
-            down_since: None,
-            down_reason: None,
-            platform: None,
-            last_seq: BTreeMap::new(),
-            gaps: Vec::new(),
-            dropped: BTreeMap::new(),
-            duplicates: 0,
-            rate: EventRate::default(),
-            last_data_at: None,
             view: View::Overview,
             view_stack: Vec::new(),
             app_view: AppView::default(),
@@ -412,20 +158,12 @@ impl State {
             dialog: None,
             help_open: false,
             help_scroll: 0,
-            notifications: VecDeque::new(),
             logs: LogView::new(LogsConfig::default()),
             alerts_view: AlertsView::default(),
             runbooks: RunbooksView::default(),
             runs: RunsView::default(),
             prompt: None,
             prompt_history: PromptHistory::default(),
-            theme: "dark".into(),
-            themes: Vec::new(),
-            actor: "operator".into(),
-            pending: BTreeMap::new(),
-            next_request: 1,
-            key_seed: config.key_seed,
-            keys_issued: 0,
             quitting: false,
         }
     }
@@ -436,6 +174,25 @@ impl State {
         self
     }
 
+    /// Show `view`, remembering the current one for Esc.
+    pub(crate) fn push_view(&mut self, view: View) {
+        self.stop_filter_editing();
+        if self.view == view {
+            return;
+        }
+        if self.view_stack.len() == MAX_VIEW_STACK {
+            self.view_stack.remove(0);
+        }
+        self.view_stack.push(self.view);
+        self.view = view;
+    }
+
+    /// Esc: the previous view, or the overview.
+    pub(crate) fn go_back(&mut self) {
+        self.stop_filter_editing();
+        self.view = self.view_stack.pop().unwrap_or(View::Overview);
+    }
+
     /// Position of the selected app in [`State::order`].
     pub fn selected_index(&self) -> Option<usize> {
         let id = self.selected.as_ref()?;
@@ -443,22 +200,6 @@ impl State {
     }
 
     pub fn selected_app(&self) -> Option<&AppEntry> {
-        self.apps.get(self.selected.as_ref()?)
-    }
-
-    /// Firing alerts across all apps.
-    pub fn firing_total(&self) -> usize {
-        self.alerts
-            .values()
-            .filter(|a| a.state == AlertState::Firing)
-            .count()
-    }
-
-    /// Whether the stream is down (reconnecting or stale).
-    pub fn is_down(&self) -> bool {
-        matches!(
-            self.connection,
-            Connection::Reconnecting { .. } | Connection::Stale { .. }
-        )
+        self.core.apps.get(self.selected.as_ref()?)
     }
 }

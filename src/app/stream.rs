@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use super::SUBSCRIBED_TOPICS;
+use super::core::{AppEntry, Connection, GapMark, NoticeLevel};
 use super::effect::{Effect, RequestKind};
 use super::logs;
-use super::state::{AppEntry, Connection, GapMark, NoticeLevel, State};
+use super::state::State;
 use crate::protocol::{
-    AlertState, AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
+    AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -19,52 +20,53 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
         ServerMsg::Hello {
             topics, platform, ..
         } => {
-            state.platform = Some(platform);
+            state.core.platform = Some(platform);
             topics
         }
         _ => SUBSCRIBED_TOPICS.to_vec(),
     };
-    if let Some(since) = state.down_since.take() {
-        let secs = (state.now - since).num_seconds().max(0);
-        state.notify(
+    if let Some(since) = state.core.down_since.take() {
+        let secs = (state.core.now - since).num_seconds().max(0);
+        state.core.notify(
             NoticeLevel::Info,
             format!("reconnected after {secs}s; resuming"),
         );
     }
-    state.down_reason = None;
-    state.connection = Connection::Live;
+    state.core.down_reason = None;
+    state.core.connection = Connection::Live;
     let topics: Vec<_> = SUBSCRIBED_TOPICS
         .iter()
         .copied()
         .filter(|t| offered.contains(t))
         .collect();
     let resume: BTreeMap<_, _> = state
+        .core
         .last_seq
         .iter()
         .filter(|(t, _)| topics.contains(t))
         .map(|(t, s)| (*t, *s))
         .collect();
     effects.push(Effect::Subscribe { topics, resume });
-    state.send(RequestKind::FetchApps, effects);
-    state.send(RequestKind::FetchAlerts, effects);
+    state.core.send(RequestKind::FetchApps, effects);
+    state.core.send(RequestKind::FetchAlerts, effects);
     // Action updates published while we were away may not be replayed: ask.
-    super::in_flight::check_all(state, effects);
+    super::in_flight::check_all(&mut state.core, effects);
 }
 
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
     match msg {
         ServerMsg::Hello { .. } => on_connected(state, msg, effects),
         ServerMsg::Subscribed { head, .. } => {
-            state.connection = Connection::Live;
+            state.core.connection = Connection::Live;
             // Where each topic starts for us: a topic with no event yet still resumes from
             // here after a reconnect, so nothing published during an outage is missed.
             for (topic, seq) in head {
-                state.last_seq.entry(topic).or_insert(seq);
+                state.core.last_seq.entry(topic).or_insert(seq);
             }
         }
         ServerMsg::Events { events } => {
-            state.rate.count(events.len() as u64);
-            state.last_data_at = Some(state.now);
+            state.core.rate.count(events.len() as u64);
+            state.core.last_data_at = Some(state.core.now);
             for event in events {
                 apply_event(state, event, effects);
             }
@@ -78,59 +80,65 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
             if topic == Topic::Logs {
                 logs::ingest_gap(state, from, to);
             }
-            state.gaps.push(GapMark {
+            state.core.gaps.push(GapMark {
                 topic,
                 from,
                 to,
-                at: state.now,
+                at: state.core.now,
             });
-            let last = state.last_seq.entry(topic).or_insert(to);
+            let last = state.core.last_seq.entry(topic).or_insert(to);
             // After a reset the numbering is another gateway's: continue from `to`.
             *last = if reset { to } else { (*last).max(to) };
-            state.notify(
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("lost {topic} events {from}–{to}; refreshing"),
             );
-            state.send(RequestKind::FetchApps, effects);
-            state.send(RequestKind::FetchAlerts, effects);
+            state.core.send(RequestKind::FetchApps, effects);
+            state.core.send(RequestKind::FetchAlerts, effects);
             // A lost `actions` event may have been the final one: ask about each in flight.
-            super::in_flight::check_all(state, effects);
+            super::in_flight::check_all(&mut state.core, effects);
         }
         ServerMsg::Dropped { topic, count } => {
             if topic == Topic::Logs {
                 logs::ingest_dropped(state, count);
             }
-            *state.dropped.entry(topic).or_insert(0) += count;
-            state.notify(
+            *state.core.dropped.entry(topic).or_insert(0) += count;
+            state.core.notify(
                 NoticeLevel::Warn,
                 format!("gateway dropped {count} {topic} events: console too slow"),
             );
         }
         ServerMsg::Error { code, message } => {
-            state.notify(NoticeLevel::Error, format!("gateway: {code}: {message}"));
+            state
+                .core
+                .notify(NoticeLevel::Error, format!("gateway: {code}: {message}"));
         }
     }
 }
 
 fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
     let topic = event.topic();
-    if let Some(&last) = state.last_seq.get(&topic)
+    if let Some(&last) = state.core.last_seq.get(&topic)
         && event.seq <= last
     {
-        state.duplicates += 1;
+        state.core.duplicates += 1;
         return;
     }
-    state.last_seq.insert(topic, event.seq);
+    state.core.last_seq.insert(topic, event.seq);
     match event.body {
         Body::Metrics(sample) => apply_metrics(state, event.app, event.ts, sample, effects),
         Body::Alerts(alert) => {
             let app = alert.app.clone();
-            state.alerts.insert(alert.id.clone(), alert);
-            recount_firing(state, &app);
+            state.core.alerts.insert(alert.id.clone(), alert);
+            state.core.recount_firing(&app);
         }
-        Body::Actions(status) => super::in_flight::track(state, status),
+        Body::Actions(status) => super::in_flight::track(&mut state.core, status),
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
-        Body::Events(ev) => super::timeline::on_event(state, event.ts, event.app, ev, effects),
+        Body::Events(ev) => {
+            let kind = ev.kind;
+            super::app_view::on_platform_event(state, &event.app, kind, effects);
+            super::timeline::on_event(state, event.ts, event.app, ev);
+        }
         Body::Runs(status) => super::runs::upsert(state, status),
     }
 }
@@ -142,16 +150,17 @@ fn apply_metrics(
     sample: MetricSample,
     effects: &mut Vec<Effect>,
 ) {
-    if !state.apps.contains_key(&app) {
+    if !state.core.apps.contains_key(&app) {
         // An app we have not listed yet: show it now, learn its details from a fresh list.
         state
+            .core
             .apps
             .insert(app.clone(), AppEntry::new(placeholder(&app, &sample)));
-        if !state.is_pending(&RequestKind::FetchApps) {
-            state.send(RequestKind::FetchApps, effects);
+        if !state.core.is_pending(&RequestKind::FetchApps) {
+            state.core.send(RequestKind::FetchApps, effects);
         }
     }
-    if let Some(entry) = state.apps.get_mut(&app) {
+    if let Some(entry) = state.core.apps.get_mut(&app) {
         entry.summary.replicas.ready = sample.replicas_ready;
         entry.summary.replicas.desired = sample.replicas_desired;
         entry.rps_history.push(sample.rps);
@@ -175,17 +184,5 @@ fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
         },
         status: AppStatus::Healthy,
         metrics: None,
-    }
-}
-
-/// Recount firing alerts for one app.
-pub fn recount_firing(state: &mut State, app: &str) {
-    let n = state
-        .alerts
-        .values()
-        .filter(|a| a.app == app && a.state == AlertState::Firing)
-        .count();
-    if let Some(entry) = state.apps.get_mut(app) {
-        entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
     }
 }

@@ -8,10 +8,10 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 
 use super::action::{HttpError, Reply};
-use super::app_view::{self, push_view};
+use super::core::NoticeLevel;
 use super::effect::{Effect, RequestId, RequestKind};
 use super::list_filter;
-use super::state::{NoticeLevel, State, View};
+use super::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
 
 /// Most events kept.
@@ -112,14 +112,14 @@ pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
         state.timeline.offset = 0;
     }
     state.timeline.filter_app = app;
-    push_view(state, View::Events);
+    state.push_view(View::Events);
     refresh(state, &mut effects);
     effects
 }
 
 /// Ask for GET /v1/events.
 pub(crate) fn refresh(state: &mut State, effects: &mut Vec<Effect>) {
-    let id = state.send(RequestKind::FetchTimeline, effects);
+    let id = state.core.send(RequestKind::FetchTimeline, effects);
     state.timeline.request = Some(id);
 }
 
@@ -133,26 +133,17 @@ pub(crate) fn on_reply(state: &mut State, request_id: RequestId, result: Result<
         Ok(Reply::Timeline(list)) => state.timeline.replace(list),
         Ok(_) => {}
         Err(err) => {
-            state.notify(NoticeLevel::Warn, format!("loading events: {err}"));
+            state
+                .core
+                .notify(NoticeLevel::Warn, format!("loading events: {err}"));
             state.timeline.error = Some(err.to_string());
         }
     }
 }
 
 /// A live event from the `events` topic.
-pub(crate) fn on_event(
-    state: &mut State,
-    ts: DateTime<Utc>,
-    app: String,
-    event: PlatformEvent,
-    effects: &mut Vec<Effect>,
-) {
-    let kind = event.kind;
+pub(crate) fn on_event(state: &mut State, ts: DateTime<Utc>, app: String, event: PlatformEvent) {
     state.timeline.push_live(TimelineEntry { ts, app, event });
-    if let Some(entry) = state.timeline.entries.front() {
-        let app = entry.app.clone();
-        app_view::on_platform_event(state, &app, kind, effects);
-    }
 }
 
 /// Scroll the Events view by `delta` rows.

@@ -1,14 +1,13 @@
 //! Commands of the App, Releases and Events views and of the rollback dialog. `keys.rs`
 //! offers each command here first; what is not handled here runs there.
 
-use super::app_view::{
-    self, Pane, go_back, move_release_cursor, open_app, open_releases, scroll_pane,
-};
+use super::app_view::{self, Pane, move_release_cursor, open_releases, scroll_pane};
 use super::effect::Effect;
 use super::keymap::{Command, Layer};
 use super::logs::{LogCommand, open_logs};
 use super::metric_history::ChartWindow;
-use super::rollback::{self, open_rollback};
+use super::navigate::{open_app, open_rollback};
+use super::rollback;
 use super::state::{Dialog, State, View};
 use super::timeline::{self, open_events, open_events_for};
 
@@ -120,7 +119,7 @@ fn run_app(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool {
                 effects.extend(app_view::open_releases_at(state, &app, id.as_deref()));
             }
         }
-        Command::Back => go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -146,7 +145,7 @@ fn run_releases(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> b
             super::keys::open_scale(state);
         }
         Command::OpenAppEvents => effects.extend(open_events_for(state, Some(app))),
-        Command::Back => go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true
@@ -169,7 +168,7 @@ fn run_events(state: &mut State, cmd: Command) -> bool {
             state.timeline.filter_app = filter;
             state.timeline.offset = 0;
         }
-        Command::Back => go_back(state),
+        Command::Back => state.go_back(),
         _ => return false,
     }
     true

@@ -157,7 +157,7 @@ pub fn run_screenshots(dir: &Path, seed: u64) -> anyhow::Result<Vec<String>> {
     for shot in SHOTS {
         let mut console = Offline::new(seed, shot.scenario, start)?;
         // A fixed operator name, as `OPSDECK_USER` would give it.
-        console.state.actor = "li.wei".into();
+        console.state.core.actor = "li.wei".into();
         console.advance(shot.warmup);
         for key in shot.keys {
             match key {

@@ -382,13 +382,7 @@ impl Action {
 
 /// Seconds for people: "45 s", "5 min", "1 h 30 min".
 pub fn format_secs(secs: u64) -> String {
-    match secs {
-        s if s < 60 => format!("{s} s"),
-        s if s < 3600 && s % 60 == 0 => format!("{} min", s / 60),
-        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
-        s if s % 3600 == 0 => format!("{} h", s / 3600),
-        s => format!("{} h {} min", s / 3600, (s % 3600) / 60),
-    }
+    crate::duration::spoken(secs)
 }
 
 /// A step with its parameters filled in, ready to run.

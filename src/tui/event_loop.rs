@@ -1,5 +1,6 @@
 //! The one loop: `select! { biased; signals, keys, driver results, clock }`, then drain what
 //! is queued, then draw at most once, and only if something changed, at most every 16 ms.
+//! Ctrl-Z, or SIGTSTP from outside, suspends to the shell from here and redraws on return.
 
 use std::time::Duration;
 
@@ -88,20 +89,24 @@ impl Themes {
     /// old one, and the returned action tells the operator why (`:theme` accepts the built-in
     /// names and the user folder's).
     pub fn follow(&mut self, state: &State) -> Option<Action> {
-        if state.theme == self.name {
+        if state.core.theme == self.name {
             return None;
         }
-        match Theme::resolve_in(Some(&state.theme), self.no_color, self.user_dir.as_deref()) {
+        match Theme::resolve_in(
+            Some(&state.core.theme),
+            self.no_color,
+            self.user_dir.as_deref(),
+        ) {
             Ok(theme) => {
                 // OPSDECK_ASCII is not part of a theme: keep it across switches.
                 self.theme = theme.adapted(self.depth).with_ascii(self.theme.ascii());
-                self.name = state.theme.clone();
+                self.name = state.core.theme.clone();
                 None
             }
             Err(e) => {
-                tracing::warn!(theme = %state.theme, error = %e, "theme not switched");
+                tracing::warn!(theme = %state.core.theme, error = %e, "theme not switched");
                 Some(Action::ThemeFailed {
-                    name: state.theme.clone(),
+                    name: state.core.theme.clone(),
                     kept: self.name.clone(),
                     error: e.to_string(),
                 })
@@ -120,6 +125,8 @@ pub async fn run(
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    // `kill -TSTP` from outside: give the terminal back before stopping, as Ctrl-Z does.
+    let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))?;
     let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -152,7 +159,7 @@ pub async fn run(
             }
             let theme = &themes.theme;
             let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
-            let (w, h) = state.size;
+            let (w, h) = state.core.size;
             let screen = ratatui::layout::Rect::new(0, 0, w, h);
             if tui.captures_mouse() {
                 hits = ui::hit_map(&state, screen);
@@ -174,7 +181,15 @@ pub async fn run(
             _ = terminate.recv() => return Ok(()),
             _ = hangup.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
+            _ = stop.recv() => {
+                suspend(tui, &mut state)?;
+                dirty = true;
+            }
             event = keys.next() => match event {
+                Some(Ok(event)) if input::is_suspend(&event) => {
+                    suspend(tui, &mut state)?;
+                    dirty = true;
+                }
                 Some(Ok(event)) => {
                     let click_at = |x, y| hits.at(x, y);
                     if let Some(action) = input::to_action(event, click_at) {
@@ -211,4 +226,15 @@ pub async fn run(
             return Ok(());
         }
     }
+}
+
+/// Suspend to the shell and come back: the terminal is given back, the process stops until
+/// `fg`, and the core learns the screen's size, which may have changed meanwhile.
+fn suspend(tui: &mut Tui, state: &mut State) -> std::io::Result<()> {
+    tracing::info!("suspending to the shell");
+    tui.suspend()?;
+    tracing::info!("continued");
+    let (width, height) = tui.size()?;
+    update(state, Action::Resize { width, height });
+    Ok(())
 }

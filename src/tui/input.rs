@@ -1,10 +1,26 @@
 //! Terminal events to console actions: crossterm's keys become the core's own [`KeyInput`].
+//! Ctrl-Z is the terminal's own key, not the core's: [`is_suspend`] picks it out first.
 
 use crossterm::event::{
     Event, KeyCode as Ct, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
 };
 
 use crate::app::{Action, KeyCode, KeyInput};
+
+/// Whether the event is Ctrl-Z, which suspends the console to the shell. In raw mode the
+/// terminal sends it as a key rather than stopping us, so the console does what the terminal
+/// would have done; it is the same in every view and dialog, and not in the keymap.
+pub fn is_suspend(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Key(KeyEvent {
+            code: Ct::Char('z' | 'Z'),
+            modifiers,
+            kind: KeyEventKind::Press | KeyEventKind::Repeat,
+            ..
+        }) if modifiers.contains(KeyModifiers::CONTROL) && !modifiers.contains(KeyModifiers::ALT)
+    )
+}
 
 /// The action a terminal event means, if any. A left click asks `click_at` what is on the
 /// screen there (the UI knows, the terminal does not).
@@ -118,6 +134,25 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn ctrl_z_suspends_and_a_plain_z_or_a_release_does_not() {
+        let press = |c, m| Event::Key(KeyEvent::new(Ct::Char(c), m));
+        assert!(is_suspend(&press('z', KeyModifiers::CONTROL)));
+        assert!(is_suspend(&press(
+            'Z',
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT
+        )));
+        assert!(!is_suspend(&press('z', KeyModifiers::NONE)));
+        assert!(!is_suspend(&press(
+            'z',
+            KeyModifiers::CONTROL | KeyModifiers::ALT
+        )));
+        assert!(!is_suspend(&press('c', KeyModifiers::CONTROL)));
+        let mut release = KeyEvent::new(Ct::Char('z'), KeyModifiers::CONTROL);
+        release.kind = KeyEventKind::Release;
+        assert!(!is_suspend(&Event::Key(release)));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use etcetera::BaseStrategy;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
@@ -12,15 +13,15 @@ use tracing_subscriber::EnvFilter;
 /// the disk.
 pub const KEEP_DAYS: usize = 7;
 
-/// Where the console's log goes.
+/// Where the console's log goes (and, by default, the gateway's run journal): the XDG state
+/// dir, `$XDG_STATE_HOME/opsdeck`, else `~/.local/state/opsdeck`; the temporary directory
+/// when there is no home directory at all.
 pub fn log_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir).join("opsdeck");
-    }
-    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
-        return PathBuf::from(home).join(".local/state/opsdeck");
-    }
-    std::env::temp_dir().join("opsdeck")
+    etcetera::choose_base_strategy()
+        .ok()
+        .and_then(|dirs| dirs.state_dir())
+        .unwrap_or_else(std::env::temp_dir)
+        .join("opsdeck")
 }
 
 /// Send tracing to the log file. Returns the guard that flushes it (keep it alive), or `None`

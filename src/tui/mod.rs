@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{Offset, Utc};
+use etcetera::BaseStrategy;
 use tokio::sync::mpsc;
 
 use crate::app::logs::LogsConfig;
@@ -110,12 +111,12 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         // The only place the local offset is read; the core gets it injected.
         local_offset: chrono::Local::now().offset().fix(),
     });
-    state.theme = opts.theme.clone().unwrap_or_else(|| "dark".into());
-    state.themes = BUILTIN_THEMES.iter().map(|(n, _)| n.to_string()).collect();
+    state.core.theme = opts.theme.clone().unwrap_or_else(|| "dark".into());
+    state.core.themes = BUILTIN_THEMES.iter().map(|(n, _)| n.to_string()).collect();
     if let Some(dir) = &user_themes {
-        state.themes.extend(Theme::user_theme_names(dir));
+        state.core.themes.extend(Theme::user_theme_names(dir));
     }
-    state.actor = actor_name();
+    state.core.actor = actor_name();
     tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
 
     let mut tui = terminal::init(opts.mouse).context("setting up the terminal")?;
@@ -124,7 +125,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
         stream: stream_tx,
         actions: action_tx,
     };
-    let themes = event_loop::Themes::new(theme, state.theme.clone(), no_color, depth)
+    let themes = event_loop::Themes::new(theme, state.core.theme.clone(), no_color, depth)
         .with_user_dir(user_themes);
     let result = event_loop::run(&mut tui, state, themes, drivers, action_rx).await;
     stream_task.abort();
@@ -155,15 +156,11 @@ fn actor_name() -> String {
     }
 }
 
-/// The user's theme folder: `$XDG_CONFIG_HOME/opsdeck/themes`, else `~/.config/opsdeck/themes`.
-pub fn user_theme_dir() -> Option<std::path::PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".config"))
-        })?;
-    Some(base.join("opsdeck").join("themes"))
+/// The user's theme folder, in the XDG config dir: `$XDG_CONFIG_HOME/opsdeck/themes`, else
+/// `~/.config/opsdeck/themes`; none without a home directory.
+pub fn user_theme_dir() -> Option<PathBuf> {
+    let dirs = etcetera::choose_base_strategy().ok()?;
+    Some(dirs.config_dir().join("opsdeck").join("themes"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The terminal's whole lifecycle, in one place: enter raw mode and the alternate screen,
-//! draw frames inside synchronized updates, and restore the terminal on every way out —
-//! normal quit, signals (handled by the caller's loop), errors (Drop) and panics (hook).
+//! draw frames inside synchronized updates, suspend to the shell (Ctrl-Z) and come back, and
+//! restore the terminal on every way out — normal quit, signals (handled by the caller's
+//! loop), errors (Drop) and panics (hook).
 
 use std::io::{self, Stdout, Write};
 use std::sync::Arc;
@@ -53,17 +54,8 @@ impl<W: Write> Write for Counted<W> {
 /// `mouse` (it takes the terminal's own text selection away, so it is opt-in).
 pub fn init(mouse: bool) -> io::Result<Tui> {
     install_panic_hook();
-    enable_raw_mode()?;
-    ACTIVE.store(true, Ordering::SeqCst);
-    let mut stdout = io::stdout();
-    let mut entered = execute!(stdout, EnterAlternateScreen, Hide);
-    if mouse && entered.is_ok() {
-        entered = execute!(stdout, EnableMouseCapture);
-    }
-    if let Err(e) = entered {
-        restore();
-        return Err(e);
-    }
+    enter(mouse)?;
+    let stdout = io::stdout();
     let written = Arc::new(AtomicU64::new(0));
     let counted = Counted {
         inner: stdout,
@@ -79,6 +71,51 @@ pub fn init(mouse: bool) -> io::Result<Tui> {
             restore();
             Err(e)
         }
+    }
+}
+
+/// Raw mode, alternate screen, hidden cursor, and mouse capture when `mouse`. On failure the
+/// terminal is restored before the error is returned.
+fn enter(mouse: bool) -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let mut stdout = io::stdout();
+    let mut entered = execute!(stdout, EnterAlternateScreen, Hide);
+    if mouse && entered.is_ok() {
+        entered = execute!(stdout, EnableMouseCapture);
+    }
+    if let Err(e) = entered {
+        restore();
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Stop the whole process as a shell's Ctrl-Z would, and return once it is continued (`fg`).
+///
+/// SIGTSTP is raised with its default action, so the shell sees an ordinary stopped job;
+/// the handler the loop installs to hear an outside SIGTSTP is put back afterwards. In an
+/// orphaned process group (no job-control shell that could continue us) the kernel discards
+/// SIGTSTP, and this returns at once rather than leave the console stopped for good.
+fn stop_until_continued() -> io::Result<()> {
+    // SAFETY: `sigaction` is given zero-initialised structs of the right type, and the one
+    // installed holds SIG_DFL, which is valid for SIGTSTP; the previous action is put back
+    // exactly as it was read. `raise` only sends a signal to this thread.
+    unsafe {
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGTSTP, &default, &mut previous) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // The process stops inside this call and carries on from here when continued.
+        let raised = if libc::raise(libc::SIGTSTP) == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        };
+        libc::sigaction(libc::SIGTSTP, &previous, std::ptr::null_mut());
+        raised
     }
 }
 
@@ -138,6 +175,24 @@ impl Tui {
         let drawn = self.terminal.draw(render).map(|_| ());
         execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         drawn.map(|()| self.written.load(Ordering::Relaxed) - before)
+    }
+
+    /// Suspend to the shell (Ctrl-Z, or SIGTSTP from outside): give the terminal back as on
+    /// quit, stop until continued (`fg`), then take the terminal over again and clear it, so
+    /// the next frame repaints the whole screen, at its size now (it may have changed).
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore();
+        let stopped = stop_until_continued();
+        enter(self.mouse)?;
+        // `resize` to the whole screen clears it and forgets the last frame, as `clear` does,
+        // without `clear`'s cursor-position query: a round trip to the terminal that fails
+        // after two seconds where the terminal does not answer.
+        let size = self.terminal.size()?;
+        self.terminal.resize(ratatui::layout::Rect::from((
+            ratatui::layout::Position::ORIGIN,
+            size,
+        )))?;
+        stopped
     }
 
     /// Clear and redraw everything on the next frame (after a resize).

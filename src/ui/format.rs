@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use unicode_width::UnicodeWidthChar;
 
+use crate::duration;
+
 /// Requests per second: `75.5`, `860`, `1.24k`, `12.3k`.
 pub fn rps(v: f64) -> String {
     if v >= 10_000.0 {
@@ -47,13 +49,7 @@ pub fn clock(t: DateTime<Utc>) -> String {
 
 /// How long ago `t` was, in one short unit: `45s`, `12m`, `3h`, `5d`.
 pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
-    let s = (now - t).num_seconds().max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
+    duration::coarse(duration::clamp((now - t).num_seconds()))
 }
 
 /// Cut `text` to at most `max` terminal columns, ending with `…` when cut. Wide (CJK)

@@ -21,9 +21,9 @@ use theme::Theme;
 /// The screen's bands, top to bottom: header, disconnected banner, the view, action progress
 /// lines, the newest notification, status bar.
 fn bands(state: &State, area: Rect) -> [Rect; 6] {
-    let banner = u16::from(state.is_down() && !state.apps.is_empty());
+    let banner = u16::from(state.core.is_down() && !state.core.apps.is_empty());
     let progress = widgets::progress::height(state);
-    let notice = u16::from(!state.notifications.is_empty());
+    let notice = u16::from(!state.core.notifications.is_empty());
     Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner),
@@ -115,19 +115,33 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     widgets::status::render(state, theme, frame, status);
 
     match &state.dialog {
-        Some(Dialog::Scale(d)) => layers::scale::render(d, theme, frame, body),
-        Some(Dialog::Rollback(d)) => layers::rollback::render(d, state.now, theme, frame, body),
-        Some(Dialog::Ack(d)) => layers::silence::render_ack(d, &state.actor, theme, frame, body),
-        Some(Dialog::Silence(d)) => {
-            layers::silence::render_silence(d, state.now, theme, frame, body)
+        Some(Dialog::Scale(d)) => layers::scale::render(d, &state.core.keymap, theme, frame, body),
+        Some(Dialog::Rollback(d)) => {
+            layers::rollback::render(d, state.core.now, &state.core.keymap, theme, frame, body)
         }
+        Some(Dialog::Ack(d)) => layers::silence::render_ack(
+            d,
+            &state.core.actor,
+            &state.core.keymap,
+            theme,
+            frame,
+            body,
+        ),
+        Some(Dialog::Silence(d)) => layers::silence::render_silence(
+            d,
+            state.core.now,
+            &state.core.keymap,
+            theme,
+            frame,
+            body,
+        ),
         Some(Dialog::Run(d)) => layers::run_confirm::render(d, state, theme, frame, body),
         None => {}
     }
     if state.view == View::Logs
         && let Some(bar) = &state.logs.filter_bar
     {
-        layers::log_filter::render(&state.logs, bar, theme, frame, body);
+        layers::log_filter::render(&state.logs, bar, &state.core.keymap, theme, frame, body);
     }
     if let Some(prompt) = &state.prompt {
         // Candidates sit right above the prompt, over progress lines and notifications.
@@ -135,12 +149,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
             height: status.y.saturating_sub(body.y),
             ..body
         };
-        layers::command::render(prompt, theme, frame, status, above);
+        layers::command::render(prompt, &state.core.keymap, theme, frame, status, above);
     }
     if state.help_open {
         layers::help::render(
-            &state.keymap,
-            state.readonly,
+            &state.core.keymap,
+            state.core.readonly,
             context_layer(state),
             state.help_scroll,
             theme,

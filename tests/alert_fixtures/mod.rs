@@ -112,6 +112,7 @@ pub fn alerts() -> Vec<Alert> {
 /// The id of the newest pending request of this kind.
 pub fn pending_id(state: &State, kind: &RequestKind) -> u64 {
     *state
+        .core
         .pending
         .iter()
         .filter(|(_, p)| &p.kind == kind)

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 /// A temporary directory removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -33,6 +33,8 @@ impl Drop for TempDir {
 pub struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
+    /// Kept open for the whole test, so the terminal's mode can be read ([`Console::raw_mode`]).
+    master: Box<dyn MasterPty + Send>,
     pub child: Box<dyn Child + Send + Sync>,
     _state_dir: TempDir,
 }
@@ -42,6 +44,14 @@ impl Console {
     /// connection settings, modes (read-only, production, mouse) or looks inherited from the
     /// environment.
     pub fn spawn(args: &[&str], rows: u16, cols: u16) -> Console {
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(args);
+        Console::spawn_command(cmd, rows, cols)
+    }
+
+    /// `program ARGS` in a `rows`x`cols` pty, with the same environment as [`Console::spawn`]
+    /// gives the console (the program may start the console itself).
+    pub fn spawn_command(mut cmd: CommandBuilder, rows: u16, cols: u16) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -51,8 +61,6 @@ impl Console {
             })
             .unwrap();
         let state_dir = TempDir::new("state");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
-        cmd.args(args);
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", &state_dir.0);
         for var in [
@@ -78,7 +86,6 @@ impl Console {
         )));
         let feed = screen.clone();
         std::thread::spawn(move || {
-            let _master = pty.master; // keep the pty open while reading
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
@@ -90,6 +97,7 @@ impl Console {
         Console {
             screen,
             writer,
+            master: pty.master,
             child,
             _state_dir: state_dir,
         }
@@ -125,6 +133,24 @@ impl Console {
         }
     }
 
+    /// Wait until `cond` holds, failing with the screen after `secs`, or at once if the child
+    /// exits meanwhile.
+    pub fn wait_until(&mut self, secs: u64, what: &str, cond: impl Fn(&Console) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !cond(self) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let text = self.text();
+                panic!("the console exited ({status:?}) waiting for {what}; screen:\n{text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; screen:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn wait_exit(&mut self, secs: u64) -> portable_pty::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
@@ -147,6 +173,35 @@ impl Console {
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self._state_dir.0.join("opsdeck").join("console.log"))
             .unwrap_or_default()
+    }
+
+    /// Whether the terminal is in raw mode: no line editing (ICANON) and no echo.
+    pub fn raw_mode(&self) -> bool {
+        self.local_modes() & (libc::ICANON | libc::ECHO) == 0
+    }
+
+    /// Whether the terminal is in the shell's cooked mode: line editing (ICANON) and echo.
+    pub fn cooked_mode(&self) -> bool {
+        let lflag = self.local_modes();
+        lflag & libc::ICANON != 0 && lflag & libc::ECHO != 0
+    }
+
+    /// The terminal's local modes (`c_lflag`). On Linux the master side reads the settings the
+    /// program on the other side has set.
+    fn local_modes(&self) -> libc::tcflag_t {
+        let fd = self.master.as_raw_fd().unwrap();
+        // SAFETY: tcgetattr on the pty master we hold open, with a zeroed, correctly sized
+        // termios.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            assert_eq!(libc::tcgetattr(fd, &mut t), 0);
+            t.c_lflag
+        }
+    }
+
+    /// Whether the alternate screen (the console's) is showing rather than the main one.
+    pub fn on_alternate_screen(&self) -> bool {
+        self.screen.lock().unwrap().screen().alternate_screen()
     }
 
     /// Whether the console has asked the terminal to report the mouse.

@@ -315,6 +315,7 @@ pub fn requests(effects: &[Effect]) -> Vec<(u64, RequestKind)> {
 /// The newest pending request matching `pred`.
 pub fn pending(state: &State, pred: impl Fn(&RequestKind) -> bool) -> u64 {
     *state
+        .core
         .pending
         .iter()
         .filter(|(_, p)| pred(&p.kind))
@@ -340,7 +341,7 @@ pub fn answer_runbooks(state: &mut State) {
 
 pub fn answer_detail(state: &mut State) {
     let id = pending(state, |k| matches!(k, RequestKind::FetchRunbook { .. }));
-    let runbook = match &state.pending[&id].kind {
+    let runbook = match &state.core.pending[&id].kind {
         RequestKind::FetchRunbook { runbook } => runbook.clone(),
         _ => unreachable!(),
     };

@@ -199,7 +199,7 @@ pub fn answer(state: &mut State, effects: &[Effect]) -> Vec<Effect> {
 /// One hour of shop-cart metrics at 1 Hz through the stream, ending at t0: a daily-ish wave,
 /// a latency and error spike 20 minutes ago, a scale-up 5 minutes ago.
 pub fn feed_an_hour(state: &mut State) {
-    if let Some(app) = state.apps.get_mut("shop-cart") {
+    if let Some(app) = state.core.apps.get_mut("shop-cart") {
         app.metrics_history = MetricHistory::default();
     }
     let mut events = Vec::new();

@@ -2,63 +2,19 @@
 //! `log_filter` layers (and `l`/`L` on the overview) name, and text typed into the search
 //! and the filter bar.
 
-use serde::Deserialize;
-
 use super::filter::compile;
 use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
+use crate::app::core::NoticeLevel;
 use crate::app::effect::Effect;
-use crate::app::keymap::Layer;
-use crate::app::state::{NoticeLevel, State};
+use crate::app::keymap::{Layer, LogCommand};
+use crate::app::state::State;
 use crate::protocol::Level;
 
 /// Rows the view's own chrome takes (header, log header, hint line, status bar).
 const CHROME_ROWS: usize = 4;
 /// Rows moved by page up/down when the terminal size is unknown.
 const MIN_PAGE: usize = 5;
-
-/// What a key asks the Logs view to do. Names match `run` in the keymap TOML.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum LogCommand {
-    /// From the overview: logs of the selected app.
-    OpenLogs,
-    /// From the overview: logs of every app.
-    OpenAllLogs,
-    /// Clear the search if there is one, else back to the overview.
-    CloseLogs,
-    ScrollDown,
-    ScrollUp,
-    LogPageDown,
-    LogPageUp,
-    LogTop,
-    Follow,
-    TogglePause,
-    StartSearch,
-    NextMatch,
-    PrevMatch,
-    NextError,
-    PrevError,
-    OpenLogFilter,
-    ClearLogFilter,
-    CycleLevel,
-    MinLevelTrace,
-    MinLevelDebug,
-    MinLevelInfo,
-    MinLevelWarn,
-    MinLevelError,
-    ToggleWrap,
-    CycleTimestamps,
-    ToggleFields,
-    SaveLogs,
-    SearchSubmit,
-    SearchCancel,
-    SearchDeleteChar,
-    FilterApply,
-    FilterCancel,
-    FilterDeleteChar,
-    FilterNextField,
-}
 
 /// The layer whose bindings apply while the Logs view shows.
 pub fn layer(state: &State) -> Layer {
@@ -74,7 +30,7 @@ pub fn layer(state: &State) -> Layer {
 
 /// Lines in a page of the log view.
 fn page(state: &State) -> usize {
-    usize::from(state.size.1)
+    usize::from(state.core.size.1)
         .saturating_sub(CHROME_ROWS)
         .max(MIN_PAGE)
 }
@@ -98,7 +54,7 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
                 logs.search = Default::default();
                 logs.focus = None;
             } else {
-                crate::app::app_view::go_back(state);
+                state.go_back();
             }
         }
         LogCommand::ScrollDown => logs.scroll(1),
@@ -121,17 +77,23 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::NextMatch | LogCommand::PrevMatch => {
             let forward = cmd == LogCommand::NextMatch;
             if logs.search.regex.is_none() {
-                state.notify(NoticeLevel::Info, "no search: / starts one");
+                state
+                    .core
+                    .notify(NoticeLevel::Info, "no search: / starts one");
             } else if !logs.jump_to_match(forward, page) {
                 let which = if forward { "later" } else { "earlier" };
-                state.notify(NoticeLevel::Info, format!("no {which} match"));
+                state
+                    .core
+                    .notify(NoticeLevel::Info, format!("no {which} match"));
             }
         }
         LogCommand::NextError | LogCommand::PrevError => {
             let forward = cmd == LogCommand::NextError;
             if !logs.jump_to_error(forward, page) {
                 let which = if forward { "later" } else { "earlier" };
-                state.notify(NoticeLevel::Info, format!("no {which} error line"));
+                state
+                    .core
+                    .notify(NoticeLevel::Info, format!("no {which} error line"));
             }
         }
         LogCommand::OpenLogFilter => {
@@ -168,10 +130,12 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::SaveLogs => {
             let lines = shown_text(logs);
             if lines.is_empty() {
-                state.notify(NoticeLevel::Info, "nothing to save: no lines shown");
+                state
+                    .core
+                    .notify(NoticeLevel::Info, "nothing to save: no lines shown");
                 return;
             }
-            let file_name = save_file_name(&logs.filter.apps, state.now);
+            let file_name = save_file_name(&logs.filter.apps, state.core.now);
             effects.push(Effect::SaveLogs { file_name, lines });
         }
         LogCommand::SearchSubmit => {

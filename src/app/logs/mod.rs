@@ -14,16 +14,19 @@ mod pattern;
 mod save;
 mod view;
 
+pub use crate::app::action::SavedLogs;
+pub use crate::app::keymap::LogCommand;
 pub use buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry, LogItem, LogMarker, thousands};
-pub use commands::{LogCommand, layer, run, type_char};
+pub use commands::{layer, run, type_char};
 pub use filter::{LogFilter, PatternError, compile};
 pub use pattern::Pattern;
-pub use save::{SavedLogs, format_entry, save_file_name};
+pub use save::{format_entry, save_file_name};
 pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, TimestampMode};
 
 use chrono::{DateTime, Utc};
 
-use super::state::{NoticeLevel, State, View};
+use super::core::NoticeLevel;
+use super::state::{State, View};
 use crate::protocol::{LogLine, Seq};
 
 /// Show the Logs view for `apps` (every app when empty), following the tail.
@@ -34,7 +37,7 @@ pub fn open_logs(state: &mut State, apps: Vec<String>) {
     logs.follow();
     logs.search.editing = false;
     logs.filter_bar = None;
-    super::app_view::push_view(state, View::Logs);
+    state.push_view(View::Logs);
 }
 
 /// A log line from the stream.
@@ -44,20 +47,20 @@ pub fn ingest_line(state: &mut State, seq: Seq, ts: DateTime<Utc>, app: &str, li
 
 /// A `dropped` frame on the `logs` topic.
 pub fn ingest_dropped(state: &mut State, count: u64) {
-    let now = state.now;
+    let now = state.core.now;
     state.logs.push_dropped(count, now);
 }
 
 /// A `gap` frame on the `logs` topic.
 pub fn ingest_gap(state: &mut State, from: Seq, to: Seq) {
-    let now = state.now;
+    let now = state.core.now;
     state.logs.push_gap(from, to, now);
 }
 
 /// The tui layer wrote (or failed to write) the file a `SaveLogs` effect asked for.
 pub fn on_saved(state: &mut State, result: Result<SavedLogs, String>) {
     match result {
-        Ok(saved) => state.notify(
+        Ok(saved) => state.core.notify(
             NoticeLevel::Info,
             format!(
                 "saved {} lines to {}",
@@ -65,6 +68,8 @@ pub fn on_saved(state: &mut State, result: Result<SavedLogs, String>) {
                 saved.path
             ),
         ),
-        Err(reason) => state.notify(NoticeLevel::Error, format!("saving logs failed: {reason}")),
+        Err(reason) => state
+            .core
+            .notify(NoticeLevel::Error, format!("saving logs failed: {reason}")),
     }
 }

@@ -6,13 +6,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::buffer::{LogEntry, LogItem};
 use super::view::LogView;
 
-/// Where the lines went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedLogs {
-    pub path: String,
-    pub lines: usize,
-}
-
 /// One line as saved: `2025-03-14T03:12:45.123Z shop-cart shop-cart-7d9f ERROR msg k=v`.
 /// Timestamps are always UTC in files, whatever the screen shows.
 pub fn format_entry(e: &LogEntry) -> String {

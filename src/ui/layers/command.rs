@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::clear_popup;
-use crate::app::Prompt;
+use crate::app::{Command, Keymap, Layer, Prompt};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints;
 
 /// Most candidates listed at once in a small terminal; a tall one lists up to a third of its
 /// height, so that every command fits at 160x48.
@@ -21,7 +22,14 @@ const TEXT_WIDTH: usize = 14;
 
 /// Draw the prompt on `line` (the status bar's row) and its candidates or error above it,
 /// over `body`.
-pub fn render(prompt: &Prompt, theme: &Theme, frame: &mut Frame, line: Rect, body: Rect) {
+pub fn render(
+    prompt: &Prompt,
+    keymap: &Keymap,
+    theme: &Theme,
+    frame: &mut Frame,
+    line: Rect,
+    body: Rect,
+) {
     let width = usize::from(line.width);
     let input = format::truncate(&prompt.input, width.saturating_sub(3));
     let text = Line::from(vec![
@@ -94,7 +102,10 @@ pub fn render(prompt: &Prompt, theme: &Theme, frame: &mut Frame, line: Rect, bod
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(
-            " Tab completes ",
+            format!(
+                " {} completes ",
+                hints::key(keymap, Layer::Command, Command::Complete)
+            ),
             theme.style(Role::DialogTitle),
         ));
     frame.render_widget(Paragraph::new(Text::from(lines)).block(block), rect);

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{centered, clear_popup};
-use crate::app::{Keymap, Layer, help_layers, help_rows_visible};
+use crate::app::{Command, Keymap, Layer, help_layers, help_rows_visible};
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const KEYS_WIDTH: usize = 16;
 const WIDTH: u16 = 64;
@@ -57,11 +58,16 @@ pub fn render(
     let height = (shown.len() as u16).saturating_add(2);
     let rect = centered(area, WIDTH, height);
     clear_popup(frame, rect);
-    let hint = if scroll > 0 || more_below {
-        " Esc / ? close · j/k scroll "
-    } else {
-        " Esc / ? close "
-    };
+    let mut hint = format!(
+        " {} / {} close ",
+        hints::key(keymap, Layer::Help, Command::Back),
+        hints::key(keymap, Layer::Help, Command::ToggleHelp)
+    );
+    if scroll > 0 || more_below {
+        let scroll_keys = [Keys::First(Command::MoveDown), Keys::First(Command::MoveUp)];
+        let text = hints::text(keymap, Layer::Help, &[(&scroll_keys, "scroll")], "");
+        hint.push_str(&format!("· {text} "));
+    }
     let mut block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(" Keys ", theme.style(Role::DialogTitle)))

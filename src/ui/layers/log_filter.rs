@@ -7,15 +7,25 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{centered, clear_popup};
-use crate::app::logs::{FilterBar, FilterField, LogView};
+use crate::app::logs::{FilterBar, FilterField, LogCommand, LogView};
+use crate::app::{Command, Keymap, Layer};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const WIDTH: u16 = 60;
 const HEIGHT: u16 = 7;
 const LABEL: usize = 8;
 
-pub fn render(logs: &LogView, bar: &FilterBar, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(
+    logs: &LogView,
+    bar: &FilterBar,
+    keymap: &Keymap,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let log = |cmd| Keys::First(Command::Logs(cmd));
     let rect = centered(area, WIDTH, HEIGHT);
     clear_popup(frame, rect);
     let room = usize::from(rect.width.saturating_sub(2 + LABEL as u16 + 1));
@@ -57,7 +67,19 @@ pub fn render(logs: &LogView, bar: &FilterBar, theme: &Theme, frame: &mut Frame,
             theme.style(Role::DialogTitle),
         ))
         .title_bottom(Span::styled(
-            " Tab field · Enter apply · Esc cancel ",
+            format!(
+                " {} ",
+                hints::text(
+                    keymap,
+                    Layer::LogFilter,
+                    &[
+                        (&[log(LogCommand::FilterNextField)], "field"),
+                        (&[log(LogCommand::FilterApply)], "apply"),
+                        (&[log(LogCommand::FilterCancel)], "cancel"),
+                    ],
+                    " · ",
+                )
+            ),
             theme.style(Role::Muted),
         ));
     frame.render_widget(Paragraph::new(Text::from(lines)).block(block), rect);

@@ -15,8 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Clear;
 use unicode_width::UnicodeWidthStr;
 
+use crate::app::{Command, Keymap, Layer};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// The production confirmation's field, shared by the scale and rollback dialogs:
 /// `[shop-car▏]  ✖ does not match`, the typed text cut to `room` columns.
@@ -34,6 +36,46 @@ pub fn typed_name_field(typed: &str, matches: bool, room: usize, theme: &Theme) 
         Span::styled("▏]", theme.style(Role::Accent)),
         Span::styled(mark, theme.style(role)),
     ])
+}
+
+/// "Acknowledge A-17 on shop-cart? y/N": a question and its answer keys.
+pub fn question(text: String, keymap: &Keymap, theme: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(text, theme.style(Role::DialogTitle)),
+        Span::styled(hints::yes_no(keymap), theme.style(Role::Key)),
+    ])
+}
+
+/// Below a y/N question: "Sending…" while the request is out, the last failure and a retry, or
+/// the keys to answer (`yes` says what the confirm key does).
+pub fn question_footer(
+    lines: &mut Vec<Line<'static>>,
+    sending: bool,
+    failure: Option<&str>,
+    yes: &str,
+    keymap: &Keymap,
+    theme: &Theme,
+) {
+    let hint = |pairs: &[hints::Hint]| hints::line(keymap, Layer::Confirm, pairs, theme);
+    let cancel = [Keys::All(Command::Cancel)];
+    let confirm = [Keys::First(Command::Confirm)];
+    match (sending, failure) {
+        (true, _) => {
+            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
+            lines.push(hint(&[(&cancel, "close (request continues)")]));
+        }
+        (false, Some(f)) => {
+            lines.push(Line::styled(
+                format!("✖ last try failed: {f}"),
+                theme.style(Role::Error),
+            ));
+            lines.push(hint(&[(&confirm, "try again"), (&cancel, "back")]));
+        }
+        (false, None) => {
+            lines.push(Line::default());
+            lines.push(hint(&[(&confirm, yes), (&cancel, "cancel")]));
+        }
+    }
 }
 
 /// Blank `rect` for a popup. A wide (CJK) character just left of the popup would spill its

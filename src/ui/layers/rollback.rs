@@ -10,24 +10,13 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::{centered, clear_popup, typed_name_field};
-use crate::app::{RollbackDialog, RollbackStep};
+use crate::app::{Command, Keymap, Layer, RollbackDialog, RollbackStep};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const WIDTH: u16 = 68;
 const LABEL: usize = 10;
-
-fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (key, what)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled("  ", theme.style(Role::Muted)));
-        }
-        spans.push(Span::styled(*key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
-    Line::from(spans)
-}
 
 /// One "what differs" line: `label  from → to`, or `(same)` when equal.
 fn diff_line<'a>(theme: &Theme, label: &str, from: &str, to: &str, room: usize) -> Vec<Line<'a>> {
@@ -71,10 +60,12 @@ fn diff_line<'a>(theme: &Theme, label: &str, from: &str, to: &str, room: usize) 
 pub fn render(
     dialog: &RollbackDialog,
     now: DateTime<Utc>,
+    keymap: &Keymap,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) {
+    let hint = |layer, pairs: &[hints::Hint]| hints::line(keymap, layer, pairs, theme);
     let inner = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
     let room = inner.saturating_sub(LABEL);
     let title_name = format::truncate(&dialog.app_name, inner.saturating_sub(14));
@@ -131,7 +122,7 @@ pub fn render(
             ),
             theme.style(Role::DialogTitle),
         ),
-        Span::styled("y/N", theme.style(Role::Key)),
+        Span::styled(hints::yes_no(keymap), theme.style(Role::Key)),
     ]);
     match &dialog.step {
         RollbackStep::Review => {
@@ -141,7 +132,13 @@ pub fn render(
                     theme.style(Role::Error),
                 ));
             }
-            lines.push(hint(theme, &[("Enter", "continue"), ("Esc", "cancel")]));
+            lines.push(hint(
+                Layer::Rollback,
+                &[
+                    (&[Keys::First(Command::Submit)], "continue"),
+                    (&[Keys::First(Command::Back)], "cancel"),
+                ],
+            ));
         }
         RollbackStep::Confirm => {
             lines.push(question);
@@ -151,11 +148,20 @@ pub fn render(
                     theme.style(Role::Error),
                 ));
                 lines.push(hint(
-                    theme,
-                    &[("y", "try again (same request)"), ("n/Esc", "back")],
+                    Layer::Confirm,
+                    &[
+                        (&[Keys::First(Command::Confirm)], "try again (same request)"),
+                        (&[Keys::All(Command::Cancel)], "back"),
+                    ],
                 ));
             } else {
-                lines.push(hint(theme, &[("y", "roll back now"), ("n/Esc", "back")]));
+                lines.push(hint(
+                    Layer::Confirm,
+                    &[
+                        (&[Keys::First(Command::Confirm)], "roll back now"),
+                        (&[Keys::All(Command::Cancel)], "back"),
+                    ],
+                ));
             }
         }
         RollbackStep::TypeName => {
@@ -178,16 +184,25 @@ pub fn render(
                 ));
             }
             let enter = if dialog.name_matches() {
-                ("Enter", "roll back now")
+                "roll back now"
             } else {
-                ("Enter", "(type the name first)")
+                "(type the name first)"
             };
-            lines.push(hint(theme, &[enter, ("Esc", "back")]));
+            lines.push(hint(
+                Layer::RollbackName,
+                &[
+                    (&[Keys::First(Command::Submit)], enter),
+                    (&[Keys::First(Command::Back)], "back"),
+                ],
+            ));
         }
         RollbackStep::Sending { .. } => {
             lines.push(question);
             lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
-            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+            lines.push(hint(
+                Layer::Confirm,
+                &[(&[Keys::All(Command::Cancel)], "close (request continues)")],
+            ));
         }
     }
     lines.push(Line::styled(

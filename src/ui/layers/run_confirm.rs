@@ -5,11 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{centered, clear_popup};
+use super::{centered, clear_popup, question, question_footer};
 use crate::app::{RunAsk, RunControl, RunDialog, RunDialogStep, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
-use crate::ui::views::runbooks::{hint, plain};
+use crate::ui::views::runbooks::plain;
 
 const WIDTH: u16 = 66;
 
@@ -17,7 +17,7 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
     let inner = usize::from(WIDTH - 2);
     let muted = theme.style(Role::Muted);
     let mut lines = Vec::new();
-    let (title, question, yes) = match &dialog.ask {
+    let (title, question_text, yes) = match &dialog.ask {
         RunAsk::Start { runbook, params } => {
             for (k, v) in params {
                 lines.push(Line::styled(
@@ -56,7 +56,7 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
                         ));
                     }
                     lines.push(Line::styled(
-                        format!("as {}; recorded in the run's output", state.actor),
+                        format!("as {}; recorded in the run's output", state.core.actor),
                         muted,
                     ));
                     (
@@ -82,30 +82,16 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
             }
         }
     };
-    lines.insert(
-        0,
-        Line::from(vec![
-            Span::styled(question, theme.style(Role::DialogTitle)),
-            Span::styled("y/N", theme.style(Role::Key)),
-        ]),
+    lines.insert(0, question(question_text, &state.core.keymap, theme));
+    let sending = matches!(dialog.step, RunDialogStep::Sending { .. });
+    question_footer(
+        &mut lines,
+        sending,
+        dialog.failure.as_deref(),
+        yes,
+        &state.core.keymap,
+        theme,
     );
-    match (dialog.step, &dialog.failure) {
-        (RunDialogStep::Sending { .. }, _) => {
-            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
-            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
-        }
-        (_, Some(f)) => {
-            lines.push(Line::styled(
-                format!("✖ last try failed: {f}"),
-                theme.style(Role::Error),
-            ));
-            lines.push(hint(theme, &[("y", "try again"), ("n/Esc", "back")]));
-        }
-        _ => {
-            lines.push(Line::default());
-            lines.push(hint(theme, &[("y", yes), ("n/Esc", "cancel")]));
-        }
-    }
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(title, theme.style(Role::DialogTitle)));

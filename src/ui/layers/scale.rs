@@ -8,25 +8,15 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{centered, clear_popup, typed_name_field};
-use crate::app::{ScaleDialog, ScaleStep};
+use crate::app::{Command, Keymap, Layer, ScaleDialog, ScaleStep};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const WIDTH: u16 = 60;
 
-fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (key, what)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled("  ", theme.style(Role::Muted)));
-        }
-        spans.push(Span::styled(*key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
-    Line::from(spans)
-}
-
-pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(dialog: &ScaleDialog, keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let hint = |layer, pairs: &[hints::Hint]| hints::line(keymap, layer, pairs, theme);
     let title_name = format::truncate(&dialog.app_name, usize::from(WIDTH).saturating_sub(12));
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
@@ -73,12 +63,23 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                 )),
             }
             lines.push(Line::default());
-            let review = if target.is_ok() {
-                ("Enter", "review")
+            let review: hints::Hint = if target.is_ok() {
+                (&[Keys::First(Command::Submit)], "review")
             } else {
-                ("0-9", "fix the count")
+                (&[Keys::Digits], "fix the count")
             };
-            lines.push(hint(theme, &[review, ("+/-", "adjust"), ("Esc", "cancel")]));
+            let adjust = [
+                Keys::First(Command::Increment),
+                Keys::First(Command::Decrement),
+            ];
+            lines.push(hint(
+                Layer::Scale,
+                &[
+                    review,
+                    (&adjust, "adjust"),
+                    (&[Keys::First(Command::Back)], "cancel"),
+                ],
+            ));
         }
         ScaleStep::TypeName => {
             let to = target.as_ref().map(|n| n.to_string()).unwrap_or_default();
@@ -97,11 +98,17 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
             ));
             lines.push(Line::default());
             let enter = if dialog.name_matches() {
-                ("Enter", "continue to the confirmation")
+                "continue to the confirmation"
             } else {
-                ("Enter", "(type the app id exactly)")
+                "(type the app id exactly)"
             };
-            lines.push(hint(theme, &[enter, ("Esc", "back")]));
+            lines.push(hint(
+                Layer::ScaleName,
+                &[
+                    (&[Keys::First(Command::Submit)], enter),
+                    (&[Keys::First(Command::Back)], "back"),
+                ],
+            ));
         }
         ScaleStep::Confirm | ScaleStep::Sending { .. } => {
             let to = target.as_ref().map(|n| n.to_string()).unwrap_or_default();
@@ -110,13 +117,16 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                     format!("Scale {} from {} to {to}? ", dialog.app, dialog.from),
                     theme.style(Role::DialogTitle),
                 ),
-                Span::styled("y/N", theme.style(Role::Key)),
+                Span::styled(hints::yes_no(keymap), theme.style(Role::Key)),
             ]));
             match (&dialog.step, &dialog.failure) {
                 (ScaleStep::Sending { .. }, _) => {
                     lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
                     lines.push(Line::default());
-                    lines.push(hint(theme, &[("Esc", "close (request continues)")]));
+                    lines.push(hint(
+                        Layer::Confirm,
+                        &[(&[Keys::All(Command::Cancel)], "close (request continues)")],
+                    ));
                 }
                 (_, Some(failure)) => {
                     lines.push(Line::styled(
@@ -125,14 +135,23 @@ pub fn render(dialog: &ScaleDialog, theme: &Theme, frame: &mut Frame, area: Rect
                     ));
                     lines.push(Line::default());
                     lines.push(hint(
-                        theme,
-                        &[("y", "try again (same request)"), ("n/Esc", "back")],
+                        Layer::Confirm,
+                        &[
+                            (&[Keys::First(Command::Confirm)], "try again (same request)"),
+                            (&[Keys::All(Command::Cancel)], "back"),
+                        ],
                     ));
                 }
                 _ => {
                     lines.push(Line::default());
                     lines.push(Line::default());
-                    lines.push(hint(theme, &[("y", "scale now"), ("n/Esc", "back")]));
+                    lines.push(hint(
+                        Layer::Confirm,
+                        &[
+                            (&[Keys::First(Command::Confirm)], "scale now"),
+                            (&[Keys::All(Command::Cancel)], "back"),
+                        ],
+                    ));
                 }
             }
         }

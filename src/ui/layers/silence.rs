@@ -7,27 +7,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{centered, clear_popup};
+use super::{centered, clear_popup, question, question_footer};
 use crate::app::{
-    AckDialog, AlertStep, AlertTarget, SILENCE_PRESETS, SilenceDialog, SilenceField, describe_secs,
+    AckDialog, AlertStep, AlertTarget, Command, Keymap, Layer, SILENCE_PRESETS, SilenceDialog,
+    SilenceField, describe_secs,
 };
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const WIDTH: u16 = 64;
 const LABEL: &str = "Duration  ";
-
-fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (key, what)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled("  ", theme.style(Role::Muted)));
-        }
-        spans.push(Span::styled(*key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
-    Line::from(spans)
-}
 
 /// "P1 al-3 on shop-cart" and the summary, cut to the dialog's width.
 fn alert_lines<'a>(alert: &AlertTarget, theme: &Theme) -> Vec<Line<'a>> {
@@ -51,44 +41,18 @@ fn alert_lines<'a>(alert: &AlertTarget, theme: &Theme) -> Vec<Line<'a>> {
     ]
 }
 
-fn question<'a>(text: String, theme: &Theme) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(text, theme.style(Role::DialogTitle)),
-        Span::styled("y/N", theme.style(Role::Key)),
-    ])
-}
-
-/// The sending / failed / plain footer shared by both dialogs' question step.
-fn question_footer<'a>(
-    lines: &mut Vec<Line<'a>>,
-    step: AlertStep,
-    failure: Option<&str>,
-    yes: &'a str,
+pub fn render_ack(
+    dialog: &AckDialog,
+    actor: &str,
+    keymap: &Keymap,
     theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
 ) {
-    match (step, failure) {
-        (AlertStep::Sending { .. }, _) => {
-            lines.push(Line::styled("Sending…", theme.style(Role::Busy)));
-            lines.push(hint(theme, &[("Esc", "close (request continues)")]));
-        }
-        (_, Some(f)) => {
-            lines.push(Line::styled(
-                format!("✖ last try failed: {f}"),
-                theme.style(Role::Error),
-            ));
-            lines.push(hint(theme, &[("y", "try again"), ("n/Esc", "back")]));
-        }
-        _ => {
-            lines.push(Line::default());
-            lines.push(hint(theme, &[("y", yes), ("n/Esc", "cancel")]));
-        }
-    }
-}
-
-pub fn render_ack(dialog: &AckDialog, actor: &str, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = alert_lines(&dialog.alert, theme);
     lines.push(question(
         format!("Acknowledge {} on {}? ", dialog.alert.id, dialog.alert.app),
+        keymap,
         theme,
     ));
     lines.push(Line::styled(
@@ -97,9 +61,10 @@ pub fn render_ack(dialog: &AckDialog, actor: &str, theme: &Theme, frame: &mut Fr
     ));
     question_footer(
         &mut lines,
-        dialog.step,
+        matches!(dialog.step, AlertStep::Sending { .. }),
         dialog.failure.as_deref(),
         "acknowledge",
+        keymap,
         theme,
     );
     draw(" Acknowledge alert ", lines, theme, frame, area);
@@ -108,6 +73,7 @@ pub fn render_ack(dialog: &AckDialog, actor: &str, theme: &Theme, frame: &mut Fr
 pub fn render_silence(
     dialog: &SilenceDialog,
     now: DateTime<Utc>,
+    keymap: &Keymap,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
@@ -135,7 +101,16 @@ pub fn render_silence(
                 };
                 presets.push(Span::styled(format!("{p:<5}"), theme.style(role)));
             }
-            presets.push(Span::styled("↑/↓ preset", theme.style(Role::Muted)));
+            let preset = [
+                Keys::First(Command::Increment),
+                Keys::First(Command::Decrement),
+            ];
+            if let Some(keys) = hints::label(keymap, Layer::Silence, &preset) {
+                presets.push(Span::styled(
+                    format!("{keys} preset"),
+                    theme.style(Role::Muted),
+                ));
+            }
             lines.push(Line::from(presets));
             lines.push(field_line(
                 "Comment   ",
@@ -154,22 +129,25 @@ pub fn render_silence(
                     theme.style(Role::Error),
                 )),
             }
-            let tab = match dialog.field {
-                SilenceField::Duration => ("Tab", "comment"),
-                SilenceField::Comment => ("Tab", "duration"),
+            let other = match dialog.field {
+                SilenceField::Duration => "comment",
+                SilenceField::Comment => "duration",
             };
+            let tab: hints::Hint = (&[Keys::First(Command::NextField)], other);
+            let cancel: hints::Hint = (&[Keys::First(Command::Back)], "cancel");
             // Enter is offered only when it can go on.
-            let pairs: &[(&str, &str)] = if secs.is_ok() {
-                &[("Enter", "review"), tab, ("Esc", "cancel")]
+            let pairs = if secs.is_ok() {
+                vec![(&[Keys::First(Command::Submit)][..], "review"), tab, cancel]
             } else {
-                &[tab, ("Esc", "cancel")]
+                vec![tab, cancel]
             };
-            lines.push(hint(theme, pairs));
+            lines.push(hints::line(keymap, Layer::Silence, &pairs, theme));
         }
         AlertStep::Confirm | AlertStep::Sending { .. } => {
             let d = secs.as_ref().map(|s| describe_secs(*s)).unwrap_or_default();
             lines.push(question(
                 format!("Silence {} for {d}? ", dialog.alert.id),
+                keymap,
                 theme,
             ));
             let until = secs.as_ref().map(|s| until(*s)).unwrap_or_default();
@@ -184,9 +162,10 @@ pub fn render_silence(
             ));
             question_footer(
                 &mut lines,
-                dialog.step,
+                matches!(dialog.step, AlertStep::Sending { .. }),
                 dialog.failure.as_deref(),
                 "silence",
+                keymap,
                 theme,
             );
         }

@@ -11,10 +11,11 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState,
 };
 
-use crate::app::State;
+use crate::app::{Command, Layer, State};
 use crate::protocol::{Alert, AlertState, Severity};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 const SPACING: u16 = 1;
 /// The selected row's marker, ASCII so it is one column in every terminal.
@@ -83,8 +84,8 @@ fn render_table(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .enumerate()
         .skip(offset)
         .take(body_rows)
-        .filter_map(|(i, id)| state.alerts.get(id).map(|a| (i, a)))
-        .map(|(i, a)| build_row(a, &w, state.now, theme, i == selected))
+        .filter_map(|(i, id)| state.core.alerts.get(id).map(|a| (i, a)))
+        .map(|(i, a)| build_row(a, &w, state.core.now, theme, i == selected))
         .collect();
     let constraints: Vec<Constraint> = w
         .iter()
@@ -119,13 +120,7 @@ fn state_label(s: AlertState) -> (&'static str, Role) {
 
 /// Time since `since`, short: `45s`, `12m`, `3h05m`, `2d3h`.
 pub fn age(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
-    let secs = (now - since).num_seconds().max(0);
-    match secs {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m", s / 60),
-        s if s < 86_400 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        s => format!("{}d{}h", s / 86_400, s % 86_400 / 3600),
-    }
+    crate::duration::age(crate::duration::clamp((now - since).num_seconds()))
 }
 
 fn build_row<'a>(
@@ -190,7 +185,11 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
     }
     let runbook = match (&a.runbook, &state.alerts_view.note) {
         (Some(r), Some(note)) if note.runbook == *r => Line::styled(
-            format!("runbook {r}: opened for {} (b opens it again)", note.app),
+            format!(
+                "runbook {r}: opened for {} ({} opens it again)",
+                note.app,
+                hints::key(&state.core.keymap, Layer::Alerts, Command::OpenRunbook)
+            ),
             theme.style(Role::Accent),
         ),
         (Some(r), _) => Line::from(vec![
@@ -209,35 +208,34 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
 }
 
 fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
-    let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if !state.readonly {
-        pairs.extend([("A", "ack"), ("s", "silence")]);
-    }
-    pairs.extend([
-        ("Enter", "app"),
-        ("b", "runbook"),
-        (":", "command"),
-        ("Esc", "back"),
-    ]);
+    let first = |cmd| [Keys::First(cmd)];
+    let pairs: [hints::Hint; 6] = [
+        (&first(Command::Acknowledge), "ack"),
+        (&first(Command::OpenSilence), "silence"),
+        (&first(Command::JumpToApp), "app"),
+        (&first(Command::OpenRunbook), "runbook"),
+        (&first(Command::OpenCommand), "command"),
+        (&first(Command::Back), "back"),
+    ];
     let mut spans = Vec::new();
-    if state.readonly {
+    if state.core.readonly {
         spans.push(Span::styled(
             "READ-ONLY: no ack or silence  ",
             theme.style(Role::Notice),
         ));
     }
-    for (i, (key, what)) in pairs.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("  "));
-        }
-        spans.push(Span::styled(key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
+    spans.extend(hints::spans(
+        &state.core.keymap,
+        Layer::Alerts,
+        &pairs,
+        "  ",
+        theme,
+    ));
     Line::from(spans)
 }
 
 fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let text = if state.alerts_loading() {
+    let text = if state.core.alerts_loading() {
         "Loading alerts …"
     } else {
         "No alerts — nothing is firing."
@@ -246,7 +244,10 @@ fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![Line::default(); usize::from(top)];
     lines.push(Line::from(text));
     lines.push(Line::styled(
-        "Esc back to the overview",
+        format!(
+            "{} back to the overview",
+            hints::key(&state.core.keymap, Layer::Alerts, Command::Back)
+        ),
         theme.style(Role::Muted),
     ));
     frame.render_widget(

@@ -17,6 +17,7 @@ use crate::protocol::{AlertState, PodState, ReleaseStatus, Severity};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::chart::{self, ChartSpec};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// The charts, in the order they are laid out (and dropped from the end when space is short).
 const CHARTS: [ChartSpec<'static>; 6] = [
@@ -80,7 +81,7 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
-    let Some(app) = state.apps.get(&view.app) else {
+    let Some(app) = state.core.apps.get(&view.app) else {
         let msg = if view.app.is_empty() {
             "No app selected.".to_string()
         } else {
@@ -149,7 +150,13 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             ));
             tabs.push(Span::raw(" "));
         }
-        tabs.push(Span::styled("Tab ⇥", theme.style(Role::Key)));
+        if let Some(keys) = hints::label(
+            &state.core.keymap,
+            Layer::App,
+            &[Keys::First(Command::NextPane)],
+        ) {
+            tabs.push(Span::styled(format!("{keys} ⇥"), theme.style(Role::Key)));
+        }
         let block = Block::new()
             .borders(ratatui::widgets::Borders::TOP)
             .border_style(theme.style(Role::Border))
@@ -160,23 +167,31 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     if hint_rows > 0 {
         // Only what the keymap binds: `--readonly` leaves out scale and roll back.
-        let keys = [
-            ("Tab", "pane", Command::NextPane),
-            ("w/1-4", "window", Command::CycleWindow),
-            ("S", "scale", Command::OpenScale),
-            ("r", "releases", Command::OpenReleases),
-            ("R", "roll back", Command::OpenRollback),
-            ("E", "events", Command::OpenAppEvents),
-            ("Esc", "back", Command::Back),
+        let first = |cmd| [Keys::First(cmd)];
+        let window = [
+            Keys::First(Command::CycleWindow),
+            Keys::First(Command::Window1m),
+            Keys::First(Command::Window5m),
+            Keys::First(Command::Window15m),
+            Keys::First(Command::Window1h),
+        ];
+        let pairs: [hints::Hint; 7] = [
+            (&first(Command::NextPane), "pane"),
+            (&window, "window"),
+            (&first(Command::OpenScale), "scale"),
+            (&first(Command::OpenReleases), "releases"),
+            (&first(Command::OpenRollback), "roll back"),
+            (&first(Command::OpenAppEvents), "events"),
+            (&first(Command::Back), "back"),
         ];
         let mut spans = vec![Span::raw(" ")];
-        for (k, what, _) in keys
-            .into_iter()
-            .filter(|(_, _, cmd)| state.keymap.binds(Layer::App, *cmd))
-        {
-            spans.push(Span::styled(k, theme.style(Role::Key)));
-            spans.push(Span::styled(format!(" {what}  "), theme.style(Role::Muted)));
-        }
+        spans.extend(hints::spans(
+            &state.core.keymap,
+            Layer::App,
+            &pairs,
+            "  ",
+            theme,
+        ));
         frame.render_widget(Paragraph::new(Line::from(spans)), hint_area);
     }
 }
@@ -319,7 +334,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                                 theme.style(restarts_role),
                             ),
                             Span::styled(
-                                format!(" {:>4}", format::age(state.now, p.started_at)),
+                                format!(" {:>4}", format::age(state.core.now, p.started_at)),
                                 muted,
                             ),
                             Span::styled(format!(" {}", fit(&p.zone, 12)), muted),
@@ -366,6 +381,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
         Pane::Alerts => {
             let mut lines = Vec::new();
             for a in state
+                .core
                 .alerts
                 .values()
                 .filter(|a| a.app == view.app && a.state == AlertState::Firing)
@@ -384,7 +400,10 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                         format::truncate(&a.summary, width.saturating_sub(a.rule.width() + 12)),
                         text,
                     ),
-                    Span::styled(format!(" {}", format::age(state.now, a.started_at)), muted),
+                    Span::styled(
+                        format!(" {}", format::age(state.core.now, a.started_at)),
+                        muted,
+                    ),
                 ]));
             }
             if lines.is_empty() {
@@ -410,7 +429,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                         Span::styled(format!("{label:<14}"), theme.style(role)),
                         Span::styled(format!("{:<9}", r.version), text),
                         Span::styled(
-                            format!("{:>4} ", format::age(state.now, r.created_at)),
+                            format!("{:>4} ", format::age(state.core.now, r.created_at)),
                             muted,
                         ),
                         Span::styled(

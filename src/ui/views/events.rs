@@ -6,10 +6,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use crate::app::State;
+use crate::app::{Command, Layer, State};
 use crate::protocol::EventKind;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 fn kind_role(kind: EventKind) -> Role {
     match kind {
@@ -27,20 +28,31 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
     let scope = match &timeline.filter_app {
         Some(app) => state
+            .core
             .apps
             .get(app)
             .map_or(app.clone(), |a| a.summary.name.clone()),
         None => "all apps".to_string(),
     };
-    let title = Line::from(vec![
-        Span::styled(" Events of ", theme.style(Role::Muted)),
-        Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
-        Span::styled(" · newest first · ", theme.style(Role::Muted)),
-        Span::styled("a", theme.style(Role::Key)),
-        Span::styled(" this app/all · ", theme.style(Role::Muted)),
-        Span::styled("Esc", theme.style(Role::Key)),
-        Span::styled(" back", theme.style(Role::Muted)),
-    ]);
+    let title = Line::from(
+        vec![
+            Span::styled(" Events of ", theme.style(Role::Muted)),
+            Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
+            Span::styled(" · newest first · ", theme.style(Role::Muted)),
+        ]
+        .into_iter()
+        .chain(hints::spans(
+            &state.core.keymap,
+            Layer::Events,
+            &[
+                (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
+                (&[Keys::First(Command::Back)], "back"),
+            ],
+            " · ",
+            theme,
+        ))
+        .collect::<Vec<_>>(),
+    );
     frame.render_widget(Paragraph::new(title), title_area);
 
     let body_rows = usize::from(table_area.height.saturating_sub(1));
@@ -50,6 +62,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         .take(body_rows)
         .map(|e| {
             let app = state
+                .core
                 .apps
                 .get(&e.app)
                 .map_or(e.app.as_str(), |a| a.summary.name.as_str());

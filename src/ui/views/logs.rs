@@ -12,11 +12,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthChar;
 
-use crate::app::State;
+use crate::app::logs::LogCommand;
 use crate::app::logs::{LogEntry, LogItem, LogView, TimestampMode, thousands};
+use crate::app::{Command, Keymap, Layer, State};
 use crate::protocol::Level;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// Below this width the pod column shows only the pod's own suffix.
 const WIDE: u16 = 100;
@@ -57,7 +59,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     render_lines(state, theme, frame, body);
     if hint_rows == 1 {
-        frame.render_widget(hint(logs, theme, area.width), row(area.bottom() - 1));
+        frame.render_widget(
+            hint(logs, &state.core.keymap, theme, area.width),
+            row(area.bottom() - 1),
+        );
     }
 }
 
@@ -166,8 +171,9 @@ fn short_count(n: usize) -> String {
 }
 
 /// The bottom line: the search being typed, the search in force, or key hints.
-fn hint(logs: &LogView, theme: &Theme, width: u16) -> Paragraph<'static> {
+fn hint(logs: &LogView, keymap: &Keymap, theme: &Theme, width: u16) -> Paragraph<'static> {
     let width = usize::from(width);
+    let log = |cmd| Keys::First(Command::Logs(cmd));
     let search = &logs.search;
     let line = if search.editing || search.regex.is_some() || search.error.is_some() {
         let mut spans = vec![Span::styled(
@@ -182,19 +188,58 @@ fn hint(logs: &LogView, theme: &Theme, width: u16) -> Paragraph<'static> {
                 spans.push(Span::styled(format!("  {err}"), theme.style(Role::Error)))
             }
             (None, true) => spans.push(Span::styled(
-                "  Enter keeps · Esc cancels",
+                format!(
+                    "  {}",
+                    hints::text(
+                        keymap,
+                        Layer::LogSearch,
+                        &[
+                            (&[log(LogCommand::SearchSubmit)], "keeps"),
+                            (&[log(LogCommand::SearchCancel)], "cancels"),
+                        ],
+                        " · ",
+                    )
+                ),
                 theme.style(Role::Muted),
             )),
             (None, false) => spans.push(Span::styled(
-                "  n newer · N older · Esc clears",
+                format!(
+                    "  {}",
+                    hints::text(
+                        keymap,
+                        Layer::Logs,
+                        &[
+                            (&[log(LogCommand::NextMatch)], "newer"),
+                            (&[log(LogCommand::PrevMatch)], "older"),
+                            (&[log(LogCommand::CloseLogs)], "clears"),
+                        ],
+                        " · ",
+                    )
+                ),
                 theme.style(Role::Muted),
             )),
         }
         Line::from(spans)
     } else {
-        let text =
-            "f follow · / search · F filter · v level · e/E errors · w wrap · s save · ? help";
-        Line::styled(format::truncate(text, width), theme.style(Role::Muted))
+        let text = hints::text(
+            keymap,
+            Layer::Logs,
+            &[
+                (&[log(LogCommand::Follow)], "follow"),
+                (&[log(LogCommand::StartSearch)], "search"),
+                (&[log(LogCommand::OpenLogFilter)], "filter"),
+                (&[log(LogCommand::CycleLevel)], "level"),
+                (
+                    &[log(LogCommand::NextError), log(LogCommand::PrevError)],
+                    "errors",
+                ),
+                (&[log(LogCommand::ToggleWrap)], "wrap"),
+                (&[log(LogCommand::SaveLogs)], "save"),
+                (&[Keys::First(Command::ToggleHelp)], "help"),
+            ],
+            " · ",
+        );
+        Line::styled(format::truncate(&text, width), theme.style(Role::Muted))
     };
     Paragraph::new(line)
 }

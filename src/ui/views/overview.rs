@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
-use crate::app::{AppEntry, ClickTarget, Connection, Health, SortColumn, State};
+use crate::app::{AppEntry, ClickTarget, Command, Connection, Health, Layer, SortColumn, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// A column of the overview table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +127,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.height == 0 {
         return;
     }
-    if state.apps.is_empty() {
+    if state.core.apps.is_empty() {
         render_placeholder(state, theme, frame, area);
         return;
     }
@@ -150,8 +151,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let table = Table::new(Vec::<Row>::new(), widths(&columns)).header(header);
         frame.render_widget(table, area);
         let msg = format!(
-            "No app matches \"{}\" — Esc clears the filter",
-            state.filter.text
+            "No app matches \"{}\" — {} clears the filter",
+            state.filter.text,
+            hints::key(&state.core.keymap, Layer::Overview, Command::Back)
         );
         let rest = Rect {
             y: area.y + 1,
@@ -169,14 +171,14 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
     let selected = state.selected_index().unwrap_or(0);
     let offset = first_shown(state.overview_top, selected, body_rows);
-    let stale = matches!(state.connection, Connection::Stale { .. });
+    let stale = matches!(state.core.connection, Connection::Stale { .. });
     let rows: Vec<Row> = state
         .order
         .iter()
         .enumerate()
         .skip(offset)
         .take(body_rows)
-        .filter_map(|(i, id)| state.apps.get(id).map(|app| (i, app)))
+        .filter_map(|(i, id)| state.core.apps.get(id).map(|app| (i, app)))
         .map(|(i, app)| build_row(app, &columns, theme, stale, i == selected))
         .collect();
     let table = Table::new(rows, widths(&columns))
@@ -202,7 +204,7 @@ fn first_shown(top: usize, selected: usize, body_rows: usize) -> usize {
 /// app and the first shown app.
 pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
     let body_rows = usize::from(area.height.saturating_sub(1));
-    if state.apps.is_empty() || state.order.is_empty() || body_rows == 0 {
+    if state.core.apps.is_empty() || state.order.is_empty() || body_rows == 0 {
         return Vec::new();
     }
     let top = top(state, area);
@@ -352,10 +354,11 @@ fn build_row<'a>(
 
 /// Before the first app list, or when there are no apps: say why, plainly.
 fn render_placeholder(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (role, lines): (Role, Vec<String>) = match (&state.connection, state.apps_loaded) {
+    let (role, lines): (Role, Vec<String>) = match (&state.core.connection, state.core.apps_loaded)
+    {
         (Connection::Connecting, _) => (
             Role::Muted,
-            vec![format!("Connecting to {} …", state.gateway)],
+            vec![format!("Connecting to {} …", state.core.gateway)],
         ),
         (Connection::Live, false) => (Role::Muted, vec!["Loading apps …".to_string()]),
         (Connection::Live, true) => (
@@ -374,13 +377,21 @@ fn render_placeholder(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
             },
             _,
         ) => {
-            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
             (
                 Role::Error,
                 vec![
-                    format!("Cannot reach the gateway at {}", state.gateway),
-                    state.down_reason.clone().unwrap_or_default(),
-                    format!("Retrying in {secs}s (attempt {attempt}) — q quits"),
+                    format!("Cannot reach the gateway at {}", state.core.gateway),
+                    state.core.down_reason.clone().unwrap_or_default(),
+                    format!(
+                        "Retrying in {secs}s (attempt {attempt}) — {}",
+                        hints::text(
+                            &state.core.keymap,
+                            Layer::Overview,
+                            &[(&[Keys::First(Command::Quit)], "quits")],
+                            "",
+                        )
+                    ),
                 ],
             )
         }

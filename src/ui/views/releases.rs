@@ -11,24 +11,20 @@ use super::app::release_status;
 use crate::app::{Command, Layer, State, View};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// "Releases of NAME · newest first · Enter/R roll back · / filter · Esc back", the keys only
 /// where the keymap binds them (`--readonly` has no roll back); "newest first" goes first when
 /// the line is too long.
 fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
-    let keys = [
-        ("Enter/R", "roll back", Command::OpenRollback),
-        ("/", "filter", Command::StartFilter),
-        ("Esc", "back", Command::Back),
+    let keys: [hints::Hint; 3] = [
+        (&[Keys::All(Command::OpenRollback)], "roll back"),
+        (&[Keys::First(Command::StartFilter)], "filter"),
+        (&[Keys::First(Command::Back)], "back"),
     ];
-    let mut hints = Vec::new();
-    for (key, what, _) in keys
-        .into_iter()
-        .filter(|(_, _, cmd)| state.keymap.binds(Layer::Releases, *cmd))
-    {
-        hints.push(Span::styled(" · ", theme.style(Role::Muted)));
-        hints.push(Span::styled(key, theme.style(Role::Key)));
-        hints.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
+    let mut hints = hints::spans(&state.core.keymap, Layer::Releases, &keys, " · ", theme);
+    if !hints.is_empty() {
+        hints.insert(0, Span::styled(" · ", theme.style(Role::Muted)));
     }
     let head = vec![
         Span::styled(" Releases of ", theme.style(Role::Muted)),
@@ -52,6 +48,7 @@ fn title<'a>(state: &State, name: &str, theme: &Theme, width: u16) -> Line<'a> {
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.app_view;
     let name = state
+        .core
         .apps
         .get(&view.app)
         .map_or(view.app.as_str(), |a| a.summary.name.as_str());
@@ -69,8 +66,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .filter_of(View::Releases)
                 .map_or("", |f| f.text.as_str());
             let msg = format!(
-                "No release matches /{filter} ({} hidden): Esc clears the filter.",
-                list.len()
+                "No release matches /{filter} ({} hidden): {} clears the filter.",
+                list.len(),
+                hints::key(&state.core.keymap, Layer::Releases, Command::Back)
             );
             frame.render_widget(
                 Paragraph::new(msg)
@@ -130,7 +128,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             let mut cells = vec![
                 Cell::from(Span::styled(label, theme.cell(role, selected))),
                 Cell::from(Span::styled(r.version.as_str(), text)),
-                Cell::from(Span::styled(format::age(state.now, r.created_at), muted)),
+                Cell::from(Span::styled(
+                    format::age(state.core.now, r.created_at),
+                    muted,
+                )),
             ];
             if wide {
                 cells.push(Cell::from(Span::styled(r.id.as_str(), muted)));

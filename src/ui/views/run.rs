@@ -7,11 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::runbooks::{hint, message, plain};
-use crate::app::State;
+use super::runbooks::{message, plain};
+use crate::app::{Command, Layer, State};
 use crate::protocol::{RunState, RunStatus, StepState, StepStatus};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 pub fn run_state_label(s: RunState) -> (&'static str, Role) {
     match s {
@@ -38,12 +39,7 @@ fn step_label(s: StepState) -> (&'static str, &'static str, Role) {
 
 /// `12s`, `3m05s`, `1h02m`.
 fn duration(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-    }
+    crate::duration::stopwatch(crate::duration::clamp(secs))
 }
 
 /// How long a step took, or has taken so far (measured to the run's last update, which is in
@@ -60,7 +56,10 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(run) = state.runs.current_run() else {
         let text = match &state.runs.current {
             Some(id) => format!("Loading run {id}…"),
-            None => "No run open: R lists the runs.".into(),
+            None => format!(
+                "No run open: {} lists the runs.",
+                hints::key(&state.core.keymap, Layer::Run, Command::OpenRuns)
+            ),
         };
         message(&text, Role::Muted, theme, frame, area);
         return;
@@ -164,29 +163,38 @@ fn step_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
 }
 
 fn footer<'a>(state: &State, run: &RunStatus, theme: &Theme) -> Line<'a> {
-    let mut pairs = Vec::new();
-    if state.readonly {
+    let next_prev = [Keys::First(Command::NextRun), Keys::First(Command::PrevRun)];
+    let back = [Keys::First(Command::Back)];
+    let mut pairs: Vec<hints::Hint> = Vec::new();
+    if state.core.readonly {
         let mut spans = vec![Span::styled(
             "READ-ONLY: no approve, abort or resume  ",
             theme.style(Role::Notice),
         )];
-        spans.extend(hint(theme, &[("n/p", "next/prev run"), ("Esc", "back")]).spans);
+        spans.extend(hints::spans(
+            &state.core.keymap,
+            Layer::Run,
+            &[(&next_prev, "next/prev run"), (&back, "back")],
+            "  ",
+            theme,
+        ));
         return Line::from(spans);
     }
     if run.state == RunState::WaitingApproval {
-        pairs.push(("A", "approve"));
+        pairs.push((&[Keys::First(Command::ApproveRun)], "approve"));
     }
     if !run.state.is_final() {
-        pairs.push(("X", "abort"));
+        pairs.push((&[Keys::First(Command::AbortRun)], "abort"));
     }
     if run.state == RunState::Interrupted {
-        pairs.push(("u", "resume"));
+        pairs.push((&[Keys::First(Command::ResumeRun)], "resume"));
     }
+    let scroll = [Keys::First(Command::MoveDown), Keys::First(Command::MoveUp)];
     pairs.extend([
-        ("j/k", "scroll"),
-        ("n/p", "next/prev run"),
-        ("R", "runs"),
-        ("Esc", "back"),
+        (&scroll[..], "scroll"),
+        (&next_prev[..], "next/prev run"),
+        (&[Keys::First(Command::OpenRuns)][..], "runs"),
+        (&back[..], "back"),
     ]);
-    hint(theme, &pairs)
+    hints::line(&state.core.keymap, Layer::Run, &pairs, theme)
 }

@@ -7,10 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
-use super::runbooks::{hint, message, plain};
-use crate::app::{FormStep, RunbookForm, State, app_candidates};
+use super::runbooks::{message, plain};
+use crate::app::{Command, FormStep, Layer, RunbookForm, State, app_candidates};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// Width of the parameter name column.
 const NAME_W: usize = 14;
@@ -73,7 +74,7 @@ fn form_lines<'a>(
     width: usize,
     lines: &mut Vec<Line<'a>>,
 ) {
-    let known = |a: &str| state.apps.contains_key(a);
+    let known = |a: &str| state.core.apps.contains_key(a);
     lines.push(Line::styled(
         "Parameters (a dry run comes first; nothing changes before r and y)",
         theme.style(Role::ColumnHeader),
@@ -129,7 +130,7 @@ fn form_lines<'a>(
         let shown: Vec<String> = candidates
             .iter()
             .take(6)
-            .map(|id| match state.apps.get(id) {
+            .map(|id| match state.core.apps.get(id) {
                 Some(a) if a.summary.name != *id => format!("{id} ({})", a.summary.name),
                 _ => id.clone(),
             })
@@ -147,16 +148,25 @@ fn form_lines<'a>(
         ));
     }
     let valid = form.values(&known).is_ok();
-    let mut pairs = Vec::new();
+    let field = [
+        Keys::All(Command::NextField),
+        Keys::First(Command::PrevField),
+    ];
+    let mut pairs: Vec<hints::Hint> = Vec::new();
     if valid {
-        pairs.push(("Enter", "dry run"));
+        pairs.push((&[Keys::First(Command::Submit)], "dry run"));
     }
     pairs.extend([
-        ("Tab/↑↓", "field"),
-        ("Ctrl-n", "complete app"),
-        ("Esc", "back"),
+        (&field[..], "field"),
+        (&[Keys::First(Command::Complete)][..], "complete app"),
+        (&[Keys::First(Command::Back)][..], "back"),
     ]);
-    lines.push(hint(theme, &pairs));
+    lines.push(hints::line(
+        &state.core.keymap,
+        Layer::RunbookForm,
+        &pairs,
+        theme,
+    ));
 }
 
 fn plan_lines<'a>(
@@ -227,20 +237,21 @@ fn plan_lines<'a>(
         }
     }
     lines.push(Line::default());
-    if state.readonly {
+    if state.core.readonly {
         lines.push(Line::styled(
             "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
             theme.style(Role::Notice),
         ));
-        lines.push(hint(theme, &[("e/Esc", "edit"), ("R", "runs")]));
-    } else {
-        lines.push(hint(
-            theme,
-            &[
-                ("r", "run for real (asks y/N)"),
-                ("e/Esc", "edit"),
-                ("R", "runs"),
-            ],
-        ));
     }
+    let run_for_real = format!("run for real (asks {})", hints::yes_no(&state.core.keymap));
+    lines.push(hints::line(
+        &state.core.keymap,
+        Layer::RunbookPlan,
+        &[
+            (&[Keys::First(Command::StartRun)], &run_for_real),
+            (&[Keys::All(Command::Back)], "edit"),
+            (&[Keys::First(Command::OpenRuns)], "runs"),
+        ],
+        theme,
+    ));
 }

@@ -9,27 +9,15 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState, Wrap,
 };
 
-use crate::app::{State, View};
+use crate::app::{Command, Layer, State, View};
 use crate::protocol::RunbookSummary;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// Rows the detail pane takes, its top border included.
 const DETAIL_HEIGHT: u16 = 7;
 const MIN_TABLE_ROWS: u16 = 5;
-
-/// `key what  key what …`, the keys styled as keys.
-pub fn hint<'a>(theme: &Theme, pairs: &[(&'a str, &'a str)]) -> Line<'a> {
-    let mut spans = Vec::new();
-    for (i, (key, what)) in pairs.iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::raw("  "));
-        }
-        spans.push(Span::styled(*key, theme.style(Role::Key)));
-        spans.push(Span::styled(format!(" {what}"), theme.style(Role::Muted)));
-    }
-    Line::from(spans)
-}
 
 /// A short message in the middle of an empty view.
 pub fn message(text: &str, role: Role, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -80,8 +68,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .map_or("", |f| f.text.as_str());
         message(
             &format!(
-                "No runbook matches /{filter} ({} hidden): Esc clears the filter.",
-                list.len()
+                "No runbook matches /{filter} ({} hidden): {} clears the filter.",
+                list.len(),
+                hints::key(&state.core.keymap, Layer::Runbooks, Command::Back)
             ),
             Role::Muted,
             theme,
@@ -223,12 +212,29 @@ fn render_detail(state: &State, r: &RunbookSummary, theme: &Theme, frame: &mut F
             theme.style(Role::AlertCritical),
         ));
     }
-    let mut pairs = vec![("Enter", "parameters, dry run first")];
+    let mut spans = Vec::new();
+    let mut pairs: Vec<hints::Hint> = Vec::new();
     if r.error.is_some() {
-        pairs = vec![("✖", "broken: fix the file, then restart the gateway")];
+        spans.push(Span::styled("✖", theme.style(Role::Error)));
+        spans.push(Span::styled(
+            " broken: fix the file, then restart the gateway  ",
+            theme.style(Role::Muted),
+        ));
+    } else {
+        pairs.push((&[Keys::First(Command::Submit)], "parameters, dry run first"));
     }
-    pairs.extend([("R", "runs"), ("Esc", "back")]);
-    lines.push(hint(theme, &pairs));
+    pairs.extend([
+        (&[Keys::First(Command::OpenRuns)][..], "runs"),
+        (&[Keys::First(Command::Back)][..], "back"),
+    ]);
+    spans.extend(hints::spans(
+        &state.core.keymap,
+        Layer::Runbooks,
+        &pairs,
+        "  ",
+        theme,
+    ));
+    lines.push(Line::from(spans));
     frame.render_widget(Paragraph::new(Text::from(lines)).block(block), area);
 }
 

@@ -8,10 +8,11 @@ use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use super::run::run_state_label;
 use super::runbooks::{message, plain};
-use crate::app::State;
+use crate::app::{Command, Layer, State};
 use crate::protocol::RunState;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let view = &state.runs;
@@ -20,7 +21,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             (Some(e), _) => (format!("Runs did not load: {e}"), Role::Error),
             (None, false) => ("Loading runs…".to_string(), Role::Muted),
             (None, true) => (
-                "No runs yet: B opens the runbooks, Enter on one prepares a run.".to_string(),
+                format!(
+                    "No runs yet: {} opens the runbooks, {} on one prepares a run.",
+                    hints::key(&state.core.keymap, Layer::Overview, Command::OpenRunbooks),
+                    hints::key(&state.core.keymap, Layer::Runbooks, Command::Submit),
+                ),
                 Role::Muted,
             ),
         };
@@ -50,7 +55,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 (false, s) => run_state_label(s),
             };
             let app = r.params.get("app").map(plain).unwrap_or_else(|| "—".into());
-            let app = match state.apps.get(&app) {
+            let app = match state.core.apps.get(&app) {
                 Some(a) if a.summary.name != app => format!("{app} {}", a.summary.name),
                 _ => app,
             };
@@ -67,7 +72,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     theme.style(Role::Muted),
                 )),
                 Cell::from(Span::styled(
-                    format::age(r.updated_at.max(state.now), r.created_at),
+                    format::age(r.updated_at.max(state.core.now), r.created_at),
                     theme.style(Role::Muted),
                 )),
             ];

@@ -29,15 +29,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::raw(view),
         Span::raw(" "),
     ];
-    if state.demo {
+    if state.core.demo {
         left.push(Span::styled(" DEMO ", theme.style(Role::Demo)));
         left.push(Span::raw(" "));
     }
-    if state.production {
+    if state.core.production {
         left.push(Span::styled(" PRODUCTION ", theme.style(Role::ReadOnly)));
         left.push(Span::raw(" "));
     }
-    if state.readonly {
+    if state.core.readonly {
         left.push(Span::styled(" READ-ONLY ", theme.style(Role::ReadOnly)));
         left.push(Span::raw(" "));
     }
@@ -46,12 +46,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     // The badges carry their own padding, so they need no dots around them.
     let (right, mut right_tail) = if firing.is_empty() {
         (
-            format!("{} apps · 0 firing", state.apps.len()),
+            format!("{} apps · 0 firing", state.core.apps.len()),
             format!(" · sort {}", state.sort.label()),
         )
     } else {
         (
-            format!("{} apps ", state.apps.len()),
+            format!("{} apps ", state.core.apps.len()),
             format!(" sort {}", state.sort.label()),
         )
     };
@@ -103,7 +103,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 /// on the bar's background); empty when none fire.
 fn firing_spans<'a>(state: &State, theme: &Theme) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
-    for (i, n) in state.firing_by_severity().into_iter().enumerate() {
+    for (i, n) in state.core.firing_by_severity().into_iter().enumerate() {
         if n == 0 {
             continue;
         }

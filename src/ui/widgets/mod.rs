@@ -3,5 +3,6 @@
 
 pub mod chart;
 pub mod header;
+pub mod hints;
 pub mod progress;
 pub mod status;

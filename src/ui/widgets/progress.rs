@@ -14,7 +14,7 @@ pub const MAX_LINES: u16 = 3;
 
 /// Lines the progress area needs.
 pub fn height(state: &State) -> u16 {
-    (state.actions.len() as u16).min(MAX_LINES)
+    (state.core.actions.len() as u16).min(MAX_LINES)
 }
 
 fn describe(a: &ActionStatus) -> String {
@@ -29,7 +29,7 @@ fn describe(a: &ActionStatus) -> String {
 }
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut actions: Vec<&ActionStatus> = state.actions.values().collect();
+    let mut actions: Vec<&ActionStatus> = state.core.actions.values().collect();
     actions.sort_by_key(|a| a.created_at);
     for (i, a) in actions.iter().take(usize::from(area.height)).enumerate() {
         let line = Line::from(vec![

@@ -7,20 +7,21 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{Connection, NoticeLevel, State};
+use crate::app::{Command, Connection, Layer, NoticeLevel, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
+use crate::ui::widgets::hints::{self, Keys};
 
 /// "live", "reconnecting, next try in 3s", "stale since 03:12:40", with the role to show it in.
 fn connection_label(state: &State) -> (String, Role) {
-    match &state.connection {
+    match &state.core.connection {
         Connection::Connecting => ("connecting…".into(), Role::Reconnecting),
         Connection::Live => ("● live".into(), Role::Live),
         Connection::Reconnecting {
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
             (
                 format!("reconnecting, next try in {secs}s (#{attempt})"),
                 Role::Reconnecting,
@@ -45,23 +46,34 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let (label, role) = connection_label(state);
     let left = Line::from(vec![
         Span::raw(" "),
-        Span::raw(state.gateway.as_str()),
+        Span::raw(state.core.gateway.as_str()),
         Span::raw(" │ "),
         Span::styled(format!(" {label} "), theme.style(role)),
     ]);
-    let clock = format!("{} UTC ", format::clock(state.now));
-    let rate = format!("{} ev/s │ ", state.rate.per_sec);
+    let clock = format!("{} UTC ", format::clock(state.core.now));
+    let rate = format!("{} ev/s │ ", state.core.rate.per_sec);
     let who = format!(
         "{} · {ROLE_WITHOUT_AUTH} │ ",
-        format::truncate(&state.actor, USER_WIDTH)
+        format::truncate(&state.core.actor, USER_WIDTH)
     );
     let room = usize::from(area.width).saturating_sub(left.width() + 1);
+    let help = hints::text(
+        &state.core.keymap,
+        Layer::Global,
+        &[(&[Keys::First(Command::ToggleHelp)], "help")],
+        "",
+    );
+    let help = if help.is_empty() {
+        help
+    } else {
+        format!("│ {help} ")
+    };
     // Widest version that fits: the help hint goes first (who acts, and as what, matters more
     // on an incident), then user and role, then the event rate, leaving the clock alone.
     let right = [
-        format!("{who}{rate}{clock}│ ? help "),
+        format!("{who}{rate}{clock}{help}"),
         format!("{who}{rate}{clock}"),
-        format!("{rate}{clock}│ ? help "),
+        format!("{rate}{clock}{help}"),
         format!("{rate}{clock}"),
         clock,
     ]
@@ -82,12 +94,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 /// A full-width warning while the stream is down and old data is on screen.
 pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (text, role) = match &state.connection {
+    let (text, role) = match &state.core.connection {
         Connection::Reconnecting {
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
             (
                 format!(
                     " DISCONNECTED — reconnecting in {secs}s (attempt {attempt}); figures may be behind"
@@ -100,7 +112,7 @@ pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Fram
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
             (
                 format!(
                     " STALE — no data since {} UTC; retry in {secs}s (attempt {attempt})",
@@ -116,7 +128,7 @@ pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Fram
 
 /// The newest notification, if any.
 pub fn render_notification(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(n) = state.notifications.back() else {
+    let Some(n) = state.core.notifications.back() else {
         return;
     };
     let role = match n.level {

@@ -1,0 +1,444 @@
+//! What every view may read: the connection, the apps, alerts and actions in flight, the clock,
+//! the terminal size, notifications, and the requests on their way. Views and dialogs own
+//! their own state (`app::state`); this is the part they share. Only `update()` changes it.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+
+use super::effect::{Effect, Request, RequestId, RequestKind};
+use super::history::History;
+use super::keymap::Keymap;
+use super::metric_history::MetricHistory;
+use crate::protocol::{
+    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Severity, Topic,
+};
+
+/// Samples kept per app for sparklines (two minutes at 1 Hz).
+pub const HISTORY_LEN: usize = 120;
+/// Notifications shown at most at once; older ones are dropped.
+pub const MAX_NOTIFICATIONS: usize = 5;
+/// How long a notification stays up, seconds.
+pub const NOTIFICATION_SECS: i64 = 8;
+/// How long the stream may be down before the data on screen counts as stale, seconds.
+pub const STALE_AFTER_SECS: i64 = 10;
+
+/// The state of the live stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Connection {
+    /// First connection attempt in progress.
+    Connecting,
+    /// Connected and subscribed.
+    Live,
+    /// Lost; the driver tries again at `next_try_at`.
+    Reconnecting {
+        attempt: u32,
+        next_try_at: DateTime<Utc>,
+    },
+    /// Lost for long enough that the data on screen should not be trusted.
+    Stale {
+        since: DateTime<Utc>,
+        attempt: u32,
+        next_try_at: DateTime<Utc>,
+    },
+}
+
+/// How an app is doing, for colour and sorting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    Healthy,
+    Busy,
+    Degraded,
+    Down,
+}
+
+/// One app as the console knows it: the last snapshot plus live metrics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppEntry {
+    pub summary: AppSummary,
+    pub latest: Option<MetricSample>,
+    /// Requests per second, one sample per metrics event.
+    pub rps_history: History,
+    /// The last hour at 1 Hz of the series the App view charts.
+    pub metrics_history: MetricHistory,
+    /// Firing (not acknowledged, silenced or resolved) alerts on this app.
+    pub firing_alerts: u32,
+}
+
+impl AppEntry {
+    pub fn new(summary: AppSummary) -> Self {
+        let mut rps_history = History::new(HISTORY_LEN);
+        if let Some(m) = &summary.metrics {
+            rps_history.push(m.rps);
+        }
+        AppEntry {
+            latest: summary.metrics.clone(),
+            summary,
+            rps_history,
+            metrics_history: MetricHistory::default(),
+            firing_alerts: 0,
+        }
+    }
+
+    /// Health from the platform's status and the latest metrics.
+    pub fn health(&self) -> Health {
+        let r = self.summary.replicas;
+        match self.summary.status {
+            AppStatus::Down => return Health::Down,
+            AppStatus::Scaling | AppStatus::RollingBack => return Health::Busy,
+            AppStatus::Degraded => return Health::Degraded,
+            AppStatus::Healthy => {}
+        }
+        if r.desired > 0 && r.ready == 0 {
+            return Health::Down;
+        }
+        if let Some(m) = &self.latest {
+            if m.error_ratio >= 0.05 {
+                return Health::Down;
+            }
+            if m.error_ratio >= 0.01 || m.latency_ms.p99 >= 1000.0 || m.cpu >= 0.9 {
+                return Health::Degraded;
+            }
+        }
+        if r.ready < r.desired || self.firing_alerts > 0 {
+            return Health::Degraded;
+        }
+        Health::Healthy
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A short message to the operator that goes away by itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notification {
+    pub level: NoticeLevel,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Events lost on a topic, as the gateway reported with `gap`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GapMark {
+    pub topic: Topic,
+    pub from: Seq,
+    pub to: Seq,
+    pub at: DateTime<Utc>,
+}
+
+/// Events per second, counted in whole wall-clock seconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventRate {
+    second: i64,
+    counting: u64,
+    /// Events received in the last complete second.
+    pub per_sec: u64,
+}
+
+impl EventRate {
+    pub fn count(&mut self, n: u64) {
+        self.counting += n;
+    }
+
+    /// Close the second if `now` is in a later one.
+    pub fn roll(&mut self, now: DateTime<Utc>) {
+        let s = now.timestamp();
+        if s == self.second {
+            return;
+        }
+        self.per_sec = if s == self.second + 1 {
+            self.counting
+        } else {
+            0
+        };
+        self.counting = 0;
+        self.second = s;
+    }
+}
+
+/// An HTTP call the console is waiting on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub kind: RequestKind,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// How the console starts: fixed facts for the whole session.
+#[derive(Clone, Debug)]
+pub struct StateConfig {
+    /// Gateway address as shown in the status bar.
+    pub gateway: String,
+    /// Talking to the embedded simulator.
+    pub demo: bool,
+    /// No actions may be taken.
+    pub readonly: bool,
+    /// A production context (`--production`): scale and rollback need the app name typed.
+    pub production: bool,
+    pub keymap: Keymap,
+    /// Seeds idempotency keys, so a session's keys differ from another's but tests are fixed.
+    pub key_seed: u64,
+    pub now: DateTime<Utc>,
+}
+
+/// A place in the console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Navigate {
+    Overview,
+    Alerts,
+    /// One app: the App view.
+    App(String),
+    /// One app's releases: the Releases view.
+    Releases(String),
+    /// Logs of these apps; empty means all.
+    Logs(Vec<String>),
+    /// The platform's event timeline.
+    Events,
+    /// The rollback dialog for an app, optionally to one release.
+    Rollback {
+        app: String,
+        release: Option<String>,
+    },
+    /// A runbook's parameter form, for an alert on `app` when given.
+    Runbook {
+        id: String,
+        app: Option<String>,
+    },
+    /// Every runbook.
+    Runbooks,
+    /// Every run, newest first.
+    Runs,
+}
+
+/// What every view may read, and the console's ways to reach out (notify, send).
+#[derive(Clone, Debug)]
+pub struct Core {
+    pub gateway: String,
+    pub demo: bool,
+    pub readonly: bool,
+    pub production: bool,
+    pub keymap: Keymap,
+    /// The console's clock.
+    pub now: DateTime<Utc>,
+    /// Terminal size, for paging.
+    pub size: (u16, u16),
+
+    /// Apps by id.
+    pub apps: BTreeMap<String, AppEntry>,
+    /// The first app list has arrived.
+    pub apps_loaded: bool,
+    pub alerts: BTreeMap<String, Alert>,
+    /// Actions not yet succeeded or failed, by id.
+    pub actions: BTreeMap<String, ActionStatus>,
+    /// When each action in flight was last heard of (or asked about), console time.
+    pub action_heard: BTreeMap<String, DateTime<Utc>>,
+    /// Actions that ended lately, newest last (at most `MAX_SETTLED`): a late status that is
+    /// not final (the POST's own `accepted` arriving after the stream's `succeeded`) must not
+    /// bring their progress line back.
+    pub actions_settled: VecDeque<String>,
+
+    pub connection: Connection,
+    /// When the stream went down, while it is down.
+    pub down_since: Option<DateTime<Utc>>,
+    pub down_reason: Option<String>,
+    /// The `platform` the gateway announced in `hello`.
+    pub platform: Option<String>,
+    /// Newest sequence number applied, per topic.
+    pub last_seq: BTreeMap<Topic, Seq>,
+    pub gaps: Vec<GapMark>,
+    /// Events the gateway dropped because we were slow, per topic.
+    pub dropped: BTreeMap<Topic, u64>,
+    /// Events received twice (at or below `last_seq`) and ignored.
+    pub duplicates: u64,
+    pub rate: EventRate,
+    /// When the last data of any kind arrived.
+    pub last_data_at: Option<DateTime<Utc>>,
+
+    pub notifications: VecDeque<Notification>,
+    /// Name of the colour theme; `tui/` resolves it, `:theme` changes it.
+    pub theme: String,
+    /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
+    pub themes: Vec<String>,
+    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`).
+    pub actor: String,
+
+    pub pending: BTreeMap<RequestId, Pending>,
+    pub(crate) next_request: RequestId,
+    pub(crate) key_seed: u64,
+    pub(crate) keys_issued: u64,
+}
+
+impl Core {
+    pub fn new(config: StateConfig) -> Self {
+        Core {
+            gateway: config.gateway,
+            demo: config.demo,
+            readonly: config.readonly,
+            production: config.production,
+            // `--readonly` removes every action from the keymap, so help and hints lose them.
+            keymap: if config.readonly {
+                config.keymap.without_actions()
+            } else {
+                config.keymap
+            },
+            now: config.now,
+            size: (80, 24),
+            apps: BTreeMap::new(),
+            apps_loaded: false,
+            alerts: BTreeMap::new(),
+            actions: BTreeMap::new(),
+            action_heard: BTreeMap::new(),
+            actions_settled: VecDeque::new(),
+            connection: Connection::Connecting,
+            down_since: None,
+            down_reason: None,
+            platform: None,
+            last_seq: BTreeMap::new(),
+            gaps: Vec::new(),
+            dropped: BTreeMap::new(),
+            duplicates: 0,
+            rate: EventRate::default(),
+            last_data_at: None,
+            notifications: VecDeque::new(),
+            theme: "dark".into(),
+            themes: Vec::new(),
+            actor: "operator".into(),
+            pending: BTreeMap::new(),
+            next_request: 1,
+            key_seed: config.key_seed,
+            keys_issued: 0,
+        }
+    }
+
+    /// Firing alerts across all apps.
+    pub fn firing_total(&self) -> usize {
+        self.alerts
+            .values()
+            .filter(|a| a.state == AlertState::Firing)
+            .count()
+    }
+
+    /// Firing alerts by severity: `[P0, P1, P2, P3]`.
+    pub fn firing_by_severity(&self) -> [usize; 4] {
+        let mut counts = [0; 4];
+        for a in self.alerts.values() {
+            if a.state == AlertState::Firing {
+                counts[severity_index(a.severity)] += 1;
+            }
+        }
+        counts
+    }
+
+    /// The alert list has not arrived yet.
+    pub fn alerts_loading(&self) -> bool {
+        self.alerts.is_empty() && self.is_pending(&RequestKind::FetchAlerts)
+    }
+
+    /// Whether the stream is down (reconnecting or stale).
+    pub fn is_down(&self) -> bool {
+        matches!(
+            self.connection,
+            Connection::Reconnecting { .. } | Connection::Stale { .. }
+        )
+    }
+
+    /// The id of the app called `name`: an id, or else a display name (exact, then
+    /// case-insensitive).
+    pub fn resolve_app(&self, name: &str) -> Option<String> {
+        if self.apps.contains_key(name) {
+            return Some(name.to_string());
+        }
+        let lower = name.to_lowercase();
+        self.apps
+            .values()
+            .find(|a| a.summary.name == name)
+            .or_else(|| {
+                self.apps
+                    .values()
+                    .find(|a| a.summary.name.to_lowercase() == lower)
+            })
+            .map(|a| a.summary.id.clone())
+    }
+
+    /// Recount firing alerts for one app.
+    pub fn recount_firing(&mut self, app: &str) {
+        let n = self
+            .alerts
+            .values()
+            .filter(|a| a.app == app && a.state == AlertState::Firing)
+            .count();
+        if let Some(entry) = self.apps.get_mut(app) {
+            entry.firing_alerts = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+    }
+
+    /// Post a notification for the operator.
+    pub(crate) fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        if self.notifications.len() == MAX_NOTIFICATIONS {
+            self.notifications.pop_front();
+        }
+        self.notifications.push_back(Notification {
+            level,
+            text: text.into(),
+            at: self.now,
+        });
+    }
+
+    /// Queue an HTTP call, remembering it so its reply can be matched. A newer read of the
+    /// same resource makes older pending reads stale.
+    pub(crate) fn send(&mut self, kind: RequestKind, effects: &mut Vec<Effect>) -> u64 {
+        let id = self.next_request;
+        self.next_request += 1;
+        self.pending.retain(|_, p| !kind.supersedes(&p.kind));
+        self.pending.insert(
+            id,
+            Pending {
+                kind: kind.clone(),
+                sent_at: self.now,
+            },
+        );
+        effects.push(Effect::Http(Request { id, kind }));
+        id
+    }
+
+    /// Whether a request of this kind is already on its way.
+    pub(crate) fn is_pending(&self, kind: &RequestKind) -> bool {
+        self.pending.values().any(|p| &p.kind == kind)
+    }
+
+    /// A fresh idempotency key, shaped like a UUID v4, derived from the session seed.
+    pub(crate) fn new_idempotency_key(&mut self) -> String {
+        self.keys_issued += 1;
+        let a = splitmix64(self.key_seed ^ self.keys_issued.wrapping_mul(0x9E37_79B9));
+        let b = splitmix64(a);
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// An alert's severity as an index into `[P0, P1, P2, P3]`.
+pub fn severity_index(s: Severity) -> usize {
+    match s {
+        Severity::P0 => 0,
+        Severity::P1 => 1,
+        Severity::P2 => 2,
+        Severity::P3 => 3,
+    }
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
