@@ -2,8 +2,9 @@
 //!
 //! `cargo bench --bench render`
 //!
-//! The console's pure core is fed by the simulator (seed 42) through the offline driver; every
-//! frame one platform second of events arrives, then the screen is drawn at 200x50:
+//! The console's pure core is fed by the simulator (seed 42) through the offline driver (the
+//! gateway in-process: its actions layer answers, its hub sequences and encodes); every frame
+//! one platform second of events arrives, then the screen is drawn at 200x50:
 //! - into ratatui's `TestBackend`, timing `Terminal::draw` (p50/p99 over 2,000 frames);
 //! - into a `CrosstermBackend` over a byte counter, to measure what would reach the terminal
 //!   (ratatui only writes cells that changed).
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeZone, Utc};
-use opsdeck::app::{KeyCode, KeyInput};
+use opsdeck::app::{Action, KeyCode, KeyInput};
 use opsdeck::cli::offline::Offline;
 use opsdeck::protocol::{Body, Level, LogLine};
 use opsdeck::tui::pacing::next_frame_gap;
@@ -96,16 +97,26 @@ fn log_line(apps: &[String], n: u64, ts: DateTime<Utc>) -> (String, DateTime<Utc
     (app, ts, body)
 }
 
-/// Stream `count` log lines starting at line `first`, in chunks as the gateway batches them.
-fn stream_logs(console: &mut Offline, first: u64, count: u64) {
+/// `count` log lines starting at line `first`, published through the gateway in chunks as its
+/// ingest batches them; returns the stream frames for the console.
+fn publish_logs(console: &mut Offline, first: u64, count: u64) -> Vec<Action> {
     let apps: Vec<String> = console.state.core.apps.keys().cloned().collect();
-    let now = console.sim.now();
+    let now = console.now();
+    let mut frames = Vec::new();
     let mut n = first;
     while n < first + count {
         let end = (n + 256).min(first + count);
         let lines: Vec<_> = (n..end).map(|i| log_line(&apps, i, now)).collect();
-        console.stream(lines);
+        frames.extend(console.sequence(lines));
         n = end;
+    }
+    frames
+}
+
+/// Stream `count` log lines starting at line `first` to the console.
+fn stream_logs(console: &mut Offline, first: u64, count: u64) {
+    for frame in publish_logs(console, first, count) {
+        console.apply(frame);
     }
 }
 
@@ -189,8 +200,13 @@ fn log_firehose(start: DateTime<Utc>, theme: &Theme) {
         }
         let lines = (LINES_PER_SEC as f64 * gap.as_secs_f64()).round() as u64;
         per_frame_lines = lines;
+        // The gateway's sequencing and encoding are not the console's cost: only `update` is
+        // timed.
+        let arriving = publish_logs(&mut console, next_line, lines);
         let t = Instant::now();
-        stream_logs(&mut console, next_line, lines);
+        for frame in arriving {
+            console.apply(frame);
+        }
         update_times.push(t.elapsed().as_secs_f64() * 1e6);
         next_line += lines;
         let written = counter.bytes();

@@ -1,46 +1,60 @@
-//! The console's pure core wired straight to the simulator's pure core: no sockets, no terminal,
-//! no clock. Used to regenerate screenshots and to benchmark rendering with realistic data; the
-//! same seed always gives the same screens.
+//! The console's pure core driven against the real gateway in-process, over the simulator
+//! stepped on its own clock: no sockets, no terminal, no wall clock. Every HTTP call the console
+//! makes is answered by the gateway's actions layer and reads, and every event reaches the
+//! console as the gateway sequences and encodes it for streams, so a screenshot cannot show what
+//! the gateway would refuse. Used to regenerate screenshots and to benchmark rendering with
+//! realistic data; the same seed always gives the same screens.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use anyhow::Context;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
 use crate::app::{
-    Action, Effect, HttpError, KeyInput, Keymap, KeymapError, Reply, RequestKind, State,
+    Action, Effect, HttpError, KeyInput, Keymap, Reply, RequestKind, RunControl, State,
     StateConfig, update,
 };
-use crate::platform::sim::{Sim, SimConfig};
-use crate::platform::{ActionRequest, PlatformError};
+use crate::gateway::actions::{self, ActionError, IdempotencyKey, Source};
+use crate::gateway::{ApiError, Gateway, GatewayConfig, InProcess, actor_from};
+use crate::platform::sim::{SimConfig, SimPlatform};
+use crate::platform::{Emission, Platform, PlatformError};
 use crate::protocol::{
-    ActionKind, ActionState, ActionStatus, Body, Event, PROTOCOL_VERSION, Seq, ServerMsg, Topic,
-    parse_duration_secs,
+    ApproveRequest, Body, RollbackRequest, RunRequest, ServerMsg, SilenceRequest, decode_server_msg,
 };
-use crate::runbook::Catalog;
+
+/// Events each topic keeps for replay: nobody resumes here, so a little is enough.
+const REPLAY_BUFFER: usize = 4096;
 
 pub struct Offline {
-    pub sim: Sim,
     pub state: State,
-    next_seq: [Seq; Topic::COUNT],
-    /// Actions started here, as last reported by the simulator (for `FetchAction`).
-    actions: BTreeMap<String, ActionStatus>,
-    /// The shipped runbooks, for the Runbooks view (runs need the gateway's engine).
-    runbooks: Catalog,
+    sim: Arc<SimPlatform>,
+    gateway: InProcess,
+    /// Runs the gateway's async calls; only while the console waits for an answer.
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Offline {
-    /// A console that has just connected to a simulator started at `start` with `seed`.
-    pub fn new(
-        seed: u64,
-        scenario: Option<&str>,
-        start: DateTime<Utc>,
-    ) -> Result<Offline, KeymapError> {
-        let sim = Sim::new(&SimConfig {
+    /// A console that has just connected to a gateway in front of a simulator started at
+    /// `start` with `seed`.
+    pub fn new(seed: u64, scenario: Option<&str>, start: DateTime<Utc>) -> anyhow::Result<Offline> {
+        let sim = Arc::new(SimPlatform::stepped(SimConfig {
             seed,
             speed: 1.0,
             scenario: scenario.map(str::to_string),
             start,
-        });
+        }));
+        let config = GatewayConfig {
+            replay_buffer: REPLAY_BUFFER,
+            ..GatewayConfig::default()
+        };
+        let platform: Arc<dyn Platform> = sim.clone();
+        let gateway =
+            InProcess::new(config, platform, "offline").context("starting the gateway")?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .context("starting a runtime for the gateway")?;
         let state = State::new(StateConfig {
             gateway: "ws://127.0.0.1:7070".into(),
             demo: true,
@@ -50,37 +64,44 @@ impl Offline {
             key_seed: seed,
             now: start,
         });
+        let hello = gateway.gateway().hello(start);
         let mut offline = Offline {
-            sim,
             state,
-            next_seq: [1; Topic::COUNT],
-            actions: BTreeMap::new(),
-            runbooks: Catalog::load(&[]),
+            sim,
+            gateway,
+            runtime,
         };
-        offline.apply(Action::StreamConnected(ServerMsg::Hello {
-            protocol: PROTOCOL_VERSION,
-            gateway_id: "offline".into(),
-            server_time: start,
-            topics: Topic::ALL.to_vec(),
-            platform: "sim".into(),
-            heartbeat_ms: 15_000,
-            max_frame_bytes: 1 << 20,
-        }));
+        offline.apply(Action::StreamConnected(hello));
         Ok(offline)
     }
 
-    /// Feed `action` to the console and answer every HTTP call it makes from the simulator.
+    /// Platform time now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.sim.now()
+    }
+
+    /// Feed `action` to the console, answer every HTTP call it makes from the gateway, then
+    /// stream what those calls changed, as the gateway would at once.
     pub fn apply(&mut self, action: Action) {
         let mut queue = vec![action];
+        let mut called = false;
         while let Some(action) = queue.pop() {
             for effect in update(&mut self.state, action) {
                 if let Effect::Http(request) = effect {
+                    called = true;
+                    let result = self
+                        .runtime
+                        .block_on(answer(self.gateway.gateway(), request.kind));
                     queue.push(Action::HttpReply {
                         request_id: request.id,
-                        result: self.answer(request.kind),
+                        result,
                     });
                 }
             }
+        }
+        if called {
+            let queued = self.sim.drain_outbox().unwrap_or_default();
+            self.publish(queued);
         }
     }
 
@@ -97,165 +118,257 @@ impl Offline {
     /// Run the platform for `secs` platform seconds, streaming everything to the console.
     pub fn advance(&mut self, secs: u64) {
         for _ in 0..secs {
-            let events: Vec<Event> = self
-                .sim
-                .step()
-                .into_iter()
-                .map(|e| self.sequence(e.app, e.ts, e.body))
-                .collect();
-            for event in &events {
-                if let Body::Actions(status) = &event.body
-                    && let Some(known) = self.actions.get_mut(&status.id)
-                {
-                    *known = status.clone();
-                }
-            }
-            self.apply(Action::StreamFrame(ServerMsg::Events { events }));
+            // Let run tasks (if any) take their turn, on the platform's clock.
+            self.runtime.block_on(tokio::task::yield_now());
+            let emissions = self.sim.step().unwrap_or_default();
+            self.publish(emissions);
             self.apply(Action::Tick(self.sim.now()));
         }
     }
 
-    /// Stream extra events to the console, numbered after the simulator's (benchmarks use it
-    /// to add a log firehose the simulator does not produce).
+    /// Stream extra events to the console through the gateway (benchmarks use it to add a log
+    /// firehose the simulator does not produce).
     pub fn stream(&mut self, events: impl IntoIterator<Item = (String, DateTime<Utc>, Body)>) {
-        let events: Vec<Event> = events
-            .into_iter()
-            .map(|(app, ts, body)| self.sequence(app, ts, body))
-            .collect();
-        self.apply(Action::StreamFrame(ServerMsg::Events { events }));
-    }
-
-    /// An event with the next sequence number of its topic, as the gateway would number it.
-    fn sequence(&mut self, app: String, ts: DateTime<Utc>, body: Body) -> Event {
-        let topic = body.topic();
-        let seq = self.next_seq[topic.index()];
-        self.next_seq[topic.index()] += 1;
-        Event { seq, ts, app, body }
-    }
-
-    fn answer(&mut self, kind: RequestKind) -> Result<Reply, HttpError> {
-        Ok(match kind {
-            RequestKind::FetchApps => Reply::Apps(self.sim.apps()),
-            RequestKind::FetchAlerts => Reply::Alerts(self.sim.alerts()),
-            RequestKind::FetchApp { app } => {
-                Reply::App(Box::new(self.sim.app(&app).map_err(http_error)?))
-            }
-            RequestKind::FetchReleases { app } => {
-                Reply::Releases(self.sim.releases(&app).map_err(http_error)?)
-            }
-            RequestKind::FetchTimeline => Reply::Timeline(self.sim.events()),
-            RequestKind::ScaleApp {
-                app,
-                replicas,
-                actor,
-                ..
-            } => {
-                let status = self.new_action(ActionKind::Scale, &app);
-                let request = ActionRequest {
-                    id: status.id.clone(),
-                    actor,
-                };
-                self.sim
-                    .scale(&app, replicas, &request)
-                    .map_err(http_error)?;
-                self.actions.insert(status.id.clone(), status.clone());
-                Reply::Action(Box::new(status))
-            }
-            RequestKind::Rollback { app, to, actor, .. } => {
-                let status = self.new_action(ActionKind::Rollback, &app);
-                let request = ActionRequest {
-                    id: status.id.clone(),
-                    actor,
-                };
-                self.sim
-                    .rollback(&app, to.as_deref(), &request)
-                    .map_err(http_error)?;
-                self.actions.insert(status.id.clone(), status.clone());
-                Reply::Action(Box::new(status))
-            }
-            RequestKind::AckAlert { alert, actor, .. } => Reply::Alert(Box::new(
-                self.sim.acknowledge(&alert, &actor).map_err(http_error)?,
-            )),
-            RequestKind::SilenceAlert {
-                alert,
-                duration,
-                comment,
-                actor,
-                ..
-            } => {
-                let secs = parse_duration_secs(&duration).ok_or_else(|| HttpError {
-                    status: Some(422),
-                    code: "validation_failed".into(),
-                    message: format!("bad duration {duration:?}"),
-                })?;
-                Reply::Alert(Box::new(
-                    self.sim
-                        .silence(&alert, secs, &comment, &actor)
-                        .map_err(http_error)?,
-                ))
-            }
-            RequestKind::FetchRunbooks => Reply::Runbooks(self.runbooks.summaries()),
-            RequestKind::FetchRunbook { runbook } => match self.runbooks.get(&runbook) {
-                Some(r) => Reply::Runbook(Box::new(r.detail())),
-                None => {
-                    return Err(HttpError {
-                        status: Some(404),
-                        code: "not_found".into(),
-                        message: format!("unknown runbook {runbook:?}"),
-                    });
-                }
-            },
-            // The offline console has no runbook engine.
-            RequestKind::StartRun { .. }
-            | RequestKind::FetchRuns
-            | RequestKind::FetchRun { .. }
-            | RequestKind::ControlRun { .. } => {
-                return Err(HttpError {
-                    status: Some(501),
-                    code: "unsupported".into(),
-                    message: "runbooks need a gateway; the offline console has none".into(),
-                });
-            }
-            RequestKind::FetchAction { action } => match self.actions.get(&action) {
-                Some(status) => Reply::Action(Box::new(status.clone())),
-                None => {
-                    return Err(HttpError {
-                        status: Some(404),
-                        code: "not_found".into(),
-                        message: format!("no action {action}"),
-                    });
-                }
-            },
-        })
-    }
-
-    fn new_action(&self, kind: ActionKind, app: &str) -> ActionStatus {
-        let now = self.sim.now();
-        ActionStatus {
-            id: format!("act-offline-{}", self.actions.len() + 1),
-            kind,
-            app: app.to_string(),
-            state: ActionState::Accepted,
-            description: String::new(),
-            progress: None,
-            message: String::new(),
-            created_at: now,
-            updated_at: now,
+        for frame in self.sequence(events) {
+            self.apply(frame);
         }
+    }
+
+    /// Publish extra events through the gateway; returns the stream frames for the console,
+    /// to [`Offline::apply`] (so a benchmark can time the console alone).
+    pub fn sequence(
+        &mut self,
+        events: impl IntoIterator<Item = (String, DateTime<Utc>, Body)>,
+    ) -> Vec<Action> {
+        let emissions = events
+            .into_iter()
+            .map(|(app, ts, body)| Emission { ts, app, body })
+            .collect();
+        self.frames(emissions)
+    }
+
+    /// Publish `emissions` through the gateway and stream its frames to the console.
+    fn publish(&mut self, emissions: Vec<Emission>) {
+        for frame in self.frames(emissions) {
+            self.apply(frame);
+        }
+    }
+
+    /// The gateway's encoded frames for `emissions`, decoded as the console's stream driver does.
+    fn frames(&mut self, emissions: Vec<Emission>) -> Vec<Action> {
+        self.gateway
+            .publish(emissions)
+            .iter()
+            .filter_map(|text| match decode_server_msg(text) {
+                Ok(msg @ ServerMsg::Events { .. }) => Some(Action::StreamFrame(msg)),
+                Ok(_) => None,
+                Err(err) => {
+                    tracing::error!(%err, "the gateway encoded a frame the console cannot read");
+                    None
+                }
+            })
+            .collect()
     }
 }
 
-fn http_error(err: PlatformError) -> HttpError {
-    let (status, code) = match err {
-        PlatformError::NotFound(_) => (404, "not_found"),
-        PlatformError::Invalid(_) => (422, "validation_failed"),
-        PlatformError::Conflict(_) => (409, "conflict"),
-        PlatformError::Unsupported(_) => (501, "unsupported"),
-        PlatformError::Unavailable(_) => (503, "unavailable"),
-    };
+/// What the gateway answers to `kind`, as the console's HTTP driver would report it.
+async fn answer(gw: &Arc<Gateway>, kind: RequestKind) -> Result<Reply, HttpError> {
+    Ok(match kind {
+        RequestKind::FetchApps => Reply::Apps(gw.platform.apps().await.map_err(platform)?),
+        RequestKind::FetchAlerts => Reply::Alerts(gw.platform.alerts().await.map_err(platform)?),
+        RequestKind::FetchApp { app } => {
+            Reply::App(Box::new(gw.platform.app(&app).await.map_err(platform)?))
+        }
+        RequestKind::FetchReleases { app } => {
+            Reply::Releases(gw.platform.releases(&app).await.map_err(platform)?)
+        }
+        RequestKind::FetchTimeline => {
+            Reply::Timeline(gw.platform.events().await.map_err(platform)?)
+        }
+        RequestKind::FetchAction { action } => match gw.action(&action) {
+            Some(status) => Reply::Action(Box::new(status)),
+            None => {
+                return Err(refused(ApiError::not_found(format!(
+                    "unknown action {action:?}"
+                ))));
+            }
+        },
+        RequestKind::ScaleApp {
+            app,
+            replicas,
+            idempotency_key,
+            actor,
+        } => {
+            let body = serde_json::json!({ "replicas": replicas });
+            let source = keyed(Some(idempotency_key), &body);
+            let req = actions::Scale {
+                app,
+                replicas: replicas.into(),
+            };
+            let status = actions::scale(gw, &actor_named(&actor)?, req, source).await;
+            Reply::Action(Box::new(status.map_err(action)?))
+        }
+        RequestKind::Rollback {
+            app,
+            to,
+            idempotency_key,
+            actor,
+        } => {
+            let source = keyed(Some(idempotency_key), &RollbackRequest { to: to.clone() });
+            let req = actions::Rollback { app, to };
+            let (status, _) = actions::rollback(gw, &actor_named(&actor)?, req, source)
+                .await
+                .map_err(action)?;
+            Reply::Action(Box::new(status))
+        }
+        RequestKind::AckAlert {
+            alert,
+            actor,
+            idempotency_key,
+        } => {
+            let source = keyed(Some(idempotency_key), &serde_json::json!({}));
+            let alert = actions::acknowledge(gw, &actor_named(&actor)?, alert, source).await;
+            Reply::Alert(Box::new(alert.map_err(action)?))
+        }
+        RequestKind::SilenceAlert {
+            alert,
+            duration,
+            comment,
+            actor,
+            idempotency_key,
+        } => {
+            let body = SilenceRequest {
+                duration: duration.clone(),
+                comment: comment.clone(),
+            };
+            let source = keyed(Some(idempotency_key), &body);
+            let req = actions::Silence::parse(alert, &duration, comment).map_err(action)?;
+            let alert = actions::silence(gw, &actor_named(&actor)?, req, source).await;
+            Reply::Alert(Box::new(alert.map_err(action)?))
+        }
+        RequestKind::FetchRunbooks => Reply::Runbooks(gw.runs.catalog().summaries()),
+        RequestKind::FetchRunbook { runbook } => Reply::Runbook(Box::new(
+            actions::runbook(gw, &runbook).map_err(action)?.detail(),
+        )),
+        RequestKind::StartRun {
+            runbook,
+            params,
+            dry_run,
+            idempotency_key,
+            actor,
+        } => {
+            let body = RunRequest {
+                params: params.clone(),
+                dry_run,
+            };
+            let source = keyed(idempotency_key, &body);
+            let req = actions::StartRun {
+                runbook,
+                params,
+                dry_run,
+            };
+            let run = actions::start_run(gw, &actor_named(&actor)?, req, source).await;
+            Reply::Run(Box::new(run.map_err(action)?))
+        }
+        RequestKind::FetchRuns => Reply::Runs(gw.runs.list()),
+        RequestKind::FetchRun { run } => match gw.runs.get(&run) {
+            Some(status) => Reply::Run(Box::new(status)),
+            None => return Err(refused(ApiError::not_found(format!("unknown run {run:?}")))),
+        },
+        RequestKind::ControlRun {
+            run,
+            control,
+            step,
+            actor,
+            idempotency_key,
+        } => {
+            let actor = actor_named(&actor)?;
+            let source = keyed(
+                Some(idempotency_key),
+                &ApproveRequest { step: step.clone() },
+            );
+            let status = match control {
+                RunControl::Approve => {
+                    let req = actions::Approve::new(run, step).map_err(action)?;
+                    actions::approve_run(gw, &actor, req, source).await
+                }
+                RunControl::Abort => actions::abort_run(gw, &actor, run, source).await,
+                RunControl::Resume => actions::resume_run(gw, &actor, run, source).await,
+            };
+            Reply::Run(Box::new(status.map_err(action)?))
+        }
+    })
+}
+
+/// A request from the console with `key`, fingerprinted by the body its HTTP driver sends.
+fn keyed(key: Option<String>, body: &impl serde::Serialize) -> Source {
+    let request = serde_json::to_value(body)
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    Source::Request(key.map(|key| IdempotencyKey { key, request }))
+}
+
+/// The actor the console names, checked as the gateway checks the `X-Opsdeck-User` header.
+fn actor_named(name: &str) -> Result<actions::Actor, HttpError> {
+    let value = HeaderValue::from_bytes(name.as_bytes()).map_err(|_| {
+        refused(ApiError::bad_request(
+            "X-Opsdeck-User must be a valid header value",
+        ))
+    })?;
+    actor_from(Some(&value)).map_err(refused)
+}
+
+fn refused(err: ApiError) -> HttpError {
     HttpError {
-        status: Some(status),
-        code: code.into(),
-        message: err.to_string(),
+        status: Some(err.status.as_u16()),
+        code: err.code.to_string(),
+        message: err.message,
+    }
+}
+
+fn action(err: ActionError) -> HttpError {
+    refused(err.into())
+}
+
+fn platform(err: PlatformError) -> HttpError {
+    refused(err.into())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn scale(offline: &Offline, replicas: u32) -> Result<Reply, HttpError> {
+        let kind = RequestKind::ScaleApp {
+            app: "shop-cart".into(),
+            replicas,
+            idempotency_key: format!("k-{replicas}"),
+            actor: "li.wei".into(),
+        };
+        offline
+            .runtime
+            .block_on(answer(offline.gateway.gateway(), kind))
+    }
+
+    #[test]
+    fn the_offline_console_is_refused_what_the_gateway_refuses() {
+        let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 23, 12, 0, 0)
+            .single()
+            .unwrap();
+        let offline = Offline::new(42, None, start).unwrap();
+        let err = scale(&offline, 10_000).unwrap_err();
+        assert_eq!(err.status, Some(422));
+        assert_eq!(err.code, "validation_failed");
+        assert!(err.message.contains("between"), "{}", err.message);
+
+        let Ok(Reply::Action(status)) = scale(&offline, 3) else {
+            panic!("a scale within range is accepted");
+        };
+        assert_eq!(status.id, "act-offline-1");
+        assert_eq!(
+            status.created_at, start,
+            "stamped with the simulator's clock"
+        );
     }
 }

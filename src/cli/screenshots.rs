@@ -1,5 +1,6 @@
 //! `opsdeck screenshots`: regenerate screenshots/ — one SVG per view — from the simulator with a
-//! fixed seed and clock, through the same `update` and `render` the live console uses.
+//! fixed seed and clock behind the gateway in-process (`offline`), through the same `update` and
+//! `render` the live console uses.
 
 use std::path::Path;
 

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::actions::ActionError;
 use crate::platform::PlatformError;
 use crate::protocol::{ErrorBody, ErrorInfo};
 
@@ -63,6 +64,33 @@ impl From<PlatformError> for ApiError {
             PlatformError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         };
         ApiError::new(status, code, err.to_string())
+    }
+}
+
+impl From<ActionError> for ApiError {
+    fn from(err: ActionError) -> Self {
+        let message = err.to_string();
+        match err {
+            ActionError::Invalid(_) | ActionError::KeyReused { .. } => {
+                ApiError::validation(message)
+            }
+            ActionError::NotFound(_) => ApiError::not_found(message),
+            ActionError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            ActionError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_after(1)
+            }
+            ActionError::RateLimited {
+                retry_after_secs, ..
+            } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
+                .retry_after(retry_after_secs),
+            ActionError::TooManyRuns { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_runs", message)
+            }
+            ActionError::Platform(err) => err.into(),
+            ActionError::Internal => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+            }
+        }
     }
 }
 

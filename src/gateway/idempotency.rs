@@ -11,29 +11,22 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
 use tokio::sync::OnceCell;
 
-/// A response kept for replay.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Recorded {
-    pub status: StatusCode,
-    pub body: serde_json::Value,
-}
-
-struct Entry {
+/// `R` is the answer kept for replay (the actions layer keeps its typed outcome).
+struct Entry<R> {
     /// A keyed hash of the request: bodies are not kept, so memory per key stays small.
     fingerprint: u64,
-    result: Arc<OnceCell<Recorded>>,
+    result: Arc<OnceCell<R>>,
     /// The answer is kept and the key holds a place in `order`.
     kept: bool,
 }
 
 /// What the store says about a request.
-pub enum Claim {
+pub enum Claim<R> {
     /// Run the request through this cell: the first caller computes, the others wait and get the
     /// same answer.
-    Run(Arc<OnceCell<Recorded>>),
+    Run(Arc<OnceCell<R>>),
     /// The key was used for a different request.
     Mismatch,
     /// As many keyed requests as the store holds are running already; try again shortly.
@@ -41,26 +34,26 @@ pub enum Claim {
 }
 
 /// Remembers the answers of the last `capacity` keys, and at most `capacity` keys still running.
-pub struct IdempotencyStore {
-    inner: Mutex<Inner>,
+pub struct IdempotencyStore<R> {
+    inner: Mutex<Inner<R>>,
     capacity: usize,
     /// Randomly keyed per process, so fingerprints cannot be made to collide on purpose.
     hasher: std::collections::hash_map::RandomState,
 }
 
-struct Inner {
-    entries: HashMap<String, Entry>,
+struct Inner<R> {
+    entries: HashMap<String, Entry<R>>,
     /// Keys whose answer is kept, oldest first.
     order: VecDeque<String>,
 }
 
-impl Inner {
+impl<R> Inner<R> {
     fn running(&self) -> usize {
         self.entries.len() - self.order.len()
     }
 }
 
-impl IdempotencyStore {
+impl<R> IdempotencyStore<R> {
     pub fn new(capacity: usize) -> Self {
         IdempotencyStore {
             inner: Mutex::new(Inner {
@@ -114,7 +107,7 @@ impl IdempotencyStore {
     }
 
     /// `fingerprint` identifies the request (route and canonical body).
-    pub fn claim(&self, key: &str, fingerprint: &str) -> Claim {
+    pub fn claim(&self, key: &str, fingerprint: &str) -> Claim<R> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let fingerprint = self.hasher.hash_one(fingerprint);
         if let Some(entry) = inner.entries.get(key) {
@@ -146,7 +139,7 @@ mod tests {
 
     #[test]
     fn busy_is_known_before_claiming_and_only_for_new_keys() {
-        let store = IdempotencyStore::new(1);
+        let store = IdempotencyStore::<()>::new(1);
         assert!(!store.busy_for("a"));
         assert!(matches!(store.claim("a", "x"), Claim::Run(_)));
         assert!(store.busy_for("b"), "one key running fills a store of one");
@@ -161,7 +154,7 @@ mod tests {
 
     #[test]
     fn same_key_same_request_shares_one_cell_and_other_request_mismatches() {
-        let store = IdempotencyStore::new(2);
+        let store = IdempotencyStore::<()>::new(2);
         let Claim::Run(a) = store.claim("k", "POST /scale {1}") else {
             panic!("first claim must run");
         };
@@ -175,14 +168,14 @@ mod tests {
         ));
     }
 
-    fn claim_and_keep(store: &IdempotencyStore, key: &str, fingerprint: &str) {
+    fn claim_and_keep(store: &IdempotencyStore<()>, key: &str, fingerprint: &str) {
         assert!(matches!(store.claim(key, fingerprint), Claim::Run(_)));
         store.keep(key);
     }
 
     #[test]
     fn oldest_kept_keys_are_forgotten_beyond_capacity() {
-        let store = IdempotencyStore::new(2);
+        let store = IdempotencyStore::<()>::new(2);
         claim_and_keep(&store, "a", "x");
         claim_and_keep(&store, "b", "x");
         claim_and_keep(&store, "c", "x");
@@ -193,7 +186,7 @@ mod tests {
 
     #[test]
     fn keys_that_are_claimed_then_forgotten_evict_nothing() {
-        let store = IdempotencyStore::new(2);
+        let store = IdempotencyStore::<()>::new(2);
         claim_and_keep(&store, "a", "x");
         for n in 0..10 {
             let key = format!("missing-{n}");
@@ -205,7 +198,7 @@ mod tests {
 
     #[test]
     fn running_keys_are_bounded_too() {
-        let store = IdempotencyStore::new(2);
+        let store = IdempotencyStore::<()>::new(2);
         assert!(matches!(store.claim("a", "x"), Claim::Run(_)));
         assert!(matches!(store.claim("b", "x"), Claim::Run(_)));
         assert!(matches!(store.claim("c", "x"), Claim::Busy));

@@ -1,11 +1,14 @@
 //! The gateway (`opsdeck serve`): HTTP/JSON for reads and actions, a WebSocket stream with
 //! sequence numbers, resume and bounded per-client lag, in front of one [`Platform`].
 
-mod actions;
+mod action_book;
+pub mod actions;
 mod auth;
 mod error;
+mod http;
 mod hub;
 mod idempotency;
+mod in_process;
 mod limits;
 mod routes;
 pub mod runs;
@@ -25,8 +28,10 @@ use tokio::task::JoinHandle;
 use crate::platform::Platform;
 use crate::protocol::Body;
 
+pub use auth::actor_from;
 pub use error::ApiError;
 pub use hub::{Hub, MAX_EVENTS_PER_FRAME, seq_base_at};
+pub use in_process::InProcess;
 pub use routes::OPENAPI_YAML;
 pub use stats::Stats;
 
@@ -98,11 +103,11 @@ pub struct Gateway {
     pub platform: Arc<dyn Platform>,
     pub hub: Hub,
     pub stats: Arc<Stats>,
-    actions: actions::ActionBook,
+    action_book: action_book::ActionBook,
     /// Keys of scale, rollback and run start.
-    action_keys: Arc<idempotency::IdempotencyStore>,
+    action_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     /// Keys of alert and run controls, apart from `action_keys`.
-    control_keys: Arc<idempotency::IdempotencyStore>,
+    control_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     limiter: limits::ActionLimiter,
     action_seq: AtomicU64,
     /// Turns true when the gateway stops; stream sessions close with 1001.
@@ -154,48 +159,17 @@ impl Running {
 }
 
 /// Bind `config.listen`, start the platform's feed and the HTTP/WebSocket server.
-pub async fn start(
-    mut config: GatewayConfig,
-    platform: Arc<dyn Platform>,
-) -> std::io::Result<Running> {
-    // A client can never lag further than the buffer holds.
-    config.client_lag_limit = config
-        .client_lag_limit
-        .clamp(1, config.replay_buffer.max(1));
+pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::io::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let stats = Arc::new(Stats::default());
-    let now = chrono::Utc::now();
-    let (shutdown, closing) = watch::channel(false);
     let id = format!("{:08x}", fastrand::u32(..));
-    let (sink, feed) = mpsc::channel(4096);
-    let runs = runs::Runs::open(
-        &config.runbook_dirs,
-        config.data_dir.as_deref(),
-        config.run_poll,
-        sink.clone(),
-        &id,
-        platform.now(),
-    )?;
-    let gateway = Arc::new(Gateway {
-        closing,
-        stream_permits: Arc::new(tokio::sync::Semaphore::new(
-            config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
-        )),
-        id,
-        runs,
-        hub: Hub::new(config.replay_buffer, seq_base_at(now), stats.clone()),
-        actions: actions::ActionBook::new(1024),
-        action_keys: Arc::new(idempotency::IdempotencyStore::new(config.idempotency_keys)),
-        control_keys: Arc::new(idempotency::IdempotencyStore::new(
-            config.control_idempotency_keys,
-        )),
-        limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
-        action_seq: AtomicU64::new(0),
-        platform,
-        stats,
-        config,
-    });
+    let seq_base = seq_base_at(chrono::Utc::now());
+    let Parts {
+        gateway,
+        shutdown,
+        sink,
+        feed,
+    } = Gateway::build(config, platform, id, seq_base)?;
 
     let feeder = {
         let platform = gateway.platform.clone();
@@ -222,16 +196,99 @@ pub async fn start(
     })
 }
 
+/// A gateway before anything runs it: its state, the switch that stops its streams, and the
+/// feed its platform and runs publish into.
+struct Parts {
+    gateway: Arc<Gateway>,
+    shutdown: watch::Sender<bool>,
+    sink: crate::platform::EventSink,
+    feed: mpsc::Receiver<crate::platform::Emission>,
+}
+
+impl Gateway {
+    /// Everything but the server and the tasks: `id` names the gateway (in action and run ids),
+    /// `seq_base` is where sequence numbers start.
+    fn build(
+        mut config: GatewayConfig,
+        platform: Arc<dyn Platform>,
+        id: String,
+        seq_base: crate::protocol::Seq,
+    ) -> std::io::Result<Parts> {
+        // A client can never lag further than the buffer holds.
+        config.client_lag_limit = config
+            .client_lag_limit
+            .clamp(1, config.replay_buffer.max(1));
+        let stats = Arc::new(Stats::default());
+        let (shutdown, closing) = watch::channel(false);
+        let (sink, feed) = mpsc::channel(4096);
+        let runs = runs::Runs::open(
+            &config.runbook_dirs,
+            config.data_dir.as_deref(),
+            config.run_poll,
+            sink.clone(),
+            &id,
+            platform.now(),
+        )?;
+        let gateway = Arc::new(Gateway {
+            closing,
+            stream_permits: Arc::new(tokio::sync::Semaphore::new(
+                config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
+            )),
+            id,
+            runs,
+            hub: Hub::new(config.replay_buffer, seq_base, stats.clone()),
+            action_book: action_book::ActionBook::new(1024),
+            action_keys: Arc::new(idempotency::IdempotencyStore::new(config.idempotency_keys)),
+            control_keys: Arc::new(idempotency::IdempotencyStore::new(
+                config.control_idempotency_keys,
+            )),
+            limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
+            action_seq: AtomicU64::new(0),
+            platform,
+            stats,
+            config,
+        });
+        Ok(Parts {
+            gateway,
+            shutdown,
+            sink,
+            feed,
+        })
+    }
+
+    /// The latest known status of action `id`, as GET /v1/actions/{id} answers it.
+    pub fn action(&self, id: &str) -> Option<crate::protocol::ActionStatus> {
+        self.action_book.get(id)
+    }
+
+    /// The first message of every stream, stamped `server_time`.
+    pub fn hello(&self, server_time: chrono::DateTime<chrono::Utc>) -> crate::protocol::ServerMsg {
+        crate::protocol::ServerMsg::Hello {
+            protocol: crate::protocol::PROTOCOL_VERSION,
+            gateway_id: self.id.clone(),
+            server_time,
+            topics: crate::protocol::Topic::ALL.to_vec(),
+            platform: self.platform.name().to_string(),
+            heartbeat_ms: u64::try_from(self.config.heartbeat.as_millis()).unwrap_or(u64::MAX),
+            max_frame_bytes: self.config.max_frame_bytes,
+        }
+    }
+
+    /// Sequence and encode `emissions` into the hub, and keep the action book current.
+    fn publish(&self, emissions: Vec<crate::platform::Emission>) {
+        for event in self.hub.publish(emissions) {
+            if let Body::Actions(status) = event.body {
+                self.action_book.record(status);
+            }
+        }
+    }
+}
+
 /// Move emissions from the platform into the hub, as many at a time as are queued.
 async fn ingest(gateway: Arc<Gateway>, mut feed: mpsc::Receiver<crate::platform::Emission>) {
     let mut batch = Vec::with_capacity(MAX_EVENTS_PER_FRAME);
     while feed.recv_many(&mut batch, MAX_EVENTS_PER_FRAME).await > 0 {
-        let published = gateway.hub.publish(std::mem::take(&mut batch));
-        for event in published {
-            if let Body::Actions(status) = event.body {
-                gateway.actions.record(status);
-            }
-        }
+        gateway.publish(std::mem::take(&mut batch));
     }
     tracing::info!("platform feed ended");
 }

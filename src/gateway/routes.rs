@@ -8,19 +8,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use chrono::Utc;
-use serde::de::DeserializeOwned;
 
-use crate::platform::{ActionRequest, PlatformError, RollbackPlan};
-use crate::protocol::{
-    ActionKind, ActionState, ActionStatus, RollbackRequest, ScaleRequest, ScenarioRequest,
-    SilenceRequest, parse_duration_secs,
-};
+use crate::protocol::{RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest};
 
 use super::Gateway;
+use super::actions::{self, Source};
 use super::auth::{self, Actor};
 use super::error::ApiError;
-use super::idempotency::{Claim, IdempotencyStore, Recorded};
+use super::http::{answer, idempotency_key, parse_body, parse_optional_body};
 use super::runs;
 
 /// The OpenAPI document, served as is.
@@ -161,7 +156,7 @@ async fn list_releases(State(gw): State<Arc<Gateway>>, Path(app): Path<String>) 
 }
 
 async fn get_action(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> ApiResult {
-    match gw.actions.get(&id) {
+    match gw.action_book.get(&id) {
         Some(status) => Ok(Json(status).into_response()),
         None => Err(ApiError::not_found(format!("unknown action {id:?}"))),
     }
@@ -178,12 +173,9 @@ async fn ack_alert(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let fingerprint = format!("ack {id} {}", canonical(&body));
-    let apply = {
-        let gw = gw.clone();
-        async move { Ok(gw.platform.acknowledge(&id, &actor.0).await?) }
-    };
-    idempotent_unmetered(&gw, &headers, fingerprint, StatusCode::OK, apply).await
+    let key = idempotency_key(&headers, &body)?;
+    let alert = actions::acknowledge(&gw, &actor, id, Source::Request(key)).await?;
+    Ok(answer(StatusCode::OK, &alert))
 }
 
 async fn silence_alert(
@@ -194,23 +186,10 @@ async fn silence_alert(
     body: Bytes,
 ) -> ApiResult {
     let req: SilenceRequest = parse_body(&body)?;
-    let fingerprint = format!("silence {id} {}", canonical(&body));
-    let apply = {
-        let gw = gw.clone();
-        async move {
-            let secs = parse_duration_secs(&req.duration).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "duration {:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\"",
-                    req.duration
-                ))
-            })?;
-            Ok(gw
-                .platform
-                .silence(&id, secs, &req.comment, &actor.0)
-                .await?)
-        }
-    };
-    idempotent_unmetered(&gw, &headers, fingerprint, StatusCode::OK, apply).await
+    let key = idempotency_key(&headers, &body)?;
+    let req = actions::Silence::parse(id, &req.duration, req.comment)?;
+    let alert = actions::silence(&gw, &actor, req, Source::Request(key)).await?;
+    Ok(answer(StatusCode::OK, &alert))
 }
 
 async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
@@ -223,8 +202,7 @@ async fn start_scenario(
     body: Bytes,
 ) -> ApiResult {
     let req: ScenarioRequest = parse_body(&body)?;
-    rate_limit(&gw, &actor)?;
-    gw.platform.start_scenario(&req.name).await?;
+    actions::start_scenario(&gw, &actor, &req.name).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"scenario": req.name})),
@@ -261,37 +239,13 @@ async fn scale(
     body: Bytes,
 ) -> ApiResult {
     let req: ScaleRequest = parse_body(&body)?;
-    let fingerprint = format!("scale {app} {}", canonical(&body));
-    let who = actor.clone();
-    let apply = {
-        let gw = gw.clone();
-        async move {
-            let detail = gw.platform.app(&app).await?;
-            let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
-            let range = || format!("replicas must be an integer between {min} and {max} for {app}");
-            let replicas = req
-                .replicas
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| {
-                    ApiError::validation(format!("{}, got {}", range(), shorten(&req.replicas)))
-                })?;
-            if !(min..=max).contains(&replicas) {
-                return Err(ApiError::validation(format!("{}, got {replicas}", range())));
-            }
-            let from = detail.summary.replicas.desired;
-            Ok(start_scale(&gw, &app, from, replicas, &actor.0).await?)
-        }
+    let key = idempotency_key(&headers, &body)?;
+    let req = actions::Scale {
+        app,
+        replicas: req.replicas,
     };
-    idempotent(
-        &gw,
-        &who,
-        &headers,
-        fingerprint,
-        StatusCode::ACCEPTED,
-        apply,
-    )
-    .await
+    let status = actions::scale(&gw, &actor, req, Source::Request(key)).await?;
+    Ok(answer(StatusCode::ACCEPTED, &status))
 }
 
 async fn rollback(
@@ -301,362 +255,9 @@ async fn rollback(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    let req: RollbackRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        RollbackRequest::default()
-    } else {
-        parse_body(&body)?
-    };
-    let fingerprint = format!("rollback {app} {}", canonical(&body));
-    let who = actor.clone();
-    let apply = {
-        let gw = gw.clone();
-        async move {
-            let (status, _) = start_rollback(&gw, &app, req.to.as_deref(), &actor.0).await?;
-            Ok(status)
-        }
-    };
-    idempotent(
-        &gw,
-        &who,
-        &headers,
-        fingerprint,
-        StatusCode::ACCEPTED,
-        apply,
-    )
-    .await
-}
-
-/// Ask the platform to scale `app` from `from` to `replicas` on behalf of `actor` (a person, or a
-/// runbook run). The action enters the book once the platform has taken it.
-pub(super) async fn start_scale(
-    gw: &Gateway,
-    app: &str,
-    from: u32,
-    replicas: u32,
-    actor: &str,
-) -> Result<ActionStatus, PlatformError> {
-    let status = new_action(
-        gw,
-        ActionKind::Scale,
-        app,
-        format!("scale {app} {from} -> {replicas}"),
-    );
-    let request = ActionRequest {
-        id: status.id.clone(),
-        actor: actor.to_string(),
-    };
-    gw.platform.scale(app, replicas, request).await?;
-    gw.actions.record(status.clone());
-    Ok(status)
-}
-
-/// Ask the platform to roll `app` back to `to` (the previous good release when `None`). The
-/// action enters the book once the platform has taken it.
-pub(super) async fn start_rollback(
-    gw: &Gateway,
-    app: &str,
-    to: Option<&str>,
-    actor: &str,
-) -> Result<(ActionStatus, RollbackPlan), PlatformError> {
-    let mut status = new_action(gw, ActionKind::Rollback, app, format!("rollback {app}"));
-    let request = ActionRequest {
-        id: status.id.clone(),
-        actor: actor.to_string(),
-    };
-    let plan = gw.platform.rollback(app, to, request).await?;
-    status.description = format!(
-        "rollback {app} {} -> {}",
-        plan.from.version, plan.to.version
-    );
-    gw.actions.record(status.clone());
-    Ok((status, plan))
-}
-
-/// A fresh action in state `accepted`, not yet in the book.
-fn new_action(gw: &Gateway, kind: ActionKind, app: &str, description: String) -> ActionStatus {
-    let now = Utc::now();
-    ActionStatus {
-        id: gw.next_action_id(),
-        kind,
-        app: app.to_string(),
-        state: ActionState::Accepted,
-        description,
-        progress: None,
-        message: String::new(),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-/// Longest Idempotency-Key accepted.
-const MAX_KEY_LEN: usize = 128;
-
-/// Apply an action at most once per Idempotency-Key (when one is given), answering repeats with
-/// the first answer and a different request under a used key with 422. New actions count
-/// against `actor`'s action limit (429 beyond it); replays do not.
-///
-/// The action runs on its own task that fills the key's cell, so a client that gives up (and
-/// drops this request) does not cancel it half-way: its retry waits for, and gets, the same
-/// answer. Server-side failures (5xx) are not remembered, so a retry after a platform blip runs
-/// again.
-pub(super) async fn idempotent<T, Fut>(
-    gw: &Arc<Gateway>,
-    actor: &Actor,
-    headers: &HeaderMap,
-    fingerprint: String,
-    success: StatusCode,
-    apply: Fut,
-) -> ApiResult
-where
-    T: serde::Serialize + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-{
-    once_per_key(gw, Some(actor), headers, fingerprint, success, apply).await
-}
-
-/// Like [`idempotent`], for changes that start no platform action and so are not rate limited:
-/// acknowledging and silencing alerts, approving, aborting and resuming runs.
-pub(super) async fn idempotent_unmetered<T, Fut>(
-    gw: &Arc<Gateway>,
-    headers: &HeaderMap,
-    fingerprint: String,
-    success: StatusCode,
-    apply: Fut,
-) -> ApiResult
-where
-    T: serde::Serialize + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-{
-    once_per_key(gw, None, headers, fingerprint, success, apply).await
-}
-
-/// 503: as many keyed requests are running as the store remembers keys.
-fn busy() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "busy",
-        "too many keyed requests are running; try again shortly",
-    )
-    .retry_after(1)
-}
-
-/// Lets a claimed key go unless the task that claimed it settled it (kept or forgot it): a
-/// panic while applying must not leave the key claimed for ever.
-struct ForgetUnlessSettled {
-    store: Arc<IdempotencyStore>,
-    key: String,
-    settled: bool,
-}
-
-impl Drop for ForgetUnlessSettled {
-    fn drop(&mut self) {
-        if !self.settled {
-            self.store.forget(&self.key);
-        }
-    }
-}
-
-/// The Idempotency-Key machinery; `metered` is the actor whose action limit a new request
-/// counts against, if any.
-async fn once_per_key<T, Fut>(
-    gw: &Arc<Gateway>,
-    metered: Option<&Actor>,
-    headers: &HeaderMap,
-    fingerprint: String,
-    success: StatusCode,
-    apply: Fut,
-) -> ApiResult
-where
-    T: serde::Serialize + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
-{
-    let record = move |result: Result<T, ApiError>| match result {
-        Ok(value) => Recorded {
-            status: success,
-            body: serde_json::to_value(value).unwrap_or_default(),
-        },
-        Err(err) => Recorded {
-            status: err.status,
-            body: serde_json::to_value(err.body()).unwrap_or_default(),
-        },
-    };
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(value) => {
-            let key = value
-                .to_str()
-                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?;
-            if key.is_empty() || key.len() > MAX_KEY_LEN {
-                return Err(ApiError::bad_request(format!(
-                    "Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"
-                )));
-            }
-            Some(key.to_string())
-        }
-    };
-    // Actions and controls keep their keys apart: a flood of unmetered controls must not push
-    // out the key of a scale whose retry would then apply twice.
-    let store = match metered {
-        Some(_) => gw.action_keys.clone(),
-        None => gw.control_keys.clone(),
-    };
-    // A request the store would refuse as busy is refused before it counts against the action
-    // limit, so a client that waits as told (Retry-After) is not then rate-limited for it.
-    if key.as_deref().is_some_and(|k| store.busy_for(k)) {
-        return Err(busy());
-    }
-    // Replays are answered from the store and do not count against the action limit.
-    if let Some(actor) = metered
-        && !key.as_deref().is_some_and(|k| store.knows(k))
-    {
-        rate_limit(gw, actor)?;
-    }
-    let Some(key) = key else {
-        let recorded = match tokio::spawn(apply).await {
-            Ok(result) => record(result),
-            Err(err) => record(Err(internal(&err))),
-        };
-        return Ok((recorded.status, Json(recorded.body)).into_response());
-    };
-    let cell = match store.claim(&key, &fingerprint) {
-        Claim::Mismatch => {
-            return Err(ApiError::validation(format!(
-                "Idempotency-Key {key:?} was already used for a different request"
-            )));
-        }
-        Claim::Busy => return Err(busy()),
-        Claim::Run(cell) => cell,
-    };
-    let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    // The task that computes the answer also decides whether it is kept, so a client that
-    // drops its request does not leave the key running for ever; and if computing it panics,
-    // the guard lets the key go as the task unwinds.
-    let task = {
-        let (cell, ran, store, key) = (cell.clone(), ran.clone(), store.clone(), key.clone());
-        tokio::spawn(async move {
-            let mut guard = ForgetUnlessSettled {
-                store: store.clone(),
-                key: key.clone(),
-                settled: false,
-            };
-            let recorded = cell
-                .get_or_init(|| async {
-                    ran.store(true, std::sync::atomic::Ordering::Relaxed);
-                    record(apply.await)
-                })
-                .await
-                .clone();
-            if ran.load(std::sync::atomic::Ordering::Relaxed) {
-                if is_kept(recorded.status) {
-                    store.keep(&key);
-                } else {
-                    store.forget(&key);
-                }
-            }
-            guard.settled = true;
-            recorded
-        })
-    };
-    let recorded = match task.await {
-        Ok(recorded) => recorded,
-        // The task's guard has let the key go.
-        Err(err) => record(Err(internal(&err))),
-    };
-    if !ran.load(std::sync::atomic::Ordering::Relaxed) {
-        gw.stats.idempotent_replay();
-    }
-    Ok((recorded.status, Json(recorded.body)).into_response())
-}
-
-/// Whether an answer is kept under its key. Server-side failures (5xx) are not, so a retry
-/// after a blip runs again; nor are 404s, which applied nothing to an unknown resource and
-/// would otherwise let anyone fill the store with keys for things that do not exist.
-fn is_kept(status: StatusCode) -> bool {
-    !status.is_server_error() && status != StatusCode::NOT_FOUND
-}
-
-fn internal(err: &tokio::task::JoinError) -> ApiError {
-    tracing::error!(%err, "action task failed");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the action failed inside the gateway",
-    )
-}
-
-/// A JSON value for an error message, cut to a readable length.
-fn shorten(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text,
-    }
-}
-
-/// 429 with Retry-After when `actor` has started too many actions this minute.
-fn rate_limit(gw: &Gateway, actor: &Actor) -> Result<(), ApiError> {
-    gw.limiter
-        .check(&actor.0, std::time::Instant::now())
-        .map_err(|retry| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                format!(
-                    "{} started more than {} actions in a minute; try again in {} s",
-                    actor.0,
-                    gw.config.actions_per_minute,
-                    retry.as_secs().max(1)
-                ),
-            )
-            .retry_after(retry.as_secs().max(1))
-        })
-}
-
-/// Parse a JSON body, answering 400 with serde's explanation when it is malformed.
-pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|err| {
-        if err.is_data() {
-            ApiError::validation(format!("invalid request body: {err}"))
-        } else {
-            ApiError::bad_request(format!("malformed JSON body: {err}"))
-        }
-    })
-}
-
-/// The body re-serialized with sorted keys, so equivalent JSON fingerprints the same.
-pub(super) fn canonical(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_panic_while_applying_lets_the_key_go() {
-        let store = Arc::new(IdempotencyStore::new(4));
-        assert!(matches!(store.claim("k", "scale a 3"), Claim::Run(_)));
-        let (held, key) = (store.clone(), "k".to_string());
-        let task = tokio::spawn(async move {
-            let _guard = ForgetUnlessSettled {
-                store: held,
-                key,
-                settled: false,
-            };
-            panic!("applying the action panicked");
-        });
-        assert!(task.await.is_err());
-        assert!(!store.knows("k"), "the key is free for a retry");
-        // A settled guard leaves the key to whoever settled it.
-        assert!(matches!(store.claim("k", "scale a 3"), Claim::Run(_)));
-        store.keep("k");
-        drop(ForgetUnlessSettled {
-            store: store.clone(),
-            key: "k".into(),
-            settled: true,
-        });
-        assert!(store.knows("k"));
-    }
+    let req: RollbackRequest = parse_optional_body(&body)?;
+    let key = idempotency_key(&headers, &body)?;
+    let req = actions::Rollback { app, to: req.to };
+    let (status, _) = actions::rollback(&gw, &actor, req, Source::Request(key)).await?;
+    Ok(answer(StatusCode::ACCEPTED, &status))
 }

@@ -10,9 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
-use crate::protocol::{
-    ClientMsg, Filter, Level, PROTOCOL_VERSION, Seq, ServerMsg, Topic, close_code,
-};
+use crate::protocol::{ClientMsg, Filter, Level, Seq, ServerMsg, Topic, close_code};
 
 use super::Gateway;
 use super::hub::{Batch, Stored};
@@ -102,15 +100,7 @@ async fn serve(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
 ) -> End {
     let cfg = &gateway.config;
-    let hello = ServerMsg::Hello {
-        protocol: PROTOCOL_VERSION,
-        gateway_id: gateway.id.clone(),
-        server_time: chrono::Utc::now(),
-        topics: Topic::ALL.to_vec(),
-        platform: gateway.platform.name().to_string(),
-        heartbeat_ms: u64::try_from(cfg.heartbeat.as_millis()).unwrap_or(u64::MAX),
-        max_frame_bytes: cfg.max_frame_bytes,
-    };
+    let hello = gateway.hello(chrono::Utc::now());
     if send_msg(gateway, sink, &hello).await.is_err() {
         return End::ClientGone;
     }

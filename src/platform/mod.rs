@@ -28,7 +28,7 @@ pub struct Emission {
 pub type EventSink = mpsc::Sender<Emission>;
 
 /// Why a platform refused or failed a request. The gateway maps each to an HTTP status.
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq)]
 pub enum PlatformError {
     /// 404: no such app, release, alert or scenario.
     #[error("{0}")]

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration as TimeDelta, Utc};
 use super::world::snapshot;
 use super::{Control, Cursor, Record};
 use crate::gateway::Gateway;
-use crate::gateway::routes::{start_rollback, start_scale};
+use crate::gateway::actions::{self, Actor, Source};
 use crate::protocol::{ActionState, AppStatus, RunState, StepState};
 use crate::runbook::{Action, AfterFallback, OnFailure, ResolvedStep, format_secs};
 
@@ -31,7 +31,7 @@ pub fn spawn(gw: &Arc<Gateway>, id: &str, steps: Vec<ResolvedStep>, main_len: us
         steps,
         main_len,
         control,
-        actor: format!("runbook:{id} (started by {started_by})"),
+        actor: Actor(format!("runbook:{id} (started by {started_by})")),
     };
     let task = tokio::spawn(engine.drive());
     gw.runs.set_task(id, task);
@@ -45,7 +45,7 @@ struct Engine {
     main_len: usize,
     control: Arc<Control>,
     /// Recorded on the actions the run starts.
-    actor: String,
+    actor: Actor,
 }
 
 /// Why a step ended.
@@ -438,10 +438,12 @@ impl Engine {
                     comment.clone()
                 };
                 for alert in targets {
-                    let silenced = self
-                        .gw
-                        .platform
-                        .silence(&alert.id, *duration_secs, &comment, &self.actor)
+                    let req = actions::Silence {
+                        alert: alert.id.clone(),
+                        duration_secs: *duration_secs,
+                        comment: comment.clone(),
+                    };
+                    let silenced = actions::silence(&self.gw, &self.actor, req, Source::Run)
                         .await
                         .map_err(|e| format!("silence {}: {e}", alert.id))?;
                     let until = silenced
@@ -512,7 +514,11 @@ impl Engine {
                 } else {
                     self.remember(serde_json::json!({ "replicas": target }))
                         .await;
-                    let status = start_scale(&self.gw, app, r.desired, target, &self.actor)
+                    let req = actions::Scale {
+                        app: app.to_string(),
+                        replicas: target.into(),
+                    };
+                    let status = actions::scale(&self.gw, &self.actor, req, Source::Run)
                         .await
                         .map_err(|e| e.to_string())?;
                     let how = if how.is_empty() {
@@ -560,7 +566,7 @@ impl Engine {
 
     /// The failure message of action `id`, if the action book says it failed.
     fn failed_action(&self, id: Option<&str>) -> Option<String> {
-        let status = self.gw.actions.get(id?)?;
+        let status = self.gw.action_book.get(id?)?;
         (status.state == ActionState::Failed).then(|| {
             format!(
                 "action {} failed: {}",
@@ -600,7 +606,11 @@ impl Engine {
             }
             remembered => {
                 let to = remembered.as_deref().or(to);
-                let (status, plan) = start_rollback(&self.gw, app, to, &self.actor)
+                let req = actions::Rollback {
+                    app: app.to_string(),
+                    to: to.map(str::to_string),
+                };
+                let (status, plan) = actions::rollback(&self.gw, &self.actor, req, Source::Run)
                     .await
                     .map_err(|e| e.to_string())?;
                 self.remember(serde_json::json!({ "to": plan.to.id })).await;

@@ -1,7 +1,8 @@
 //! Runbook runs: they live in the gateway, not in a console, so closing the console or losing
 //! the link does not stop them. [`Runs`] holds every run's latest record, writes each
 //! transition to the journal (when a data dir is configured) and announces it on the `runs`
-//! topic; `engine` drives one tokio task per run; `api` is the HTTP surface.
+//! topic; `engine` drives one tokio task per run; `api` is the HTTP surface. Starting and
+//! controlling runs are changes like any other, in `gateway::actions`.
 //!
 //! After a restart, runs that were in flight come back `interrupted`, with a cursor that says
 //! which step did not finish; `POST /v1/runs/{id}/resume` continues from there.
@@ -30,6 +31,8 @@ pub use journal::{COMPACT_AT, Cursor, Journal, JournalWriter, Record};
 pub(super) use api::{
     abort_run, approve_run, get_run, get_runbook, list_runbooks, list_runs, resume_run, start_run,
 };
+pub(super) use engine::spawn as spawn_engine;
+pub(super) use world::snapshots;
 
 /// Finished runs kept in memory (and in the journal); older ones are forgotten first.
 pub const MAX_RUNS: usize = 1000;

@@ -90,6 +90,8 @@ const MAX_STEPS_PER_TICK: u64 = 1_000;
 pub struct SimPlatform {
     sim: Mutex<Sim>,
     speed: f64,
+    /// Stepped by its owner ([`SimPlatform::step`]) rather than by the wall clock.
+    stepped: bool,
     /// Wakes the stepping task when an operator call queued emissions.
     wake: Notify,
 }
@@ -105,8 +107,29 @@ impl SimPlatform {
         SimPlatform {
             sim: Mutex::new(Sim::new(&cfg)),
             speed,
+            stepped: false,
             wake: Notify::new(),
         }
+    }
+
+    /// The simulator stepped by its owner, one platform second per [`SimPlatform::step`],
+    /// instead of by the wall clock: `run` sends nothing, so the same calls give the same
+    /// emissions. For screenshots and benchmarks.
+    pub fn stepped(cfg: SimConfig) -> Self {
+        SimPlatform {
+            stepped: true,
+            ..SimPlatform::new(cfg)
+        }
+    }
+
+    /// One platform second: what operator calls queued, then the second's own emissions.
+    pub fn step(&self) -> Result<Vec<Emission>, PlatformError> {
+        Ok(self.lock()?.step())
+    }
+
+    /// What operator calls queued since the last step, as `run` sends it at once.
+    pub fn drain_outbox(&self) -> Result<Vec<Emission>, PlatformError> {
+        Ok(self.lock()?.drain_outbox())
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Sim>, PlatformError> {
@@ -152,6 +175,10 @@ impl Platform for SimPlatform {
     }
 
     async fn run(&self, sink: EventSink) {
+        if self.stepped {
+            sink.closed().await;
+            return;
+        }
         let period = Duration::try_from_secs_f64(1.0 / self.speed)
             .unwrap_or(Duration::from_secs(1))
             .clamp(MIN_TICK, Duration::from_secs(1));

@@ -1,0 +1,86 @@
+//! Changes to alerts: acknowledge and silence. Controls, not platform actions: applied once per
+//! key, not counted against the action limit.
+
+use std::sync::Arc;
+
+use super::once::{Metering, once};
+use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
+use crate::gateway::Gateway;
+use crate::protocol::{Alert, MAX_DURATION_SECS, parse_duration_secs};
+
+/// Silence alert `alert` for `duration_secs` (1 s to a year), with a comment for the record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Silence {
+    pub alert: String,
+    pub duration_secs: u64,
+    pub comment: String,
+}
+
+impl Silence {
+    /// A silence of `duration` as an operator writes it ("30m", "2h", "90s", "1d").
+    pub fn parse(alert: String, duration: &str, comment: String) -> Result<Silence, ActionError> {
+        let duration_secs = parse_duration_secs(duration).ok_or_else(|| {
+            ActionError::Invalid(format!(
+                "duration {duration:?} is not valid: use a positive number with s, m, h or d, at most a year, e.g. \"30m\""
+            ))
+        })?;
+        Ok(Silence {
+            alert,
+            duration_secs,
+            comment,
+        })
+    }
+}
+
+/// Acknowledge alert `alert`: someone is on it.
+pub async fn acknowledge(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    alert: String,
+    source: Source,
+) -> Result<Alert, ActionError> {
+    authorize(actor, Operation::Acknowledge)?;
+    let what = format!("ack {alert}");
+    let apply = {
+        let (gw, actor) = (gw.clone(), actor.clone());
+        async move {
+            let alert = gw.platform.acknowledge(&alert, &actor.0).await?;
+            Ok(Outcome::Alert(alert))
+        }
+    };
+    match once(gw, source, Metering::Free, &what, apply).await? {
+        Outcome::Alert(alert) => Ok(alert),
+        _ => Err(ActionError::Internal),
+    }
+}
+
+/// Silence an alert for a while.
+pub async fn silence(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    req: Silence,
+    source: Source,
+) -> Result<Alert, ActionError> {
+    authorize(actor, Operation::Silence)?;
+    if !(1..=MAX_DURATION_SECS).contains(&req.duration_secs) {
+        return Err(ActionError::Invalid(format!(
+            "a silence lasts 1 s to {MAX_DURATION_SECS} s, not {} s",
+            req.duration_secs
+        )));
+    }
+    let what = format!("silence {}", req.alert);
+    let apply = {
+        let (gw, actor) = (gw.clone(), actor.clone());
+        async move {
+            let alert = gw
+                .platform
+                .silence(&req.alert, req.duration_secs, &req.comment, &actor.0)
+                .await?;
+            Ok(Outcome::Alert(alert))
+        }
+    };
+    match once(gw, source, Metering::Free, &what, apply).await? {
+        Outcome::Alert(alert) => Ok(alert),
+        _ => Err(ActionError::Internal),
+    }
+}

@@ -1,0 +1,140 @@
+//! The one door for every change the gateway makes: scale, rollback, scenario start, alert
+//! acknowledge and silence, run start, approve, abort and resume. Each is one function taking the
+//! actor, a typed request, where it came from ([`Source`]: an HTTP request, perhaps under an
+//! Idempotency-Key, or a runbook run) and the gateway, and answering a typed result or an
+//! [`ActionError`]. Inside, always in this order: may this actor do it ([`authorize`]), is the
+//! request valid (ranges, known app or runbook), idempotency and the action limit ([`once`]),
+//! then the platform call.
+//!
+//! Nothing here knows HTTP: `routes` and `runs::api` turn requests into these calls and
+//! [`ActionError`]s into status codes; the runbook engine calls the same functions.
+
+mod alerts;
+mod apps;
+mod once;
+mod runs;
+
+use crate::platform::{PlatformError, RollbackPlan};
+use crate::protocol::{ActionStatus, Alert, RunStatus};
+
+pub use super::auth::Actor;
+pub use alerts::{Silence, acknowledge, silence};
+pub use apps::{Rollback, Scale, rollback, scale, start_scenario};
+pub use runs::{Approve, StartRun, abort_run, approve_run, resume_run, runbook, start_run};
+
+pub(super) use once::Answer;
+
+/// A request that may be retried: the client's Idempotency-Key and the request as sent, in a
+/// canonical form (JSON keys sorted), so a retry gets the first answer and applies nothing
+/// twice, and the same key for another request is refused.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub request: String,
+}
+
+/// Where a change comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// An operator's request (HTTP): applied once per key when it has one, and counted against
+    /// the actor's action limit when it starts a platform action.
+    Request(Option<IdempotencyKey>),
+    /// A step of a runbook run, which the engine applies once; the run's start was counted.
+    Run,
+}
+
+/// Why a change was refused or failed. `routes` maps each to a status code.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    /// The request is not acceptable as it stands (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// No such app, alert, runbook or run (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with the current state, e.g. approving a run that does not wait (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The Idempotency-Key was used for a different request (422).
+    #[error("Idempotency-Key {key:?} was already used for a different request")]
+    KeyReused { key: String },
+    /// As many keyed requests are running as the store remembers keys (503, retry in 1 s).
+    #[error("too many keyed requests are running; try again shortly")]
+    Busy,
+    /// The actor started more actions this minute than allowed (429).
+    #[error(
+        "{actor} started more than {per_minute} actions in a minute; try again in {retry_after_secs} s"
+    )]
+    RateLimited {
+        actor: String,
+        per_minute: u32,
+        retry_after_secs: u64,
+    },
+    /// As many runs are unfinished as the gateway keeps (503).
+    #[error("{cap} runs are unfinished; finish, approve or abort some first")]
+    TooManyRuns { cap: usize },
+    /// The platform refused or failed.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// The change failed inside the gateway (a task panicked) (500).
+    #[error("the action failed inside the gateway")]
+    Internal,
+}
+
+impl ActionError {
+    /// Whether this answer is kept under its Idempotency-Key. Server-side failures are not, so a
+    /// retry after a blip runs again; nor are unknown resources, which applied nothing and would
+    /// otherwise let anyone fill the store with keys for things that do not exist.
+    pub fn is_remembered(&self) -> bool {
+        match self {
+            ActionError::Invalid(_)
+            | ActionError::Conflict(_)
+            | ActionError::KeyReused { .. }
+            | ActionError::RateLimited { .. } => true,
+            ActionError::NotFound(_)
+            | ActionError::Busy
+            | ActionError::TooManyRuns { .. }
+            | ActionError::Internal => false,
+            ActionError::Platform(err) => match err {
+                PlatformError::Invalid(_) | PlatformError::Conflict(_) => true,
+                PlatformError::NotFound(_)
+                | PlatformError::Unsupported(_)
+                | PlatformError::Unavailable(_) => false,
+            },
+        }
+    }
+}
+
+/// What a change answered, as kept for replay under an Idempotency-Key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Action(ActionStatus),
+    Rollback {
+        status: ActionStatus,
+        plan: RollbackPlan,
+    },
+    Alert(Alert),
+    Run(RunStatus),
+}
+
+/// The kind of change an actor asks for, for [`authorize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Scale,
+    Rollback,
+    StartScenario,
+    Acknowledge,
+    Silence,
+    StartRun,
+    ApproveRun,
+    AbortRun,
+    ResumeRun,
+}
+
+/// May `actor` do `operation`? Today everyone may; this is where the Trust issue checks roles
+/// (e.g. only a lead approves a run, a viewer changes nothing), before anything is validated
+/// or applied.
+pub fn authorize(actor: &Actor, operation: Operation) -> Result<(), ActionError> {
+    let _ = (actor, operation);
+    Ok(())
+}
