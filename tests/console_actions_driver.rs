@@ -2,9 +2,9 @@
 //! 127.0.0.1:0: each carries the console's user, so the Events timeline says who did it.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod support;
+mod common;
 
+use common::fixtures;
 use std::sync::Arc;
 
 use fixtures::{config, hello};
@@ -39,7 +39,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
         seed: 5,
         ..SimConfig::default()
     });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let mut state = State::new(config(false));
     state.actor = "li.wei".into();
@@ -73,7 +73,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
     );
     assert!(state.dialog.is_none(), "the scale was not accepted");
 
-    let events: Vec<TimelineEntry> = support::get_json(&gw, "/v1/events").await;
+    let events: Vec<TimelineEntry> = common::gateway::get_json(&gw, "/v1/events").await;
     let scale = events
         .iter()
         .find(|e| e.app == app && e.event.kind == EventKind::Scale)
@@ -87,7 +87,7 @@ async fn a_rollback_from_the_console_driver_is_recorded_with_its_user() {
         seed: 5,
         ..SimConfig::default()
     });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     client
         .execute(&RequestKind::Rollback {
@@ -99,7 +99,7 @@ async fn a_rollback_from_the_console_driver_is_recorded_with_its_user() {
         .await
         .unwrap();
 
-    let events: Vec<TimelineEntry> = support::get_json(&gw, "/v1/events").await;
+    let events: Vec<TimelineEntry> = common::gateway::get_json(&gw, "/v1/events").await;
     let rollback = events
         .iter()
         .find(|e| e.app == "shop-cart" && e.event.kind == EventKind::Rollback)

@@ -3,10 +3,10 @@
 //! `INSTA_UPDATE=always cargo test --test console_alerts_snapshots`, then read the `.snap` diff.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
 use opsdeck::ui::render;

@@ -2,10 +2,10 @@
 //! flows (nothing sent before `y`), read-only, stale replies, jumping to the app, runbooks.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, AlertStep, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply, RequestKind,

@@ -2,9 +2,9 @@
 //! actions, check state and effects. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod view_fixtures;
+mod common;
 
+use common::{fixtures, view_fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, CHART_HISTORY_LEN, ChartWindow, Dialog, Effect, HttpError, KeyCode, KeyInput, Pane,

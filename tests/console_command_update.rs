@@ -3,9 +3,9 @@
 //! that changes the platform.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, Dialog, Effect, KeyCode, KeyInput, Reply, RequestKind, ScaleStep, State, View, update,

@@ -3,9 +3,9 @@
 //! loop (update + Drivers::perform), only without a terminal.
 #![allow(clippy::unwrap_used)]
 
-mod fake_gateway;
-mod fixtures;
+mod common;
 
+use common::{fake_gateway, fixtures};
 use std::time::Duration;
 
 use fake_gateway::{FakeGateway, Script, metrics_frame};

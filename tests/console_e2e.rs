@@ -2,9 +2,9 @@
 //! Keys go in as bytes, the screen comes back through a VT100 parser.
 #![allow(clippy::unwrap_used)]
 
-mod pty;
-mod support;
+mod common;
 
+use common::pty;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,14 +24,15 @@ async fn start_scenario(speed: f64, scenario: Option<&str>) -> Running {
         scenario: scenario.map(str::to_string),
         ..SimConfig::default()
     });
-    support::start(support::loopback_config(), Arc::new(sim)).await
+    common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await
 }
 
 /// Wait until the gateway reports a firing alert whose runbook is `runbook`; its app.
 async fn firing_alert_app(gateway: &Running, runbook: &str, secs: u64) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
-        let alerts: Vec<opsdeck::protocol::Alert> = support::get_json(gateway, "/v1/alerts").await;
+        let alerts: Vec<opsdeck::protocol::Alert> =
+            common::gateway::get_json(gateway, "/v1/alerts").await;
         if let Some(alert) = alerts
             .into_iter()
             .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
@@ -87,7 +88,7 @@ fn replicas_on_row(screen: &str, name: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
     let gateway = start_sim().await;
-    let before: AppDetail = support::http()
+    let before: AppDetail = common::gateway::http()
         .get(format!("http://{}/v1/apps/shop-cart", gateway.addr))
         .send()
         .await
@@ -143,7 +144,7 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
     .await
     .unwrap();
     let (gateway, _screen) = result;
-    let after: AppDetail = support::http()
+    let after: AppDetail = common::gateway::http()
         .get(format!("http://{}/v1/apps/shop-cart", gateway.addr))
         .send()
         .await
@@ -190,7 +191,7 @@ async fn the_terminal_is_restored_after_sigterm_sighup_sigint_ctrl_c_and_q() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_tails_an_apps_logs_then_looks_at_alerts_and_comes_back() {
     let gateway = start_sim().await;
-    let before: AppDetail = support::get_json(&gateway, "/v1/apps/shop-cart").await;
+    let before: AppDetail = common::gateway::get_json(&gateway, "/v1/apps/shop-cart").await;
     let name = before.summary.name.clone();
 
     let gateway = tokio::task::spawn_blocking(move || {
@@ -235,7 +236,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
     let gateway = start_scenario(20.0, Some("bad-release")).await;
     let app = firing_alert_app(&gateway, "bad-release", 60).await;
     let releases: Vec<Release> =
-        support::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
+        common::gateway::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
     let active = releases
         .iter()
         .position(|r| r.status == ReleaseStatus::Active)
@@ -247,7 +248,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
         .find(|r| r.status == ReleaseStatus::Superseded)
         .unwrap()
         .clone();
-    let detail: AppDetail = support::get_json(&gateway, &format!("/v1/apps/{app}")).await;
+    let detail: AppDetail = common::gateway::get_json(&gateway, &format!("/v1/apps/{app}")).await;
     let name = detail.summary.name.clone();
 
     let filter = format!("/{app}\r");
@@ -290,7 +291,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
     .await
     .unwrap();
     let after: Vec<Release> =
-        support::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
+        common::gateway::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
     let now_active = after
         .iter()
         .find(|r| r.status == ReleaseStatus::Active)

@@ -2,8 +2,9 @@
 //! brought on screen with `j`, and the border says when more lines wait below.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, Layer, State, context_layer, update};
 use opsdeck::ui::render;

@@ -3,9 +3,9 @@
 //! Pure `update()` tests over the fixture apps and alerts.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, Dialog, Effect, KeyCode, KeyInput, Keymap, Layer, RequestKind, SortColumn, State, View,

@@ -3,12 +3,10 @@
 //! run the view's own commands.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
-mod view_fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::{alert_fixtures, fixtures, runbook_fixtures, view_fixtures};
 use opsdeck::app::{
     Action, Dialog, KeyCode, KeyInput, Pane, State, View, open_events, open_runbooks, open_runs,
     update,

@@ -2,9 +2,9 @@
 //! search, error jumps and saving. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod log_fixtures;
+mod common;
 
+use common::{fixtures, log_fixtures};
 use fixtures::*;
 use log_fixtures::*;
 use opsdeck::app::logs::{LogItem, LogMarker, LogsConfig, SavedLogs, format_entry, open_logs};

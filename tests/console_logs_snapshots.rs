@@ -3,10 +3,10 @@
 //! read the `.snap` diff in git.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod log_fixtures;
+mod common;
 
 use chrono::FixedOffset;
+use common::{fixtures, log_fixtures};
 use fixtures::*;
 use log_fixtures::*;
 use opsdeck::app::logs::LogsConfig;

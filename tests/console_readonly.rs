@@ -3,11 +3,9 @@
 //! views' hints, built from the same keymap, no longer offer them.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
-mod view_fixtures;
+mod common;
 
+use common::{alert_fixtures, fixtures, runbook_fixtures, view_fixtures};
 use opsdeck::app::{
     Action, Effect, KeyCode, KeyInput, Keymap, Layer, Reply, RequestKind, State, View, open_run,
     update,

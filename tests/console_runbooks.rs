@@ -5,11 +5,10 @@
 //! running runbook.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::{alert_fixtures, fixtures, runbook_fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, Dialog, Effect, FormStep, HttpError, KeyCode, KeyInput, Reply, RequestKind, RunControl,

@@ -3,7 +3,7 @@
 //! plan, a real run started once per idempotency key, runs, one run, abort, a refused approve).
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ async fn runbook_requests_reach_the_gateway_and_decode() {
         seed: 3,
         ..SimConfig::default()
     });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let run = |kind: RequestKind| {
         let client = client.clone();

@@ -5,11 +5,10 @@
 //! `INSTA_UPDATE=always cargo test --test console_runbooks_snapshots`, then read the `.snap`s.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::{alert_fixtures, runbook_fixtures};
 use opsdeck::app::{Action, KeyCode, KeyInput, Reply, RequestKind, State, update};
 use opsdeck::ui::render;
 use opsdeck::ui::theme::Theme;

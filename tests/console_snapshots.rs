@@ -3,8 +3,9 @@
 //! read the `.snap` diff in git.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
 use fixtures::*;
 use opsdeck::app::{Action, HttpError, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{ActionKind, ActionState, ActionStatus, Body, Event, Progress, ServerMsg};

@@ -4,9 +4,9 @@
 //! without it, the untrusted certificate is shown as the reason, and the console stays usable.
 #![allow(clippy::unwrap_used)]
 
-mod pty;
-mod support;
+mod common;
 
+use common::pty;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -61,8 +61,8 @@ async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_er
         speed: 20.0,
         ..SimConfig::default()
     });
-    let gateway = support::start(support::loopback_config(), Arc::new(sim)).await;
-    let app: AppDetail = support::get_json(&gateway, "/v1/apps/shop-cart").await;
+    let gateway = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
+    let app: AppDetail = common::gateway::get_json(&gateway, "/v1/apps/shop-cart").await;
     let name = app.summary.name;
     let (proxy, cert_pem) = start_tls_proxy(gateway.addr).await;
     let dir = TempDir::new("tls");

@@ -1,8 +1,9 @@
 //! Pure `update()` tests: feed actions, check state and effects. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
 use fixtures::*;
 use opsdeck::app::{
     Action, Connection, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply, RequestKind,

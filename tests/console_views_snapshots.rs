@@ -3,9 +3,9 @@
 //! `INSTA_UPDATE=always cargo test --test console_views_snapshots`, then read the `.snap` diff.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod view_fixtures;
+mod common;
 
+use common::{fixtures, view_fixtures};
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{Alert, AlertState, Body, Event, ServerMsg, Severity};

@@ -2,12 +2,14 @@
 //! idempotency, action progress, rollback, alerts, and the OpenAPI document.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::gateway::{get_json, get_text, http, loopback_config, url};
+use common::stream::Client;
 use opsdeck::gateway::Running;
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{
@@ -16,7 +18,6 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Client, get_json, get_text, http, loopback_config, url};
 
 async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
     let sim = SimPlatform::new(SimConfig {
@@ -25,7 +26,7 @@ async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
         scenario: scenario.map(str::to_string),
         ..SimConfig::default()
     });
-    support::start(loopback_config(), Arc::new(sim)).await
+    common::gateway::start(loopback_config(), Arc::new(sim)).await
 }
 
 async fn error_of(resp: reqwest::Response) -> (StatusCode, ErrorBody) {
@@ -523,7 +524,7 @@ async fn actions_beyond_the_per_minute_limit_get_429_and_replays_do_not_count() 
         actions_per_minute: 2,
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -571,7 +572,7 @@ async fn stream_connections_beyond_the_limit_are_refused_with_503() {
         max_clients: 1,
         ..loopback_config()
     };
-    let gw = support::start_load(config, 100, None).await;
+    let gw = common::gateway::start_load(config, 100, None).await;
     let _first = Client::connect(gw.addr).await;
     match tokio_tungstenite::connect_async(format!("ws://{}/v1/stream", gw.addr)).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
@@ -699,7 +700,7 @@ async fn a_flood_of_keyed_acknowledgements_cannot_push_out_a_scale_key() {
         control_idempotency_keys: 8,
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let app = scalable_app(&gw).await;
     let scale = format!("/v1/apps/{}/scale", app.id);
     let target = app.replicas.desired + 1;

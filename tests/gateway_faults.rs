@@ -3,13 +3,15 @@
 //! healthy clients, shutdown, and rejections by the HTTP framework.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use common::gateway::{http, loopback_config, start_load};
+use common::stream::Client;
 use futures_util::StreamExt;
 use opsdeck::gateway::GatewayConfig;
 use opsdeck::platform::{ActionRequest, EventSink, Platform, PlatformError, RollbackPlan};
@@ -17,7 +19,6 @@ use opsdeck::protocol::{
     Alert, AppDetail, AppStatus, AppSummary, ClientMsg, ErrorBody, Filter, Release, Replicas, Seq,
     ServerMsg, TimelineEntry, Topic, close_code,
 };
-use support::{Client, http, loopback_config, start_load};
 use tokio_tungstenite::tungstenite::Message;
 
 fn subscribe(topics: &[Topic], resume: BTreeMap<Topic, Seq>) -> ClientMsg {
@@ -195,7 +196,7 @@ async fn a_retry_after_a_client_timeout_is_applied_once() {
     let platform = Arc::new(SlowScale {
         applied: AtomicU32::new(0),
     });
-    let gw = support::start(loopback_config(), platform.clone()).await;
+    let gw = common::gateway::start(loopback_config(), platform.clone()).await;
     let url = format!("http://{}/v1/apps/a/scale", gw.addr);
     opsdeck::client::tls::install_crypto_provider();
     let impatient = reqwest::Client::builder()
@@ -228,7 +229,7 @@ async fn transient_failures_are_not_remembered_under_an_idempotency_key() {
     let platform = Arc::new(SlowScale {
         applied: AtomicU32::new(0),
     });
-    let gw = support::start(loopback_config(), platform).await;
+    let gw = common::gateway::start(loopback_config(), platform).await;
     let url = format!("http://{}/v1/apps/a/rollback", gw.addr);
     for _ in 0..2 {
         let resp = http()
@@ -240,7 +241,7 @@ async fn transient_failures_are_not_remembered_under_an_idempotency_key() {
             .unwrap();
         assert_eq!(resp.status(), 503);
     }
-    let metrics = support::get_text(&gw, "/metrics").await;
+    let metrics = common::gateway::get_text(&gw, "/metrics").await;
     assert!(
         metrics.contains("opsdeck_gateway_idempotent_replays_total 0"),
         "a 503 must be retried, not replayed"
@@ -256,7 +257,7 @@ async fn a_client_that_keeps_falling_behind_is_closed_with_1008_after_the_grace(
         ..loopback_config()
     };
     let gw = start_load(config, 20_000, None).await;
-    let mut slow = support::stalled_client(gw.addr).await;
+    let mut slow = common::stream::stalled_client(gw.addr).await;
     slow.send(&subscribe(&[Topic::Metrics, Topic::Logs], BTreeMap::new()))
         .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

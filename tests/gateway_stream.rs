@@ -2,13 +2,14 @@
 //! sequence numbers, resume, gaps, filters, bad frames, oversized frames, slow clients.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::gateway::{loopback_config, start_load};
+use common::stream::Client;
 use opsdeck::protocol::{ClientMsg, Event, Filter, Level, Seq, ServerMsg, Topic, close_code};
-use support::{Client, loopback_config, start_load};
 use tokio_tungstenite::tungstenite::Message;
 
 fn subscribe(topics: &[Topic], resume: BTreeMap<Topic, Seq>) -> ClientMsg {
@@ -244,12 +245,12 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
     let gw = start_load(config, 20_000, None).await;
     let all = [Topic::Metrics, Topic::Logs];
 
-    let mut slow = support::stalled_client(gw.addr).await;
+    let mut slow = common::stream::stalled_client(gw.addr).await;
     slow.send(&subscribe(&all, BTreeMap::new())).await;
     let mut fast = Client::connect(gw.addr).await;
     fast.send(&subscribe(&all, BTreeMap::new())).await;
 
-    let rss_before = support::rss_kib();
+    let rss_before = common::gateway::rss_kib();
     // The fast client reads 60k events (3 s of traffic, ~15 MB, far beyond the kernel's socket
     // buffers) while the slow one reads nothing.
     let mut last: BTreeMap<Topic, Seq> = BTreeMap::new();
@@ -268,7 +269,7 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
             other => panic!("the fast client must not be throttled: {other:?}"),
         }
     }
-    let rss_growth_mib = support::rss_kib().saturating_sub(rss_before) / 1024;
+    let rss_growth_mib = common::gateway::rss_kib().saturating_sub(rss_before) / 1024;
     assert!(
         rss_growth_mib < 64,
         "gateway memory grew by {rss_growth_mib} MiB while a client stalled"
@@ -341,7 +342,7 @@ async fn a_client_that_never_answers_pings_is_closed_after_two_intervals() {
     let silent = Client::connect(gw.addr).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let metrics = support::get_text(&gw, "/metrics").await;
+        let metrics = common::gateway::get_text(&gw, "/metrics").await;
         if metrics.contains("opsdeck_gateway_stream_clients 0")
             && metrics.contains("opsdeck_gateway_slow_clients_closed_total 1")
         {

@@ -4,7 +4,7 @@
 //! that resumes from the step that did not finish.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use common::gateway::{get_json, http, loopback_config, url};
+use common::stream::Client;
 use opsdeck::gateway::{GatewayConfig, Running};
 use opsdeck::platform::{ActionRequest, EventSink, Platform, PlatformError, RollbackPlan};
 use opsdeck::protocol::{
@@ -22,7 +24,6 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Client, get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 600.0;
@@ -199,7 +200,7 @@ async fn gateway(
         run_poll: Duration::from_millis(5),
         ..loopback_config()
     };
-    (support::start(config, platform).await, dir)
+    (common::gateway::start(config, platform).await, dir)
 }
 
 async fn start_run(gw: &Running, body: Value) -> RunStatus {
@@ -902,7 +903,10 @@ async fn runbooks_are_listed_with_their_source_and_broken_ones_with_their_error(
             runbook_dirs: vec![dir.clone()],
             ..loopback_config()
         };
-        (support::start(config, Scripted::new(&[100.0])).await, ())
+        (
+            common::gateway::start(config, Scripted::new(&[100.0])).await,
+            (),
+        )
     };
     let list: Vec<opsdeck::protocol::RunbookSummary> = get_json(&gw, "/v1/runbooks").await;
     let by_id = |id: &str| list.iter().find(|r| r.id == id).unwrap();
@@ -1022,7 +1026,7 @@ async fn unfinished_runs_are_capped_and_a_refused_start_can_be_retried_later() {
         max_unfinished_runs: 1,
         ..loopback_config()
     };
-    let gw = support::start(config, platform).await;
+    let gw = common::gateway::start(config, platform).await;
     let first = start_run(&gw, json!({})).await;
     until(&gw, &first.id, |r| r.state == RunState::WaitingApproval).await;
     let start = || {
@@ -1090,7 +1094,7 @@ async fn an_abort_in_progress_when_the_gateway_stops_is_journaled_before_it_stop
     until(&first, &run.id, |r| r.state == RunState::WaitingApproval).await;
     let url = format!("http://{}/v1/runs/{}/abort", first.addr, run.id);
     let abort = tokio::spawn(async move {
-        support::http()
+        common::gateway::http()
             .post(url)
             .header("X-Opsdeck-User", "li.wei")
             .send()

@@ -6,16 +6,16 @@
 //! The scenarios run one at a time (they share two cores); each takes a few seconds.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::gateway::{get_json, http, loopback_config, url};
 use opsdeck::gateway::{GatewayConfig, Running};
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{Alert, AlertState, RunState, RunStatus, StepState};
 use serde_json::json;
-use support::{get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 300.0;
@@ -41,7 +41,7 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
         run_poll: Duration::from_millis(20),
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let started = Instant::now();
     let resp = http()
         .post(url(&gw, "/v1/sim/scenarios"))

@@ -1,0 +1,41 @@
+//! Waiting on a condition with a deadline, for tests against real sockets and real time: poll
+//! often, return as soon as the condition holds, fail with what was awaited when the deadline
+//! passes. Use these instead of sleeping for a guessed while; assert that something did *not*
+//! happen only after an explicit synchronisation point (a later event, the answer to a later
+//! request, a clock observed past the moment that matters).
+//!
+//! Code that runs on tokio time alone needs neither: `#[tokio::test(start_paused = true)]`
+//! and `tokio::time::advance` move its clock exactly.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+/// How often a condition is polled.
+pub const POLL: Duration = Duration::from_millis(10);
+
+/// Wait until `cond` holds, polling every [`POLL`]; panics naming `what` after `patience` of
+/// real time.
+pub async fn wait_until(patience: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + patience;
+    while !cond() {
+        assert!(Instant::now() < deadline, "waited {patience:?} for {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Poll `probe` (an HTTP request, say) until it answers `Some`, and return that; panics naming
+/// `what` after `patience` of real time.
+pub async fn poll_until<T>(
+    patience: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "waited {patience:?} for {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
