@@ -5,12 +5,10 @@
 mod common;
 
 use common::fixtures;
-use std::sync::Arc;
-
+use common::gateway::start_sim;
 use fixtures::{config, hello};
 use opsdeck::app::{Action, Dialog, Effect, KeyCode, KeyInput, RequestKind, State, update};
 use opsdeck::client::http::HttpClient;
-use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{EventKind, TimelineEntry};
 
 /// Apply `action`, carry out every HTTP call it asks for against the gateway and feed the
@@ -35,11 +33,7 @@ async fn drive(state: &mut State, client: &HttpClient, action: Action) -> Vec<Re
 
 #[tokio::test]
 async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 5,
-        ..SimConfig::default()
-    });
-    let gw = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
+    let gw = start_sim(5, 1.0, None).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let mut state = State::new(config(false));
     state.actor = "li.wei".into();
@@ -83,11 +77,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
 
 #[tokio::test]
 async fn a_rollback_from_the_console_driver_is_recorded_with_its_user() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 5,
-        ..SimConfig::default()
-    });
-    let gw = common::gateway::start(common::gateway::loopback_config(), Arc::new(sim)).await;
+    let gw = start_sim(5, 1.0, None).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     client
         .execute(&RequestKind::Rollback {

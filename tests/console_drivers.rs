@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{fake_gateway, fixtures};
 use std::time::Duration;
 
+use common::{fake_gateway, fixtures};
 use fake_gateway::{FakeGateway, Script, metrics_frame};
 use fixtures::*;
 use opsdeck::app::{Action, Connection, Dialog, KeyCode, KeyInput, ScaleStep, State, update};

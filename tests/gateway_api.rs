@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::gateway::{get_json, get_text, http, loopback_config, url};
+use common::gateway::{firing_alert, get_json, get_text, http, loopback_config, start_sim, url};
 use common::stream::Client;
 use opsdeck::gateway::Running;
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
@@ -18,16 +18,6 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::json;
-
-async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 7,
-        speed,
-        scenario: scenario.map(str::to_string),
-        ..SimConfig::default()
-    });
-    common::gateway::start(loopback_config(), Arc::new(sim)).await
-}
 
 async fn error_of(resp: reqwest::Response) -> (StatusCode, ErrorBody) {
     let status = resp.status();
@@ -49,7 +39,7 @@ async fn scalable_app(gw: &Running) -> AppSummary {
 
 #[tokio::test]
 async fn health_readiness_metrics_and_app_listing() {
-    let gw = start_sim(10.0, None).await;
+    let gw = start_sim(7, 10.0, None).await;
     let client = http();
     assert_eq!(
         client
@@ -101,7 +91,7 @@ async fn health_readiness_metrics_and_app_listing() {
 
 #[tokio::test]
 async fn unknown_apps_and_routes_are_404_with_an_error_body() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let client = http();
     for resp in [
         client
@@ -141,7 +131,7 @@ async fn unknown_apps_and_routes_are_404_with_an_error_body() {
 
 #[tokio::test]
 async fn bad_replicas_are_422_naming_the_allowed_range_and_bad_json_is_400() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -175,7 +165,7 @@ async fn bad_replicas_are_422_naming_the_allowed_range_and_bad_json_is_400() {
 
 #[tokio::test]
 async fn the_same_idempotency_key_applies_once_even_at_once_and_rejects_another_body() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -251,7 +241,7 @@ async fn until(client: &mut Client, secs: u64, mut done: impl FnMut(&Body) -> bo
 
 #[tokio::test]
 async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
-    let gw = start_sim(50.0, None).await;
+    let gw = start_sim(7, 50.0, None).await;
     let app = scalable_app(&gw).await;
     let mut stream = watch(&gw, &[Topic::Actions], Some(&app.id)).await;
     let target = app.replicas.desired + 2;
@@ -287,27 +277,9 @@ async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
     gw.stop().await;
 }
 
-async fn firing_alert(gw: &Running, runbook: &str, secs: u64) -> Alert {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let alerts: Vec<Alert> = get_json(gw, "/v1/alerts").await;
-        if let Some(alert) = alerts
-            .into_iter()
-            .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
-        {
-            return alert;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no firing {runbook} alert within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let app = alert.app.clone();
     let client = http();
@@ -377,7 +349,7 @@ async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
 
 #[tokio::test]
 async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let client = http();
     let acked: Alert = client
@@ -430,7 +402,7 @@ async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
 
 #[tokio::test]
 async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
-    let gw = start_sim(120.0, None).await;
+    let gw = start_sim(7, 120.0, None).await;
     let client = http();
     let resp = client
         .post(url(&gw, "/v1/sim/scenarios"))
@@ -459,7 +431,7 @@ async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
 
 #[tokio::test]
 async fn the_openapi_document_is_served_and_names_every_route() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let doc = get_text(&gw, "/v1/openapi.yaml").await;
     assert!(doc.starts_with("openapi: 3"));
     for path in [
@@ -617,7 +589,7 @@ async fn replays(gw: &Running) -> String {
 
 #[tokio::test]
 async fn an_acknowledgement_under_a_key_applies_once_and_the_key_cannot_be_reused() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let ack = format!("/v1/alerts/{}/ack", alert.id);
     let first = post_keyed(&gw, &ack, "ack-1", "li.wei", json!({})).await;
@@ -650,7 +622,7 @@ async fn an_acknowledgement_under_a_key_applies_once_and_the_key_cannot_be_reuse
 
 #[tokio::test]
 async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let silence = format!("/v1/alerts/{}/silence", alert.id);
     let body = json!({"duration": "30m", "comment": "rolling back"});
@@ -775,7 +747,7 @@ async fn a_flood_of_keyed_acknowledgements_cannot_push_out_a_scale_key() {
 
 #[tokio::test]
 async fn a_404_under_a_key_is_not_remembered() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let missing = post_keyed(
         &gw,
         "/v1/alerts/nonexistent/ack",
