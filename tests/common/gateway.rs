@@ -10,7 +10,7 @@ use opsdeck::gateway::{self, GatewayConfig, Running};
 use opsdeck::platform::Platform;
 use opsdeck::platform::load::{LoadConfig, LoadPlatform};
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
-use opsdeck::protocol::{Alert, AlertState, Topic};
+use opsdeck::protocol::{Alert, AlertState, Seq, Topic};
 
 use super::wait::poll_until;
 
@@ -48,6 +48,16 @@ pub async fn start_load(config: GatewayConfig, rate: u64, limit: Option<u64>) ->
         limit,
     });
     start(config, Arc::new(platform)).await
+}
+
+/// The newest sequence number of `topic` the gateway has published.
+pub fn head(gw: &Running, topic: Topic) -> Seq {
+    gw.gateway.hub.window(topic).head
+}
+
+/// The oldest sequence number of `topic` the gateway still holds for replay.
+pub fn oldest(gw: &Running, topic: Topic) -> Seq {
+    gw.gateway.hub.window(topic).oldest
 }
 
 /// Events of `topic` the gateway holds for replay now.
