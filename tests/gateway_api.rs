@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use common::gateway::{firing_alert, get_json, get_text, http, loopback_config, start_sim, url};
 use common::stream::Client;
+use common::wait::wait_until;
 use opsdeck::gateway::Running;
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{
@@ -630,8 +631,13 @@ async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
     assert_eq!(first.status(), StatusCode::OK);
     let first: Alert = first.json().await.unwrap();
     assert_eq!(first.state, AlertState::Silenced);
-    // The simulator runs at 120x: applied again, the silence would end later.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Applied again, the silence would end later: wait until the simulator's clock has moved
+    // past the moment the first one was applied.
+    let applied_at = first.silenced_until.unwrap() - chrono::Duration::minutes(30);
+    wait_until(Duration::from_secs(10), "platform time to move on", || {
+        gw.gateway.platform.now() > applied_at
+    })
+    .await;
     let retry = post_keyed(&gw, &silence, "silence-1", "li.wei", body).await;
     assert_eq!(retry.status(), StatusCode::OK);
     let retry: Alert = retry.json().await.unwrap();
