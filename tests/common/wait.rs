@@ -8,6 +8,7 @@
 //! and `tokio::time::advance` move its clock exactly.
 #![allow(dead_code)]
 
+use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
 /// How often a condition is polled.
@@ -36,6 +37,27 @@ pub async fn poll_until<T>(
             return found;
         }
         assert!(Instant::now() < deadline, "waited {patience:?} for {what}");
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Poll `probe` until it answers `Ok`, and return that; panics naming `what` and showing the
+/// last `Err` it answered (what it saw instead) after `patience` of real time.
+pub async fn poll_until_ok<T, E: Debug>(
+    patience: Duration,
+    what: &str,
+    mut probe: impl AsyncFnMut() -> Result<T, E>,
+) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        let seen = match probe().await {
+            Ok(found) => return found,
+            Err(seen) => seen,
+        };
+        assert!(
+            Instant::now() < deadline,
+            "waited {patience:?} for {what}; last seen: {seen:#?}"
+        );
         tokio::time::sleep(POLL).await;
     }
 }
