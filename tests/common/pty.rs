@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ impl Drop for TempDir {
 
 pub struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Set once the reader has taken everything the console wrote (the pty has closed).
+    drained: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     pub child: Box<dyn Child + Send + Sync>,
     _state_dir: TempDir,
@@ -77,6 +80,8 @@ impl Console {
             0,
         )));
         let feed = screen.clone();
+        let drained = Arc::new(AtomicBool::new(false));
+        let at_end = drained.clone();
         std::thread::spawn(move || {
             let _master = pty.master; // keep the pty open while reading
             let mut buf = [0u8; 8192];
@@ -86,9 +91,11 @@ impl Console {
                 }
                 feed.lock().unwrap().process(&buf[..n]);
             }
+            at_end.store(true, Ordering::SeqCst);
         });
         Console {
             screen,
+            drained,
             writer,
             child,
             _state_dir: state_dir,
@@ -99,9 +106,12 @@ impl Console {
         self.screen.lock().unwrap().screen().contents()
     }
 
+    /// Type `keys` (raw bytes: `\r` is Enter, `\x1b` Esc).
     pub fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
+        // Pacing only: keeps one call's bytes apart from the next call's, so a lone Esc is not
+        // read as the start of an escape sequence. Tests wait for what keys do with wait_for.
         std::thread::sleep(Duration::from_millis(150));
     }
 
@@ -158,8 +168,15 @@ impl Console {
     /// After exit: the alternate screen is left, the cursor is visible again and the mouse is
     /// no longer captured.
     pub fn assert_terminal_restored(&self) {
-        // Give the reader thread a moment to take the last bytes.
-        std::thread::sleep(Duration::from_millis(200));
+        // Every byte the console wrote is read once the pty reports its end.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.drained.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the console's pty did not close after it exited"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let parser = self.screen.lock().unwrap();
         assert!(
             !parser.screen().alternate_screen(),
