@@ -7,6 +7,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::keys::Keys;
 use common::{fake_gateway, fixtures};
 use fake_gateway::{FakeGateway, Script, metrics_frame};
 use fixtures::*;
@@ -68,8 +69,10 @@ impl Console {
         }
     }
 
-    fn press(&mut self, key: KeyInput) {
-        self.apply(Action::Key(key));
+    fn press(&mut self, keys: impl Keys) {
+        for key in keys.into_keys() {
+            self.apply(Action::Key(key));
+        }
     }
 }
 

@@ -170,6 +170,17 @@ fn events_filter_narrows_by_app_kind_message_and_actor() {
 }
 
 #[test]
+fn a_key_string_drives_the_events_filter_as_single_keys_do() {
+    let mut state = events_state();
+    press(&mut state, "/SCALE<Enter>");
+    assert_eq!(shown_messages(&state).len(), 2, "Enter keeps the filter");
+    press(&mut state, "/<Backspace>");
+    assert_eq!(filter_text(&state, View::Events), "SCAL");
+    press(&mut state, "<Esc>");
+    assert_eq!(shown_messages(&state).len(), timeline().len());
+}
+
+#[test]
 fn keys_typed_in_the_events_filter_do_not_run_view_commands() {
     let mut state = events_state();
     // `a` toggles this app/all, `q` and `E` would leave or reopen the view.

@@ -22,10 +22,23 @@
 //! use common::{fixtures::loaded_state, keys::press, screen::screen};
 //!
 //! #[test]
-//! fn slash_filters_the_overview() {
+//! fn scale_opens_a_dialog_over_the_overview() {
 //!     let mut state = loaded_state(false);
-//!     press(&mut state, "/cart<Enter>");
-//!     assert!(screen(&state, 80, 24).contains("shop-cart"));
+//!     press(&mut state, "S");
+//!     assert!(state.dialog.is_some());
+//!     insta::assert_snapshot!(screen(&state, 80, 24));
+//! }
+//! ```
+//!
+//! and against a gateway:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn the_simulator_lists_its_apps() {
+//!     let gw = common::gateway::start_sim(7, 1.0, None).await;
+//!     let apps: Vec<AppSummary> = common::gateway::get_json(&gw, "/v1/apps").await;
+//!     assert!(!apps.is_empty());
+//!     gw.stop().await;
 //! }
 //! ```
 //!
