@@ -2,15 +2,13 @@
 //! 127.0.0.1:0: each carries the console's user, so the Events timeline says who did it.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod support;
+mod common;
 
-use std::sync::Arc;
-
+use common::fixtures;
+use common::gateway::start_sim;
 use fixtures::{config, hello};
 use opsdeck::app::{Action, Dialog, Effect, KeyCode, KeyInput, RequestKind, State, update};
 use opsdeck::client::http::HttpClient;
-use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{EventKind, TimelineEntry};
 
 /// Apply `action`, carry out every HTTP call it asks for against the gateway and feed the
@@ -35,11 +33,7 @@ async fn drive(state: &mut State, client: &HttpClient, action: Action) -> Vec<Re
 
 #[tokio::test]
 async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 5,
-        ..SimConfig::default()
-    });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = start_sim(5, 1.0, None).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let mut state = State::new(config(false));
     state.core.actor = "li.wei".into();
@@ -73,7 +67,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
     );
     assert!(state.dialog.is_none(), "the scale was not accepted");
 
-    let events: Vec<TimelineEntry> = support::get_json(&gw, "/v1/events").await;
+    let events: Vec<TimelineEntry> = common::gateway::get_json(&gw, "/v1/events").await;
     let scale = events
         .iter()
         .find(|e| e.app == app && e.event.kind == EventKind::Scale)
@@ -83,11 +77,7 @@ async fn a_scale_from_the_console_is_recorded_with_the_console_user() {
 
 #[tokio::test]
 async fn a_rollback_from_the_console_driver_is_recorded_with_its_user() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 5,
-        ..SimConfig::default()
-    });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = start_sim(5, 1.0, None).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     client
         .execute(&RequestKind::Rollback {
@@ -99,7 +89,7 @@ async fn a_rollback_from_the_console_driver_is_recorded_with_its_user() {
         .await
         .unwrap();
 
-    let events: Vec<TimelineEntry> = support::get_json(&gw, "/v1/events").await;
+    let events: Vec<TimelineEntry> = common::gateway::get_json(&gw, "/v1/events").await;
     let rollback = events
         .iter()
         .find(|e| e.app == "shop-cart" && e.event.kind == EventKind::Rollback)

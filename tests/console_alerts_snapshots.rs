@@ -3,37 +3,15 @@
 //! `INSTA_UPDATE=always cargo test --test console_alerts_snapshots`, then read the `.snap` diff.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::keys::{press, type_text};
+use common::screen::{draw, screen};
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
-use opsdeck::ui::render;
+use opsdeck::app::{Action, KeyCode, KeyInput, update};
 use opsdeck::ui::theme::{Role, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    terminal
-}
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    draw(state, width, height).backend().to_string()
-}
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-fn type_keys(state: &mut State, text: &str) {
-    for c in text.chars() {
-        press(state, KeyInput::char(c));
-    }
-}
 
 #[test]
 fn alerts_80x24() {
@@ -91,9 +69,9 @@ fn silence_dialog() {
     press(&mut state, KeyInput::char('s'));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
-    type_keys(&mut state, "90m");
+    type_text(&mut state, "90m");
     press(&mut state, KeyInput::plain(KeyCode::Tab));
-    type_keys(&mut state, "发布回滚中，稍后复查");
+    type_text(&mut state, "发布回滚中，稍后复查");
     insta::assert_snapshot!("silence_dialog_edit", screen(&state, 80, 24));
     insta::assert_snapshot!("silence_dialog_edit_160x48", screen(&state, 160, 48));
     press(&mut state, KeyInput::plain(KeyCode::Enter));
@@ -105,7 +83,7 @@ fn silence_dialog() {
 fn silence_dialog_bad_duration() {
     let mut state = alerts_state(false);
     press(&mut state, KeyInput::char('s'));
-    type_keys(&mut state, "x");
+    type_text(&mut state, "x");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
     insta::assert_snapshot!(
@@ -120,7 +98,7 @@ fn command_line_with_candidates() {
     press(&mut state, KeyInput::char(':'));
     insta::assert_snapshot!("command_line_all_commands", screen(&state, 80, 24));
     insta::assert_snapshot!("command_line_all_commands_160x48", screen(&state, 160, 48));
-    type_keys(&mut state, "scale s");
+    type_text(&mut state, "scale s");
     insta::assert_snapshot!("command_line_app_candidates", screen(&state, 80, 24));
     insta::assert_snapshot!(
         "command_line_app_candidates_160x48",
@@ -132,7 +110,7 @@ fn command_line_with_candidates() {
 fn command_line_error() {
     let mut state = loaded_state(false);
     press(&mut state, KeyInput::char(':'));
-    type_keys(&mut state, "alrets");
+    type_text(&mut state, "alrets");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
     insta::assert_snapshot!("command_line_error_160x48", screen(&state, 160, 48));

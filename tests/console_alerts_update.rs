@@ -2,26 +2,17 @@
 //! flows (nothing sent before `y`), read-only, stale replies, jumping to the app, runbooks.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::keys::{press, type_text};
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, AlertStep, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply, RequestKind,
     SilenceDialog, State, View, update,
 };
 use opsdeck::protocol::{AlertState, Severity};
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
-
-fn type_keys(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| press(state, KeyInput::char(c)))
-        .collect()
-}
 
 fn key(code: KeyCode) -> KeyInput {
     KeyInput::plain(code)
@@ -166,7 +157,7 @@ fn acknowledge_sends_one_request_only_after_y() {
     let mut fx = press(&mut state, KeyInput::char('A'));
     assert!(matches!(&state.dialog, Some(Dialog::Ack(d)) if d.alert.id == "al-1"));
     // Keys other than y do nothing, and send nothing.
-    fx.extend(type_keys(&mut state, "Ax"));
+    fx.extend(type_text(&mut state, "Ax"));
     fx.extend(press(&mut state, key(KeyCode::Enter)));
     assert!(alert_requests(&fx).is_empty(), "{fx:?}");
 
@@ -283,7 +274,7 @@ fn silence_validates_the_duration_and_sends_duration_and_comment() {
     for _ in 0..2 {
         fx.extend(press(&mut state, key(KeyCode::Backspace)));
     }
-    fx.extend(type_keys(&mut state, "90"));
+    fx.extend(type_text(&mut state, "90"));
     assert!(silence_dialog(&state).duration_secs().is_err());
     fx.extend(press(&mut state, key(KeyCode::Enter)));
     assert_eq!(silence_dialog(&state).step, AlertStep::Edit);
@@ -295,12 +286,12 @@ fn silence_validates_the_duration_and_sends_duration_and_comment() {
     );
     assert!(alert_requests(&fx).is_empty());
     press(&mut state, key(KeyCode::Backspace));
-    type_keys(&mut state, "m");
+    type_text(&mut state, "m");
     assert_eq!(silence_dialog(&state).duration_secs(), Ok(5400));
 
     // Tab to the comment; `s`, `q` and `A` are text there.
     press(&mut state, key(KeyCode::Tab));
-    fx.extend(type_keys(&mut state, "发布回滚中 qsA"));
+    fx.extend(type_text(&mut state, "发布回滚中 qsA"));
     assert_eq!(silence_dialog(&state).comment, "发布回滚中 qsA");
     fx.extend(press(&mut state, key(KeyCode::Enter)));
     assert_eq!(silence_dialog(&state).step, AlertStep::Confirm);
@@ -414,7 +405,7 @@ fn enter_or_g_opens_the_alerts_app_and_esc_comes_back() {
         let mut state = alerts_state(false);
         // A filter that hides the app is cleared.
         press(&mut state, key(KeyCode::Esc));
-        type_keys(&mut state, "/feed");
+        type_text(&mut state, "/feed");
         press(&mut state, key(KeyCode::Enter));
         press(&mut state, KeyInput::char('a'));
         select_alert(&mut state, "al-1");
@@ -523,7 +514,7 @@ fn a_silence_retry_keeps_its_key_unless_the_silence_changed() {
     // A different comment is a different silence: the old key would be refused with 422.
     press(&mut state, KeyInput::char('n'));
     press(&mut state, key(KeyCode::Tab));
-    type_keys(&mut state, "deploy frozen");
+    type_text(&mut state, "deploy frozen");
     press(&mut state, key(KeyCode::Enter));
     let changed = alert_keys(&press(&mut state, KeyInput::char('y')));
     assert_eq!(changed.len(), 1);

@@ -2,9 +2,10 @@
 //! actions, check state and effects. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod view_fixtures;
+mod common;
 
+use common::keys::{press, type_text};
+use common::{fixtures, view_fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, CHART_HISTORY_LEN, ChartWindow, Dialog, Effect, HttpError, KeyCode, KeyInput, Pane,
@@ -15,16 +16,6 @@ use opsdeck::protocol::{
     ActionKind, ActionState, ActionStatus, Body, Event, EventKind, PlatformEvent, ServerMsg,
 };
 use view_fixtures::*;
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
-
-fn type_keys(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| press(state, KeyInput::char(c)))
-        .collect()
-}
 
 fn enter() -> KeyInput {
     KeyInput::plain(KeyCode::Enter)
@@ -260,7 +251,7 @@ fn releases_view_rolls_back_to_the_selected_release() {
     press(&mut state, KeyInput::char('j'));
     press(&mut state, KeyInput::char('R'));
     assert!(state.dialog.is_none());
-    type_keys(&mut state, "jjj");
+    type_text(&mut state, "jjj");
     assert_eq!(state.app_view.release_cursor, 4);
     press(&mut state, enter());
     assert_eq!(dialog(&state).to.id, "r-2110");
@@ -279,11 +270,11 @@ fn production_needs_the_exact_app_name_typed() {
     effects.extend(press(&mut state, enter()));
     assert_eq!(dialog(&state).step, RollbackStep::TypeName);
     // `y` is just a letter here; a wrong or partial name cannot confirm.
-    effects.extend(type_keys(&mut state, "y"));
+    effects.extend(type_text(&mut state, "y"));
     effects.extend(press(&mut state, enter()));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
     for wrong in ["shop-car", "Shop-cart", "购物车 shop-cart", "shop-cartt"] {
-        effects.extend(type_keys(&mut state, wrong));
+        effects.extend(type_text(&mut state, wrong));
         effects.extend(press(&mut state, enter()));
         assert_eq!(dialog(&state).step, RollbackStep::TypeName, "{wrong}");
         for _ in wrong.chars() {
@@ -293,7 +284,7 @@ fn production_needs_the_exact_app_name_typed() {
     assert!(dialog(&state).typed.is_empty());
     assert!(rollbacks(&effects).is_empty(), "{effects:?}");
 
-    type_keys(&mut state, "shop-cart");
+    type_text(&mut state, "shop-cart");
     assert!(dialog(&state).name_matches());
     let sent = press(&mut state, enter());
     let r = rollbacks(&sent);
@@ -316,7 +307,7 @@ fn readonly_offers_no_rollback_and_says_so() {
             .contains("READ-ONLY")
     );
     press(&mut state, KeyInput::char('r'));
-    effects.extend(type_keys(&mut state, "jjj"));
+    effects.extend(type_text(&mut state, "jjj"));
     effects.extend(press(&mut state, enter()));
     effects.extend(press(&mut state, KeyInput::char('R')));
     effects.extend(press(&mut state, KeyInput::char('y')));
@@ -478,7 +469,7 @@ fn esc_walks_back_through_the_views() {
 fn tab_moves_between_panes_and_lists_scroll_within_bounds() {
     let mut state = app_view_state(false, false);
     assert_eq!(state.app_view.pane, Pane::Pods);
-    type_keys(&mut state, "jjjjjjjjjj");
+    type_text(&mut state, "jjjjjjjjjj");
     assert_eq!(state.app_view.pane_offset[Pane::Pods.index()], 5);
     let tab = KeyInput::plain(KeyCode::Tab);
     let mut seen = Vec::new();

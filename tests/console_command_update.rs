@@ -3,17 +3,14 @@
 //! that changes the platform.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
+use common::keys::{press, type_text};
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, Dialog, Effect, KeyCode, KeyInput, Reply, RequestKind, ScaleStep, State, View, update,
 };
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
 
 fn key(code: KeyCode) -> KeyInput {
     KeyInput::plain(code)
@@ -23,15 +20,9 @@ fn key(code: KeyCode) -> KeyInput {
 fn run(state: &mut State, line: &str) -> Vec<Effect> {
     let mut fx = press(state, KeyInput::char(':'));
     assert!(state.prompt.is_some(), "`:` did not open the command line");
-    fx.extend(type_line(state, line));
+    fx.extend(type_text(state, line));
     fx.extend(press(state, key(KeyCode::Enter)));
     fx
-}
-
-fn type_line(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| press(state, KeyInput::char(c)))
-        .collect()
 }
 
 fn prompt_error(state: &State) -> String {
@@ -155,10 +146,10 @@ fn releases_opens_the_releases_view() {
 fn tab_completes_releases_and_its_app() {
     let mut state = themed(false);
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "rel");
+    type_text(&mut state, "rel");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "releases ");
-    type_line(&mut state, "u");
+    type_text(&mut state, "u");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "releases user-center ");
     press(&mut state, key(KeyCode::Enter));
@@ -273,7 +264,7 @@ fn unknown_apps_and_commands_keep_the_line_open_with_a_suggestion() {
         "missing replica count — usage: :scale NAME N"
     );
     // Typing clears the error.
-    type_line(&mut state, " 7");
+    type_text(&mut state, " 7");
     assert!(state.prompt.as_ref().unwrap().error.is_none());
 }
 
@@ -316,7 +307,7 @@ fn q_and_quit_leave() {
     // `q` typed into the line is text.
     let mut state = themed(false);
     press(&mut state, KeyInput::char(':'));
-    assert!(type_line(&mut state, "q").is_empty());
+    assert!(type_text(&mut state, "q").is_empty());
     assert!(!state.quitting);
 }
 
@@ -349,13 +340,13 @@ fn tab_completes_command_names() {
         opsdeck::app::COMMANDS.len(),
         "an empty line lists every command"
     );
-    type_line(&mut state, "al");
+    type_text(&mut state, "al");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "alerts");
     press(&mut state, key(KeyCode::Esc));
 
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "a");
+    type_text(&mut state, "a");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(
         input(&state),
@@ -364,7 +355,7 @@ fn tab_completes_command_names() {
     );
     assert_eq!(candidates(&state), ["apps", "app", "alerts"]);
     press(&mut state, key(KeyCode::Backspace));
-    type_line(&mut state, "sc");
+    type_text(&mut state, "sc");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "scale ", "takes arguments: a space follows");
 }
@@ -373,9 +364,9 @@ fn tab_completes_command_names() {
 fn tab_completes_app_ids_where_an_argument_is_an_app() {
     let mut state = themed(false);
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "scale s");
+    type_text(&mut state, "scale s");
     assert_eq!(candidates(&state), ["search", "shop-cart"]);
-    type_line(&mut state, "h");
+    type_text(&mut state, "h");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "scale shop-cart ");
     // The count is not an app: no candidates.
@@ -386,19 +377,19 @@ fn tab_completes_app_ids_where_an_argument_is_an_app() {
 
     // :logs takes several; ones already typed are not offered again.
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "logs search s");
+    type_text(&mut state, "logs search s");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "logs search shop-cart ");
     press(&mut state, key(KeyCode::Esc));
 
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "app u");
+    type_text(&mut state, "app u");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "app user-center ");
     press(&mut state, key(KeyCode::Esc));
 
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "theme h");
+    type_text(&mut state, "theme h");
     press(&mut state, key(KeyCode::Tab));
     assert_eq!(input(&state), "theme high-contrast ");
 }
@@ -410,7 +401,7 @@ fn history_goes_back_and_forth_and_keeps_the_draft() {
     run(&mut state, "apps");
     run(&mut state, "app feed");
     press(&mut state, KeyInput::char(':'));
-    type_line(&mut state, "the");
+    type_text(&mut state, "the");
     press(&mut state, key(KeyCode::Up));
     assert_eq!(input(&state), "app feed");
     press(&mut state, key(KeyCode::Up));

@@ -3,11 +3,12 @@
 //! loop (update + Drivers::perform), only without a terminal.
 #![allow(clippy::unwrap_used)]
 
-mod fake_gateway;
-mod fixtures;
+mod common;
 
 use std::time::Duration;
 
+use common::keys::Keys;
+use common::{fake_gateway, fixtures};
 use fake_gateway::{FakeGateway, Script, metrics_frame};
 use fixtures::*;
 use opsdeck::app::{Action, Connection, Dialog, KeyCode, KeyInput, ScaleStep, State, update};
@@ -68,8 +69,10 @@ impl Console {
         }
     }
 
-    fn press(&mut self, key: KeyInput) {
-        self.apply(Action::Key(key));
+    fn press(&mut self, keys: impl Keys) {
+        for key in keys.into_keys() {
+            self.apply(Action::Key(key));
+        }
     }
 }
 

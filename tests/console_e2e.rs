@@ -2,49 +2,12 @@
 //! Keys go in as bytes, the screen comes back through a VT100 parser.
 #![allow(clippy::unwrap_used)]
 
-mod pty;
-mod support;
+mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use opsdeck::gateway::Running;
-use opsdeck::platform::sim::{SimConfig, SimPlatform};
-use opsdeck::protocol::{AlertState, AppDetail, Release, ReleaseStatus};
+use common::gateway::{firing_alert, start_sim};
+use common::pty;
+use opsdeck::protocol::{AppDetail, Release, ReleaseStatus};
 use pty::Console;
-
-async fn start_sim() -> Running {
-    start_scenario(20.0, None).await
-}
-
-async fn start_scenario(speed: f64, scenario: Option<&str>) -> Running {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 11,
-        speed,
-        scenario: scenario.map(str::to_string),
-        ..SimConfig::default()
-    });
-    support::start(support::loopback_config(), Arc::new(sim)).await
-}
-
-/// Wait until the gateway reports a firing alert whose runbook is `runbook`; its app.
-async fn firing_alert_app(gateway: &Running, runbook: &str, secs: u64) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let alerts: Vec<opsdeck::protocol::Alert> = support::get_json(gateway, "/v1/alerts").await;
-        if let Some(alert) = alerts
-            .into_iter()
-            .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
-        {
-            return alert.app;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no firing {runbook} alert within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// The screen's header line (the view name is in it).
 fn header(screen: &str) -> &str {
@@ -86,8 +49,8 @@ fn replicas_on_row(screen: &str, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
-    let gateway = start_sim().await;
-    let before: AppDetail = support::http()
+    let gateway = start_sim(11, 20.0, None).await;
+    let before: AppDetail = common::gateway::http()
         .get(format!("http://{}/v1/apps/shop-cart", gateway.addr))
         .send()
         .await
@@ -143,7 +106,7 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
     .await
     .unwrap();
     let (gateway, _screen) = result;
-    let after: AppDetail = support::http()
+    let after: AppDetail = common::gateway::http()
         .get(format!("http://{}/v1/apps/shop-cart", gateway.addr))
         .send()
         .await
@@ -160,7 +123,7 @@ async fn an_operator_scales_an_app_from_the_keyboard_and_sees_the_new_count() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_terminal_is_restored_after_sigterm_sighup_sigint_ctrl_c_and_q() {
-    let gateway = start_sim().await;
+    let gateway = start_sim(11, 20.0, None).await;
     let gateway = tokio::task::spawn_blocking(move || {
         for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
             let mut console = Console::spawn(&["--url", &format!("ws://{}", gateway.addr)], 24, 80);
@@ -189,8 +152,8 @@ async fn the_terminal_is_restored_after_sigterm_sighup_sigint_ctrl_c_and_q() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_tails_an_apps_logs_then_looks_at_alerts_and_comes_back() {
-    let gateway = start_sim().await;
-    let before: AppDetail = support::get_json(&gateway, "/v1/apps/shop-cart").await;
+    let gateway = start_sim(11, 20.0, None).await;
+    let before: AppDetail = common::gateway::get_json(&gateway, "/v1/apps/shop-cart").await;
     let name = before.summary.name.clone();
 
     let gateway = tokio::task::spawn_blocking(move || {
@@ -232,10 +195,10 @@ async fn an_operator_tails_an_apps_logs_then_looks_at_alerts_and_comes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
-    let gateway = start_scenario(20.0, Some("bad-release")).await;
-    let app = firing_alert_app(&gateway, "bad-release", 60).await;
+    let gateway = start_sim(11, 20.0, Some("bad-release")).await;
+    let app = firing_alert(&gateway, "bad-release", 60).await.app;
     let releases: Vec<Release> =
-        support::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
+        common::gateway::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
     let active = releases
         .iter()
         .position(|r| r.status == ReleaseStatus::Active)
@@ -247,7 +210,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
         .find(|r| r.status == ReleaseStatus::Superseded)
         .unwrap()
         .clone();
-    let detail: AppDetail = support::get_json(&gateway, &format!("/v1/apps/{app}")).await;
+    let detail: AppDetail = common::gateway::get_json(&gateway, &format!("/v1/apps/{app}")).await;
     let name = detail.summary.name.clone();
 
     let filter = format!("/{app}\r");
@@ -290,7 +253,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
     .await
     .unwrap();
     let after: Vec<Release> =
-        support::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
+        common::gateway::get_json(&gateway, &format!("/v1/apps/{app}/releases")).await;
     let now_active = after
         .iter()
         .find(|r| r.status == ReleaseStatus::Active)
@@ -304,7 +267,7 @@ async fn an_operator_rolls_back_a_bad_release_from_the_app_view() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_mouse_on_a_click_selects_an_app_and_a_second_click_opens_it() {
-    let gateway = start_sim().await;
+    let gateway = start_sim(11, 20.0, None).await;
     let result = tokio::task::spawn_blocking(move || {
         let url = format!("ws://{}", gateway.addr);
         let mut console = Console::spawn(&["--url", &url, "--mouse"], 24, 100);

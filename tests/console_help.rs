@@ -2,31 +2,15 @@
 //! brought on screen with `j`, and the border says when more lines wait below.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
+use common::keys::press;
+use common::screen::rows;
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, Layer, State, context_layer, update};
-use opsdeck::ui::render;
-use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const KEYS_WIDTH: usize = 16;
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-/// The screen's rows as plain text.
-fn rows(state: &State, width: u16, height: u16) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    let buf = terminal.backend().buffer();
-    (0..height)
-        .map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect())
-        .collect()
-}
 
 /// Open help over whatever `state` shows, then scroll to the end with `j`, collecting every
 /// screen on the way. Returns the screens.

@@ -2,22 +2,12 @@
 //! dialogs' hints, and the key it replaced is no longer offered.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod view_fixtures;
+mod common;
 
-use opsdeck::app::{Action, DEFAULT_KEYMAP, KeyCode, KeyInput, Keymap, State, update};
-use opsdeck::ui::render;
-use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-fn screen(state: &State) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal
-        .draw(|f| render(state, &Theme::default(), f))
-        .unwrap();
-    terminal.backend().to_string()
-}
+use common::keys::press;
+use common::screen::screen;
+use common::view_fixtures::app_view_state;
+use opsdeck::app::{DEFAULT_KEYMAP, Keymap};
 
 /// The default keymap with scale on `Z` instead of `S` and confirm on `o` instead of `y`.
 fn overridden() -> Keymap {
@@ -36,17 +26,18 @@ fn overridden() -> Keymap {
 
 #[test]
 fn an_overridden_key_shows_in_the_hints_of_the_view_and_the_dialog() {
-    let mut state = view_fixtures::app_view_state(false, false);
-    assert!(screen(&state).contains("S scale"), "the default first");
+    let mut state = app_view_state(false, false);
+    assert!(
+        screen(&state, 120, 40).contains("S scale"),
+        "the default first"
+    );
     state.core.keymap = overridden();
-    let app = screen(&state);
+    let app = screen(&state, 120, 40);
     assert!(app.contains("Z scale"), "{app}");
     assert!(!app.contains("S scale"), "{app}");
 
-    update(&mut state, Action::Key(KeyInput::char('Z')));
-    update(&mut state, Action::Key(KeyInput::char('+')));
-    update(&mut state, Action::Key(KeyInput::plain(KeyCode::Enter)));
-    let confirm = screen(&state);
+    press(&mut state, "Z+<Enter>");
+    let confirm = screen(&state, 120, 40);
     assert!(confirm.contains("? o/N"), "{confirm}");
     assert!(confirm.contains("o scale now"), "{confirm}");
     assert!(!confirm.contains("y scale now"), "{confirm}");

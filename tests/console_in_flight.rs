@@ -3,9 +3,10 @@
 //! `GET /v1/actions/{id}`; late or superseded answers are dropped.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
 use chrono::{DateTime, Utc};
+use common::fixtures;
 use fixtures::*;
 use opsdeck::app::{
     ACTION_CHECK_SECS, Action, Effect, HttpError, Reply, RequestKind, State, update,

@@ -3,18 +3,14 @@
 //! Pure `update()` tests over the fixture apps and alerts.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
+mod common;
 
+use common::keys::press;
+use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
-    Action, Dialog, Effect, KeyCode, KeyInput, Keymap, Layer, RequestKind, SortColumn, State, View,
-    update,
+    Dialog, Effect, KeyCode, KeyInput, Keymap, Layer, RequestKind, SortColumn, State, View,
 };
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
 
 fn ch(state: &mut State, c: char) -> Vec<Effect> {
     press(state, KeyInput::char(c))

@@ -3,28 +3,17 @@
 //! run the view's own commands.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
-mod view_fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::keys::{press, type_text};
+use common::{alert_fixtures, fixtures, runbook_fixtures, view_fixtures};
 use opsdeck::app::{
     Action, Dialog, KeyCode, KeyInput, Pane, State, View, open_events, open_runbooks, open_runs,
     update,
 };
 use opsdeck::protocol::RunState;
 use view_fixtures::*;
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-fn type_keys(state: &mut State, text: &str) {
-    for c in text.chars() {
-        press(state, KeyInput::char(c));
-    }
-}
 
 fn esc(state: &mut State) {
     press(state, KeyInput::plain(KeyCode::Esc));
@@ -43,7 +32,7 @@ fn alerts_filter_narrows_keeps_and_clears() {
     let mut state = alerts_state(false);
     let all = state.alerts_view.order.len();
     assert!(all > 2);
-    type_keys(&mut state, "/COUPON");
+    type_text(&mut state, "/COUPON");
     assert_eq!(filter_text(&state, View::Alerts), "COUPON");
     let shown = &state.alerts_view.order;
     assert!(!shown.is_empty() && shown.len() < all, "{shown:?}");
@@ -59,7 +48,7 @@ fn alerts_filter_narrows_keeps_and_clears() {
         "Enter keeps the filter"
     );
 
-    type_keys(&mut state, "/");
+    type_text(&mut state, "/");
     esc(&mut state);
     assert_eq!(filter_text(&state, View::Alerts), "");
     assert_eq!(state.alerts_view.order.len(), all);
@@ -73,7 +62,7 @@ fn alerts_filter_narrows_keeps_and_clears() {
 #[test]
 fn alerts_filter_matches_rule_severity_and_runbook() {
     let mut state = alerts_state(false);
-    type_keys(&mut state, "/appdown");
+    type_text(&mut state, "/appdown");
     assert!(
         state
             .alerts_view
@@ -82,7 +71,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
             .all(|id| state.core.alerts[id].rule == "AppDown")
     );
     esc(&mut state);
-    type_keys(&mut state, "/p0");
+    type_text(&mut state, "/p0");
     assert!(!state.alerts_view.order.is_empty());
     assert!(
         state
@@ -92,7 +81,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
             .all(|id| format!("{:?}", state.core.alerts[id].severity) == "P0")
     );
     esc(&mut state);
-    type_keys(&mut state, "/bad-release");
+    type_text(&mut state, "/bad-release");
     assert!(
         state
             .alerts_view
@@ -105,7 +94,7 @@ fn alerts_filter_matches_rule_severity_and_runbook() {
 #[test]
 fn keys_typed_in_the_alerts_filter_do_not_run_view_commands() {
     let mut state = alerts_state(false);
-    type_keys(&mut state, "/ASbqgG");
+    type_text(&mut state, "/ASbqgG");
     assert!(state.dialog.is_none(), "A or s opened a dialog");
     assert_eq!(state.view, View::Alerts);
     assert_eq!(filter_text(&state, View::Alerts), "ASbqgG");
@@ -116,15 +105,15 @@ fn keys_typed_in_the_alerts_filter_do_not_run_view_commands() {
 #[test]
 fn each_view_keeps_its_own_filter_and_esc_clears_it_before_going_back() {
     let mut state = alerts_state(false);
-    type_keys(&mut state, "/coupon");
+    type_text(&mut state, "/coupon");
     enter(&mut state);
     assert_eq!(filter_text(&state, View::Alerts), "coupon");
     // Leaving by a command keeps it; the overview's own filter is untouched.
-    type_keys(&mut state, ":apps");
+    type_text(&mut state, ":apps");
     enter(&mut state);
     assert_eq!(state.view, View::Overview);
     assert_eq!(state.overview.filter.text, "");
-    type_keys(&mut state, ":alerts");
+    type_text(&mut state, ":alerts");
     enter(&mut state);
     assert_eq!(filter_text(&state, View::Alerts), "coupon");
     // Esc clears the kept filter first, then goes back.
@@ -154,23 +143,23 @@ fn events_filter_narrows_by_app_kind_message_and_actor() {
     let mut state = events_state();
     let all = shown_messages(&state).len();
     assert_eq!(all, timeline().len());
-    type_keys(&mut state, "/王芳");
+    type_text(&mut state, "/王芳");
     assert_eq!(shown_messages(&state), vec!["scale 4 -> 6".to_string()]);
     esc(&mut state);
     assert_eq!(shown_messages(&state).len(), all);
-    type_keys(&mut state, "/SCALE");
+    type_text(&mut state, "/SCALE");
     assert_eq!(shown_messages(&state).len(), 2);
     enter(&mut state);
     assert_eq!(shown_messages(&state).len(), 2, "Enter keeps the filter");
-    type_keys(&mut state, "/");
+    type_text(&mut state, "/");
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
     assert_eq!(filter_text(&state, View::Events), "SCAL");
     esc(&mut state);
-    type_keys(&mut state, "/coupon");
+    type_text(&mut state, "/coupon");
     assert_eq!(shown_messages(&state).len(), 1);
     // Kinds match as the list shows them, in words.
     esc(&mut state);
-    type_keys(&mut state, "/pod re");
+    type_text(&mut state, "/pod re");
     assert_eq!(
         shown_messages(&state),
         vec![
@@ -181,10 +170,21 @@ fn events_filter_narrows_by_app_kind_message_and_actor() {
 }
 
 #[test]
+fn a_key_string_drives_the_events_filter_as_single_keys_do() {
+    let mut state = events_state();
+    press(&mut state, "/SCALE<Enter>");
+    assert_eq!(shown_messages(&state).len(), 2, "Enter keeps the filter");
+    press(&mut state, "/<Backspace>");
+    assert_eq!(filter_text(&state, View::Events), "SCAL");
+    press(&mut state, "<Esc>");
+    assert_eq!(shown_messages(&state).len(), timeline().len());
+}
+
+#[test]
 fn keys_typed_in_the_events_filter_do_not_run_view_commands() {
     let mut state = events_state();
     // `a` toggles this app/all, `q` and `E` would leave or reopen the view.
-    type_keys(&mut state, "/aqEj");
+    type_text(&mut state, "/aqEj");
     assert_eq!(state.view, View::Events);
     assert_eq!(state.events.filter_app, None);
     assert_eq!(state.events.offset, 0);
@@ -205,7 +205,7 @@ fn runs_filter_narrows_by_state_and_keeps_the_cursor_on_a_shown_run() {
     assert_eq!(all, runbook_fixtures::runs().len());
     press(&mut state, KeyInput::char('G'));
     assert_eq!(state.runs.cursor, all - 1);
-    type_keys(&mut state, "/WAITING");
+    type_text(&mut state, "/WAITING");
     assert_eq!(state.runs.order.len(), 1);
     assert_eq!(state.runs.cursor, 0, "cursor stays within the shown rows");
     let id = state.runs.order[0].clone();
@@ -221,7 +221,7 @@ fn runs_filter_narrows_by_state_and_keeps_the_cursor_on_a_shown_run() {
     assert_eq!(state.view, View::Run);
     assert_eq!(state.runs.current.as_deref(), Some(id.as_str()));
     esc(&mut state);
-    type_keys(&mut state, "/");
+    type_text(&mut state, "/");
     esc(&mut state);
     assert_eq!(state.runs.order.len(), all);
 }
@@ -229,7 +229,7 @@ fn runs_filter_narrows_by_state_and_keeps_the_cursor_on_a_shown_run() {
 #[test]
 fn keys_typed_in_the_runs_filter_do_not_run_view_commands() {
     let mut state = runs_state();
-    type_keys(&mut state, "/qjG");
+    type_text(&mut state, "/qjG");
     assert_eq!(state.view, View::Runs);
     assert_eq!(filter_text(&state, View::Runs), "qjG");
 }
@@ -267,7 +267,7 @@ fn releases_filter_matches_version_id_status_cause_and_artifact() {
         ("/优惠券", vec!["r-2131"]),
         ("/shop-cart:v2.11", vec!["r-2110"]),
     ] {
-        type_keys(&mut state, needle);
+        type_text(&mut state, needle);
         assert_eq!(shown_release_ids(&state), want, "filter {needle}");
         esc(&mut state);
         assert_eq!(state.view, View::Releases);
@@ -281,7 +281,7 @@ fn releases_filter_clamps_the_cursor_and_rolls_back_to_the_shown_row() {
     press(&mut state, KeyInput::char('G'));
     assert_eq!(state.app_view.release_cursor, 4);
     // feat: r-2140 (active), r-2130, r-2110.
-    type_keys(&mut state, "/feat");
+    type_text(&mut state, "/feat");
     assert_eq!(shown_release_ids(&state), ["r-2140", "r-2130", "r-2110"]);
     assert_eq!(
         state.app_view.release_cursor, 2,
@@ -307,7 +307,7 @@ fn releases_filter_clamps_the_cursor_and_rolls_back_to_the_shown_row() {
 #[test]
 fn keys_typed_in_the_releases_filter_do_not_run_view_commands() {
     let mut state = releases_state();
-    type_keys(&mut state, "/RSqG");
+    type_text(&mut state, "/RSqG");
     assert!(state.dialog.is_none(), "R or S opened a dialog");
     assert_eq!(state.view, View::Releases);
     assert_eq!(filter_text(&state, View::Releases), "RSqG");
@@ -323,10 +323,10 @@ fn keys_typed_in_the_releases_filter_do_not_run_view_commands() {
 #[test]
 fn app_view_enter_on_a_release_hidden_by_the_filter_shows_it() {
     let mut state = releases_state();
-    type_keys(&mut state, "/feat");
+    type_text(&mut state, "/feat");
     enter(&mut state);
     // Back to the App view with the filter kept (Esc would clear it first).
-    type_keys(&mut state, ":app shop-cart");
+    type_text(&mut state, ":app shop-cart");
     enter(&mut state);
     assert_eq!(state.view, View::App);
     let tab = KeyInput::plain(KeyCode::Tab);
@@ -335,12 +335,12 @@ fn app_view_enter_on_a_release_hidden_by_the_filter_shows_it() {
     }
     assert_eq!(state.app_view.pane, Pane::Releases);
     // A release the filter shows: the filter stays, the cursor is on its shown row.
-    type_keys(&mut state, "jj");
+    type_text(&mut state, "jj");
     enter(&mut state);
     assert_eq!(state.view, View::Releases);
     assert_eq!(filter_text(&state, View::Releases), "feat");
     assert_eq!(state.selected_release().unwrap().id, "r-2130");
-    type_keys(&mut state, ":app shop-cart");
+    type_text(&mut state, ":app shop-cart");
     enter(&mut state);
     // r-2120 (chore) is hidden by `feat`: the filter goes, the cursor lands on it.
     press(&mut state, KeyInput::char('j'));
@@ -381,7 +381,7 @@ fn runbooks_filter_matches_id_title_and_the_alerts_pointing_at_it() {
         ("/搜索缓存", vec!["cache-degradation"]),
         ("/nothing-like-this", vec![]),
     ] {
-        type_keys(&mut state, needle);
+        type_text(&mut state, needle);
         assert_eq!(shown_runbook_ids(&state), want, "filter {needle}");
         esc(&mut state);
         assert_eq!(state.view, View::Runbooks);
@@ -393,7 +393,7 @@ fn runbooks_filter_clamps_the_cursor_and_enter_opens_the_shown_runbook() {
     let mut state = runbooks_state();
     press(&mut state, KeyInput::char('G'));
     assert_eq!(state.runbooks.selected, 2);
-    type_keys(&mut state, "/scale");
+    type_text(&mut state, "/scale");
     assert_eq!(shown_runbook_ids(&state), ["flash-sale-spike"]);
     assert_eq!(state.runbooks.selected, 0, "cursor clamps to shown rows");
     enter(&mut state);
@@ -414,7 +414,7 @@ fn runbooks_filter_clamps_the_cursor_and_enter_opens_the_shown_runbook() {
 #[test]
 fn keys_typed_in_the_runbooks_filter_do_not_run_view_commands() {
     let mut state = runbooks_state();
-    type_keys(&mut state, "/RqG");
+    type_text(&mut state, "/RqG");
     assert_eq!(state.view, View::Runbooks);
     assert_eq!(filter_text(&state, View::Runbooks), "RqG");
 }

@@ -2,9 +2,10 @@
 //! search, error jumps and saving. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod log_fixtures;
+mod common;
 
+use common::keys::{press, type_text};
+use common::{fixtures, log_fixtures};
 use fixtures::*;
 use log_fixtures::*;
 use opsdeck::app::logs::{LogItem, LogMarker, LogsConfig, SavedLogs, format_entry, open_logs};
@@ -201,7 +202,7 @@ fn level_regex_and_pod_filters_narrow_the_lines_and_apply_to_new_ones() {
     assert_eq!(state.logs.shown_len(), 40);
 
     press(&mut state, KeyInput::char('F'));
-    type_keys(&mut state, "slow QUERY|cache");
+    type_text(&mut state, "slow QUERY|cache");
     press(&mut state, enter());
     assert!(state.logs.filter_bar.is_none());
     assert_eq!(
@@ -213,9 +214,9 @@ fn level_regex_and_pod_filters_narrow_the_lines_and_apply_to_new_ones() {
     for _ in 0.."slow QUERY|cache".len() {
         press(&mut state, KeyInput::plain(KeyCode::Backspace));
     }
-    type_keys(&mut state, "slow|cache");
+    type_text(&mut state, "slow|cache");
     press(&mut state, KeyInput::plain(KeyCode::Tab));
-    type_keys(&mut state, "a1b2c");
+    type_text(&mut state, "a1b2c");
     press(&mut state, enter());
     assert_eq!(state.logs.filter.pattern(), "slow|cache");
     assert_eq!(state.logs.filter.pod, "a1b2c");
@@ -232,13 +233,13 @@ fn level_regex_and_pod_filters_narrow_the_lines_and_apply_to_new_ones() {
 fn an_invalid_regex_says_why_and_keeps_the_old_filter() {
     let mut state = all_logs(40);
     press(&mut state, KeyInput::char('F'));
-    type_keys(&mut state, "慢查询");
+    type_text(&mut state, "慢查询");
     press(&mut state, enter());
     let before = shown_seqs(&state);
     assert_eq!(before.len(), 4);
 
     press(&mut state, KeyInput::char('F'));
-    type_keys(&mut state, "(");
+    type_text(&mut state, "(");
     press(&mut state, enter());
     let bar = state.logs.filter_bar.as_ref().expect("bar stays open");
     assert_eq!(bar.error.as_deref(), Some("invalid regex: unclosed group"));
@@ -254,7 +255,7 @@ fn an_invalid_regex_says_why_and_keeps_the_old_filter() {
 fn search_lands_on_the_newest_match_and_n_and_shift_n_move_between_matches() {
     let mut state = all_logs(40);
     press(&mut state, KeyInput::char('/'));
-    type_keys(&mut state, "slow");
+    type_text(&mut state, "slow");
     // Incremental: each key searches; the newest match at or before the bottom wins.
     assert_eq!(focus_seq(&state), Some(33));
     assert!(state.logs.paused.is_some(), "landing on a match pauses");
@@ -276,7 +277,7 @@ fn search_lands_on_the_newest_match_and_n_and_shift_n_move_between_matches() {
 
     // An invalid pattern while typing keeps the last good one and says why.
     press(&mut state, KeyInput::char('/'));
-    type_keys(&mut state, "upstream(");
+    type_text(&mut state, "upstream(");
     assert!(state.logs.search.error.is_some());
     assert_eq!(
         state.logs.search.regex.as_ref().unwrap().as_str(),

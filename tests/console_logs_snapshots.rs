@@ -3,30 +3,18 @@
 //! read the `.snap` diff in git.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod log_fixtures;
+mod common;
 
 use chrono::FixedOffset;
+use common::keys::{press, type_text};
+use common::screen::{draw, screen};
+use common::{fixtures, log_fixtures};
 use fixtures::*;
 use log_fixtures::*;
 use opsdeck::app::logs::LogsConfig;
 use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{Level, ServerMsg, Topic};
-use opsdeck::ui::render;
 use opsdeck::ui::theme::{Role, Theme};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    terminal
-}
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    draw(state, width, height).backend().to_string()
-}
 
 /// All apps, 40 mixed lines (CJK, a stack trace every ten, fields), following.
 fn all_logs() -> State {
@@ -62,7 +50,7 @@ fn logs_160x48() {
 #[test]
 fn logs_wrapped_with_pretty_fields_and_local_time_80x24() {
     let mut state = all_logs();
-    type_keys(&mut state, "wJt");
+    type_text(&mut state, "wJt");
     insta::assert_snapshot!(screen(&state, 80, 24));
 }
 
@@ -74,14 +62,14 @@ fn logs_one_app_wrapped_160x48() {
     while state.overview.selected.as_deref() != Some("pay-gateway") {
         press(&mut state, KeyInput::char('j'));
     }
-    type_keys(&mut state, "lw");
+    type_text(&mut state, "lw");
     insta::assert_snapshot!(screen(&state, 160, 48));
 }
 
 #[test]
 fn logs_paused_with_lines_waiting() {
     let mut state = all_logs();
-    type_keys(&mut state, "kkk");
+    type_text(&mut state, "kkk");
     feed(&mut state, mixed_lines(41, 234));
     let shown = screen(&state, 80, 24);
     assert!(shown.contains("paused · 234 new"), "{shown}");
@@ -96,7 +84,7 @@ fn logs_paused_with_lines_waiting() {
 fn logs_search_highlights_matches() {
     let mut state = all_logs();
     press(&mut state, KeyInput::char('/'));
-    type_keys(&mut state, "slow");
+    type_text(&mut state, "slow");
     insta::assert_snapshot!("logs_search_typing", screen(&state, 80, 24));
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     let terminal = draw(&state, 80, 24);
@@ -184,7 +172,7 @@ fn logs_empty_and_filtered_to_nothing() {
 fn logs_filter_bar_with_an_invalid_regex() {
     let mut state = all_logs();
     press(&mut state, KeyInput::char('F'));
-    type_keys(&mut state, "timeout(");
+    type_text(&mut state, "timeout(");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
     insta::assert_snapshot!(screen(&state, 80, 24));
     insta::assert_snapshot!(
@@ -196,7 +184,7 @@ fn logs_filter_bar_with_an_invalid_regex() {
 #[test]
 fn logs_error_jump_focuses_a_line() {
     let mut state = all_logs();
-    type_keys(&mut state, "EE");
+    type_text(&mut state, "EE");
     insta::assert_snapshot!(screen(&state, 80, 24));
 }
 
@@ -213,7 +201,7 @@ fn logs_help_lists_the_log_keys() {
 fn no_size_from_1x1_to_200x60_panics() {
     let mut state = all_logs();
     for keys in ["", "w", "J", "kk", "/slow", "F"] {
-        type_keys(&mut state, keys);
+        type_text(&mut state, keys);
         for (w, h) in [(1, 1), (5, 3), (20, 5), (40, 10), (80, 24), (200, 60)] {
             screen(&state, w, h);
         }

@@ -2,8 +2,9 @@
 //! row selects the app and a click on the selected app opens it; neither touches a dialog.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
 use fixtures::*;
 use opsdeck::app::{Action, ClickTarget, KeyCode, KeyInput, State, View, update};
 use ratatui::layout::Rect;

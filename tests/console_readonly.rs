@@ -3,30 +3,15 @@
 //! views' hints, built from the same keymap, no longer offer them.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
-mod view_fixtures;
+mod common;
 
+use common::keys::press;
+use common::screen::screen;
+use common::{alert_fixtures, fixtures, runbook_fixtures, view_fixtures};
 use opsdeck::app::{
     Action, Effect, KeyCode, KeyInput, Keymap, Layer, Reply, RequestKind, State, View, open_run,
     update,
 };
-use opsdeck::ui::render;
-use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    terminal.backend().to_string()
-}
 
 fn last_notice(state: &State) -> String {
     state.core.notifications.back().unwrap().text.clone()

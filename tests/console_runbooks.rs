@@ -5,11 +5,11 @@
 //! running runbook.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
+mod common;
 
 use alert_fixtures::*;
+use common::keys::{press, type_text};
+use common::{alert_fixtures, fixtures, runbook_fixtures};
 use fixtures::*;
 use opsdeck::app::{
     Action, Dialog, Effect, FormStep, HttpError, KeyCode, KeyInput, Reply, RequestKind, RunControl,
@@ -19,18 +19,8 @@ use opsdeck::protocol::{RunState, StepState, Topic};
 use runbook_fixtures::*;
 use serde_json::Value;
 
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
-
 fn key(code: KeyCode) -> KeyInput {
     KeyInput::plain(code)
-}
-
-fn type_text(state: &mut State, text: &str) -> Vec<Effect> {
-    text.chars()
-        .flat_map(|c| press(state, KeyInput::char(c)))
-        .collect()
 }
 
 fn command(state: &mut State, line: &str) -> Vec<Effect> {

@@ -3,23 +3,18 @@
 //! plan, a real run started once per idempotency key, runs, one run, abort, a refused approve).
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
+use common::gateway::start_sim;
 use opsdeck::app::{Reply, RequestKind, RunControl};
 use opsdeck::client::http::HttpClient;
-use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::RunState;
 
 #[tokio::test]
 async fn runbook_requests_reach_the_gateway_and_decode() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 3,
-        ..SimConfig::default()
-    });
-    let gw = support::start(support::loopback_config(), Arc::new(sim)).await;
+    let gw = start_sim(3, 1.0, None).await;
     let client = HttpClient::new(&format!("ws://{}", gw.addr)).unwrap();
     let run = |kind: RequestKind| {
         let client = client.clone();

@@ -5,34 +5,14 @@
 //! `INSTA_UPDATE=always cargo test --test console_runbooks_snapshots`, then read the `.snap`s.
 #![allow(clippy::unwrap_used)]
 
-mod alert_fixtures;
-mod fixtures;
-mod runbook_fixtures;
+mod common;
 
 use alert_fixtures::*;
-use opsdeck::app::{Action, KeyCode, KeyInput, Reply, RequestKind, State, update};
-use opsdeck::ui::render;
-use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use common::keys::{press, type_text};
+use common::screen::screen;
+use common::{alert_fixtures, runbook_fixtures};
+use opsdeck::app::{KeyCode, KeyInput, Reply, RequestKind, State};
 use runbook_fixtures::*;
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    terminal.backend().to_string()
-}
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-fn type_text(state: &mut State, text: &str) {
-    for c in text.chars() {
-        press(state, KeyInput::char(c));
-    }
-}
 
 fn command(state: &mut State, line: &str) {
     press(state, KeyInput::char(':'));

@@ -3,8 +3,11 @@
 //! read the `.snap` diff in git.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
+use common::keys::{press, type_text};
+use common::screen::{draw, screen};
 use fixtures::*;
 use opsdeck::app::{Action, HttpError, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{ActionKind, ActionState, ActionStatus, Body, Event, Progress, ServerMsg};
@@ -12,27 +15,6 @@ use opsdeck::ui::render;
 use opsdeck::ui::theme::{Role, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn draw(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let theme = Theme::default();
-    terminal.draw(|f| render(state, &theme, f)).unwrap();
-    terminal
-}
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    draw(state, width, height).backend().to_string()
-}
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-fn type_keys(state: &mut State, text: &str) {
-    for c in text.chars() {
-        press(state, KeyInput::char(c));
-    }
-}
 
 #[test]
 fn overview_80x24() {
@@ -47,7 +29,7 @@ fn overview_160x48() {
 #[test]
 fn overview_200x60_readonly_sorted_by_rps_and_filtered() {
     let mut state = loaded_state(true);
-    type_keys(&mut state, "ss/cn-east");
+    type_text(&mut state, "ss/cn-east");
     insta::assert_snapshot!(screen(&state, 200, 60));
 }
 
@@ -119,7 +101,7 @@ fn open_scale_on_shop_cart() -> State {
     }
     press(&mut state, KeyInput::char('S'));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
-    type_keys(&mut state, "12");
+    type_text(&mut state, "12");
     state
 }
 
@@ -133,7 +115,7 @@ fn scale_dialog_edit() {
 #[test]
 fn scale_dialog_out_of_range() {
     let mut state = open_scale_on_shop_cart();
-    type_keys(&mut state, "0");
+    type_text(&mut state, "0");
     insta::assert_snapshot!(screen(&state, 80, 24));
     insta::assert_snapshot!("scale_dialog_out_of_range_160x48", screen(&state, 160, 48));
 }
@@ -155,9 +137,9 @@ fn scale_production_typing(typed: &str) -> State {
     }
     press(&mut state, KeyInput::char('S'));
     press(&mut state, KeyInput::plain(KeyCode::Backspace));
-    type_keys(&mut state, "12");
+    type_text(&mut state, "12");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
-    type_keys(&mut state, typed);
+    type_text(&mut state, typed);
     state
 }
 
@@ -348,7 +330,7 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
             );
         }
     }
-    type_keys(&mut state, "s"); // by name
+    type_text(&mut state, "s"); // by name
     for _ in 0..250 {
         press(&mut state, KeyInput::char('j'));
     }

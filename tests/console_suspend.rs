@@ -10,12 +10,12 @@
 //! starts the console in a process group of its own, gives it the terminal, and waits for it.
 #![allow(clippy::unwrap_used)]
 
-mod pty;
+mod common;
 
 use std::os::unix::process::CommandExt;
 
+use common::pty::Console;
 use portable_pty::CommandBuilder;
-use pty::Console;
 
 const PARENT: &str = "OPSDECK_JOB_PARENT";
 
@@ -107,7 +107,7 @@ fn ctrl_z_or_sigtstp_gives_the_terminal_back_and_sigcont_brings_the_console_back
         console.wait_until(10, "the terminal to be given back", |c| {
             c.cooked_mode() && !c.on_alternate_screen()
         });
-        console.assert_terminal_restored();
+        console.assert_terminal_given_back();
 
         // What `fg` does once it has given the terminal back to the job.
         signal(pid, libc::SIGCONT);

@@ -4,13 +4,13 @@
 //! without it, the untrusted certificate is shown as the reason, and the console stays usable.
 #![allow(clippy::unwrap_used)]
 
-mod pty;
-mod support;
+mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use opsdeck::platform::sim::{SimConfig, SimPlatform};
+use common::gateway::start_sim;
+use common::pty;
 use opsdeck::protocol::AppDetail;
 use pty::{Console, TempDir};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -56,13 +56,8 @@ async fn start_tls_proxy(upstream: SocketAddr) -> (SocketAddr, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_error_without() {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 11,
-        speed: 20.0,
-        ..SimConfig::default()
-    });
-    let gateway = support::start(support::loopback_config(), Arc::new(sim)).await;
-    let app: AppDetail = support::get_json(&gateway, "/v1/apps/shop-cart").await;
+    let gateway = start_sim(11, 20.0, None).await;
+    let app: AppDetail = common::gateway::get_json(&gateway, "/v1/apps/shop-cart").await;
     let name = app.summary.name;
     let (proxy, cert_pem) = start_tls_proxy(gateway.addr).await;
     let dir = TempDir::new("tls");

@@ -1,8 +1,10 @@
 //! Pure `update()` tests: feed actions, check state and effects. No I/O, fixed clock.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
+mod common;
 
+use common::fixtures;
+use common::keys::{press, type_text};
 use fixtures::*;
 use opsdeck::app::{
     Action, Connection, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply, RequestKind,
@@ -12,18 +14,6 @@ use opsdeck::protocol::{
     ActionKind, ActionState, ActionStatus, Alert, AlertState, Body, Event, ServerMsg, Severity,
     Topic,
 };
-
-fn press(state: &mut State, key: KeyInput) -> Vec<Effect> {
-    update(state, Action::Key(key))
-}
-
-fn type_keys(state: &mut State, text: &str) -> Vec<Effect> {
-    let mut all = Vec::new();
-    for c in text.chars() {
-        all.extend(press(state, KeyInput::char(c)));
-    }
-    all
-}
 
 /// Opens the scale dialog (Enter opens the App view).
 fn scale_key() -> KeyInput {
@@ -86,7 +76,7 @@ fn scale_flow_sends_one_request_only_after_confirmation() {
     assert_eq!((d.min, d.max), (2, 20));
 
     effects.extend(press(&mut state, backspace()));
-    effects.extend(type_keys(&mut state, "12"));
+    effects.extend(type_text(&mut state, "12"));
     assert_eq!(scale_dialog(&state).target(), Ok(12));
     // Enter moves to the confirmation: still nothing sent.
     effects.extend(press(&mut state, enter()));
@@ -109,7 +99,7 @@ fn plus_and_minus_edit_the_count() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
     press(&mut state, KeyInput::char('S'));
-    type_keys(&mut state, "++-+");
+    type_text(&mut state, "++-+");
     assert_eq!(scale_dialog(&state).input, "8");
 }
 
@@ -119,7 +109,7 @@ fn no_or_esc_at_the_confirmation_sends_nothing() {
         let mut state = loaded_state(false);
         select(&mut state, "shop-cart");
         let mut effects = press(&mut state, scale_key());
-        effects.extend(type_keys(&mut state, "+"));
+        effects.extend(type_text(&mut state, "+"));
         effects.extend(press(&mut state, enter()));
         effects.extend(press(&mut state, cancel));
         assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
@@ -137,7 +127,7 @@ fn out_of_range_cannot_be_confirmed() {
     select(&mut state, "shop-cart");
     press(&mut state, scale_key());
     press(&mut state, backspace());
-    type_keys(&mut state, "99");
+    type_text(&mut state, "99");
     assert!(scale_dialog(&state).target().is_err());
     let mut effects = press(&mut state, enter());
     assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
@@ -146,7 +136,7 @@ fn out_of_range_cannot_be_confirmed() {
     // Unchanged count is not a change either.
     press(&mut state, backspace());
     press(&mut state, backspace());
-    type_keys(&mut state, "6");
+    type_text(&mut state, "6");
     press(&mut state, enter());
     assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
 }
@@ -168,7 +158,7 @@ fn a_failed_scale_retries_with_the_same_key_and_a_new_dialog_gets_a_new_key() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
     press(&mut state, scale_key());
-    type_keys(&mut state, "+");
+    type_text(&mut state, "+");
     press(&mut state, enter());
     let first = scale_requests(&press(&mut state, KeyInput::char('y')));
     let (id, _, _, key1) = first[0].clone();
@@ -198,7 +188,7 @@ fn a_failed_scale_retries_with_the_same_key_and_a_new_dialog_gets_a_new_key() {
     assert!(state.core.actions.contains_key("act-1"));
 
     press(&mut state, scale_key());
-    type_keys(&mut state, "+");
+    type_text(&mut state, "+");
     press(&mut state, enter());
     let again = scale_requests(&press(&mut state, KeyInput::char('y')));
     assert_ne!(again[0].3, key1, "a new dialog gets a fresh key");
@@ -412,11 +402,11 @@ fn connection_status_goes_live_reconnecting_stale_and_back() {
 fn filter_narrows_the_list_and_esc_clears_it() {
     let mut state = loaded_state(false);
     press(&mut state, KeyInput::char('/'));
-    type_keys(&mut state, "购物");
+    type_text(&mut state, "购物");
     assert_eq!(state.overview.order, vec!["shop-cart".to_string()]);
     assert_eq!(state.overview.selected.as_deref(), Some("shop-cart"));
     // `q` while typing is text, not quit.
-    let fx = type_keys(&mut state, "q");
+    let fx = type_text(&mut state, "q");
     assert!(fx.is_empty());
     assert!(state.overview.order.is_empty());
     press(&mut state, backspace());
@@ -508,7 +498,7 @@ fn a_refused_scale_goes_back_to_editing_with_the_reason() {
     let mut state = loaded_state(false);
     select(&mut state, "shop-cart");
     press(&mut state, scale_key());
-    type_keys(&mut state, "+");
+    type_text(&mut state, "+");
     press(&mut state, enter());
     let sent = scale_requests(&press(&mut state, KeyInput::char('y')));
     update(
@@ -528,7 +518,7 @@ fn a_refused_scale_goes_back_to_editing_with_the_reason() {
     // Editing clears the reason; a different count is a different change with a new key.
     press(&mut state, backspace());
     assert!(scale_dialog(&state).failure.is_none());
-    type_keys(&mut state, "5");
+    type_text(&mut state, "5");
     press(&mut state, enter());
     let again = scale_requests(&press(&mut state, KeyInput::char('y')));
     assert_eq!(again[0].2, 5);
@@ -565,7 +555,7 @@ fn on_production_scale_sends_nothing_until_the_exact_name_is_typed_and_y_pressed
     select(&mut state, "shop-cart");
     let mut effects = press(&mut state, scale_key());
     effects.extend(press(&mut state, backspace()));
-    effects.extend(type_keys(&mut state, "12"));
+    effects.extend(type_text(&mut state, "12"));
     // Enter reviews the count: on production the next step is typing the name, not y/N.
     effects.extend(press(&mut state, enter()));
     assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
@@ -576,14 +566,14 @@ fn on_production_scale_sends_nothing_until_the_exact_name_is_typed_and_y_pressed
     effects.extend(backspaces(&mut state, 1));
     // Wrong names cannot go on: a prefix, another case, a longer name.
     for wrong in ["shop-car", "Shop-cart", "shop-cart2"] {
-        effects.extend(type_keys(&mut state, wrong));
+        effects.extend(type_text(&mut state, wrong));
         effects.extend(press(&mut state, enter()));
         assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName, "{wrong}");
         assert!(!scale_dialog(&state).name_matches(), "{wrong}");
         effects.extend(backspaces(&mut state, wrong.len()));
         assert_eq!(scale_dialog(&state).typed, "");
     }
-    effects.extend(type_keys(&mut state, "shop-cart"));
+    effects.extend(type_text(&mut state, "shop-cart"));
     assert!(scale_dialog(&state).name_matches());
     assert!(scale_requests(&effects).is_empty(), "{effects:?}");
     // The exact name leads on to the question; only `y` there sends.
@@ -600,13 +590,13 @@ fn on_production_esc_goes_back_and_the_name_is_typed_again_for_each_review() {
     let mut state = production_state();
     select(&mut state, "shop-cart");
     let mut effects = press(&mut state, scale_key());
-    effects.extend(type_keys(&mut state, "+"));
+    effects.extend(type_text(&mut state, "+"));
     effects.extend(press(&mut state, enter()));
-    effects.extend(type_keys(&mut state, "shop-cart"));
+    effects.extend(type_text(&mut state, "shop-cart"));
     // Esc from the name goes back to the count, keeping the dialog.
     effects.extend(press(&mut state, esc()));
     assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
-    effects.extend(type_keys(&mut state, "+"));
+    effects.extend(type_text(&mut state, "+"));
     effects.extend(press(&mut state, enter()));
     assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
     assert_eq!(
@@ -617,7 +607,7 @@ fn on_production_esc_goes_back_and_the_name_is_typed_again_for_each_review() {
     effects.extend(press(&mut state, enter()));
     assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);
     // `n` at the question goes back to the count too; nothing was ever sent.
-    effects.extend(type_keys(&mut state, "shop-cart"));
+    effects.extend(type_text(&mut state, "shop-cart"));
     effects.extend(press(&mut state, enter()));
     effects.extend(press(&mut state, KeyInput::char('n')));
     assert_eq!(scale_dialog(&state).step, ScaleStep::Edit);
@@ -628,7 +618,7 @@ fn on_production_esc_goes_back_and_the_name_is_typed_again_for_each_review() {
 fn on_production_the_scale_command_also_asks_for_the_name() {
     let mut state = production_state();
     let mut effects = press(&mut state, KeyInput::char(':'));
-    effects.extend(type_keys(&mut state, "scale shop-cart 12"));
+    effects.extend(type_text(&mut state, "scale shop-cart 12"));
     effects.extend(press(&mut state, enter()));
     effects.extend(press(&mut state, enter()));
     assert_eq!(scale_dialog(&state).step, ScaleStep::TypeName);

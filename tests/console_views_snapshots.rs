@@ -3,37 +3,16 @@
 //! `INSTA_UPDATE=always cargo test --test console_views_snapshots`, then read the `.snap` diff.
 #![allow(clippy::unwrap_used)]
 
-mod fixtures;
-mod view_fixtures;
+mod common;
 
+use common::keys::{press, type_text};
+use common::screen::{screen, screen_with};
+use common::{fixtures, view_fixtures};
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
 use opsdeck::protocol::{Alert, AlertState, Body, Event, ServerMsg, Severity};
-use opsdeck::ui::render;
 use opsdeck::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use view_fixtures::*;
-
-fn screen_with(state: &State, theme: &Theme, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| render(state, theme, f)).unwrap();
-    terminal.backend().to_string()
-}
-
-fn screen(state: &State, width: u16, height: u16) -> String {
-    screen_with(state, &Theme::default(), width, height)
-}
-
-fn press(state: &mut State, key: KeyInput) {
-    update(state, Action::Key(key));
-}
-
-fn type_keys(state: &mut State, text: &str) {
-    for c in text.chars() {
-        press(state, KeyInput::char(c));
-    }
-}
 
 /// The App view with a firing alert on shop-cart, so every pane has something.
 fn app_state() -> State {
@@ -77,7 +56,7 @@ fn app_view() {
 #[test]
 fn app_view_one_hour_window_events_pane_ascii() {
     let mut state = app_state();
-    type_keys(&mut state, "4");
+    type_text(&mut state, "4");
     press(&mut state, KeyInput::plain(KeyCode::Tab));
     let ascii = Theme::default().with_ascii(true);
     insta::assert_snapshot!(screen_with(&state, &ascii, 80, 24));
@@ -94,7 +73,7 @@ fn app_view_loading() {
 #[test]
 fn releases_view() {
     let mut state = app_state();
-    type_keys(&mut state, "rjjj");
+    type_text(&mut state, "rjjj");
     insta::assert_snapshot!("releases_80x24", screen(&state, 80, 24));
     insta::assert_snapshot!("releases_160x48", screen(&state, 160, 48));
 }
@@ -112,20 +91,20 @@ fn app_view_disconnected() {
 #[test]
 fn releases_view_filtered() {
     let mut state = app_state();
-    type_keys(&mut state, "r/feat");
+    type_text(&mut state, "r/feat");
     press(&mut state, KeyInput::plain(KeyCode::Enter));
-    type_keys(&mut state, "j");
+    type_text(&mut state, "j");
     insta::assert_snapshot!("releases_filtered_80x24", screen(&state, 80, 24));
-    type_keys(&mut state, "/zzz");
+    type_text(&mut state, "/zzz");
     insta::assert_snapshot!("releases_filtered_to_nothing_80x24", screen(&state, 80, 24));
 }
 
 #[test]
 fn events_view() {
     let mut state = app_state();
-    type_keys(&mut state, "E");
+    type_text(&mut state, "E");
     insta::assert_snapshot!("events_shop_cart_80x24", screen(&state, 80, 24));
-    type_keys(&mut state, "a");
+    type_text(&mut state, "a");
     insta::assert_snapshot!("events_all_80x24", screen(&state, 80, 24));
     insta::assert_snapshot!("events_all_160x48", screen(&state, 160, 48));
 }
@@ -152,9 +131,9 @@ fn rollback_dialog_production() {
     let mut state = app_view_state(false, true);
     press(&mut state, KeyInput::char('R'));
     press(&mut state, KeyInput::plain(KeyCode::Enter));
-    type_keys(&mut state, "shop-car");
+    type_text(&mut state, "shop-car");
     insta::assert_snapshot!("rollback_production_partial_80x24", screen(&state, 80, 24));
-    type_keys(&mut state, "t");
+    type_text(&mut state, "t");
     insta::assert_snapshot!("rollback_production_typed_80x24", screen(&state, 80, 24));
     insta::assert_snapshot!("rollback_production_typed_160x48", screen(&state, 160, 48));
 }
@@ -164,11 +143,11 @@ fn no_size_panics_in_the_new_views() {
     let mut state = app_state();
     for keys in ["", "r", "E", "R"] {
         let mut s = state.clone();
-        type_keys(&mut s, keys);
+        type_text(&mut s, keys);
         for (w, h) in [(1, 1), (20, 5), (40, 10), (80, 24), (120, 30), (200, 60)] {
             screen(&s, w, h);
         }
     }
-    type_keys(&mut state, "4");
+    type_text(&mut state, "4");
     screen(&state, 300, 80);
 }

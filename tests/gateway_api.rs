@@ -2,12 +2,15 @@
 //! idempotency, action progress, rollback, alerts, and the OpenAPI document.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::gateway::{firing_alert, get_json, get_text, http, loopback_config, start_sim, url};
+use common::stream::Client;
+use common::wait::wait_until;
 use opsdeck::gateway::Running;
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{
@@ -16,17 +19,6 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Client, get_json, get_text, http, loopback_config, url};
-
-async fn start_sim(speed: f64, scenario: Option<&str>) -> Running {
-    let sim = SimPlatform::new(SimConfig {
-        seed: 7,
-        speed,
-        scenario: scenario.map(str::to_string),
-        ..SimConfig::default()
-    });
-    support::start(loopback_config(), Arc::new(sim)).await
-}
 
 async fn error_of(resp: reqwest::Response) -> (StatusCode, ErrorBody) {
     let status = resp.status();
@@ -48,7 +40,7 @@ async fn scalable_app(gw: &Running) -> AppSummary {
 
 #[tokio::test]
 async fn health_readiness_metrics_and_app_listing() {
-    let gw = start_sim(10.0, None).await;
+    let gw = start_sim(7, 10.0, None).await;
     let client = http();
     assert_eq!(
         client
@@ -100,7 +92,7 @@ async fn health_readiness_metrics_and_app_listing() {
 
 #[tokio::test]
 async fn unknown_apps_and_routes_are_404_with_an_error_body() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let client = http();
     for resp in [
         client
@@ -140,7 +132,7 @@ async fn unknown_apps_and_routes_are_404_with_an_error_body() {
 
 #[tokio::test]
 async fn bad_replicas_are_422_naming_the_allowed_range_and_bad_json_is_400() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -174,7 +166,7 @@ async fn bad_replicas_are_422_naming_the_allowed_range_and_bad_json_is_400() {
 
 #[tokio::test]
 async fn the_same_idempotency_key_applies_once_even_at_once_and_rejects_another_body() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -250,7 +242,7 @@ async fn until(client: &mut Client, secs: u64, mut done: impl FnMut(&Body) -> bo
 
 #[tokio::test]
 async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
-    let gw = start_sim(50.0, None).await;
+    let gw = start_sim(7, 50.0, None).await;
     let app = scalable_app(&gw).await;
     let mut stream = watch(&gw, &[Topic::Actions], Some(&app.id)).await;
     let target = app.replicas.desired + 2;
@@ -286,27 +278,9 @@ async fn scaling_streams_progress_on_the_actions_topic_until_it_succeeds() {
     gw.stop().await;
 }
 
-async fn firing_alert(gw: &Running, runbook: &str, secs: u64) -> Alert {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let alerts: Vec<Alert> = get_json(gw, "/v1/alerts").await;
-        if let Some(alert) = alerts
-            .into_iter()
-            .find(|a| a.runbook.as_deref() == Some(runbook) && a.state == AlertState::Firing)
-        {
-            return alert;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no firing {runbook} alert within {secs} s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test]
 async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let app = alert.app.clone();
     let client = http();
@@ -376,7 +350,7 @@ async fn rolling_back_a_bad_release_restores_the_previous_behaviour() {
 
 #[tokio::test]
 async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let client = http();
     let acked: Alert = client
@@ -429,7 +403,7 @@ async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
 
 #[tokio::test]
 async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
-    let gw = start_sim(120.0, None).await;
+    let gw = start_sim(7, 120.0, None).await;
     let client = http();
     let resp = client
         .post(url(&gw, "/v1/sim/scenarios"))
@@ -458,7 +432,7 @@ async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
 
 #[tokio::test]
 async fn the_openapi_document_is_served_and_names_every_route() {
-    let gw = start_sim(1.0, None).await;
+    let gw = start_sim(7, 1.0, None).await;
     let doc = get_text(&gw, "/v1/openapi.yaml").await;
     assert!(doc.starts_with("openapi: 3"));
     for path in [
@@ -523,7 +497,7 @@ async fn actions_beyond_the_per_minute_limit_get_429_and_replays_do_not_count() 
         actions_per_minute: 2,
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let app = scalable_app(&gw).await;
     let client = http();
     let scale = url(&gw, &format!("/v1/apps/{}/scale", app.id));
@@ -571,7 +545,7 @@ async fn stream_connections_beyond_the_limit_are_refused_with_503() {
         max_clients: 1,
         ..loopback_config()
     };
-    let gw = support::start_load(config, 100, None).await;
+    let gw = common::gateway::start_load(config, 100, None).await;
     let _first = Client::connect(gw.addr).await;
     match tokio_tungstenite::connect_async(format!("ws://{}/v1/stream", gw.addr)).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
@@ -616,7 +590,7 @@ async fn replays(gw: &Running) -> String {
 
 #[tokio::test]
 async fn an_acknowledgement_under_a_key_applies_once_and_the_key_cannot_be_reused() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let ack = format!("/v1/alerts/{}/ack", alert.id);
     let first = post_keyed(&gw, &ack, "ack-1", "li.wei", json!({})).await;
@@ -649,7 +623,7 @@ async fn an_acknowledgement_under_a_key_applies_once_and_the_key_cannot_be_reuse
 
 #[tokio::test]
 async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let alert = firing_alert(&gw, "bad-release", 30).await;
     let silence = format!("/v1/alerts/{}/silence", alert.id);
     let body = json!({"duration": "30m", "comment": "rolling back"});
@@ -657,8 +631,13 @@ async fn a_silence_under_a_key_applies_once_and_another_body_is_422() {
     assert_eq!(first.status(), StatusCode::OK);
     let first: Alert = first.json().await.unwrap();
     assert_eq!(first.state, AlertState::Silenced);
-    // The simulator runs at 120x: applied again, the silence would end later.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Applied again, the silence would end later: wait until the simulator's clock has moved
+    // past the moment the first one was applied.
+    let applied_at = first.silenced_until.unwrap() - chrono::Duration::minutes(30);
+    wait_until(Duration::from_secs(10), "platform time to move on", || {
+        gw.gateway.platform.now() > applied_at
+    })
+    .await;
     let retry = post_keyed(&gw, &silence, "silence-1", "li.wei", body).await;
     assert_eq!(retry.status(), StatusCode::OK);
     let retry: Alert = retry.json().await.unwrap();
@@ -699,7 +678,7 @@ async fn a_flood_of_keyed_acknowledgements_cannot_push_out_a_scale_key() {
         control_idempotency_keys: 8,
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let app = scalable_app(&gw).await;
     let scale = format!("/v1/apps/{}/scale", app.id);
     let target = app.replicas.desired + 1;
@@ -774,7 +753,7 @@ async fn a_flood_of_keyed_acknowledgements_cannot_push_out_a_scale_key() {
 
 #[tokio::test]
 async fn a_404_under_a_key_is_not_remembered() {
-    let gw = start_sim(120.0, Some("bad-release")).await;
+    let gw = start_sim(7, 120.0, Some("bad-release")).await;
     let missing = post_keyed(
         &gw,
         "/v1/alerts/nonexistent/ack",

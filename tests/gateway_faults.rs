@@ -3,13 +3,16 @@
 //! healthy clients, shutdown, and rejections by the HTTP framework.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use common::gateway::{head, held, http, loopback_config, start_load};
+use common::stream::Client;
+use common::wait::wait_until;
 use futures_util::StreamExt;
 use opsdeck::gateway::GatewayConfig;
 use opsdeck::platform::{ActionRequest, EventSink, Platform, PlatformError, RollbackPlan};
@@ -17,7 +20,6 @@ use opsdeck::protocol::{
     Alert, AppDetail, AppStatus, AppSummary, ClientMsg, ErrorBody, Filter, Release, Replicas, Seq,
     ServerMsg, TimelineEntry, Topic, close_code,
 };
-use support::{Client, http, loopback_config, start_load};
 use tokio_tungstenite::tungstenite::Message;
 
 fn subscribe(topics: &[Topic], resume: BTreeMap<Topic, Seq>) -> ClientMsg {
@@ -61,7 +63,12 @@ async fn a_resume_within_the_replay_buffer_is_replayed_whole_beyond_the_live_lag
         .await;
     let last = first.events(10, |_| {}).await.last().unwrap().seq;
     drop(first);
-    tokio::time::sleep(Duration::from_millis(2500)).await; // all 30k published and held
+    wait_until(
+        Duration::from_secs(20),
+        "all 30k published and held",
+        || held(&gw, Topic::Logs) + held(&gw, Topic::Metrics) == 30_000,
+    )
+    .await;
     let mut second = Client::connect(gw.addr).await;
     second
         .send(&subscribe(
@@ -69,10 +76,12 @@ async fn a_resume_within_the_replay_buffer_is_replayed_whole_beyond_the_live_lag
             BTreeMap::from([(Topic::Logs, last)]),
         ))
         .await;
+    // Everything is published: the replay ends at the newest line held, not after a quiet spell.
+    let newest = head(&gw, Topic::Logs);
     let mut expect = last + 1;
     let mut replayed = 0;
-    while let Some(msg) = second.try_recv(Duration::from_secs(2)).await {
-        match msg {
+    while expect <= newest {
+        match second.recv().await {
             ServerMsg::Events { events } => {
                 for e in events {
                     assert_eq!(e.seq, expect, "hole in the replay");
@@ -165,6 +174,7 @@ impl Platform for SlowScale {
     }
     async fn scale(&self, _: &str, _: u32, _: ActionRequest) -> Result<(), PlatformError> {
         self.applied.fetch_add(1, Ordering::SeqCst);
+        // Slow on purpose, so the client below gives up first; nothing is asserted by waiting.
         tokio::time::sleep(Duration::from_millis(500)).await;
         Ok(())
     }
@@ -195,7 +205,7 @@ async fn a_retry_after_a_client_timeout_is_applied_once() {
     let platform = Arc::new(SlowScale {
         applied: AtomicU32::new(0),
     });
-    let gw = support::start(loopback_config(), platform.clone()).await;
+    let gw = common::gateway::start(loopback_config(), platform.clone()).await;
     let url = format!("http://{}/v1/apps/a/scale", gw.addr);
     opsdeck::client::tls::install_crypto_provider();
     let impatient = reqwest::Client::builder()
@@ -210,7 +220,13 @@ async fn a_retry_after_a_client_timeout_is_applied_once() {
         .send()
         .await;
     assert!(first.is_err(), "the first attempt times out on the client");
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The retry comes while the first attempt is still in the platform.
+    wait_until(
+        Duration::from_secs(10),
+        "the first attempt to reach the platform",
+        || platform.applied.load(Ordering::SeqCst) == 1,
+    )
+    .await;
     let retry = http()
         .post(&url)
         .header("idempotency-key", "k-1")
@@ -228,7 +244,7 @@ async fn transient_failures_are_not_remembered_under_an_idempotency_key() {
     let platform = Arc::new(SlowScale {
         applied: AtomicU32::new(0),
     });
-    let gw = support::start(loopback_config(), platform).await;
+    let gw = common::gateway::start(loopback_config(), platform).await;
     let url = format!("http://{}/v1/apps/a/rollback", gw.addr);
     for _ in 0..2 {
         let resp = http()
@@ -240,7 +256,7 @@ async fn transient_failures_are_not_remembered_under_an_idempotency_key() {
             .unwrap();
         assert_eq!(resp.status(), 503);
     }
-    let metrics = support::get_text(&gw, "/metrics").await;
+    let metrics = common::gateway::get_text(&gw, "/metrics").await;
     assert!(
         metrics.contains("opsdeck_gateway_idempotent_replays_total 0"),
         "a 503 must be retried, not replayed"
@@ -256,7 +272,7 @@ async fn a_client_that_keeps_falling_behind_is_closed_with_1008_after_the_grace(
         ..loopback_config()
     };
     let gw = start_load(config, 20_000, None).await;
-    let mut slow = support::stalled_client(gw.addr).await;
+    let mut slow = common::stream::stalled_client(gw.addr).await;
     slow.send(&subscribe(&[Topic::Metrics, Topic::Logs], BTreeMap::new()))
         .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -270,7 +286,9 @@ async fn a_client_that_keeps_falling_behind_is_closed_with_1008_after_the_grace(
             Some(Ok(_)) => {}
             None => panic!("no frame for 5 s"),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await; // about 20 frames a second
+        // A slow reader on purpose (about 20 frames a second); the close it gets is awaited
+        // above, not inferred from silence.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(code, close_code::POLICY);
     gw.stop().await;
@@ -287,7 +305,12 @@ async fn a_healthy_client_is_not_closed_after_a_long_replay() {
         ..loopback_config()
     };
     let gw = start_load(config, 20_000, Some(100_000)).await;
-    tokio::time::sleep(Duration::from_millis(5500)).await;
+    wait_until(
+        Duration::from_secs(30),
+        "all 100k published and held",
+        || held(&gw, Topic::Logs) + held(&gw, Topic::Metrics) == 100_000,
+    )
+    .await;
     let mut client = Client::connect(gw.addr).await;
     client
         .send(&subscribe(
@@ -303,10 +326,22 @@ async fn a_healthy_client_is_not_closed_after_a_long_replay() {
             Some(Err(code)) => panic!("healthy client closed with {code} after {received} events"),
             None => panic!("stalled after {received} events"),
         }
-        tokio::time::sleep(Duration::from_millis(8)).await; // a steady, healthy reader
+        // A steady, healthy reader: pacing only, nothing is inferred from the pause.
+        tokio::time::sleep(Duration::from_millis(8)).await;
     }
-    if let Some(Err(code)) = next_or_close(&mut client, Duration::from_secs(3)).await {
-        panic!("healthy client closed with {code} right after its replay");
+    // Not closed right after the replay: the gateway judges a client at each heartbeat tick
+    // and pings it only if it keeps it, so three pings after the replay (each answered as it
+    // is read) are three judgements in the client's favour.
+    let mut pings = 0;
+    while pings < 3 {
+        match tokio::time::timeout(Duration::from_secs(5), client.ws.next()).await {
+            Ok(Some(Ok(Message::Ping(_)))) => pings += 1,
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                panic!("healthy client closed right after its replay: {frame:?}")
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no heartbeat after the replay: {other:?}"),
+        }
     }
     gw.stop().await;
 }

@@ -2,13 +2,15 @@
 //! sequence numbers, resume, gaps, filters, bad frames, oversized frames, slow clients.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use common::gateway::{head, loopback_config, oldest, start_load};
+use common::stream::Client;
+use common::wait::{poll_until, wait_until};
 use opsdeck::protocol::{ClientMsg, Event, Filter, Level, Seq, ServerMsg, Topic, close_code};
-use support::{Client, loopback_config, start_load};
 use tokio_tungstenite::tungstenite::Message;
 
 fn subscribe(topics: &[Topic], resume: BTreeMap<Topic, Seq>) -> ClientMsg {
@@ -61,7 +63,17 @@ async fn resume_after_a_dropped_connection_loses_nothing_and_duplicates_nothing(
     let before = first.events(800, |_| {}).await;
     let last = assert_contiguous(&before);
     drop(first); // the link drops mid-stream
-    tokio::time::sleep(Duration::from_millis(300)).await; // events keep flowing meanwhile
+    // Events keep flowing meanwhile: wait until both topics have moved well past the resume
+    // point, so the resume has something to replay.
+    wait_until(
+        Duration::from_secs(10),
+        "events published after the drop",
+        || {
+            head(&gw, Topic::Logs) >= last[&Topic::Logs] + 300
+                && head(&gw, Topic::Metrics) >= last[&Topic::Metrics] + 30
+        },
+    )
+    .await;
 
     let mut second = Client::connect(gw.addr).await;
     second
@@ -101,8 +113,13 @@ async fn resume_from_beyond_the_buffer_gets_an_explicit_gap_then_the_rest() {
     let seen = first.events(10, |_| {}).await;
     let last = seen.last().unwrap().seq;
     drop(first);
-    // Wait until well over 100 log lines have passed, so `last` has left the buffer.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait until `last` and the lines after it have left the 100-line buffer.
+    wait_until(
+        Duration::from_secs(10),
+        "the resume point to leave the buffer",
+        || oldest(&gw, Topic::Logs) > last + 50,
+    )
+    .await;
 
     let mut second = Client::connect(gw.addr).await;
     second
@@ -244,12 +261,12 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
     let gw = start_load(config, 20_000, None).await;
     let all = [Topic::Metrics, Topic::Logs];
 
-    let mut slow = support::stalled_client(gw.addr).await;
+    let mut slow = common::stream::stalled_client(gw.addr).await;
     slow.send(&subscribe(&all, BTreeMap::new())).await;
     let mut fast = Client::connect(gw.addr).await;
     fast.send(&subscribe(&all, BTreeMap::new())).await;
 
-    let rss_before = support::rss_kib();
+    let rss_before = common::gateway::rss_kib();
     // The fast client reads 60k events (3 s of traffic, ~15 MB, far beyond the kernel's socket
     // buffers) while the slow one reads nothing.
     let mut last: BTreeMap<Topic, Seq> = BTreeMap::new();
@@ -268,7 +285,7 @@ async fn a_stalled_client_does_not_hold_back_a_fast_one_and_gets_coalesced_metri
             other => panic!("the fast client must not be throttled: {other:?}"),
         }
     }
-    let rss_growth_mib = support::rss_kib().saturating_sub(rss_before) / 1024;
+    let rss_growth_mib = common::gateway::rss_kib().saturating_sub(rss_before) / 1024;
     assert!(
         rss_growth_mib < 64,
         "gateway memory grew by {rss_growth_mib} MiB while a client stalled"
@@ -339,20 +356,17 @@ async fn a_client_that_never_answers_pings_is_closed_after_two_intervals() {
     let gw = start_load(config, 100, None).await;
     // Connected, then never read again: pings go unanswered.
     let silent = Client::connect(gw.addr).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let metrics = support::get_text(&gw, "/metrics").await;
-        if metrics.contains("opsdeck_gateway_stream_clients 0")
-            && metrics.contains("opsdeck_gateway_slow_clients_closed_total 1")
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "silent client still connected:\n{metrics}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll_until(
+        Duration::from_secs(10),
+        "the silent client to be closed",
+        async || {
+            let metrics = common::gateway::get_text(&gw, "/metrics").await;
+            (metrics.contains("opsdeck_gateway_stream_clients 0")
+                && metrics.contains("opsdeck_gateway_slow_clients_closed_total 1"))
+            .then_some(())
+        },
+    )
+    .await;
     drop(silent);
     gw.stop().await;
 }
@@ -367,7 +381,14 @@ async fn resuming_against_a_restarted_gateway_reports_a_gap_instead_of_reusing_n
     let last = client.events(20, |_| {}).await.last().unwrap().seq;
     drop(client);
     first.stop().await;
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    // A gateway's first sequence number comes from the wall clock (ms x 1000): start the next
+    // one only once that is past what the first one used.
+    wait_until(
+        Duration::from_secs(10),
+        "the clock to pass the last sequence number",
+        || opsdeck::gateway::seq_base_at(chrono::Utc::now()) > last,
+    )
+    .await;
 
     let second = start_load(loopback_config(), 2000, None).await;
     let mut client = Client::connect(second.addr).await;

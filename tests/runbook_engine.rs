@@ -4,7 +4,7 @@
 //! that resumes from the step that did not finish.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use common::gateway::{get_json, http, loopback_config, url};
+use common::stream::Client;
+use common::wait::{poll_until_ok, wait_until};
 use opsdeck::gateway::{GatewayConfig, Running};
 use opsdeck::platform::{ActionRequest, EventSink, Platform, PlatformError, RollbackPlan};
 use opsdeck::protocol::{
@@ -22,7 +25,6 @@ use opsdeck::protocol::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Client, get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 600.0;
@@ -199,7 +201,7 @@ async fn gateway(
         run_poll: Duration::from_millis(5),
         ..loopback_config()
     };
-    (support::start(config, platform).await, dir)
+    (common::gateway::start(config, platform).await, dir)
 }
 
 async fn start_run(gw: &Running, body: Value) -> RunStatus {
@@ -219,18 +221,15 @@ async fn get_run(gw: &Running, id: &str) -> RunStatus {
 
 /// Poll the run until `done`, failing after 10 s of real time.
 async fn until(gw: &Running, id: &str, done: impl Fn(&RunStatus) -> bool) -> RunStatus {
-    let start = Instant::now();
-    loop {
-        let run = get_run(gw, id).await;
-        if done(&run) {
-            return run;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "run did not get there: {run:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    poll_until_ok(
+        Duration::from_secs(10),
+        "the run to get there",
+        async || {
+            let run = get_run(gw, id).await;
+            if done(&run) { Ok(run) } else { Err(run) }
+        },
+    )
+    .await
 }
 
 async fn finished(gw: &Running, id: &str) -> RunStatus {
@@ -485,8 +484,13 @@ async fn an_approval_gate_waits_for_an_operator_and_refuses_approvals_out_of_tur
         step(&waiting, "gate").waiting_on.as_deref(),
         Some("Roll shop-cart back?")
     );
-    // It keeps waiting: 100 ms real is a minute of platform time.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // It keeps waiting: a minute of platform time later (on the platform's own clock) it still
+    // waits, and the approval below is taken by the task from the gate it kept open.
+    let a_minute_later = platform.now() + chrono::Duration::minutes(1);
+    wait_until(Duration::from_secs(10), "a minute of platform time", || {
+        platform.now() >= a_minute_later
+    })
+    .await;
     assert_eq!(get_run(&gw, &run.id).await.state, RunState::WaitingApproval);
     assert_eq!(
         platform.scaled_to(),
@@ -688,15 +692,17 @@ app = "{{{{app}}}}"
         "would roll shop-cart back r-42 (v2.3.1) -> no earlier good release!"
     );
     assert!(run.steps.iter().all(|s| s.state == StepState::Skipped));
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Nothing acts on it later: no task drives a dry run, and by its answer (and the answer
+    // to the next request) it has changed nothing.
+    assert!(!gw.gateway.runs.is_live(&run.id), "a task drives a dry run");
+    // It is on record like any run.
+    let runs: Vec<RunStatus> = get_json(&gw, "/v1/runs").await;
+    assert_eq!(runs[0].id, run.id);
     assert!(platform.scaled_to().is_empty(), "a dry run scales nothing");
     assert!(
         platform.rolled_back().is_empty(),
         "a dry run rolls nothing back"
     );
-    // It is on record like any run.
-    let runs: Vec<RunStatus> = get_json(&gw, "/v1/runs").await;
-    assert_eq!(runs[0].id, run.id);
     gw.stop().await;
 }
 
@@ -902,7 +908,10 @@ async fn runbooks_are_listed_with_their_source_and_broken_ones_with_their_error(
             runbook_dirs: vec![dir.clone()],
             ..loopback_config()
         };
-        (support::start(config, Scripted::new(&[100.0])).await, ())
+        (
+            common::gateway::start(config, Scripted::new(&[100.0])).await,
+            (),
+        )
     };
     let list: Vec<opsdeck::protocol::RunbookSummary> = get_json(&gw, "/v1/runbooks").await;
     let by_id = |id: &str| list.iter().find(|r| r.id == id).unwrap();
@@ -1022,7 +1031,7 @@ async fn unfinished_runs_are_capped_and_a_refused_start_can_be_retried_later() {
         max_unfinished_runs: 1,
         ..loopback_config()
     };
-    let gw = support::start(config, platform).await;
+    let gw = common::gateway::start(config, platform).await;
     let first = start_run(&gw, json!({})).await;
     until(&gw, &first.id, |r| r.state == RunState::WaitingApproval).await;
     let start = || {
@@ -1090,7 +1099,7 @@ async fn an_abort_in_progress_when_the_gateway_stops_is_journaled_before_it_stop
     until(&first, &run.id, |r| r.state == RunState::WaitingApproval).await;
     let url = format!("http://{}/v1/runs/{}/abort", first.addr, run.id);
     let abort = tokio::spawn(async move {
-        support::http()
+        common::gateway::http()
             .post(url)
             .header("X-Opsdeck-User", "li.wei")
             .send()
@@ -1098,9 +1107,12 @@ async fn an_abort_in_progress_when_the_gateway_stops_is_journaled_before_it_stop
     });
     // The abort reached the gateway (its handler now waits for the run to end) before the stop.
     let control = first.gateway.runs.control(&run.id).unwrap();
-    while control.abort_requested().is_none() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_until(
+        Duration::from_secs(10),
+        "the abort to reach the run",
+        || control.abort_requested().is_some(),
+    )
+    .await;
     first.stop().await;
     let answer = abort.await.unwrap().unwrap();
     assert_eq!(answer.status(), StatusCode::OK);

@@ -6,16 +6,17 @@
 //! The scenarios run one at a time (they share two cores); each takes a few seconds.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::gateway::{get_json, http, loopback_config, url};
+use common::wait::{poll_until, poll_until_ok};
 use opsdeck::gateway::{GatewayConfig, Running};
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
 use opsdeck::protocol::{Alert, AlertState, RunState, RunStatus, StepState};
 use serde_json::json;
-use support::{get_json, http, loopback_config, url};
 
 /// Platform seconds per real second.
 const SPEED: f64 = 300.0;
@@ -27,7 +28,7 @@ async fn alerts(gw: &Running) -> Vec<Alert> {
     get_json(gw, "/v1/alerts").await
 }
 
-/// Real time to wait for anything, however slow the machine.
+/// Real time to wait for each thing, however slow the machine.
 const PATIENCE: Duration = Duration::from_secs(120);
 
 async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
@@ -41,7 +42,7 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
         run_poll: Duration::from_millis(20),
         ..loopback_config()
     };
-    let gw = support::start(config, Arc::new(sim)).await;
+    let gw = common::gateway::start(config, Arc::new(sim)).await;
     let started = Instant::now();
     let resp = http()
         .post(url(&gw, "/v1/sim/scenarios"))
@@ -52,21 +53,15 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
     assert_eq!(resp.status(), 202);
 
     // The alert that names this runbook.
-    let alert = loop {
-        let found = alerts(&gw).await.into_iter().find(|a| {
+    let what = format!("{scenario}: a firing {runbook} alert");
+    let alert = poll_until(PATIENCE, &what, async || {
+        alerts(&gw).await.into_iter().find(|a| {
             a.state == AlertState::Firing
                 && a.runbook.as_deref() == Some(runbook)
                 && app.is_none_or(|app| a.app == app)
-        });
-        if let Some(alert) = found {
-            break alert;
-        }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "{scenario}: no {runbook} alert"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        })
+    })
+    .await;
 
     let resp = http()
         .post(url(&gw, &format!("/v1/runbooks/{runbook}/runs")))
@@ -79,10 +74,11 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
     let run: RunStatus = resp.json().await.unwrap();
 
     let mut approvals = 0;
-    let run = loop {
+    let what = format!("{runbook} to finish");
+    let run = poll_until_ok(PATIENCE, &what, async || {
         let run: RunStatus = get_json(&gw, &format!("/v1/runs/{}", run.id)).await;
         if run.state.is_final() {
-            break run;
+            return Ok(run);
         }
         if run.state == RunState::WaitingApproval {
             let resp = http()
@@ -95,12 +91,9 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
             assert_eq!(resp.status(), 200);
             approvals += 1;
         }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "{runbook} did not finish: {run:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        Err(run)
+    })
+    .await;
     assert_eq!(run.state, RunState::Succeeded, "{runbook}: {run:#?}");
     let main_steps = run.steps.iter().filter(|s| !s.fallback);
     assert!(
@@ -111,21 +104,18 @@ async fn run_scenario(scenario: &str, runbook: &str, app: Option<&str>) {
     assert_eq!(approvals, expected_approvals, "{run:#?}");
 
     // The alert resolves.
-    loop {
+    let what = format!(
+        "{runbook}: alert {} to resolve after run {}",
+        alert.id, run.id
+    );
+    poll_until_ok(PATIENCE, &what, async || {
         let now = alerts(&gw).await.into_iter().find(|a| a.id == alert.id);
-        if now
-            .as_ref()
-            .is_some_and(|a| a.state == AlertState::Resolved)
-        {
-            break;
+        match now {
+            Some(a) if a.state == AlertState::Resolved => Ok(()),
+            other => Err(other),
         }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "{runbook}: alert {} did not resolve: {now:#?}\nrun: {run:#?}",
-            alert.id
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await;
     eprintln!(
         "{scenario}: run {} succeeded, alert {} {} on {} resolved, {:.1} s real",
         run.id,

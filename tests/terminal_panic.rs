@@ -81,20 +81,23 @@ fn a_panic_inside_a_frame_restores_the_terminal_then_reports() {
         0,
     );
     let mut raw = Vec::new();
+    // Read until the pty closes (the reader thread ends and the channel disconnects): then
+    // the child has exited and every byte it wrote is here.
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut status = None;
-    while Instant::now() < deadline {
-        while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(50)) {
-            parser.process(&bytes);
-            raw.extend_from_slice(&bytes);
-        }
-        if status.is_none() {
-            status = child.try_wait().unwrap();
-        } else {
-            break; // one more drain after the exit
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(bytes) => {
+                parser.process(&bytes);
+                raw.extend_from_slice(&bytes);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("the child test did not finish")
+            }
         }
     }
-    let status = status.expect("the child test did not finish");
+    let status = child.wait().unwrap();
     let screen = parser.screen();
     let text = screen.contents();
     assert!(status.success(), "child failed: {status:?}\n{text}");

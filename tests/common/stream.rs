@@ -1,38 +1,15 @@
-//! Shared test harness: gateways on 127.0.0.1:0 and a small WebSocket client.
+//! A WebSocket client for a gateway's stream (`/v1/stream`): hello first, JSON frames, pings
+//! skipped.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use opsdeck::gateway::{self, GatewayConfig, Running};
-use opsdeck::platform::Platform;
-use opsdeck::platform::load::{LoadConfig, LoadPlatform};
 use opsdeck::protocol::{ClientMsg, Event, ServerMsg};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-pub fn loopback_config() -> GatewayConfig {
-    GatewayConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..GatewayConfig::default()
-    }
-}
-
-pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> Running {
-    gateway::start(config, platform).await.unwrap()
-}
-
-pub async fn start_load(config: GatewayConfig, rate: u64, limit: Option<u64>) -> Running {
-    let platform = LoadPlatform::new(LoadConfig {
-        rate,
-        apps: 4,
-        limit,
-    });
-    start(config, Arc::new(platform)).await
-}
 
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -87,55 +64,6 @@ impl Client {
         }
         out
     }
-}
-
-pub fn http() -> reqwest::Client {
-    opsdeck::client::tls::install_crypto_provider();
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-}
-
-/// Current resident set size of this process in KiB, from /proc.
-pub fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// `http://{addr}{path}` for a gateway under test.
-pub fn url(gw: &Running, path: &str) -> String {
-    format!("http://{}{path}", gw.addr)
-}
-
-/// GET `path` and decode the JSON answer.
-pub async fn get_json<T: serde::de::DeserializeOwned>(gw: &Running, path: &str) -> T {
-    http()
-        .get(url(gw, path))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// GET `path` as text (e.g. /metrics).
-pub async fn get_text(gw: &Running, path: &str) -> String {
-    http()
-        .get(url(gw, path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 /// A client whose socket is not read: a tiny receive buffer and nobody draining it.

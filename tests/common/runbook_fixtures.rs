@@ -11,7 +11,7 @@ use opsdeck::protocol::{
 };
 use serde_json::Value;
 
-use crate::fixtures::at;
+use super::fixtures::at;
 
 fn param(name: &str, kind: &str, default: Option<Value>, description: &str) -> ParamInfo {
     ParamInfo {

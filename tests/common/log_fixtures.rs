@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use opsdeck::app::{Action, KeyInput, State, update};
+use opsdeck::app::{Action, State, update};
 use opsdeck::protocol::{Body, Event, Level, LogLine, ServerMsg};
 
 use super::fixtures::at;
@@ -36,18 +36,6 @@ pub fn with_fields(mut e: Event, fields: &[(&str, &str)]) -> Event {
 
 pub fn feed(state: &mut State, events: Vec<Event>) {
     update(state, Action::StreamFrame(ServerMsg::Events { events }));
-}
-
-pub fn press(state: &mut State, key: KeyInput) -> Vec<opsdeck::app::Effect> {
-    update(state, Action::Key(key))
-}
-
-pub fn type_keys(state: &mut State, text: &str) -> Vec<opsdeck::app::Effect> {
-    let mut all = Vec::new();
-    for c in text.chars() {
-        all.extend(press(state, KeyInput::char(c)));
-    }
-    all
 }
 
 pub const STACK: &str = "支付回调处理失败: upstream timeout after 3000ms\n    at PayCallback.handle (pay/callback.js:88:13)\n    at Router.dispatch (core/router.js:214:9)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)";

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ impl Drop for TempDir {
 
 pub struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Set once the reader has taken everything the console wrote (the pty has closed).
+    drained: Arc<AtomicBool>,
     writer: Box<dyn Write + Send>,
     /// Kept open for the whole test, so the terminal's mode can be read ([`Console::raw_mode`]).
     master: Box<dyn MasterPty + Send>,
@@ -85,6 +88,8 @@ impl Console {
             0,
         )));
         let feed = screen.clone();
+        let drained = Arc::new(AtomicBool::new(false));
+        let at_end = drained.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -93,9 +98,11 @@ impl Console {
                 }
                 feed.lock().unwrap().process(&buf[..n]);
             }
+            at_end.store(true, Ordering::SeqCst);
         });
         Console {
             screen,
+            drained,
             writer,
             master: pty.master,
             child,
@@ -107,9 +114,12 @@ impl Console {
         self.screen.lock().unwrap().screen().contents()
     }
 
+    /// Type `keys` (raw bytes: `\r` is Enter, `\x1b` Esc).
     pub fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
+        // Pacing only: keeps one call's bytes apart from the next call's, so a lone Esc is not
+        // read as the start of an escape sequence. Tests wait for what keys do with wait_for.
         std::thread::sleep(Duration::from_millis(150));
     }
 
@@ -213,8 +223,22 @@ impl Console {
     /// After exit: the alternate screen is left, the cursor is visible again and the mouse is
     /// no longer captured.
     pub fn assert_terminal_restored(&self) {
-        // Give the reader thread a moment to take the last bytes.
-        std::thread::sleep(Duration::from_millis(200));
+        // Every byte the console wrote is read once the pty reports its end.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.drained.load(Ordering::SeqCst) {
+            assert!(
+                Instant::now() < deadline,
+                "the console's pty did not close after it exited"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.assert_terminal_given_back();
+    }
+
+    /// The terminal as the console leaves it when it gives it back (on exit, or while
+    /// suspended): main screen, cursor shown, mouse not captured. Reads what has arrived so
+    /// far; after an exit, [`Console::assert_terminal_restored`] first waits for all of it.
+    pub fn assert_terminal_given_back(&self) {
         let parser = self.screen.lock().unwrap();
         assert!(
             !parser.screen().alternate_screen(),

@@ -5,7 +5,7 @@
 use opsdeck::app::{Action, Effect, KeyInput, Reply, RequestKind, State, update};
 use opsdeck::protocol::{Alert, AlertState, Body, Event, ServerMsg, Severity};
 
-use crate::fixtures::{at, loaded_state};
+use super::fixtures::{at, loaded_state};
 
 pub fn alert(
     id: &str,
