@@ -40,11 +40,24 @@ pub fn render(
         }
         Line::from(spans)
     };
-    let level = logs
-        .filter
-        .min_level
-        .map(|l| format!("≥ {} (v / 1-5 in the view)", l.as_str()))
-        .unwrap_or_else(|| "all (v / 1-5 in the view)".into());
+    let level_keys = hints::label(
+        keymap,
+        Layer::Logs,
+        &[
+            log(LogCommand::CycleLevel),
+            log(LogCommand::MinLevelTrace),
+            log(LogCommand::MinLevelDebug),
+            log(LogCommand::MinLevelInfo),
+            log(LogCommand::MinLevelWarn),
+            log(LogCommand::MinLevelError),
+        ],
+    )
+    .map(|k| format!(" ({} in the view)", k.replacen('/', " / ", 1)))
+    .unwrap_or_default();
+    let level = logs.filter.min_level.map_or_else(
+        || format!("all{level_keys}"),
+        |l| format!("≥ {}{level_keys}", l.as_str()),
+    );
     let mut lines = vec![
         field("regex", &bar.pattern, bar.field == FilterField::Pattern),
         field("pod", &bar.pod, bar.field == FilterField::Pod),

@@ -85,8 +85,13 @@ fn header(state: &State, theme: &Theme, width: u16) -> Paragraph<'static> {
         None => left.push(Span::styled(" ● following ", theme.style(Role::Live))),
         Some(_) => left.push(Span::styled(
             format!(
-                " ‖ paused · {} new · f follows ",
-                thousands(logs.waiting() as u64)
+                " ‖ paused · {} new · {} follows ",
+                thousands(logs.waiting() as u64),
+                hints::key(
+                    &state.core.keymap,
+                    Layer::Logs,
+                    Command::Logs(LogCommand::Follow)
+                )
             ),
             theme.style(Role::Reconnecting),
         )),

@@ -75,8 +75,13 @@ fn form_lines<'a>(
     lines: &mut Vec<Line<'a>>,
 ) {
     let known = |a: &str| state.core.apps.contains_key(a);
+    let keymap = &state.core.keymap;
     lines.push(Line::styled(
-        "Parameters (a dry run comes first; nothing changes before r and y)",
+        format!(
+            "Parameters (a dry run comes first; nothing changes before {} and {})",
+            hints::key(keymap, Layer::RunbookPlan, Command::StartRun),
+            hints::key(keymap, Layer::Confirm, Command::Confirm)
+        ),
         theme.style(Role::ColumnHeader),
     ));
     for (i, f) in form.fields.iter().enumerate() {

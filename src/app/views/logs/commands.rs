@@ -7,7 +7,7 @@ use super::save::{save_file_name, shown_text};
 use super::view::{FilterBar, FilterField};
 use crate::app::core::NoticeLevel;
 use crate::app::core::effect::Effect;
-use crate::app::core::keymap::{Layer, LogCommand};
+use crate::app::core::keymap::{Command, Layer, LogCommand};
 use crate::app::core::list;
 use crate::app::state::State;
 use crate::protocol::Level;
@@ -68,9 +68,13 @@ pub fn run(state: &mut State, cmd: LogCommand, effects: &mut Vec<Effect>) {
         LogCommand::NextMatch | LogCommand::PrevMatch => {
             let forward = cmd == LogCommand::NextMatch;
             if logs.search.regex.is_none() {
-                state
+                let keys = state
                     .core
-                    .notify(NoticeLevel::Info, "no search: / starts one");
+                    .keymap
+                    .keys_for(Layer::Logs, Command::Logs(LogCommand::StartSearch));
+                let key = keys.first().map_or("/".to_string(), ToString::to_string);
+                let text = format!("no search: {key} starts one");
+                state.core.notify(NoticeLevel::Info, text);
             } else if !logs.jump_to_match(forward, page) {
                 let which = if forward { "later" } else { "earlier" };
                 state
