@@ -176,6 +176,14 @@ async fn connect_once(
                 }
             }
             _ = sleep_until(deadline) => {
+                if woke_late(deadline, Instant::now()) {
+                    // The process was not running (Ctrl-Z, then `fg`) or not scheduled: the
+                    // silence was ours, not the link's. Frames waiting in the socket are read
+                    // before a fresh deadline can pass.
+                    tracing::info!("stream watchdog woke late; giving the link a fresh window");
+                    deadline = Instant::now() + dead_after;
+                    continue;
+                }
                 return End::Lost(format!(
                     "nothing from the gateway for {}s: link presumed dead",
                     dead_after.as_secs_f32()
@@ -184,6 +192,16 @@ async fn connect_once(
             _ = actions.closed() => return End::Shutdown,
         }
     }
+}
+
+/// How late a watchdog may wake before its silence counts as the console's own (a stopped or
+/// starved process) rather than the link's.
+const LATE_WAKE: Duration = Duration::from_secs(2);
+
+/// Whether a deadline that passed at `deadline` was only noticed at `now` long after: then
+/// nothing was listening in between, and the silence proves nothing about the link.
+fn woke_late(deadline: Instant, now: Instant) -> bool {
+    now.saturating_duration_since(deadline) > LATE_WAKE
 }
 
 /// Read frames until a text frame decodes as a [`ServerMsg`].
@@ -202,5 +220,20 @@ where
             Some(Ok(Message::Close(_))) => return Err("gateway closed the stream".into()),
             Some(Ok(_)) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_noticed_long_after_it_passed_proves_nothing_about_the_link() {
+        let deadline = Instant::now();
+        assert!(!woke_late(deadline, deadline));
+        assert!(!woke_late(deadline, deadline + Duration::from_millis(500)));
+        assert!(woke_late(deadline, deadline + Duration::from_secs(40)));
+        // A clock read before the deadline (it cannot be late).
+        assert!(!woke_late(deadline + Duration::from_secs(1), deadline));
     }
 }
