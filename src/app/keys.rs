@@ -1,14 +1,16 @@
 //! Key presses: find the active layer, look the key up in the keymap, run the command.
 
 use super::prompt;
-use super::views::alerts;
-use crate::app::core::NoticeLevel;
+use super::views::{alerts, app_view, timeline};
 use crate::app::core::action::ClickTarget;
 use crate::app::core::effect::{Effect, RequestKind};
 use crate::app::core::key::{KeyCode, KeyInput};
 use crate::app::core::keymap::{Command, Layer, LogCommand};
+use crate::app::core::{Handled, Navigate, NoticeLevel};
 use crate::app::dialogs::alert_dialog::AlertStep;
+use crate::app::dialogs::rollback;
 use crate::app::dialogs::scale::{ScaleDialog, ScaleStep};
+use crate::app::navigate::navigate;
 use crate::app::state::{Dialog, State, View};
 use crate::app::views::logs;
 
@@ -38,7 +40,7 @@ pub fn context_layer(state: &State) -> Layer {
         None if state.view == View::Runbook => crate::app::views::runbooks::form_layer(state),
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter_editing() => Layer::Filter,
-        None => crate::app::view_keys::view_layer(state.view),
+        None => view_layer(state.view),
     }
 }
 
@@ -65,6 +67,22 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
             b.desc
         );
         state.core.notify(NoticeLevel::Warn, text);
+    }
+}
+
+/// The keymap layer of a view when no dialog is open and no filter is being typed.
+pub fn view_layer(view: View) -> Layer {
+    match view {
+        View::Overview => Layer::Overview,
+        View::App => Layer::App,
+        View::Releases => Layer::Releases,
+        View::Events => Layer::Events,
+        View::Logs => Layer::Logs,
+        View::Alerts => Layer::Alerts,
+        View::Runbooks => Layer::Runbooks,
+        View::Runbook => Layer::RunbookForm,
+        View::Runs => Layer::Runs,
+        View::Run => Layer::Run,
     }
 }
 
@@ -132,7 +150,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     }
     // Esc in a list that keeps a `/` filter clears the filter first; the next Esc goes back.
     if cmd == Command::Back
-        && layer == crate::app::view_keys::view_layer(state.view)
+        && layer == view_layer(state.view)
         && state
             .filter_of(state.view)
             .is_some_and(|f| !f.text.is_empty())
@@ -146,7 +164,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     // A view answers with where to go; navigation is done here, in one place.
     if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
         if let Some(to) = alerts::destination(state, cmd) {
-            crate::app::navigate::navigate(state, to, effects);
+            navigate(state, to, effects);
         }
         return;
     }
@@ -154,7 +172,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     if crate::app::views::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)
         || prompt::run(state, layer, cmd, effects)
-        || crate::app::view_keys::run(state, layer, cmd, effects)
+        || run_going(state, layer, cmd, effects)
     {
         return;
     }
@@ -167,7 +185,11 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
             state.help_open = !state.help_open;
             state.help_scroll = 0;
         }
-        Command::OpenScale => open_scale(state),
+        Command::OpenScale => {
+            if let Some(app) = state.overview.selected.clone() {
+                navigate(state, Navigate::Scale(app), effects);
+            }
+        }
         Command::StartFilter => {
             if let Some(filter) = state.current_filter_mut() {
                 filter.editing = true;
@@ -212,24 +234,6 @@ fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
     {
         edit(d);
     }
-}
-
-pub(super) fn open_scale(state: &mut State) {
-    if state.core.readonly {
-        state.core.notify(
-            NoticeLevel::Warn,
-            "READ-ONLY: scaling is disabled in this session (--readonly)",
-        );
-        return;
-    }
-    let Some(app) = state.overview.selected_app(&state.core) else {
-        return;
-    };
-    let s = &app.summary;
-    let (id, name, r) = (s.id.clone(), s.name.clone(), s.replicas);
-    let key = state.core.new_idempotency_key();
-    let dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key);
-    state.dialog = Some(Dialog::Scale(dialog.on_production(state.core.production)));
 }
 
 fn back(state: &mut State, layer: Layer) {
@@ -347,5 +351,49 @@ fn cancel_confirmation(state: &mut State) {
             );
         }
         ScaleStep::Edit | ScaleStep::TypeName => {}
+    }
+}
+
+/// The commands that go somewhere, and the views' own commands (which may answer with where
+/// to go): true when `cmd` was taken.
+fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
+    if matches!(state.dialog, Some(Dialog::Rollback(_))) && layer != Layer::Help {
+        return rollback::run(state, cmd, effects);
+    }
+    let selected = state.overview.selected.clone();
+    let handled = match (layer, cmd) {
+        // Bound everywhere: ignored under a dialog, a filter being typed, or help.
+        (_, Command::OpenEvents) => {
+            let free = state.dialog.is_none()
+                && state.prompt.is_none()
+                && !state.filter_editing()
+                && !state.help_open;
+            if free {
+                Handled::Go(Navigate::Events)
+            } else {
+                Handled::Yes
+            }
+        }
+        (_, Command::OpenApp) => {
+            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::App(app)))
+        }
+        (Layer::Overview, Command::OpenReleases) => {
+            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Releases(app)))
+        }
+        (Layer::Overview, Command::OpenRollback) => selected.map_or(Handled::Yes, |app| {
+            Handled::Go(Navigate::Rollback { app, release: None })
+        }),
+        (Layer::App, _) => app_view::run_app(state, cmd),
+        (Layer::Releases, _) => app_view::run_releases(state, cmd),
+        (Layer::Events, _) => timeline::run(state, cmd),
+        _ => Handled::No,
+    };
+    match handled {
+        Handled::No => false,
+        Handled::Yes => true,
+        Handled::Go(to) => {
+            navigate(state, to, effects);
+            true
+        }
     }
 }

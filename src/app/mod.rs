@@ -18,7 +18,6 @@ mod replies;
 mod state;
 mod stream;
 mod update;
-mod view_keys;
 
 pub use self::core::action::{Action, ClickTarget, HttpError, Reply};
 pub use self::core::effect::{Effect, Request, RequestId, RequestKind, RunControl};
@@ -47,7 +46,9 @@ pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible, keymap_markdown};
 pub use keys::{active_layer, context_layer};
 pub use list_filter::{ListFilters, has_filter};
-pub use navigate::{navigate, open_app, open_releases, open_rollback, open_runbook};
+pub use navigate::{
+    navigate, open_app, open_events, open_events_for, open_releases, open_rollback, open_runbook,
+};
 pub use prompt::{HISTORY_CAP, Prompt, PromptHistory};
 pub use state::{Dialog, State, View};
 pub use update::update;
@@ -58,7 +59,7 @@ pub use views::overview::{Overview, SortColumn};
 pub use views::runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use views::runbooks::{RunbooksView, app_candidates, open_runbooks};
 pub use views::runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
-pub use views::timeline::{EventsView, open_events, open_events_for};
+pub use views::timeline::EventsView;
 
 /// The topics the console subscribes to.
 pub const SUBSCRIBED_TOPICS: [crate::protocol::Topic; 6] = [

@@ -7,6 +7,7 @@
 use crate::app::core::effect::Effect;
 use crate::app::core::{Navigate, NoticeLevel};
 use crate::app::dialogs::rollback::open;
+use crate::app::dialogs::scale::ScaleDialog;
 use crate::app::state::{Dialog, State, View};
 use crate::app::views::alerts::{AlertNote, open_alerts};
 use crate::app::views::app_view::RollbackIntent;
@@ -14,7 +15,6 @@ use crate::app::views::app_view::{focus, refresh_detail, refresh_releases};
 use crate::app::views::logs::open_logs;
 use crate::app::views::runbooks::open_runbooks;
 use crate::app::views::runs::open_runs;
-use crate::app::views::timeline::open_events;
 
 pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
     match to {
@@ -33,6 +33,11 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
         Navigate::Runbook { id, app } => effects.extend(open_runbook(state, &id, app.as_deref())),
         Navigate::Runbooks => effects.extend(open_runbooks(state)),
         Navigate::Runs => effects.extend(open_runs(state)),
+        Navigate::Scale(app) => open_scale(state, &app),
+        Navigate::AppEvents(app) => effects.extend(open_events_for(state, app)),
+        Navigate::ReleasesAt { app, release } => {
+            effects.extend(open_releases_at(state, &app, release.as_deref()));
+        }
     }
 }
 
@@ -176,5 +181,48 @@ pub(crate) fn open_releases_at(state: &mut State, app: &str, id: Option<&str>) -
     };
     state.app_view.release_cursor = at.unwrap_or(0);
     state.app_view.release_id = Some(id.to_string());
+    effects
+}
+
+/// The scale dialog for `app` (an id or display name), from its replica counts now.
+pub(crate) fn open_scale(state: &mut State, app: &str) {
+    if state.core.readonly {
+        state.core.notify(
+            NoticeLevel::Warn,
+            "READ-ONLY: scaling is disabled in this session (--readonly)",
+        );
+        return;
+    }
+    let Some(id) = state.core.resolve_app(app) else {
+        state
+            .core
+            .notify(NoticeLevel::Warn, format!("no app {app:?}"));
+        return;
+    };
+    let Some(entry) = state.core.apps.get(&id) else {
+        return;
+    };
+    let s = &entry.summary;
+    let (name, r) = (s.name.clone(), s.replicas);
+    let key = state.core.new_idempotency_key();
+    let dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key);
+    state.dialog = Some(Dialog::Scale(dialog.on_production(state.core.production)));
+}
+
+/// Open the Events view on every app's events, and fetch the recent ones.
+pub fn open_events(state: &mut State) -> Vec<Effect> {
+    open_events_for(state, None)
+}
+
+/// Open the Events view filtered to one app (`None`: every app).
+pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    if state.events.filter_app != app {
+        state.events.offset = 0;
+    }
+    state.events.filter_app = app;
+    state.events.toggle_app = Some(state.app_view.app.clone()).filter(|a| !a.is_empty());
+    state.push_view(View::Events);
+    state.core.fetch_timeline(&mut effects);
     effects
 }

@@ -4,6 +4,8 @@
 
 /// Rows a page moves when the terminal is too small to say.
 pub const MIN_PAGE: usize = 5;
+/// Rows page up/down move in lists whose height the core does not know exactly.
+pub const PAGE: isize = 10;
 
 /// `at` moved by `delta` rows in a list of `len` rows, kept on a row (0 when empty).
 pub fn moved(at: usize, delta: isize, len: usize) -> usize {

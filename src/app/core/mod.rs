@@ -224,6 +224,24 @@ pub enum Navigate {
     Runbooks,
     /// Every run, newest first.
     Runs,
+    /// The scale dialog for an app.
+    Scale(String),
+    /// The Events view on one app's events (`None`: every app's).
+    AppEvents(Option<String>),
+    /// One app's releases with the cursor on one of them.
+    ReleasesAt {
+        app: String,
+        release: Option<String>,
+    },
+}
+
+/// What a view did with a command: nothing (someone else may take it), all of it, or it asks
+/// to go somewhere, which the router does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handled {
+    No,
+    Yes,
+    Go(Navigate),
 }
 
 /// A list's `/` filter: the text typed, and whether keys go into it now.

@@ -8,11 +8,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::app::core::NoticeLevel;
 use crate::app::core::action::{HttpError, Reply};
 use crate::app::core::effect::{Effect, RequestId, RequestKind};
-use crate::app::core::list;
+use crate::app::core::keymap::{Command, LogCommand};
+use crate::app::core::list::{self, PAGE};
 use crate::app::core::metric_history::ChartWindow;
+use crate::app::core::{Handled, Navigate, NoticeLevel};
 use crate::app::list_filter;
 use crate::app::state::{State, View};
 use crate::protocol::{AlertState, AppDetail, EventKind, Pod, Release};
@@ -307,4 +308,69 @@ pub(crate) fn move_release_cursor(state: &mut State, delta: isize) {
     if id.is_some() {
         state.app_view.release_id = id;
     }
+}
+
+/// The App view's own commands; where it sends the operator (scale, releases, rollback, this
+/// app's events or logs) comes back as a [`Navigate`].
+pub(crate) fn run_app(state: &mut State, cmd: Command) -> Handled {
+    let app = state.app_view.app.clone();
+    let go = |to| Handled::Go(to);
+    match cmd {
+        Command::MoveDown => scroll_pane(state, 1),
+        Command::MoveUp => scroll_pane(state, -1),
+        Command::PageDown => scroll_pane(state, PAGE),
+        Command::PageUp => scroll_pane(state, -PAGE),
+        Command::Top => scroll_pane(state, isize::MIN / 2),
+        Command::Bottom => scroll_pane(state, isize::MAX / 2),
+        Command::NextPane => state.app_view.pane = state.app_view.pane.next(),
+        Command::CycleWindow => state.app_view.window = state.app_view.window.next(),
+        Command::Window1m => state.app_view.window = ChartWindow::M1,
+        Command::Window5m => state.app_view.window = ChartWindow::M5,
+        Command::Window15m => state.app_view.window = ChartWindow::M15,
+        Command::Window1h => state.app_view.window = ChartWindow::H1,
+        Command::OpenScale => return go(Navigate::Scale(app)),
+        Command::OpenReleases => return go(Navigate::Releases(app)),
+        Command::OpenRollback => return go(Navigate::Rollback { app, release: None }),
+        Command::OpenAppEvents => return go(Navigate::AppEvents(Some(app))),
+        Command::Logs(LogCommand::OpenLogs) => return go(Navigate::Logs(vec![app])),
+        Command::Submit => {
+            if state.app_view.pane == Pane::Releases {
+                let cursor = state.app_view.pane_offset[Pane::Releases.index()];
+                let release = state
+                    .app_view
+                    .releases
+                    .as_ref()
+                    .and_then(|list| list.get(cursor))
+                    .map(|r| r.id.clone());
+                return go(Navigate::ReleasesAt { app, release });
+            }
+        }
+        Command::Back => state.go_back(),
+        _ => return Handled::No,
+    }
+    Handled::Yes
+}
+
+/// The Releases view's own commands.
+pub(crate) fn run_releases(state: &mut State, cmd: Command) -> Handled {
+    let app = state.app_view.app.clone();
+    match cmd {
+        Command::MoveDown => move_release_cursor(state, 1),
+        Command::MoveUp => move_release_cursor(state, -1),
+        Command::PageDown => move_release_cursor(state, PAGE),
+        Command::PageUp => move_release_cursor(state, -PAGE),
+        Command::Top => move_release_cursor(state, isize::MIN / 2),
+        Command::Bottom => move_release_cursor(state, isize::MAX / 2),
+        Command::Submit | Command::OpenRollback => {
+            let release = state.selected_release().map(|r| r.id.clone());
+            if release.is_some() {
+                return Handled::Go(Navigate::Rollback { app, release });
+            }
+        }
+        Command::OpenScale => return Handled::Go(Navigate::Scale(app)),
+        Command::OpenAppEvents => return Handled::Go(Navigate::AppEvents(Some(app))),
+        Command::Back => state.go_back(),
+        _ => return Handled::No,
+    }
+    Handled::Yes
 }

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::core::effect::Effect;
-use crate::app::core::list;
+use crate::app::core::Handled;
+use crate::app::core::keymap::Command;
+use crate::app::core::list::{self, PAGE};
 use crate::app::list_filter;
 use crate::app::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
@@ -17,6 +18,8 @@ pub struct EventsView {
     pub filter_app: Option<String>,
     /// Index (among shown events) of the top row of the Events view.
     pub offset: usize,
+    /// The app `a` narrows to: the one on screen when the view was opened.
+    pub toggle_app: Option<String>,
 }
 
 impl State {
@@ -45,23 +48,6 @@ pub(crate) fn clamp_offset(state: &mut State) {
     state.events.offset = state.events.offset.min(last);
 }
 
-/// Open the Events view on every app's events, and fetch the recent ones.
-pub fn open_events(state: &mut State) -> Vec<Effect> {
-    open_events_for(state, None)
-}
-
-/// Open the Events view filtered to one app (`None`: every app).
-pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
-    let mut effects = Vec::new();
-    if state.events.filter_app != app {
-        state.events.offset = 0;
-    }
-    state.events.filter_app = app;
-    state.push_view(View::Events);
-    state.core.fetch_timeline(&mut effects);
-    effects
-}
-
 /// A live event from the `events` topic: into the core's timeline, and the Events view keeps
 /// the rows the operator scrolled to where they are.
 pub(crate) fn on_event(state: &mut State, ts: DateTime<Utc>, app: String, event: PlatformEvent) {
@@ -80,4 +66,27 @@ pub(crate) fn on_event(state: &mut State, ts: DateTime<Utc>, app: String, event:
 pub(crate) fn scroll(state: &mut State, delta: isize) {
     let count = state.shown_events().count();
     state.events.offset = list::moved(state.events.offset, delta, count);
+}
+
+/// The Events view's own commands.
+pub(crate) fn run(state: &mut State, cmd: Command) -> Handled {
+    match cmd {
+        Command::MoveDown => scroll(state, 1),
+        Command::MoveUp => scroll(state, -1),
+        Command::PageDown => scroll(state, PAGE),
+        Command::PageUp => scroll(state, -PAGE),
+        Command::Top => scroll(state, isize::MIN / 2),
+        Command::Bottom => scroll(state, isize::MAX / 2),
+        Command::ToggleEventsFilter => {
+            let view = &mut state.events;
+            view.filter_app = match view.filter_app {
+                Some(_) => None,
+                None => view.toggle_app.clone(),
+            };
+            view.offset = 0;
+        }
+        Command::Back => state.go_back(),
+        _ => return Handled::No,
+    }
+    Handled::Yes
 }
