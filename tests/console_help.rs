@@ -121,3 +121,12 @@ fn help_that_fits_does_not_scroll() {
             .any(|r| r.contains("more ↓") || r.contains("↑ more"))
     );
 }
+
+#[test]
+fn help_ends_with_the_terminal_keys_that_the_keymap_does_not_hold() {
+    let mut state = common::fixtures::loaded_state(false);
+    common::keys::press(&mut state, "?G");
+    let screen = common::screen::screen(&state, 80, 24);
+    assert!(screen.contains("Terminal"), "{screen}");
+    assert!(screen.contains("Ctrl-z"), "{screen}");
+}

@@ -9,6 +9,17 @@ use crate::app::state::State;
 /// Borders above and below the help lines.
 const FRAME_ROWS: usize = 2;
 
+/// Keys of the terminal itself, the same in every view and dialog and not in the keymap (the
+/// event loop takes them before the core sees a key): shown at the end of the help overlay and
+/// of docs/keymap.md.
+pub const TERMINAL_KEYS: [(&str, &str); 1] = [(
+    "Ctrl-z",
+    "Suspend to the shell (the terminal is given back); fg brings the console back",
+)];
+
+/// The heading of the terminal's keys in help.
+pub const TERMINAL_TITLE: &str = "Terminal";
+
 /// The layers the overlay shows, in order: the context layer, `global`, then the rest.
 pub fn help_layers(context: Layer) -> Vec<Layer> {
     let mut order = vec![context, Layer::Global];
@@ -25,11 +36,13 @@ pub fn help_layers(context: Layer) -> Vec<Layer> {
 pub fn help_line_count(keymap: &Keymap, context: Layer) -> usize {
     let layers = help_layers(context);
     let gaps = layers.len().saturating_sub(1);
+    let terminal = 2 + TERMINAL_KEYS.len();
     layers
         .iter()
         .map(|l| 1 + keymap.bindings(*l).len())
         .sum::<usize>()
         + gaps
+        + terminal
 }
 
 /// Help lines visible at once in a terminal `height` rows tall.
@@ -102,11 +115,12 @@ pub fn keymap_markdown(keymap: &Keymap) -> String {
          | wheel | three rows down or up in the view (nothing while a dialog is open) |\n\
          | click an overview row | select the app; click the selected app to open it |\n",
     );
-    out.push_str(
-        "\n## Terminal\n\nThe terminal's own keys, the same in every view and dialog; \
-         not in the keymap.\n\n| keys | does |\n|---|---|\n\
-         | `Ctrl-z` | suspend to the shell (the terminal is given back); `fg` brings the \
-         console back |\n",
-    );
+    out.push_str(&format!(
+        "\n## {TERMINAL_TITLE}\n\nThe terminal's own keys, the same in every view and dialog; \
+         not in the keymap.\n\n| keys | does |\n|---|---|\n"
+    ));
+    for (keys, does) in TERMINAL_KEYS {
+        out.push_str(&format!("| `{keys}` | {does} |\n"));
+    }
     out
 }

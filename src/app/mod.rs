@@ -43,7 +43,10 @@ pub use dialogs::alert_dialog::{
 };
 pub use dialogs::rollback::{RollbackDialog, RollbackStep, default_target};
 pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
-pub use help::{help_layers, help_line_count, help_max_scroll, help_rows_visible, keymap_markdown};
+pub use help::{
+    TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_line_count, help_max_scroll,
+    help_rows_visible, keymap_markdown,
+};
 pub use keys::{active_layer, context_layer};
 pub use list_filter::{ListFilters, has_filter};
 pub use navigate::{

@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{centered, clear_popup};
-use crate::app::{Command, Keymap, Layer, help_layers, help_rows_visible};
+use crate::app::{
+    Command, Keymap, Layer, TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_rows_visible,
+};
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
 
@@ -50,6 +52,14 @@ pub fn render(
             lines.push(Line::default());
         }
         lines.extend(layer_lines(keymap, layer, theme));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(TERMINAL_TITLE, theme.style(Role::DialogTitle)));
+    for (keys, does) in TERMINAL_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {keys:<KEYS_WIDTH$}"), theme.style(Role::Key)),
+            Span::styled(does, theme.style(Role::Text)),
+        ]));
     }
     let visible = help_rows_visible(area.height);
     let scroll = scroll.min(lines.len().saturating_sub(visible));
