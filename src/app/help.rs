@@ -14,7 +14,7 @@ const FRAME_ROWS: usize = 2;
 /// of docs/keymap.md.
 pub const TERMINAL_KEYS: [(&str, &str); 1] = [(
     "Ctrl-z",
-    "Suspend to the shell (the terminal is given back); fg brings the console back",
+    "Suspend to the shell; `fg` brings the console back",
 )];
 
 /// The heading of the terminal's keys in help.
