@@ -3,13 +3,13 @@
 use super::prompt;
 use super::views::{alerts, app_view, timeline};
 use crate::app::core::action::ClickTarget;
-use crate::app::core::effect::{Effect, RequestKind};
+use crate::app::core::effect::Effect;
 use crate::app::core::key::{KeyCode, KeyInput};
 use crate::app::core::keymap::{Command, Layer, LogCommand};
 use crate::app::core::{Handled, Navigate, NoticeLevel};
 use crate::app::dialogs::alert_dialog::AlertStep;
-use crate::app::dialogs::rollback;
-use crate::app::dialogs::scale::{ScaleDialog, ScaleStep};
+use crate::app::dialogs::scale::ScaleStep;
+use crate::app::dialogs::{rollback, scale};
 use crate::app::navigate::navigate;
 use crate::app::state::{Dialog, State, View};
 use crate::app::views::logs;
@@ -197,24 +197,11 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         }
         Command::Back => back(state, layer),
         Command::Submit => submit(state, layer),
-        Command::DeleteChar => match layer {
-            Layer::Filter => {
-                if let Some(filter) = state.current_filter_mut() {
-                    filter.text.pop();
-                }
+        Command::DeleteChar if layer == Layer::Filter => {
+            if let Some(filter) = state.current_filter_mut() {
+                filter.text.pop();
             }
-            Layer::Scale => with_scale(state, ScaleDialog::delete_digit),
-            Layer::ScaleName => {
-                if let Some(Dialog::Scale(d)) = &mut state.dialog {
-                    d.typed.pop();
-                }
-            }
-            _ => {}
-        },
-        Command::Increment => with_scale(state, |d| d.step_by(1)),
-        Command::Decrement => with_scale(state, |d| d.step_by(-1)),
-        Command::Confirm => confirm_scale(state, effects),
-        Command::Cancel => cancel_confirmation(state),
+        }
         Command::Logs(LogCommand::OpenLogs) => {
             if let Some(app) = state.overview.selected.clone() {
                 logs::open_logs(state, vec![app]);
@@ -228,27 +215,13 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     }
 }
 
-fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
-    if let Some(Dialog::Scale(d)) = &mut state.dialog
-        && d.step == ScaleStep::Edit
-    {
-        edit(d);
-    }
-}
-
 fn back(state: &mut State, layer: Layer) {
     match layer {
         Layer::Help => {
             state.help_open = false;
             state.help_scroll = 0;
         }
-        Layer::Scale | Layer::Confirm => state.dialog = None,
-        // Production: back from typing the name to the replica count.
-        Layer::ScaleName => {
-            if let Some(Dialog::Scale(d)) = &mut state.dialog {
-                d.step = ScaleStep::Edit;
-            }
-        }
+        Layer::Confirm => state.dialog = None,
         // Typing a filter: Esc drops it. (A kept filter is cleared in `run`, for every list.)
         Layer::Filter => {
             if let Some(filter) = state.current_filter_mut() {
@@ -261,96 +234,10 @@ fn back(state: &mut State, layer: Layer) {
 }
 
 fn submit(state: &mut State, layer: Layer) {
-    match layer {
-        Layer::Filter => {
-            if let Some(filter) = state.current_filter_mut() {
-                filter.editing = false;
-            }
-        }
-        Layer::Scale => {
-            if let Some(Dialog::Scale(d)) = &mut state.dialog
-                && d.step == ScaleStep::Edit
-                && d.target().is_ok()
-            {
-                // On production the name is typed afresh for every change reviewed.
-                d.typed.clear();
-                d.step = if d.production {
-                    ScaleStep::TypeName
-                } else {
-                    ScaleStep::Confirm
-                };
-            }
-        }
-        Layer::ScaleName => {
-            if let Some(Dialog::Scale(d)) = &mut state.dialog
-                && d.step == ScaleStep::TypeName
-                && d.target().is_ok()
-                && d.name_matches()
-            {
-                d.step = ScaleStep::Confirm;
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The last deliberate step: `y` on "Scale X from A to B? y/N" sends the request (on
-/// production only after the app name was typed exactly).
-fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
-    if state.core.readonly {
-        return;
-    }
-    let Some(Dialog::Scale(d)) = &state.dialog else {
-        return;
-    };
-    if d.step != ScaleStep::Confirm {
-        return;
-    }
-    let Ok(replicas) = d.target() else {
-        return;
-    };
-    if !d.name_matches() {
-        return;
-    }
-    // The same change retried keeps its key; a different count is a different change.
-    let fresh_key = d.sent_replicas.is_some_and(|sent| sent != replicas);
-    let (app, old_key) = (d.app.clone(), d.idempotency_key.clone());
-    let key = if fresh_key {
-        state.core.new_idempotency_key()
-    } else {
-        old_key
-    };
-    let request_id = state.core.send(
-        RequestKind::ScaleApp {
-            app,
-            replicas,
-            idempotency_key: key.clone(),
-            actor: state.core.actor.clone(),
-        },
-        effects,
-    );
-    if let Some(Dialog::Scale(d)) = &mut state.dialog {
-        d.idempotency_key = key;
-        d.sent_replicas = Some(replicas);
-        d.failure = None;
-        d.step = ScaleStep::Sending { request_id };
-    }
-}
-
-fn cancel_confirmation(state: &mut State) {
-    let Some(Dialog::Scale(d)) = &mut state.dialog else {
-        return;
-    };
-    match d.step {
-        ScaleStep::Confirm => d.step = ScaleStep::Edit,
-        ScaleStep::Sending { .. } => {
-            state.dialog = None;
-            state.core.notify(
-                NoticeLevel::Info,
-                "scale request still on its way; progress shows below",
-            );
-        }
-        ScaleStep::Edit | ScaleStep::TypeName => {}
+    if layer == Layer::Filter
+        && let Some(filter) = state.current_filter_mut()
+    {
+        filter.editing = false;
     }
 }
 
@@ -359,6 +246,12 @@ fn cancel_confirmation(state: &mut State) {
 fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
     if matches!(state.dialog, Some(Dialog::Rollback(_))) && layer != Layer::Help {
         return rollback::run(state, cmd, effects);
+    }
+    if matches!(state.dialog, Some(Dialog::Scale(_)))
+        && layer != Layer::Help
+        && scale::run(state, layer, cmd, effects)
+    {
+        return true;
     }
     let selected = state.overview.selected.clone();
     let handled = match (layer, cmd) {
@@ -385,7 +278,12 @@ fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Ef
         }),
         (Layer::App, _) => app_view::run_app(state, cmd),
         (Layer::Releases, _) => app_view::run_releases(state, cmd),
-        (Layer::Events, _) => timeline::run(state, cmd),
+        (Layer::Events, _) => {
+            // `a` narrows to the app on screen in the App view now, whatever it was when the
+            // Events view opened.
+            state.events.toggle_app = Some(state.app_view.app.clone()).filter(|a| !a.is_empty());
+            timeline::run(state, cmd)
+        }
         _ => Handled::No,
     };
     match handled {

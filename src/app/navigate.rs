@@ -33,7 +33,11 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
         Navigate::Runbook { id, app } => effects.extend(open_runbook(state, &id, app.as_deref())),
         Navigate::Runbooks => effects.extend(open_runbooks(state)),
         Navigate::Runs => effects.extend(open_runs(state)),
-        Navigate::Scale(app) => open_scale(state, &app),
+        Navigate::Scale(app) => {
+            // Scale acts on the app asked for; the overview follows it, as after `:app`.
+            state.overview.selected = Some(app.clone());
+            open_scale(state, &app);
+        }
         Navigate::AppEvents(app) => effects.extend(open_events_for(state, app)),
         Navigate::ReleasesAt { app, release } => {
             effects.extend(open_releases_at(state, &app, release.as_deref()));
@@ -221,7 +225,6 @@ pub fn open_events_for(state: &mut State, app: Option<String>) -> Vec<Effect> {
         state.events.offset = 0;
     }
     state.events.filter_app = app;
-    state.events.toggle_app = Some(state.app_view.app.clone()).filter(|a| !a.is_empty());
     state.push_view(View::Events);
     state.core.fetch_timeline(&mut effects);
     effects

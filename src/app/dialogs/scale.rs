@@ -4,7 +4,10 @@
 
 use std::fmt;
 
-use crate::app::core::effect::RequestId;
+use crate::app::core::NoticeLevel;
+use crate::app::core::effect::{Effect, RequestId, RequestKind};
+use crate::app::core::keymap::{Command, Layer};
+use crate::app::state::{Dialog, State};
 
 /// Where the operator is in the scale flow.
 #[derive(Clone, Debug, PartialEq)]
@@ -161,6 +164,122 @@ impl ScaleDialog {
         let next = (i64::from(self.typed()) + delta).clamp(0, 99_999);
         self.input = next.to_string();
         self.failure = None;
+    }
+}
+
+/// Run a command while the scale dialog is open: edit the count, review, type the name on
+/// production, confirm or cancel. False when the command is not the dialog's (help, quit, and
+/// Esc on the confirmation, which closes any dialog), so the caller runs it.
+pub(crate) fn run(
+    state: &mut State,
+    layer: Layer,
+    cmd: Command,
+    effects: &mut Vec<Effect>,
+) -> bool {
+    match (layer, cmd) {
+        (Layer::Scale, Command::Back) => state.dialog = None,
+        // Production: back from typing the name to the replica count.
+        (Layer::ScaleName, Command::Back) => with_dialog(state, |d| d.step = ScaleStep::Edit),
+        (Layer::Scale, Command::Submit) => with_dialog(state, |d| {
+            if d.step == ScaleStep::Edit && d.target().is_ok() {
+                // On production the name is typed afresh for every change reviewed.
+                d.typed.clear();
+                d.step = if d.production {
+                    ScaleStep::TypeName
+                } else {
+                    ScaleStep::Confirm
+                };
+            }
+        }),
+        (Layer::ScaleName, Command::Submit) => with_dialog(state, |d| {
+            if d.step == ScaleStep::TypeName && d.target().is_ok() && d.name_matches() {
+                d.step = ScaleStep::Confirm;
+            }
+        }),
+        (Layer::Scale, Command::DeleteChar) => with_scale(state, ScaleDialog::delete_digit),
+        (Layer::ScaleName, Command::DeleteChar) => with_dialog(state, |d| {
+            d.typed.pop();
+        }),
+        (_, Command::Increment) => with_scale(state, |d| d.step_by(1)),
+        (_, Command::Decrement) => with_scale(state, |d| d.step_by(-1)),
+        (_, Command::Confirm) => confirm_scale(state, effects),
+        (_, Command::Cancel) => cancel_confirmation(state),
+        _ => return false,
+    }
+    true
+}
+
+fn with_dialog(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
+    if let Some(Dialog::Scale(d)) = &mut state.dialog {
+        edit(d);
+    }
+}
+
+fn with_scale(state: &mut State, edit: impl FnOnce(&mut ScaleDialog)) {
+    if let Some(Dialog::Scale(d)) = &mut state.dialog
+        && d.step == ScaleStep::Edit
+    {
+        edit(d);
+    }
+}
+
+/// The last deliberate step: `y` on "Scale X from A to B? y/N" sends the request (on
+/// production only after the app name was typed exactly).
+fn confirm_scale(state: &mut State, effects: &mut Vec<Effect>) {
+    if state.core.readonly {
+        return;
+    }
+    let Some(Dialog::Scale(d)) = &state.dialog else {
+        return;
+    };
+    if d.step != ScaleStep::Confirm {
+        return;
+    }
+    let Ok(replicas) = d.target() else {
+        return;
+    };
+    if !d.name_matches() {
+        return;
+    }
+    // The same change retried keeps its key; a different count is a different change.
+    let fresh_key = d.sent_replicas.is_some_and(|sent| sent != replicas);
+    let (app, old_key) = (d.app.clone(), d.idempotency_key.clone());
+    let key = if fresh_key {
+        state.core.new_idempotency_key()
+    } else {
+        old_key
+    };
+    let request_id = state.core.send(
+        RequestKind::ScaleApp {
+            app,
+            replicas,
+            idempotency_key: key.clone(),
+            actor: state.core.actor.clone(),
+        },
+        effects,
+    );
+    if let Some(Dialog::Scale(d)) = &mut state.dialog {
+        d.idempotency_key = key;
+        d.sent_replicas = Some(replicas);
+        d.failure = None;
+        d.step = ScaleStep::Sending { request_id };
+    }
+}
+
+fn cancel_confirmation(state: &mut State) {
+    let Some(Dialog::Scale(d)) = &mut state.dialog else {
+        return;
+    };
+    match d.step {
+        ScaleStep::Confirm => d.step = ScaleStep::Edit,
+        ScaleStep::Sending { .. } => {
+            state.dialog = None;
+            state.core.notify(
+                NoticeLevel::Info,
+                "scale request still on its way; progress shows below",
+            );
+        }
+        ScaleStep::Edit | ScaleStep::TypeName => {}
     }
 }
 

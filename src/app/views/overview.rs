@@ -73,14 +73,6 @@ impl Overview {
         core.apps.get(self.selected.as_ref()?)
     }
 
-    /// Select `app`, clearing a filter that would hide it.
-    pub fn select(&mut self, app: &str) {
-        if !self.order.iter().any(|id| id == app) {
-            self.filter = FilterInput::default();
-        }
-        self.selected = Some(app.to_string());
-    }
-
     /// Recompute the display order and keep the selection on a visible app.
     pub fn refresh(&mut self, core: &Core) {
         let needle = self.filter.text.to_lowercase();

@@ -18,7 +18,7 @@ pub struct EventsView {
     pub filter_app: Option<String>,
     /// Index (among shown events) of the top row of the Events view.
     pub offset: usize,
-    /// The app `a` narrows to: the one on screen when the view was opened.
+    /// The app `a` narrows to: the App view's, which the router tells the view before a key.
     pub toggle_app: Option<String>,
 }
 
