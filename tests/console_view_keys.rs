@@ -46,3 +46,42 @@ fn scale_from_the_app_view_selects_the_app_in_the_overview() {
     assert!(matches!(&s.dialog, Some(Dialog::Scale(d)) if d.app == "user-center"));
     assert_eq!(s.overview.selected.as_deref(), Some("user-center"));
 }
+
+/// The prefilled count is replaced by the first digit: `S 8 Enter` asks to scale to 8, where
+/// it used to append (4 then `8` gave 48, refused; 6 then `8` gave 68, which would go through).
+#[test]
+fn the_first_digit_replaces_the_prefilled_replica_count() {
+    let mut s = loaded_state(false);
+    press(&mut s, "S");
+    let Some(Dialog::Scale(d)) = &s.dialog else {
+        panic!("no scale dialog");
+    };
+    assert!(d.prefilled);
+    press(&mut s, "8");
+    let Some(Dialog::Scale(d)) = &s.dialog else {
+        panic!("no scale dialog");
+    };
+    assert_eq!(d.input, "8");
+    press(&mut s, "2");
+    let Some(Dialog::Scale(d)) = &s.dialog else {
+        panic!("no scale dialog");
+    };
+    assert_eq!(d.input, "82", "later digits append");
+}
+
+/// `+`/`-` still adjust the prefilled count, and a digit after them appends.
+#[test]
+fn plus_adjusts_the_prefilled_count() {
+    let mut s = loaded_state(false);
+    press(&mut s, "S");
+    let Some(Dialog::Scale(d)) = &s.dialog else {
+        panic!("no scale dialog");
+    };
+    let from = d.from;
+    press(&mut s, "+");
+    let Some(Dialog::Scale(d)) = &s.dialog else {
+        panic!("no scale dialog");
+    };
+    assert_eq!(d.input, (from + 1).to_string());
+    assert!(!d.prefilled);
+}

@@ -585,6 +585,7 @@ fn open_scale_with(state: &mut State, app: &str, replicas: u32) -> Result<(), St
     let mut dialog = ScaleDialog::new(id, name, r.desired, r.min, r.max, key)
         .on_production(state.core.production);
     dialog.input = replicas.to_string();
+    dialog.prefilled = false;
     state.dialog = Some(Dialog::Scale(dialog));
     Ok(())
 }

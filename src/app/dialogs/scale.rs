@@ -59,6 +59,9 @@ pub struct ScaleDialog {
     pub max: u32,
     /// The replica count as typed.
     pub input: String,
+    /// `input` is still the count the dialog opened with, shown selected: the first digit
+    /// typed replaces it (`S 8 Enter` scales to 8, not 48); `+`/`-` adjust it.
+    pub prefilled: bool,
     pub step: ScaleStep,
     /// Typing the app name is required before the confirmation.
     pub production: bool,
@@ -88,6 +91,7 @@ impl ScaleDialog {
             min,
             max,
             input: from.to_string(),
+            prefilled: true,
             step: ScaleStep::Edit,
             production: false,
             typed: String::new(),
@@ -146,9 +150,10 @@ impl ScaleDialog {
         if !d.is_ascii_digit() {
             return;
         }
-        if self.input == "0" {
+        if self.prefilled || self.input == "0" {
             self.input.clear();
         }
+        self.prefilled = false;
         if self.input.len() < MAX_DIGITS {
             self.input.push(d);
         }
@@ -156,6 +161,10 @@ impl ScaleDialog {
     }
 
     pub fn delete_digit(&mut self) {
+        if self.prefilled {
+            self.input.clear();
+        }
+        self.prefilled = false;
         self.input.pop();
         self.failure = None;
     }
@@ -163,6 +172,7 @@ impl ScaleDialog {
     pub fn step_by(&mut self, delta: i64) {
         let next = (i64::from(self.typed()) + delta).clamp(0, 99_999);
         self.input = next.to_string();
+        self.prefilled = false;
         self.failure = None;
     }
 }

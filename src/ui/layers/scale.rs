@@ -38,7 +38,12 @@ pub fn render(dialog: &ScaleDialog, keymap: &Keymap, theme: &Theme, frame: &mut 
             let cursor = Span::styled("▏", theme.style(Role::Accent));
             lines.push(Line::from(vec![
                 Span::styled("Replicas  ", theme.style(Role::Muted)),
-                Span::styled(format!("[{:>5}", dialog.input), theme.style(Role::Accent)),
+                Span::styled("[", theme.style(Role::Accent)),
+                // The count the dialog opened with shows selected: a digit replaces it.
+                Span::styled(
+                    format!("{:>5}", dialog.input),
+                    theme.cell(Role::Accent, dialog.prefilled),
+                ),
                 cursor,
                 Span::styled("]", theme.style(Role::Accent)),
                 Span::styled(
