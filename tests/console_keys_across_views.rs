@@ -21,7 +21,7 @@ fn esc(state: &mut State) -> Vec<Effect> {
 }
 
 fn select(state: &mut State, app: &str) {
-    state.overview.selected = Some(app.to_string());
+    state.overview.choose(app.to_string());
 }
 
 #[test]

@@ -101,7 +101,7 @@ fn on_a_scrolled_overview_a_second_click_in_the_same_place_opens_the_same_app() 
     let screen = Rect::new(0, 0, 80, 6);
     let last = state.overview.order.len() - 1;
     assert!(last >= 4, "enough apps to scroll");
-    state.overview.selected = Some(state.overview.order[last].clone());
+    state.overview.choose(state.overview.order[last].clone());
     draw(&mut state, screen);
     let shown: Vec<_> = (0..6).filter_map(|y| click_at(&state, screen, y)).collect();
     assert_eq!(shown.len(), 3, "{shown:?}");
@@ -133,7 +133,7 @@ fn keys_scroll_the_overview_only_as_far_as_the_selection_needs() {
     let mut state = loaded_state(false);
     let screen = Rect::new(0, 0, 80, 6);
     let last = state.overview.order.len() - 1;
-    state.overview.selected = Some(state.overview.order[last].clone());
+    state.overview.choose(state.overview.order[last].clone());
     draw(&mut state, screen);
     assert_eq!(state.overview.top, last - 2);
     // Up within the shown rows: the list does not move.

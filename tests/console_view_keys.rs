@@ -85,3 +85,40 @@ fn plus_adjusts_the_prefilled_count() {
     assert_eq!(d.input, (from + 1).to_string());
     assert!(!d.prefilled);
 }
+
+fn busy(s: &mut State, seq: u64, app: &str, rps: f64) {
+    use common::fixtures::{metrics_event, sample};
+    use opsdeck::app::{Action, update};
+    use opsdeck::protocol::ServerMsg;
+    let ev = metrics_event(seq, app, sample(rps, 120.0, 0.001, 0.5, 4, 4));
+    update(
+        s,
+        Action::StreamFrame(ServerMsg::Events { events: vec![ev] }),
+    );
+}
+
+/// A fresh console points at the top row: until the operator picks an app, the cursor stays
+/// on the first row while rows re-sort (a failing app sorts to the top under the default
+/// health sort; here rps sorting moves them); once picked, it follows its app.
+#[test]
+fn the_cursor_starts_on_the_first_row_and_follows_the_app_once_chosen() {
+    let mut s = loaded_state(false);
+    press(&mut s, "ss");
+    assert_eq!(s.overview.sort.label(), "rps");
+    let first = s.overview.order[0].clone();
+    assert_eq!(s.overview.selected.as_ref(), Some(&first));
+    // user-center gets the most traffic and sorts to the top: the untouched cursor goes too.
+    busy(&mut s, 1_000, "user-center", 90_000.0);
+    assert_eq!(s.overview.order[0], "user-center");
+    assert_eq!(s.overview.selected.as_deref(), Some("user-center"));
+    press(&mut s, "l");
+    let shown: Vec<&str> = s.logs.filter.apps.iter().map(|a| &**a).collect();
+    assert_eq!(shown, ["user-center"]);
+    press(&mut s, "<Esc>j");
+    let picked = s.overview.selected.clone();
+    assert_eq!(picked.as_ref(), Some(&s.overview.order[1]));
+    // Another app sorts to the top: the cursor stays on the app the operator picked.
+    busy(&mut s, 1_001, "order-svc", 95_000.0);
+    assert_eq!(s.overview.order[0], "order-svc");
+    assert_eq!(s.overview.selected, picked);
+}

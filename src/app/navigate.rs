@@ -35,7 +35,7 @@ pub fn navigate(state: &mut State, to: Navigate, effects: &mut Vec<Effect>) {
         Navigate::Runs => effects.extend(open_runs(state)),
         Navigate::Scale(app) => {
             // Scale acts on the app asked for; the overview follows it, as after `:app`.
-            state.overview.selected = Some(app.clone());
+            state.overview.choose(app.clone());
             open_scale(state, &app);
         }
         Navigate::AppEvents(app) => effects.extend(open_events_for(state, app)),
@@ -60,7 +60,7 @@ pub fn select_in_overview(state: &mut State, app: &str) {
         state.overview.filter.text.clear();
         state.overview.filter.editing = false;
     }
-    state.overview.selected = Some(app.to_string());
+    state.overview.choose(app.to_string());
 }
 
 /// Open the parameter form of runbook `id`, with `app` (an alert's) pre-filled into its `app`
@@ -92,7 +92,7 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
         state.overview.filter.text.clear();
         state.overview.filter.editing = false;
     }
-    state.overview.selected = Some(app);
+    state.overview.choose(app);
     state.push_view(View::App);
     refresh_detail(state, &mut effects);
     refresh_releases(state, &mut effects);
@@ -160,7 +160,7 @@ pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
         return effects;
     };
     focus(state, &app);
-    state.overview.selected = Some(app);
+    state.overview.choose(app);
     state.app_view.release_cursor = 0;
     state.app_view.release_id = None;
     state.push_view(View::Releases);

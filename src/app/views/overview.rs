@@ -59,6 +59,10 @@ pub struct Overview {
     pub filter: FilterInput,
     /// The first shown app as last drawn (see `Action::OverviewScrolled`).
     pub top: usize,
+    /// The operator has picked an app (moved the cursor, clicked, opened one). Until then the
+    /// cursor stays on the first row however the rows re-sort, so a fresh console points at
+    /// the worst app; after, it follows the app it is on.
+    pub chosen: bool,
 }
 
 impl Overview {
@@ -66,6 +70,12 @@ impl Overview {
     pub fn selected_index(&self) -> Option<usize> {
         let id = self.selected.as_ref()?;
         self.order.iter().position(|o| o == id)
+    }
+
+    /// Put the cursor on `app` and keep it there as rows re-sort.
+    pub fn choose(&mut self, app: String) {
+        self.selected = Some(app);
+        self.chosen = true;
     }
 
     /// The selected app, as the core knows it.
@@ -89,7 +99,7 @@ impl Overview {
             .selected
             .as_ref()
             .is_some_and(|id| self.order.contains(id));
-        if !visible {
+        if !visible || !self.chosen {
             self.selected = self.order.first().cloned();
         }
     }
@@ -120,7 +130,7 @@ impl Overview {
         if self.selected.as_ref() == Some(&app) {
             return true;
         }
-        self.selected = Some(app);
+        self.choose(app);
         // Keep the list where it was drawn: the next click there hits the same app.
         self.top = top;
         false
@@ -128,7 +138,7 @@ impl Overview {
 
     fn move_selection(&mut self, delta: isize) {
         if let Some(id) = list::moved_id(&self.order, self.selected.as_ref(), delta) {
-            self.selected = Some(id);
+            self.choose(id);
         }
     }
 }
