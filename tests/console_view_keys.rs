@@ -122,3 +122,44 @@ fn the_cursor_starts_on_the_first_row_and_follows_the_app_once_chosen() {
     assert_eq!(s.overview.order[0], "order-svc");
     assert_eq!(s.overview.selected, picked);
 }
+
+/// The Alerts list too: untouched, its cursor stays on the worst alert as a new one sorts to
+/// the top; once moved, it stays on its alert.
+#[test]
+fn the_alerts_cursor_stays_on_the_top_alert_until_moved() {
+    use common::alert_fixtures::{alert, alert_event, alerts_state};
+    use opsdeck::app::update;
+    use opsdeck::protocol::{AlertState, Severity};
+    let mut s = alerts_state(false);
+    assert_eq!(
+        s.alerts_view.selected.as_ref(),
+        Some(&s.alerts_view.order[0])
+    );
+    let newest = alert(
+        "a-new",
+        Severity::P0,
+        AlertState::Firing,
+        "feed",
+        "feed down",
+        1,
+    );
+    update(&mut s, alert_event(500, newest));
+    assert_eq!(
+        s.alerts_view.order[0], "a-new",
+        "a fresh P0 sorts to the top"
+    );
+    assert_eq!(s.alerts_view.selected.as_deref(), Some("a-new"));
+    press(&mut s, "j");
+    let picked = s.alerts_view.selected.clone();
+    let another = alert(
+        "a-newer",
+        Severity::P0,
+        AlertState::Firing,
+        "feed",
+        "again",
+        0,
+    );
+    update(&mut s, alert_event(501, another));
+    assert_eq!(s.alerts_view.order[0], "a-newer");
+    assert_eq!(s.alerts_view.selected, picked);
+}

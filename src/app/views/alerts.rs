@@ -32,6 +32,9 @@ pub struct AlertsView {
     pub order: Vec<String>,
     /// The runbook last asked for, shown in the detail pane.
     pub note: Option<AlertNote>,
+    /// The operator has moved the cursor. Until then it stays on the first row (the worst
+    /// alert) as alerts arrive and re-sort; after, it follows its alert.
+    pub chosen: bool,
 }
 
 /// A runbook the operator asked to open (the runbook view arrives with its own issue).
@@ -114,7 +117,7 @@ pub fn refresh(state: &mut State) {
         .selected
         .as_ref()
         .is_some_and(|id| view.order.contains(id));
-    if !listed {
+    if !listed || !view.chosen {
         view.selected = view.order.first().cloned();
     }
 }
@@ -209,6 +212,7 @@ fn move_selection(state: &mut State, delta: isize) {
     let view = &mut state.alerts_view;
     if let Some(id) = list::moved_id(&view.order, view.selected.as_ref(), delta) {
         view.selected = Some(id);
+        view.chosen = true;
     }
 }
 
