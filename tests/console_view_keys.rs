@@ -163,3 +163,22 @@ fn the_alerts_cursor_stays_on_the_top_alert_until_moved() {
     assert_eq!(s.alerts_view.order[0], "a-newer");
     assert_eq!(s.alerts_view.selected, picked);
 }
+
+/// One rule in every view: `q` goes back like Esc; only the overview quits.
+#[test]
+fn q_goes_back_in_every_view_and_quits_only_from_the_overview() {
+    let mut s = app_view_state(false, false);
+    press(&mut s, "E");
+    assert_eq!(s.view, View::Events);
+    press(&mut s, "q");
+    assert_eq!(s.view, View::App);
+    press(&mut s, "r");
+    assert_eq!(s.view, View::Releases);
+    press(&mut s, "q");
+    assert_eq!(s.view, View::App);
+    press(&mut s, "q");
+    assert_eq!(s.view, View::Overview);
+    assert!(!s.quitting, "q went back each time");
+    press(&mut s, "q");
+    assert!(s.quitting);
+}

@@ -172,9 +172,10 @@ impl Console {
         }
     }
 
-    /// Quit with `q` and expect a clean exit.
+    /// Quit with Ctrl-C and expect a clean exit.
     pub fn quit(&mut self) {
-        self.keys("q");
+        // Ctrl-C quits from any view (`q` goes back, and quits only from the overview).
+        self.keys("\x03");
         let status = self.wait_exit(10);
         assert!(status.success(), "exit status {status:?}");
     }
