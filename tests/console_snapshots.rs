@@ -344,7 +344,7 @@ fn the_selected_row_stays_on_screen_with_many_apps() {
 }
 
 #[test]
-fn the_status_bar_names_the_user_and_role_and_drops_the_help_hint_first_when_narrow() {
+fn the_status_bar_keeps_the_way_to_help_and_drops_the_event_rate_first_when_narrow() {
     let mut state = loaded_state(false);
     state.core.actor = "li.wei".into();
     let status_row =
@@ -354,16 +354,17 @@ fn the_status_bar_names_the_user_and_role_and_drops_the_help_hint_first_when_nar
         wide.contains("li.wei · operator │ 0 ev/s │ 03:12:45 UTC │ ? help"),
         "{wide}"
     );
+    // 80x24: the event rate goes; who acts, the clock and the way to help stay.
     let narrow = status_row(&state, 80);
     assert!(
-        narrow.contains("li.wei · operator │ 0 ev/s │ 03:12:45 UTC"),
+        narrow.contains("li.wei · operator │ 03:12:45 UTC │ ? help"),
         "{narrow}"
     );
-    assert!(!narrow.contains("? help"), "{narrow}");
-    // Narrower still: user and role go, the rate and clock stay.
+    assert!(!narrow.contains("ev/s"), "{narrow}");
+    // Narrower still: user and role go, the clock and help stay.
     let narrower = status_row(&state, 60);
     assert!(!narrower.contains("li.wei"), "{narrower}");
-    assert!(narrower.contains("0 ev/s │ 03:12:45 UTC"), "{narrower}");
+    assert!(narrower.contains("03:12:45 UTC │ ? help"), "{narrower}");
     // A very long user name is cut, not the clock.
     state.core.actor = "a-very-long-user-name-from-the-directory".into();
     let long = status_row(&state, 140);

@@ -182,3 +182,18 @@ fn q_goes_back_in_every_view_and_quits_only_from_the_overview() {
     press(&mut s, "q");
     assert!(s.quitting);
 }
+
+/// `R` rolls back the selected app from the overview too (the README says so).
+#[test]
+fn r_on_the_overview_rolls_back_the_selected_app() {
+    use opsdeck::app::RequestKind;
+    let mut s = loaded_state(false);
+    let app = s.overview.selected.clone().unwrap();
+    let effects = press(&mut s, "R");
+    assert_eq!(s.app_view.app, app);
+    let asks_releases = effects.iter().any(|e| {
+        matches!(e, opsdeck::app::Effect::Http(r)
+            if matches!(&r.kind, RequestKind::FetchReleases { app: a } if *a == app))
+    });
+    assert!(asks_releases, "{effects:?}");
+}

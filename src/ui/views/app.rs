@@ -96,7 +96,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let wide = area.width >= 120;
-    let hint_rows = u16::from(area.height >= 30);
+    // The hint line stays down to 80x24: it is the operator's way out.
+    let hint_rows = u16::from(area.height >= 12);
     // Charts get about 40% of the rows, in rows of at least 4 (title + 3 plot rows).
     let columns: u16 = if wide { 3 } else { 2 };
     let chart_rows_wanted = CHARTS.len().div_ceil(usize::from(columns)) as u16;

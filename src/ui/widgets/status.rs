@@ -68,13 +68,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else {
         format!("│ {help} ")
     };
-    // Widest version that fits: the help hint goes first (who acts, and as what, matters more
-    // on an incident), then user and role, then the event rate, leaving the clock alone.
+    // Widest version that fits: the event rate goes first, then user and role; the way to
+    // help and the clock stay to the last (at 80x24 too).
     let right = [
         format!("{who}{rate}{clock}{help}"),
-        format!("{who}{rate}{clock}"),
-        format!("{rate}{clock}{help}"),
-        format!("{rate}{clock}"),
+        format!("{who}{clock}{help}"),
+        format!("{clock}{help}"),
         clock,
     ]
     .into_iter()
