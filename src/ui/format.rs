@@ -52,9 +52,33 @@ pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
     duration::coarse(duration::clamp((now - t).num_seconds()))
 }
 
+/// `text` as a column `width` terminal columns wide: cut (with `…`) to leave at least one
+/// column of space after it, then padded with spaces. `format!("{:<N}")` pads by characters
+/// and never cuts, so a long value or a CJK name ran into the next column ("downstream_growth[");
+/// every padded column of text goes through here instead.
+pub fn column(text: &str, width: usize) -> String {
+    let cut = truncate(text, width.saturating_sub(1));
+    let used: usize = cut.chars().map(|c| c.width().unwrap_or(0)).sum();
+    format!("{cut}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// Cut `text` to at most `max` terminal columns, ending with `…` when cut. Wide (CJK)
-/// characters are never split.
+/// characters are never split. It is one line of screen: a line break in the text (a runbook's
+/// multi-line description) becomes a space, where the terminal would have drawn nothing and
+/// glued the words on either side ("release(or a named one)").
 pub fn truncate(text: &str, max: usize) -> String {
+    let flat;
+    let text = if text.contains(['\n', '\r', '\t']) {
+        flat = text
+            .trim()
+            .split(['\n', '\r', '\t'])
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        flat.as_str()
+    } else {
+        text
+    };
     let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
     if total <= max {
         return text.to_string();
@@ -119,6 +143,19 @@ mod tests {
         assert_eq!(percent2(0.034), "3.40%");
         assert_eq!(percent2(1.0), "100%");
         assert_eq!(percent0(0.61), "61%");
+    }
+
+    #[test]
+    fn a_line_break_reads_as_a_space_and_columns_keep_a_gap() {
+        let text = "roll back to the previous good release\n(or a named one)";
+        assert_eq!(
+            truncate(text, 80),
+            "roll back to the previous good release (or a named one)"
+        );
+        assert_eq!(column("downstream_growth", 14), "downstream_g… ");
+        assert_eq!(column("app", 6), "app   ");
+        // CJK: two columns a character, and still a gap.
+        assert_eq!(column("购物车服务", 6), "购物… ");
     }
 
     #[test]

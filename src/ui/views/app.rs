@@ -329,7 +329,10 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                         };
                         Line::from(vec![
                             Span::styled(fit(&p.name, name_w), text),
-                            Span::styled(format!(" {:<11}", state_text), theme.style(role)),
+                            Span::styled(
+                                format!(" {}", format::column(state_text, 11)),
+                                theme.style(role),
+                            ),
                             Span::styled(
                                 format!(" ↻{:<3}", p.restarts),
                                 theme.style(restarts_role),
@@ -360,7 +363,7 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                 lines.push(Line::from(vec![
                     Span::styled(format!("{} ", format::clock(e.ts)), muted),
                     Span::styled(
-                        format!("{:<12}", e.event.kind.label()),
+                        format::column(e.event.kind.label(), 12),
                         theme.style(Role::Accent),
                     ),
                     Span::styled(fit(&e.event.message, msg_w), text),
@@ -428,8 +431,8 @@ fn render_pane(state: &State, pane: Pane, theme: &Theme, frame: &mut Frame, area
                 .map(|r| {
                     let (label, role) = release_status(r.status);
                     Line::from(vec![
-                        Span::styled(format!("{label:<14}"), theme.style(role)),
-                        Span::styled(format!("{:<9}", r.version), text),
+                        Span::styled(format::column(label, 14), theme.style(role)),
+                        Span::styled(format::column(&r.version, 9), text),
                         Span::styled(
                             format!("{:>4} ", format::age(state.core.now, r.created_at)),
                             muted,

@@ -128,8 +128,11 @@ fn step_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
         let id_role = if current { Role::Accent } else { Role::Text };
         let mut spans = vec![
             Span::styled(format!("{icon} "), theme.style(role)),
-            Span::styled(format!("{:<22} ", step.id), theme.style(id_role)),
-            Span::styled(format!("{:<10} ", step.kind), theme.style(Role::Muted)),
+            Span::styled(format::column(&step.id, 23), theme.style(id_role)),
+            Span::styled(
+                format::column(&step.kind.to_string(), 11),
+                theme.style(Role::Muted),
+            ),
             Span::styled(label, theme.style(role)),
         ];
         let took = step_duration(step, run.updated_at);

@@ -14,7 +14,9 @@ use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
 
 /// Width of the parameter name column.
+/// The parameter-name column: at least this wide, wider for a longer name (up to `MAX_NAME_W`).
 const NAME_W: usize = 14;
+const MAX_NAME_W: usize = 24;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(form) = &state.runbooks.form else {
@@ -84,14 +86,24 @@ fn form_lines<'a>(
         ),
         theme.style(Role::ColumnHeader),
     ));
+    let name_w = form
+        .fields
+        .iter()
+        .map(|f| f.info.name.chars().count() + 1)
+        .max()
+        .unwrap_or(0)
+        .clamp(NAME_W, MAX_NAME_W);
     for (i, f) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
         let marker = if focused { ">" } else { " " };
         let role = if focused { Role::Accent } else { Role::Text };
-        let room = width.saturating_sub(NAME_W + 24).clamp(8, 40);
+        let room = width.saturating_sub(name_w + 24).clamp(8, 40);
         let mut spans = vec![
             Span::styled(format!("{marker} "), theme.style(Role::Accent)),
-            Span::styled(format!("{:<NAME_W$}", f.info.name), theme.style(Role::Text)),
+            Span::styled(
+                format::column(&f.info.name, name_w),
+                theme.style(Role::Text),
+            ),
             Span::styled(
                 format!("[{}", format::truncate(&f.input, room)),
                 theme.style(role),
@@ -122,7 +134,7 @@ fn form_lines<'a>(
         lines.push(Line::from(spans));
         if !f.info.description.is_empty() {
             lines.push(Line::styled(
-                format::truncate(&format!("  {:<NAME_W$} {}", "", f.info.description), width),
+                format::truncate(&format!("  {:<name_w$} {}", "", f.info.description), width),
                 theme.style(Role::Muted),
             ));
         }
@@ -216,7 +228,10 @@ fn plan_lines<'a>(
         };
         lines.push(Line::from(vec![
             Span::styled(format!("{label} "), theme.style(Role::Muted)),
-            Span::styled(format!("{:<10}", step.kind), theme.style(Role::Accent)),
+            Span::styled(
+                format::column(&step.kind.to_string(), 10),
+                theme.style(Role::Accent),
+            ),
             Span::styled(
                 format::truncate(
                     &if step.fallback {
