@@ -286,7 +286,11 @@ fn production_needs_the_exact_app_name_typed() {
 
     type_text(&mut state, "shop-cart");
     assert!(dialog(&state).name_matches());
-    let sent = press(&mut state, enter());
+    // The typed id, then the same y/N as every change on production (as scale asks).
+    let reviewed = press(&mut state, enter());
+    assert!(rollbacks(&reviewed).is_empty(), "{reviewed:?}");
+    assert_eq!(dialog(&state).step, RollbackStep::Confirm);
+    let sent = press(&mut state, KeyInput::char('y'));
     let r = rollbacks(&sent);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].2.as_deref(), Some("r-2120"));

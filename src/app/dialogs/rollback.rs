@@ -155,9 +155,11 @@ pub(crate) fn run(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) ->
                 RollbackStep::Confirm
             };
         }
-        (Command::Submit, RollbackStep::TypeName) | (Command::Confirm, RollbackStep::Confirm) => {
-            send(state, effects)
+        // Production: the typed id, then the same y/N as everywhere (as scale asks).
+        (Command::Submit, RollbackStep::TypeName) if d.name_matches() => {
+            d.step = RollbackStep::Confirm;
         }
+        (Command::Confirm, RollbackStep::Confirm) => send(state, effects),
         (Command::Back | Command::Cancel, RollbackStep::Review) => state.dialog = None,
         (Command::Back | Command::Cancel, RollbackStep::Confirm | RollbackStep::TypeName) => {
             d.step = RollbackStep::Review;
@@ -196,7 +198,7 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(Dialog::Rollback(d)) = &state.dialog else {
         return;
     };
-    if !matches!(d.step, RollbackStep::Confirm | RollbackStep::TypeName) || !d.name_matches() {
+    if d.step != RollbackStep::Confirm || !d.name_matches() {
         return;
     }
     let kind = RequestKind::Rollback {

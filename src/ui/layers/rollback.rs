@@ -184,9 +184,9 @@ pub fn render(
                 ));
             }
             let enter = if dialog.name_matches() {
-                "roll back now"
+                "continue to the confirmation"
             } else {
-                "(type the name first)"
+                "(type the app id exactly)"
             };
             lines.push(hint(
                 Layer::RollbackName,
