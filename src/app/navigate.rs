@@ -79,10 +79,7 @@ pub fn open_runbook(state: &mut State, id: &str, app: Option<&str>) -> Vec<Effec
 /// events. An unknown app gets a notification and nothing else.
 pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let Some(app) = state.core.resolve_app(app_id) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+    let Some(app) = state.core.resolve_app_or_say(app_id) else {
         return effects;
     };
     focus(state, &app);
@@ -115,10 +112,7 @@ pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -
     if state.dialog.is_some() {
         return effects;
     }
-    let Some(app) = state.core.resolve_app(app_id) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+    let Some(app) = state.core.resolve_app_or_say(app_id) else {
         return effects;
     };
     focus(state, &app);
@@ -153,10 +147,7 @@ pub(crate) fn open_rollback_dialog(state: &mut State, intent: RollbackIntent) {
 /// Open the Releases view on `app_id` and fetch its releases.
 pub fn open_releases(state: &mut State, app_id: &str) -> Vec<Effect> {
     let mut effects = Vec::new();
-    let Some(app) = state.core.resolve_app(app_id) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app_id:?}"));
+    let Some(app) = state.core.resolve_app_or_say(app_id) else {
         return effects;
     };
     focus(state, &app);
@@ -197,10 +188,7 @@ pub(crate) fn open_scale(state: &mut State, app: &str) {
         );
         return;
     }
-    let Some(id) = state.core.resolve_app(app) else {
-        state
-            .core
-            .notify(NoticeLevel::Warn, format!("no app {app:?}"));
+    let Some(id) = state.core.resolve_app_or_say(app) else {
         return;
     };
     let Some(entry) = state.core.apps.get(&id) else {

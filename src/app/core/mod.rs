@@ -452,6 +452,15 @@ impl Core {
             .map(|a| a.summary.id.clone())
     }
 
+    /// [`Core::resolve_app`], or a notice "no app …" for the operator when there is none.
+    pub(crate) fn resolve_app_or_say(&mut self, name: &str) -> Option<String> {
+        let found = self.resolve_app(name);
+        if found.is_none() {
+            self.notify(NoticeLevel::Warn, format!("no app {name:?}"));
+        }
+        found
+    }
+
     /// Recount firing alerts for one app.
     pub fn recount_firing(&mut self, app: &str) {
         let n = self
