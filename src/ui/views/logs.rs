@@ -230,14 +230,16 @@ fn hint(logs: &LogView, keymap: &Keymap, theme: &Theme, width: u16) -> Paragraph
             keymap,
             Layer::Logs,
             &[
+                // The common task first: errors only, then from error to error.
+                (&[log(LogCommand::MinLevelError)], "errors only"),
+                (
+                    &[log(LogCommand::NextError), log(LogCommand::PrevError)],
+                    "next/prev error",
+                ),
                 (&[log(LogCommand::Follow)], "follow"),
                 (&[log(LogCommand::StartSearch)], "search"),
                 (&[log(LogCommand::OpenLogFilter)], "filter"),
                 (&[log(LogCommand::CycleLevel)], "level"),
-                (
-                    &[log(LogCommand::NextError), log(LogCommand::PrevError)],
-                    "errors",
-                ),
                 (&[log(LogCommand::ToggleWrap)], "wrap"),
                 (&[log(LogCommand::SaveLogs)], "save"),
                 (&[Keys::First(Command::ToggleHelp)], "help"),
