@@ -197,3 +197,24 @@ fn r_on_the_overview_rolls_back_the_selected_app() {
     });
     assert!(asks_releases, "{effects:?}");
 }
+
+/// A `/` filter that hides every row says so, never that the list is empty.
+#[test]
+fn a_filter_that_hides_every_row_says_so_in_alerts_events_and_runs() {
+    use common::alert_fixtures::alerts_state;
+    use common::screen::screen;
+    let mut s = alerts_state(false);
+    press(&mut s, "/zzz<Enter>");
+    let alerts = screen(&s, 100, 30);
+    assert!(
+        alerts.contains("No alert matches /zzz (8 hidden)"),
+        "{alerts}"
+    );
+    assert!(!alerts.contains("nothing is firing"), "{alerts}");
+
+    let mut s = app_view_state(false, false);
+    press(&mut s, "E/zzz<Enter>");
+    let events = screen(&s, 100, 30);
+    assert!(events.contains("No event matches /zzz ("), "{events}");
+    assert!(!events.contains("Nothing has happened yet"), "{events}");
+}

@@ -11,7 +11,7 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState,
 };
 
-use crate::app::{Command, Layer, State};
+use crate::app::{Command, Layer, State, View};
 use crate::protocol::{Alert, AlertState, Severity};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -235,10 +235,17 @@ fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
 }
 
 fn render_empty(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let filter = state
+        .filter_of(View::Alerts)
+        .map_or("", |f| f.text.as_str());
     let text = if state.core.alerts_loading() {
-        "Loading alerts …"
+        "Loading alerts …".to_string()
+    } else if !state.core.alerts.is_empty() && !filter.is_empty() {
+        let keymap = &state.core.keymap;
+        let hidden = state.core.alerts.len();
+        hints::filter_hides_all(keymap, Layer::Alerts, "alert", filter, hidden)
     } else {
-        "No alerts — nothing is firing."
+        "No alerts — nothing is firing.".to_string()
     };
     let top = area.height.saturating_sub(1) / 2;
     let mut lines = vec![Line::default(); usize::from(top)];

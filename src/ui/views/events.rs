@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use crate::app::{Command, Layer, State};
+use crate::app::{Command, Layer, State, View};
 use crate::protocol::EventKind;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -89,7 +89,20 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let (msg, role) = match (&timeline.error, timeline.loaded) {
             (Some(e), _) => (format!("Cannot load events: {e}"), Role::Error),
             (None, false) => ("Loading events …".to_string(), Role::Muted),
-            (None, true) => ("Nothing has happened yet.".to_string(), Role::Muted),
+            (None, true) => {
+                let filter = state
+                    .filter_of(View::Events)
+                    .map_or("", |f| f.text.as_str());
+                let hidden = timeline.for_app(view.filter_app.as_deref()).count();
+                if hidden > 0 && !filter.is_empty() {
+                    let keymap = &state.core.keymap;
+                    let text =
+                        hints::filter_hides_all(keymap, Layer::Events, "event", filter, hidden);
+                    (text, Role::Muted)
+                } else {
+                    ("Nothing has happened yet.".to_string(), Role::Muted)
+                }
+            }
         };
         frame.render_widget(
             Paragraph::new(msg).style(theme.style(role)).centered(),

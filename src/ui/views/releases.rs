@@ -65,11 +65,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             let filter = state
                 .filter_of(View::Releases)
                 .map_or("", |f| f.text.as_str());
-            let msg = format!(
-                "No release matches /{filter} ({} hidden): {} clears the filter.",
-                list.len(),
-                hints::key(&state.core.keymap, Layer::Releases, Command::Back)
-            );
+            let keymap = &state.core.keymap;
+            let msg =
+                hints::filter_hides_all(keymap, Layer::Releases, "release", filter, list.len());
             frame.render_widget(
                 Paragraph::new(msg)
                     .style(theme.style(Role::Muted))

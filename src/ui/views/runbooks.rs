@@ -67,10 +67,12 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .filter_of(View::Runbooks)
             .map_or("", |f| f.text.as_str());
         message(
-            &format!(
-                "No runbook matches /{filter} ({} hidden): {} clears the filter.",
+            &hints::filter_hides_all(
+                &state.core.keymap,
+                Layer::Runbooks,
+                "runbook",
+                filter,
                 list.len(),
-                hints::key(&state.core.keymap, Layer::Runbooks, Command::Back)
             ),
             Role::Muted,
             theme,

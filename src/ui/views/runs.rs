@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use super::run::run_state_label;
 use super::runbooks::{message, plain};
-use crate::app::{Command, Layer, State};
+use crate::app::{Command, Layer, State, View};
 use crate::protocol::RunState;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -20,6 +20,15 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         let (text, role) = match (&view.error, view.loaded) {
             (Some(e), _) => (format!("Runs did not load: {e}"), Role::Error),
             (None, false) => ("Loading runs…".to_string(), Role::Muted),
+            (None, true) if !view.runs.is_empty() => {
+                let filter = state.filter_of(View::Runs).map_or("", |f| f.text.as_str());
+                let keymap = &state.core.keymap;
+                let hidden = view.runs.len();
+                (
+                    hints::filter_hides_all(keymap, Layer::Runs, "run", filter, hidden),
+                    Role::Muted,
+                )
+            }
             (None, true) => (
                 format!(
                     "No runs yet: {} opens the runbooks, {} on one prepares a run.",

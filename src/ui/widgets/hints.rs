@@ -52,6 +52,21 @@ pub fn key(keymap: &Keymap, layer: Layer, cmd: Command) -> String {
     label(keymap, layer, &[Keys::First(cmd)]).unwrap_or_else(|| "(unbound)".into())
 }
 
+/// What a list says when its `/` filter hides every row: "No alert matches /zzz (3 hidden):
+/// Esc clears the filter." — never that the list is empty when it is not.
+pub fn filter_hides_all(
+    keymap: &Keymap,
+    layer: Layer,
+    what: &str,
+    filter: &str,
+    hidden: usize,
+) -> String {
+    format!(
+        "No {what} matches /{filter} ({hidden} hidden): {} clears the filter.",
+        key(keymap, layer, Command::Back)
+    )
+}
+
 /// Whether `key` is the upper-case twin of a letter among `earlier` (`N` after `n`).
 fn is_twin(key: &KeyInput, earlier: &[KeyInput]) -> bool {
     let KeyCode::Char(c) = key.code else {
