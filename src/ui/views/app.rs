@@ -211,6 +211,16 @@ fn render_summary(state: &State, app: &AppEntry, theme: &Theme, frame: &mut Fram
             format::truncate(&s.name, 28),
             theme.style(Role::DialogTitle),
         ),
+        // The id is what `:scale`, production confirmations and runbook parameters take: it
+        // stays in the header at every width.
+        Span::styled(
+            if s.name.contains(s.id.as_str()) {
+                String::new()
+            } else {
+                format!(" {}", s.id)
+            },
+            text,
+        ),
         Span::styled(
             format!("  {}", s.status.as_str()),
             theme.style(health_role(health)),
@@ -234,7 +244,6 @@ fn render_summary(state: &State, app: &AppEntry, theme: &Theme, frame: &mut Fram
     }
     if area.width >= 100 {
         spans.push(Span::styled(format!("  {}", s.region), muted));
-        spans.push(Span::styled(format!("  {}", s.id), muted));
     }
     let window = format!(" window {} ", state.app_view.window.label());
     let line = Line::from(spans);
