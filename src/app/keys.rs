@@ -161,13 +161,6 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
     if layer == Layer::Overview && state.overview.run(&state.core, cmd) {
         return;
     }
-    // A view answers with where to go; navigation is done here, in one place.
-    if layer == Layer::Alerts && matches!(cmd, Command::JumpToApp | Command::OpenRunbook) {
-        if let Some(to) = alerts::destination(state, cmd) {
-            navigate(state, to, effects);
-        }
-        return;
-    }
     // The alerts, command-line and App/Releases/Events layers have their own modules.
     if crate::app::views::runbooks::run(state, layer, cmd, effects)
         || alerts::run(state, layer, cmd, effects)
@@ -185,11 +178,6 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
             state.help_open = !state.help_open;
             state.help_scroll = 0;
         }
-        Command::OpenScale => {
-            if let Some(app) = state.overview.selected.clone() {
-                navigate(state, Navigate::Scale(app), effects);
-            }
-        }
         Command::StartFilter => {
             if let Some(filter) = state.current_filter_mut() {
                 filter.editing = true;
@@ -202,12 +190,6 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
                 filter.text.pop();
             }
         }
-        Command::Logs(LogCommand::OpenLogs) => {
-            if let Some(app) = state.overview.selected.clone() {
-                logs::open_logs(state, vec![app]);
-            }
-        }
-        Command::Logs(LogCommand::OpenAllLogs) => logs::open_logs(state, Vec::new()),
         Command::Logs(cmd) => logs::run(state, cmd, effects),
         Command::OpenAlerts => alerts::open_alerts(state, effects),
         Command::OpenCommand => prompt::open(state),
@@ -276,8 +258,19 @@ fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Ef
         (Layer::Overview, Command::OpenRollback) => selected.map_or(Handled::Yes, |app| {
             Handled::Go(Navigate::Rollback { app, release: None })
         }),
+        (Layer::Alerts, Command::JumpToApp | Command::OpenRunbook) => {
+            alerts::destination(state, cmd).map_or(Handled::Yes, Handled::Go)
+        }
         (Layer::App, _) => app_view::run_app(state, cmd),
         (Layer::Releases, _) => app_view::run_releases(state, cmd),
+        // What acts on the overview's selected app, wherever a layer binds it.
+        (_, Command::OpenScale) => {
+            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Scale(app)))
+        }
+        (_, Command::Logs(LogCommand::OpenLogs)) => {
+            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Logs(vec![app])))
+        }
+        (_, Command::Logs(LogCommand::OpenAllLogs)) => Handled::Go(Navigate::Logs(Vec::new())),
         (Layer::Events, _) => {
             // `a` narrows to the app on screen in the App view now, whatever it was when the
             // Events view opened.
