@@ -32,25 +32,27 @@ pub async fn scale(
     source: Source,
 ) -> Result<ActionStatus, ActionError> {
     authorize(actor, Operation::Scale)?;
-    let detail = gw.platform.app(&req.app).await?;
-    let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
-    let app = req.app;
-    let range = || format!("replicas must be an integer between {min} and {max} for {app}");
-    let replicas = req
-        .replicas
-        .as_u64()
-        .and_then(|n| u32::try_from(n).ok())
-        .ok_or_else(|| {
-            ActionError::Invalid(format!("{}, got {}", range(), shorten(&req.replicas)))
-        })?;
-    if !(min..=max).contains(&replicas) {
-        return Err(ActionError::Invalid(format!("{}, got {replicas}", range())));
-    }
-    let from = detail.summary.replicas.desired;
-    let what = format!("scale {app}");
+    let what = format!("scale {}", req.app);
+    // The range check reads the platform, so it runs under the key: a retry of a change that
+    // was applied gets its stored answer, not a new verdict on a platform that has moved on.
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
+            let detail = gw.platform.app(&req.app).await?;
+            let (min, max) = (detail.summary.replicas.min, detail.summary.replicas.max);
+            let app = req.app;
+            let range = || format!("replicas must be an integer between {min} and {max} for {app}");
+            let replicas = req
+                .replicas
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| {
+                    ActionError::Invalid(format!("{}, got {}", range(), shorten(&req.replicas)))
+                })?;
+            if !(min..=max).contains(&replicas) {
+                return Err(ActionError::Invalid(format!("{}, got {replicas}", range())));
+            }
+            let from = detail.summary.replicas.desired;
             let status = new_action(
                 &gw,
                 ActionKind::Scale,

@@ -67,22 +67,25 @@ pub async fn start_run(
     source: Source,
 ) -> Result<RunStatus, ActionError> {
     authorize(actor, Operation::StartRun)?;
-    let runbook = runbook(gw, &req.runbook)?;
-    let params = Params::resolve(&runbook.params, &req.params).map_err(ActionError::Invalid)?;
-    for spec in runbook.params.iter().filter(|p| p.kind == ParamKind::App) {
-        let app = params.text(&spec.name).unwrap_or_default();
-        if let Err(err) = gw.platform.app(&app).await {
-            return Err(ActionError::Invalid(format!(
-                "parameter `{}`: {err}",
-                spec.name
-            )));
-        }
-    }
-    let steps = runbook.resolve(&params).map_err(ActionError::Invalid)?;
     let what = format!("run {}", req.runbook);
+    // The checks read the catalog and the platform, so they run under the key: a retry gets the
+    // first answer, not a new verdict.
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
+            let runbook = runbook(&gw, &req.runbook)?;
+            let params =
+                Params::resolve(&runbook.params, &req.params).map_err(ActionError::Invalid)?;
+            for spec in runbook.params.iter().filter(|p| p.kind == ParamKind::App) {
+                let app = params.text(&spec.name).unwrap_or_default();
+                if let Err(err) = gw.platform.app(&app).await {
+                    return Err(ActionError::Invalid(format!(
+                        "parameter `{}`: {err}",
+                        spec.name
+                    )));
+                }
+            }
+            let steps = runbook.resolve(&params).map_err(ActionError::Invalid)?;
             let run = create_run(&gw, &runbook, &params, steps, req.dry_run, &actor).await?;
             Ok(Outcome::Run(run))
         }
