@@ -126,14 +126,6 @@ impl Offline {
         }
     }
 
-    /// Stream extra events to the console through the gateway (benchmarks use it to add a log
-    /// firehose the simulator does not produce).
-    pub fn stream(&mut self, events: impl IntoIterator<Item = (String, DateTime<Utc>, Body)>) {
-        for frame in self.sequence(events) {
-            self.apply(frame);
-        }
-    }
-
     /// Publish extra events through the gateway; returns the stream frames for the console,
     /// to [`Offline::apply`] (so a benchmark can time the console alone).
     pub fn sequence(
