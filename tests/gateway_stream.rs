@@ -440,3 +440,39 @@ async fn hostile_resume_points_neither_crash_nor_confuse_the_gateway() {
     assert!(!client.events(1, |_| {}).await.is_empty());
     gw.stop().await;
 }
+
+/// The platform's clock reaches every client right after `hello` and again with each
+/// heartbeat, with its rate: the console reads every time it shows from it.
+#[tokio::test]
+async fn a_clock_frame_follows_hello_and_every_heartbeat() {
+    let sim = opsdeck::platform::sim::SimPlatform::new(opsdeck::platform::sim::SimConfig {
+        seed: 3,
+        speed: 10.0,
+        ..Default::default()
+    });
+    let config = opsdeck::gateway::GatewayConfig {
+        heartbeat: Duration::from_millis(300),
+        ..loopback_config()
+    };
+    let gw = common::gateway::start(config, std::sync::Arc::new(sim)).await;
+    let mut client = Client::connect(gw.addr).await;
+    let mut clocks = Vec::new();
+    while clocks.len() < 3 {
+        match client.try_recv_any(Duration::from_secs(10)).await {
+            Some(ServerMsg::Clock {
+                platform_time,
+                rate,
+            }) => clocks.push((platform_time, rate)),
+            Some(other) => panic!("expected only clock frames before subscribing, got {other:?}"),
+            None => panic!("no clock frame within 10 s"),
+        }
+    }
+    assert!(clocks.iter().all(|(_, rate)| *rate == 10.0));
+    assert!(
+        clocks.windows(2).all(|w| w[0].0 <= w[1].0),
+        "the platform's clock went back: {clocks:?}"
+    );
+    let off = (gw.gateway.platform.now() - clocks[2].0).num_seconds();
+    assert!((0..=10).contains(&off), "{off} s behind the platform");
+    gw.stop().await;
+}

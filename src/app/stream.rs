@@ -26,7 +26,7 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
         _ => SUBSCRIBED_TOPICS.to_vec(),
     };
     if let Some(since) = state.core.down_since.take() {
-        let secs = (state.core.now - since).num_seconds().max(0);
+        let secs = (state.core.wall - since).num_seconds().max(0);
         state.core.notify(
             NoticeLevel::Info,
             format!("reconnected after {secs}s; resuming"),
@@ -53,9 +53,23 @@ pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effec
     crate::app::core::in_flight::check_all(&mut state.core, effects);
 }
 
+/// The gateway's `clock` frame, which arrived at `at` on the console's clock.
+pub fn on_clock(state: &mut State, platform_time: DateTime<Utc>, rate: f64, at: DateTime<Utc>) {
+    state.core.clock.set(platform_time, rate, at);
+    state.core.now = state.core.clock.at(state.core.wall.max(at));
+}
+
 pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>) {
     match msg {
         ServerMsg::Hello { .. } => on_connected(state, msg, effects),
+        // Arrives as `Action::Clock` from the stream driver; a bare frame arrived just now.
+        ServerMsg::Clock {
+            platform_time,
+            rate,
+        } => {
+            let at = state.core.wall;
+            on_clock(state, platform_time, rate, at);
+        }
         ServerMsg::Subscribed { head, .. } => {
             state.core.connection = Connection::Live;
             // Where each topic starts for us: a topic with no event yet still resumes from
@@ -66,7 +80,7 @@ pub fn apply_frame(state: &mut State, msg: ServerMsg, effects: &mut Vec<Effect>)
         }
         ServerMsg::Events { events } => {
             state.core.rate.count(events.len() as u64);
-            state.core.last_data_at = Some(state.core.now);
+            state.core.last_data_at = Some(state.core.wall);
             for event in events {
                 apply_event(state, event, effects);
             }

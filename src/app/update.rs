@@ -27,6 +27,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::HttpReply { request_id, result } => {
             replies::apply_reply(state, request_id, result, &mut effects)
         }
+        Action::Clock {
+            platform_time,
+            rate,
+            at,
+        } => {
+            stream::on_clock(state, platform_time, rate, at);
+            return effects;
+        }
         Action::Tick(now) => {
             on_tick(state, now);
             crate::app::views::app_view::on_tick(state, &mut effects);
@@ -74,11 +82,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     effects
 }
 
+/// The console's clock moved to `now`; platform time follows at the platform's rate.
 fn on_tick(state: &mut State, now: DateTime<Utc>) {
-    state.core.now = now;
+    state.core.wall = now;
+    state.core.now = state.core.clock.at(now);
     state.core.rate.roll(now);
     let cutoff = now - Duration::seconds(NOTIFICATION_SECS);
-    state.core.notifications.retain(|n| n.at > cutoff);
+    state.core.notifications.retain(|n| n.posted > cutoff);
     if let (
         Connection::Reconnecting {
             attempt,

@@ -160,7 +160,17 @@ async fn connect_once(
                     Some(Err(e)) => return End::Lost(format!("stream error: {e}")),
                     Some(Ok(Message::Text(text))) => match decode_server_msg(text.as_str()) {
                         Ok(msg) => {
-                            if actions.send(Action::StreamFrame(msg)).await.is_err() {
+                            // The clock is stamped with when it arrived, so the console can
+                            // tell how far the platform has moved since.
+                            let action = match msg {
+                                ServerMsg::Clock { platform_time, rate } => Action::Clock {
+                                    platform_time,
+                                    rate,
+                                    at: Utc::now(),
+                                },
+                                msg => Action::StreamFrame(msg),
+                            };
+                            if actions.send(action).await.is_err() {
                                 return End::Shutdown;
                             }
                         }

@@ -274,6 +274,14 @@ impl Gateway {
         }
     }
 
+    /// The platform's clock as of now, for the `clock` frame.
+    pub fn clock(&self) -> crate::protocol::ServerMsg {
+        crate::protocol::ServerMsg::Clock {
+            platform_time: self.platform.now(),
+            rate: self.platform.clock_rate(),
+        }
+    }
+
     /// Sequence and encode `emissions` into the hub, and keep the action book current.
     fn publish(&self, emissions: Vec<crate::platform::Emission>) {
         for event in self.hub.publish(emissions) {

@@ -101,7 +101,9 @@ async fn serve(
 ) -> End {
     let cfg = &gateway.config;
     let hello = gateway.hello(chrono::Utc::now());
-    if send_msg(gateway, sink, &hello).await.is_err() {
+    if send_msg(gateway, sink, &hello).await.is_err()
+        || send_msg(gateway, sink, &gateway.clock()).await.is_err()
+    {
         return End::ClientGone;
     }
 
@@ -153,6 +155,9 @@ async fn serve(
                     return End::ClientGone;
                 }
                 unanswered_since.get_or_insert_with(Instant::now);
+                if send_msg(gateway, sink, &gateway.clock()).await.is_err() {
+                    return End::ClientGone;
+                }
             }
             batch = batches.recv(), if sub.any() => {
                 let delivered = match batch {

@@ -120,6 +120,12 @@ pub trait Platform: Send + Sync + 'static {
         Utc::now()
     }
 
+    /// Platform seconds per real second: how fast [`Platform::now`] moves. Consoles read their
+    /// clock from it between the gateway's `clock` frames.
+    fn clock_rate(&self) -> f64 {
+        1.0
+    }
+
     /// GET `url` for a runbook's `http_probe` step. The default makes a real HTTP request
     /// (plain HTTP; this build has no TLS); the simulator also answers `sim://{app}/...` itself.
     async fn probe(&self, url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {

@@ -120,6 +120,14 @@ pub enum ServerMsg {
         /// Frames larger than this close the connection with code 1009.
         max_frame_bytes: usize,
     },
+    /// The platform's clock: its time as the gateway sent this frame, and how many platform
+    /// seconds pass per real second (1 on a real platform, the speed of a simulator, 0 while
+    /// time stands still). Sent right after `hello` and with every heartbeat; every time the
+    /// console shows is read from it, never from the clock of the machine it runs on.
+    Clock {
+        platform_time: DateTime<Utc>,
+        rate: f64,
+    },
     /// Reply to `subscribe`: the topics now active and, per topic, the newest sequence number.
     Subscribed {
         topics: Vec<Topic>,

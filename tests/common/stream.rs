@@ -1,5 +1,5 @@
 //! A WebSocket client for a gateway's stream (`/v1/stream`): hello first, JSON frames, pings
-//! skipped.
+//! and `clock` frames (sent with every heartbeat) skipped unless asked for.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -42,7 +42,18 @@ impl Client {
             .expect("no message from the gateway within 10 s")
     }
 
+    /// Next server message other than `clock` (pings are skipped), or None after `wait`.
     pub async fn try_recv(&mut self, wait: Duration) -> Option<ServerMsg> {
+        loop {
+            match self.try_recv_any(wait).await? {
+                ServerMsg::Clock { .. } => continue,
+                msg => return Some(msg),
+            }
+        }
+    }
+
+    /// Next server message, `clock` frames included, or None after `wait`.
+    pub async fn try_recv_any(&mut self, wait: Duration) -> Option<ServerMsg> {
         loop {
             let next = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
             match next.unwrap() {

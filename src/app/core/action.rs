@@ -19,6 +19,12 @@ pub enum Action {
     StreamConnected(ServerMsg),
     /// A frame from the live stream (anything after `hello`).
     StreamFrame(ServerMsg),
+    /// The gateway's `clock` frame, and when it arrived on the console's clock.
+    Clock {
+        platform_time: DateTime<Utc>,
+        rate: f64,
+        at: DateTime<Utc>,
+    },
     /// The stream broke at `at`; the driver tries again after `retry_in_ms`.
     StreamDown {
         reason: String,

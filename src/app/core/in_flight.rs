@@ -38,7 +38,7 @@ pub(crate) fn track(core: &mut Core, status: ActionStatus) {
         tracing::debug!(action = %status.id, "late status of an ended action dropped");
         return;
     }
-    core.action_heard.insert(status.id.clone(), core.now);
+    core.action_heard.insert(status.id.clone(), core.wall);
     if known.is_some_and(|k| k.updated_at > status.updated_at) {
         return;
     }
@@ -91,7 +91,7 @@ pub(crate) fn check_all(core: &mut Core, effects: &mut Vec<Effect>) {
 
 /// On the clock: ask about actions not heard of for [`ACTION_CHECK_SECS`].
 pub(crate) fn check_quiet(core: &mut Core, effects: &mut Vec<Effect>) {
-    let cutoff = core.now - Duration::seconds(ACTION_CHECK_SECS);
+    let cutoff = core.wall - Duration::seconds(ACTION_CHECK_SECS);
     let quiet: Vec<String> = core
         .actions
         .keys()
@@ -112,7 +112,7 @@ fn ask(core: &mut Core, action: String, effects: &mut Vec<Effect>) {
         return;
     }
     // Counts as heard, so the clock does not ask again before the answer could arrive.
-    core.action_heard.insert(action, core.now);
+    core.action_heard.insert(action, core.wall);
     core.send(kind, effects);
 }
 

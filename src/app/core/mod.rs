@@ -3,6 +3,7 @@
 //! their own state (`app::state`); this is the part they share. Only `update()` changes it.
 
 pub mod action;
+pub mod clock;
 pub mod effect;
 pub mod history;
 pub mod in_flight;
@@ -131,7 +132,10 @@ pub enum NoticeLevel {
 pub struct Notification {
     pub level: NoticeLevel,
     pub text: String,
+    /// Platform time, as shown.
     pub at: DateTime<Utc>,
+    /// When it was posted on the console's clock; it goes after `NOTIFICATION_SECS`.
+    pub posted: DateTime<Utc>,
 }
 
 /// Events lost on a topic, as the gateway reported with `gap`.
@@ -307,8 +311,13 @@ pub struct Core {
     pub readonly: bool,
     pub production: bool,
     pub keymap: Keymap,
-    /// The console's clock.
+    /// Platform time now (see [`clock`]): every time the console shows is measured from it.
     pub now: DateTime<Utc>,
+    /// The console's own clock, at the last tick: only for how long the console itself waits
+    /// (reconnects, notification lifetimes, refresh intervals, events/s).
+    pub wall: DateTime<Utc>,
+    /// Reads platform time from the gateway's last `clock` frame.
+    pub clock: clock::PlatformClock,
     /// Terminal size, for paging.
     pub size: (u16, u16),
 
@@ -373,6 +382,8 @@ impl Core {
                 config.keymap
             },
             now: config.now,
+            wall: config.now,
+            clock: clock::PlatformClock::default(),
             size: (80, 24),
             apps: BTreeMap::new(),
             apps_loaded: false,
@@ -504,6 +515,7 @@ impl Core {
             level,
             text: text.into(),
             at: self.now,
+            posted: self.wall,
         });
     }
 
@@ -517,7 +529,7 @@ impl Core {
             id,
             Pending {
                 kind: kind.clone(),
-                sent_at: self.now,
+                sent_at: self.wall,
             },
         );
         effects.push(Effect::Http(Request { id, kind }));

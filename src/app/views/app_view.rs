@@ -113,7 +113,7 @@ pub(crate) fn refresh_detail(state: &mut State, effects: &mut Vec<Effect>) {
     let app = state.app_view.app.clone();
     let id = state.core.send(RequestKind::FetchApp { app }, effects);
     state.app_view.detail_request = Some(id);
-    state.app_view.detail_at = Some(state.core.now);
+    state.app_view.detail_at = Some(state.core.wall);
 }
 
 pub(crate) fn refresh_releases(state: &mut State, effects: &mut Vec<Effect>) {
@@ -203,7 +203,7 @@ pub(crate) fn on_tick(state: &mut State, effects: &mut Vec<Effect>) {
     let due = state
         .app_view
         .detail_at
-        .is_none_or(|at| state.core.now - at >= Duration::seconds(DETAIL_REFRESH_SECS));
+        .is_none_or(|at| state.core.wall - at >= Duration::seconds(DETAIL_REFRESH_SECS));
     if due && state.app_view.detail_request.is_none() {
         refresh_detail(state, effects);
     }

@@ -226,8 +226,8 @@ struct Tracked {
 /// Every alert the simulator knows: pending conditions, active alerts, recently resolved.
 #[derive(Clone, Debug, Default)]
 pub struct AlertBook {
-    /// When each (rule, app) condition started holding, for alerts not yet firing.
-    pending: BTreeMap<(Rule, &'static str), (u64, DateTime<Utc>)>,
+    /// The tick each (rule, app) condition started holding, for alerts not yet firing.
+    pending: BTreeMap<(Rule, &'static str), u64>,
     active: Vec<Tracked>,
     resolved: VecDeque<Alert>,
     next_id: u64,
@@ -295,13 +295,15 @@ impl AlertBook {
             self.pending.remove(&(rule, app));
             return;
         }
-        let (since_tick, since) = *self.pending.entry((rule, app)).or_insert((tick, now));
+        let since_tick = *self.pending.entry((rule, app)).or_insert(tick);
         if tick - since_tick < rule.for_secs() {
             return;
         }
         self.pending.remove(&(rule, app));
         self.next_id += 1;
-        let alert = fire(rule, s, format!("a-{}", self.next_id), since);
+        // Like Prometheus's `startsAt`: when it fired, not when its condition began (`for`
+        // earlier), so "firing since" and the timeline's "fired" read the same time.
+        let alert = fire(rule, s, format!("a-{}", self.next_id), now);
         transitions.push(alert.clone());
         self.active.push(Tracked {
             rule,
@@ -448,7 +450,11 @@ mod tests {
         assert_eq!(tick, 60);
         assert_eq!(out[0].rule, "HighErrorRatio");
         assert_eq!(out[0].runbook.as_deref(), Some("bad-release"));
-        assert_eq!(out[0].started_at, t0);
+        assert_eq!(
+            out[0].started_at,
+            t0 + Duration::seconds(60),
+            "fired at, not pending from"
+        );
         let good = sample(0.001);
         let mut resolved = None;
         for tick in 61..200 {

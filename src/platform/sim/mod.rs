@@ -272,6 +272,11 @@ impl Platform for SimPlatform {
         }
     }
 
+    /// `speed`, or 0 when stepped by hand: time then moves only with each step.
+    fn clock_rate(&self) -> f64 {
+        if self.stepped { 0.0 } else { self.speed }
+    }
+
     /// `sim://{app}/{path}` is answered from the model: 503 without ready replicas, 500 while
     /// most requests fail, else 200 with the app's release. Other URLs are fetched for real.
     async fn probe(&self, url: &str, timeout: Duration) -> Result<ProbeResponse, PlatformError> {

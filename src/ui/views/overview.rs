@@ -379,7 +379,7 @@ fn render_placeholder(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
             },
             _,
         ) => {
-            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
             (
                 Role::Error,
                 vec![

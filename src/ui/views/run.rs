@@ -42,8 +42,8 @@ fn duration(secs: i64) -> String {
     crate::duration::stopwatch(crate::duration::clamp(secs))
 }
 
-/// How long a step took, or has taken so far (measured to the run's last update, which is in
-/// platform time like the step's own times).
+/// How long a step took, or has taken so far: to `now`, platform time like the step's own
+/// times, so a waiting step's count ticks with the clock.
 fn step_duration(step: &StepStatus, now: DateTime<Utc>) -> String {
     match (step.started_at, step.finished_at) {
         (Some(start), Some(end)) => duration((end - start).num_seconds()),
@@ -66,7 +66,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let width = usize::from(area.width.saturating_sub(2));
     let mut head = header_lines(run, theme, width);
-    let mut body = step_lines(run, theme, width);
+    let mut body = step_lines(run, theme, width, state.core.now);
     let footer = footer(state, run, theme);
     let room = usize::from(area.height).saturating_sub(head.len() + 1);
     let scroll = state.runs.scroll.min(body.len().saturating_sub(room));
@@ -120,7 +120,12 @@ fn header_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a
     lines
 }
 
-fn step_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+fn step_lines<'a>(
+    run: &RunStatus,
+    theme: &Theme,
+    width: usize,
+    now: DateTime<Utc>,
+) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     for step in &run.steps {
         let (icon, label, role) = step_label(step.state);
@@ -135,7 +140,7 @@ fn step_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a>>
             ),
             Span::styled(label, theme.style(role)),
         ];
-        let took = step_duration(step, run.updated_at);
+        let took = step_duration(step, now);
         if !took.is_empty() {
             spans.push(Span::styled(format!("  {took}"), theme.style(Role::Muted)));
         }

@@ -21,7 +21,7 @@ fn connection_label(state: &State) -> (String, Role) {
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
             (
                 format!("reconnecting, next try in {secs}s (#{attempt})"),
                 Role::Reconnecting,
@@ -98,7 +98,7 @@ pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Fram
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
             (
                 format!(
                     " DISCONNECTED — reconnecting in {secs}s (attempt {attempt}); figures may be behind"
@@ -111,7 +111,7 @@ pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Fram
             attempt,
             next_try_at,
         } => {
-            let secs = (*next_try_at - state.core.now).num_seconds().max(0);
+            let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
             (
                 format!(
                     " STALE — no data since {} UTC; retry in {secs}s (attempt {attempt})",
