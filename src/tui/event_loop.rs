@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{Timelike, Utc};
+use chrono::Utc;
 use crossterm::event::EventStream;
 use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
@@ -140,7 +140,8 @@ pub async fn run(
         },
     );
     drivers.perform(update(&mut state, Action::Tick(Utc::now())));
-    let mut shown_second = Utc::now().second();
+    // The platform second on screen: the clock is redrawn when it moves.
+    let mut shown_second = state.core.now.timestamp();
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
     // What the last frame drew where, for mouse clicks.
@@ -215,8 +216,8 @@ pub async fn run(
                 let now = Utc::now();
                 // A tick can ask for work (e.g. the App view's periodic pod refresh).
                 go_on = drivers.perform(update(&mut state, Action::Tick(now)));
-                if now.second() != shown_second {
-                    shown_second = now.second();
+                if state.core.now.timestamp() != shown_second {
+                    shown_second = state.core.now.timestamp();
                     dirty = true;
                 }
             }
