@@ -52,6 +52,11 @@ pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
     duration::coarse(duration::clamp((now - t).num_seconds()))
 }
 
+/// Terminal columns `text` takes (a CJK character takes two).
+pub fn width(text: &str) -> usize {
+    text.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
 /// `text` as a column `width` terminal columns wide: cut (with `…`) to leave at least one
 /// column of space after it, then padded with spaces. `format!("{:<N}")` pads by characters
 /// and never cuts, so a long value or a CJK name ran into the next column ("downstream_growth[");

@@ -144,15 +144,23 @@ pub fn upsert(state: &mut State, status: RunStatus) {
     refresh(state);
 }
 
-/// Recompute the Runs list's order (newest first, narrowed by its `/` filter: id, runbook or
-/// state) and keep the cursor on a shown row.
+/// Recompute the Runs list's order (newest first, narrowed by its `/` filter: id, runbook,
+/// state, or the app's id or name) and keep the cursor on a shown row.
 pub(crate) fn refresh(state: &mut State) {
     let needle = state.filter_needle(View::Runs);
+    let core = &state.core;
     let view = &mut state.runs;
     let mut rows: Vec<&RunStatus> = view
         .runs
         .values()
-        .filter(|r| list_filter::matches(&needle, [r.id.as_str(), &r.runbook, r.state.as_str()]))
+        .filter(|r| {
+            let app = r.params.get("app").and_then(|v| v.as_str()).unwrap_or("");
+            let name = core.apps.get(app).map_or("", |a| a.summary.name.as_str());
+            list_filter::matches(
+                &needle,
+                [r.id.as_str(), &r.runbook, r.state.as_str(), app, name],
+            )
+        })
         .collect();
     rows.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     view.order = rows.iter().map(|r| r.id.clone()).collect();

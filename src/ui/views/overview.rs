@@ -16,6 +16,8 @@ use crate::ui::widgets::hints::{self, Keys};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Column {
     Name,
+    /// The app's id, which `:` commands, production confirmations and runbook parameters take.
+    Id,
     Region,
     Version,
     Ready,
@@ -27,20 +29,27 @@ enum Column {
     Trend,
 }
 
-/// Columns in display order with their width; `drop_rank` says which go first when the
-/// terminal is narrow (1 drops first; 0 never drops).
-const COLUMNS: [(Column, u16, u8); 10] = [
-    (Column::Name, 0, 0),
-    (Column::Region, 14, 1),
-    (Column::Version, 9, 2),
-    (Column::Ready, 6, 0),
-    (Column::Rps, 6, 0),
-    (Column::P99, 6, 6),
-    (Column::Errors, 6, 0),
-    (Column::Cpu, 4, 4),
-    (Column::Alerts, 6, 5),
-    (Column::Trend, 10, 3),
-];
+/// Columns in display order with their width (the id column's is the longest id's);
+/// `drop_rank` says which go first when the terminal is narrow (1 drops first; 0 never drops).
+/// The id outlives the sparkline and CPU: it is what an operator types.
+fn columns(id_width: u16) -> [(Column, u16, u8); 11] {
+    [
+        (Column::Name, 0, 0),
+        (Column::Id, id_width, 4),
+        (Column::Region, 14, 1),
+        (Column::Version, 9, 5),
+        (Column::Ready, 6, 0),
+        (Column::Rps, 6, 0),
+        (Column::P99, 6, 7),
+        (Column::Errors, 6, 0),
+        (Column::Cpu, 4, 3),
+        (Column::Alerts, 6, 6),
+        (Column::Trend, 10, 2),
+    ]
+}
+
+/// Widest the id column gets; a longer id is cut.
+const ID_MAX: u16 = 24;
 
 /// Narrowest the name column gets before other columns are dropped.
 const NAME_MIN: u16 = 14;
@@ -55,6 +64,7 @@ impl Column {
     fn title(self) -> &'static str {
         match self {
             Column::Name => "APP",
+            Column::Id => "ID",
             Column::Region => "REGION",
             Column::Version => "VERSION",
             Column::Ready => "READY",
@@ -93,8 +103,8 @@ impl Column {
 }
 
 /// The columns that fit `width`, with the width each gets.
-fn fit_columns(width: u16) -> Vec<(Column, u16)> {
-    let mut kept: Vec<(Column, u16, u8)> = COLUMNS.to_vec();
+fn fit_columns(width: u16, id_width: u16) -> Vec<(Column, u16)> {
+    let mut kept: Vec<(Column, u16, u8)> = columns(id_width).to_vec();
     let used = |cols: &[(Column, u16, u8)]| -> u16 {
         let fixed: u16 = cols.iter().map(|c| c.1).sum();
         fixed + NAME_MIN + SPACING * (cols.len() as u16 - 1)
@@ -131,7 +141,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         render_placeholder(state, theme, frame, area);
         return;
     }
-    let columns = fit_columns(area.width.saturating_sub(MARKER_WIDTH));
+    let id_width = state
+        .core
+        .apps
+        .keys()
+        .map(|id| format::width(id))
+        .max()
+        .unwrap_or(2)
+        .clamp(2, usize::from(ID_MAX));
+    let columns = fit_columns(
+        area.width.saturating_sub(MARKER_WIDTH),
+        u16::try_from(id_width).unwrap_or(ID_MAX),
+    );
     let header = Row::new(columns.iter().map(|&(col, _)| {
         let mut title = col.title().to_string();
         if col.sorted_by() == Some(state.overview.sort) {
@@ -284,17 +305,30 @@ fn build_row<'a>(
             }
         }
     };
+    let with_id = columns.iter().any(|&(col, _)| col == Column::Id);
     let cells = columns.iter().map(|&(col, width)| {
         let (content, style): (String, Style) = match col {
             Column::Name => {
-                let name = format::truncate(&s.name, usize::from(width).saturating_sub(2));
-                let line = Line::from(vec![
+                let room = usize::from(width).saturating_sub(2);
+                let name = format::truncate(&s.name, room);
+                let mut spans = vec![
                     Span::styled(health_mark(health), role(health_role(health))),
                     Span::raw(" "),
-                    Span::styled(name, text),
-                ]);
-                return Cell::from(line);
+                ];
+                // Without an id column, the id follows the name where it fits whole.
+                let id_after = !with_id
+                    && !s.name.contains(s.id.as_str())
+                    && format::width(&name) + 1 + format::width(&s.id) <= room;
+                spans.push(Span::styled(name, text));
+                if id_after {
+                    spans.push(Span::styled(format!(" {}", s.id), role(Role::Muted)));
+                }
+                return Cell::from(Line::from(spans));
             }
+            Column::Id => (
+                format::truncate(&s.id, usize::from(width)),
+                role(Role::Muted),
+            ),
             Column::Region => (
                 format::truncate(&s.region, usize::from(width)),
                 role(Role::Muted),
@@ -419,12 +453,14 @@ mod tests {
     #[test]
     fn columns_fit_every_width_from_80_to_200() {
         for width in 80..=200u16 {
-            let cols = fit_columns(width);
+            let cols = fit_columns(width, 15);
             let total: u16 = cols.iter().map(|c| c.1).sum::<u16>() + (cols.len() as u16 - 1);
             assert!(total <= width, "{width}: {total}");
             assert_eq!(cols[0].0, Column::Name);
         }
-        assert!(!fit_columns(80).iter().any(|c| c.0 == Column::Region));
-        assert!(fit_columns(160).iter().any(|c| c.0 == Column::Region));
+        assert!(!fit_columns(79, 15).iter().any(|c| c.0 == Column::Region));
+        assert!(fit_columns(160, 15).iter().any(|c| c.0 == Column::Region));
+        // The id an operator types stays at 80 columns, even with the longest simulated id.
+        assert!(fit_columns(79, 15).iter().any(|c| c.0 == Column::Id));
     }
 }

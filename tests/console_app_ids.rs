@@ -1,0 +1,47 @@
+//! The id an operator types (`:scale shop-cart 8`, production confirmations, runbook
+//! parameters) is on screen wherever apps are listed, and lists find an app by id or name (#23).
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::fixtures::loaded_state;
+use common::keys::{press, type_text};
+use common::runbook_fixtures::answer_runs;
+use common::screen::rows;
+
+#[test]
+fn every_apps_id_is_on_the_overview_at_80x24_and_120x40() {
+    let state = loaded_state(false);
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = rows(&state, w, h);
+        for id in state.core.apps.keys() {
+            assert!(
+                screen[2..]
+                    .iter()
+                    .any(|row| row.split_whitespace().any(|word| word == id)),
+                "{id} is not on the overview at {w}x{h}:\n{}",
+                screen.join("\n")
+            );
+        }
+        assert!(
+            screen[1].contains(" ID "),
+            "no ID column at {w}x{h}: {}",
+            screen[1]
+        );
+    }
+}
+
+#[test]
+fn the_runs_list_finds_an_apps_runs_by_its_display_name() {
+    let mut state = loaded_state(false);
+    press(&mut state, ":runs<Enter>");
+    answer_runs(&mut state);
+    assert_eq!(state.runs.order.len(), 3);
+    press(&mut state, "/");
+    type_text(&mut state, "购物车");
+    assert_eq!(state.runs.order, vec!["run-9f2c1a7e-3".to_string()]);
+    press(&mut state, "<Esc>");
+    press(&mut state, "/");
+    type_text(&mut state, "shop-cart");
+    assert_eq!(state.runs.order, vec!["run-9f2c1a7e-3".to_string()]);
+}
