@@ -218,3 +218,95 @@ fn a_filter_that_hides_every_row_says_so_in_alerts_events_and_runs() {
     assert!(events.contains("No event matches /zzz ("), "{events}");
     assert!(!events.contains("Nothing has happened yet"), "{events}");
 }
+
+/// The keys that act on "this app" (`S`, `R`, `l`, `b`) work wherever an app is selected: `b`
+/// opens the runbook of the app's incident from the overview, the App and Releases views; the
+/// Alerts list adds `l` and `R` for the selected alert's app.
+#[test]
+fn the_app_keys_work_wherever_an_app_is_selected() {
+    use common::alert_fixtures::alerts_state;
+    // The overview, cursor on shop-cart, whose firing P1 names bad-release.
+    let mut s = alerts_state(false);
+    press(&mut s, "<Esc>");
+    s.overview.choose("shop-cart".into());
+    press(&mut s, "b");
+    assert_eq!(s.view, View::Runbook);
+    let form = s.runbooks.form.as_ref().unwrap();
+    assert_eq!(
+        (form.runbook.as_str(), form.prefill_app.as_deref()),
+        ("bad-release", Some("shop-cart"))
+    );
+    // The App view and its Releases.
+    let mut s = alerts_state(false);
+    command(&mut s, "app shop-cart");
+    press(&mut s, "b");
+    assert_eq!(s.view, View::Runbook);
+    let mut s = alerts_state(false);
+    command(&mut s, "releases shop-cart");
+    assert_eq!(s.view, View::Releases);
+    press(&mut s, "l");
+    assert_eq!(s.view, View::Logs);
+    assert_eq!(s.logs.filter.apps, vec!["shop-cart".into()]);
+    // Alerts: the selected alert's app.
+    let mut s = alerts_state(false);
+    let app = s.selected_alert().unwrap().app.clone();
+    press(&mut s, "l");
+    assert_eq!(s.view, View::Logs);
+    assert_eq!(s.logs.filter.apps, vec![app.as_str().into()]);
+    let mut s = alerts_state(false);
+    press(&mut s, "R");
+    assert_eq!(
+        s.app_view.app, app,
+        "R asks for {app}'s releases to roll back"
+    );
+}
+
+/// `b` on an app no alert names a runbook for opens the runbook list, and says why.
+#[test]
+fn b_without_a_matching_runbook_opens_the_list() {
+    let mut s = loaded_state(false);
+    press(&mut s, "b");
+    assert_eq!(s.view, View::Runbooks);
+    let notice = &s.core.notifications.back().unwrap().text;
+    assert!(notice.contains("names a runbook"), "{notice}");
+}
+
+/// Quitting while a run the operator started waits for approval asks first; a run someone
+/// else started does not hold the console.
+#[test]
+fn quitting_while_your_run_waits_for_approval_asks_first() {
+    use common::runbook_fixtures::{run_event, waiting_run};
+    use common::screen::screen;
+    use opsdeck::app::update;
+    let mut s = loaded_state(false);
+    let mut theirs = waiting_run();
+    theirs.id = "run-theirs".into();
+    update(&mut s, run_event(1, theirs));
+    press(&mut s, "q");
+    assert!(s.quitting, "li.wei's run does not wait for this operator");
+
+    let mut s = loaded_state(false);
+    let mut mine = waiting_run();
+    mine.started_by = s.core.actor.clone();
+    update(&mut s, run_event(1, mine));
+    press(&mut s, "q");
+    assert!(!s.quitting);
+    assert!(matches!(&s.dialog, Some(Dialog::Quit(d)) if d.waiting[0].id == "run-9f2c1a7e-3"));
+    let text = screen(&s, 80, 24);
+    assert!(text.contains("run-9f2c1a7e-3"), "{text}");
+    assert!(text.contains("Quit anyway? y/N"), "{text}");
+    press(&mut s, "n");
+    assert!(s.dialog.is_none() && !s.quitting);
+    press(&mut s, "q");
+    press(&mut s, "y");
+    assert!(s.quitting);
+    // Ctrl-C asks too, and a second Ctrl-C quits.
+    let mut s2 = loaded_state(false);
+    let mut mine = waiting_run();
+    mine.started_by = s2.core.actor.clone();
+    update(&mut s2, run_event(1, mine));
+    press(&mut s2, "<C-c>");
+    assert!(!s2.quitting && s2.dialog.is_some());
+    press(&mut s2, "<C-c>");
+    assert!(s2.quitting);
+}

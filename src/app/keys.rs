@@ -8,11 +8,13 @@ use crate::app::core::key::{KeyCode, KeyInput};
 use crate::app::core::keymap::{Command, Layer, LogCommand};
 use crate::app::core::{Handled, Navigate, NoticeLevel};
 use crate::app::dialogs::alert_dialog::AlertStep;
+use crate::app::dialogs::quit::{QuitDialog, WaitingRun};
 use crate::app::dialogs::scale::ScaleStep;
 use crate::app::dialogs::{rollback, scale};
 use crate::app::navigate::navigate;
 use crate::app::state::{Dialog, State, View};
 use crate::app::views::logs;
+use crate::protocol::RunState;
 
 /// The layer whose bindings apply now.
 pub fn active_layer(state: &State) -> Layer {
@@ -36,7 +38,9 @@ pub fn context_layer(state: &State) -> Layer {
         },
         Some(Dialog::Rollback(d)) => crate::app::dialogs::rollback::layer(d),
         Some(Dialog::Silence(d)) if d.step == AlertStep::Edit => Layer::Silence,
-        Some(Dialog::Ack(_) | Dialog::Silence(_) | Dialog::Run(_)) => Layer::Confirm,
+        Some(Dialog::Ack(_) | Dialog::Silence(_) | Dialog::Run(_) | Dialog::Quit(_)) => {
+            Layer::Confirm
+        }
         None if state.view == View::Runbook => crate::app::views::runbooks::form_layer(state),
         None if state.view == View::Logs => logs::layer(state),
         None if state.filter_editing() => Layer::Filter,
@@ -158,6 +162,14 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         state.clear_filter(state.view);
         return;
     }
+    if matches!(state.dialog, Some(Dialog::Quit(_))) && layer == Layer::Confirm {
+        match cmd {
+            Command::Confirm | Command::Quit => quit_now(state, effects),
+            Command::Cancel | Command::Back => state.dialog = None,
+            _ => {}
+        }
+        return;
+    }
     if layer == Layer::Overview && state.overview.run(&state.core, cmd) {
         return;
     }
@@ -170,10 +182,7 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         return;
     }
     match cmd {
-        Command::Quit => {
-            state.quitting = true;
-            effects.push(Effect::Quit);
-        }
+        Command::Quit => quit(state, effects),
         Command::ToggleHelp => {
             state.help_open = !state.help_open;
             state.help_scroll = 0;
@@ -195,6 +204,39 @@ fn run(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>)
         Command::OpenCommand => prompt::open(state),
         _ => {}
     }
+}
+
+/// Quit, unless a run the operator started waits for an approval: then ask first.
+fn quit(state: &mut State, effects: &mut Vec<Effect>) {
+    let actor = state.core.actor.as_str();
+    let waiting: Vec<WaitingRun> = state
+        .runs
+        .runs
+        .values()
+        .filter(|r| r.state == RunState::WaitingApproval && r.started_by == actor)
+        .map(|r| WaitingRun {
+            id: r.id.clone(),
+            runbook: r.runbook.clone(),
+            app: r
+                .params
+                .get("app")
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            step: r.current_step.clone(),
+        })
+        .collect();
+    if waiting.is_empty() {
+        quit_now(state, effects);
+    } else {
+        state.help_open = false;
+        state.prompt = None;
+        state.dialog = Some(Dialog::Quit(QuitDialog { waiting }));
+    }
+}
+
+fn quit_now(state: &mut State, effects: &mut Vec<Effect>) {
+    state.quitting = true;
+    effects.push(Effect::Quit);
 }
 
 fn back(state: &mut State, layer: Layer) {
@@ -223,6 +265,55 @@ fn submit(state: &mut State, layer: Layer) {
     }
 }
 
+/// The app the keys that act on "this app" (`S`, `R`, `l`, `b`, `r`) mean in the current view:
+/// the overview's selected app, the App or Releases view's app, the selected alert's app.
+fn acting_app(state: &State) -> Option<String> {
+    match state.view {
+        View::Overview => state.overview.selected.clone(),
+        View::App | View::Releases => {
+            Some(state.app_view.app.clone()).filter(|app| !app.is_empty())
+        }
+        View::Alerts => state.selected_alert().map(|a| a.app.clone()),
+        _ => None,
+    }
+}
+
+/// What acts on the view's app ([`acting_app`]), wherever a layer binds it.
+fn on_acting_app(state: &mut State, cmd: Command) -> Handled {
+    let go = |app: String| match cmd {
+        Command::OpenApp => Some(Navigate::App(app)),
+        Command::OpenReleases => Some(Navigate::Releases(app)),
+        Command::OpenRollback => Some(Navigate::Rollback { app, release: None }),
+        Command::OpenScale => Some(Navigate::Scale(app)),
+        Command::Logs(LogCommand::OpenLogs) => Some(Navigate::Logs(vec![app])),
+        _ => None,
+    };
+    match cmd {
+        Command::Logs(LogCommand::OpenAllLogs) => Handled::Go(Navigate::Logs(Vec::new())),
+        Command::OpenRunbook => {
+            let Some(app) = acting_app(state) else {
+                return Handled::Yes;
+            };
+            match state.core.runbook_for(&app) {
+                Some(id) => Handled::Go(Navigate::Runbook { id, app: Some(app) }),
+                None => {
+                    let text = format!("no alert on {app} names a runbook: pick one");
+                    state.core.notify(NoticeLevel::Info, text);
+                    Handled::Go(Navigate::Runbooks)
+                }
+            }
+        }
+        Command::OpenApp
+        | Command::OpenReleases
+        | Command::OpenRollback
+        | Command::OpenScale
+        | Command::Logs(LogCommand::OpenLogs) => acting_app(state)
+            .and_then(go)
+            .map_or(Handled::Yes, Handled::Go),
+        _ => Handled::No,
+    }
+}
+
 /// The commands that go somewhere, and the views' own commands (which may answer with where
 /// to go): true when `cmd` was taken.
 fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Effect>) -> bool {
@@ -235,7 +326,6 @@ fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Ef
     {
         return true;
     }
-    let selected = state.overview.selected.clone();
     let handled = match (layer, cmd) {
         // Bound everywhere: ignored under a dialog, a filter being typed, or help.
         (_, Command::OpenEvents) => {
@@ -249,28 +339,11 @@ fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Ef
                 Handled::Yes
             }
         }
-        (_, Command::OpenApp) => {
-            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::App(app)))
-        }
-        (Layer::Overview, Command::OpenReleases) => {
-            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Releases(app)))
-        }
-        (Layer::Overview, Command::OpenRollback) => selected.map_or(Handled::Yes, |app| {
-            Handled::Go(Navigate::Rollback { app, release: None })
-        }),
         (Layer::Alerts, Command::JumpToApp | Command::OpenRunbook) => {
             alerts::destination(state, cmd).map_or(Handled::Yes, Handled::Go)
         }
         (Layer::App, _) => app_view::run_app(state, cmd),
         (Layer::Releases, _) => app_view::run_releases(state, cmd),
-        // What acts on the overview's selected app, wherever a layer binds it.
-        (_, Command::OpenScale) => {
-            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Scale(app)))
-        }
-        (_, Command::Logs(LogCommand::OpenLogs)) => {
-            selected.map_or(Handled::Yes, |app| Handled::Go(Navigate::Logs(vec![app])))
-        }
-        (_, Command::Logs(LogCommand::OpenAllLogs)) => Handled::Go(Navigate::Logs(Vec::new())),
         (Layer::Events, _) => {
             // `a` narrows to the app on screen in the App view now, whatever it was when the
             // Events view opened.
@@ -278,6 +351,10 @@ fn run_going(state: &mut State, layer: Layer, cmd: Command, effects: &mut Vec<Ef
             timeline::run(state, cmd)
         }
         _ => Handled::No,
+    };
+    let handled = match handled {
+        Handled::No => on_acting_app(state, cmd),
+        handled => handled,
     };
     match handled {
         Handled::No => false,

@@ -41,6 +41,7 @@ pub use dialogs::alert_dialog::{
     AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
     SilenceDialog, SilenceField, describe_secs,
 };
+pub use dialogs::quit::{QuitDialog, WaitingRun};
 pub use dialogs::rollback::{RollbackDialog, RollbackStep, default_target};
 pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{

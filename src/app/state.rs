@@ -3,6 +3,7 @@
 
 use crate::app::core::{Core, StateConfig};
 use crate::app::dialogs::alert_dialog::{AckDialog, SilenceDialog};
+use crate::app::dialogs::quit::QuitDialog;
 use crate::app::dialogs::rollback::RollbackDialog;
 use crate::app::dialogs::scale::ScaleDialog;
 use crate::app::list_filter::ListFilters;
@@ -51,6 +52,8 @@ pub enum Dialog {
     Silence(SilenceDialog),
     /// Start, approve, abort or resume a runbook run.
     Run(RunDialog),
+    /// Quit while a run the operator started waits for approval?
+    Quit(QuitDialog),
 }
 
 /// Everything the console knows: the shared [`Core`], then what each view and dialog owns.

@@ -472,6 +472,22 @@ impl Core {
         found
     }
 
+    /// The runbook for `app`'s incident: that of its most urgent unresolved alert naming one
+    /// (firing before acknowledged or silenced, then by severity, then the newest).
+    pub fn runbook_for(&self, app: &str) -> Option<String> {
+        self.alerts
+            .values()
+            .filter(|a| a.app == app && a.state != AlertState::Resolved && a.runbook.is_some())
+            .min_by_key(|a| {
+                (
+                    a.state != AlertState::Firing,
+                    a.severity,
+                    std::cmp::Reverse(a.started_at),
+                )
+            })
+            .and_then(|a| a.runbook.clone())
+    }
+
     /// Recount firing alerts for one app.
     pub fn recount_firing(&mut self, app: &str) {
         let n = self

@@ -4,6 +4,7 @@
 pub mod command;
 pub mod help;
 pub mod log_filter;
+pub mod quit;
 pub mod rollback;
 pub mod run_confirm;
 pub mod scale;
