@@ -11,6 +11,7 @@ use ratatui::widgets::{
     Block, Borders, Cell, HighlightSpacing, Padding, Paragraph, Row, Table, TableState,
 };
 
+use crate::app::logs::LogCommand;
 use crate::app::{Command, Layer, State, View};
 use crate::protocol::{Alert, AlertState, Severity};
 use crate::ui::format;
@@ -202,34 +203,37 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
         Line::styled(format::truncate(&a.summary, width), text),
         Line::from(status_line),
         runbook,
-        hints(state, theme),
+        hints(state, theme, width),
     ];
     frame.render_widget(Paragraph::new(Text::from(lines)).block(block), area);
 }
 
-fn hints<'a>(state: &State, theme: &Theme) -> Line<'a> {
+fn hints<'a>(state: &State, theme: &Theme, width: usize) -> Line<'a> {
     let first = |cmd| [Keys::First(cmd)];
-    let pairs: [hints::Hint; 6] = [
+    let pairs: [hints::Hint; 8] = [
+        (&first(Command::OpenRunbook), "runbook"),
+        (&first(Command::Logs(LogCommand::OpenLogs)), "logs"),
+        (&first(Command::JumpToApp), "app"),
         (&first(Command::Acknowledge), "ack"),
         (&first(Command::OpenSilence), "silence"),
-        (&first(Command::JumpToApp), "app"),
-        (&first(Command::OpenRunbook), "runbook"),
+        (&first(Command::OpenRollback), "roll back"),
         (&first(Command::OpenCommand), "command"),
         (&first(Command::Back), "back"),
     ];
     let mut spans = Vec::new();
+    let mut room = width;
     if state.core.readonly {
-        spans.push(Span::styled(
-            "READ-ONLY: no ack or silence  ",
-            theme.style(Role::Notice),
-        ));
+        const READONLY: &str = "READ-ONLY: no ack or silence  ";
+        spans.push(Span::styled(READONLY, theme.style(Role::Notice)));
+        room = room.saturating_sub(format::width(READONLY));
     }
-    spans.extend(hints::spans(
+    spans.extend(hints::spans_within(
         &state.core.keymap,
         Layer::Alerts,
         &pairs,
         "  ",
         theme,
+        room,
     ));
     Line::from(spans)
 }

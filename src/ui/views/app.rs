@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::overview::{health_mark, health_role};
+use crate::app::logs::LogCommand;
 use crate::app::{AppEntry, Command, Layer, Pane, Series, State};
 use crate::protocol::{AlertState, PodState, ReleaseStatus, Severity};
 use crate::ui::format;
@@ -176,22 +177,27 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             Keys::First(Command::Window15m),
             Keys::First(Command::Window1h),
         ];
-        let pairs: [hints::Hint; 7] = [
+        // The incident's tasks first: logs, scale, roll back, the runbook; the way out last.
+        let pairs: [hints::Hint; 10] = [
+            (&first(Command::Logs(LogCommand::OpenLogs)), "logs"),
+            (&first(Command::OpenScale), "scale"),
+            (&first(Command::OpenRollback), "roll back"),
+            (&first(Command::OpenRunbook), "runbook"),
+            (&first(Command::OpenReleases), "releases"),
+            (&first(Command::OpenAppEvents), "events"),
             (&first(Command::NextPane), "pane"),
             (&window, "window"),
-            (&first(Command::OpenScale), "scale"),
-            (&first(Command::OpenReleases), "releases"),
-            (&first(Command::OpenRollback), "roll back"),
-            (&first(Command::OpenAppEvents), "events"),
+            (&first(Command::OpenCommand), "command"),
             (&first(Command::Back), "back"),
         ];
         let mut spans = vec![Span::raw(" ")];
-        spans.extend(hints::spans(
+        spans.extend(hints::spans_within(
             &state.core.keymap,
             Layer::App,
             &pairs,
             "  ",
             theme,
+            usize::from(hint_area.width.saturating_sub(1)),
         ));
         frame.render_widget(Paragraph::new(Line::from(spans)), hint_area);
     }

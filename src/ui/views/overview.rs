@@ -7,6 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState};
 
+use crate::app::logs::LogCommand;
 use crate::app::{AppEntry, ClickTarget, Command, Connection, Health, Layer, SortColumn, State};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -133,10 +134,61 @@ fn fit_columns(width: u16, id_width: u16) -> Vec<(Column, u16)> {
         .collect()
 }
 
+/// Rows below which the overview has no hint line: the apps come first.
+const HINT_MIN_HEIGHT: u16 = 6;
+
+/// The table's part of the overview's `area`; the last row holds the key hints.
+fn table_area(area: Rect) -> Rect {
+    if area.height < HINT_MIN_HEIGHT {
+        return area;
+    }
+    Rect {
+        height: area.height - 1,
+        ..area
+    }
+}
+
+/// The incident's tasks on the selected app first, the way out last.
+fn render_hints(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if area.height < HINT_MIN_HEIGHT {
+        return;
+    }
+    let first = |cmd| [Keys::First(cmd)];
+    let pairs: [hints::Hint; 10] = [
+        (&first(Command::OpenApp), "open"),
+        (&first(Command::Logs(LogCommand::OpenLogs)), "logs"),
+        (&first(Command::OpenScale), "scale"),
+        (&first(Command::OpenRollback), "roll back"),
+        (&first(Command::OpenRunbook), "runbook"),
+        (&first(Command::OpenAlerts), "alerts"),
+        (&first(Command::StartFilter), "filter"),
+        (&first(Command::CycleSort), "sort"),
+        (&first(Command::OpenCommand), "command"),
+        (&first(Command::Quit), "quit"),
+    ];
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(hints::spans_within(
+        &state.core.keymap,
+        Layer::Overview,
+        &pairs,
+        "  ",
+        theme,
+        usize::from(area.width.saturating_sub(1)),
+    ));
+    let row = Rect {
+        y: area.bottom() - 1,
+        height: 1,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(Line::from(spans)), row);
+}
+
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     if area.height == 0 {
         return;
     }
+    render_hints(state, theme, frame, area);
+    let area = table_area(area);
     if state.core.apps.is_empty() {
         render_placeholder(state, theme, frame, area);
         return;
@@ -225,6 +277,7 @@ fn first_shown(top: usize, selected: usize, body_rows: usize) -> usize {
 /// The overview's clickable rows when drawn in `area`: each shown app's screen row, with the
 /// app and the first shown app.
 pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
+    let area = table_area(area);
     let body_rows = usize::from(area.height.saturating_sub(1));
     if state.core.apps.is_empty() || state.overview.order.is_empty() || body_rows == 0 {
         return Vec::new();
@@ -251,6 +304,7 @@ pub fn hits(state: &State, area: Rect) -> Vec<(u16, ClickTarget)> {
 
 /// The overview's first shown app when drawn in `area`.
 pub fn top(state: &State, area: Rect) -> usize {
+    let area = table_area(area);
     let body_rows = usize::from(area.height.saturating_sub(1));
     let selected = state.overview.selected_index().unwrap_or(0);
     first_shown(state.overview.top, selected, body_rows)

@@ -130,6 +130,38 @@ pub fn spans(
     out
 }
 
+/// [`spans`] in at most `width` columns: hints are listed most useful first, so those that do
+/// not fit are dropped from the end — except the last, the way out (`Esc back`), which stays.
+pub fn spans_within(
+    keymap: &Keymap,
+    layer: Layer,
+    hints: &[Hint],
+    sep: &str,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Span<'static>> {
+    let bound: Vec<Hint> = hints
+        .iter()
+        .filter(|(keys, _)| label(keymap, layer, keys).is_some())
+        .copied()
+        .collect();
+    let mut kept = bound.clone();
+    let columns = |hs: &[Hint]| -> usize {
+        let words: usize = hs
+            .iter()
+            .map(|(keys, what)| {
+                let label = label(keymap, layer, keys).unwrap_or_default();
+                crate::ui::format::width(&label) + 1 + crate::ui::format::width(what)
+            })
+            .sum();
+        words + crate::ui::format::width(sep) * hs.len().saturating_sub(1)
+    };
+    while kept.len() > 1 && columns(&kept) > width {
+        kept.remove(kept.len() - 2);
+    }
+    spans(keymap, layer, &kept, sep, theme)
+}
+
 /// `key what  key what …` as one line.
 pub fn line(keymap: &Keymap, layer: Layer, hints: &[Hint], theme: &Theme) -> Line<'static> {
     Line::from(spans(keymap, layer, hints, "  ", theme))
