@@ -35,25 +35,36 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .map_or(app.clone(), |a| a.summary.name.clone()),
         None => "all apps".to_string(),
     };
-    let title = Line::from(
-        vec![
-            Span::styled(" Events of ", theme.style(Role::Muted)),
-            Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
-            Span::styled(" · newest first · ", theme.style(Role::Muted)),
-        ]
-        .into_iter()
-        .chain(hints::spans(
-            &state.core.keymap,
-            Layer::Events,
-            &[
-                (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
-                (&[Keys::First(Command::Back)], "back"),
-            ],
-            " · ",
-            theme,
-        ))
-        .collect::<Vec<_>>(),
-    );
+    let mut title = vec![
+        Span::styled(" Events of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
+    ];
+    // A filter that is not a regex says so where the hints were: it is what the operator
+    // needs to read while typing it.
+    match state.filter_pattern(View::Events).error() {
+        Some(err) => {
+            title.push(Span::styled(" · ", theme.style(Role::Muted)));
+            let room = usize::from(area.width).saturating_sub(Line::from(title.clone()).width());
+            title.push(Span::styled(
+                format::truncate(&format!("{err}; matched as plain text"), room),
+                theme.style(Role::Error),
+            ));
+        }
+        None => {
+            title.push(Span::styled(" · newest first · ", theme.style(Role::Muted)));
+            title.extend(hints::spans(
+                &state.core.keymap,
+                Layer::Events,
+                &[
+                    (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
+                    (&[Keys::First(Command::Back)], "back"),
+                ],
+                " · ",
+                theme,
+            ));
+        }
+    }
+    let title = Line::from(title);
     frame.render_widget(Paragraph::new(title), title_area);
 
     let body_rows = usize::from(table_area.height.saturating_sub(1));
