@@ -517,6 +517,7 @@ fn the_releases_cursor_stays_on_its_release_when_a_deploy_adds_one_on_top() {
                     kind: EventKind::Deploy,
                     message: "deploy v2.15.0 (r-2150)".into(),
                     actor: Some("张伟".into()),
+                    run: None,
                 }),
             }],
         }),

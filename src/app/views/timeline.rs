@@ -33,7 +33,8 @@ impl State {
                 e.event.kind.label(),
                 e.event.message.as_str(),
             ];
-            pattern.matches(fields.into_iter().chain(e.event.actor.as_deref()))
+            let more = [e.event.actor.as_deref(), e.event.run.as_deref()];
+            pattern.matches(fields.into_iter().chain(more.into_iter().flatten()))
         })
     }
 }

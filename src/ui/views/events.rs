@@ -18,7 +18,9 @@ fn kind_role(kind: EventKind) -> Role {
         EventKind::Rollback | EventKind::PodRestart => Role::Degraded,
         EventKind::Alert => Role::AlertWarning,
         EventKind::PodReady => Role::Healthy,
-        EventKind::Scenario => Role::Muted,
+        EventKind::Run => Role::Busy,
+        EventKind::RunStep => Role::Text,
+        EventKind::Scenario | EventKind::Other => Role::Muted,
     }
 }
 
