@@ -216,7 +216,7 @@ fn an_events_filter_that_is_not_a_regex_says_so_and_matches_as_plain_text() {
     );
     let title = &screen::rows(&state, 80, 24)[1];
     assert!(
-        title.contains("invalid regex: unclosed group; matched as plain text"),
+        title.contains("invalid regex: unclosed group; read as plain text"),
         "{title:?}"
     );
     assert_eq!(
