@@ -83,6 +83,13 @@ impl RunEvent<'_> {
             }
             RunEvent::Resumed { step: None } => (EventKind::Run, format!("{runbook} resumed")),
             RunEvent::Ended { state, message } => {
+                // "aborted by li.wei during step `x`" says again what the actor and the step's
+                // own entry (failed: aborted by li.wei) already say.
+                let message = if *state == RunState::Aborted {
+                    ""
+                } else {
+                    message
+                };
                 let state = state.as_str().to_uppercase();
                 let message = if message.is_empty() {
                     String::new()
@@ -157,6 +164,14 @@ mod tests {
         assert_eq!(
             ended.entry(&run, None).event.message,
             "bad-release FAILED: step `verify` failed: does not hold"
+        );
+        let aborted = RunEvent::Ended {
+            state: RunState::Aborted,
+            message: "aborted by zhao.lei during step `verify`",
+        };
+        assert_eq!(
+            aborted.entry(&run, Some("zhao.lei")).event.message,
+            "bad-release ABORTED"
         );
         let failed = RunEvent::StepFailed {
             step: "verify",
