@@ -148,6 +148,7 @@ fn periodic_and_event_driven_pod_refresh() {
             kind,
             message: "x".into(),
             actor: None,
+            run: None,
         }),
     };
     let fx = update(
@@ -501,6 +502,7 @@ fn the_timeline_merges_live_events_and_stays_bounded() {
             kind: EventKind::Scale,
             message: format!("live {seq}"),
             actor: Some("ops".into()),
+            run: None,
         }),
     };
     update(

@@ -6,7 +6,7 @@ mod common;
 
 use common::gateway::{firing_alert, start_sim};
 use common::pty;
-use opsdeck::protocol::{AppDetail, Release, ReleaseStatus};
+use opsdeck::protocol::{AppDetail, Release, ReleaseStatus, RunStatus};
 use pty::Console;
 
 /// The screen's header line (the view name is in it).
@@ -302,4 +302,87 @@ async fn with_mouse_on_a_click_selects_an_app_and_a_second_click_opens_it() {
     })
     .await;
     result.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_runs_an_alerts_runbook_and_reads_the_run_in_the_events_view() {
+    let gateway = start_sim(11, 20.0, Some("bad-release")).await;
+    firing_alert(&gateway, "bad-release", 60).await;
+    let runtime = tokio::runtime::Handle::current();
+    let (gateway, screen, narrowed) = tokio::task::spawn_blocking(move || {
+        let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(["--url", &format!("ws://{}", gateway.addr)]);
+        cmd.env("OPSDECK_USER", "li.wei");
+        let mut console = Console::spawn_command(cmd, 40, 120);
+        console.wait_for(20, "the overview to go live", |s| s.contains("live"));
+        console.keys("a");
+        console.wait_for(10, "the alert with its runbook", |s| {
+            header(s).contains("Alerts") && s.contains("bad-release")
+        });
+        console.keys("b");
+        console.wait_for(10, "the runbook's form", |s| header(s).contains("Runbook"));
+        console.keys("\r");
+        console.wait_for(20, "the dry run's plan", |s| {
+            s.contains("Nothing was changed")
+        });
+        console.keys("r");
+        console.wait_for(10, "the y/N question", |s| s.contains("y/N"));
+        console.keys("y");
+        console.wait_for(30, "the run waiting for approval", |s| {
+            header(s).contains("Run") && s.contains("WAITING APPROVAL")
+        });
+        // Another operator approves, from elsewhere.
+        runtime.block_on(async {
+            let runs: Vec<RunStatus> = common::gateway::get_json(&gateway, "/v1/runs").await;
+            let run = runs.iter().find(|r| !r.dry_run).unwrap();
+            let resp = common::gateway::http()
+                .post(common::gateway::url(
+                    &gateway,
+                    &format!("/v1/runs/{}/approve", run.id),
+                ))
+                .header("X-Opsdeck-User", "wang.fang")
+                .json(&serde_json::json!({ "step": run.current_step }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        });
+        console.wait_for(90, "the run to succeed", |s| s.contains("SUCCEEDED"));
+        console.keys("E");
+        let screen = console.wait_for(10, "the run's end in the Events view", |s| {
+            header(s).contains("Events") && s.contains("bad-release SUCCEEDED")
+        });
+        console.keys("/wang\\.fang|^bad-release (started|dry)");
+        let narrowed = console.wait_for(10, "the Events view narrowed by a regex", |s| {
+            !s.contains("SUCCEEDED") && s.contains("approve-rollback approved")
+        });
+        console.quit();
+        (gateway, screen, narrowed)
+    })
+    .await
+    .unwrap();
+    let row = |screen: &str, who: &str, what: &str| {
+        screen.lines().any(|l| l.contains(who) && l.contains(what))
+    };
+    for (who, what) in [
+        ("li.wei", "bad-release dry run"),
+        ("li.wei", "bad-release started"),
+        ("li.wei", "errors-after-release succeeded"),
+        ("li.wei", "approve-rollback waits for approval"),
+        ("wang.fang", "approve-rollback approved"),
+        ("li.wei", "roll-back succeeded"),
+        ("li.wei", "verify succeeded"),
+        ("li.wei", "bad-release SUCCEEDED: every step finished"),
+    ] {
+        assert!(row(&screen, who, what), "no {what:?} by {who}:\n{screen}");
+    }
+    let rows: Vec<&str> = narrowed
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 3, "{narrowed}");
+    assert!(row(&narrowed, "wang.fang", "approve-rollback approved"));
+    assert!(row(&narrowed, "li.wei", "bad-release started"));
+    assert!(row(&narrowed, "li.wei", "bad-release dry run"));
+    gateway.stop().await;
 }

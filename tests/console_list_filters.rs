@@ -7,7 +7,7 @@ mod common;
 
 use alert_fixtures::*;
 use common::keys::{press, type_text};
-use common::{alert_fixtures, fixtures, runbook_fixtures, view_fixtures};
+use common::{alert_fixtures, fixtures, runbook_fixtures, screen, view_fixtures};
 use opsdeck::app::{
     Action, Dialog, KeyCode, KeyInput, Pane, State, View, open_events, open_runbooks, open_runs,
     update,
@@ -166,6 +166,82 @@ fn events_filter_narrows_by_app_kind_message_and_actor() {
             "shop-cart-7f9c4d-c9wd restarted (OOMKilled)".to_string(),
             "user-center-5d8 ready".to_string(),
         ]
+    );
+}
+
+/// The Events view's rows on an 80x24 screen that show `needle`.
+fn event_rows_with(state: &State, needle: &str) -> Vec<String> {
+    screen::rows(state, 80, 24)
+        .into_iter()
+        .filter(|r| r.contains(needle))
+        .collect()
+}
+
+#[test]
+fn events_filter_is_a_regex_like_the_logs_search() {
+    let mut state = events_state();
+    press(&mut state, "/alert|scale");
+    assert_eq!(
+        shown_messages(&state),
+        vec![
+            "HighLatency firing: p99 1.45s > 1s".to_string(),
+            "scale 4 -> 6".to_string(),
+            "scale 3 -> 5".to_string(),
+        ]
+    );
+    // On screen: those rows and no other.
+    let rows = screen::rows(&state, 80, 24);
+    let body: Vec<&String> = rows
+        .iter()
+        .skip(3)
+        .filter(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(body.len(), 3, "{rows:#?}");
+    assert!(body[0].contains("HighLatency firing"), "{rows:#?}");
+    assert!(body[1].contains("scale 4 -> 6") && body[2].contains("scale 3 -> 5"));
+    assert!(event_rows_with(&state, "OOMKilled").is_empty());
+    // Anchors and classes work on each field; case does not matter, as in every `/` filter.
+    press(&mut state, "<Esc>/^SCALE \\d -> 6$");
+    assert_eq!(shown_messages(&state), vec!["scale 4 -> 6".to_string()]);
+}
+
+#[test]
+fn an_events_filter_that_is_not_a_regex_says_so_and_matches_as_plain_text() {
+    let mut state = events_state();
+    press(&mut state, "/(oom");
+    // Nothing is hidden for want of a closing parenthesis: the text matches as it did before.
+    assert_eq!(
+        shown_messages(&state),
+        vec!["shop-cart-7f9c4d-c9wd restarted (OOMKilled)".to_string()]
+    );
+    let title = &screen::rows(&state, 80, 24)[1];
+    assert!(
+        title.contains("invalid regex: unclosed group; read as plain text"),
+        "{title:?}"
+    );
+    assert_eq!(
+        filter_text(&state, View::Events),
+        "(oom",
+        "the text is kept"
+    );
+    // Finishing the pattern makes it a regex again, and the message goes.
+    press(&mut state, "|scale 3)");
+    assert_eq!(
+        shown_messages(&state),
+        vec![
+            "shop-cart-7f9c4d-c9wd restarted (OOMKilled)".to_string(),
+            "scale 3 -> 5".to_string(),
+        ]
+    );
+    assert!(!screen::rows(&state, 80, 24)[1].contains("invalid regex"));
+    // A text that is not a regex and matches nothing says both.
+    press(&mut state, "<Esc>/[nothing");
+    let rows = screen::rows(&state, 80, 24);
+    assert!(rows[1].contains("invalid regex"), "{rows:#?}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("No event matches /[nothing (7 hidden)")),
+        "{rows:#?}"
     );
 }
 
@@ -441,6 +517,7 @@ fn the_releases_cursor_stays_on_its_release_when_a_deploy_adds_one_on_top() {
                     kind: EventKind::Deploy,
                     message: "deploy v2.15.0 (r-2150)".into(),
                     actor: Some("张伟".into()),
+                    run: None,
                 }),
             }],
         }),

@@ -10,7 +10,9 @@ use common::screen::{screen, screen_with};
 use common::{fixtures, view_fixtures};
 use fixtures::*;
 use opsdeck::app::{Action, KeyCode, KeyInput, State, update};
-use opsdeck::protocol::{Alert, AlertState, Body, Event, ServerMsg, Severity};
+use opsdeck::protocol::{
+    Alert, AlertState, Body, Event, EventKind, PlatformEvent, ServerMsg, Severity,
+};
 use opsdeck::ui::theme::Theme;
 use view_fixtures::*;
 
@@ -107,6 +109,60 @@ fn events_view() {
     type_text(&mut state, "a");
     insta::assert_snapshot!("events_all_80x24", screen(&state, 80, 24));
     insta::assert_snapshot!("events_all_160x48", screen(&state, 160, 48));
+}
+
+/// Live `events` of a bad-release run on shop-cart (seconds ago, after the fixture's
+/// timeline), as the gateway records them: started by li.wei, approved by 王芳, rolled back,
+/// failed to verify.
+fn run_events(state: &mut State) {
+    let wait = "approve-rollback waits for approval: Errors on shop-cart began after its latest \
+                release. Roll it back (target: previous)?";
+    let failed = "verify failed: timed out after 5 min (error_ratio = 3.2%, want < 1% for 2 min)";
+    let ended = "bad-release FAILED: step `verify` failed: its fallbacks ran (escalate) and the \
+                 run stops";
+    let entries: [(i64, EventKind, &str, &str); 7] = [
+        (19, EventKind::Run, "li.wei", "bad-release started"),
+        (
+            18,
+            EventKind::RunStep,
+            "li.wei",
+            "errors-after-release succeeded",
+        ),
+        (18, EventKind::RunStep, "li.wei", wait),
+        (12, EventKind::RunStep, "王芳", "approve-rollback approved"),
+        (10, EventKind::RunStep, "li.wei", "roll-back succeeded"),
+        (3, EventKind::RunStep, "li.wei", failed),
+        (3, EventKind::Run, "li.wei", ended),
+    ];
+    let events = entries
+        .into_iter()
+        .zip(1..)
+        .map(|((ago, kind, actor, message), seq)| Event {
+            seq,
+            ts: at(-ago),
+            app: "shop-cart".into(),
+            body: Body::Events(PlatformEvent {
+                kind,
+                message: message.into(),
+                actor: Some(actor.into()),
+                run: Some("run-9f2c1a7e-3".into()),
+            }),
+        })
+        .collect();
+    update(state, Action::StreamFrame(ServerMsg::Events { events }));
+}
+
+#[test]
+fn events_view_with_a_run() {
+    let mut state = app_state();
+    type_text(&mut state, "E");
+    run_events(&mut state);
+    insta::assert_snapshot!("events_run_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("events_run_120x40", screen(&state, 120, 40));
+    type_text(&mut state, "/approv|fail");
+    insta::assert_snapshot!("events_run_filtered_80x24", screen(&state, 80, 24));
+    type_text(&mut state, "(");
+    insta::assert_snapshot!("events_run_invalid_regex_80x24", screen(&state, 80, 24));
 }
 
 #[test]

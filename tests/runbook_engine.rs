@@ -859,12 +859,34 @@ async fn a_restarted_gateway_reports_the_run_interrupted_and_resumes_it_where_it
     assert_eq!(step(&back, "more").state, StepState::Succeeded);
     assert_eq!(step(&back, "gate").state, StepState::Pending);
     assert!(output(&back, "gate").contains("interrupted"));
+    // The timeline says so, without an actor (the restart did it), and only that: the
+    // first gateway's entries went with it.
+    let entries = timeline(&second).await;
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    let (kind, app, actor, id, message) = &entries[0];
+    assert_eq!(
+        (kind.as_str(), app.as_str(), actor.as_str()),
+        ("run", "shop-cart", "")
+    );
+    assert_eq!(id, &run.id);
+    assert!(
+        message.starts_with("test INTERRUPTED: the gateway stopped"),
+        "{message}"
+    );
     // Approving an interrupted run is refused: nothing is waiting.
     let resp = approve(&second, &run.id, "gate", "li.wei", None).await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     let resp = post(&second, &format!("/v1/runs/{}/resume", run.id), "li.wei").await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let resumed = (
+        "run".to_string(),
+        "shop-cart".to_string(),
+        "li.wei".to_string(),
+        run.id.clone(),
+        "test resumed at step gate".to_string(),
+    );
+    assert!(timeline(&second).await.contains(&resumed));
     let again = post(&second, &format!("/v1/runs/{}/resume", run.id), "li.wei").await;
     assert_eq!(
         again.status(),
@@ -1124,4 +1146,166 @@ async fn an_abort_in_progress_when_the_gateway_stops_is_journaled_before_it_stop
     assert_eq!(get_run(&second, &run.id).await.state, RunState::Aborted);
     second.stop().await;
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// The timeline as GET /v1/events answers it: (kind, app, actor, run, message), newest first.
+async fn timeline(gw: &Running) -> Vec<(String, String, String, String, String)> {
+    let entries: Vec<TimelineEntry> = get_json(gw, "/v1/events").await;
+    entries
+        .into_iter()
+        .map(|e| {
+            (
+                e.event.kind.label().to_string(),
+                e.app,
+                e.event.actor.unwrap_or_default(),
+                e.event.run.unwrap_or_default(),
+                e.event.message,
+            )
+        })
+        .collect()
+}
+
+/// A check that holds, an approval, a check that fails and lets the run go on, a note.
+fn gated_runbook() -> String {
+    format!(
+        r#"{HEADER}
+[[steps]]
+id = "healthy"
+kind = "check"
+app = "{{{{app}}}}"
+condition = "p99 < 300ms"
+
+[[steps]]
+id = "go-ahead"
+kind = "approval"
+message = "Carry on with shop-cart?"
+
+[[steps]]
+id = "fast"
+kind = "check"
+app = "{{{{app}}}}"
+condition = "p99 < 100ms"
+on_failure = "continue"
+
+[[steps]]
+id = "done"
+kind = "note"
+message = "all done"
+"#
+    )
+}
+
+async fn start_as(gw: &Running, user: &str) -> RunStatus {
+    let resp = http()
+        .post(url(gw, "/v1/runbooks/test/runs"))
+        .header("X-Opsdeck-User", user)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn runs_and_their_steps_are_on_the_timeline_with_their_actors() {
+    let platform = Scripted::new(&[200.0]);
+    let (gw, _) = gateway(platform, &gated_runbook(), None).await;
+    let mut client = Client::connect(gw.addr).await;
+    client
+        .send(&ClientMsg::Subscribe {
+            topics: vec![Topic::Events],
+            filter: Filter::default(),
+            resume: Default::default(),
+        })
+        .await;
+    assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
+
+    // Started by li.wei, approved by wang.fang, and through to the end.
+    let run = start_as(&gw, "li.wei").await;
+    until(&gw, &run.id, |r| r.state == RunState::WaitingApproval).await;
+    let resp = approve(&gw, &run.id, "go-ahead", "wang.fang", None).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let done = finished(&gw, &run.id).await;
+    assert_eq!(done.state, RunState::Succeeded, "{done:#?}");
+    let entry = |kind: &str, actor: &str, message: &str| {
+        (
+            kind.to_string(),
+            "shop-cart".to_string(),
+            actor.to_string(),
+            run.id.clone(),
+            message.to_string(),
+        )
+    };
+    let expected = vec![
+        entry("run", "li.wei", "test SUCCEEDED: every step finished"),
+        entry("run step", "li.wei", "done succeeded"),
+        entry(
+            "run step",
+            "li.wei",
+            "fast failed: does not hold: p99 = 200 ms, want < 100 ms",
+        ),
+        entry("run step", "wang.fang", "go-ahead approved"),
+        entry(
+            "run step",
+            "li.wei",
+            "go-ahead waits for approval: Carry on with shop-cart?",
+        ),
+        entry("run step", "li.wei", "healthy succeeded"),
+        entry("run", "li.wei", "test started"),
+    ];
+    assert_eq!(timeline(&gw).await, expected);
+
+    // The same entries went out live on the `events` topic, oldest first.
+    let live: Vec<_> = client
+        .events(expected.len(), |_| {})
+        .await
+        .into_iter()
+        .map(|e| {
+            let Body::Events(event) = e.body else {
+                panic!("only events were subscribed: {e:?}");
+            };
+            (
+                event.kind.label().to_string(),
+                e.app,
+                event.actor.unwrap_or_default(),
+                event.run.unwrap_or_default(),
+                event.message,
+            )
+        })
+        .collect();
+    assert_eq!(live, expected.into_iter().rev().collect::<Vec<_>>());
+
+    // Aborted while it waits: the one who aborted it, the steps it skipped.
+    let run = start_as(&gw, "li.wei").await;
+    until(&gw, &run.id, |r| r.state == RunState::WaitingApproval).await;
+    let resp = post(&gw, &format!("/v1/runs/{}/abort", run.id), "zhao.lei").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    finished(&gw, &run.id).await;
+    let newest: Vec<_> = timeline(&gw)
+        .await
+        .into_iter()
+        .take(4)
+        .map(|(kind, _, actor, id, message)| {
+            assert_eq!(id, run.id);
+            (kind, actor, message)
+        })
+        .collect();
+    let entry = |kind: &str, actor: &str, message: &str| {
+        (kind.to_string(), actor.to_string(), message.to_string())
+    };
+    assert_eq!(
+        newest,
+        vec![
+            entry("run", "zhao.lei", "test ABORTED"),
+            entry("run step", "li.wei", "done skipped"),
+            entry("run step", "li.wei", "fast skipped"),
+            entry(
+                "run step",
+                "zhao.lei",
+                "go-ahead failed: aborted by zhao.lei"
+            ),
+        ]
+    );
+    gw.stop().await;
 }

@@ -1,10 +1,12 @@
 //! The `/` filter of every list view: one [`FilterInput`] per view (the overview keeps its own
 //! `State::filter`), typed through the same `filter` keymap layer. Matching is a
-//! case-insensitive substring of any of the row's fields.
+//! case-insensitive substring of any of the row's fields; the Events view reads its filter as
+//! a regex instead ([`RowPattern`]), as the Logs view reads its search.
 
 use std::collections::BTreeMap;
 
 use crate::app::core::FilterInput;
+use crate::app::core::pattern::{Pattern, PatternError};
 use crate::app::state::{State, View};
 
 /// The filters of the list views other than the overview, by view.
@@ -34,6 +36,11 @@ impl State {
         self.filter_of(view)
             .map(|f| f.text.to_lowercase())
             .unwrap_or_default()
+    }
+
+    /// The filter of `view` read as a regex ([`RowPattern`]).
+    pub fn filter_pattern(&self, view: View) -> RowPattern {
+        RowPattern::new(self.filter_of(view).map_or("", |f| f.text.as_str()))
     }
 
     /// The current view's filter, if it has one.
@@ -80,4 +87,75 @@ pub fn matches<'a>(needle: &str, fields: impl IntoIterator<Item = &'a str>) -> b
         || fields
             .into_iter()
             .any(|f| f.to_lowercase().contains(needle))
+}
+
+/// A `/` filter read as a regex, compiled by the Logs view's [`Pattern`], case-insensitive like
+/// every `/` filter (`(?-i)` in the pattern turns that off). Text that is not a
+/// regex (yet: `(` typed on the way to `(a|b)`) is matched as plain text, as before regexes,
+/// and says why it is not one, so a half-typed pattern neither hides every row nor is lost.
+#[derive(Clone, Debug)]
+pub enum RowPattern {
+    /// No filter: every row.
+    All,
+    Regex(Pattern),
+    /// Not a regex: a case-insensitive substring (`needle`, lower-case), and why.
+    Text {
+        needle: String,
+        error: PatternError,
+    },
+}
+
+impl RowPattern {
+    pub fn new(text: &str) -> RowPattern {
+        if text.is_empty() {
+            return RowPattern::All;
+        }
+        match Pattern::ignoring_case(text) {
+            Ok(pattern) => RowPattern::Regex(pattern),
+            Err(error) => RowPattern::Text {
+                needle: text.to_lowercase(),
+                error,
+            },
+        }
+    }
+
+    /// Whether any of `fields` matches.
+    pub fn matches<'a>(&self, fields: impl IntoIterator<Item = &'a str>) -> bool {
+        match self {
+            RowPattern::All => true,
+            RowPattern::Regex(pattern) => fields.into_iter().any(|f| pattern.is_match(f)),
+            RowPattern::Text { needle, .. } => matches(needle, fields),
+        }
+    }
+
+    /// Why the filter is matched as plain text, when it is not a regex.
+    pub fn error(&self) -> Option<&PatternError> {
+        match self {
+            RowPattern::Text { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_row_pattern_is_a_regex_or_else_plain_text() {
+        let fields = ["shop-cart", "scale", "scale 4 -> 6 (OOMKilled)"];
+        assert!(RowPattern::new("").matches(fields));
+        assert!(RowPattern::new("alert|scale").matches(fields));
+        assert!(RowPattern::new("SCALE").matches(["scale"]));
+        assert!(!RowPattern::new("(?-i)SCALE").matches(["scale"]));
+        assert!(RowPattern::new("oomkilled").matches(fields));
+        assert!(RowPattern::new("^scale \\d").matches(fields));
+        let half_typed = RowPattern::new("(oom");
+        assert_eq!(
+            half_typed.error().map(ToString::to_string).as_deref(),
+            Some("invalid regex: unclosed group")
+        );
+        assert!(half_typed.matches(fields), "matched as plain text");
+        assert!(!RowPattern::new("(oom").matches(["deploy"]));
+    }
 }

@@ -174,9 +174,7 @@ async fn answer(gw: &Arc<Gateway>, kind: RequestKind) -> Result<Reply, HttpError
         RequestKind::FetchReleases { app } => {
             Reply::Releases(gw.platform.releases(&app).await.map_err(platform)?)
         }
-        RequestKind::FetchTimeline => {
-            Reply::Timeline(gw.platform.events().await.map_err(platform)?)
-        }
+        RequestKind::FetchTimeline => Reply::Timeline(gw.timeline().await.map_err(platform)?),
         RequestKind::FetchAction { action } => match gw.action(&action) {
             Some(status) => Reply::Action(Box::new(status)),
             None => {

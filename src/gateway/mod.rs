@@ -261,6 +261,17 @@ impl Gateway {
         self.action_book.get(id)
     }
 
+    /// The platform timeline as GET /v1/events answers it: the platform's events and what
+    /// runs and their steps did (the gateway's own record), newest first.
+    pub async fn timeline(
+        &self,
+    ) -> Result<Vec<crate::protocol::TimelineEntry>, crate::platform::PlatformError> {
+        let mut entries = self.platform.events().await?;
+        entries.extend(self.runs.timeline());
+        entries.sort_by_key(|e| std::cmp::Reverse(e.ts));
+        Ok(entries)
+    }
+
     /// The first message of every stream, stamped `server_time`.
     pub fn hello(&self, server_time: chrono::DateTime<chrono::Utc>) -> crate::protocol::ServerMsg {
         crate::protocol::ServerMsg::Hello {

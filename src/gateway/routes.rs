@@ -193,7 +193,7 @@ async fn silence_alert(
 }
 
 async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
-    Ok(Json(gw.platform.events().await?).into_response())
+    Ok(Json(gw.timeline().await?).into_response())
 }
 
 async fn start_scenario(

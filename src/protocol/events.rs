@@ -192,6 +192,14 @@ pub enum EventKind {
     PodReady,
     Alert,
     Scenario,
+    /// A runbook run started (or dry-ran), was resumed, or ended: succeeded, failed, aborted,
+    /// interrupted. Recorded by the gateway, not the platform.
+    Run,
+    /// A step of a run waits for approval, was approved, or ended: succeeded, failed, skipped.
+    RunStep,
+    /// A kind this build does not know (a newer gateway's): shown, not refused.
+    #[serde(other)]
+    Other,
 }
 
 impl EventKind {
@@ -205,6 +213,9 @@ impl EventKind {
             EventKind::PodReady => "pod ready",
             EventKind::Alert => "alert",
             EventKind::Scenario => "scenario",
+            EventKind::Run => "run",
+            EventKind::RunStep => "run step",
+            EventKind::Other => "other",
         }
     }
 }
@@ -217,4 +228,36 @@ pub struct PlatformEvent {
     /// Who caused it, when a person did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// The run it is about (kinds `run` and `run_step`), for GET /v1/runs/{id}.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_of_older_and_newer_gateways_decode() {
+        // An older gateway's event: no `run`.
+        let old: PlatformEvent =
+            serde_json::from_str(r#"{"kind":"scale","message":"scale 4 -> 6","actor":"li.lei"}"#)
+                .unwrap();
+        assert_eq!(old.run, None);
+        // A kind this build does not know yet.
+        let newer: PlatformEvent =
+            serde_json::from_str(r#"{"kind":"canary_step","message":"10% of traffic"}"#).unwrap();
+        assert_eq!(newer.kind, EventKind::Other);
+        let step = PlatformEvent {
+            kind: EventKind::RunStep,
+            message: "approve-rollback approved".into(),
+            actor: Some("wang.fang".into()),
+            run: Some("run-9f2c1a7e-1".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&step).unwrap(),
+            r#"{"kind":"run_step","message":"approve-rollback approved","actor":"wang.fang","run":"run-9f2c1a7e-1"}"#
+        );
+    }
 }

@@ -115,6 +115,7 @@ pub fn entry(
             kind,
             message: message.into(),
             actor: actor.map(Into::into),
+            run: None,
         },
     }
 }

@@ -11,6 +11,7 @@ pub mod key;
 pub mod keymap;
 pub mod list;
 pub mod metric_history;
+pub mod pattern;
 pub mod typed_name;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -222,7 +222,11 @@ pub(crate) fn on_platform_event(
     let (pods, releases) = match kind {
         EventKind::PodRestart | EventKind::PodReady | EventKind::Scale => (true, false),
         EventKind::Deploy | EventKind::Rollback => (true, true),
-        EventKind::Alert | EventKind::Scenario => (false, false),
+        EventKind::Alert
+        | EventKind::Scenario
+        | EventKind::Run
+        | EventKind::RunStep
+        | EventKind::Other => (false, false),
     };
     if pods && state.view == View::App && state.app_view.detail_request.is_none() {
         refresh_detail(state, effects);

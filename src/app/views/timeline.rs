@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use crate::app::core::Handled;
 use crate::app::core::keymap::Command;
 use crate::app::core::list::{self, PAGE};
-use crate::app::list_filter;
 use crate::app::state::{State, View};
 use crate::protocol::{PlatformEvent, TimelineEntry};
 
@@ -23,10 +22,10 @@ pub struct EventsView {
 }
 
 impl State {
-    /// Events the Events view shows: the events of its app (or all) narrowed by its `/` filter (app,
-    /// kind, message or actor), newest first.
+    /// Events the Events view shows: the events of its app (or all) narrowed by its `/` filter, a
+    /// regex over app, kind, message, actor and run ([`RowPattern`](crate::app::list_filter::RowPattern)), newest first.
     pub fn shown_events(&self) -> impl Iterator<Item = &TimelineEntry> + '_ {
-        let needle = self.filter_needle(View::Events);
+        let pattern = self.filter_pattern(View::Events);
         let app = self.events.filter_app.as_deref();
         self.core.timeline.for_app(app).filter(move |e| {
             let fields = [
@@ -34,7 +33,8 @@ impl State {
                 e.event.kind.label(),
                 e.event.message.as_str(),
             ];
-            list_filter::matches(&needle, fields.into_iter().chain(e.event.actor.as_deref()))
+            let more = [e.event.actor.as_deref(), e.event.run.as_deref()];
+            pattern.matches(fields.into_iter().chain(more.into_iter().flatten()))
         })
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::once::{Metering, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
-use crate::gateway::runs::{snapshots, spawn_engine};
+use crate::gateway::runs::{RunEvent, snapshots, spawn_engine};
 use crate::protocol::{RunState, RunStatus, StepState, StepStatus};
 use crate::runbook::{ParamKind, Params, ResolvedStep, Runbook, plan};
 
@@ -142,6 +142,9 @@ async fn create_run(
         status.message = "dry run: nothing was changed".into();
         status.plan = Some(plan);
         let status = gw.runs.insert(status).await;
+        gw.runs
+            .record(&status, RunEvent::Started, Some(&actor.0))
+            .await;
         gw.runs.publish(status.clone()).await;
         return Ok(status);
     }
@@ -152,6 +155,9 @@ async fn create_run(
     }
     let status = gw.runs.insert(status).await;
     tracing::info!(run = %status.id, runbook = %status.runbook, by = %actor.0, "run started");
+    gw.runs
+        .record(&status, RunEvent::Started, Some(&actor.0))
+        .await;
     gw.runs.publish(status.clone()).await;
     spawn_engine(gw, &status.id, steps, runbook.steps.len());
     Ok(status)
@@ -266,6 +272,7 @@ async fn abort(gw: &Gateway, id: &str, actor: &Actor) -> Result<RunStatus, Actio
     match ended {
         Some(status) => {
             gw.runs.publish(status.clone()).await;
+            gw.runs.record_end(&status, Some(&actor.0)).await;
             Ok(status)
         }
         None => Err(ActionError::Conflict(format!("run {id} has already ended"))),
@@ -341,6 +348,10 @@ async fn resume(gw: &Arc<Gateway>, id: &str, actor: &Actor) -> Result<RunStatus,
         )));
     };
     tracing::info!(run = %id, by = %actor.0, "run resumed");
+    let step = status.current_step.as_deref();
+    gw.runs
+        .record(&status, RunEvent::Resumed { step }, Some(&actor.0))
+        .await;
     gw.runs.publish(status.clone()).await;
     spawn_engine(gw, id, steps, runbook.steps.len());
     Ok(status)

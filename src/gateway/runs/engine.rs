@@ -10,10 +10,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration as TimeDelta, Utc};
 
 use super::world::snapshot;
-use super::{Control, Cursor, Record};
+use super::{Control, Cursor, Record, RunEvent};
 use crate::gateway::Gateway;
 use crate::gateway::actions::{self, Actor, Source};
-use crate::protocol::{ActionState, AppStatus, RunState, StepState};
+use crate::protocol::{ActionState, AppStatus, RunState, RunStatus, StepState};
 use crate::runbook::{Action, AfterFallback, OnFailure, ResolvedStep, format_secs};
 
 /// Longest real wait for one HTTP probe.
@@ -32,6 +32,7 @@ pub fn spawn(gw: &Arc<Gateway>, id: &str, steps: Vec<ResolvedStep>, main_len: us
         main_len,
         control,
         actor: Actor(format!("runbook:{id} (started by {started_by})")),
+        started_by,
     };
     let task = tokio::spawn(engine.drive());
     gw.runs.set_task(id, task);
@@ -46,6 +47,8 @@ struct Engine {
     control: Arc<Control>,
     /// Recorded on the actions the run starts.
     actor: Actor,
+    /// Who started the run: the actor of what the run does on its own on the timeline.
+    started_by: String,
 }
 
 /// Why a step ended.
@@ -67,10 +70,17 @@ impl Engine {
         self.gw.platform.now()
     }
 
-    /// Apply a transition, journal it and announce it.
-    async fn transition(&self, change: impl FnOnce(&mut Record)) {
-        if let Some(status) = self.gw.runs.update(&self.id, self.now(), change).await {
-            self.gw.runs.publish(status).await;
+    /// Apply a transition, journal it and announce it; the run as it is after.
+    async fn transition(&self, change: impl FnOnce(&mut Record)) -> Option<RunStatus> {
+        let status = self.gw.runs.update(&self.id, self.now(), change).await?;
+        self.gw.runs.publish(status.clone()).await;
+        Some(status)
+    }
+
+    /// Put `event` of the run as it is after a transition on the timeline, done by `actor`.
+    async fn record(&self, run: Option<RunStatus>, event: RunEvent<'_>, actor: &str) {
+        if let Some(run) = run {
+            self.gw.runs.record(&run, event, Some(actor)).await;
         }
     }
 
@@ -223,16 +233,35 @@ impl Engine {
                 (StepEnd::Failed(_), _) => Some("failed".into()),
             };
             let saved = next.clone();
-            self.transition(|r| {
-                if let Some(s) = r.status.steps.get_mut(idx) {
-                    s.state = step_state;
-                    s.finished_at = Some(now);
-                    s.waiting_on = None;
-                    s.output.extend(note);
+            let after = self
+                .transition(|r| {
+                    if let Some(s) = r.status.steps.get_mut(idx) {
+                        s.state = step_state;
+                        s.finished_at = Some(now);
+                        s.waiting_on = None;
+                        s.output.extend(note);
+                    }
+                    r.cursor = saved;
+                })
+                .await;
+            let (action, step) = (&step.action, &step.id);
+            match &end {
+                // An approval's result is who approved it, already on the timeline.
+                StepEnd::Succeeded if matches!(action, Action::Approval { .. }) => {}
+                StepEnd::Succeeded => {
+                    let event = RunEvent::StepSucceeded { step };
+                    self.record(after, event, &self.started_by).await;
                 }
-                r.cursor = saved;
-            })
-            .await;
+                StepEnd::Failed(why) => {
+                    let event = RunEvent::StepFailed { step, why };
+                    self.record(after, event, &self.started_by).await;
+                }
+                StepEnd::Aborted(by) => {
+                    let why = format!("aborted by {by}");
+                    let event = RunEvent::StepFailed { step, why: &why };
+                    self.record(after, event, by).await;
+                }
+            }
             if let Some(stop) = stop {
                 break stop;
             }
@@ -243,17 +272,26 @@ impl Engine {
 
     async fn finish(&self, state: RunState, message: String) {
         tracing::info!(run = %self.id, state = state.as_str(), "{message}");
-        self.transition(|r| {
-            r.status.state = state;
-            r.status.message = message;
-            r.status.current_step = None;
-            for step in &mut r.status.steps {
-                if step.state == StepState::Pending {
-                    step.state = StepState::Skipped;
+        let after = self
+            .transition(|r| {
+                r.status.state = state;
+                r.status.message = message;
+                r.status.current_step = None;
+                for step in &mut r.status.steps {
+                    if step.state == StepState::Pending {
+                        step.state = StepState::Skipped;
+                    }
                 }
-            }
-        })
-        .await;
+            })
+            .await;
+        let actor = match state {
+            RunState::Aborted => self.control.abort_requested(),
+            _ => None,
+        };
+        if let Some(run) = after {
+            let actor = actor.as_deref().unwrap_or(&self.started_by);
+            self.gw.runs.record_end(&run, Some(actor)).await;
+        }
     }
 
     /// Run step `idx` with its retries; the caller records how it ended.
@@ -723,25 +761,34 @@ impl Engine {
         // stale approval (sent for an earlier gate) does not pass this one.
         self.control.open_gate(&step);
         let waiting = message.to_string();
-        self.transition(|r| {
-            r.status.state = RunState::WaitingApproval;
-            if let Some(s) = r.status.steps.get_mut(idx) {
-                s.state = StepState::WaitingApproval;
-                s.waiting_on = Some(waiting);
-            }
-        })
-        .await;
+        let after = self
+            .transition(|r| {
+                r.status.state = RunState::WaitingApproval;
+                if let Some(s) = r.status.steps.get_mut(idx) {
+                    s.state = StepState::WaitingApproval;
+                    s.waiting_on = Some(waiting);
+                }
+            })
+            .await;
+        let event = RunEvent::WaitingApproval {
+            step: &step,
+            message,
+        };
+        self.record(after, event, &self.started_by).await;
         loop {
             if let Some(by) = self.control.take_approval(&step) {
-                self.transition(|r| {
-                    r.status.state = RunState::Running;
-                    if let Some(s) = r.status.steps.get_mut(idx) {
-                        s.state = StepState::Running;
-                        s.waiting_on = None;
-                        s.output.push(format!("approved by {by}"));
-                    }
-                })
-                .await;
+                let after = self
+                    .transition(|r| {
+                        r.status.state = RunState::Running;
+                        if let Some(s) = r.status.steps.get_mut(idx) {
+                            s.state = StepState::Running;
+                            s.waiting_on = None;
+                            s.output.push(format!("approved by {by}"));
+                        }
+                    })
+                    .await;
+                self.record(after, RunEvent::Approved { step: &step }, &by)
+                    .await;
                 return Ok(());
             }
             self.control.pause(self.gw.runs.poll()).await;

@@ -10,6 +10,7 @@
 mod api;
 mod engine;
 mod journal;
+mod timeline;
 mod world;
 
 use std::collections::BTreeMap;
@@ -23,10 +24,11 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::platform::{Emission, EventSink};
-use crate::protocol::{Body, RunState, RunStatus, StepState};
+use crate::protocol::{Body, RunState, RunStatus, StepState, TimelineEntry};
 use crate::runbook::Catalog;
 
 pub use journal::{COMPACT_AT, Cursor, Journal, JournalWriter, Record};
+pub use timeline::{RunEvent, TIMELINE_CAP, app_of};
 
 pub(super) use api::{
     abort_run, approve_run, get_run, get_runbook, list_runbooks, list_runs, resume_run, start_run,
@@ -128,6 +130,8 @@ pub struct Runs {
     seq: AtomicU64,
     prefix: String,
     poll: Duration,
+    /// What runs and their steps did, for the platform timeline.
+    timeline: Mutex<timeline::RunTimeline>,
 }
 
 impl Runs {
@@ -150,9 +154,16 @@ impl Runs {
             }
             None => (None, Vec::new()),
         };
+        // The timeline says which runs the restart interrupted.
+        let mut interrupted = Vec::new();
         for record in &mut records {
             if !record.status.state.is_final() && record.status.state != RunState::Interrupted {
                 interrupt(record, now);
+                let event = RunEvent::Ended {
+                    state: record.status.state,
+                    message: &record.status.message,
+                };
+                interrupted.push(event.entry(&record.status, None));
                 if let Some(journal) = &mut journal
                     && let Err(err) = journal.append(record)
                 {
@@ -169,7 +180,12 @@ impl Runs {
             seq: AtomicU64::new(0),
             prefix: format!("run-{gateway_id}"),
             poll,
+            timeline: Mutex::default(),
         };
+        for entry in interrupted {
+            // Nothing reads the feed yet; what it cannot queue is still on the timeline.
+            let _ = runs.sink.try_send(runs.remember(entry));
+        }
         for record in records {
             runs.lock().insert(
                 record.status.id.clone(),
@@ -350,20 +366,63 @@ impl Runs {
 
     /// Announce `status` on the `runs` topic.
     pub async fn publish(&self, status: RunStatus) {
-        let app = status
-            .params
-            .get("app")
-            .and_then(|v| v.as_str())
-            .unwrap_or("platform")
-            .to_string();
         let emission = Emission {
             ts: status.updated_at,
-            app,
+            app: app_of(&status),
             body: Body::Runs(status),
         };
         if self.sink.send(emission).await.is_err() {
             tracing::warn!("the stream is closed; a run transition was not announced");
         }
+    }
+
+    /// Put what `run` (as it is after the change) or a step of it did on the platform
+    /// timeline, done by `actor`, and announce it on the `events` topic.
+    pub async fn record(&self, run: &RunStatus, event: RunEvent<'_>, actor: Option<&str>) {
+        let emission = self.remember(event.entry(run, actor));
+        if self.sink.send(emission).await.is_err() {
+            tracing::warn!("the stream is closed; a run event was not announced");
+        }
+    }
+
+    /// Put a run's end on the timeline: the main steps it skipped, then its final state, done
+    /// by `actor` (who aborted it; else the one who started it).
+    pub async fn record_end(&self, run: &RunStatus, actor: Option<&str>) {
+        let skipped = run
+            .steps
+            .iter()
+            .filter(|s| s.state == StepState::Skipped && !s.fallback);
+        for step in skipped {
+            let event = RunEvent::StepSkipped { step: &step.id };
+            self.record(run, event, Some(&run.started_by)).await;
+        }
+        let event = RunEvent::Ended {
+            state: run.state,
+            message: &run.message,
+        };
+        self.record(run, event, actor).await;
+    }
+
+    /// Keep `entry` on the timeline; the emission that announces it.
+    fn remember(&self, entry: TimelineEntry) -> Emission {
+        let emission = Emission {
+            ts: entry.ts,
+            app: entry.app.clone(),
+            body: Body::Events(entry.event.clone()),
+        };
+        self.timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(entry);
+        emission
+    }
+
+    /// What runs and their steps did, newest first (at most [`TIMELINE_CAP`]).
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        self.timeline
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .list()
     }
 
     fn set_task(&self, id: &str, task: JoinHandle<()>) {

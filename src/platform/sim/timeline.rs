@@ -30,6 +30,7 @@ impl Timeline {
             kind,
             message,
             actor: actor.map(str::to_string),
+            run: None,
         };
         self.entries.push_back(TimelineEntry {
             ts,

@@ -18,7 +18,9 @@ fn kind_role(kind: EventKind) -> Role {
         EventKind::Rollback | EventKind::PodRestart => Role::Degraded,
         EventKind::Alert => Role::AlertWarning,
         EventKind::PodReady => Role::Healthy,
-        EventKind::Scenario => Role::Muted,
+        EventKind::Run => Role::Busy,
+        EventKind::RunStep => Role::Text,
+        EventKind::Scenario | EventKind::Other => Role::Muted,
     }
 }
 
@@ -35,27 +37,51 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             .map_or(app.clone(), |a| a.summary.name.clone()),
         None => "all apps".to_string(),
     };
-    let title = Line::from(
-        vec![
-            Span::styled(" Events of ", theme.style(Role::Muted)),
-            Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
-            Span::styled(" · newest first · ", theme.style(Role::Muted)),
-        ]
-        .into_iter()
-        .chain(hints::spans(
-            &state.core.keymap,
-            Layer::Events,
-            &[
-                (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
-                (&[Keys::First(Command::Back)], "back"),
-            ],
-            " · ",
-            theme,
-        ))
-        .collect::<Vec<_>>(),
-    );
+    let mut title = vec![
+        Span::styled(" Events of ", theme.style(Role::Muted)),
+        Span::styled(format::truncate(&scope, 30), theme.style(Role::DialogTitle)),
+    ];
+    // A filter that is not a regex says so where the hints were: it is what the operator
+    // needs to read while typing it.
+    match state.filter_pattern(View::Events).error() {
+        Some(err) => {
+            title.push(Span::styled(" · ", theme.style(Role::Muted)));
+            let room = usize::from(area.width).saturating_sub(Line::from(title.clone()).width());
+            title.push(Span::styled(
+                format::truncate(&format!("{err}; read as plain text"), room),
+                theme.style(Role::Error),
+            ));
+        }
+        None => {
+            title.push(Span::styled(" · newest first · ", theme.style(Role::Muted)));
+            title.extend(hints::spans(
+                &state.core.keymap,
+                Layer::Events,
+                &[
+                    (&[Keys::First(Command::ToggleEventsFilter)], "this app/all"),
+                    (&[Keys::First(Command::Back)], "back"),
+                ],
+                " · ",
+                theme,
+            ));
+        }
+    }
+    let title = Line::from(title);
     frame.render_widget(Paragraph::new(title), title_area);
 
+    let wide = area.width >= 120;
+    let (app_width, who_width): (u16, u16) = if wide { (24, 16) } else { (12, 10) };
+    // What is left of the row for WHAT, after the other columns and a space between each.
+    let what_width = table_area
+        .width
+        .saturating_sub(8 + 11 + app_width + who_width + 4);
+    // A cell cut short ends with `…`, so a cut is never mistaken for the whole text.
+    let cell = |text: &str, width: usize, role: Role| {
+        Cell::from(Span::styled(
+            format::truncate(text, width),
+            theme.style(role),
+        ))
+    };
     let body_rows = usize::from(table_area.height.saturating_sub(1));
     let rows: Vec<Row> = state
         .shown_events()
@@ -67,21 +93,16 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .apps
                 .get(&e.app)
                 .map_or(e.app.as_str(), |a| a.summary.name.as_str());
+            let who = e.event.actor.as_deref().unwrap_or("·");
             Row::new(vec![
                 Cell::from(Span::styled(format::clock(e.ts), theme.style(Role::Muted))),
                 Cell::from(Span::styled(
                     e.event.kind.label(),
                     theme.style(kind_role(e.event.kind)),
                 )),
-                Cell::from(Span::styled(app, theme.style(Role::Text))),
-                Cell::from(Span::styled(
-                    e.event.actor.as_deref().unwrap_or("·"),
-                    theme.style(Role::Key),
-                )),
-                Cell::from(Span::styled(
-                    e.event.message.as_str(),
-                    theme.style(Role::Text),
-                )),
+                cell(app, usize::from(app_width), Role::Text),
+                cell(who, usize::from(who_width), Role::Key),
+                cell(&e.event.message, usize::from(what_width), Role::Text),
             ])
         })
         .collect();
@@ -110,12 +131,11 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let wide = area.width >= 120;
     let widths = [
         Constraint::Length(8),
         Constraint::Length(11),
-        Constraint::Length(if wide { 24 } else { 12 }),
-        Constraint::Length(if wide { 16 } else { 10 }),
+        Constraint::Length(app_width),
+        Constraint::Length(who_width),
         Constraint::Fill(1),
     ];
     let header = Row::new(["TIME", "KIND", "APP", "WHO", "WHAT"].map(Cell::from))

@@ -4,28 +4,12 @@
 use std::sync::Arc;
 
 use super::buffer::{LogEntry, LogItem};
-use super::pattern::Pattern;
+use crate::app::core::pattern::{Pattern, PatternError};
 use crate::protocol::Level;
-
-/// Why a pattern typed by the operator cannot be used.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid regex: {0}")]
-pub struct PatternError(pub String);
 
 /// Compile an operator's pattern: case-insensitive unless it has an upper-case letter.
 pub fn compile(pattern: &str) -> Result<Pattern, PatternError> {
     Pattern::new(pattern)
-}
-
-/// regex's errors draw the pattern with a caret over several lines; the last line says why.
-pub(super) fn first_line(text: &str) -> String {
-    text.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
-        .trim_start_matches("error: ")
-        .to_string()
 }
 
 /// The filter in force.

@@ -10,16 +10,15 @@
 mod buffer;
 mod commands;
 mod filter;
-mod pattern;
 mod save;
 mod view;
 
 pub use crate::app::core::action::SavedLogs;
 pub use crate::app::core::keymap::LogCommand;
+pub use crate::app::core::pattern::{Pattern, PatternError};
 pub use buffer::{DEFAULT_CAPACITY, LogBuffer, LogEntry, LogItem, LogMarker, thousands};
 pub use commands::{layer, run, type_char};
-pub use filter::{LogFilter, PatternError, compile};
-pub use pattern::Pattern;
+pub use filter::{LogFilter, compile};
 pub use save::{format_entry, save_file_name};
 pub use view::{FilterBar, FilterField, LogSearch, LogView, LogsConfig, Paused, TimestampMode};
 

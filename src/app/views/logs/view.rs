@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::buffer::{LogBuffer, LogEntry, LogItem, LogMarker};
 use super::filter::{LogFilter, compile};
-use super::pattern::Pattern;
+use crate::app::core::pattern::Pattern;
 use crate::protocol::{Level, LogLine, Seq};
 
 /// How timestamps are shown, in the order `t` cycles through them.

@@ -1,4 +1,5 @@
-//! An operator's regex, compiled twice: once to test one message, once to scan many messages
+//! An operator's regex, as the Logs view's search and filter and the Events view's `/` filter
+//! take it. Compiled twice: once to test one message, once to scan many messages
 //! joined into one haystack. Scanning a joined batch pays the regex's per-call cost once per
 //! batch instead of once per line, which is what makes search over a million lines fast
 //! (see benches/logs.rs).
@@ -10,7 +11,21 @@
 
 use regex::{Regex, RegexBuilder};
 
-use super::filter::{PatternError, first_line};
+/// Why a pattern typed by the operator cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid regex: {0}")]
+pub struct PatternError(pub String);
+
+/// regex's errors draw the pattern with a caret over several lines; the last line says why.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
+}
 
 /// Longest compiled regex program accepted, bytes; keeps a pasted monster from stalling ingest.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -26,12 +41,21 @@ pub struct Pattern {
 }
 
 impl Pattern {
-    /// Case-insensitive unless the pattern has an upper-case letter.
+    /// Case-insensitive unless the pattern has an upper-case letter (the Logs view's search).
     pub fn new(pattern: &str) -> Result<Pattern, PatternError> {
         let smart_case = !pattern.chars().any(char::is_uppercase);
+        Pattern::build(pattern, smart_case)
+    }
+
+    /// Case-insensitive whatever its letters (the `/` filters of lists); `(?-i)` turns it off.
+    pub fn ignoring_case(pattern: &str) -> Result<Pattern, PatternError> {
+        Pattern::build(pattern, true)
+    }
+
+    fn build(pattern: &str, ignore_case: bool) -> Result<Pattern, PatternError> {
         let build = |multi_line: bool| {
             RegexBuilder::new(pattern)
-                .case_insensitive(smart_case)
+                .case_insensitive(ignore_case)
                 .multi_line(multi_line)
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
