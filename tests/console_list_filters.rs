@@ -205,6 +205,18 @@ fn events_filter_is_a_regex_like_the_logs_search() {
     assert_eq!(shown_messages(&state), vec!["scale 4 -> 6".to_string()]);
 }
 
+/// The APP column shows display names; typing one finds the app's events, as its id does.
+#[test]
+fn events_filter_finds_an_app_by_its_display_name() {
+    let mut state = events_state();
+    press(&mut state, "/");
+    type_text(&mut state, "支付网关");
+    assert_eq!(
+        shown_messages(&state),
+        vec!["HighLatency firing: p99 1.45s > 1s".to_string()]
+    );
+}
+
 #[test]
 fn an_events_filter_that_is_not_a_regex_says_so_and_matches_as_plain_text() {
     let mut state = events_state();

@@ -33,7 +33,9 @@ impl State {
                 e.event.kind.label(),
                 e.event.message.as_str(),
             ];
-            let more = [e.event.actor.as_deref(), e.event.run.as_deref()];
+            // The APP column shows the display name: it matches as well as the id.
+            let name = self.core.apps.get(&e.app).map(|a| a.summary.name.as_str());
+            let more = [e.event.actor.as_deref(), e.event.run.as_deref(), name];
             pattern.matches(fields.into_iter().chain(more.into_iter().flatten()))
         })
     }
