@@ -41,7 +41,9 @@ pub use dialogs::alert_dialog::{
     AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
     SilenceDialog, SilenceField, describe_secs,
 };
-pub use dialogs::rollback::{RollbackDialog, RollbackStep, default_target};
+pub use dialogs::rollback::{
+    Incident, IncidentFit, ReleaseMark, RollbackDialog, RollbackStep, default_target,
+};
 pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{
     TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_line_count, help_max_scroll,
