@@ -78,6 +78,13 @@ fn planned(id: &str, kind: &str, action: &str, evaluation: Option<&str>) -> Plan
         kind: kind.into(),
         action: action.into(),
         evaluation: evaluation.map(str::to_string),
+        holds: evaluation.and_then(|e| {
+            if e.ends_with("(does not hold)") {
+                Some(false)
+            } else {
+                e.ends_with("(holds)").then_some(true)
+            }
+        }),
         fallback: false,
     }
 }
