@@ -222,9 +222,38 @@ fn run_plan(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
         }
         Command::StartRun => ask_to_start(state),
         Command::OpenRuns => effects.extend(runs::open_runs(state)),
+        Command::MoveDown => scroll_plan(state, 1),
+        Command::MoveUp => scroll_plan(state, -1),
         _ => return false,
     }
     true
+}
+
+/// Scroll a plan taller than the screen. Its steps wrap to the terminal's width, so the bound
+/// counts wrapped rows (at most what the screen shows; it stops scrolling at the last one).
+fn scroll_plan(state: &mut State, delta: isize) {
+    // The view's padding and the step's number and kind before its text.
+    let cols = usize::from(state.core.size.0).saturating_sub(16);
+    let Some(form) = &mut state.runbooks.form else {
+        return;
+    };
+    let rows: usize = form
+        .plan
+        .as_ref()
+        .and_then(|run| run.plan.as_ref())
+        .map_or(0, |plan| {
+            plan.steps
+                .iter()
+                .map(|s| {
+                    let evaluation = s
+                        .evaluation
+                        .as_ref()
+                        .map_or(0, |e| list::wrapped_rows(e, cols));
+                    list::wrapped_rows(&s.action, cols) + 1 + evaluation
+                })
+                .sum()
+        });
+    form.plan_scroll = list::moved(form.plan_scroll, delta, rows + 4);
 }
 
 /// App ids matching the focused `app` field's text, for completion.
@@ -298,6 +327,7 @@ fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
                 form.step = FormStep::DryRunning { request_id };
                 form.planned = params;
                 form.plan = None;
+                form.plan_scroll = 0;
                 form.failure = None;
             }
         }

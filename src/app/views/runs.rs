@@ -203,11 +203,24 @@ fn move_cursor(state: &mut State, delta: isize) {
     state.runs.cursor = list::moved(state.runs.cursor, delta, state.runs.order.len());
 }
 
+/// Scroll the Run view's steps. Their output wraps to the terminal's width, so the bound counts
+/// wrapped rows (at most what the screen shows; it stops scrolling at the last one).
 fn scroll(state: &mut State, delta: isize) {
-    let lines = state
-        .runs
-        .current_run()
-        .map_or(0, |r| r.steps.iter().map(|s| s.output.len() + 2).sum());
+    // The view's padding and the widest mark before a wrapped line ("    │ ").
+    let cols = usize::from(state.core.size.0).saturating_sub(8);
+    let lines = state.runs.current_run().map_or(0, |r| {
+        r.steps
+            .iter()
+            .map(|s| {
+                let waiting = s
+                    .waiting_on
+                    .as_ref()
+                    .map_or(0, |w| list::wrapped_rows(&format!("waiting on: {w}"), cols));
+                let output: usize = s.output.iter().map(|o| list::wrapped_rows(o, cols)).sum();
+                2 + waiting + output
+            })
+            .sum()
+    });
     state.runs.scroll = list::moved(state.runs.scroll, delta, lines);
 }
 
