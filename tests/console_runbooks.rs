@@ -685,6 +685,62 @@ fn failing_planned_state() -> State {
     state
 }
 
+fn run_dialog_step(state: &State) -> RunDialogStep {
+    match &state.dialog {
+        Some(Dialog::Run(d)) => d.step,
+        other => panic!("no run dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_precondition_takes_a_second_explicit_yes() {
+    let mut state = failing_planned_state();
+    press(&mut state, KeyInput::char('r'));
+    let Some(Dialog::Run(d)) = &state.dialog else {
+        panic!("no dialog")
+    };
+    let check = d.failed_check().expect("the failed check is named");
+    assert_eq!(check.step, "errors-after-release");
+    assert!(check.observed.starts_with("error_ratio = 0.4%, want > 2%"));
+    assert!(!check.observed.contains("does not hold"));
+    // The first y sends nothing: it asks again.
+    assert!(changes(&press(&mut state, KeyInput::char('y'))).is_empty());
+    assert_eq!(run_dialog_step(&state), RunDialogStep::AskAnyway);
+    // n there sends nothing either, and closes the question.
+    assert!(changes(&press(&mut state, KeyInput::char('n'))).is_empty());
+    assert!(state.dialog.is_none());
+    // Asked again from the plan: two y, one run.
+    press(&mut state, KeyInput::char('r'));
+    assert_eq!(run_dialog_step(&state), RunDialogStep::Ask);
+    assert!(changes(&press(&mut state, KeyInput::char('y'))).is_empty());
+    let sent = changes(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    // A transient failure comes back to the question already answered twice: one y retries,
+    // with the same key.
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: sent[0].0,
+            result: Err(HttpError::transport("timed out")),
+        },
+    );
+    assert_eq!(run_dialog_step(&state), RunDialogStep::AskAnyway);
+    let again = changes(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again.len(), 1);
+    assert_eq!(key_of(&again[0].1), key_of(&sent[0].1));
+}
+
+#[test]
+fn a_passing_dry_run_still_starts_on_one_yes() {
+    let mut state = planned_state(false);
+    press(&mut state, KeyInput::char('r'));
+    let Some(Dialog::Run(d)) = &state.dialog else {
+        panic!("no dialog")
+    };
+    assert_eq!(d.failed_check(), None);
+    assert_eq!(changes(&press(&mut state, KeyInput::char('y'))).len(), 1);
+}
+
 /// The screen's rows inside the view, the marks that start a wrapped row (`│`, `»`) taken
 /// off and spaces collapsed, joined: a sentence reads the same however it wrapped.
 fn read(state: &State, width: u16, height: u16) -> String {
@@ -743,6 +799,10 @@ fn a_plan_taller_than_the_screen_scrolls_under_its_hint_line() {
     }
     let screen = read(&state, 80, 16);
     assert!(screen.contains("escalate to the owning team"), "{screen}");
+    assert!(
+        screen.contains("Precondition errors-after-release does not hold"),
+        "{screen}"
+    );
     let rows = common::screen::rows(&state, 80, 16);
     assert!(rows[14].contains("r run for real"), "{rows:#?}");
     // And back to the top.

@@ -63,7 +63,9 @@ pub use views::logs;
 pub use views::overview::{Overview, SortColumn};
 pub use views::runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use views::runbooks::{RunbooksView, app_candidates, open_runbooks};
-pub use views::runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
+pub use views::runs::{
+    FailedCheck, MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs,
+};
 pub use views::timeline::EventsView;
 
 /// The topics the console subscribes to.

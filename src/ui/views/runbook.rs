@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::runbooks::{message, plain};
-use crate::app::{Command, FormStep, Layer, RunbookForm, State, app_candidates};
+use crate::app::{Command, FailedCheck, FormStep, Layer, RunbookForm, State, app_candidates};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
@@ -274,6 +274,19 @@ fn plan_lines<'a>(form: &RunbookForm, theme: &Theme, width: usize) -> Vec<Line<'
                 lines.push(Line::styled(format!("{indent}{row}"), theme.style(role)));
             }
         }
+    }
+    if let Some(check) = FailedCheck::first_in(plan) {
+        lines.push(Line::default());
+        lines.extend(super::run::hanging(
+            "✖ ",
+            "  ",
+            &format!(
+                "Precondition {} does not hold now: starting asks twice",
+                check.step
+            ),
+            width,
+            theme.style(Role::Error),
+        ));
     }
     lines
 }
