@@ -301,3 +301,56 @@ fn without_a_firing_alert_the_dialog_shows_the_age_only() {
     assert!(text.contains("Age 20m ago → 2d ago"), "{text}");
     assert!(!text.contains("Incident"), "{text}");
 }
+
+#[test]
+fn a_rollback_asked_for_outside_the_app_view_reads_the_releases_again() {
+    // shop-cart's releases were loaded in its App view; then the operator left it and v2.14.0
+    // was rolled back to v2.13.0 — an event the overview does not fetch releases for.
+    let mut state = state_with(bad_release(), Some(12 * MIN));
+    press(&mut state, "<Esc>");
+    assert_eq!(state.view, opsdeck::app::View::Overview);
+    let mut fx = press(&mut state, ":");
+    fx.extend(common::keys::type_text(&mut state, "rollback shop-cart"));
+    fx.extend(press(&mut state, "<Enter>"));
+    // Not from the releases held since: they are asked for again, and the dialog waits.
+    assert!(state.dialog.is_none(), "{:?}", state.dialog);
+    let after = vec![
+        release(
+            "r-2140",
+            "v2.14.0",
+            20 * MIN,
+            ReleaseStatus::RolledBack,
+            "feat: 满减活动",
+        ),
+        release(
+            "r-2131",
+            "v2.13.1",
+            40 * MIN,
+            ReleaseStatus::Failed,
+            "fix: rounding",
+        ),
+        release(
+            "r-2130",
+            "v2.13.0",
+            2 * 86_400,
+            ReleaseStatus::Active,
+            "feat: cart API",
+        ),
+        release(
+            "r-2120",
+            "v2.12.0",
+            5 * 86_400,
+            ReleaseStatus::Superseded,
+            "chore: deps",
+        ),
+    ];
+    answer_with(&mut state, &fx, after);
+    let Some(Dialog::Rollback(d)) = &state.dialog else {
+        panic!("no rollback dialog")
+    };
+    assert_eq!((d.from.id.as_str(), d.to.id.as_str()), ("r-2130", "r-2120"));
+    assert!(matches!(
+        fit(&state),
+        Some(IncidentFit::AlreadyBefore { .. })
+    ));
+}
