@@ -150,9 +150,13 @@ fn incident_lines<'a>(
     } else {
         ("⚠ ", Role::AlertWarning)
     };
+    // One column short of the border, as the other lines leave.
     let indent = " ".repeat(LABEL);
     let mut lines = Vec::new();
-    for (i, row) in format::wrap(&fact, room).into_iter().enumerate() {
+    for (i, row) in format::wrap(&fact, room.saturating_sub(1))
+        .into_iter()
+        .enumerate()
+    {
         let label = if i == 0 {
             format!("{:<LABEL$}", "Incident")
         } else {
@@ -163,7 +167,7 @@ fn incident_lines<'a>(
             Span::styled(row, theme.style(Role::Text)),
         ]));
     }
-    for (i, row) in format::wrap(&verdict, room.saturating_sub(2))
+    for (i, row) in format::wrap(&verdict, room.saturating_sub(3))
         .into_iter()
         .enumerate()
     {
