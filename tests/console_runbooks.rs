@@ -670,3 +670,144 @@ fn a_run_control_retry_keeps_its_key_and_a_new_decision_gets_a_new_one() {
     assert_eq!(again.len(), 1);
     assert_ne!(again[0].1, first[0].1);
 }
+
+/// The plan of a dry run whose first check does not hold.
+fn failing_planned_state() -> State {
+    let mut state = form_state(false, "bad-release");
+    press(&mut state, key(KeyCode::Enter));
+    let id = pending(&state, |k| matches!(k, RequestKind::StartRun { .. }));
+    reply(
+        &mut state,
+        id,
+        Reply::Run(Box::new(failing_dry_run("shop-cart"))),
+    );
+    assert_eq!(state.runbooks.form.as_ref().unwrap().step, FormStep::Plan);
+    state
+}
+
+fn run_dialog_step(state: &State) -> RunDialogStep {
+    match &state.dialog {
+        Some(Dialog::Run(d)) => d.step,
+        other => panic!("no run dialog: {other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_precondition_takes_a_second_explicit_yes() {
+    let mut state = failing_planned_state();
+    press(&mut state, KeyInput::char('r'));
+    let Some(Dialog::Run(d)) = &state.dialog else {
+        panic!("no dialog")
+    };
+    let check = d.failed_check().expect("the failed check is named");
+    assert_eq!(check.step, "errors-after-release");
+    assert!(check.observed.starts_with("error_ratio = 0.4%, want > 2%"));
+    assert!(!check.observed.contains("does not hold"));
+    // The first y sends nothing: it asks again.
+    assert!(changes(&press(&mut state, KeyInput::char('y'))).is_empty());
+    assert_eq!(run_dialog_step(&state), RunDialogStep::AskAnyway);
+    // n there sends nothing either, and closes the question.
+    assert!(changes(&press(&mut state, KeyInput::char('n'))).is_empty());
+    assert!(state.dialog.is_none());
+    // Asked again from the plan: two y, one run.
+    press(&mut state, KeyInput::char('r'));
+    assert_eq!(run_dialog_step(&state), RunDialogStep::Ask);
+    assert!(changes(&press(&mut state, KeyInput::char('y'))).is_empty());
+    let sent = changes(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    // A transient failure comes back to the question already answered twice: one y retries,
+    // with the same key.
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: sent[0].0,
+            result: Err(HttpError::transport("timed out")),
+        },
+    );
+    assert_eq!(run_dialog_step(&state), RunDialogStep::AskAnyway);
+    let again = changes(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(again.len(), 1);
+    assert_eq!(key_of(&again[0].1), key_of(&sent[0].1));
+}
+
+#[test]
+fn a_passing_dry_run_still_starts_on_one_yes() {
+    let mut state = planned_state(false);
+    press(&mut state, KeyInput::char('r'));
+    let Some(Dialog::Run(d)) = &state.dialog else {
+        panic!("no dialog")
+    };
+    assert_eq!(d.failed_check(), None);
+    assert_eq!(changes(&press(&mut state, KeyInput::char('y'))).len(), 1);
+}
+
+/// The screen's rows inside the view, the marks that start a wrapped row (`│`, `»`) taken
+/// off and spaces collapsed, joined: a sentence reads the same however it wrapped.
+fn read(state: &State, width: u16, height: u16) -> String {
+    common::screen::rows(state, width, height)
+        .iter()
+        .map(|r| r.trim().trim_start_matches(['│', '»']).trim().to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn long_verdicts_are_read_in_full_at_80x24() {
+    let state = failing_planned_state();
+    let screen = read(&state, 80, 24);
+    assert!(
+        screen.contains(
+            "now: error_ratio = 0.4%, want > 2%; alert_age = 14 min 5 s, release_age = 7 h 2 min, want alert_age <= release_age (does not hold)"
+        ),
+        "{screen}"
+    );
+    // The Run view: a step's output and what it waits on, in full.
+    let state = run_view_state(false);
+    let screen = read(&state, 80, 24);
+    for said in [
+        "holds: error_ratio = 3.4%, want > 2%; alert_age = 5 min, release_age = 41 min",
+        "waiting on: Errors on shop-cart began after its latest release. Roll it back (target: previous)?",
+    ] {
+        assert!(screen.contains(said), "{said:?} in {screen}");
+    }
+    assert!(
+        screen.contains("A approve"),
+        "the hint line stays: {screen}"
+    );
+}
+
+#[test]
+fn a_plan_taller_than_the_screen_scrolls_under_its_hint_line() {
+    let mut state = failing_planned_state();
+    update(
+        &mut state,
+        Action::Resize {
+            width: 80,
+            height: 16,
+        },
+    );
+    let rows = common::screen::rows(&state, 80, 16);
+    // The view's last row (above the status bar) is the hint, with the scroll keys.
+    assert!(rows[14].contains("r run for real"), "{rows:#?}");
+    assert!(rows[14].contains("j/k scroll"), "{rows:#?}");
+    assert!(!read(&state, 80, 16).contains("escalate to the owning team"));
+    for _ in 0..20 {
+        press(&mut state, KeyInput::char('j'));
+    }
+    let screen = read(&state, 80, 16);
+    assert!(screen.contains("escalate to the owning team"), "{screen}");
+    assert!(
+        screen.contains("Precondition errors-after-release does not hold"),
+        "{screen}"
+    );
+    let rows = common::screen::rows(&state, 80, 16);
+    assert!(rows[14].contains("r run for real"), "{rows:#?}");
+    // And back to the top.
+    for _ in 0..40 {
+        press(&mut state, KeyInput::char('k'));
+    }
+    assert!(read(&state, 80, 16).contains("Dry run with"));
+}

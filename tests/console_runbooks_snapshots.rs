@@ -109,6 +109,38 @@ fn start_confirmation() {
     insta::assert_snapshot!("start_confirmation_160x48", screen(&state, 160, 48));
 }
 
+/// The plan of a dry run whose first check does not hold (after a manual rollback).
+fn failing_plan_state() -> State {
+    let mut state = alerts_state(false);
+    press(&mut state, KeyInput::char('b'));
+    answer_detail(&mut state);
+    press(&mut state, KeyInput::plain(KeyCode::Enter));
+    let id = pending(&state, |k| matches!(k, RequestKind::StartRun { .. }));
+    reply(
+        &mut state,
+        id,
+        Reply::Run(Box::new(failing_dry_run("coupon"))),
+    );
+    state.core.notifications.clear();
+    state
+}
+
+#[test]
+fn dry_run_plan_with_a_failed_precondition() {
+    // The long verdict wraps and is read in full; at 80x24 the plan scrolls under its hint.
+    both("plan_failed_precondition", &failing_plan_state());
+}
+
+#[test]
+fn start_confirmation_after_a_failed_precondition() {
+    let mut state = failing_plan_state();
+    press(&mut state, KeyInput::char('r'));
+    insta::assert_snapshot!("start_failed_precondition_80x24", screen(&state, 80, 24));
+    insta::assert_snapshot!("start_failed_precondition_160x48", screen(&state, 160, 48));
+    press(&mut state, KeyInput::char('y'));
+    insta::assert_snapshot!("start_anyway_80x24", screen(&state, 80, 24));
+}
+
 fn runs_state() -> State {
     let mut state = runbooks_state();
     command(&mut state, "runs");

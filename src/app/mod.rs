@@ -42,7 +42,9 @@ pub use dialogs::alert_dialog::{
     SilenceDialog, SilenceField, describe_secs,
 };
 pub use dialogs::quit::{QuitDialog, WaitingRun};
-pub use dialogs::rollback::{RollbackDialog, RollbackStep, default_target};
+pub use dialogs::rollback::{
+    Incident, IncidentFit, ReleaseMark, RollbackDialog, RollbackStep, default_target,
+};
 pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{
     TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_line_count, help_max_scroll,
@@ -62,7 +64,9 @@ pub use views::logs;
 pub use views::overview::{Overview, SortColumn};
 pub use views::runbook_form::{FormStep, ParamField, ParamProblem, RunbookForm};
 pub use views::runbooks::{RunbooksView, app_candidates, open_runbooks};
-pub use views::runs::{MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs};
+pub use views::runs::{
+    FailedCheck, MAX_RUNS, RunAsk, RunDialog, RunDialogStep, RunsView, open_run, open_runs,
+};
 pub use views::timeline::EventsView;
 
 /// The topics the console subscribes to.

@@ -98,8 +98,8 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
 }
 
 /// Open the rollback dialog for `app_id` (an id or display name), to `release` (an id or
-/// version) or, for `None`, to the previous good release. Fetches the releases first when
-/// they are not loaded. Read-only sessions get a notification and no dialog.
+/// version) or, for `None`, to the previous good release. Fetches the releases first unless
+/// the App or Releases view shows them, kept current. Read-only sessions get a notification and no dialog.
 pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -> Vec<Effect> {
     let mut effects = Vec::new();
     if state.core.readonly {
@@ -117,7 +117,11 @@ pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -
     };
     focus(state, &app);
     let intent = RollbackIntent { app, release };
-    if state.app_view.releases.is_some() {
+    // The App and Releases views keep the releases current (a deploy or rollback event fetches
+    // them again); from anywhere else they may predate the last rollback, and the dialog would
+    // offer one already done. Then they are fetched first.
+    let current = matches!(state.view, View::App | View::Releases);
+    if current && state.app_view.releases.is_some() {
         open_rollback_dialog(state, intent);
     } else {
         state.app_view.rollback_intent = Some(intent);

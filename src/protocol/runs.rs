@@ -198,6 +198,10 @@ pub struct PlannedStep {
     /// For conditions: how they evaluate now, e.g. "p99 = 412 ms, want < 300 ms: not yet".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<String>,
+    /// For conditions: whether the condition holds now (`None` when it could not be judged).
+    /// A `check` that does not hold is a failed precondition: the real run stops there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holds: Option<bool>,
     #[serde(default)]
     pub fallback: bool,
 }

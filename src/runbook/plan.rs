@@ -65,7 +65,11 @@ pub fn plan(steps: &[ResolvedStep], apps: &BTreeMap<String, AppSnapshot>) -> Pla
     let steps = steps
         .iter()
         .map(|step| {
-            let (action, evaluation) = judge(step, apps);
+            let Judged {
+                action,
+                evaluation,
+                holds,
+            } = judge(step, apps);
             let action = match &step.on_failure {
                 OnFailure::Abort => action,
                 other => format!("{action} [on failure: {other}]"),
@@ -75,6 +79,7 @@ pub fn plan(steps: &[ResolvedStep], apps: &BTreeMap<String, AppSnapshot>) -> Pla
                 kind: step.kind.name().to_string(),
                 action,
                 evaluation,
+                holds,
                 fallback: step.fallback,
             }
         })
@@ -82,19 +87,53 @@ pub fn plan(steps: &[ResolvedStep], apps: &BTreeMap<String, AppSnapshot>) -> Pla
     Plan { steps }
 }
 
-fn judge(step: &ResolvedStep, apps: &BTreeMap<String, AppSnapshot>) -> (String, Option<String>) {
+/// What a dry run says about one step: what it would do, how its condition evaluates now, and
+/// whether that holds.
+struct Judged {
+    action: String,
+    evaluation: Option<String>,
+    holds: Option<bool>,
+}
+
+impl From<(String, Option<String>)> for Judged {
+    fn from((action, evaluation): (String, Option<String>)) -> Self {
+        Judged {
+            action,
+            evaluation,
+            holds: None,
+        }
+    }
+}
+
+fn judge(step: &ResolvedStep, apps: &BTreeMap<String, AppSnapshot>) -> Judged {
     let described = step.action.describe();
     let Some(app) = step.action.app() else {
-        return (format!("would {described}"), None);
+        return (format!("would {described}"), None).into();
     };
     let Some(snap) = apps.get(app) else {
         return (
             format!("would {described}"),
             Some(format!("app {app} is unknown on this platform")),
-        );
+        )
+            .into();
     };
+    if let Action::WaitFor { condition, .. } | Action::Check { condition, .. } = &step.action {
+        let (evaluation, holds) = match snap.observation() {
+            Some(obs) => {
+                let e = condition.evaluate(&obs);
+                let verdict = if e.holds { "holds" } else { "does not hold" };
+                (format!("now: {} ({verdict})", e.observed), Some(e.holds))
+            }
+            None => (format!("{app} has reported no metrics yet"), None),
+        };
+        return Judged {
+            action: format!("would {described}"),
+            evaluation: Some(evaluation),
+            holds,
+        };
+    }
     let r = snap.summary.replicas;
-    match &step.action {
+    let judged = match &step.action {
         Action::Scale { replicas, .. } => {
             let (target, how) = replicas.resolve(r.desired, r.min, r.max);
             let how = if how.is_empty() {
@@ -132,20 +171,6 @@ fn judge(step: &ResolvedStep, apps: &BTreeMap<String, AppSnapshot>) -> (String, 
             };
             (format!("would roll {app} back {from} -> {target}"), None)
         }
-        Action::WaitFor { condition, .. } | Action::Check { condition, .. } => {
-            let evaluation = match snap.observation() {
-                Some(obs) => {
-                    let e = condition.evaluate(&obs);
-                    format!(
-                        "now: {} ({})",
-                        e.observed,
-                        if e.holds { "holds" } else { "does not hold" }
-                    )
-                }
-                None => format!("{app} has reported no metrics yet"),
-            };
-            (format!("would {described}"), Some(evaluation))
-        }
         Action::Silence { rule, .. } => {
             let ids: Vec<String> = snap
                 .silenceable(rule.as_deref())
@@ -160,7 +185,8 @@ fn judge(step: &ResolvedStep, apps: &BTreeMap<String, AppSnapshot>) -> (String, 
             (format!("would {described}"), Some(evaluation))
         }
         _ => (format!("would {described}"), None),
-    }
+    };
+    judged.into()
 }
 
 fn label(r: &Release) -> String {

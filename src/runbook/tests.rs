@@ -452,6 +452,10 @@ fn a_dry_run_plan_resolves_parameters_and_evaluates_conditions() {
         plan.steps[1].evaluation.as_deref(),
         Some("now: p99 = 412 ms, want < 300 ms; error_ratio = 0.2%, want < 1% (does not hold)")
     );
+    // The verdict is there for programs too: the console asks twice before a run whose check
+    // does not hold.
+    assert_eq!(plan.steps[1].holds, Some(false));
+    assert_eq!(plan.steps[0].holds, None);
     assert!(plan.steps[2].fallback);
 }
 

@@ -105,6 +105,69 @@ pub fn truncate(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` broken into lines of at most `width` terminal columns, at spaces, or between two wide
+/// (CJK) characters, which need none; a word wider than `width` is cut where it must be, never
+/// inside a character. A line break in the text starts a new line; a tab counts as a space.
+/// Empty text is one empty line.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    for paragraph in text.split('\n') {
+        let mut line = String::new();
+        let mut used = 0;
+        for word in paragraph.split([' ', '\t', '\r']).filter(|w| !w.is_empty()) {
+            for (unit, unit_w, after_space) in units(word) {
+                let gap = usize::from(after_space && used > 0);
+                if used > 0 && used + gap + unit_w > width {
+                    lines.push(std::mem::take(&mut line));
+                    used = 0;
+                } else if gap == 1 {
+                    line.push(' ');
+                    used += 1;
+                }
+                // A unit wider than the whole line: cut it, a character at a time.
+                for c in unit.chars() {
+                    let w = c.width().unwrap_or(0);
+                    if used > 0 && used + w > width {
+                        lines.push(std::mem::take(&mut line));
+                        used = 0;
+                    }
+                    line.push(c);
+                    used += w;
+                }
+            }
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// The pieces of one space-free `word` a line may break between: runs of narrow characters and
+/// single wide ones, each with its width and whether a space comes before it (only the first).
+fn units(word: &str) -> Vec<(&str, usize, bool)> {
+    let mut out: Vec<(&str, usize, bool)> = Vec::new();
+    let mut start = 0;
+    let mut run_w = 0;
+    for (i, c) in word.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if w > 1 {
+            if i > start {
+                out.push((&word[start..i], run_w, out.is_empty()));
+            }
+            let end = i + c.len_utf8();
+            out.push((&word[i..end], w, out.is_empty()));
+            start = end;
+            run_w = 0;
+        } else {
+            run_w += w;
+        }
+    }
+    if start < word.len() {
+        out.push((&word[start..], run_w, out.is_empty()));
+    }
+    out
+}
+
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A one-line sparkline of the last `width` values, right-aligned in `width`. It spans their
@@ -169,6 +232,32 @@ mod tests {
         assert_eq!(truncate("购物车 shop-cart", 6), "购物…");
         assert_eq!(truncate("购物车", 4), "购…");
         assert_eq!(truncate("abc", 0), "");
+    }
+
+    #[test]
+    fn wrapping_breaks_at_spaces_and_between_wide_characters() {
+        assert_eq!(
+            wrap("now: alert_age = 5 min, want alert_age <= release_age", 20),
+            [
+                "now: alert_age = 5",
+                "min, want alert_age",
+                "<= release_age"
+            ]
+        );
+        assert_eq!(wrap("", 10), [""]);
+        assert_eq!(wrap("a\nb c", 10), ["a", "b c"]);
+        // A word longer than the line is cut, and nothing is lost.
+        assert_eq!(
+            wrap("registry/shop-cart:v2", 8),
+            ["registry", "/shop-ca", "rt:v2"]
+        );
+        // CJK: two columns a character, a break anywhere between two of them.
+        assert_eq!(wrap("购物车错误率 3.4%", 7), ["购物车", "错误率", "3.4%"]);
+        assert_eq!(wrap("ok 购物车", 5), ["ok 购", "物车"]);
+        for line in wrap("优惠券 Coupon 活动中心 is down since 12m", 9) {
+            let w: usize = line.chars().map(|c| c.width().unwrap_or(0)).sum();
+            assert!(w <= 9, "{line:?}");
+        }
     }
 
     #[test]

@@ -78,6 +78,13 @@ fn planned(id: &str, kind: &str, action: &str, evaluation: Option<&str>) -> Plan
         kind: kind.into(),
         action: action.into(),
         evaluation: evaluation.map(str::to_string),
+        holds: evaluation.and_then(|e| {
+            if e.ends_with("(does not hold)") {
+                Some(false)
+            } else {
+                e.ends_with("(holds)").then_some(true)
+            }
+        }),
         fallback: false,
     }
 }
@@ -138,6 +145,28 @@ pub fn dry_run(app: &str) -> RunStatus {
             fallback,
         ],
     });
+    run
+}
+
+/// The answer to a dry run of bad-release on `app` after a manual rollback: the errors have
+/// fallen, so its first check does not hold, and the plan would roll back a second time.
+pub fn failing_dry_run(app: &str) -> RunStatus {
+    let mut run = dry_run(app);
+    let plan = run.plan.as_mut().unwrap();
+    plan.steps[0] = planned(
+        "errors-after-release",
+        "check",
+        &format!("would check that error_ratio > 2% and alert_age <= release_age holds on {app}"),
+        Some(
+            "now: error_ratio = 0.4%, want > 2%; alert_age = 14 min 5 s, release_age = 7 h 2 min, want alert_age <= release_age (does not hold)",
+        ),
+    );
+    plan.steps[2] = planned(
+        "roll-back",
+        "rollback",
+        &format!("would roll {app} back r-41 (v2.3.0) -> r-40 (v2.2.9)"),
+        None,
+    );
     run
 }
 

@@ -177,12 +177,19 @@ pub fn timeline() -> Vec<TimelineEntry> {
 
 /// Answer every HTTP request in `effects` the way a healthy gateway would.
 pub fn answer(state: &mut State, effects: &[Effect]) -> Vec<Effect> {
+    answer_with(state, effects, releases())
+}
+
+/// [`answer`], with shop-cart's releases being `releases` (newest first).
+pub fn answer_with(state: &mut State, effects: &[Effect], releases: Vec<Release>) -> Vec<Effect> {
     let mut more = Vec::new();
     for e in effects {
         let Effect::Http(r) = e else { continue };
         let reply = match &r.kind {
             RequestKind::FetchApp { app } if app == "shop-cart" => Reply::App(Box::new(detail())),
-            RequestKind::FetchReleases { app } if app == "shop-cart" => Reply::Releases(releases()),
+            RequestKind::FetchReleases { app } if app == "shop-cart" => {
+                Reply::Releases(releases.clone())
+            }
             RequestKind::FetchTimeline => Reply::Timeline(timeline()),
             _ => continue,
         };

@@ -26,6 +26,30 @@ pub fn page_rows(height: u16, chrome: usize) -> usize {
     usize::from(height).saturating_sub(chrome).max(MIN_PAGE)
 }
 
+/// Rows `text` takes when wrapped at spaces into lines `cols` terminal columns wide, a word
+/// wider than a line cut across lines. The screen also breaks between two wide (CJK)
+/// characters, so it never needs more: a scroll bound counted with this reaches the end.
+pub fn wrapped_rows(text: &str, cols: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    let cols = cols.max(1);
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split([' ', '\t', '\r']).filter(|w| !w.is_empty()) {
+        let w = word.width();
+        if used > 0 && used + 1 + w <= cols {
+            used += 1 + w;
+            continue;
+        }
+        if used > 0 {
+            rows += 1;
+        }
+        // A word wider than the line takes whole lines, then part of one.
+        rows += w.saturating_sub(1) / cols;
+        used = (w.saturating_sub(1) % cols) + 1;
+    }
+    rows + text.matches('\n').count()
+}
+
 /// [`page_rows`] as a signed move.
 pub fn page(height: u16, chrome: usize) -> isize {
     isize::try_from(page_rows(height, chrome)).unwrap_or(isize::MAX / 4)
@@ -54,6 +78,20 @@ pub fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapped_rows_count_lines_broken_at_spaces() {
+        assert_eq!(wrapped_rows("", 10), 1);
+        assert_eq!(wrapped_rows("short", 10), 1);
+        assert_eq!(
+            wrapped_rows("now: alert_age = 5 min, want alert_age <= release_age", 20),
+            3
+        );
+        // A word wider than the line: cut across lines.
+        assert_eq!(wrapped_rows("registry/shop-cart:v2", 8), 3);
+        // CJK counts two columns a character.
+        assert_eq!(wrapped_rows("购物车错误率 3.4%", 7), 3);
+    }
 
     /// Apply `follow` the way the views do: a row shown replaces the remembered id.
     fn step(cursor: &mut usize, id: &mut Option<String>, shown: &[&str], delta: isize) {

@@ -5,6 +5,9 @@
 //! v2.3.1 → v2.3.0? y/N", `y` sends) — or, in a production context, **type the app name**
 //! (Enter sends only when it matches exactly). No single key ever sends.
 //!
+//! The review relates the target to the incident on the app (its first firing alert): whether it
+//! is the release that ran before the incident began, or why rolling back to it may not help.
+//!
 //! Retries follow the scale flow: a transient failure (unreachable, 5xx, 429) goes back to the
 //! confirmation and `y` sends again with the same key; a refusal (409 already active, 404, 422)
 //! goes back to the review with the reason, and the next try gets a fresh key, since the
@@ -15,7 +18,13 @@ use crate::app::core::effect::{Effect, RequestId, RequestKind};
 use crate::app::core::keymap::{Command, Layer};
 use crate::app::core::{Core, NoticeLevel};
 use crate::app::state::{Dialog, State};
-use crate::protocol::{Release, ReleaseStatus};
+use chrono::{DateTime, Utc};
+
+use crate::protocol::{Alert, AlertState, Release, ReleaseStatus};
+
+/// A release that went live this long (or less) before the first alert is the one the incident
+/// is blamed on: the release before it is the one to go back to.
+pub const SHORTLY_BEFORE_SECS: i64 = 30 * 60;
 
 /// Where the operator is in the rollback flow.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,6 +58,135 @@ pub struct RollbackDialog {
     pub idempotency_key: String,
     /// Why the last try failed, shown until the next step.
     pub failure: Option<String>,
+    /// How the target relates to the incident on the app; `None` when no alert fires on it.
+    pub incident: Option<Incident>,
+}
+
+/// The incident on the app as the rollback dialog reads it: when its first firing alert began,
+/// and what that says about the target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    /// The earliest `started_at` of the app's firing alerts.
+    pub started_at: DateTime<Utc>,
+    pub fit: IncidentFit,
+}
+
+/// A release named in the dialog's incident line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReleaseMark {
+    pub id: String,
+    pub version: String,
+}
+
+impl From<&Release> for ReleaseMark {
+    fn from(r: &Release) -> Self {
+        ReleaseMark {
+            id: r.id.clone(),
+            version: r.version.clone(),
+        }
+    }
+}
+
+/// Whether rolling back to the target undoes what started the incident.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IncidentFit {
+    /// `suspect` went live shortly before the first alert, and the target is the release that
+    /// ran before it, until `live_until` (when `suspect` replaced it).
+    BeforeIncident {
+        suspect: ReleaseMark,
+        live_until: DateTime<Utc>,
+    },
+    /// `suspect` went live shortly before the first alert, but the target is not the release
+    /// that ran before it: `before` is (live until `live_until`).
+    NotBeforeIncident {
+        suspect: ReleaseMark,
+        before: ReleaseMark,
+        live_until: DateTime<Utc>,
+    },
+    /// The active release already is the one that ran before the incident, until
+    /// `live_until` (the suspect was rolled back): going further back may not help.
+    AlreadyBefore {
+        suspect: ReleaseMark,
+        live_until: DateTime<Utc>,
+    },
+    /// The release live when the incident began had been live since `live_since`, long before
+    /// it: no deploy to blame, and rolling back may not help.
+    LiveLongBefore {
+        release: ReleaseMark,
+        live_since: DateTime<Utc>,
+    },
+    /// The active release went live at `live_since`, after the incident began.
+    CurrentAfterStart { live_since: DateTime<Utc> },
+}
+
+/// The incident on `app` as its firing `alerts` tell it, and how rolling back `from` → `to`
+/// relates to it. `releases` are newest first; a failed release never ran, so it is skipped.
+pub fn incident<'a>(
+    app: &str,
+    alerts: impl IntoIterator<Item = &'a Alert>,
+    releases: &[Release],
+    from: &Release,
+    to: &Release,
+) -> Option<Incident> {
+    let started_at = alerts
+        .into_iter()
+        .filter(|a| a.app == app && a.state == AlertState::Firing)
+        .map(|a| a.started_at)
+        .min()?;
+    let fit = incident_fit(started_at, releases, from, to);
+    Some(Incident { started_at, fit })
+}
+
+fn incident_fit(
+    start: DateTime<Utc>,
+    releases: &[Release],
+    from: &Release,
+    to: &Release,
+) -> IncidentFit {
+    if from.created_at > start {
+        return IncidentFit::CurrentAfterStart {
+            live_since: from.created_at,
+        };
+    }
+    let mut ran: Vec<&Release> = releases
+        .iter()
+        .filter(|r| r.status != ReleaseStatus::Failed)
+        .collect();
+    ran.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+    // The release running when the incident began (the active one went live before it).
+    let Some(at_start) = ran.iter().position(|r| r.created_at <= start) else {
+        return IncidentFit::LiveLongBefore {
+            release: from.into(),
+            live_since: from.created_at,
+        };
+    };
+    let live = ran[at_start];
+    let before = ran.get(at_start + 1);
+    let recent = (start - live.created_at).num_seconds() <= SHORTLY_BEFORE_SECS;
+    let (true, Some(before)) = (recent, before) else {
+        return IncidentFit::LiveLongBefore {
+            release: live.into(),
+            live_since: live.created_at,
+        };
+    };
+    let suspect = ReleaseMark::from(live);
+    if to.id == before.id {
+        IncidentFit::BeforeIncident {
+            suspect,
+            live_until: live.created_at,
+        }
+    } else if from.id == before.id {
+        IncidentFit::AlreadyBefore {
+            suspect,
+            live_until: live.created_at,
+        }
+    } else {
+        IncidentFit::NotBeforeIncident {
+            suspect,
+            before: (*before).into(),
+            live_until: live.created_at,
+        }
+    }
 }
 
 impl RollbackDialog {
@@ -113,6 +251,7 @@ pub(crate) fn open(
         );
         return None;
     }
+    let incident = incident(app, core.alerts.values(), releases, from, to);
     let (from, to) = (from.clone(), to.clone());
     let app_name = core
         .apps
@@ -128,6 +267,7 @@ pub(crate) fn open(
         typed: String::new(),
         idempotency_key: core.new_idempotency_key(),
         failure: None,
+        incident,
     })
 }
 

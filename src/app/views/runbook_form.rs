@@ -117,6 +117,8 @@ pub struct RunbookForm {
     pub sent: Option<BTreeMap<String, Value>>,
     /// Index into the completion candidates of an `app` field (Ctrl-n cycles).
     pub completion: usize,
+    /// First row of the plan shown, when it is taller than the screen.
+    pub plan_scroll: usize,
     pub(crate) detail_request: Option<RequestId>,
 }
 
@@ -135,6 +137,7 @@ impl RunbookForm {
             idempotency_key,
             sent: None,
             completion: 0,
+            plan_scroll: 0,
             detail_request: None,
         }
     }

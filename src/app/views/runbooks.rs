@@ -1,6 +1,7 @@
 //! The Runbooks view and the parameter form: GET /v1/runbooks as a list (with the alerts that
 //! point at each runbook), then one runbook's parameters, a dry run first, and only after `r`
-//! and `y` the real run, sent with an idempotency key.
+//! and `y` the real run, sent with an idempotency key. A dry run whose precondition (a `check`)
+//! does not hold takes a second `y`.
 //!
 //! Retries follow scale and rollback: a transient failure goes back to the question and `y`
 //! sends the same key again; a refusal (4xx) goes back to the form with the reason and a new
@@ -18,7 +19,7 @@ use crate::app::core::list;
 use crate::app::list_filter;
 use crate::app::state::{Dialog, State, View};
 use crate::app::views::runbook_form::{FormStep, RunbookForm};
-use crate::app::views::runs::{self, RunAsk, RunDialog, RunDialogStep};
+use crate::app::views::runs::{self, FailedCheck, RunAsk, RunDialog, RunDialogStep};
 use crate::protocol::{Alert, AlertState, RunbookSummary};
 
 /// What the Runbooks view shows and where its cursor is, and the open parameter form.
@@ -222,9 +223,38 @@ fn run_plan(state: &mut State, cmd: Command, effects: &mut Vec<Effect>) -> bool 
         }
         Command::StartRun => ask_to_start(state),
         Command::OpenRuns => effects.extend(runs::open_runs(state)),
+        Command::MoveDown => scroll_plan(state, 1),
+        Command::MoveUp => scroll_plan(state, -1),
         _ => return false,
     }
     true
+}
+
+/// Scroll a plan taller than the screen. Its steps wrap to the terminal's width, so the bound
+/// counts wrapped rows (at most what the screen shows; it stops scrolling at the last one).
+fn scroll_plan(state: &mut State, delta: isize) {
+    // The view's padding and the step's number and kind before its text.
+    let cols = usize::from(state.core.size.0).saturating_sub(16);
+    let Some(form) = &mut state.runbooks.form else {
+        return;
+    };
+    let rows: usize = form
+        .plan
+        .as_ref()
+        .and_then(|run| run.plan.as_ref())
+        .map_or(0, |plan| {
+            plan.steps
+                .iter()
+                .map(|s| {
+                    let evaluation = s
+                        .evaluation
+                        .as_ref()
+                        .map_or(0, |e| list::wrapped_rows(e, cols));
+                    list::wrapped_rows(&s.action, cols) + 1 + evaluation
+                })
+                .sum()
+        });
+    form.plan_scroll = list::moved(form.plan_scroll, delta, rows + 4);
 }
 
 /// App ids matching the focused `app` field's text, for completion.
@@ -298,6 +328,7 @@ fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
                 form.step = FormStep::DryRunning { request_id };
                 form.planned = params;
                 form.plan = None;
+                form.plan_scroll = 0;
                 form.failure = None;
             }
         }
@@ -316,9 +347,15 @@ fn ask_to_start(state: &mut State) {
     if form.step != FormStep::Plan || state.dialog.is_some() {
         return;
     }
+    let failed_check = form
+        .plan
+        .as_ref()
+        .and_then(|run| run.plan.as_ref())
+        .and_then(FailedCheck::first_in);
     state.dialog = Some(Dialog::Run(RunDialog::new(RunAsk::Start {
         runbook: form.runbook.clone(),
         params: form.planned.clone(),
+        failed_check,
     })));
 }
 
@@ -453,7 +490,7 @@ pub(crate) fn on_started(
         }
         Err(err) if waiting && err.is_transient() => {
             if let Some(Dialog::Run(d)) = &mut state.dialog {
-                d.step = RunDialogStep::Ask;
+                d.step = d.retry_step();
                 d.failure = Some(err.to_string());
             }
         }

@@ -13,7 +13,7 @@ use crate::app::core::keymap::{Command, Layer};
 use crate::app::core::list;
 use crate::app::list_filter;
 use crate::app::state::{Dialog, State, View};
-use crate::protocol::{RunState, RunStatus};
+use crate::protocol::{Plan, RunState, RunStatus};
 
 /// Runs kept in memory; the oldest finished ones go first.
 pub const MAX_RUNS: usize = 200;
@@ -46,10 +46,12 @@ impl RunsView {
 /// What the y/N question is about.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RunAsk {
-    /// Start `runbook` for real with these parameters.
+    /// Start `runbook` for real with these parameters. `failed_check` is the dry run's first
+    /// precondition that did not hold: then starting takes a second, explicit `y`.
     Start {
         runbook: String,
         params: BTreeMap<String, Value>,
+        failed_check: Option<FailedCheck>,
     },
     /// Approve, abort or resume a run; every try of this decision goes with the same key. An
     /// approval holds the step that was waiting when the operator asked: that is the gate the
@@ -62,10 +64,43 @@ pub enum RunAsk {
     },
 }
 
+/// A precondition the dry run found not holding: a `check` step, where the real run would stop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedCheck {
+    /// The step's id, e.g. `errors-after-release`.
+    pub step: String,
+    /// What was seen against what was wanted: "error_ratio = 0.4%, want > 2%; …".
+    pub observed: String,
+}
+
+impl FailedCheck {
+    /// The first `check` of `plan` (not a fallback) whose condition does not hold now.
+    pub fn first_in(plan: &Plan) -> Option<FailedCheck> {
+        plan.steps
+            .iter()
+            .find(|s| s.kind == "check" && !s.fallback && s.holds == Some(false))
+            .map(|s| {
+                let evaluation = s.evaluation.as_deref().unwrap_or_default();
+                let observed = evaluation.strip_prefix("now: ").unwrap_or(evaluation);
+                let observed = observed
+                    .strip_suffix(" (does not hold)")
+                    .unwrap_or(observed);
+                FailedCheck {
+                    step: s.id.clone(),
+                    observed: observed.to_string(),
+                }
+            })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunDialogStep {
     Ask,
-    Sending { request_id: RequestId },
+    /// A precondition failed and the first `y` came: "The precondition failed. Start anyway?"
+    AskAnyway,
+    Sending {
+        request_id: RequestId,
+    },
 }
 
 /// "Start bad-release on shop-cart? y/N", "Approve run-…? y/N", …
@@ -83,6 +118,23 @@ impl RunDialog {
             ask,
             step: RunDialogStep::Ask,
             failure: None,
+        }
+    }
+
+    /// The precondition that failed in the dry run, for a start.
+    pub fn failed_check(&self) -> Option<&FailedCheck> {
+        match &self.ask {
+            RunAsk::Start { failed_check, .. } => failed_check.as_ref(),
+            RunAsk::Control { .. } => None,
+        }
+    }
+
+    /// The question a failed try goes back to: the last one the operator answered `y` to.
+    pub(crate) fn retry_step(&self) -> RunDialogStep {
+        if self.failed_check().is_some() {
+            RunDialogStep::AskAnyway
+        } else {
+            RunDialogStep::Ask
         }
     }
 }
@@ -211,11 +263,24 @@ fn move_cursor(state: &mut State, delta: isize) {
     state.runs.cursor = list::moved(state.runs.cursor, delta, state.runs.order.len());
 }
 
+/// Scroll the Run view's steps. Their output wraps to the terminal's width, so the bound counts
+/// wrapped rows (at most what the screen shows; it stops scrolling at the last one).
 fn scroll(state: &mut State, delta: isize) {
-    let lines = state
-        .runs
-        .current_run()
-        .map_or(0, |r| r.steps.iter().map(|s| s.output.len() + 2).sum());
+    // The view's padding and the widest mark before a wrapped line ("    │ ").
+    let cols = usize::from(state.core.size.0).saturating_sub(8);
+    let lines = state.runs.current_run().map_or(0, |r| {
+        r.steps
+            .iter()
+            .map(|s| {
+                let waiting = s
+                    .waiting_on
+                    .as_ref()
+                    .map_or(0, |w| list::wrapped_rows(&format!("waiting on: {w}"), cols));
+                let output: usize = s.output.iter().map(|o| list::wrapped_rows(o, cols)).sum();
+                2 + waiting + output
+            })
+            .sum()
+    });
     state.runs.scroll = list::moved(state.runs.scroll, delta, lines);
 }
 
@@ -287,11 +352,19 @@ pub(crate) fn run_confirm(state: &mut State, cmd: Command, effects: &mut Vec<Eff
         return false;
     };
     let step = d.step;
+    let asking = matches!(step, RunDialogStep::Ask | RunDialogStep::AskAnyway);
     match cmd {
-        Command::Confirm if step == RunDialogStep::Ask => send(state, effects),
+        // A failed precondition: the first `y` only turns the question into "Start anyway?".
+        Command::Confirm if step == RunDialogStep::Ask && d.failed_check().is_some() => {
+            if let Some(Dialog::Run(d)) = &mut state.dialog {
+                d.step = RunDialogStep::AskAnyway;
+                d.failure = None;
+            }
+        }
+        Command::Confirm if asking => send(state, effects),
         Command::Cancel => {
             state.dialog = None;
-            if step != RunDialogStep::Ask {
+            if !asking {
                 state.core.notify(
                     NoticeLevel::Info,
                     "request still on its way; the result shows here",
@@ -313,7 +386,9 @@ fn send(state: &mut State, effects: &mut Vec<Effect>) {
     };
     let actor = state.core.actor.clone();
     let kind = match d.ask.clone() {
-        RunAsk::Start { runbook, params } => {
+        RunAsk::Start {
+            runbook, params, ..
+        } => {
             let key = crate::app::views::runbooks::key_for(state, &params);
             RequestKind::StartRun {
                 runbook,
@@ -414,7 +489,7 @@ pub(crate) fn on_control(
         }
         Err(err) if waiting && err.is_transient() => {
             if let Some(Dialog::Run(d)) = &mut state.dialog {
-                d.step = RunDialogStep::Ask;
+                d.step = d.retry_step();
                 d.failure = Some(err.to_string());
             }
         }

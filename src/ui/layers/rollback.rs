@@ -1,5 +1,6 @@
 //! The rollback dialog: from → to and what differs (version, release, age, change cause,
-//! artifact), then the explicit confirmation ("Roll back shop-cart v2.3.1 → v2.3.0? y/N") or,
+//! artifact), how the target relates to the incident on the app (the release that ran before
+//! it, or why rolling back may not help), then the explicit confirmation ("Roll back shop-cart v2.3.1 → v2.3.0? y/N") or,
 //! in production, the typed app name.
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,10 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::{centered, clear_popup, typed_name_field};
-use crate::app::{Command, Keymap, Layer, RollbackDialog, RollbackStep};
+use crate::app::{
+    Command, Incident, IncidentFit, Keymap, Layer, ReleaseMark, RollbackDialog, RollbackStep,
+};
+use crate::duration;
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
@@ -57,6 +61,125 @@ fn diff_line<'a>(theme: &Theme, label: &str, from: &str, to: &str, room: usize) 
     ]
 }
 
+/// How long before `now` `t` was, two units: `12m`, `1h45m`.
+fn ago(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
+    duration::age(duration::clamp((now - t).num_seconds()))
+}
+
+/// The incident lines: when the first alert fired and what the release before it was, then the
+/// verdict on the target (✔ the release that ran before the incident, or ⚠ why rolling back may
+/// not help), each wrapped under the label.
+fn incident_lines<'a>(
+    dialog: &RollbackDialog,
+    incident: &Incident,
+    now: DateTime<Utc>,
+    theme: &Theme,
+    room: usize,
+) -> Vec<Line<'a>> {
+    let (from, to) = (&dialog.from.version, &dialog.to.version);
+    let start = incident.started_at;
+    let first = format!("first alert {} ago", ago(now, start));
+    let span =
+        |a: DateTime<Utc>, b: DateTime<Utc>| duration::age(duration::clamp((b - a).num_seconds()));
+    let after = |suspect: &ReleaseMark, live_since: &DateTime<Utc>| {
+        format!(
+            "{first}, {} after {} went live",
+            span(*live_since, start),
+            suspect.version
+        )
+    };
+    let (fact, verdict, good) = match &incident.fit {
+        IncidentFit::BeforeIncident {
+            suspect,
+            live_until,
+        } => (
+            after(suspect, live_until),
+            format!(
+                "{to} is the release that ran before the incident (live until {} ago)",
+                ago(now, *live_until)
+            ),
+            true,
+        ),
+        IncidentFit::NotBeforeIncident {
+            suspect,
+            before,
+            live_until,
+        } => (
+            after(suspect, live_until),
+            format!(
+                "{to} is not the release that ran before the incident: {} ({}) is, live until {} ago",
+                before.version,
+                before.id,
+                ago(now, *live_until)
+            ),
+            false,
+        ),
+        IncidentFit::AlreadyBefore {
+            suspect,
+            live_until,
+        } => (
+            after(suspect, live_until),
+            format!(
+                "{from} already is the release that ran before the incident: rolling back further may not help"
+            ),
+            false,
+        ),
+        IncidentFit::LiveLongBefore {
+            release,
+            live_since,
+        } => (
+            format!(
+                "{first}; {} had run {} by then",
+                release.version,
+                span(*live_since, start)
+            ),
+            format!("{to} is not the release before the incident; rolling back may not help"),
+            false,
+        ),
+        IncidentFit::CurrentAfterStart { live_since } => (
+            format!(
+                "{first}; {from} went live {} after it",
+                span(start, *live_since)
+            ),
+            format!("the incident began before {from}: rolling back may not help"),
+            false,
+        ),
+    };
+    let (mark, role) = if good {
+        ("✔ ", Role::Healthy)
+    } else {
+        ("⚠ ", Role::AlertWarning)
+    };
+    // One column short of the border, as the other lines leave.
+    let indent = " ".repeat(LABEL);
+    let mut lines = Vec::new();
+    for (i, row) in format::wrap(&fact, room.saturating_sub(1))
+        .into_iter()
+        .enumerate()
+    {
+        let label = if i == 0 {
+            format!("{:<LABEL$}", "Incident")
+        } else {
+            indent.clone()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(label, theme.style(Role::Muted)),
+            Span::styled(row, theme.style(Role::Text)),
+        ]));
+    }
+    for (i, row) in format::wrap(&verdict, room.saturating_sub(3))
+        .into_iter()
+        .enumerate()
+    {
+        let lead = if i == 0 { mark } else { "  " };
+        lines.push(Line::from(vec![
+            Span::raw(indent.clone()),
+            Span::styled(format!("{lead}{row}"), theme.style(role)),
+        ]));
+    }
+    lines
+}
+
 pub fn render(
     dialog: &RollbackDialog,
     now: DateTime<Utc>,
@@ -98,6 +221,9 @@ pub fn render(
         &format!("{} ago", format::age(now, to.created_at)),
         room,
     ));
+    if let Some(incident) = &dialog.incident {
+        lines.extend(incident_lines(dialog, incident, now, theme, room));
+    }
     lines.extend(diff_line(
         theme,
         "Cause",

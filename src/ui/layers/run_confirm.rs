@@ -1,4 +1,6 @@
-//! The y/N questions of runbook runs: start for real, approve, abort, resume.
+//! The y/N questions of runbook runs: start for real, approve, abort, resume. A start whose dry
+//! run found a precondition not holding says so first (which check, what it saw against what it
+//! wanted), and asks a second time: "The precondition failed. Start anyway? y/N".
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,11 +16,16 @@ use crate::ui::views::runbooks::plain;
 const WIDTH: u16 = 66;
 
 pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let inner = usize::from(WIDTH - 2);
+    let inner = usize::from(WIDTH.min(area.width).saturating_sub(2)).max(1);
     let muted = theme.style(Role::Muted);
     let mut lines = Vec::new();
+    let mut lead = Vec::new();
     let (title, question_text, yes) = match &dialog.ask {
-        RunAsk::Start { runbook, params } => {
+        RunAsk::Start {
+            runbook,
+            params,
+            failed_check,
+        } => {
             for (k, v) in params {
                 lines.push(Line::styled(
                     format::truncate(&format!("{k} = {}", plain(v)), inner),
@@ -29,11 +36,36 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
                 "This is the real run: its steps change the platform.",
                 muted,
             ));
-            (
-                " Start run ",
-                format!("Start runbook {runbook} for real? "),
-                "start",
-            )
+            match (failed_check, dialog.step) {
+                (None, _) => (
+                    " Start run ",
+                    format!("Start runbook {runbook} for real? "),
+                    "start",
+                ),
+                (Some(check), step) => {
+                    let error = theme.style(Role::Error);
+                    lead.push(Line::styled(
+                        format::truncate(&format!("✖ Precondition failed: {}", check.step), inner),
+                        error,
+                    ));
+                    for row in format::wrap(&check.observed, inner.saturating_sub(2)) {
+                        lead.push(Line::styled(format!("  {row}"), error));
+                    }
+                    if step == RunDialogStep::Ask {
+                        (
+                            " Start run ",
+                            format!("Start runbook {runbook} for real? "),
+                            "go on (asks again)",
+                        )
+                    } else {
+                        (
+                            " Start run ",
+                            "The precondition failed. Start anyway? ".to_string(),
+                            "start anyway",
+                        )
+                    }
+                }
+            }
         }
         RunAsk::Control {
             run, control, step, ..
@@ -83,6 +115,8 @@ pub fn render(dialog: &RunDialog, state: &State, theme: &Theme, frame: &mut Fram
         }
     };
     lines.insert(0, question(question_text, &state.core.keymap, theme));
+    lead.append(&mut lines);
+    let mut lines = lead;
     let sending = matches!(dialog.step, RunDialogStep::Sending { .. });
     question_footer(
         &mut lines,

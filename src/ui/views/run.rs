@@ -1,9 +1,11 @@
 //! The Run view: one run live — its state, parameters, and every step with its state, duration,
-//! output lines and what a waiting step waits on (with the live value).
+//! output lines and what a waiting step waits on (with the live value). Verdicts and output
+//! lines wrap at words under their mark, never cut; the view scrolls and keeps its hint line.
 
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
@@ -50,6 +52,23 @@ fn step_duration(step: &StepStatus, now: DateTime<Utc>) -> String {
         (Some(start), None) => format!("{} so far", duration((now - start).num_seconds())),
         _ => String::new(),
     }
+}
+
+/// `text` wrapped to `width` columns after `first` on its first row and `rest` on the others,
+/// all in `style`.
+pub(crate) fn hanging<'a>(
+    first: &str,
+    rest: &str,
+    text: &str,
+    width: usize,
+    style: Style,
+) -> Vec<Line<'a>> {
+    let room = width.saturating_sub(first.chars().count().max(rest.chars().count()));
+    format::wrap(text, room)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| Line::styled(format!("{}{row}", if i == 0 { first } else { rest }), style))
+        .collect()
 }
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -111,8 +130,11 @@ fn header_lines<'a>(run: &RunStatus, theme: &Theme, width: usize) -> Vec<Line<'a
         ),
     ];
     if !run.message.is_empty() {
-        lines.push(Line::styled(
-            format::truncate(&run.message, width),
+        lines.extend(hanging(
+            "",
+            "",
+            &run.message,
+            width,
             theme.style(Role::Text),
         ));
     }
@@ -155,14 +177,20 @@ fn step_lines<'a>(
         }
         lines.push(Line::from(spans));
         if let Some(w) = &step.waiting_on {
-            lines.push(Line::styled(
-                format::truncate(&format!("    » waiting on: {w}"), width),
+            lines.extend(hanging(
+                "    » ",
+                "      ",
+                &format!("waiting on: {w}"),
+                width,
                 theme.style(Role::AlertWarning),
             ));
         }
         for out in &step.output {
-            lines.push(Line::styled(
-                format::truncate(&format!("    │ {out}"), width),
+            lines.extend(hanging(
+                "    │ ",
+                "    │ ",
+                out,
+                width,
                 theme.style(Role::Text),
             ));
         }

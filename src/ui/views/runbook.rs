@@ -1,6 +1,7 @@
 //! The Runbook view: one runbook's parameters as an editable form (type, default, description,
 //! and what is wrong with a value as it is typed), then the dry run's plan — each step with its
-//! parameters resolved and its conditions evaluated against current data.
+//! parameters resolved and its conditions evaluated against current data, wrapped at words and
+//! never cut; a plan taller than the screen scrolls under its pinned hint line.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,7 +9,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Padding, Paragraph};
 
 use super::runbooks::{message, plain};
-use crate::app::{Command, FormStep, Layer, RunbookForm, State, app_candidates};
+use crate::app::{Command, FailedCheck, FormStep, Layer, RunbookForm, State, app_candidates};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
@@ -17,6 +18,8 @@ use crate::ui::widgets::hints::{self, Keys};
 /// The parameter-name column: at least this wide, wider for a longer name (up to `MAX_NAME_W`).
 const NAME_W: usize = 14;
 const MAX_NAME_W: usize = 24;
+/// Columns before a plan step's text: ` 1. ` and the kind.
+const PLAN_INDENT: usize = 14;
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(form) = &state.runbooks.form else {
@@ -35,7 +38,20 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         }
         FormStep::Edit => form_lines(state, form, theme, width, &mut lines),
         FormStep::DryRunning { .. } | FormStep::Plan => {
-            plan_lines(state, form, theme, width, &mut lines)
+            let body = plan_lines(form, theme, width);
+            let height = usize::from(area.height);
+            let fits = lines.len() + body.len() + plan_footer(state, theme, false).len() <= height;
+            let footer = plan_footer(state, theme, !fits);
+            if fits {
+                lines.extend(body);
+            } else {
+                // Scrolled: as much of the plan as fits, the hint line on the last row.
+                let room = height.saturating_sub(lines.len() + footer.len());
+                let scroll = form.plan_scroll.min(body.len().saturating_sub(room));
+                lines.extend(body.into_iter().skip(scroll).take(room));
+                lines.resize(height.saturating_sub(footer.len()), Line::default());
+            }
+            lines.extend(footer);
         }
     }
     let para =
@@ -159,8 +175,11 @@ fn form_lines<'a>(
     }
     lines.push(Line::default());
     if let Some(f) = &form.failure {
-        lines.push(Line::styled(
-            format::truncate(&format!("✖ {f}"), width),
+        lines.extend(super::run::hanging(
+            "✖ ",
+            "  ",
+            f,
+            width,
             theme.style(Role::Error),
         ));
     }
@@ -186,13 +205,8 @@ fn form_lines<'a>(
     ));
 }
 
-fn plan_lines<'a>(
-    state: &State,
-    form: &RunbookForm,
-    theme: &Theme,
-    width: usize,
-    lines: &mut Vec<Line<'a>>,
-) {
+fn plan_lines<'a>(form: &RunbookForm, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
     let params: Vec<String> = form
         .planned
         .iter()
@@ -213,12 +227,15 @@ fn plan_lines<'a>(
             "Asking the gateway for a plan…",
             theme.style(Role::Busy),
         ));
-        return;
+        return lines;
     };
     lines.push(Line::styled(
         "Nothing was changed. The plan, against current data:",
         theme.style(Role::Muted),
     ));
+    // The step's number and kind, then its text wrapped under itself.
+    let indent = " ".repeat(PLAN_INDENT);
+    let room = width.saturating_sub(PLAN_INDENT);
     for (i, step) in plan.steps.iter().enumerate() {
         // Fallbacks run only when a step names them: marked, not numbered.
         let label = if step.fallback {
@@ -226,37 +243,58 @@ fn plan_lines<'a>(
         } else {
             format!("{:>2}.", i + 1)
         };
-        lines.push(Line::from(vec![
-            Span::styled(format!("{label} "), theme.style(Role::Muted)),
-            Span::styled(
-                format::column(&step.kind.to_string(), 10),
-                theme.style(Role::Accent),
-            ),
-            Span::styled(
-                format::truncate(
-                    &if step.fallback {
-                        format!("fallback: {}", step.action)
-                    } else {
-                        step.action.clone()
-                    },
-                    width.saturating_sub(15),
-                ),
-                theme.style(Role::Text),
-            ),
-        ]));
-        if let Some(e) = &step.evaluation {
-            let role = if e.contains("does not hold") || e.contains("not yet") {
-                Role::AlertWarning
+        let action = if step.fallback {
+            format!("fallback: {}", step.action)
+        } else {
+            step.action.clone()
+        };
+        for (j, row) in format::wrap(&action, room).into_iter().enumerate() {
+            let mut spans = if j == 0 {
+                vec![
+                    Span::styled(format!("{label} "), theme.style(Role::Muted)),
+                    Span::styled(
+                        format::column(&step.kind.to_string(), 10),
+                        theme.style(Role::Accent),
+                    ),
+                ]
             } else {
-                Role::Healthy
+                vec![Span::raw(indent.clone())]
             };
-            lines.push(Line::styled(
-                format::truncate(&format!("    {:<10}{e}", ""), width),
-                theme.style(role),
-            ));
+            spans.push(Span::styled(row, theme.style(Role::Text)));
+            lines.push(Line::from(spans));
+        }
+        if let Some(e) = &step.evaluation {
+            let role = match step.holds {
+                Some(false) => Role::AlertWarning,
+                Some(true) => Role::Healthy,
+                None if e.contains("does not hold") || e.contains("not yet") => Role::AlertWarning,
+                None => Role::Healthy,
+            };
+            for row in format::wrap(e, room) {
+                lines.push(Line::styled(format!("{indent}{row}"), theme.style(role)));
+            }
         }
     }
-    lines.push(Line::default());
+    if let Some(check) = FailedCheck::first_in(plan) {
+        lines.push(Line::default());
+        lines.extend(super::run::hanging(
+            "✖ ",
+            "  ",
+            &format!(
+                "Precondition {} does not hold now: starting asks twice",
+                check.step
+            ),
+            width,
+            theme.style(Role::Error),
+        ));
+    }
+    lines
+}
+
+/// Below the plan: a blank row, the read-only notice, the hint line (with the scroll keys when
+/// the plan is taller than the screen).
+fn plan_footer<'a>(state: &State, theme: &Theme, scrolls: bool) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::default()];
     if state.core.readonly {
         lines.push(Line::styled(
             "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
@@ -264,14 +302,20 @@ fn plan_lines<'a>(
         ));
     }
     let run_for_real = format!("run for real (asks {})", hints::yes_no(&state.core.keymap));
+    let scroll = [Keys::First(Command::MoveDown), Keys::First(Command::MoveUp)];
+    let mut pairs: Vec<hints::Hint> = vec![
+        (&[Keys::First(Command::StartRun)], &run_for_real),
+        (&[Keys::All(Command::Back)], "edit"),
+        (&[Keys::First(Command::OpenRuns)], "runs"),
+    ];
+    if scrolls {
+        pairs.push((&scroll, "scroll"));
+    }
     lines.push(hints::line(
         &state.core.keymap,
         Layer::RunbookPlan,
-        &[
-            (&[Keys::First(Command::StartRun)], &run_for_real),
-            (&[Keys::All(Command::Back)], "edit"),
-            (&[Keys::First(Command::OpenRuns)], "runs"),
-        ],
+        &pairs,
         theme,
     ));
+    lines
 }
