@@ -22,6 +22,8 @@ use crate::ui::{self, color_depth::ColorDepth, theme::Theme};
 
 /// Most queued actions applied before a frame is drawn, so a flood cannot starve the screen.
 const MAX_DRAIN: usize = 4096;
+/// How stale the clock may be when an action arrives before it is ticked again.
+const FRESH_CLOCK: Duration = Duration::from_millis(100);
 
 /// Where effects go.
 pub struct Drivers {
@@ -147,6 +149,7 @@ pub async fn run(
     // What the last frame drew where, for mouse clicks.
     let mut hits = ui::HitMap::default();
     let mut gap = pacing::FRAME_GAP;
+    let mut last_tick = Instant::now();
 
     loop {
         if terminal::panicked() {
@@ -205,7 +208,14 @@ pub async fn run(
                 None => return Ok(()), // the terminal is gone
             },
             Some(action) = actions.recv() => {
-                go_on = drivers.perform(update(&mut state, action));
+                // What arrives is stamped with the console's now (a notice's time, an action
+                // heard of): bring the clock up to date first, so at --speed 10 a notice is
+                // not up to ten platform seconds behind the run it reports.
+                if last_tick.elapsed() >= FRESH_CLOCK {
+                    last_tick = Instant::now();
+                    go_on = drivers.perform(update(&mut state, Action::Tick(Utc::now())));
+                }
+                go_on &= drivers.perform(update(&mut state, action));
                 for _ in 0..MAX_DRAIN {
                     let Ok(action) = actions.try_recv() else { break };
                     go_on &= drivers.perform(update(&mut state, action));
@@ -213,6 +223,7 @@ pub async fn run(
                 dirty = true;
             }
             _ = clock.tick() => {
+                last_tick = Instant::now();
                 let now = Utc::now();
                 // A tick can ask for work (e.g. the App view's periodic pod refresh).
                 go_on = drivers.perform(update(&mut state, Action::Tick(now)));

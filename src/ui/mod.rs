@@ -136,7 +136,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
             body,
         ),
         Some(Dialog::Run(d)) => layers::run_confirm::render(d, state, theme, frame, body),
-        Some(Dialog::Quit(d)) => layers::quit::render(d, &state.core.keymap, theme, frame, body),
+        Some(Dialog::Quit(d)) => {
+            layers::quit::render(d, state.core.demo, &state.core.keymap, theme, frame, body)
+        }
         None => {}
     }
     if state.view == View::Logs

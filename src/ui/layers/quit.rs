@@ -14,7 +14,14 @@ const WIDTH: u16 = 64;
 /// Runs named one by one; more are counted.
 const NAMED: usize = 3;
 
-pub fn render(dialog: &QuitDialog, keymap: &Keymap, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(
+    dialog: &QuitDialog,
+    demo: bool,
+    keymap: &Keymap,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let n = dialog.waiting.len();
     let mut lines = vec![Line::styled(
         if n == 1 {
@@ -49,7 +56,11 @@ pub fn render(dialog: &QuitDialog, keymap: &Keymap, theme: &Theme, frame: &mut F
     lines.push(Line::default());
     lines.push(question("Quit anyway? ".to_string(), keymap, theme));
     lines.push(Line::styled(
-        "It keeps waiting on the gateway; any console can approve it.",
+        if demo {
+            "The demo's gateway stops with this console, and the run with it."
+        } else {
+            "It keeps waiting on the gateway; any console can approve it."
+        },
         theme.style(Role::Muted),
     ));
     lines.push(Line::default());
