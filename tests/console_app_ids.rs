@@ -45,3 +45,21 @@ fn the_runs_list_finds_an_apps_runs_by_its_display_name() {
     type_text(&mut state, "shop-cart");
     assert_eq!(state.runs.order, vec!["run-9f2c1a7e-3".to_string()]);
 }
+
+#[test]
+fn the_alerts_list_finds_an_apps_alerts_by_its_display_name() {
+    let mut state = common::alert_fixtures::alerts_state(false);
+    let name = state.core.apps["pay-gateway"].summary.name.clone();
+    press(&mut state, "/");
+    type_text(&mut state, &name);
+    assert!(!state.alerts_view.order.is_empty());
+    assert!(
+        state
+            .alerts_view
+            .order
+            .iter()
+            .all(|id| state.core.alerts[id].app == "pay-gateway"),
+        "{:?}",
+        state.alerts_view.order
+    );
+}

@@ -103,11 +103,17 @@ pub fn refresh(state: &mut State) {
         }
     }
     let needle = state.filter_needle(View::Alerts);
-    let mut rows: Vec<&Alert> = state
-        .core
+    let core = &state.core;
+    let mut rows: Vec<&Alert> = core
         .alerts
         .values()
-        .filter(|a| matches_filter(a, &needle))
+        .filter(|a| {
+            let name = core
+                .apps
+                .get(&a.app)
+                .map_or("", |e| e.summary.name.as_str());
+            matches_filter(a, name, &needle)
+        })
         .collect();
     rows.sort_by(|a, b| compare(a, b));
     let view = &mut state.alerts_view;
@@ -122,17 +128,11 @@ pub fn refresh(state: &mut State) {
     }
 }
 
-/// The `/` filter: app, summary, rule, severity or runbook.
-fn matches_filter(a: &Alert, needle: &str) -> bool {
+/// The `/` filter: app (id or display name), summary, rule, severity or runbook.
+fn matches_filter(a: &Alert, name: &str, needle: &str) -> bool {
     let severity = format!("{:?}", a.severity);
-    let fields = [&a.app, &a.summary, &a.rule, &severity];
-    list_filter::matches(
-        needle,
-        fields
-            .into_iter()
-            .map(String::as_str)
-            .chain(a.runbook.as_deref()),
-    )
+    let fields = [a.app.as_str(), name, &a.summary, &a.rule, &severity];
+    list_filter::matches(needle, fields.into_iter().chain(a.runbook.as_deref()))
 }
 
 /// Show the Alerts view and refresh the list from GET /v1/alerts.
