@@ -110,8 +110,19 @@ fn b_from_the_overview_lists_runbooks_with_the_alerts_that_point_at_them() {
     assert_eq!(ids("cache-degradation"), ["al-5"]);
     assert!(ids("flash-sale-spike").is_empty());
 
-    // The broken runbook cannot be opened.
-    press(&mut state, key(KeyCode::End));
+    // The broken runbook cannot be opened. Runbooks with alerts come first: bad-release (a
+    // firing P1), cache-degradation (a silenced alert), then flash-sale-spike.
+    let order: Vec<&str> = state
+        .shown_runbooks()
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        ["bad-release", "cache-degradation", "flash-sale-spike"]
+    );
+    press(&mut state, key(KeyCode::Home));
+    press(&mut state, key(KeyCode::Down));
     let fx = press(&mut state, key(KeyCode::Enter));
     assert!(requests(&fx).is_empty());
     assert_eq!(state.view, View::Runbooks);

@@ -52,7 +52,8 @@ fn runbooks_view() {
 #[test]
 fn runbooks_view_broken_selected() {
     let mut state = runbooks_state();
-    press(&mut state, KeyInput::plain(KeyCode::End));
+    // Second: runbooks with alerts come first (bad-release, then cache-degradation's P1).
+    press(&mut state, KeyInput::plain(KeyCode::Down));
     insta::assert_snapshot!(screen(&state, 80, 24));
 }
 

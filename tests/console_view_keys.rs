@@ -310,3 +310,37 @@ fn quitting_while_your_run_waits_for_approval_asks_first() {
     press(&mut s2, "<C-c>");
     assert!(s2.quitting);
 }
+
+/// The Runbooks list puts the runbooks an unresolved alert points at first, most urgent first,
+/// so the cursor starts on the incident's runbook (it sat on the alphabetically first one).
+#[test]
+fn the_incidents_runbook_is_on_the_top_row() {
+    use common::alert_fixtures::alerts_state;
+    use common::alert_fixtures::{alert, alert_event};
+    use common::runbook_fixtures::answer_runbooks;
+    use opsdeck::app::update;
+    use opsdeck::protocol::{AlertState, Severity};
+    let mut s = alerts_state(false);
+    // A P0 on feed that flash-sale-spike handles, besides bad-release's firing P0 and P1 (al-8,
+    // al-1) and cache-degradation's silenced alert (al-5).
+    let mut p0 = alert(
+        "al-9",
+        Severity::P0,
+        AlertState::Firing,
+        "feed",
+        "feed 5xx",
+        60,
+    );
+    p0.runbook = Some("flash-sale-spike".into());
+    update(&mut s, alert_event(900, p0));
+    press(&mut s, "<Esc>");
+    press(&mut s, "B");
+    answer_runbooks(&mut s);
+    let order: Vec<&str> = s.shown_runbooks().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        order,
+        ["bad-release", "flash-sale-spike", "cache-degradation"],
+        "firing P0s (in the gateway's order), then silenced"
+    );
+    assert_eq!(s.selected_runbook().unwrap().id, "bad-release");
+}

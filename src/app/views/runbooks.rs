@@ -41,9 +41,12 @@ pub struct RunbooksView {
 impl State {
     /// The runbooks the Runbooks view shows, narrowed by its `/` filter: id, title, or an
     /// unresolved alert pointing at it (id, app, rule, summary).
+    /// Those an unresolved alert points at come first, most urgent first, so the incident's
+    /// runbook is on the top row where the cursor starts.
     pub fn shown_runbooks(&self) -> Vec<&RunbookSummary> {
         let needle = self.filter_needle(View::Runbooks);
-        self.runbooks
+        let mut shown: Vec<&RunbookSummary> = self
+            .runbooks
             .list
             .iter()
             .flatten()
@@ -53,7 +56,14 @@ impl State {
                         list_filter::matches(&needle, [a.id.as_str(), &a.app, &a.rule, &a.summary])
                     })
             })
-            .collect()
+            .collect();
+        shown.sort_by_cached_key(|r| {
+            self.alerts_for_runbook(&r.id)
+                .map(|a| (a.state != AlertState::Firing, a.severity))
+                .min()
+                .map_or((1, None), |urgency| (0, Some(urgency)))
+        });
+        shown
     }
 
     /// The runbook under the Runbooks view's cursor.
