@@ -104,11 +104,7 @@ fn describe(e: &tokio_tungstenite::tungstenite::Error) -> String {
             .as_deref()
             .and_then(|body| serde_json::from_slice::<crate::protocol::ErrorBody>(body).ok());
         if let Some(said) = said {
-            return format!(
-                "the gateway answered {}: {}",
-                response.status(),
-                said.error.message
-            );
+            return format!("{} ({})", said.error.message, response.status());
         }
     }
     e.to_string()
