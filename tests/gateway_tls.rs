@@ -80,10 +80,6 @@ impl Console {
     }
 }
 
-fn apps_request() -> RequestKind {
-    RequestKind::FetchApps
-}
-
 /// A stream client over wss, trusting `tls`, subscribed to metrics and actions.
 async fn wss_client(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Client, String> {
     let connect = tokio_tungstenite::connect_async_tls_with_config(
@@ -112,7 +108,7 @@ async fn wss_client(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<Client,
 async fn https_ok(port: u16, ca: &Path) -> Result<(), String> {
     let http = HttpClient::with_tls(&format!("wss://localhost:{port}"), client_tls(Some(ca)))
         .map_err(|e| e.to_string())?;
-    http.execute(&apps_request())
+    http.execute(&RequestKind::FetchApps)
         .await
         .map(|_| ())
         .map_err(|e| format!("{e:?}"))
@@ -207,7 +203,7 @@ async fn plain_ws_and_http_against_the_tls_gateway_fail_with_a_clear_reason() {
     );
 
     let http = HttpClient::new(&url).unwrap();
-    let err = http.execute(&apps_request()).await.unwrap_err();
+    let err = http.execute(&RequestKind::FetchApps).await.unwrap_err();
     assert_eq!(err.status, Some(400), "{err:?}");
     assert_eq!(err.code, "tls_required", "{err:?}");
     gw.stop().await;
@@ -234,7 +230,7 @@ async fn a_client_without_the_ca_is_refused_and_says_why() {
 
     let err = HttpClient::with_tls(&url, client_tls(None))
         .unwrap()
-        .execute(&apps_request())
+        .execute(&RequestKind::FetchApps)
         .await
         .unwrap_err();
     assert!(err.message.contains("certificate"), "{err:?}");
