@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(args)) => {
             cli::logging::to_stdout();
-            runtime.block_on(cli::run_serve(args))
+            runtime.block_on(cli::run_serve(*args))
         }
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());

@@ -1,72 +1,41 @@
-//! `wss://`: the real `opsdeck` binary in a pseudo-terminal, connected through a TLS-terminating
-//! proxy (a self-signed certificate for `localhost`) to a plain gateway, all on 127.0.0.1.
-//! With `--ca-cert` the console goes live and lists apps (stream over wss, HTTP over https);
-//! without it, the untrusted certificate is shown as the reason, and the console stays usable.
+//! `wss://`: the real `opsdeck` binary in a pseudo-terminal against the real gateway serving
+//! TLS (`serve --tls-cert --tls-key`) with a certificate for `localhost` from a test CA, all on
+//! 127.0.0.1. With `--ca-cert` the console goes live and lists apps (stream over wss, HTTP over
+//! https); without it, the untrusted certificate is shown as the reason; with `ws://`, the
+//! gateway's answer that it speaks TLS only. The console stays usable throughout.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::time::Duration;
 
-use common::gateway::start_sim;
+use common::pki::{TestCa, client_tls, files_in, install, start_tls_sim};
 use common::pty;
-use opsdeck::protocol::AppDetail;
+use opsdeck::app::{Reply, RequestKind};
+use opsdeck::client::http::HttpClient;
 use pty::{Console, TempDir};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
-
-/// A TLS proxy on 127.0.0.1:0 in front of `upstream`, serving a fresh self-signed certificate
-/// for `localhost`. Returns its address and the certificate as PEM.
-async fn start_tls_proxy(upstream: SocketAddr) -> (SocketAddr, String) {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-        certified.signing_key.serialize_der(),
-    ));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![certified.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                // A client that rejects the certificate ends the handshake: nothing to proxy.
-                let Ok(mut tls) = acceptor.accept(socket).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    (addr, certified.cert.pem())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_error_without() {
-    let gateway = start_sim(11, 20.0, None).await;
-    let app: AppDetail = common::gateway::get_json(&gateway, "/v1/apps/shop-cart").await;
-    let name = app.summary.name;
-    let (proxy, cert_pem) = start_tls_proxy(gateway.addr).await;
+async fn the_console_goes_live_over_wss_with_the_ca_and_shows_why_not_without() {
     let dir = TempDir::new("tls");
-    let ca = dir.0.join("ca.pem");
-    std::fs::write(&ca, cert_pem).unwrap();
-    let url = format!("wss://localhost:{}", proxy.port());
+    let ca = TestCa::new("opsdeck test CA");
+    let files = files_in(&dir.0, Duration::from_secs(60));
+    install(&files, &ca.issue(1));
+    let ca_path = ca.write(&dir.0, "ca.pem");
+    let gateway = start_tls_sim(&files).await;
+    let url = format!("wss://localhost:{}", gateway.addr.port());
+    let plain = format!("ws://localhost:{}", gateway.addr.port());
+    let http = HttpClient::with_tls(&url, client_tls(Some(&ca_path))).unwrap();
+    let app = RequestKind::FetchApp {
+        app: "shop-cart".into(),
+    };
+    let Ok(Reply::App(app)) = http.execute(&app).await else {
+        panic!("no shop-cart");
+    };
+    let name = app.summary.name;
 
     tokio::task::spawn_blocking(move || {
-        let ca = ca.to_str().unwrap();
+        let ca = ca_path.to_str().unwrap();
         // Trusted: `live` needs the wss stream, an app name needs the https API.
         let mut console = Console::spawn(&["--url", &url, "--ca-cert", ca], 30, 160);
         console.wait_for(20, "the overview to go live over wss", |s| {
@@ -80,6 +49,14 @@ async fn the_console_goes_live_over_wss_with_the_ca_and_shows_the_certificate_er
             s.contains("Cannot reach the gateway") && s.contains("certificate")
         });
         assert!(!screen.contains(&name), "{screen}");
+        console.quit();
+
+        // Plain ws:// to the TLS gateway: its answer, not a reset or a hang.
+        let mut console = Console::spawn(&["--url", &plain, "--ca-cert", ca], 30, 160);
+        let screen = console.wait_for(20, "the TLS-only answer", |s| {
+            s.contains("Cannot reach the gateway") && s.contains("serves TLS only")
+        });
+        assert!(screen.contains("wss://"), "{screen}");
         console.quit();
     })
     .await

@@ -1,5 +1,6 @@
 //! Command-line definitions and the non-interactive commands.
 
+mod listen;
 pub mod logging;
 pub mod offline;
 mod screenshots;
@@ -74,7 +75,7 @@ pub struct ConsoleArgs {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the gateway: HTTP/JSON API and WebSocket stream in front of a platform.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Open the console on an embedded simulator, optionally with an incident running.
     Demo(SimArgs),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
@@ -133,6 +134,30 @@ pub struct ServeArgs {
     /// Keep runs in memory only: they do not survive a restart.
     #[arg(long)]
     pub no_journal: bool,
+    /// Serve https and wss with this PEM certificate (chain); reloaded on SIGHUP or when the
+    /// file changes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "OPSDECK_TLS_CERT",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "OPSDECK_TLS_KEY",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Bearer tokens file (see docs/security.md).
+    #[arg(long, value_name = "FILE")]
+    pub tokens: Option<std::path::PathBuf>,
+    /// Listen on a non-loopback address without TLS and tokens anyway (warned at start and in
+    /// /healthz).
+    #[arg(long)]
+    pub insecure_listen: bool,
 }
 
 #[cfg(test)]

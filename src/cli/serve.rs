@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::gateway::{self, GatewayConfig, Running};
+use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles};
 use crate::platform::Platform;
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
 use crate::tui::logging::log_dir;
 
 use super::ServeArgs;
+use super::listen::{Protection, check_listen};
 
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
@@ -59,6 +60,20 @@ impl SimArgs {
 
 /// Run the gateway until Ctrl-C or SIGTERM.
 pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let protection = Protection {
+        tls: args.tls_cert.is_some() && args.tls_key.is_some(),
+        tokens: args.tokens.is_some(),
+        insecure_listen: args.insecure_listen,
+    };
+    // Before anything binds: an unprotected public port must never be open, even briefly.
+    let warning = check_listen(args.listen, protection).map_err(anyhow::Error::msg)?;
+    if let Some(warning) = &warning {
+        tracing::warn!("{warning}");
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles::new(cert.clone(), key.clone())),
+        _ => None,
+    };
     let config = GatewayConfig {
         listen: args.listen,
         replay_buffer: args.replay_buffer,
@@ -69,6 +84,8 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         actions_per_minute: args.actions_per_minute,
         data_dir: (!args.no_journal).then(|| args.data_dir.clone().unwrap_or_else(log_dir)),
         runbook_dirs: runbook_dirs(&args.runbooks),
+        tls,
+        warnings: warning.into_iter().collect(),
         ..GatewayConfig::default()
     };
     let platform: Arc<dyn Platform> = match args.load_rate {
@@ -82,7 +99,14 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let running = gateway::start(config, platform)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
-    println!("opsdeck gateway listening on http://{}", running.addr);
+    let scheme = match &running.tls {
+        Some(store) => {
+            reload_on_hangup(store.clone())?;
+            "https"
+        }
+        None => "http",
+    };
+    println!("opsdeck gateway listening on {scheme}://{}", running.addr);
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.stop().await;
@@ -109,6 +133,27 @@ pub async fn start_sim_gateway(sim: SimConfig) -> std::io::Result<Running> {
         ..GatewayConfig::default()
     };
     gateway::start(config, Arc::new(SimPlatform::new(sim))).await
+}
+
+/// Reload the certificate on every SIGHUP (the files are also watched; see [`TlsFiles::poll`]).
+fn reload_on_hangup(store: Arc<CertStore>) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangup = signal(SignalKind::hangup())
+            .map_err(|err| anyhow::anyhow!("cannot listen for SIGHUP: {err}"))?;
+        tokio::spawn(async move {
+            while hangup.recv().await.is_some() {
+                tracing::info!("SIGHUP: reloading the TLS certificate");
+                let store = store.clone();
+                // The outcome is logged by `reload`.
+                let _ = tokio::task::spawn_blocking(move || store.reload()).await;
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = store;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -95,6 +95,21 @@ async fn run(
     }
 }
 
+/// Why connecting failed, in the gateway's words when it answered with an error body (e.g.
+/// `tls_required` for ws:// to a TLS gateway).
+fn describe(e: &tokio_tungstenite::tungstenite::Error) -> String {
+    if let tokio_tungstenite::tungstenite::Error::Http(response) = e {
+        let said = response
+            .body()
+            .as_deref()
+            .and_then(|body| serde_json::from_slice::<crate::protocol::ErrorBody>(body).ok());
+        if let Some(said) = said {
+            return format!("{} ({})", said.error.message, response.status());
+        }
+    }
+    e.to_string()
+}
+
 async fn connect_once(
     endpoint: &str,
     tls: &Arc<rustls::ClientConfig>,
@@ -107,7 +122,7 @@ async fn connect_once(
     let connect = connect_async_tls_with_config(endpoint, None, false, Some(connector));
     let ws = match timeout(HANDSHAKE_TIMEOUT, connect).await {
         Err(_) => return End::Lost(format!("connecting to {endpoint} timed out")),
-        Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {e}")),
+        Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {}", describe(&e))),
         Ok(Ok((ws, _response))) => ws,
     };
     let (mut sink, mut frames) = ws.split();

@@ -14,6 +14,7 @@ mod routes;
 pub mod runs;
 mod session;
 mod stats;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,7 @@ pub use hub::{Hub, MAX_EVENTS_PER_FRAME, seq_base_at};
 pub use in_process::InProcess;
 pub use routes::OPENAPI_YAML;
 pub use stats::Stats;
+pub use tls::{CertError, CertStore, TlsFiles};
 
 /// Everything that tunes the gateway. One struct, so config files and flags have one target.
 #[derive(Clone, Debug)]
@@ -72,6 +74,10 @@ pub struct GatewayConfig {
     /// Runs not yet finished (running, waiting for approval, interrupted) kept at once; starting
     /// another is refused with 503 until some finish or are aborted.
     pub max_unfinished_runs: usize,
+    /// Serve https and wss with this certificate and key; `None` serves plain http and ws.
+    pub tls: Option<TlsFiles>,
+    /// Said at start by the caller and in every `/healthz` answer (e.g. `--insecure-listen`).
+    pub warnings: Vec<String>,
 }
 
 impl Default for GatewayConfig {
@@ -92,6 +98,8 @@ impl Default for GatewayConfig {
             runbook_dirs: Vec::new(),
             run_poll: Duration::from_millis(100),
             max_unfinished_runs: 100,
+            tls: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -129,6 +137,8 @@ impl Gateway {
 pub struct Running {
     pub addr: SocketAddr,
     pub gateway: Arc<Gateway>,
+    /// The certificate being served, when TLS is on: [`CertStore::reload`] renews it.
+    pub tls: Option<Arc<CertStore>>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
     tasks: Vec<JoinHandle<()>>,
@@ -158,8 +168,17 @@ impl Running {
     }
 }
 
-/// Bind `config.listen`, start the platform's feed and the HTTP/WebSocket server.
+/// Bind `config.listen`, start the platform's feed and the HTTP/WebSocket server (over TLS when
+/// `config.tls` is set; its certificate is loaded before anything binds).
 pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::io::Result<Running> {
+    let tls = match &config.tls {
+        Some(files) => {
+            let store = CertStore::open(files.clone()).map_err(std::io::Error::other)?;
+            let server_config = tls::server_config(store.clone()).map_err(std::io::Error::other)?;
+            Some((store, server_config))
+        }
+        None => None,
+    };
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let id = format!("{:08x}", fastrand::u32(..));
@@ -176,23 +195,44 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
         tokio::spawn(async move { platform.run(sink).await })
     };
     let ingest = tokio::spawn(ingest(gateway.clone(), feed));
+    let mut tasks = vec![feeder, ingest];
 
     let mut stopped = shutdown.subscribe();
-    let app = routes::router(gateway.clone());
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    tracing::info!(%addr, platform = gateway.platform.name(), id = %gateway.id, "gateway listening");
+    let stopped = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    // Handlers may ask for `ConnectInfo<SocketAddr>`, the client's address.
+    let app = routes::router(gateway.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (server, store) = match tls {
+        None => (
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            }),
+            None,
+        ),
+        Some((store, server_config)) => {
+            use axum::serve::ListenerExt;
+            // `tap_io` is what gives a listener other than TcpListener its `ConnectInfo`.
+            let listener = tls::TlsListener::new(listener, server_config)?.tap_io(|_| {});
+            tasks.push(tokio::spawn(store.clone().watch()));
+            let server = tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await
+            });
+            (server, Some(store))
+        }
+    };
+    tracing::info!(%addr, tls = store.is_some(), platform = gateway.platform.name(), id = %gateway.id, "gateway listening");
     Ok(Running {
         addr,
         gateway,
+        tls: store,
         shutdown,
         server,
-        tasks: vec![feeder, ingest],
+        tasks,
     })
 }
 

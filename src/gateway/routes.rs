@@ -60,8 +60,13 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 
 type ApiResult = Result<Response, ApiError>;
 
-async fn healthz() -> impl IntoResponse {
-    Json(serde_json::json!({"status": "ok"}))
+/// `{"status":"ok"}`, with `"warnings"` when the gateway runs with a risk (`--insecure-listen`).
+async fn healthz(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
+    if gw.config.warnings.is_empty() {
+        Json(serde_json::json!({"status": "ok"}))
+    } else {
+        Json(serde_json::json!({"status": "ok", "warnings": gw.config.warnings}))
+    }
 }
 
 async fn readyz(State(gw): State<Arc<Gateway>>) -> ApiResult {

@@ -14,6 +14,7 @@
 //!   [`log_fixtures`], [`runbook_fixtures`], [`view_fixtures`].
 //! - [`fake_gateway`]: a scripted stand-in for the gateway, for driver tests.
 //! - [`pty`]: the real `opsdeck` binary in a pseudo-terminal.
+//! - [`pki`]: a test certificate authority (rcgen) and gateways serving TLS with its certificates.
 //!
 //! A new test is a few lines:
 //!
@@ -51,6 +52,7 @@ pub mod fixtures;
 pub mod gateway;
 pub mod keys;
 pub mod log_fixtures;
+pub mod pki;
 pub mod pty;
 pub mod runbook_fixtures;
 pub mod screen;
