@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, HighlightSpacing, Row, Table, TableState};
 
 use super::run::run_state_label;
@@ -40,6 +40,39 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         message(&text, role, theme, frame, area);
         return;
+    }
+    // The last row: the keys, the way out last.
+    let (area, hint_row) = if area.height > 3 {
+        let table = Rect {
+            height: area.height - 1,
+            ..area
+        };
+        let hint = Rect {
+            y: area.bottom() - 1,
+            height: 1,
+            ..area
+        };
+        (table, Some(hint))
+    } else {
+        (area, None)
+    };
+    if let Some(row) = hint_row {
+        let first = |cmd| [hints::Keys::First(cmd)];
+        let pairs: [hints::Hint; 3] = [
+            (&first(Command::Submit), "open the run"),
+            (&first(Command::StartFilter), "filter"),
+            (&first(Command::Back), "back"),
+        ];
+        let mut spans = vec![Span::raw(" ")];
+        spans.extend(hints::spans_within(
+            &state.core.keymap,
+            Layer::Runs,
+            &pairs,
+            "  ",
+            theme,
+            usize::from(row.width.saturating_sub(1)),
+        ));
+        frame.render_widget(ratatui::widgets::Paragraph::new(Line::from(spans)), row);
     }
     let wide = area.width >= 120;
     let mut titles = vec!["RUN", "STATE", "RUNBOOK", "APP", "STEP", "AGE"];
