@@ -158,6 +158,20 @@ pub struct ServeArgs {
     /// /healthz).
     #[arg(long)]
     pub insecure_listen: bool,
+    /// Read live metrics from this Prometheus (e.g. http://127.0.0.1:9090) instead of the
+    /// platform's own samples; see docs/platforms.md.
+    #[arg(long, value_name = "URL", env = "OPSDECK_PROMETHEUS")]
+    pub prometheus: Option<String>,
+    /// Seconds between two rounds of Prometheus queries.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub prometheus_interval: u64,
+    /// The PromQL templates: `opsdeck` (apps as an opsdeck gateway's /metrics exports them) or
+    /// `kubernetes` (http_requests_total, cAdvisor, kube-state-metrics).
+    #[arg(long, default_value = "opsdeck", value_parser = ["opsdeck", "kubernetes"])]
+    pub prometheus_queries: String,
+    /// Filled into `{{namespace}}` in the queries.
+    #[arg(long, default_value = "default", value_name = "NS")]
+    pub prometheus_namespace: String,
 }
 
 #[cfg(test)]

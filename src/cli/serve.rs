@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use clap::Args;
 
+use crate::gateway::metrics_source::PrometheusSource;
 use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles};
 use crate::platform::Platform;
 use crate::platform::load::{LoadConfig, LoadPlatform};
+use crate::platform::prometheus::Templates;
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
 use crate::tui::logging::log_dir;
 
@@ -74,7 +76,23 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(TlsFiles::new(cert.clone(), key.clone())),
         _ => None,
     };
+    let prometheus = match &args.prometheus {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            anyhow::bail!("--prometheus {url}: give the server's http:// or https:// address");
+        }
+        Some(url) => Some(PrometheusSource {
+            interval: Duration::from_secs(args.prometheus_interval.max(1)),
+            templates: match args.prometheus_queries.as_str() {
+                "kubernetes" => Templates::kubernetes(),
+                _ => Templates::opsdeck(),
+            },
+            namespace: args.prometheus_namespace.clone(),
+            ..PrometheusSource::new(url)
+        }),
+        None => None,
+    };
     let config = GatewayConfig {
+        prometheus,
         listen: args.listen,
         replay_buffer: args.replay_buffer,
         client_lag_limit: args.client_lag_limit,

@@ -3,6 +3,7 @@
 
 mod action_book;
 pub mod actions;
+pub mod app_metrics;
 mod auth;
 mod error;
 mod http;
@@ -10,6 +11,7 @@ mod hub;
 mod idempotency;
 mod in_process;
 mod limits;
+pub mod metrics_source;
 mod routes;
 pub mod runs;
 mod session;
@@ -78,6 +80,8 @@ pub struct GatewayConfig {
     pub tls: Option<TlsFiles>,
     /// Said at start by the caller and in every `/healthz` answer (e.g. `--insecure-listen`).
     pub warnings: Vec<String>,
+    /// Read live metrics from this Prometheus instead of the platform's own samples.
+    pub prometheus: Option<metrics_source::PrometheusSource>,
 }
 
 impl Default for GatewayConfig {
@@ -100,6 +104,7 @@ impl Default for GatewayConfig {
             max_unfinished_runs: 100,
             tls: None,
             warnings: Vec::new(),
+            prometheus: None,
         }
     }
 }
@@ -124,6 +129,8 @@ pub struct Gateway {
     stream_permits: Arc<tokio::sync::Semaphore>,
     /// Runbooks and their runs.
     pub runs: runs::Runs,
+    /// The apps' samples as counters and gauges, for `GET /metrics`.
+    pub app_metrics: app_metrics::AppMetrics,
 }
 
 impl Gateway {
@@ -196,6 +203,9 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
     };
     let ingest = tokio::spawn(ingest(gateway.clone(), feed));
     let mut tasks = vec![feeder, ingest];
+    if let Some(source) = gateway.config.prometheus.clone() {
+        tasks.push(tokio::spawn(metrics_source::run(gateway.clone(), source)));
+    }
 
     let mut stopped = shutdown.subscribe();
     let stopped = async move {
@@ -287,6 +297,7 @@ impl Gateway {
             platform,
             stats,
             config,
+            app_metrics: app_metrics::AppMetrics::default(),
         });
         Ok(Parts {
             gateway,
@@ -346,7 +357,20 @@ impl Gateway {
 /// Move emissions from the platform into the hub, as many at a time as are queued.
 async fn ingest(gateway: Arc<Gateway>, mut feed: mpsc::Receiver<crate::platform::Emission>) {
     let mut batch = Vec::with_capacity(MAX_EVENTS_PER_FRAME);
+    // A sample covers one platform second: this much real time, for /metrics' counters.
+    let rate = gateway.platform.clock_rate();
+    let real_secs = if rate > 0.0 { 1.0 / rate } else { 1.0 };
+    let from_prometheus = gateway.config.prometheus.is_some();
     while feed.recv_many(&mut batch, MAX_EVENTS_PER_FRAME).await > 0 {
+        for e in &batch {
+            if let Body::Metrics(sample) = &e.body {
+                gateway.app_metrics.observe(&e.app, sample, real_secs);
+            }
+        }
+        if from_prometheus {
+            // The metrics topic carries what Prometheus says, not the platform's own samples.
+            batch.retain(|e| !matches!(e.body, Body::Metrics(_)));
+        }
         gateway.publish(std::mem::take(&mut batch));
     }
     tracing::info!("platform feed ended");

@@ -90,7 +90,7 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> ApiResult {
 async fn metrics(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        gw.stats.render(),
+        gw.stats.render() + &gw.app_metrics.render(),
     )
 }
 

@@ -6,6 +6,7 @@
 //! platform's own task ([`Platform::run`]), and the gateway assigns sequence numbers.
 
 pub mod load;
+pub mod prometheus;
 pub mod sim;
 
 use std::time::Duration;

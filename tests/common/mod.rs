@@ -54,6 +54,7 @@ pub mod keys;
 pub mod log_fixtures;
 pub mod pki;
 pub mod pty;
+pub mod real;
 pub mod runbook_fixtures;
 pub mod screen;
 pub mod stream;

@@ -1,0 +1,101 @@
+//! Live metrics read from a real Prometheus (`opsdeck serve --prometheus URL`): every interval,
+//! one sample per app through PromQL, published on the `metrics` topic in place of the
+//! platform's own samples. However many consoles watch, each app is queried once per interval;
+//! at most [`CONCURRENT_APPS`] apps are asked at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use super::Gateway;
+use crate::platform::Emission;
+use crate::platform::prometheus::{Prometheus, Templates};
+use crate::protocol::Body;
+
+/// Apps whose queries are in flight at once.
+pub const CONCURRENT_APPS: usize = 4;
+
+/// Where the metrics come from and how often.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrometheusSource {
+    /// Base URL, e.g. `http://127.0.0.1:9090`.
+    pub url: String,
+    /// Between two rounds of queries (real time).
+    pub interval: Duration,
+    /// Longest a query may take; Prometheus is told the same.
+    pub timeout: Duration,
+    pub templates: Templates,
+    /// Filled into `{{namespace}}`.
+    pub namespace: String,
+}
+
+impl PrometheusSource {
+    pub fn new(url: &str) -> PrometheusSource {
+        PrometheusSource {
+            url: url.to_string(),
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+            templates: Templates::opsdeck(),
+            namespace: "default".into(),
+        }
+    }
+}
+
+/// Query every app every interval until the gateway stops.
+pub async fn run(gateway: Arc<Gateway>, source: PrometheusSource) {
+    let prometheus = match Prometheus::new(&source.url, source.timeout) {
+        Ok(p) => p,
+        Err(err) => {
+            tracing::error!(%err, "Prometheus metrics are off");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(source.interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut closing = gateway.closing.clone();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = closing.wait_for(|c| *c) => return,
+        }
+        let apps = match gateway.platform.apps().await {
+            Ok(apps) => apps,
+            Err(err) => {
+                tracing::warn!(%err, "no app list for Prometheus queries");
+                continue;
+            }
+        };
+        let gw = &gateway;
+        let samples: Vec<Emission> = futures_util::stream::iter(apps)
+            .map(|app| {
+                let prometheus = &prometheus;
+                let source = &source;
+                async move {
+                    let sample = prometheus
+                        .sample(&source.templates, &app.id, &source.namespace)
+                        .await;
+                    (app.id, sample)
+                }
+            })
+            .buffer_unordered(CONCURRENT_APPS)
+            .filter_map(|(app, sample)| async move {
+                match sample {
+                    Ok(sample) => Some(Emission {
+                        ts: gw.platform.now(),
+                        app,
+                        body: Body::Metrics(sample),
+                    }),
+                    Err(err) => {
+                        tracing::warn!(%app, %err, "Prometheus query failed");
+                        None
+                    }
+                }
+            })
+            .collect()
+            .await;
+        if !samples.is_empty() {
+            gateway.publish(samples);
+        }
+    }
+}

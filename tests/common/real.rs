@@ -1,0 +1,105 @@
+//! Real components (Prometheus, Alertmanager) as plain processes on free 127.0.0.1 ports, with
+//! temporary data dirs, stopped (killed by PID) when dropped. The binaries come from Debian's
+//! packages, which `.ci/run` installs: under `CI=true` a missing binary fails the test; on a
+//! developer's machine without them the test says so and passes over.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::pty::TempDir;
+use super::wait::poll_until;
+
+/// A real server process, killed on drop.
+pub struct RealProcess {
+    pub url: String,
+    pub addr: SocketAddr,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Drop for RealProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RealProcess {
+    /// Kill it now (the test's way of taking the component down).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The path of `name` on PATH; `None` (with a word on stderr) when it is missing outside CI.
+pub fn binary(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{name} is not installed: .ci/run installs it from Debian's packages"
+        );
+        eprintln!("{name} is not installed here: this test needs it (apt-get install {name})");
+    }
+    found
+}
+
+/// A free port on 127.0.0.1 (bound, then released for the process to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Prometheus on `port` scraping `targets`' `/metrics` every second.
+pub async fn prometheus(port: u16, targets: &[SocketAddr]) -> Option<RealProcess> {
+    let bin = binary("prometheus")?;
+    let dir = TempDir::new("prometheus");
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: opsdeck\n    static_configs:\n      - targets: [{}]\n",
+        list.join(", ")
+    );
+    let config_file = dir.0.join("prometheus.yml");
+    std::fs::write(&config_file, config).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", config_file.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.0.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = RealProcess {
+        url: format!("http://{addr}"),
+        addr,
+        child,
+        _dir: dir,
+    };
+    let ready = format!("{}/-/ready", process.url);
+    poll_until(
+        Duration::from_secs(30),
+        "Prometheus to be ready",
+        async || {
+            let r = super::gateway::http().get(&ready).send().await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    Some(process)
+}
