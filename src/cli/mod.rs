@@ -1,5 +1,6 @@
 //! Command-line definitions and the non-interactive commands.
 
+pub mod audit;
 pub mod logging;
 pub mod offline;
 mod screenshots;
@@ -77,6 +78,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Open the console on an embedded simulator, optionally with an incident running.
     Demo(SimArgs),
+    /// Check an audit file's hash chain (verify), or print an incident timeline from a gateway
+    /// (export).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.
@@ -130,9 +135,13 @@ pub struct ServeArgs {
         conflicts_with = "no_journal"
     )]
     pub data_dir: Option<std::path::PathBuf>,
-    /// Keep runs in memory only: they do not survive a restart.
+    /// Keep runs and the audit trail in memory only: they do not survive a restart.
     #[arg(long)]
     pub no_journal: bool,
+    /// When the audit file's hash chain is broken, rename it aside and start a new chain (its
+    /// first record says so) instead of refusing to start.
+    #[arg(long)]
+    pub audit_new_chain: bool,
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         actions_per_minute: args.actions_per_minute,
         data_dir: (!args.no_journal).then(|| args.data_dir.clone().unwrap_or_else(log_dir)),
         runbook_dirs: runbook_dirs(&args.runbooks),
+        audit_new_chain: args.audit_new_chain,
         ..GatewayConfig::default()
     };
     let platform: Arc<dyn Platform> = match args.load_rate {
@@ -81,7 +82,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let running = gateway::start(config, platform)
         .await
-        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
+        .map_err(|err| anyhow::anyhow!("cannot start the gateway on {}: {err}", args.listen))?;
     println!("opsdeck gateway listening on http://{}", running.addr);
     shutdown_signal().await;
     tracing::info!("shutting down");

@@ -3,6 +3,7 @@
 
 mod action_book;
 pub mod actions;
+pub mod audit;
 mod auth;
 mod error;
 mod http;
@@ -72,6 +73,9 @@ pub struct GatewayConfig {
     /// Runs not yet finished (running, waiting for approval, interrupted) kept at once; starting
     /// another is refused with 503 until some finish or are aborted.
     pub max_unfinished_runs: usize,
+    /// When the audit file's chain is broken, set it aside and start a new chain (recorded as
+    /// its first record) instead of refusing to start.
+    pub audit_new_chain: bool,
 }
 
 impl Default for GatewayConfig {
@@ -92,6 +96,7 @@ impl Default for GatewayConfig {
             runbook_dirs: Vec::new(),
             run_poll: Duration::from_millis(100),
             max_unfinished_runs: 100,
+            audit_new_chain: false,
         }
     }
 }
@@ -116,6 +121,8 @@ pub struct Gateway {
     stream_permits: Arc<tokio::sync::Semaphore>,
     /// Runbooks and their runs.
     pub runs: runs::Runs,
+    /// Every change, recorded before it is answered.
+    pub audit: audit::Audit,
 }
 
 impl Gateway {
@@ -180,6 +187,7 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
     let mut stopped = shutdown.subscribe();
     let app = routes::router(gateway.clone());
     let server = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stopped.wait_for(|s| *s).await;
@@ -229,7 +237,15 @@ impl Gateway {
             &id,
             platform.now(),
         )?;
+        let audit = audit::Audit::open(
+            config.data_dir.as_deref(),
+            config.audit_new_chain,
+            sink.clone(),
+            platform.now(),
+        )
+        .map_err(std::io::Error::other)?;
         let gateway = Arc::new(Gateway {
+            audit,
             closing,
             stream_permits: Arc::new(tokio::sync::Semaphore::new(
                 config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
@@ -268,6 +284,7 @@ impl Gateway {
     ) -> Result<Vec<crate::protocol::TimelineEntry>, crate::platform::PlatformError> {
         let mut entries = self.platform.events().await?;
         entries.extend(self.runs.timeline());
+        entries.extend(self.audit.timeline());
         entries.sort_by_key(|e| std::cmp::Reverse(e.ts));
         Ok(entries)
     }
