@@ -403,6 +403,63 @@ async fn get_audit_filters_by_since_app_and_actor() {
 }
 
 #[tokio::test]
+async fn ack_and_silence_are_audited_and_on_the_timeline_once_with_who() {
+    let gw = common::gateway::start_sim(42, 50.0, Some("bad-release")).await;
+    let alert = common::gateway::firing_alert(&gw, "bad-release", 30).await;
+    let post = |path: String, body: serde_json::Value| {
+        http()
+            .post(url(&gw, &path))
+            .header("X-Opsdeck-User", "zhao.lei")
+            .json(&body)
+            .send()
+    };
+    let ack = post(
+        format!("/v1/alerts/{}/ack", alert.id),
+        serde_json::json!({}),
+    );
+    assert!(ack.await.unwrap().status().is_success());
+    let body = serde_json::json!({"duration": "30m", "comment": "rolling back"});
+    let silence = post(format!("/v1/alerts/{}/silence", alert.id), body);
+    assert!(silence.await.unwrap().status().is_success());
+
+    let records = audit(gw.addr, "?actor=zhao.lei").await;
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| (r.action.as_str(), r.target.as_str(), r.app.as_deref()))
+        .collect();
+    let app = Some(alert.app.as_str());
+    assert_eq!(
+        seen,
+        [
+            ("ack", alert.id.as_str(), app),
+            ("silence", alert.id.as_str(), app)
+        ]
+    );
+    assert_eq!(records[0].to.as_deref(), Some("acknowledged"));
+    assert!(
+        records[1]
+            .to
+            .as_deref()
+            .unwrap()
+            .starts_with("silenced until")
+    );
+    // The Events view's source: each change once, with who.
+    let events: Vec<opsdeck::protocol::TimelineEntry> =
+        common::gateway::get_json(&gw, "/v1/events").await;
+    let mine: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event.actor.as_deref() == Some("zhao.lei"))
+        .map(|e| e.event.message.as_str())
+        .collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
+    assert!(
+        mine[0].contains("silenced") && mine[1].contains("acknowledged"),
+        "{mine:?}"
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
 async fn audit_records_are_sent_on_the_audit_topic() {
     let gw = start(loopback_config(), sim()).await;
     let mut client = Client::connect(gw.addr).await;

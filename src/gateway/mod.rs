@@ -277,8 +277,8 @@ impl Gateway {
         self.action_book.get(id)
     }
 
-    /// The platform timeline as GET /v1/events answers it: the platform's events and what
-    /// runs and their steps did (the gateway's own record), newest first.
+    /// The platform timeline as GET /v1/events answers it: the platform's events, what runs
+    /// and their steps did, and changes that failed (the gateway's own records), newest first.
     pub async fn timeline(
         &self,
     ) -> Result<Vec<crate::protocol::TimelineEntry>, crate::platform::PlatformError> {

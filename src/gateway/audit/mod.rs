@@ -38,7 +38,7 @@ pub fn role_of(actor: &Actor) -> &str {
 
 /// The audit trail of a running gateway.
 pub struct Audit {
-    jobs: Mutex<mpsc::Sender<writer::Job>>,
+    jobs: mpsc::Sender<writer::Job>,
     shared: Arc<writer::Shared>,
     path: Option<PathBuf>,
 }
@@ -104,11 +104,7 @@ impl Audit {
             .collect();
         writer.append(notes).map_err(std::io::Error::other)?;
         let jobs = writer.spawn(sink)?;
-        Ok(Audit {
-            jobs: Mutex::new(jobs),
-            shared,
-            path,
-        })
+        Ok(Audit { jobs, shared, path })
     }
 
     /// The file, when the chain is kept in one.
@@ -124,11 +120,7 @@ impl Audit {
     /// Seal `record` into the chain and wait until it is on disk; the record as written.
     pub async fn append(&self, record: AuditRecord) -> Result<AuditRecord, String> {
         let (ack, done) = tokio::sync::oneshot::channel();
-        let sent = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .send(writer::Job { record, ack });
+        let sent = self.jobs.send(writer::Job { record, ack });
         if sent.is_err() {
             return Err("the audit writer has stopped".into());
         }
