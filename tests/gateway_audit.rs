@@ -393,6 +393,22 @@ async fn get_audit_filters_by_since_app_and_actor() {
             .await
             .is_empty()
     );
+    // Simulator controls are changes too.
+    let scenario = http()
+        .post(url(&gw, "/v1/sim/scenarios"))
+        .header("X-Opsdeck-User", "zhao.lei")
+        .json(&serde_json::json!({"name": "flash-sale"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scenario.status().as_u16(), 202);
+    let started = audit(gw.addr, "?actor=zhao.lei").await;
+    assert_eq!(started.len(), 1);
+    assert_eq!(
+        (started[0].action.as_str(), started[0].target.as_str()),
+        ("scenario", "flash-sale")
+    );
+
     let bad = http()
         .get(url(&gw, "/v1/audit?since=yesterday"))
         .send()

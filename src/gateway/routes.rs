@@ -203,10 +203,11 @@ async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
 async fn start_scenario(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     body: Bytes,
 ) -> ApiResult {
     let req: ScenarioRequest = parse_body(&body)?;
-    actions::start_scenario(&gw, &actor, &req.name).await?;
+    actions::start_scenario(&gw, &actor, &req.name, Source::Request(None, origin)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"scenario": req.name})),

@@ -23,8 +23,8 @@ pub struct AuditRecord {
     /// The actor's role when it asked.
     pub role: String,
     /// What was done: `scale`, `rollback`, `ack`, `silence`, `run_start`, `run_approve`,
-    /// `run_abort`, `run_resume`, or, for the chain itself, `audit_chain_start`,
-    /// `audit_recovered`.
+    /// `run_abort`, `run_resume`, `scenario` (simulator only), or, for the chain itself,
+    /// `audit_chain_start`, `audit_recovered`.
     pub action: String,
     /// What it was done to: an app, an alert, a runbook or a run.
     pub target: String,

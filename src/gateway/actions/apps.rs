@@ -125,11 +125,30 @@ pub async fn rollback(
     }
 }
 
-/// Start a scenario on the simulator (other platforms refuse). Counted against the action limit.
-pub async fn start_scenario(gw: &Gateway, actor: &Actor, name: &str) -> Result<(), ActionError> {
+/// Start a scenario on the simulator (other platforms refuse). Counted against the action limit;
+/// not idempotent (a scenario that is running is refused by the simulator).
+pub async fn start_scenario(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    name: &str,
+    source: Source,
+) -> Result<(), ActionError> {
     authorize(actor, Operation::StartScenario)?;
     check_limit(gw, actor)?;
-    gw.platform.start_scenario(name).await?;
+    let draft = Draft {
+        action: "scenario",
+        target: name.to_string(),
+        app: None,
+        to: None,
+    };
+    let apply = {
+        let (gw, name) = (gw.clone(), name.to_string());
+        async move {
+            gw.platform.start_scenario(&name).await?;
+            Ok(Outcome::Scenario(name))
+        }
+    };
+    audited(gw, actor, &source, draft, apply).await?;
     Ok(())
 }
 

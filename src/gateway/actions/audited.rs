@@ -15,7 +15,7 @@ use crate::protocol::{AlertState, AuditRecord, AuditResult};
 /// What a change is about, known before it is applied.
 pub(super) struct Draft {
     /// `scale`, `rollback`, `ack`, `silence`, `run_start`, `run_approve`, `run_abort`,
-    /// `run_resume`.
+    /// `run_resume`, `scenario`.
     pub action: &'static str,
     pub target: String,
     pub app: Option<String>,
@@ -124,6 +124,9 @@ fn finish(mut r: AuditRecord, answer: &Answer, now: chrono::DateTime<chrono::Utc
                 alert.id, alert.rule, alert.severity, alert.summary
             );
             r.to = Some(state);
+        }
+        Ok(Outcome::Scenario(name)) => {
+            r.message = format!("scenario {name} started");
         }
         Ok(Outcome::Run(run)) => {
             r.app = Some(app_of(run));

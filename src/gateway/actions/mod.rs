@@ -133,6 +133,8 @@ pub enum Outcome {
     },
     Alert(Alert),
     Run(RunStatus),
+    /// A scenario started on the simulator.
+    Scenario(String),
 }
 
 /// The kind of change an actor asks for, for [`authorize`].

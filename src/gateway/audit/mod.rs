@@ -178,6 +178,7 @@ pub(super) fn timeline_entry(r: &AuditRecord) -> Option<TimelineEntry> {
         "scale" => EventKind::Scale,
         "rollback" => EventKind::Rollback,
         "ack" | "silence" => EventKind::Alert,
+        "scenario" => EventKind::Scenario,
         a if a.starts_with("run_") => EventKind::Run,
         _ => return None,
     };
@@ -256,7 +257,11 @@ fn open_file(
                 shared.keep(record);
             }
             if intact.records == 0 {
-                notes.push(note("audit_chain_start", "a new audit chain begins".into()));
+                // Every chain starts with its start, before a note about a torn first record.
+                notes.insert(
+                    0,
+                    note("audit_chain_start", "a new audit chain begins".into()),
+                );
             }
             writer::Head {
                 seq: intact.records,
