@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 /// The `prev` of a chain's first record: no record comes before it.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One audited change. `hash` is the SHA-256 (hex) of the record as written without its `hash`
-/// field; `prev` is the `hash` of the record before it, so editing, removing or reordering a
+/// One audited change. `hash` is the SHA-256 (hex) of the record's line as written, with `hash`
+/// left empty; `prev` is the `hash` of the record before it, so editing, removing or reordering a
 /// record breaks the chain (see docs/security.md, `## Audit`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct AuditRecord {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{ActionError, Actor, Answer, Outcome, Source};
 use crate::gateway::Gateway;
-use crate::gateway::audit::role_of;
+use crate::gateway::audit::{name_of, role_of};
 use crate::gateway::runs::app_of;
 use crate::protocol::{AlertState, AuditRecord, AuditResult};
 
@@ -73,7 +73,7 @@ fn start(
         seq: 0,
         at: now,
         platform_time: now,
-        actor: actor.0.clone(),
+        actor: name_of(actor).to_string(),
         role: role_of(actor).to_string(),
         action: draft.action.into(),
         target: draft.target,

@@ -29,8 +29,14 @@ pub use writer::KEPT;
 /// The audit file's name in the data dir.
 pub const FILE_NAME: &str = "audit.jsonl";
 
-/// The role recorded for `actor`. The one seam between the audit and roles: today every caller
-/// may do everything, as an operator; when tokens carry a role this answers it.
+/// The name recorded for `actor`: with [`role_of`], the one place the audit reads an actor, so
+/// when tokens give actors a name and a role only these two lines change.
+pub fn name_of(actor: &Actor) -> &str {
+    &actor.0
+}
+
+/// The role recorded for `actor`. The seam between the audit and roles: today every caller may
+/// do everything, as an operator; when tokens carry a role this answers it.
 pub fn role_of(actor: &Actor) -> &str {
     let _ = actor;
     "operator"
