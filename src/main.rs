@@ -25,6 +25,11 @@ fn main() -> ExitCode {
             cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(*args))
         }
+        Some(Command::Audit(command)) => runtime.block_on(cli::audit::run_audit(
+            command,
+            cli.console.url.as_deref(),
+            cli.console.ca_cert.as_deref(),
+        )),
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),

@@ -1309,3 +1309,50 @@ async fn runs_and_their_steps_are_on_the_timeline_with_their_actors() {
     );
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn a_run_and_the_steps_that_act_are_audited_with_who_and_the_run() {
+    let platform = Scripted::new(&[100.0]);
+    let runbook = format!(
+        r#"{HEADER}
+[[steps]]
+id = "more"
+kind = "scale"
+app = "{{{{app}}}}"
+replicas = "6"
+"#
+    );
+    let (gw, _) = gateway(platform.clone(), &runbook, None).await;
+    let run = start_as(&gw, "li.wei").await;
+    assert_eq!(finished(&gw, &run.id).await.state, RunState::Succeeded);
+    let records: Vec<opsdeck::protocol::AuditRecord> =
+        get_json(&gw, "/v1/audit?app=shop-cart").await;
+    let seen: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.action.as_str(),
+                r.actor.as_str(),
+                r.run.as_deref(),
+                r.to.as_deref(),
+            )
+        })
+        .collect();
+    let by_run = format!("runbook:{} (started by li.wei)", run.id);
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "run_start",
+                "li.wei",
+                Some(run.id.as_str()),
+                Some("pending")
+            ),
+            ("scale", by_run.as_str(), Some(run.id.as_str()), Some("6")),
+        ]
+    );
+    // The step's scale came from the engine, not a request.
+    assert_eq!(records[1].request_id, None);
+    assert!(records[0].request_id.is_some() && records[0].client.is_some());
+    gw.stop().await;
+}

@@ -154,6 +154,9 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
             crate::app::views::timeline::on_event(state, event.ts, event.app, ev);
         }
         Body::Runs(status) => crate::app::views::runs::upsert(state, status),
+        // Not subscribed: audited changes reach the Events view through the platform's, the
+        // runs' and the audit's timeline entries on `events`.
+        Body::Audit(_) => {}
     }
 }
 

@@ -1,5 +1,6 @@
 //! Command-line definitions and the non-interactive commands.
 
+pub mod audit;
 mod listen;
 pub mod logging;
 pub mod offline;
@@ -78,6 +79,10 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Open the console on an embedded simulator, optionally with an incident running.
     Demo(SimArgs),
+    /// Check an audit file's hash chain (verify), or print an incident timeline from a gateway
+    /// (export).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.
@@ -131,7 +136,7 @@ pub struct ServeArgs {
         conflicts_with = "no_journal"
     )]
     pub data_dir: Option<std::path::PathBuf>,
-    /// Keep runs in memory only: they do not survive a restart.
+    /// Keep runs and the audit trail in memory only: they do not survive a restart.
     #[arg(long)]
     pub no_journal: bool,
     /// Serve https and wss with this PEM certificate (chain); reloaded on SIGHUP or when the
@@ -172,6 +177,10 @@ pub struct ServeArgs {
     /// Filled into `{{namespace}}` in the queries.
     #[arg(long, default_value = "default", value_name = "NS")]
     pub prometheus_namespace: String,
+    /// When the audit file's hash chain is broken, rename it aside and start a new chain (its
+    /// first record says so) instead of refusing to start.
+    #[arg(long)]
+    pub audit_new_chain: bool,
 }
 
 #[cfg(test)]

@@ -295,7 +295,10 @@ fn keyed(key: Option<String>, body: &impl serde::Serialize) -> Source {
     let request = serde_json::to_value(body)
         .map(|v| v.to_string())
         .unwrap_or_default();
-    Source::Request(key.map(|key| IdempotencyKey { key, request }))
+    Source::Request(
+        key.map(|key| IdempotencyKey { key, request }),
+        actions::Origin::default(),
+    )
 }
 
 /// The actor the console names, checked as the gateway checks the `X-Opsdeck-User` header.

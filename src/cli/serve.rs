@@ -104,6 +104,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         runbook_dirs: runbook_dirs(&args.runbooks),
         tls,
         warnings: warning.into_iter().collect(),
+        audit_new_chain: args.audit_new_chain,
         ..GatewayConfig::default()
     };
     let platform: Arc<dyn Platform> = match args.load_rate {
@@ -116,7 +117,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let running = gateway::start(config, platform)
         .await
-        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", args.listen))?;
+        .map_err(|err| anyhow::anyhow!("cannot start the gateway on {}: {err}", args.listen))?;
     let scheme = match &running.tls {
         Some(store) => {
             reload_on_hangup(store.clone())?;

@@ -90,6 +90,11 @@ impl From<ActionError> for ApiError {
             ActionError::Internal => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
             }
+            ActionError::Unaudited => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "audit_unavailable",
+                message,
+            ),
         }
     }
 }

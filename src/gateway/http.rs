@@ -1,12 +1,13 @@
 //! What the HTTP handlers (`routes`, `runs::api`) share: reading JSON bodies and the
-//! Idempotency-Key header into the actions layer's terms, and answering its outcomes.
+//! Idempotency-Key header into the actions layer's terms, where a request came from ([`stamp`]),
+//! and answering its outcomes.
 
 use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
-use super::actions::IdempotencyKey;
+use super::actions::{IdempotencyKey, Origin};
 use super::error::ApiError;
 
 /// Longest Idempotency-Key accepted.
@@ -67,4 +68,36 @@ pub fn idempotency_key(
 pub fn answer<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     let body = serde_json::to_value(value).unwrap_or_default();
     (status, Json(body)).into_response()
+}
+
+/// Longest `X-Request-Id` taken from a client; a longer (or non-ASCII) one is replaced.
+const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// Attach the request's [`Origin`] (its id and the client's address) for the audit, and answer
+/// with its id in `X-Request-Id`: the client's own when it sent a usable one, else a new one.
+pub async fn stamp(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let given = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID_LEN
+                && id.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map(str::to_string);
+    let request_id = given.unwrap_or_else(|| format!("req-{:016x}", fastrand::u64(..)));
+    let client = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0);
+    request.extensions_mut().insert(Origin {
+        request_id: Some(request_id.clone()),
+        client,
+    });
+    let mut response = next.run(request).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
 }

@@ -4,6 +4,7 @@
 mod action_book;
 pub mod actions;
 pub mod app_metrics;
+pub mod audit;
 mod auth;
 mod error;
 mod http;
@@ -82,6 +83,9 @@ pub struct GatewayConfig {
     pub warnings: Vec<String>,
     /// Read live metrics from this Prometheus instead of the platform's own samples.
     pub prometheus: Option<metrics_source::PrometheusSource>,
+    /// When the audit file's chain is broken, set it aside and start a new chain (recorded as
+    /// its first record) instead of refusing to start.
+    pub audit_new_chain: bool,
 }
 
 impl Default for GatewayConfig {
@@ -105,6 +109,7 @@ impl Default for GatewayConfig {
             tls: None,
             warnings: Vec::new(),
             prometheus: None,
+            audit_new_chain: false,
         }
     }
 }
@@ -131,6 +136,8 @@ pub struct Gateway {
     pub runs: runs::Runs,
     /// The apps' samples as counters and gauges, for `GET /metrics`.
     pub app_metrics: app_metrics::AppMetrics,
+    /// Every change, recorded before it is answered.
+    pub audit: audit::Audit,
 }
 
 impl Gateway {
@@ -279,7 +286,15 @@ impl Gateway {
             &id,
             platform.now(),
         )?;
+        let audit = audit::Audit::open(
+            config.data_dir.as_deref(),
+            config.audit_new_chain,
+            sink.clone(),
+            platform.now(),
+        )
+        .map_err(std::io::Error::other)?;
         let gateway = Arc::new(Gateway {
+            audit,
             closing,
             stream_permits: Arc::new(tokio::sync::Semaphore::new(
                 config.max_clients.min(tokio::sync::Semaphore::MAX_PERMITS),
@@ -312,13 +327,14 @@ impl Gateway {
         self.action_book.get(id)
     }
 
-    /// The platform timeline as GET /v1/events answers it: the platform's events and what
-    /// runs and their steps did (the gateway's own record), newest first.
+    /// The platform timeline as GET /v1/events answers it: the platform's events, what runs
+    /// and their steps did, and changes that failed (the gateway's own records), newest first.
     pub async fn timeline(
         &self,
     ) -> Result<Vec<crate::protocol::TimelineEntry>, crate::platform::PlatformError> {
         let mut entries = self.platform.events().await?;
         entries.extend(self.runs.timeline());
+        entries.extend(self.audit.timeline());
         entries.sort_by_key(|e| std::cmp::Reverse(e.ts));
         Ok(entries)
     }

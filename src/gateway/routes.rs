@@ -12,7 +12,7 @@ use axum::{Extension, Json, Router};
 use crate::protocol::{RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest};
 
 use super::Gateway;
-use super::actions::{self, Source};
+use super::actions::{self, Origin, Source};
 use super::auth::{self, Actor};
 use super::error::ApiError;
 use super::http::{answer, idempotency_key, parse_body, parse_optional_body};
@@ -37,6 +37,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/v1/alerts/{id}/ack", post(ack_alert))
         .route("/v1/alerts/{id}/silence", post(silence_alert))
         .route("/v1/events", get(list_events))
+        .route("/v1/audit", get(super::audit::api::list_audit))
         .route("/v1/sim/scenarios", post(start_scenario))
         .route("/v1/runbooks", get(runs::list_runbooks))
         .route("/v1/runbooks/{id}", get(runs::get_runbook))
@@ -53,6 +54,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             gateway.clone(),
             auth::identify,
         ))
+        .layer(axum::middleware::from_fn(super::http::stamp))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(json_errors))
         .with_state(gateway)
@@ -174,18 +176,20 @@ async fn list_alerts(State(gw): State<Arc<Gateway>>) -> ApiResult {
 async fn ack_alert(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let key = idempotency_key(&headers, &body)?;
-    let alert = actions::acknowledge(&gw, &actor, id, Source::Request(key)).await?;
+    let alert = actions::acknowledge(&gw, &actor, id, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &alert))
 }
 
 async fn silence_alert(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -193,7 +197,7 @@ async fn silence_alert(
     let req: SilenceRequest = parse_body(&body)?;
     let key = idempotency_key(&headers, &body)?;
     let req = actions::Silence::parse(id, &req.duration, req.comment)?;
-    let alert = actions::silence(&gw, &actor, req, Source::Request(key)).await?;
+    let alert = actions::silence(&gw, &actor, req, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &alert))
 }
 
@@ -204,10 +208,11 @@ async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {
 async fn start_scenario(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     body: Bytes,
 ) -> ApiResult {
     let req: ScenarioRequest = parse_body(&body)?;
-    actions::start_scenario(&gw, &actor, &req.name).await?;
+    actions::start_scenario(&gw, &actor, &req.name, Source::Request(None, origin)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"scenario": req.name})),
@@ -239,6 +244,7 @@ async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Respons
 async fn scale(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(app): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -249,13 +255,14 @@ async fn scale(
         app,
         replicas: req.replicas,
     };
-    let status = actions::scale(&gw, &actor, req, Source::Request(key)).await?;
+    let status = actions::scale(&gw, &actor, req, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::ACCEPTED, &status))
 }
 
 async fn rollback(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(app): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -263,6 +270,6 @@ async fn rollback(
     let req: RollbackRequest = parse_optional_body(&body)?;
     let key = idempotency_key(&headers, &body)?;
     let req = actions::Rollback { app, to: req.to };
-    let (status, _) = actions::rollback(&gw, &actor, req, Source::Request(key)).await?;
+    let (status, _) = actions::rollback(&gw, &actor, req, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::ACCEPTED, &status))
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{RunStatus, Topic};
+use super::{AuditRecord, RunStatus, Topic};
 
 /// The payload of an [`super::Event`]; the variant is the topic.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -17,6 +17,7 @@ pub enum Body {
     Actions(ActionStatus),
     Events(PlatformEvent),
     Runs(RunStatus),
+    Audit(Box<AuditRecord>),
 }
 
 impl Body {
@@ -28,6 +29,7 @@ impl Body {
             Body::Actions(_) => Topic::Actions,
             Body::Events(_) => Topic::Events,
             Body::Runs(_) => Topic::Runs,
+            Body::Audit(_) => Topic::Audit,
         }
     }
 }

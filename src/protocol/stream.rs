@@ -19,11 +19,13 @@ pub enum Topic {
     Actions,
     Events,
     Runs,
+    /// Audited changes (GET /v1/audit), as each is written.
+    Audit,
 }
 
 impl Topic {
     /// How many topics there are: the length of per-topic arrays.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
 
     pub const ALL: [Topic; Topic::COUNT] = [
         Topic::Metrics,
@@ -32,6 +34,7 @@ impl Topic {
         Topic::Actions,
         Topic::Events,
         Topic::Runs,
+        Topic::Audit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Topic {
             Topic::Actions => "actions",
             Topic::Events => "events",
             Topic::Runs => "runs",
+            Topic::Audit => "audit",
         }
     }
 

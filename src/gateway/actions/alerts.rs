@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::audited::{Draft, audited};
 use super::once::{Metering, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
@@ -41,6 +42,12 @@ pub async fn acknowledge(
 ) -> Result<Alert, ActionError> {
     authorize(actor, Operation::Acknowledge)?;
     let what = format!("ack {alert}");
+    let draft = Draft {
+        action: "ack",
+        target: alert.clone(),
+        app: None,
+        to: None,
+    };
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
@@ -48,6 +55,7 @@ pub async fn acknowledge(
             Ok(Outcome::Alert(alert))
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     match once(gw, source, Metering::Free, &what, apply).await? {
         Outcome::Alert(alert) => Ok(alert),
         _ => Err(ActionError::Internal),
@@ -69,6 +77,12 @@ pub async fn silence(
         )));
     }
     let what = format!("silence {}", req.alert);
+    let draft = Draft {
+        action: "silence",
+        target: req.alert.clone(),
+        app: None,
+        to: Some(format!("silenced for {} s", req.duration_secs)),
+    };
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
@@ -79,6 +93,7 @@ pub async fn silence(
             Ok(Outcome::Alert(alert))
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     match once(gw, source, Metering::Free, &what, apply).await? {
         Outcome::Alert(alert) => Ok(alert),
         _ => Err(ActionError::Internal),

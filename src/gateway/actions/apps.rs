@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::audited::{Draft, audited};
 use super::once::{Metering, check_limit, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
@@ -33,6 +34,12 @@ pub async fn scale(
 ) -> Result<ActionStatus, ActionError> {
     authorize(actor, Operation::Scale)?;
     let what = format!("scale {}", req.app);
+    let draft = Draft {
+        action: "scale",
+        target: req.app.clone(),
+        app: Some(req.app.clone()),
+        to: Some(shorten(&req.replicas)),
+    };
     // The range check reads the platform, so it runs under the key: a retry of a change that
     // was applied gets its stored answer, not a new verdict on a platform that has moved on.
     let apply = {
@@ -68,6 +75,7 @@ pub async fn scale(
             Ok(Outcome::Action(status))
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     match once(gw, source, Metering::Counted(actor), &what, apply).await? {
         Outcome::Action(status) => Ok(status),
         _ => Err(ActionError::Internal),
@@ -86,6 +94,12 @@ pub async fn rollback(
     // Nothing to validate here: whether the app and the release exist, and whether going back
     // to it makes sense, is the platform's to say.
     let what = format!("rollback {}", req.app);
+    let draft = Draft {
+        action: "rollback",
+        target: req.app.clone(),
+        app: Some(req.app.clone()),
+        to: req.to.clone(),
+    };
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
@@ -104,17 +118,37 @@ pub async fn rollback(
             Ok(Outcome::Rollback { status, plan })
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     match once(gw, source, Metering::Counted(actor), &what, apply).await? {
         Outcome::Rollback { status, plan } => Ok((status, plan)),
         _ => Err(ActionError::Internal),
     }
 }
 
-/// Start a scenario on the simulator (other platforms refuse). Counted against the action limit.
-pub async fn start_scenario(gw: &Gateway, actor: &Actor, name: &str) -> Result<(), ActionError> {
+/// Start a scenario on the simulator (other platforms refuse). Counted against the action limit;
+/// not idempotent (a scenario that is running is refused by the simulator).
+pub async fn start_scenario(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    name: &str,
+    source: Source,
+) -> Result<(), ActionError> {
     authorize(actor, Operation::StartScenario)?;
     check_limit(gw, actor)?;
-    gw.platform.start_scenario(name).await?;
+    let draft = Draft {
+        action: "scenario",
+        target: name.to_string(),
+        app: None,
+        to: None,
+    };
+    let apply = {
+        let (gw, name) = (gw.clone(), name.to_string());
+        async move {
+            gw.platform.start_scenario(&name).await?;
+            Ok(Outcome::Scenario(name))
+        }
+    };
+    audited(gw, actor, &source, draft, apply).await?;
     Ok(())
 }
 

@@ -4,13 +4,15 @@
 //! Idempotency-Key, or a runbook run) and the gateway, and answering a typed result or an
 //! [`ActionError`]. Inside, always in this order: may this actor do it ([`authorize`]), is the
 //! request valid (ranges, known app or runbook), idempotency and the action limit ([`once`]),
-//! then the platform call.
+//! then, once per key, the platform call wrapped by its audit record ([`audited`]): refused when
+//! the audit cannot be written, and answered only once the outcome is in the audit file.
 //!
 //! Nothing here knows HTTP: `routes` and `runs::api` turn requests into these calls and
 //! [`ActionError`]s into status codes; the runbook engine calls the same functions.
 
 mod alerts;
 mod apps;
+mod audited;
 mod once;
 mod runs;
 
@@ -33,14 +35,23 @@ pub struct IdempotencyKey {
     pub request: String,
 }
 
+/// Where an HTTP request came from, for the audit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Origin {
+    /// The request's id (`X-Request-Id`).
+    pub request_id: Option<String>,
+    /// The client's address as the gateway saw it.
+    pub client: Option<std::net::SocketAddr>,
+}
+
 /// Where a change comes from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Source {
     /// An operator's request (HTTP): applied once per key when it has one, and counted against
     /// the actor's action limit when it starts a platform action.
-    Request(Option<IdempotencyKey>),
-    /// A step of a runbook run, which the engine applies once; the run's start was counted.
-    Run,
+    Request(Option<IdempotencyKey>, Origin),
+    /// A step of run `0`, which the engine applies once; the run's start was counted.
+    Run(String),
 }
 
 /// Why a change was refused or failed. `routes` maps each to a status code.
@@ -79,6 +90,11 @@ pub enum ActionError {
     /// The change failed inside the gateway (a task panicked) (500).
     #[error("the action failed inside the gateway")]
     Internal,
+    /// The audit file cannot be written, so the gateway changes nothing more (503).
+    #[error(
+        "the audit trail cannot be written; the gateway refuses changes until it is fixed and restarted"
+    )]
+    Unaudited,
 }
 
 impl ActionError {
@@ -90,7 +106,9 @@ impl ActionError {
             ActionError::Invalid(_)
             | ActionError::Conflict(_)
             | ActionError::KeyReused { .. }
-            | ActionError::RateLimited { .. } => true,
+            | ActionError::RateLimited { .. }
+            // The change may have been applied: a retry must not apply it again.
+            | ActionError::Unaudited => true,
             ActionError::NotFound(_)
             | ActionError::Busy
             | ActionError::TooManyRuns { .. }
@@ -115,6 +133,8 @@ pub enum Outcome {
     },
     Alert(Alert),
     Run(RunStatus),
+    /// A scenario started on the simulator.
+    Scenario(String),
 }
 
 /// The kind of change an actor asks for, for [`authorize`].

@@ -41,8 +41,8 @@ where
     Fut: Future<Output = Answer> + Send + 'static,
 {
     let key = match source {
-        Source::Run => return apply.await,
-        Source::Request(key) => key,
+        Source::Run(_) => return apply.await,
+        Source::Request(key, _) => key,
     };
     // Actions and controls keep their keys apart: a flood of unmetered controls must not push
     // out the key of a scale whose retry would then apply twice.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::audited::{Draft, audited};
 use super::once::{Metering, once};
 use super::{ActionError, Actor, Operation, Outcome, Source, authorize};
 use crate::gateway::Gateway;
@@ -68,6 +69,16 @@ pub async fn start_run(
 ) -> Result<RunStatus, ActionError> {
     authorize(actor, Operation::StartRun)?;
     let what = format!("run {}", req.runbook);
+    let draft = Draft {
+        action: "run_start",
+        target: req.runbook.clone(),
+        app: req
+            .params
+            .get("app")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        to: None,
+    };
     // The checks read the catalog and the platform, so they run under the key: a retry gets the
     // first answer, not a new verdict.
     let apply = {
@@ -90,6 +101,7 @@ pub async fn start_run(
             Ok(Outcome::Run(run))
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     run_of(once(gw, source, Metering::Counted(actor), &what, apply).await)
 }
 
@@ -173,6 +185,7 @@ pub async fn approve_run(
 ) -> Result<RunStatus, ActionError> {
     authorize(actor, Operation::ApproveRun)?;
     let what = format!("approve {}", req.run);
+    let draft = run_draft(gw, "run_approve", &req.run, Some(req.step.clone()));
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
@@ -181,6 +194,7 @@ pub async fn approve_run(
                 .map(Outcome::Run)
         }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     run_of(once(gw, source, Metering::Free, &what, apply).await)
 }
 
@@ -228,10 +242,12 @@ pub async fn abort_run(
 ) -> Result<RunStatus, ActionError> {
     authorize(actor, Operation::AbortRun)?;
     let what = format!("abort {run}");
+    let draft = run_draft(gw, "run_abort", &run, None);
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move { abort(&gw, &run, &actor).await.map(Outcome::Run) }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     run_of(once(gw, source, Metering::Free, &what, apply).await)
 }
 
@@ -288,10 +304,12 @@ pub async fn resume_run(
 ) -> Result<RunStatus, ActionError> {
     authorize(actor, Operation::ResumeRun)?;
     let what = format!("resume {run}");
+    let draft = run_draft(gw, "run_resume", &run, None);
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move { resume(&gw, &run, &actor).await.map(Outcome::Run) }
     };
+    let apply = audited(gw, actor, &source, draft, apply);
     run_of(once(gw, source, Metering::Free, &what, apply).await)
 }
 
@@ -355,6 +373,16 @@ async fn resume(gw: &Arc<Gateway>, id: &str, actor: &Actor) -> Result<RunStatus,
     gw.runs.publish(status.clone()).await;
     spawn_engine(gw, id, steps, runbook.steps.len());
     Ok(status)
+}
+
+/// The draft record of a control of run `id` (its app, when the run is known).
+fn run_draft(gw: &Gateway, action: &'static str, id: &str, to: Option<String>) -> Draft {
+    Draft {
+        action,
+        target: id.to_string(),
+        app: gw.runs.get(id).map(|r| crate::gateway::runs::app_of(&r)),
+        to,
+    }
 }
 
 /// The run `id` as it is now.

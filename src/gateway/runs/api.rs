@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use crate::gateway::Gateway;
-use crate::gateway::actions::{self, Actor, Source};
+use crate::gateway::actions::{self, Actor, Origin, Source};
 use crate::gateway::error::ApiError;
 use crate::gateway::http::{answer, idempotency_key, parse_optional_body};
 use crate::protocol::{ApproveRequest, RunRequest};
@@ -28,6 +28,7 @@ pub async fn get_runbook(State(gw): State<Arc<Gateway>>, Path(id): Path<String>)
 pub async fn start_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -44,7 +45,7 @@ pub async fn start_run(
         params: req.params,
         dry_run: req.dry_run,
     };
-    let run = actions::start_run(&gw, &actor, req, Source::Request(key)).await?;
+    let run = actions::start_run(&gw, &actor, req, Source::Request(key, origin)).await?;
     Ok(answer(success, &run))
 }
 
@@ -63,6 +64,7 @@ pub async fn get_run(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> 
 pub async fn approve_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -70,30 +72,32 @@ pub async fn approve_run(
     let req: ApproveRequest = parse_optional_body(&body)?;
     let approve = actions::Approve::new(id, req.step)?;
     let key = idempotency_key(&headers, &body)?;
-    let run = actions::approve_run(&gw, &actor, approve, Source::Request(key)).await?;
+    let run = actions::approve_run(&gw, &actor, approve, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &run))
 }
 
 pub async fn abort_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let key = idempotency_key(&headers, &body)?;
-    let run = actions::abort_run(&gw, &actor, id, Source::Request(key)).await?;
+    let run = actions::abort_run(&gw, &actor, id, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &run))
 }
 
 pub async fn resume_run(
     State(gw): State<Arc<Gateway>>,
     Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let key = idempotency_key(&headers, &body)?;
-    let run = actions::resume_run(&gw, &actor, id, Source::Request(key)).await?;
+    let run = actions::resume_run(&gw, &actor, id, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::ACCEPTED, &run))
 }

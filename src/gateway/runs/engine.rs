@@ -481,9 +481,10 @@ impl Engine {
                         duration_secs: *duration_secs,
                         comment: comment.clone(),
                     };
-                    let silenced = actions::silence(&self.gw, &self.actor, req, Source::Run)
-                        .await
-                        .map_err(|e| format!("silence {}: {e}", alert.id))?;
+                    let silenced =
+                        actions::silence(&self.gw, &self.actor, req, Source::Run(self.id.clone()))
+                            .await
+                            .map_err(|e| format!("silence {}: {e}", alert.id))?;
                     let until = silenced
                         .silenced_until
                         .map(|t| t.format(" until %H:%M:%S").to_string())
@@ -556,9 +557,10 @@ impl Engine {
                         app: app.to_string(),
                         replicas: target.into(),
                     };
-                    let status = actions::scale(&self.gw, &self.actor, req, Source::Run)
-                        .await
-                        .map_err(|e| e.to_string())?;
+                    let status =
+                        actions::scale(&self.gw, &self.actor, req, Source::Run(self.id.clone()))
+                            .await
+                            .map_err(|e| e.to_string())?;
                     let how = if how.is_empty() {
                         String::new()
                     } else {
@@ -648,9 +650,10 @@ impl Engine {
                     app: app.to_string(),
                     to: to.map(str::to_string),
                 };
-                let (status, plan) = actions::rollback(&self.gw, &self.actor, req, Source::Run)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let (status, plan) =
+                    actions::rollback(&self.gw, &self.actor, req, Source::Run(self.id.clone()))
+                        .await
+                        .map_err(|e| e.to_string())?;
                 self.remember(serde_json::json!({ "to": plan.to.id })).await;
                 self.log(
                     idx,

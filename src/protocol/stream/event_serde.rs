@@ -23,6 +23,7 @@ impl Serialize for Event {
             Body::Actions(d) => s.serialize_field("data", d)?,
             Body::Events(d) => s.serialize_field("data", d)?,
             Body::Runs(d) => s.serialize_field("data", d)?,
+            Body::Audit(d) => s.serialize_field("data", d)?,
         }
         s.end()
     }
@@ -50,6 +51,7 @@ fn body_from_value(topic: Topic, data: serde_json::Value) -> Result<Body, serde_
         Topic::Actions => Body::Actions(serde_json::from_value(data)?),
         Topic::Events => Body::Events(serde_json::from_value(data)?),
         Topic::Runs => Body::Runs(serde_json::from_value(data)?),
+        Topic::Audit => Body::Audit(serde_json::from_value(data)?),
     })
 }
 
@@ -78,6 +80,7 @@ impl<'de> Visitor<'de> for EventVisitor {
                     Some(Topic::Actions) => body = Some(Body::Actions(map.next_value()?)),
                     Some(Topic::Events) => body = Some(Body::Events(map.next_value()?)),
                     Some(Topic::Runs) => body = Some(Body::Runs(map.next_value()?)),
+                    Some(Topic::Audit) => body = Some(Body::Audit(map.next_value()?)),
                     None => early_data = Some(map.next_value()?),
                 },
                 Field::Other => {
