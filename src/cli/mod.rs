@@ -4,11 +4,13 @@ pub mod logging;
 pub mod offline;
 mod screenshots;
 mod serve;
+mod token;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use screenshots::run_screenshots;
 pub use serve::{SimArgs, run_serve, start_sim_gateway};
+pub use token::{TokenCommand, console_token, run_token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,6 +68,20 @@ pub struct ConsoleArgs {
     /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
     #[arg(long, env = "OPSDECK_THEME", global = true)]
     pub theme: Option<String>,
+    /// Read the gateway token from FILE (its first line). Or set OPSDECK_TOKEN, or use
+    /// --token-command; a token is never a flag's value, which `ps` would show.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "OPSDECK_TOKEN_FILE",
+        global = true,
+        conflicts_with = "token_command"
+    )]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Run CMD with `sh -c` and use the first line it prints as the gateway token, e.g.
+    /// 'pass show opsdeck/prod'.
+    #[arg(long, value_name = "CMD", env = "OPSDECK_TOKEN_COMMAND", global = true)]
+    pub token_command: Option<String>,
     /// Log lines the console holds for the Logs view; older ones fall off (and are counted).
     #[arg(long, env = "OPSDECK_LOG_BUFFER", global = true, default_value_t = crate::app::logs::DEFAULT_CAPACITY)]
     pub log_buffer: usize,
@@ -77,6 +93,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Open the console on an embedded simulator, optionally with an incident running.
     Demo(SimArgs),
+    /// Make gateway tokens: `opsdeck token new --name li.wei --role operator`.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.
@@ -133,6 +152,11 @@ pub struct ServeArgs {
     /// Keep runs in memory only: they do not survive a restart.
     #[arg(long)]
     pub no_journal: bool,
+    /// Accept only the bearer tokens in FILE (TOML, `[[token]]` entries of name, role and
+    /// sha256; `opsdeck token new` makes them). Without it, nothing is checked and every
+    /// caller has every right.
+    #[arg(long, value_name = "FILE", env = "OPSDECK_TOKENS")]
+    pub tokens: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::gateway::{self, GatewayConfig, Running};
+use crate::gateway::{self, GatewayConfig, Running, Tokens};
 use crate::platform::Platform;
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
@@ -59,7 +59,16 @@ impl SimArgs {
 
 /// Run the gateway until Ctrl-C or SIGTERM.
 pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let tokens = match &args.tokens {
+        Some(path) => {
+            let tokens = Tokens::load(path)?;
+            tracing::info!(tokens = tokens.len(), file = %path.display(), "tokens loaded");
+            Some(Arc::new(tokens))
+        }
+        None => None,
+    };
     let config = GatewayConfig {
+        tokens,
         listen: args.listen,
         replay_buffer: args.replay_buffer,
         client_lag_limit: args.client_lag_limit,
@@ -102,10 +111,12 @@ fn runbook_dirs(given: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode.
-pub async fn start_sim_gateway(sim: SimConfig) -> std::io::Result<Running> {
+/// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode,
+/// accepting only `tokens` (the one the demo made in memory for its console).
+pub async fn start_sim_gateway(sim: SimConfig, tokens: Option<Tokens>) -> std::io::Result<Running> {
     let config = GatewayConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        tokens: tokens.map(Arc::new),
         ..GatewayConfig::default()
     };
     gateway::start(config, Arc::new(SimPlatform::new(sim))).await

@@ -14,6 +14,7 @@ mod routes;
 pub mod runs;
 mod session;
 mod stats;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,12 +29,13 @@ use tokio::task::JoinHandle;
 use crate::platform::Platform;
 use crate::protocol::Body;
 
-pub use auth::actor_from;
+pub use auth::{Actor, BEARER_PROTOCOL_PREFIX, STREAM_PROTOCOL, actor_from};
 pub use error::ApiError;
 pub use hub::{Hub, MAX_EVENTS_PER_FRAME, seq_base_at};
 pub use in_process::InProcess;
-pub use routes::OPENAPI_YAML;
+pub use routes::{OPENAPI_YAML, RouteSpec, routes};
 pub use stats::Stats;
+pub use tokens::Tokens;
 
 /// Everything that tunes the gateway. One struct, so config files and flags have one target.
 #[derive(Clone, Debug)]
@@ -72,6 +74,11 @@ pub struct GatewayConfig {
     /// Runs not yet finished (running, waiting for approval, interrupted) kept at once; starting
     /// another is refused with 503 until some finish or are aborted.
     pub max_unfinished_runs: usize,
+    /// The bearer tokens accepted (`--tokens FILE`); `None` checks none and lets everyone act
+    /// with every right (loopback only).
+    pub tokens: Option<Arc<Tokens>>,
+    /// Failed authentications one client address may make per minute; more get 429.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for GatewayConfig {
@@ -92,6 +99,8 @@ impl Default for GatewayConfig {
             runbook_dirs: Vec::new(),
             run_poll: Duration::from_millis(100),
             max_unfinished_runs: 100,
+            tokens: None,
+            auth_failures_per_minute: 10,
         }
     }
 }
@@ -109,6 +118,8 @@ pub struct Gateway {
     /// Keys of alert and run controls, apart from `action_keys`.
     control_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     limiter: limits::ActionLimiter,
+    /// Failed authentications per client address.
+    auth_failures: limits::ActionLimiter,
     action_seq: AtomicU64,
     /// Turns true when the gateway stops; stream sessions close with 1001.
     closing: watch::Receiver<bool>,
@@ -180,11 +191,15 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> std::i
     let mut stopped = shutdown.subscribe();
     let app = routes::router(gateway.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
+        // The client's address keys the limit on failed authentications.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        })
+        .await
     });
     tracing::info!(%addr, platform = gateway.platform.name(), id = %gateway.id, "gateway listening");
     Ok(Running {
@@ -243,6 +258,10 @@ impl Gateway {
                 config.control_idempotency_keys,
             )),
             limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
+            auth_failures: limits::ActionLimiter::new(
+                config.auth_failures_per_minute,
+                Duration::from_secs(60),
+            ),
             action_seq: AtomicU64::new(0),
             platform,
             stats,
@@ -272,8 +291,13 @@ impl Gateway {
         Ok(entries)
     }
 
-    /// The first message of every stream, stamped `server_time`.
-    pub fn hello(&self, server_time: chrono::DateTime<chrono::Utc>) -> crate::protocol::ServerMsg {
+    /// The first message of every stream, stamped `server_time`, telling the client who the
+    /// gateway took it for when it checks tokens.
+    pub fn hello(
+        &self,
+        server_time: chrono::DateTime<chrono::Utc>,
+        identity: Option<crate::protocol::Identity>,
+    ) -> crate::protocol::ServerMsg {
         crate::protocol::ServerMsg::Hello {
             protocol: crate::protocol::PROTOCOL_VERSION,
             gateway_id: self.id.clone(),
@@ -282,6 +306,7 @@ impl Gateway {
             platform: self.platform.name().to_string(),
             heartbeat_ms: u64::try_from(self.config.heartbeat.as_millis()).unwrap_or(u64::MAX),
             max_frame_bytes: self.config.max_frame_bytes,
+            identity,
         }
     }
 

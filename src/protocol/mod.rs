@@ -2,11 +2,13 @@
 //! REST bodies and errors. Both sides depend on this module and on nothing of each other.
 //! docs/protocol.md and docs/openapi.yaml describe the same shapes for humans and tools.
 
+mod auth;
 mod events;
 mod rest;
 mod runs;
 mod stream;
 
+pub use auth::*;
 pub use events::*;
 pub use rest::*;
 pub use runs::*;
