@@ -259,3 +259,19 @@ fn a_viewer_console_against_a_gateway_with_tokens_and_no_token_in_any_log() {
         }
     }
 }
+
+#[test]
+fn the_demo_makes_its_own_token_and_its_console_may_act() {
+    let mut cmd = portable_pty::CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+    cmd.arg("demo");
+    cmd.env("OPSDECK_USER", "li.wei");
+    cmd.env_remove("OPSDECK_TOKEN");
+    let mut console = Console::spawn_command(cmd, 30, 120);
+    console.wait_for(20, "the demo live, as its user", |s| {
+        s.contains("live") && s.contains("li.wei · operator") && s.contains("S scale")
+    });
+    console.keys("S");
+    console.wait_for(10, "the scale dialog", |s| s.contains("Scale "));
+    console.keys("\x1b");
+    console.quit();
+}

@@ -417,3 +417,25 @@ async fn without_tokens_the_gateway_still_takes_the_user_header_with_every_right
     }
     gw.stop().await;
 }
+
+#[test]
+fn the_openapi_document_gives_every_route_its_auth_answers() {
+    let doc = opsdeck::gateway::OPENAPI_YAML;
+    assert!(doc.contains("securitySchemes:\n    bearer:"));
+    for route in routes() {
+        let start = doc
+            .find(&format!("\n  {}:\n", route.path))
+            .unwrap_or_else(|| panic!("{} is not documented", route.path));
+        let rest = &doc[start + 1..];
+        let block = &rest[..rest[1..].find("\n  /").map_or(rest.len(), |i| i + 1)];
+        for status in ["\"401\"", "\"429\""] {
+            assert!(block.contains(status), "{} lacks {status}", route.path);
+        }
+        assert_eq!(
+            block.contains("\"403\""),
+            route.role != Role::Viewer,
+            "{}: a 403 is documented exactly where a role is needed",
+            route.path
+        );
+    }
+}

@@ -177,7 +177,7 @@ pub fn authorize(actor: &Actor, operation: Operation) -> Result<(), ActionError>
         return Ok(());
     }
     Err(ActionError::Forbidden(format!(
-        "{} has the {} role; to {} needs the {needed} role",
+        "{} ({}) may not {}: that needs the {needed} role",
         actor.name(),
         actor.role(),
         operation.describe()
