@@ -275,3 +275,59 @@ fn the_demo_makes_its_own_token_and_its_console_may_act() {
     console.keys("\x1b");
     console.quit();
 }
+
+/// The stream driver with a missing or wrong `token` against a gateway that checks tokens:
+/// the first thing it reports (the gateway saw one failure).
+async fn first_report(token: Option<&str>) -> Action {
+    let known = opsdeck::gateway::tokens::generate().unwrap();
+    let tokens = opsdeck::gateway::Tokens::single("li.wei", Role::Operator, &known);
+    let config = opsdeck::gateway::GatewayConfig {
+        tokens: Some(std::sync::Arc::new(tokens)),
+        ..common::gateway::loopback_config()
+    };
+    let sim = opsdeck::platform::sim::SimPlatform::new(Default::default());
+    let gw = common::gateway::start(config, std::sync::Arc::new(sim)).await;
+    let (action_tx, mut actions) = tokio::sync::mpsc::channel(16);
+    let (_stream_tx, stream_rx) = tokio::sync::watch::channel(None);
+    let tls = opsdeck::client::tls::client_config(None).unwrap();
+    let token = token.map(opsdeck::client::BearerToken::new);
+    let task = opsdeck::client::stream::spawn(
+        format!("ws://{}", gw.addr),
+        tls,
+        token,
+        action_tx,
+        stream_rx,
+    );
+    let report = tokio::time::timeout(Duration::from_secs(10), actions.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    task.abort();
+    assert_eq!(gw.gateway.stats.auth_failures(), 1);
+    gw.stop().await;
+    report
+}
+
+#[tokio::test]
+async fn a_refused_token_is_said_plainly_and_retried_only_once_a_minute() {
+    for (token, says) in [
+        (None, "the gateway needs a token (401): set OPSDECK_TOKEN"),
+        (Some("opsdeck_wrong"), "the gateway refused the token (401)"),
+    ] {
+        match first_report(token).await {
+            Action::StreamDown {
+                reason,
+                retry_in_ms,
+                ..
+            } => {
+                assert!(reason.starts_with(says), "{reason}");
+                assert!(!reason.contains("opsdeck_wrong"), "{reason}");
+                assert_eq!(
+                    retry_in_ms, 60_000,
+                    "one try a minute stays under the limit"
+                );
+            }
+            other => panic!("expected the refusal, got {other:?}"),
+        }
+    }
+}

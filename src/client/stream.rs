@@ -44,7 +44,14 @@ enum End {
     Shutdown,
     /// The link failed; try again.
     Lost(String),
+    /// The gateway refused the token (401, 403, 429): try again, but only after
+    /// [`REFUSED_RETRY`], so a wrong token never locks its address out by retrying.
+    Refused(String),
 }
+
+/// How long the driver waits after the gateway refused its token. The gateway blocks an address
+/// after 10 failures a minute; one retry a minute stays under that.
+const REFUSED_RETRY: Duration = Duration::from_secs(60);
 
 /// Start the driver. It runs until `actions` is closed (the console quit). A `wss://` URL is
 /// verified with `tls`.
@@ -69,7 +76,7 @@ async fn run(
     let endpoint = format!("{}/v1/stream", url.trim_end_matches('/'));
     let mut backoff = Backoff::new();
     loop {
-        let reason = match connect_once(
+        let (reason, delay) = match connect_once(
             &endpoint,
             &tls,
             token.as_ref(),
@@ -80,9 +87,9 @@ async fn run(
         .await
         {
             End::Shutdown => return,
-            End::Lost(reason) => reason,
+            End::Lost(reason) => (reason, backoff.next_delay(fastrand::f64())),
+            End::Refused(reason) => (reason, REFUSED_RETRY),
         };
-        let delay = backoff.next_delay(fastrand::f64());
         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "stream lost; will retry");
         let down = Action::StreamDown {
             reason,
@@ -130,7 +137,13 @@ async fn connect_once(
     let ws = match timeout(HANDSHAKE_TIMEOUT, connect).await {
         Err(_) => return End::Lost(format!("connecting to {endpoint} timed out")),
         Ok(Err(tungstenite::Error::Http(response))) => {
-            return End::Lost(refusal(response.status().as_u16(), token.is_some()));
+            let status = response.status().as_u16();
+            let reason = refusal(status, token.is_some());
+            return if matches!(status, 401 | 403 | 429) {
+                End::Refused(reason)
+            } else {
+                End::Lost(reason)
+            };
         }
         Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {e}")),
         Ok(Ok((ws, _response))) => ws,
