@@ -229,8 +229,9 @@ fn a_viewer_console_against_a_gateway_with_tokens_and_no_token_in_any_log() {
     cmd.env("OPSDECK_TOKEN", &viewer);
     cmd.env("OPSDECK_LOG", "trace");
     let mut console = Console::spawn_command(cmd, 30, 120);
-    let text = console.wait_for(20, "the viewer's name and role", |s| {
-        s.contains("live") && s.contains("wang.fang · viewer")
+    // The apps come only from GET /v1/apps: on screen, the HTTP calls carry the token too.
+    let text = console.wait_for(20, "the viewer's name and role, and the apps", |s| {
+        s.contains("live") && s.contains("wang.fang · viewer") && s.contains("shop-cart")
     });
     assert!(text.contains("READ-ONLY"), "{text}");
     assert!(!text.contains("S scale"), "no hint offers scaling:\n{text}");
@@ -268,7 +269,10 @@ fn the_demo_makes_its_own_token_and_its_console_may_act() {
     cmd.env_remove("OPSDECK_TOKEN");
     let mut console = Console::spawn_command(cmd, 30, 120);
     console.wait_for(20, "the demo live, as its user", |s| {
-        s.contains("live") && s.contains("li.wei · operator") && s.contains("S scale")
+        s.contains("live")
+            && s.contains("li.wei · operator")
+            && s.contains("S scale")
+            && s.contains("shop-cart")
     });
     console.keys("S");
     console.wait_for(10, "the scale dialog", |s| s.contains("Scale "));

@@ -155,7 +155,7 @@ pub struct ServeArgs {
     /// Accept only the bearer tokens in FILE (TOML, `[[token]]` entries of name, role and
     /// sha256; `opsdeck token new` makes them). Without it, nothing is checked and every
     /// caller has every right.
-    #[arg(long, value_name = "FILE", env = "OPSDECK_TOKENS")]
+    #[arg(long, value_name = "FILE", env = "OPSDECK_TOKENS_FILE")]
     pub tokens: Option<std::path::PathBuf>,
 }
 
