@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use opsdeck::cli::{self, Cli, Command, ConsoleArgs, SimArgs};
+use opsdeck::client::BearerToken;
+use opsdeck::gateway::Tokens;
+use opsdeck::gateway::tokens::generate;
+use opsdeck::protocol::Role;
 use opsdeck::tui::{ConsoleOptions, run_console};
 
 fn main() -> ExitCode {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),
+        Some(Command::Token(command)) => cli::run_token(&command),
         Some(Command::Demo(sim)) => runtime.block_on(console(cli.console, Some(sim))),
         None => {
             let sim = cli.console.url.is_none().then(SimArgs::default);
@@ -50,8 +55,9 @@ fn main() -> ExitCode {
 
 /// Open the console: on `sim` started in this process (DEMO), or on the gateway at `--url`.
 async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
-    let options = |url: String, demo: bool| ConsoleOptions {
+    let options = |url: String, demo: bool, token: Option<String>| ConsoleOptions {
         url,
+        token: token.map(BearerToken::new),
         ca_cert: args.ca_cert.clone(),
         demo,
         readonly: args.readonly,
@@ -64,15 +70,22 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
     let _log_guard = opsdeck::tui::logging::init_file_logging();
     match (sim, &args.url) {
         (Some(sim), _) => {
-            let gateway = cli::start_sim_gateway(sim.sim_config())
+            // The embedded gateway listens on loopback, where any local user could reach it:
+            // it accepts one token, made here and held only in memory, for this console.
+            let token = generate()?;
+            let tokens = Tokens::single(&opsdeck::tui::actor_name(), Role::Operator, &token);
+            let gateway = cli::start_sim_gateway(sim.sim_config(), Some(tokens))
                 .await
                 .map_err(|err| anyhow::anyhow!("cannot start the embedded simulator: {err}"))?;
             let url = format!("ws://{}", gateway.addr);
-            let result = run_console(options(url, true)).await;
+            let result = run_console(options(url, true, Some(token))).await;
             gateway.stop().await;
             result
         }
-        (None, Some(url)) => run_console(options(url.clone(), false)).await,
+        (None, Some(url)) => {
+            let token = cli::console_token(&args)?;
+            run_console(options(url.clone(), false, token)).await
+        }
         (None, None) => Err(anyhow::anyhow!("no gateway URL given")),
     }
 }

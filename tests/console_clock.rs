@@ -144,7 +144,7 @@ async fn the_console_reads_the_gateways_platform_clock() {
     let (_commands, commands_rx) = tokio::sync::watch::channel(None);
     let tls = opsdeck::client::tls::client_config(None).unwrap();
     let url = format!("ws://{}", gw.addr);
-    let driver = opsdeck::client::stream::spawn(url, tls, tx, commands_rx);
+    let driver = opsdeck::client::stream::spawn(url, tls, None, tx, commands_rx);
     let mut state = loaded_state(false);
     update(&mut state, Action::Tick(Utc::now()));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -32,7 +32,7 @@ impl Console {
         let (action_tx, actions) = mpsc::channel(256);
         let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
         let tls = opsdeck::client::tls::client_config(None).unwrap();
-        stream::spawn(url.to_string(), tls, action_tx.clone(), stream_rx);
+        stream::spawn(url.to_string(), tls, None, action_tx.clone(), stream_rx);
         Console {
             state: State::new(config(false)),
             drivers: Drivers {
@@ -130,6 +130,7 @@ async fn a_silent_link_is_declared_dead_within_two_heartbeats() {
             topics,
             platform,
             max_frame_bytes,
+            identity,
             ..
         } => ServerMsg::Hello {
             protocol,
@@ -139,6 +140,7 @@ async fn a_silent_link_is_declared_dead_within_two_heartbeats() {
             platform,
             heartbeat_ms: 500,
             max_frame_bytes,
+            identity,
         },
         other => other,
     };
@@ -263,7 +265,7 @@ async fn the_driver_stops_when_the_console_drops_it_even_while_reconnecting() {
     let (action_tx, mut actions) = mpsc::channel(16);
     let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
     let tls = opsdeck::client::tls::client_config(None).unwrap();
-    let task = stream::spawn("ws://127.0.0.1:9".into(), tls, action_tx, stream_rx);
+    let task = stream::spawn("ws://127.0.0.1:9".into(), tls, None, action_tx, stream_rx);
     let down = timeout(Duration::from_secs(10), actions.recv())
         .await
         .unwrap();

@@ -350,7 +350,10 @@ async fn get_audit_filters_by_since_app_and_actor() {
         ("scale", "shop-cart")
     );
     assert_eq!((r.from.as_deref(), r.to.as_deref()), (Some("4"), Some("3")));
-    assert_eq!(r.role, "operator");
+    assert_eq!(
+        r.role, "admin",
+        "without --tokens every caller has every right"
+    );
     assert_eq!(r.result, AuditResult::Ok);
     assert_eq!(r.request_id.as_deref(), Some(request_id.as_str()));
     assert_eq!(
@@ -572,7 +575,7 @@ async fn export_prints_the_incident_timeline_of_a_real_gateway() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("## Incident timeline"), "{text}");
     let scale = text
-        .find("scale shop-cart 4 -> 6 | li.wei (operator) | ok")
+        .find("scale shop-cart 4 -> 6 | li.wei (admin) | ok")
         .unwrap();
     let rollback = text.find("rollback shop-cart v").unwrap();
     assert!(scale < rollback, "{text}");

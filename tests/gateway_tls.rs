@@ -42,7 +42,13 @@ impl Console {
     fn start(url: &str, tls: Arc<rustls::ClientConfig>) -> Console {
         let (action_tx, actions) = mpsc::channel(256);
         let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
-        stream::spawn(url.to_string(), tls.clone(), action_tx.clone(), stream_rx);
+        stream::spawn(
+            url.to_string(),
+            tls.clone(),
+            None,
+            action_tx.clone(),
+            stream_rx,
+        );
         let mut state_config = config(false);
         state_config.gateway = url.to_string();
         Console {

@@ -573,7 +573,10 @@ fn known_app(state: &State, name: &str) -> Result<String, String> {
 /// operator reviews and confirms it.
 fn open_scale_with(state: &mut State, app: &str, replicas: u32) -> Result<(), String> {
     if state.core.readonly {
-        return Err("READ-ONLY: scaling is disabled in this session (--readonly)".into());
+        return Err(format!(
+            "READ-ONLY: scaling is disabled in this session ({})",
+            state.core.readonly_reason()
+        ));
     }
     let Some(entry) = state.core.apps.get(app) else {
         return Err(format!("no app {app:?}"));

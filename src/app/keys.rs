@@ -64,11 +64,12 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
         run(state, layer, cmd, effects);
         return;
     }
-    // A key whose action `--readonly` removed does nothing, but says why.
+    // A key whose action `--readonly` or a viewer token removed does nothing, but says why.
     if let Some(b) = state.core.keymap.withheld(layer, &key) {
         let text = format!(
-            "READ-ONLY: {key} ({}) is not available in this session (--readonly)",
-            b.desc
+            "READ-ONLY: {key} ({}) is not available in this session ({})",
+            b.desc,
+            state.core.readonly_reason()
         );
         state.core.notify(NoticeLevel::Warn, text);
     }

@@ -105,7 +105,10 @@ pub fn open_rollback(state: &mut State, app_id: &str, release: Option<String>) -
     if state.core.readonly {
         state.core.notify(
             NoticeLevel::Warn,
-            "READ-ONLY: rollback is disabled in this session (--readonly)",
+            format!(
+                "READ-ONLY: rollback is disabled in this session ({})",
+                state.core.readonly_reason()
+            ),
         );
         return effects;
     }
@@ -188,7 +191,10 @@ pub(crate) fn open_scale(state: &mut State, app: &str) {
     if state.core.readonly {
         state.core.notify(
             NoticeLevel::Warn,
-            "READ-ONLY: scaling is disabled in this session (--readonly)",
+            format!(
+                "READ-ONLY: scaling is disabled in this session ({})",
+                state.core.readonly_reason()
+            ),
         );
         return;
     }

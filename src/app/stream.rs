@@ -18,9 +18,15 @@ use crate::protocol::{
 pub fn on_connected(state: &mut State, hello: ServerMsg, effects: &mut Vec<Effect>) {
     let offered = match hello {
         ServerMsg::Hello {
-            topics, platform, ..
+            topics,
+            platform,
+            identity,
+            ..
         } => {
             state.core.platform = Some(platform);
+            if let Some(identity) = identity {
+                state.core.identify(identity);
+            }
             topics
         }
         _ => SUBSCRIBED_TOPICS.to_vec(),

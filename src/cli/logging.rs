@@ -4,7 +4,8 @@
 use tracing_subscriber::EnvFilter;
 
 fn filter() -> EnvFilter {
-    EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
+    let filter = EnvFilter::try_from_env("OPSDECK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    crate::tui::logging::without_secrets(filter)
 }
 
 /// Structured log lines on stdout, for `opsdeck serve`.

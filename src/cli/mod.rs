@@ -6,11 +6,13 @@ pub mod logging;
 pub mod offline;
 mod screenshots;
 mod serve;
+mod token;
 
 use clap::{Args, Parser, Subcommand};
 
 pub use screenshots::run_screenshots;
 pub use serve::{SimArgs, run_serve, start_sim_gateway};
+pub use token::{TokenCommand, console_token, run_token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,6 +70,20 @@ pub struct ConsoleArgs {
     /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
     #[arg(long, env = "OPSDECK_THEME", global = true)]
     pub theme: Option<String>,
+    /// Read the gateway token from FILE (its first line). Or set OPSDECK_TOKEN, or use
+    /// --token-command; a token is never a flag's value, which `ps` would show.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "OPSDECK_TOKEN_FILE",
+        global = true,
+        conflicts_with = "token_command"
+    )]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Run CMD with `sh -c` and use the first line it prints as the gateway token, e.g.
+    /// 'pass show opsdeck/prod'.
+    #[arg(long, value_name = "CMD", env = "OPSDECK_TOKEN_COMMAND", global = true)]
+    pub token_command: Option<String>,
     /// Log lines the console holds for the Logs view; older ones fall off (and are counted).
     #[arg(long, env = "OPSDECK_LOG_BUFFER", global = true, default_value_t = crate::app::logs::DEFAULT_CAPACITY)]
     pub log_buffer: usize,
@@ -83,6 +99,9 @@ pub enum Command {
     /// (export).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Make gateway tokens: `opsdeck token new --name li.wei --role operator`.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.
@@ -156,9 +175,6 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<std::path::PathBuf>,
-    /// Bearer tokens file (see docs/security.md).
-    #[arg(long, value_name = "FILE")]
-    pub tokens: Option<std::path::PathBuf>,
     /// Listen on a non-loopback address without TLS and tokens anyway (warned at start and in
     /// /healthz).
     #[arg(long)]
@@ -181,6 +197,11 @@ pub struct ServeArgs {
     /// first record says so) instead of refusing to start.
     #[arg(long)]
     pub audit_new_chain: bool,
+    /// Accept only the bearer tokens in FILE (TOML, `[[token]]` entries of name, role and
+    /// sha256; `opsdeck token new` makes them). Without it, nothing is checked and every
+    /// caller has every right.
+    #[arg(long, value_name = "FILE", env = "OPSDECK_TOKENS_FILE")]
+    pub tokens: Option<std::path::PathBuf>,
 }
 
 #[cfg(test)]

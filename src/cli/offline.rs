@@ -64,7 +64,7 @@ impl Offline {
             key_seed: seed,
             now: start,
         });
-        let hello = gateway.gateway().hello(start);
+        let hello = gateway.gateway().hello(start, None);
         let mut offline = Offline {
             state,
             sim,

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::gateway::metrics_source::PrometheusSource;
-use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles};
+use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles, Tokens};
 use crate::platform::Platform;
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::prometheus::Templates;
@@ -91,8 +91,17 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         }),
         None => None,
     };
+    let tokens = match &args.tokens {
+        Some(path) => {
+            let tokens = Tokens::load(path)?;
+            tracing::info!(tokens = tokens.len(), file = %path.display(), "tokens loaded");
+            Some(Arc::new(tokens))
+        }
+        None => None,
+    };
     let config = GatewayConfig {
         prometheus,
+        tokens,
         listen: args.listen,
         replay_buffer: args.replay_buffer,
         client_lag_limit: args.client_lag_limit,
@@ -145,10 +154,12 @@ fn runbook_dirs(given: &[PathBuf]) -> Vec<PathBuf> {
     }
 }
 
-/// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode.
-pub async fn start_sim_gateway(sim: SimConfig) -> std::io::Result<Running> {
+/// Start a simulator gateway on a loopback ephemeral port, for the console's embedded mode,
+/// accepting only `tokens` (the one the demo made in memory for its console).
+pub async fn start_sim_gateway(sim: SimConfig, tokens: Option<Tokens>) -> std::io::Result<Running> {
     let config = GatewayConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        tokens: tokens.map(Arc::new),
         ..GatewayConfig::default()
     };
     gateway::start(config, Arc::new(SimPlatform::new(sim))).await

@@ -21,6 +21,8 @@ const MAX_QUOTED: usize = 200;
 pub struct HttpClient {
     base: Url,
     client: reqwest::Client,
+    /// Sent as `Authorization: Bearer` on every call, when the gateway checks tokens.
+    token: Option<super::BearerToken>,
 }
 
 impl HttpClient {
@@ -39,7 +41,25 @@ impl HttpClient {
             .connect_timeout(Duration::from_secs(3))
             .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
             .build()?;
-        Ok(HttpClient { base, client })
+        Ok(HttpClient {
+            base,
+            client,
+            token: None,
+        })
+    }
+
+    /// This client, sending `token` with every call.
+    pub fn with_token(mut self, token: Option<super::BearerToken>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// `req` with the token, if there is one.
+    fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.token.as_ref().and_then(super::BearerToken::header) {
+            Some(value) => req.header(reqwest::header::AUTHORIZATION, value),
+            None => req,
+        }
     }
 
     /// Run `request` on its own task; its reply goes to `actions`.
@@ -201,7 +221,7 @@ impl HttpClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HttpError> {
-        let req = self.client.request(Method::GET, self.url(path)?);
+        let req = self.authorized(self.client.request(Method::GET, self.url(path)?));
         decode(req.send().await).await
     }
 
@@ -214,8 +234,7 @@ impl HttpClient {
         actor: Option<&String>,
     ) -> Result<T, HttpError> {
         let mut req = self
-            .client
-            .request(Method::POST, self.url(path)?)
+            .authorized(self.client.request(Method::POST, self.url(path)?))
             .json(body);
         if let Some(key) = idempotency_key {
             req = req.header("Idempotency-Key", key.as_str());

@@ -6,6 +6,37 @@ pub mod http;
 pub mod stream;
 pub mod tls;
 
+/// The console's gateway token. Its `Debug` shows no token, so it cannot reach a log line by
+/// accident; only the drivers read it, to send it as `Authorization: Bearer`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerToken(String);
+
+impl BearerToken {
+    pub fn new(token: impl Into<String>) -> BearerToken {
+        BearerToken(token.into())
+    }
+
+    /// The token itself, for the `Authorization` header and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `Bearer <token>`, marked sensitive so HTTP libraries leave it out of their logs; `None`
+    /// when the token cannot be a header value.
+    pub fn header(&self) -> Option<reqwest::header::HeaderValue> {
+        let mut value =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.0)).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(<redacted>)")
+    }
+}
+
 /// The HTTP base URL for a gateway WebSocket URL: `ws://h:p` becomes `http://h:p`,
 /// `wss://` becomes `https://`; a trailing slash is dropped.
 pub fn http_base(ws_url: &str) -> Result<String, String> {

@@ -14,9 +14,12 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
+use super::BearerToken;
 use super::backoff::Backoff;
 use crate::app::Action;
 use crate::protocol::{ClientMsg, Filter, Seq, ServerMsg, Topic, decode_server_msg};
@@ -41,34 +44,52 @@ enum End {
     Shutdown,
     /// The link failed; try again.
     Lost(String),
+    /// The gateway refused the token (401, 403, 429): try again, but only after
+    /// [`REFUSED_RETRY`], so a wrong token never locks its address out by retrying.
+    Refused(String),
 }
+
+/// How long the driver waits after the gateway refused its token. The gateway blocks an address
+/// after 10 failures a minute; one retry a minute stays under that.
+const REFUSED_RETRY: Duration = Duration::from_secs(60);
 
 /// Start the driver. It runs until `actions` is closed (the console quit). A `wss://` URL is
 /// verified with `tls`.
+/// `token` is sent as `Authorization: Bearer` on every connection.
 pub fn spawn(
     url: String,
     tls: Arc<rustls::ClientConfig>,
+    token: Option<BearerToken>,
     actions: mpsc::Sender<Action>,
     commands: watch::Receiver<Option<StreamCommand>>,
 ) -> JoinHandle<()> {
-    tokio::spawn(run(url, tls, actions, commands))
+    tokio::spawn(run(url, tls, token, actions, commands))
 }
 
 async fn run(
     url: String,
     tls: Arc<rustls::ClientConfig>,
+    token: Option<BearerToken>,
     actions: mpsc::Sender<Action>,
     mut commands: watch::Receiver<Option<StreamCommand>>,
 ) {
     let endpoint = format!("{}/v1/stream", url.trim_end_matches('/'));
     let mut backoff = Backoff::new();
     loop {
-        let reason =
-            match connect_once(&endpoint, &tls, &actions, &mut commands, &mut backoff).await {
-                End::Shutdown => return,
-                End::Lost(reason) => reason,
-            };
-        let delay = backoff.next_delay(fastrand::f64());
+        let (reason, delay) = match connect_once(
+            &endpoint,
+            &tls,
+            token.as_ref(),
+            &actions,
+            &mut commands,
+            &mut backoff,
+        )
+        .await
+        {
+            End::Shutdown => return,
+            End::Lost(reason) => (reason, backoff.next_delay(fastrand::f64())),
+            End::Refused(reason) => (reason, REFUSED_RETRY),
+        };
         tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "stream lost; will retry");
         let down = Action::StreamDown {
             reason,
@@ -113,16 +134,32 @@ fn describe(e: &tokio_tungstenite::tungstenite::Error) -> String {
 async fn connect_once(
     endpoint: &str,
     tls: &Arc<rustls::ClientConfig>,
+    token: Option<&BearerToken>,
     actions: &mpsc::Sender<Action>,
     commands: &mut watch::Receiver<Option<StreamCommand>>,
     backoff: &mut Backoff,
 ) -> End {
+    let mut request = match endpoint.into_client_request() {
+        Ok(request) => request,
+        Err(e) => return End::Lost(format!("bad gateway URL {endpoint}: {e}")),
+    };
+    if let Some(value) = token.and_then(BearerToken::header) {
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
     // Used only for wss://; ws:// stays plain.
     let connector = Connector::Rustls(tls.clone());
-    let connect = connect_async_tls_with_config(endpoint, None, false, Some(connector));
+    let connect = connect_async_tls_with_config(request, None, false, Some(connector));
     let ws = match timeout(HANDSHAKE_TIMEOUT, connect).await {
         Err(_) => return End::Lost(format!("connecting to {endpoint} timed out")),
-        Ok(Err(e)) => return End::Lost(format!("cannot connect to {endpoint}: {}", describe(&e))),
+        Ok(Err(e)) => {
+            if let tungstenite::Error::Http(response) = &e {
+                let status = response.status().as_u16();
+                if matches!(status, 401 | 403 | 429) {
+                    return End::Refused(refusal(status, token.is_some()));
+                }
+            }
+            return End::Lost(format!("cannot connect to {endpoint}: {}", describe(&e)));
+        }
         Ok(Ok((ws, _response))) => ws,
     };
     let (mut sink, mut frames) = ws.split();
@@ -230,6 +267,19 @@ fn woke_late(deadline: Instant, now: Instant) -> bool {
 }
 
 /// Read frames until a text frame decodes as a [`ServerMsg`].
+/// Why the gateway refused the stream, in words that say what to do.
+fn refusal(status: u16, sent_token: bool) -> String {
+    match (status, sent_token) {
+        (401, false) => "the gateway needs a token (401): set OPSDECK_TOKEN, or use \
+                         --token-file or --token-command"
+            .into(),
+        (401, true) => "the gateway refused the token (401): it is unknown or was revoked".into(),
+        (403, _) => "the gateway refused this token the stream (403)".into(),
+        (429, _) => "too many failed authentications from this address (429); waiting".into(),
+        (status, _) => format!("the gateway refused the stream (HTTP {status})"),
+    }
+}
+
 async fn next_server_msg<S>(frames: &mut S) -> Result<ServerMsg, String>
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,

@@ -75,6 +75,7 @@ impl From<ActionError> for ApiError {
                 ApiError::validation(message)
             }
             ActionError::NotFound(_) => ApiError::not_found(message),
+            ActionError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             ActionError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
             ActionError::Busy => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", message).retry_after(1)

@@ -33,6 +33,16 @@ impl ActionLimiter {
         }
     }
 
+    /// How long `key` must wait before it may be counted again, when it is at the limit now;
+    /// counts nothing.
+    pub fn blocked(&self, key: &str, now: Instant) -> Option<Duration> {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, count) = inner.by_actor.get(key)?;
+        let elapsed = now.duration_since(*start);
+        (elapsed < self.window && *count >= self.per_window)
+            .then(|| self.window.saturating_sub(elapsed))
+    }
+
     /// Count one action by `actor` at `now`; `Err(retry_after)` when over the limit.
     pub fn check(&self, actor: &str, now: Instant) -> Result<(), Duration> {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());

@@ -18,6 +18,7 @@ pub mod runs;
 mod session;
 mod stats;
 mod tls;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,13 +33,14 @@ use tokio::task::JoinHandle;
 use crate::platform::Platform;
 use crate::protocol::Body;
 
-pub use auth::actor_from;
+pub use auth::{Actor, BEARER_PROTOCOL_PREFIX, STREAM_PROTOCOL, actor_from};
 pub use error::ApiError;
 pub use hub::{Hub, MAX_EVENTS_PER_FRAME, seq_base_at};
 pub use in_process::InProcess;
-pub use routes::OPENAPI_YAML;
+pub use routes::{OPENAPI_YAML, RouteSpec, routes};
 pub use stats::Stats;
 pub use tls::{CertError, CertStore, TlsFiles};
+pub use tokens::Tokens;
 
 /// Everything that tunes the gateway. One struct, so config files and flags have one target.
 #[derive(Clone, Debug)]
@@ -86,6 +88,11 @@ pub struct GatewayConfig {
     /// When the audit file's chain is broken, set it aside and start a new chain (recorded as
     /// its first record) instead of refusing to start.
     pub audit_new_chain: bool,
+    /// The bearer tokens accepted (`--tokens FILE`); `None` checks none and lets everyone act
+    /// with every right (loopback only).
+    pub tokens: Option<Arc<Tokens>>,
+    /// Failed authentications one client address may make per minute; more get 429.
+    pub auth_failures_per_minute: u32,
 }
 
 impl Default for GatewayConfig {
@@ -110,6 +117,8 @@ impl Default for GatewayConfig {
             warnings: Vec::new(),
             prometheus: None,
             audit_new_chain: false,
+            tokens: None,
+            auth_failures_per_minute: 10,
         }
     }
 }
@@ -127,6 +136,8 @@ pub struct Gateway {
     /// Keys of alert and run controls, apart from `action_keys`.
     control_keys: Arc<idempotency::IdempotencyStore<actions::Answer>>,
     limiter: limits::ActionLimiter,
+    /// Failed authentications per client address.
+    auth_failures: limits::ActionLimiter,
     action_seq: AtomicU64,
     /// Turns true when the gateway stops; stream sessions close with 1001.
     closing: watch::Receiver<bool>,
@@ -308,6 +319,10 @@ impl Gateway {
                 config.control_idempotency_keys,
             )),
             limiter: limits::ActionLimiter::new(config.actions_per_minute, Duration::from_secs(60)),
+            auth_failures: limits::ActionLimiter::new(
+                config.auth_failures_per_minute,
+                Duration::from_secs(60),
+            ),
             action_seq: AtomicU64::new(0),
             platform,
             stats,
@@ -339,8 +354,13 @@ impl Gateway {
         Ok(entries)
     }
 
-    /// The first message of every stream, stamped `server_time`.
-    pub fn hello(&self, server_time: chrono::DateTime<chrono::Utc>) -> crate::protocol::ServerMsg {
+    /// The first message of every stream, stamped `server_time`, telling the client who the
+    /// gateway took it for when it checks tokens.
+    pub fn hello(
+        &self,
+        server_time: chrono::DateTime<chrono::Utc>,
+        identity: Option<crate::protocol::Identity>,
+    ) -> crate::protocol::ServerMsg {
         crate::protocol::ServerMsg::Hello {
             protocol: crate::protocol::PROTOCOL_VERSION,
             gateway_id: self.id.clone(),
@@ -349,6 +369,7 @@ impl Gateway {
             platform: self.platform.name().to_string(),
             heartbeat_ms: u64::try_from(self.config.heartbeat.as_millis()).unwrap_or(u64::MAX),
             max_frame_bytes: self.config.max_frame_bytes,
+            identity,
         }
     }
 

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 
-use crate::protocol::{RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest};
+use crate::protocol::{Role, RollbackRequest, ScaleRequest, ScenarioRequest, SilenceRequest};
 
 use super::Gateway;
 use super::actions::{self, Origin, Source};
@@ -21,33 +21,93 @@ use super::runs;
 /// The OpenAPI document, served as is.
 pub const OPENAPI_YAML: &str = include_str!("../../docs/openapi.yaml");
 
+/// One route of the API: its method, its path as the router writes it, and the least role that
+/// may use it (reads and the stream: any token; changes: what `actions::authorize` asks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub role: Role,
+}
+
+/// Every route the router serves, built with the router itself, so none can be left out of
+/// the list (tests go through it to check each one refuses callers without the right token).
+pub fn routes() -> Vec<RouteSpec> {
+    table().specs
+}
+
+/// The router and the list of its routes, from one table.
+struct Table {
+    router: Router<Arc<Gateway>>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Table {
+    fn get<H, T>(self, path: &'static str, role: Role, handler: H) -> Table
+    where
+        H: axum::handler::Handler<T, Arc<Gateway>>,
+        T: 'static,
+    {
+        self.add("GET", path, role, get(handler))
+    }
+
+    fn post<H, T>(self, path: &'static str, role: Role, handler: H) -> Table
+    where
+        H: axum::handler::Handler<T, Arc<Gateway>>,
+        T: 'static,
+    {
+        self.add("POST", path, role, post(handler))
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        role: Role,
+        route: axum::routing::MethodRouter<Arc<Gateway>>,
+    ) -> Table {
+        self.specs.push(RouteSpec { method, path, role });
+        self.router = self.router.route(path, route);
+        self
+    }
+}
+
+fn table() -> Table {
+    use Role::{Admin, Operator, Viewer};
+    Table {
+        router: Router::new(),
+        specs: Vec::new(),
+    }
+    .get("/healthz", Viewer, healthz)
+    .get("/readyz", Viewer, readyz)
+    .get("/metrics", Viewer, metrics)
+    .get("/v1/openapi.yaml", Viewer, openapi)
+    .get("/v1/apps", Viewer, list_apps)
+    .get("/v1/apps/{app}", Viewer, get_app)
+    .get("/v1/apps/{app}/releases", Viewer, list_releases)
+    .post("/v1/apps/{app}/scale", Operator, scale)
+    .post("/v1/apps/{app}/rollback", Operator, rollback)
+    .get("/v1/actions/{id}", Viewer, get_action)
+    .get("/v1/alerts", Viewer, list_alerts)
+    .post("/v1/alerts/{id}/ack", Operator, ack_alert)
+    .post("/v1/alerts/{id}/silence", Operator, silence_alert)
+    .get("/v1/events", Viewer, list_events)
+    .get("/v1/audit", Viewer, super::audit::api::list_audit)
+    .post("/v1/sim/scenarios", Admin, start_scenario)
+    .get("/v1/runbooks", Viewer, runs::list_runbooks)
+    .get("/v1/runbooks/{id}", Viewer, runs::get_runbook)
+    .post("/v1/runbooks/{id}/runs", Operator, runs::start_run)
+    .get("/v1/runs", Viewer, runs::list_runs)
+    .get("/v1/runs/{id}", Viewer, runs::get_run)
+    .post("/v1/runs/{id}/approve", Operator, runs::approve_run)
+    .post("/v1/runs/{id}/abort", Operator, runs::abort_run)
+    .post("/v1/runs/{id}/resume", Operator, runs::resume_run)
+    .get("/v1/stream", Viewer, stream)
+}
+
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/v1/openapi.yaml", get(openapi))
-        .route("/v1/apps", get(list_apps))
-        .route("/v1/apps/{app}", get(get_app))
-        .route("/v1/apps/{app}/releases", get(list_releases))
-        .route("/v1/apps/{app}/scale", post(scale))
-        .route("/v1/apps/{app}/rollback", post(rollback))
-        .route("/v1/actions/{id}", get(get_action))
-        .route("/v1/alerts", get(list_alerts))
-        .route("/v1/alerts/{id}/ack", post(ack_alert))
-        .route("/v1/alerts/{id}/silence", post(silence_alert))
-        .route("/v1/events", get(list_events))
-        .route("/v1/audit", get(super::audit::api::list_audit))
-        .route("/v1/sim/scenarios", post(start_scenario))
-        .route("/v1/runbooks", get(runs::list_runbooks))
-        .route("/v1/runbooks/{id}", get(runs::get_runbook))
-        .route("/v1/runbooks/{id}/runs", post(runs::start_run))
-        .route("/v1/runs", get(runs::list_runs))
-        .route("/v1/runs/{id}", get(runs::get_run))
-        .route("/v1/runs/{id}/approve", post(runs::approve_run))
-        .route("/v1/runs/{id}/abort", post(runs::abort_run))
-        .route("/v1/runs/{id}/resume", post(runs::resume_run))
-        .route("/v1/stream", get(stream))
+    table()
+        .router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
@@ -220,7 +280,11 @@ async fn start_scenario(
         .into_response())
 }
 
-async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Response {
+async fn stream(
+    State(gw): State<Arc<Gateway>>,
+    Extension(actor): Extension<Actor>,
+    ws: WebSocketUpgrade,
+) -> Response {
     let Ok(permit) = gw.stream_permits.clone().try_acquire_owned() else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -233,10 +297,13 @@ async fn stream(State(gw): State<Arc<Gateway>>, ws: WebSocketUpgrade) -> Respons
         .into_response();
     };
     let cap = gw.config.max_frame_bytes;
-    ws.max_message_size(cap)
+    let identity = gw.config.tokens.is_some().then(|| actor.identity());
+    // A client that sent its token as a subprotocol gets `opsdeck` back, never the token.
+    ws.protocols([auth::STREAM_PROTOCOL])
+        .max_message_size(cap)
         .max_frame_size(cap)
         .on_upgrade(move |socket| async move {
-            super::session::run(gw, socket).await;
+            super::session::run(gw, socket, identity).await;
             drop(permit);
         })
 }

@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, MissedTickBehavior, timeout};
 
-use crate::protocol::{ClientMsg, Filter, Level, Seq, ServerMsg, Topic, close_code};
+use crate::protocol::{ClientMsg, Filter, Identity, Level, Seq, ServerMsg, Topic, close_code};
 
 use super::Gateway;
 use super::hub::{Batch, Stored};
@@ -72,10 +72,10 @@ impl Subscription {
 
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 
-pub async fn run(gateway: Arc<Gateway>, socket: WebSocket) {
+pub async fn run(gateway: Arc<Gateway>, socket: WebSocket, identity: Option<Identity>) {
     gateway.stats.client_connected();
     let (mut sink, mut stream) = socket.split();
-    let result = serve(&gateway, &mut sink, &mut stream).await;
+    let result = serve(&gateway, &mut sink, &mut stream, identity).await;
     match result {
         End::ClientGone => {}
         End::Closed(code, reason) => {
@@ -98,9 +98,10 @@ async fn serve(
     gateway: &Gateway,
     sink: &mut Sink,
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    identity: Option<Identity>,
 ) -> End {
     let cfg = &gateway.config;
-    let hello = gateway.hello(chrono::Utc::now());
+    let hello = gateway.hello(chrono::Utc::now(), identity);
     if send_msg(gateway, sink, &hello).await.is_err()
         || send_msg(gateway, sink, &gateway.clock()).await.is_err()
     {

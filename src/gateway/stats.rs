@@ -37,6 +37,8 @@ pub struct Stats {
     closed_slow: Counter,
     http_requests: Counter,
     idempotent_replays: Counter,
+    auth_failures: Counter,
+    auth_throttled: Counter,
 }
 
 impl Default for Stats {
@@ -108,6 +110,14 @@ impl Stats {
             "idempotent_replays",
             "Action requests answered from the idempotency store instead of being applied again",
         );
+        let auth_failures = counter(
+            "auth_failures",
+            "Requests refused with 401: no token, or one the gateway does not know",
+        );
+        let auth_throttled = counter(
+            "auth_throttled",
+            "Requests refused with 429 because their address failed authentication too often",
+        );
         Stats {
             registry,
             published,
@@ -121,6 +131,8 @@ impl Stats {
             closed_slow,
             http_requests,
             idempotent_replays,
+            auth_failures,
+            auth_throttled,
         }
     }
 
@@ -156,6 +168,20 @@ impl Stats {
     pub fn idempotent_replay(&self) {
         self.idempotent_replays.inc();
     }
+    pub fn auth_failed(&self) {
+        self.auth_failures.inc();
+    }
+    pub fn auth_throttle(&self) {
+        self.auth_throttled.inc();
+    }
+    /// Requests refused with 401 so far.
+    pub fn auth_failures(&self) -> u64 {
+        self.auth_failures.get()
+    }
+    /// Requests refused with 429 for failed authentications so far.
+    pub fn auth_throttled(&self) -> u64 {
+        self.auth_throttled.get()
+    }
     pub fn clients(&self) -> i64 {
         self.clients.get()
     }
@@ -174,7 +200,7 @@ mod tests {
     use super::*;
 
     /// Every metric the gateway has always exposed, by the name scrapers and dashboards use.
-    const FAMILIES: [(&str, &str); 11] = [
+    const FAMILIES: [(&str, &str); 13] = [
         ("opsdeck_gateway_events_published_total", "counter"),
         ("opsdeck_gateway_events_dropped_total", "counter"),
         ("opsdeck_gateway_gaps_total", "counter"),
@@ -186,6 +212,8 @@ mod tests {
         ("opsdeck_gateway_slow_clients_closed_total", "counter"),
         ("opsdeck_gateway_http_requests_total", "counter"),
         ("opsdeck_gateway_idempotent_replays_total", "counter"),
+        ("opsdeck_gateway_auth_failures_total", "counter"),
+        ("opsdeck_gateway_auth_throttled_total", "counter"),
     ];
 
     #[test]

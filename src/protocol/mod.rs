@@ -3,12 +3,14 @@
 //! docs/protocol.md and docs/openapi.yaml describe the same shapes for humans and tools.
 
 mod audit;
+mod auth;
 mod events;
 mod rest;
 mod runs;
 mod stream;
 
 pub use audit::*;
+pub use auth::*;
 pub use events::*;
 pub use rest::*;
 pub use runs::*;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Body, Level, Seq};
+use super::{Body, Identity, Level, Seq};
 
 mod event_serde;
 
@@ -123,6 +123,10 @@ pub enum ServerMsg {
         heartbeat_ms: u64,
         /// Frames larger than this close the connection with code 1009.
         max_frame_bytes: usize,
+        /// Who the gateway took this client for (its token's name and role); absent when the
+        /// gateway checks no tokens (loopback without `--tokens`), where everyone has full rights.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<Identity>,
     },
     /// The platform's clock: its time as the gateway sent this frame, and how many platform
     /// seconds pass per real second (1 on a real platform, the speed of a simulator, 0 while

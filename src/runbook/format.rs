@@ -46,6 +46,8 @@ pub struct RawStep {
     pub replicas: Option<Spanned<toml::Value>>,
     pub to: Option<Spanned<String>>,
     pub wait: Option<Spanned<bool>>,
+    /// On an approval step: someone other than the run's starter must approve.
+    pub four_eyes: Option<Spanned<bool>>,
     pub condition: Option<Spanned<String>>,
     #[serde(rename = "for")]
     pub hold: Option<Spanned<String>>,

@@ -84,7 +84,8 @@ impl StepKind {
             StepKind::WaitFor => &["for"],
             StepKind::HttpProbe => &["expect_status", "expect_body"],
             StepKind::Silence => &["rule", "comment"],
-            StepKind::Check | StepKind::Approval | StepKind::Note | StepKind::Sleep => &[],
+            StepKind::Approval => &["four_eyes"],
+            StepKind::Check | StepKind::Note | StepKind::Sleep => &[],
         }
     }
 
@@ -436,6 +437,12 @@ impl StepSpec {
                 })
             })
             .transpose()
+    }
+
+    /// An approval step marked `four_eyes = true`: someone other than the run's starter must
+    /// approve it.
+    pub fn four_eyes(&self) -> bool {
+        self.kind == StepKind::Approval && self.flag("four_eyes", false)
     }
 
     fn flag(&self, field: &'static str, default: bool) -> bool {

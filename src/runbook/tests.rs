@@ -509,3 +509,32 @@ fn the_documented_examples_load() {
         }
     }
 }
+
+#[test]
+fn four_eyes_is_an_approval_steps_flag_and_off_unless_set() {
+    let gate = "[[steps]]\nid = \"gate\"\nkind = \"approval\"\nmessage = \"go?\"\n";
+    let text = VALID.replacen(
+        "[[steps]]",
+        &format!("{gate}four_eyes = true\n\n[[steps]]"),
+        1,
+    );
+    let runbook = parse_runbook("runbooks/demo.toml", &text).unwrap();
+    let four_eyes: Vec<_> = runbook
+        .all_steps()
+        .map(|s| (s.id.as_str(), s.four_eyes()))
+        .collect();
+    assert_eq!(four_eyes[0], ("gate", true));
+    assert!(four_eyes[1..].iter().all(|(_, f)| !f));
+    let plain = VALID.replacen("[[steps]]", &format!("{gate}\n[[steps]]"), 1);
+    let runbook = parse_runbook("runbooks/demo.toml", &plain).unwrap();
+    assert!(runbook.all_steps().all(|s| !s.four_eyes()));
+    let err = broken(
+        "replicas = \"+50%\"",
+        "replicas = \"+50%\"\nfour_eyes = true",
+    );
+    assert_error(
+        &err,
+        17,
+        "step `scale-out`: `four_eyes` does not apply to a `scale` step",
+    );
+}

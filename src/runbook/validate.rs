@@ -253,6 +253,13 @@ fn present_fields(src: &Source, s: &RawStep) -> Result<Vec<(&'static str, Field)
         }),
     ));
     out.push((
+        "four_eyes",
+        s.four_eyes.as_ref().map(|w| Field {
+            text: w.get_ref().to_string(),
+            span: w.span(),
+        }),
+    ));
+    out.push((
         "expect_status",
         s.expect_status.as_ref().map(|w| Field {
             text: w.get_ref().to_string(),

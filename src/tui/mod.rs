@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use crate::app::logs::LogsConfig;
 use crate::app::{Keymap, State, StateConfig};
 use crate::client::http::HttpClient;
-use crate::client::{stream, tls};
+use crate::client::{BearerToken, stream, tls};
 use crate::ui::color_depth::ColorDepth;
 use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
@@ -34,6 +34,8 @@ pub struct ConsoleOptions {
     /// HTTP calls go to the same host over `http://`). `wss://` means TLS for both
     /// (`https://`).
     pub url: String,
+    /// Sent as `Authorization: Bearer` on every call and stream, when given.
+    pub token: Option<BearerToken>,
     /// A PEM file of CA certificates trusted for `wss://`, in addition to the system roots.
     pub ca_cert: Option<PathBuf>,
     /// Talking to the embedded simulator: the header says DEMO.
@@ -91,11 +93,19 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     let keymap = Keymap::builtin().context("loading the keymap")?;
     tls::install_crypto_provider();
     let tls = tls::client_config(opts.ca_cert.as_deref()).context("setting up TLS")?;
-    let http = HttpClient::with_tls(&opts.url, tls.clone()).context("gateway URL")?;
+    let http = HttpClient::with_tls(&opts.url, tls.clone())
+        .context("gateway URL")?
+        .with_token(opts.token.clone());
 
     let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
     let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
-    let stream_task = stream::spawn(opts.url.clone(), tls, action_tx.clone(), stream_rx);
+    let stream_task = stream::spawn(
+        opts.url.clone(),
+        tls,
+        opts.token.clone(),
+        action_tx.clone(),
+        stream_rx,
+    );
 
     let mut state = State::new(StateConfig {
         gateway: opts.url.clone(),
@@ -140,7 +150,7 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
 
 /// Who the operator is, for the gateway's audit trail: `OPSDECK_USER`, else the login name,
 /// else "operator". Only printable ASCII is kept, as an HTTP header needs.
-fn actor_name() -> String {
+pub fn actor_name() -> String {
     let raw = std::env::var("OPSDECK_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_default();

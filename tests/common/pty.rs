@@ -75,6 +75,9 @@ impl Console {
             "OPSDECK_MOUSE",
             "OPSDECK_THEME",
             "OPSDECK_ASCII",
+            // They win over an OPSDECK_TOKEN a test sets.
+            "OPSDECK_TOKEN_FILE",
+            "OPSDECK_TOKEN_COMMAND",
         ] {
             cmd.env_remove(var);
         }

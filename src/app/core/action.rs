@@ -110,6 +110,12 @@ impl HttpError {
 
     fn describe(&self) -> String {
         match self.status {
+            // The console's own token is missing or wrong: say where it comes from.
+            Some(401) => format!(
+                "401 {}: {} (the console's token comes from OPSDECK_TOKEN, --token-file or \
+                 --token-command)",
+                self.code, self.message
+            ),
             Some(s) => format!("{s} {}: {}", self.code, self.message),
             None => format!("gateway unreachable: {}", self.message),
         }

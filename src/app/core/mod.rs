@@ -360,8 +360,12 @@ pub struct Core {
     pub theme: String,
     /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
     pub themes: Vec<String>,
-    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`).
+    /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`); the token's
+    /// name once the gateway says who it took the console for.
     pub actor: String,
+    /// The role the gateway gave the console's token (from `hello`); `None` while it has not
+    /// said, or when it checks no tokens (and everyone has every right).
+    pub role: Option<crate::protocol::Role>,
 
     pub pending: BTreeMap<RequestId, Pending>,
     pub(crate) next_request: RequestId,
@@ -407,10 +411,32 @@ impl Core {
             theme: "dark".into(),
             themes: Vec::new(),
             actor: "operator".into(),
+            role: None,
             pending: BTreeMap::new(),
             next_request: 1,
             key_seed: config.key_seed,
             keys_issued: 0,
+        }
+    }
+
+    /// Why actions are off, for the READ-ONLY notices: the flag, or a viewer's token.
+    pub fn readonly_reason(&self) -> &'static str {
+        if self.role == Some(crate::protocol::Role::Viewer) {
+            "the token's role is viewer"
+        } else {
+            "--readonly"
+        }
+    }
+
+    /// What the gateway says the console is: the token's name and role. A viewer can change
+    /// nothing, so the session turns read-only: the actions leave the keymap, as with
+    /// `--readonly`, and neither keys nor help nor hints offer them.
+    pub fn identify(&mut self, identity: crate::protocol::Identity) {
+        self.actor = identity.name;
+        self.role = Some(identity.role);
+        if !identity.role.allows(crate::protocol::Role::Operator) && !self.readonly {
+            self.readonly = true;
+            self.keymap = self.keymap.without_actions();
         }
     }
 

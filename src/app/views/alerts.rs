@@ -216,13 +216,14 @@ fn move_selection(state: &mut State, delta: isize) {
     }
 }
 
-const READONLY_ALERTS: &str =
-    "READ-ONLY: acknowledging and silencing are disabled in this session (--readonly)";
-
 /// The selected alert, if it can still be acted on; says why not otherwise.
 fn actionable(state: &mut State, verb: &str) -> Option<AlertTarget> {
     if state.core.readonly {
-        state.core.notify(NoticeLevel::Warn, READONLY_ALERTS);
+        let text = format!(
+            "READ-ONLY: acknowledging and silencing are disabled in this session ({})",
+            state.core.readonly_reason()
+        );
+        state.core.notify(NoticeLevel::Warn, text);
         return None;
     }
     let alert = state.selected_alert()?;

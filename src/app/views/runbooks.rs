@@ -79,9 +79,6 @@ impl State {
     }
 }
 
-const READONLY_RUNS: &str =
-    "READ-ONLY: runbooks can be dry-run but not started in this session (--readonly)";
-
 /// Show the Runbooks view and refresh the list from GET /v1/runbooks.
 pub fn open_runbooks(state: &mut State) -> Vec<Effect> {
     let mut effects = Vec::new();
@@ -348,7 +345,11 @@ fn dry_run(state: &mut State, effects: &mut Vec<Effect>) {
 /// `r` on a plan: ask "Run … for real? y/N".
 fn ask_to_start(state: &mut State) {
     if state.core.readonly {
-        state.core.notify(NoticeLevel::Warn, READONLY_RUNS);
+        let text = format!(
+            "READ-ONLY: runbooks can be dry-run but not started in this session ({})",
+            state.core.readonly_reason()
+        );
+        state.core.notify(NoticeLevel::Warn, text);
         return;
     }
     let Some(form) = &state.runbooks.form else {

@@ -324,7 +324,10 @@ fn ask_control(state: &mut State, control: RunControl) {
     if state.core.readonly {
         state.core.notify(
             NoticeLevel::Warn,
-            format!("READ-ONLY: cannot {verb} runs in this session (--readonly)"),
+            format!(
+                "READ-ONLY: cannot {verb} runs in this session ({})",
+                state.core.readonly_reason()
+            ),
         );
         return;
     }

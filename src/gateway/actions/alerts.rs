@@ -51,7 +51,7 @@ pub async fn acknowledge(
     let apply = {
         let (gw, actor) = (gw.clone(), actor.clone());
         async move {
-            let alert = gw.platform.acknowledge(&alert, &actor.0).await?;
+            let alert = gw.platform.acknowledge(&alert, actor.name()).await?;
             Ok(Outcome::Alert(alert))
         }
     };
@@ -88,7 +88,7 @@ pub async fn silence(
         async move {
             let alert = gw
                 .platform
-                .silence(&req.alert, req.duration_secs, &req.comment, &actor.0)
+                .silence(&req.alert, req.duration_secs, &req.comment, actor.name())
                 .await?;
             Ok(Outcome::Alert(alert))
         }

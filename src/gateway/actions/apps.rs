@@ -68,7 +68,7 @@ pub async fn scale(
             );
             let request = ActionRequest {
                 id: status.id.clone(),
-                actor: actor.0,
+                actor: actor.name().to_string(),
             };
             gw.platform.scale(&app, replicas, request).await?;
             gw.action_book.record(status.clone());
@@ -107,7 +107,7 @@ pub async fn rollback(
             let mut status = new_action(&gw, ActionKind::Rollback, &app, format!("rollback {app}"));
             let request = ActionRequest {
                 id: status.id.clone(),
-                actor: actor.0,
+                actor: actor.name().to_string(),
             };
             let plan = gw.platform.rollback(&app, to.as_deref(), request).await?;
             status.description = format!(

@@ -17,7 +17,7 @@ mod once;
 mod runs;
 
 use crate::platform::{PlatformError, RollbackPlan};
-use crate::protocol::{ActionStatus, Alert, RunStatus};
+use crate::protocol::{ActionStatus, Alert, Role, RunStatus};
 
 pub use super::auth::Actor;
 pub use alerts::{Silence, acknowledge, silence};
@@ -57,6 +57,10 @@ pub enum Source {
 /// Why a change was refused or failed. `routes` maps each to a status code.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ActionError {
+    /// The actor's role may not do this, or the four-eyes rule refuses this actor (403). The
+    /// message names the role needed or the rule.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request is not acceptable as it stands (422).
     #[error("{0}")]
     Invalid(String),
@@ -110,6 +114,7 @@ impl ActionError {
             // The change may have been applied: a retry must not apply it again.
             | ActionError::Unaudited => true,
             ActionError::NotFound(_)
+            | ActionError::Forbidden(_)
             | ActionError::Busy
             | ActionError::TooManyRuns { .. }
             | ActionError::Internal => false,
@@ -151,10 +156,50 @@ pub enum Operation {
     ResumeRun,
 }
 
-/// May `actor` do `operation`? Today everyone may; this is where the Trust issue checks roles
-/// (e.g. only a lead approves a run, a viewer changes nothing), before anything is validated
-/// or applied.
+impl Operation {
+    /// The least role that may do this: a viewer changes nothing, an operator steers apps,
+    /// alerts and runs, only an admin drives the simulator.
+    pub fn needs(self) -> Role {
+        match self {
+            Operation::StartScenario => Role::Admin,
+            Operation::Scale
+            | Operation::Rollback
+            | Operation::Acknowledge
+            | Operation::Silence
+            | Operation::StartRun
+            | Operation::ApproveRun
+            | Operation::AbortRun
+            | Operation::ResumeRun => Role::Operator,
+        }
+    }
+
+    /// What it does, for people: "scale an app".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Operation::Scale => "scale an app",
+            Operation::Rollback => "roll an app back",
+            Operation::StartScenario => "start a scenario",
+            Operation::Acknowledge => "acknowledge an alert",
+            Operation::Silence => "silence an alert",
+            Operation::StartRun => "start a run",
+            Operation::ApproveRun => "approve a run step",
+            Operation::AbortRun => "abort a run",
+            Operation::ResumeRun => "resume a run",
+        }
+    }
+}
+
+/// May `actor` do `operation`? Checked first in every change, before anything is validated or
+/// applied; a refusal names the role needed.
 pub fn authorize(actor: &Actor, operation: Operation) -> Result<(), ActionError> {
-    let _ = (actor, operation);
-    Ok(())
+    let needed = operation.needs();
+    if actor.role().allows(needed) {
+        return Ok(());
+    }
+    Err(ActionError::Forbidden(format!(
+        "{} ({}) may not {}: that needs the {needed} role",
+        actor.name(),
+        actor.role(),
+        operation.describe()
+    )))
 }

@@ -116,9 +116,9 @@ where
 /// Count one new action by `actor`; refused when it has started too many this minute.
 pub(super) fn check_limit(gw: &Gateway, actor: &Actor) -> Result<(), ActionError> {
     gw.limiter
-        .check(&actor.0, std::time::Instant::now())
+        .check(actor.name(), std::time::Instant::now())
         .map_err(|retry| ActionError::RateLimited {
-            actor: actor.0.clone(),
+            actor: actor.name().to_string(),
             per_minute: gw.config.actions_per_minute,
             retry_after_secs: retry.as_secs().max(1),
         })

@@ -139,7 +139,7 @@ async fn create_run(
         message: String::new(),
         created_at: now,
         updated_at: now,
-        started_by: actor.0.clone(),
+        started_by: actor.name().to_string(),
         plan: None,
     };
     if dry_run {
@@ -155,7 +155,7 @@ async fn create_run(
         status.plan = Some(plan);
         let status = gw.runs.insert(status).await;
         gw.runs
-            .record(&status, RunEvent::Started, Some(&actor.0))
+            .record(&status, RunEvent::Started, Some(actor.name()))
             .await;
         gw.runs.publish(status.clone()).await;
         return Ok(status);
@@ -166,17 +166,17 @@ async fn create_run(
         return Err(ActionError::TooManyRuns { cap });
     }
     let status = gw.runs.insert(status).await;
-    tracing::info!(run = %status.id, runbook = %status.runbook, by = %actor.0, "run started");
+    tracing::info!(run = %status.id, runbook = %status.runbook, by = %actor.name(), "run started");
     gw.runs
-        .record(&status, RunEvent::Started, Some(&actor.0))
+        .record(&status, RunEvent::Started, Some(actor.name()))
         .await;
     gw.runs.publish(status.clone()).await;
     spawn_engine(gw, &status.id, steps, runbook.steps.len());
     Ok(status)
 }
 
-/// Let a run waiting at an approval step go on. Any operator may approve for now, including the
-/// one who started it; [`authorize`] is where roles will restrict this.
+/// Let a run waiting at an approval step go on. An operator may approve, the one who started
+/// the run too, unless the step is marked `four_eyes = true`.
 pub async fn approve_run(
     gw: &Arc<Gateway>,
     actor: &Actor,
@@ -215,12 +215,19 @@ async fn approve(
                     waiting.as_deref().unwrap_or("(none)")
                 )));
             }
-            if !control.approve(step, &actor.0) {
+            if needs_four_eyes(gw, &status.runbook, step) && status.started_by == actor.name() {
+                return Err(ActionError::Forbidden(format!(
+                    "step {step} of run {id} needs four eyes: someone other than {}, who \
+                     started the run, must approve it; nothing was approved",
+                    status.started_by
+                )));
+            }
+            if !control.approve(step, actor.name()) {
                 return Err(ActionError::Conflict(format!(
                     "step {step} of run {id} is no longer waiting for approval; nothing was approved"
                 )));
             }
-            tracing::info!(run = %id, %step, by = %actor.0, "run approved");
+            tracing::info!(run = %id, %step, by = %actor.name(), "run approved");
             settle(gw, id, |s| {
                 s.state != RunState::WaitingApproval || s.current_step != waiting
             })
@@ -231,6 +238,15 @@ async fn approve(
             status.state.as_str()
         ))),
     }
+}
+
+/// Whether step `step` of runbook `runbook` is marked `four_eyes = true`: approved only by
+/// someone other than the run's starter.
+fn needs_four_eyes(gw: &Gateway, runbook: &str, step: &str) -> bool {
+    gw.runs
+        .catalog()
+        .get(runbook)
+        .is_some_and(|r| r.all_steps().any(|s| s.id == step && s.four_eyes()))
 }
 
 /// Stop run `run`: its current step stops at its next poll, and the run ends `aborted`.
@@ -262,12 +278,12 @@ async fn abort(gw: &Gateway, id: &str, actor: &Actor) -> Result<RunStatus, Actio
     if gw.runs.is_live(id)
         && let Some(control) = gw.runs.control(id)
     {
-        control.request_abort(&actor.0);
-        tracing::info!(run = %id, by = %actor.0, "run abort requested");
+        control.request_abort(actor.name());
+        tracing::info!(run = %id, by = %actor.name(), "run abort requested");
         return settle(gw, id, |s| s.state.is_final()).await;
     }
     // Nothing drives it (interrupted, or never started): end it here.
-    let by = actor.0.clone();
+    let by = actor.name().to_string();
     let ended = gw
         .runs
         .try_update(id, gw.platform.now(), |r| {
@@ -288,7 +304,7 @@ async fn abort(gw: &Gateway, id: &str, actor: &Actor) -> Result<RunStatus, Actio
     match ended {
         Some(status) => {
             gw.runs.publish(status.clone()).await;
-            gw.runs.record_end(&status, Some(&actor.0)).await;
+            gw.runs.record_end(&status, Some(actor.name())).await;
             Ok(status)
         }
         None => Err(ActionError::Conflict(format!("run {id} has already ended"))),
@@ -339,7 +355,7 @@ async fn resume(gw: &Arc<Gateway>, id: &str, actor: &Actor) -> Result<RunStatus,
     }
     let params = Params::resolve(&runbook.params, &status.params).map_err(ActionError::Conflict)?;
     let steps = runbook.resolve(&params).map_err(ActionError::Conflict)?;
-    let by = actor.0.clone();
+    let by = actor.name().to_string();
     let resumed = gw
         .runs
         .try_update(id, gw.platform.now(), |r| {
@@ -365,10 +381,10 @@ async fn resume(gw: &Arc<Gateway>, id: &str, actor: &Actor) -> Result<RunStatus,
             "run {id} is already being resumed"
         )));
     };
-    tracing::info!(run = %id, by = %actor.0, "run resumed");
+    tracing::info!(run = %id, by = %actor.name(), "run resumed");
     let step = status.current_step.as_deref();
     gw.runs
-        .record(&status, RunEvent::Resumed { step }, Some(&actor.0))
+        .record(&status, RunEvent::Resumed { step }, Some(actor.name()))
         .await;
     gw.runs.publish(status.clone()).await;
     spawn_engine(gw, id, steps, runbook.steps.len());

@@ -29,17 +29,16 @@ pub use writer::KEPT;
 /// The audit file's name in the data dir.
 pub const FILE_NAME: &str = "audit.jsonl";
 
-/// The name recorded for `actor`: with [`role_of`], the one place the audit reads an actor, so
-/// when tokens give actors a name and a role only these two lines change.
+/// The name recorded for `actor` (the token's name): with [`role_of`], the one place the audit
+/// reads an actor.
 pub fn name_of(actor: &Actor) -> &str {
-    &actor.0
+    actor.name()
 }
 
-/// The role recorded for `actor`. The seam between the audit and roles: today every caller may
-/// do everything, as an operator; when tokens carry a role this answers it.
+/// The role recorded for `actor`: the role of its token (every caller is an admin on a gateway
+/// without `--tokens`, where nothing is checked).
 pub fn role_of(actor: &Actor) -> &str {
-    let _ = actor;
-    "operator"
+    actor.role().as_str()
 }
 
 /// The audit trail of a running gateway.

@@ -31,7 +31,10 @@ pub fn spawn(gw: &Arc<Gateway>, id: &str, steps: Vec<ResolvedStep>, main_len: us
         steps,
         main_len,
         control,
-        actor: Actor(format!("runbook:{id} (started by {started_by})")),
+        actor: Actor::new(
+            format!("runbook:{id} (started by {started_by})"),
+            crate::protocol::Role::Operator,
+        ),
         started_by,
     };
     let task = tokio::spawn(engine.drive());

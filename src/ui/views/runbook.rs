@@ -297,7 +297,10 @@ fn plan_footer<'a>(state: &State, theme: &Theme, scrolls: bool) -> Vec<Line<'a>>
     let mut lines = vec![Line::default()];
     if state.core.readonly {
         lines.push(Line::styled(
-            "READ-ONLY: dry run only; this session cannot start runs (--readonly)",
+            format!(
+                "READ-ONLY: dry run only; this session cannot start runs ({})",
+                state.core.readonly_reason()
+            ),
             theme.style(Role::Notice),
         ));
     }

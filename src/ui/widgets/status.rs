@@ -34,8 +34,8 @@ fn connection_label(state: &State) -> (String, Role) {
     }
 }
 
-/// The role the console acts in. The gateway checks no tokens or roles yet, so every session
-/// has the same rights: an operator's. When auth lands, the role comes from the gateway.
+/// The role shown when the gateway checks no tokens: every session has an operator's rights
+/// (and more). With tokens, the role is the one `hello` reported for the console's token.
 pub const ROLE_WITHOUT_AUTH: &str = "operator";
 
 /// Longest user name shown; longer ones end in `…`.
@@ -52,8 +52,9 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ]);
     let clock = format!("{} UTC ", format::clock(state.core.now));
     let rate = format!("{} ev/s │ ", state.core.rate.per_sec);
+    let role = state.core.role.map_or(ROLE_WITHOUT_AUTH, |r| r.as_str());
     let who = format!(
-        "{} · {ROLE_WITHOUT_AUTH} │ ",
+        "{} · {role} │ ",
         format::truncate(&state.core.actor, USER_WIDTH)
     );
     let room = usize::from(area.width).saturating_sub(left.width() + 1);
