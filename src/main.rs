@@ -29,11 +29,14 @@ fn main() -> ExitCode {
             cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(*args))
         }
-        Some(Command::Audit(command)) => runtime.block_on(cli::audit::run_audit(
-            command,
-            cli.console.url.as_deref(),
-            cli.console.ca_cert.as_deref(),
-        )),
+        Some(Command::Audit(command)) => cli::console_token(&cli.console).and_then(|token| {
+            runtime.block_on(cli::audit::run_audit(
+                command,
+                cli.console.url.as_deref(),
+                cli.console.ca_cert.as_deref(),
+                token.map(BearerToken::new),
+            ))
+        }),
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),

@@ -592,3 +592,55 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `audit export` against a gateway with tokens sends the console's token (OPSDECK_TOKEN
+/// here), records the token's name and role, and without a token says the gateway needs one.
+#[tokio::test]
+async fn export_sends_the_consoles_token() {
+    use opsdeck::gateway::Tokens;
+    use opsdeck::protocol::Role;
+    let token = opsdeck::gateway::tokens::generate().unwrap();
+    let config = GatewayConfig {
+        tokens: Some(Arc::new(Tokens::single("li.wei", Role::Operator, &token))),
+        ..loopback_config()
+    };
+    let gw = start(config, sim()).await;
+    let reply = http()
+        .post(url(&gw, "/v1/apps/shop-cart/scale"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"replicas": 6}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success());
+    let ws = format!("ws://{}", gw.addr);
+    let run = |token: Option<String>| {
+        let ws = ws.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new(OPSDECK);
+            cmd.args(["audit", "export", "--url", &ws, "--format", "markdown"])
+                .env_remove("OPSDECK_TOKEN")
+                .env_remove("OPSDECK_TOKEN_FILE")
+                .env_remove("OPSDECK_TOKEN_COMMAND");
+            if let Some(token) = token {
+                cmd.env("OPSDECK_TOKEN", token);
+            }
+            cmd.output().unwrap()
+        })
+    };
+    let out = run(Some(token.clone())).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("li.wei (operator)"), "{text}");
+    assert!(!text.contains(&token));
+    let refused = run(None).await.unwrap();
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("401"), "{err}");
+    assert!(!err.contains(&token));
+    gw.stop().await;
+}

@@ -40,11 +40,13 @@ pub enum Format {
     Json,
 }
 
-/// Run an `opsdeck audit` command; `url` and `ca_cert` are the console's `--url` and `--ca-cert`.
+/// Run an `opsdeck audit` command; `url`, `ca_cert` and `token` are the console's (`--url`,
+/// `--ca-cert`, and the token from `OPSDECK_TOKEN`, `--token-file` or `--token-command`).
 pub async fn run_audit(
     command: AuditCommand,
     url: Option<&str>,
     ca_cert: Option<&Path>,
+    token: Option<crate::client::BearerToken>,
 ) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify { file, head } => {
@@ -61,7 +63,7 @@ pub async fn run_audit(
         AuditCommand::Export { since, format } => {
             let url =
                 url.context("export reads a gateway: give its --url (e.g. ws://127.0.0.1:7070)")?;
-            let timeline = fetch_timeline(url, ca_cert, &since).await?;
+            let timeline = fetch_timeline(url, ca_cert, token.as_ref(), &since).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&timeline.entries)?),
                 Format::Markdown => print!("{}", markdown(&timeline)),
@@ -113,6 +115,7 @@ pub struct Timeline {
 async fn fetch_timeline(
     url: &str,
     ca_cert: Option<&Path>,
+    token: Option<&crate::client::BearerToken>,
     since: &str,
 ) -> anyhow::Result<Timeline> {
     let base = crate::client::http_base(url).map_err(anyhow::Error::msg)?;
@@ -121,12 +124,17 @@ async fn fetch_timeline(
         .timeout(std::time::Duration::from_secs(30))
         .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
         .build()?;
+    let authorization = token.and_then(crate::client::BearerToken::header);
     let get = |path: String| {
         let client = client.clone();
         let url = format!("{base}{path}");
+        let authorization = authorization.clone();
         async move {
-            let response = client
-                .get(&url)
+            let mut request = client.get(&url);
+            if let Some(value) = authorization {
+                request = request.header(reqwest::header::AUTHORIZATION, value);
+            }
+            let response = request
                 .send()
                 .await
                 .with_context(|| format!("cannot reach {url}"))?;
