@@ -78,7 +78,7 @@ fn a_viewer_token_shows_in_the_status_bar_and_takes_the_actions_away() {
     press(&mut state, "S");
     assert!(state.dialog.is_none(), "S must not open the scale dialog");
     let notice = &state.core.notifications.back().unwrap().text;
-    assert!(notice.contains("the token's role is viewer"), "{notice}");
+    assert!(notice.starts_with("READ-ONLY (viewer token): "), "{notice}");
 }
 
 #[test]
@@ -237,7 +237,7 @@ fn a_viewer_console_against_a_gateway_with_tokens_and_no_token_in_any_log() {
     assert!(!text.contains("S scale"), "no hint offers scaling:\n{text}");
     console.keys("S");
     console.wait_for(10, "the viewer's refusal", |s| {
-        s.contains("token's role is viewer")
+        s.contains("READ-ONLY (viewer token): S")
     });
     console.quit();
     let console_log = console.log_text();

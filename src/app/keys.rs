@@ -66,10 +66,11 @@ pub fn handle_key(state: &mut State, key: KeyInput, effects: &mut Vec<Effect>) {
     }
     // A key whose action `--readonly` or a viewer token removed does nothing, but says why.
     if let Some(b) = state.core.keymap.withheld(layer, &key) {
+        // Short enough for 80 columns: why first, then the key and what it would have done.
         let text = format!(
-            "READ-ONLY: {key} ({}) is not available in this session ({})",
-            b.desc,
-            state.core.readonly_reason()
+            "READ-ONLY ({}): {key} ({})",
+            state.core.readonly_reason(),
+            b.desc
         );
         state.core.notify(NoticeLevel::Warn, text);
     }

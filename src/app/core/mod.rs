@@ -422,7 +422,7 @@ impl Core {
     /// Why actions are off, for the READ-ONLY notices: the flag, or a viewer's token.
     pub fn readonly_reason(&self) -> &'static str {
         if self.role == Some(crate::protocol::Role::Viewer) {
-            "the token's role is viewer"
+            "viewer token"
         } else {
             "--readonly"
         }
