@@ -63,3 +63,30 @@ fn the_alerts_list_finds_an_apps_alerts_by_its_display_name() {
         state.alerts_view.order
     );
 }
+
+/// At 80x24 a chart's title keeps its latest values whole; the window's max goes where it does
+/// not fit ("latency p50 p99 10.10s 10. max 10.89s" cut the p99).
+#[test]
+fn chart_titles_keep_the_latest_values_whole_at_80x24() {
+    use common::fixtures::{metrics_event, sample};
+    use opsdeck::app::{Action, update};
+    use opsdeck::protocol::ServerMsg;
+    let mut state = loaded_state(false);
+    let mut slow = sample(700.0, 10_890.0, 0.9, 1.2, 3, 3);
+    slow.latency_ms.p50 = 10_100.0;
+    update(
+        &mut state,
+        Action::StreamFrame(ServerMsg::Events {
+            events: vec![metrics_event(700, "shop-cart", slow)],
+        }),
+    );
+    press(&mut state, ":");
+    type_text(&mut state, "app shop-cart");
+    press(&mut state, "<Enter>");
+    let screen = rows(&state, 80, 24);
+    let title = screen
+        .iter()
+        .find(|r| r.contains("latency"))
+        .unwrap_or_else(|| panic!("no latency chart:\n{}", screen.join("\n")));
+    assert!(title.contains("10.10s 10.89s"), "{title}");
+}
