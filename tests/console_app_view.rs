@@ -87,11 +87,14 @@ fn enter_opens_the_app_view_and_fetches_detail_releases_and_events() {
                 app: "shop-cart".into()
             },
             RequestKind::FetchTimeline,
+            RequestKind::FetchMetrics {
+                app: "shop-cart".into()
+            },
         ]
     );
     let mut ids: Vec<_> = reqs.iter().map(|r| r.0).collect();
     ids.dedup();
-    assert_eq!(ids.len(), 3, "distinct request ids");
+    assert_eq!(ids.len(), 4, "distinct request ids");
     assert!(ids.iter().all(|id| state.core.pending.contains_key(id)));
     assert!(state.app_view.pods.is_none(), "loading until the reply");
 
@@ -521,4 +524,49 @@ fn the_timeline_merges_live_events_and_stays_bounded() {
     );
     assert_eq!(state.core.timeline.entries.len(), TIMELINE_CAP);
     assert_eq!(state.core.timeline.entries[0].event.message, "live 1999");
+}
+
+/// Opening an app asks the gateway for its last hour of samples, and the charts start with it
+/// rather than empty.
+#[test]
+fn opening_an_app_fills_its_charts_with_the_gateways_history() {
+    use opsdeck::app::{Action, Reply, RequestKind, update};
+    use opsdeck::protocol::TimedSample;
+    let mut state = loaded_state(false);
+    let before = state.core.apps["shop-cart"].metrics_history.len();
+    let effects = {
+        press(&mut state, ":");
+        type_text(&mut state, "app shop-cart");
+        press(&mut state, "<Enter>")
+    };
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            opsdeck::app::Effect::Http(r)
+                if r.kind
+                    == (RequestKind::FetchMetrics {
+                        app: "shop-cart".into(),
+                    }) =>
+            {
+                Some(r.id)
+            }
+            _ => None,
+        })
+        .expect("the history is asked for");
+    let points: Vec<TimedSample> = (1..=60)
+        .map(|s| TimedSample {
+            ts: at(-600 + s * 5),
+            sample: sample(1000.0 + s as f64, 180.0, 0.002, 0.6, 6, 6),
+        })
+        .collect();
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: request,
+            result: Ok(Reply::Metrics(points)),
+        },
+    );
+    let history = &state.core.apps["shop-cart"].metrics_history;
+    assert_eq!(history.len(), before + 60);
+    assert_eq!(history.oldest().unwrap().at, at(-595).timestamp());
 }

@@ -777,3 +777,35 @@ async fn a_404_under_a_key_is_not_remembered() {
     assert!(replays(&gw).await.ends_with(" 0"), "{}", replays(&gw).await);
     gw.stop().await;
 }
+
+/// GET /v1/apps/{app}/metrics: the app's samples the gateway holds, oldest first, within the
+/// window asked for; an unknown app is a 404.
+#[tokio::test]
+async fn an_apps_metrics_history_is_its_samples_within_the_window() {
+    use opsdeck::protocol::TimedSample;
+    let gw = start_sim(7, 20.0, None).await;
+    let points = common::wait::poll_until(
+        Duration::from_secs(20),
+        "a minute of shop-cart samples",
+        async || {
+            let points: Vec<TimedSample> =
+                get_json(&gw, "/v1/apps/shop-cart/metrics?window=60").await;
+            (points.len() >= 30).then_some(points)
+        },
+    )
+    .await;
+    assert!(
+        points.windows(2).all(|w| w[0].ts < w[1].ts),
+        "oldest first, once each"
+    );
+    let span = points.last().unwrap().ts - points[0].ts;
+    assert!(span <= chrono::Duration::seconds(60), "{span}");
+    assert!(points.iter().all(|p| p.sample.replicas_desired > 0));
+    let resp = http()
+        .get(url(&gw, "/v1/apps/no-such-app/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    gw.stop().await;
+}

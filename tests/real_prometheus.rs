@@ -123,6 +123,15 @@ async fn metrics_come_back_through_promql_onto_the_stream() {
     assert!((0.0..=1.0).contains(&sample.error_ratio), "{sample:?}");
     assert!(sample.latency_ms.p50 <= sample.latency_ms.p99, "{sample:?}");
     assert!(sample.memory_mb > 0.0 && sample.cpu > 0.0, "{sample:?}");
+    // Chart history through query_range: points on the 5 s step, the start aligned to it.
+    let history: Vec<opsdeck::protocol::TimedSample> =
+        get_json(&gw, "/v1/apps/shop-cart/metrics?window=600").await;
+    assert!(!history.is_empty());
+    assert!(
+        history.iter().all(|p| p.ts.timestamp() % 5 == 0),
+        "{history:?}"
+    );
+    assert!(history.iter().any(|p| p.sample.rps > 0.0), "{history:?}");
     drop(prom);
     gw.stop().await;
 }

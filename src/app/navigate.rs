@@ -4,7 +4,7 @@
 //! destination here instead of opening views themselves, so every way into a view goes through
 //! this one match.
 
-use crate::app::core::effect::Effect;
+use crate::app::core::effect::{Effect, RequestKind};
 use crate::app::core::{Navigate, NoticeLevel};
 use crate::app::dialogs::rollback::open;
 use crate::app::dialogs::scale::ScaleDialog;
@@ -94,6 +94,11 @@ pub fn open_app(state: &mut State, app_id: &str) -> Vec<Effect> {
     refresh_detail(state, &mut effects);
     refresh_releases(state, &mut effects);
     state.core.fetch_timeline(&mut effects);
+    // The charts' last hour, which a console that just started has not seen.
+    let app = state.app_view.app.clone();
+    state
+        .core
+        .send(RequestKind::FetchMetrics { app }, &mut effects);
     effects
 }
 

@@ -37,6 +37,16 @@ pub fn apply_reply(
             }
         }
         (RequestKind::FetchTimeline, result) => state.core.on_timeline(request_id, result),
+        (RequestKind::FetchMetrics { app }, Ok(Reply::Metrics(points))) => {
+            if let Some(entry) = state.core.apps.get_mut(&app) {
+                let samples: Vec<_> = points.into_iter().map(|p| (p.ts, p.sample)).collect();
+                entry.metrics_history.backfill(&samples);
+            }
+        }
+        (RequestKind::FetchMetrics { app }, Err(err)) => {
+            // The charts fill from the stream instead; nothing is lost.
+            tracing::info!(%app, %err, "no metrics history");
+        }
         (RequestKind::FetchAction { action }, result) => {
             in_flight::on_reply(&mut state.core, request_id, &action, result)
         }
@@ -151,6 +161,7 @@ fn describe(kind: &RequestKind) -> String {
         RequestKind::FetchAlerts => "loading alerts".into(),
         RequestKind::FetchApp { app } => format!("loading {app}"),
         RequestKind::FetchReleases { app } => format!("loading releases of {app}"),
+        RequestKind::FetchMetrics { app } => format!("loading the metrics history of {app}"),
         RequestKind::FetchAction { action } => format!("loading action {action}"),
         RequestKind::FetchTimeline => "loading events".into(),
         RequestKind::ScaleApp { app, .. } => format!("scaling {app}"),

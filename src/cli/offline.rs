@@ -175,6 +175,15 @@ async fn answer(gw: &Arc<Gateway>, kind: RequestKind) -> Result<Reply, HttpError
             Reply::Releases(gw.platform.releases(&app).await.map_err(platform)?)
         }
         RequestKind::FetchTimeline => Reply::Timeline(gw.timeline().await.map_err(platform)?),
+        RequestKind::FetchMetrics { app } => Reply::Metrics(
+            crate::gateway::metrics_source::history(gw, &app, 3_600)
+                .await
+                .map_err(|err| HttpError {
+                    status: Some(503),
+                    code: "metrics_unavailable".into(),
+                    message: err,
+                })?,
+        ),
         RequestKind::FetchAction { action } => match gw.action(&action) {
             Some(status) => Reply::Action(Box::new(status)),
             None => {

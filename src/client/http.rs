@@ -102,6 +102,10 @@ impl HttpClient {
                 .get(&["v1", "apps", app, "releases"])
                 .await
                 .map(Reply::Releases),
+            RequestKind::FetchMetrics { app } => self
+                .get(&["v1", "apps", app, "metrics"])
+                .await
+                .map(Reply::Metrics),
             RequestKind::FetchAction { action } => self
                 .get(&["v1", "actions", action])
                 .await

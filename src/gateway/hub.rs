@@ -205,6 +205,16 @@ impl Hub {
         (seq, lost)
     }
 
+    /// The held events of `topic` about `app`, oldest first, as encoded.
+    pub fn held_for(&self, topic: Topic, app: &str) -> Vec<Box<str>> {
+        let buf = read(&self.buffers[topic.index()]);
+        buf.events
+            .iter()
+            .filter(|e| &*e.app == app)
+            .map(|e| e.json.clone())
+            .collect()
+    }
+
     /// Skip a lagging subscriber forward to `to`: returns, for metrics, the latest event per app in
     /// `(cursor, to]` (to send instead of the skipped ones), and how many events were discarded.
     pub fn skip(

@@ -99,3 +99,49 @@ pub async fn run(gateway: Arc<Gateway>, source: PrometheusSource) {
         }
     }
 }
+
+/// Longest history one request may ask for.
+pub const MAX_HISTORY_SECS: i64 = 86_400;
+/// The step of a history range query when the window allows (about a chart's resolution).
+const HISTORY_STEP_SECS: u64 = 5;
+
+/// `app`'s samples over the last `window_secs` of platform time, oldest first: from
+/// Prometheus's query_range when the gateway reads metrics there, else from the `metrics`
+/// events the gateway still holds for replay.
+pub async fn history(
+    gateway: &Gateway,
+    app: &str,
+    window_secs: i64,
+) -> Result<Vec<crate::protocol::TimedSample>, String> {
+    use crate::protocol::{Event, TimedSample};
+    let window = window_secs.clamp(1, MAX_HISTORY_SECS);
+    let end = gateway.platform.now();
+    let start = end - chrono::Duration::seconds(window);
+    if let Some(source) = &gateway.config.prometheus {
+        let prometheus = Prometheus::new(&source.url, source.timeout)?;
+        let (start, step) = crate::platform::prometheus::range_step(
+            start,
+            end,
+            Duration::from_secs(HISTORY_STEP_SECS),
+        );
+        let points = prometheus
+            .sample_range(&source.templates, app, &source.namespace, start, end, step)
+            .await
+            .map_err(|err| err.to_string())?;
+        return Ok(points
+            .into_iter()
+            .map(|(ts, sample)| TimedSample { ts, sample })
+            .collect());
+    }
+    Ok(gateway
+        .hub
+        .held_for(crate::protocol::Topic::Metrics, app)
+        .iter()
+        .filter_map(|json| serde_json::from_str::<Event>(json).ok())
+        .filter(|e| e.ts >= start)
+        .filter_map(|e| match e.body {
+            Body::Metrics(sample) => Some(TimedSample { ts: e.ts, sample }),
+            _ => None,
+        })
+        .collect())
+}

@@ -85,6 +85,7 @@ fn table() -> Table {
     .get("/v1/apps", Viewer, list_apps)
     .get("/v1/apps/{app}", Viewer, get_app)
     .get("/v1/apps/{app}/releases", Viewer, list_releases)
+    .get("/v1/apps/{app}/metrics", Viewer, app_metrics_history)
     .post("/v1/apps/{app}/scale", Operator, scale)
     .post("/v1/apps/{app}/rollback", Operator, rollback)
     .get("/v1/actions/{id}", Viewer, get_action)
@@ -220,6 +221,30 @@ async fn get_app(State(gw): State<Arc<Gateway>>, Path(app): Path<String>) -> Api
 
 async fn list_releases(State(gw): State<Arc<Gateway>>, Path(app): Path<String>) -> ApiResult {
     Ok(Json(gw.platform.releases(&app).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct HistoryQuery {
+    /// Seconds of platform time back from now; default an hour.
+    window: Option<i64>,
+}
+
+async fn app_metrics_history(
+    State(gw): State<Arc<Gateway>>,
+    Path(app): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<HistoryQuery>,
+) -> ApiResult {
+    // An unknown app is a 404, as for its detail.
+    gw.platform.app(&app).await?;
+    let window = query.window.unwrap_or(3_600);
+    match super::metrics_source::history(&gw, &app, window).await {
+        Ok(points) => Ok(Json(points).into_response()),
+        Err(err) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            err,
+        )),
+    }
 }
 
 async fn get_action(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> ApiResult {

@@ -227,6 +227,57 @@ pub fn read_instant(status: u16, body: &str) -> Result<Option<f64>, QueryError> 
     }
 }
 
+#[derive(Deserialize)]
+struct MatrixItem {
+    values: Vec<(f64, String)>,
+}
+
+/// What a range query's answer holds: one series' points (unix seconds, value), oldest first;
+/// empty when there is no series. Errors map as for [`read_instant`].
+pub fn read_range(status: u16, body: &str) -> Result<Vec<(i64, f64)>, QueryError> {
+    let envelope: Envelope = match serde_json::from_str(body) {
+        Ok(e) => e,
+        Err(err) => {
+            return Err(match status {
+                502..=504 => QueryError::Unavailable(format!("HTTP {status}")),
+                _ => QueryError::Unexpected(format!("HTTP {status}: {err}")),
+            });
+        }
+    };
+    if envelope.status != "success" {
+        // The same mapping as an instant query's: reuse it through a failed envelope.
+        let again = serde_json::json!({
+            "status": envelope.status,
+            "errorType": envelope.error_type,
+            "error": envelope.error,
+        });
+        return read_instant(status, &again.to_string()).map(|_| Vec::new());
+    }
+    let Some(data) = envelope.data else {
+        return Err(QueryError::Unexpected("a success without data".into()));
+    };
+    if data.result_type != "matrix" {
+        return Err(QueryError::Unexpected(format!(
+            "a {} result where a range was wanted",
+            data.result_type
+        )));
+    }
+    let items: Vec<MatrixItem> = serde_json::from_value(data.result)
+        .map_err(|err| QueryError::Unexpected(err.to_string()))?;
+    match items.as_slice() {
+        [] => Ok(Vec::new()),
+        [one] => one
+            .values
+            .iter()
+            .map(|(t, v)| Ok((t.floor() as i64, parse_value(v)?)))
+            .collect(),
+        _ => Err(QueryError::Unexpected(format!(
+            "{} series where one was wanted: aggregate the query (sum, max)",
+            items.len()
+        ))),
+    }
+}
+
 /// A Prometheus server and how to ask it.
 #[derive(Clone, Debug)]
 pub struct Prometheus {
@@ -280,6 +331,80 @@ impl Prometheus {
             .await
             .map_err(|err| QueryError::Unavailable(err.to_string()))?;
         read_instant(status, &body)
+    }
+
+    /// A range query over `start..=end` every `step` seconds.
+    pub async fn range(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: i64,
+    ) -> Result<Vec<(i64, f64)>, QueryError> {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/query_range", self.base))
+            .map_err(|err| QueryError::Unexpected(format!("bad Prometheus URL: {err}")))?;
+        let timeout = format!("{}s", self.timeout.as_secs().max(1));
+        url.query_pairs_mut()
+            .append_pair("query", query)
+            .append_pair("start", &start.timestamp().to_string())
+            .append_pair("end", &end.timestamp().to_string())
+            .append_pair("step", &step.to_string())
+            .append_pair("timeout", &timeout);
+        let response = self
+            .client
+            .get(url)
+            .timeout(self.timeout + Duration::from_secs(1))
+            .send()
+            .await
+            .map_err(|err| QueryError::Unavailable(err.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .text()
+            .await
+            .map_err(|err| QueryError::Unavailable(err.to_string()))?;
+        read_range(status, &body)
+    }
+
+    /// One app's samples over `start..=end`, one per step where any value has a point.
+    pub async fn sample_range(
+        &self,
+        templates: &Templates,
+        app: &str,
+        namespace: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: i64,
+    ) -> Result<Vec<(DateTime<Utc>, MetricSample)>, QueryError> {
+        let queries = templates
+            .each()
+            .map(|(name, t)| (name, render(t, app, namespace)));
+        let answers = futures_util::future::join_all(
+            queries.iter().map(|(_, q)| self.range(q, start, end, step)),
+        )
+        .await;
+        let mut by_time: BTreeMap<i64, MetricSample> = BTreeMap::new();
+        for ((name, _), answer) in queries.iter().zip(answers) {
+            for (t, v) in answer? {
+                let v = if v.is_finite() { v } else { 0.0 };
+                let s = by_time.entry(t).or_default();
+                let count = v.round().clamp(0.0, f64::from(u32::MAX)) as u32;
+                match *name {
+                    "rps" => s.rps = v,
+                    "p50" => s.latency_ms.p50 = v,
+                    "p95" => s.latency_ms.p95 = v,
+                    "p99" => s.latency_ms.p99 = v,
+                    "error_ratio" => s.error_ratio = v,
+                    "cpu" => s.cpu = v,
+                    "memory_bytes" => s.memory_mb = v / (1024.0 * 1024.0),
+                    "replicas_ready" => s.replicas_ready = count,
+                    _ => s.replicas_desired = count,
+                }
+            }
+        }
+        Ok(by_time
+            .into_iter()
+            .filter_map(|(t, s)| Some((DateTime::from_timestamp(t, 0)?, s)))
+            .collect())
     }
 
     /// One app's sample: every template queried at once. Values Prometheus has no series for
@@ -390,6 +515,20 @@ mod tests {
         let scalar =
             r#"{"status":"success","data":{"resultType":"scalar","result":[1700000000,"42"]}}"#;
         assert_eq!(read_instant(200, scalar).unwrap(), Some(42.0));
+    }
+
+    #[test]
+    fn a_range_answer_is_one_series_of_points() {
+        let body = r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1700000000,"1"],[1700000015,"NaN"]]}]}}"#;
+        let points = read_range(200, body).unwrap();
+        assert_eq!(points[0], (1_700_000_000, 1.0));
+        assert!(points[1].1.is_nan());
+        let empty = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert!(read_range(200, empty).unwrap().is_empty());
+        let bad = r#"{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries"}"#;
+        assert!(
+            matches!(read_range(400, bad), Err(QueryError::BadQuery(m)) if m.contains("11,000"))
+        );
     }
 
     #[test]

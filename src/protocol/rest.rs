@@ -143,6 +143,13 @@ pub struct ScenarioRequest {
     pub name: String,
 }
 
+/// One app's sample at a time, as GET /v1/apps/{app}/metrics lists them (oldest first).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TimedSample {
+    pub ts: DateTime<Utc>,
+    pub sample: MetricSample,
+}
+
 /// A platform event as GET /v1/events lists it.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct TimelineEntry {

@@ -7,7 +7,7 @@ use crate::app::core::effect::RequestId;
 use crate::app::core::key::KeyInput;
 use crate::protocol::{
     ActionStatus, Alert, AppDetail, AppSummary, Release, RunStatus, RunbookDetail, RunbookSummary,
-    ServerMsg, TimelineEntry,
+    ServerMsg, TimedSample, TimelineEntry,
 };
 
 /// An input to [`super::update`].
@@ -70,6 +70,7 @@ pub enum Reply {
     Apps(Vec<AppSummary>),
     App(Box<AppDetail>),
     Releases(Vec<Release>),
+    Metrics(Vec<TimedSample>),
     Alerts(Vec<Alert>),
     Alert(Box<Alert>),
     Action(Box<ActionStatus>),

@@ -49,6 +49,8 @@ pub enum RequestKind {
     FetchApp { app: String },
     /// GET /v1/apps/{app}/releases
     FetchReleases { app: String },
+    /// GET /v1/apps/{app}/metrics: the last hour of samples, for the charts.
+    FetchMetrics { app: String },
     /// GET /v1/actions/{id}
     FetchAction { action: String },
     /// GET /v1/events

@@ -149,6 +149,33 @@ impl MetricHistory {
         }
     }
 
+    /// Fill in what happened before the first point held (the gateway's history, asked for
+    /// when a chart opens): samples older than the oldest point, oldest first; newer ones are
+    /// already here from the stream.
+    pub fn backfill(&mut self, samples: &[(DateTime<Utc>, MetricSample)]) {
+        let Some(newest) = samples.last().map(|(at, _)| at.timestamp()) else {
+            return;
+        };
+        let oldest = self.points.front().map_or(i64::MAX, |p| p.at);
+        let mut earlier = MetricHistory::default();
+        for (at, sample) in samples {
+            if at.timestamp() < oldest {
+                earlier.push(*at, sample);
+            }
+        }
+        earlier.points.extend(self.points.drain(..));
+        let last = earlier.points.back().map_or(newest, |p| p.at);
+        while earlier.points.len() > CHART_HISTORY_LEN
+            || earlier
+                .points
+                .front()
+                .is_some_and(|p| p.at <= last - CHART_HISTORY_SECS)
+        {
+            earlier.points.pop_front();
+        }
+        *self = earlier;
+    }
+
     pub fn len(&self) -> usize {
         self.points.len()
     }
@@ -173,9 +200,10 @@ impl MetricHistory {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     #[test]
     #[allow(clippy::unwrap_used)]
@@ -200,5 +228,34 @@ mod tests {
         h.push(t0, &m(7.0));
         assert_eq!(h.newest().unwrap().at, t0.timestamp() + 4999);
         assert_eq!(h.newest().unwrap().rps, 7.0);
+    }
+
+    #[test]
+    fn backfill_puts_the_gateways_history_before_what_the_stream_brought() {
+        let t0 = Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let m = |rps: f64| MetricSample {
+            rps,
+            ..MetricSample::default()
+        };
+        let mut h = MetricHistory::default();
+        h.push(t0 + Duration::seconds(100), &m(100.0));
+        h.push(t0 + Duration::seconds(101), &m(101.0));
+        // The gateway's last 110 s, overlapping what the stream brought.
+        let history: Vec<_> = (0..=101)
+            .step_by(5)
+            .map(|s| (t0 + Duration::seconds(s), m(s as f64)))
+            .collect();
+        h.backfill(&history);
+        let ats: Vec<i64> = h.since(0).map(|p| p.at - t0.timestamp()).collect();
+        assert_eq!(ats.first(), Some(&0));
+        assert_eq!(
+            &ats[ats.len() - 2..],
+            &[100, 101],
+            "the stream's points stay"
+        );
+        assert!(ats.windows(2).all(|w| w[0] < w[1]), "{ats:?}");
+        assert_eq!(h.newest().unwrap().rps, 101.0);
+        h.backfill(&[]);
+        assert_eq!(h.len(), ats.len());
     }
 }
