@@ -103,3 +103,42 @@ pub async fn prometheus(port: u16, targets: &[SocketAddr]) -> Option<RealProcess
     .await;
     Some(process)
 }
+
+/// Alertmanager on `port`, sending every alert at once (and its resolution) to `webhook`.
+pub async fn alertmanager(port: u16, webhook: &str) -> Option<RealProcess> {
+    let bin = binary("prometheus-alertmanager")?;
+    let dir = TempDir::new("alertmanager");
+    let config = format!(
+        "route:\n  receiver: opsdeck\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: opsdeck\n    webhook_configs:\n      - url: '{webhook}'\n        send_resolved: true\n"
+    );
+    let config_file = dir.0.join("alertmanager.yml");
+    std::fs::write(&config_file, config).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", config_file.display()))
+        .arg(format!("--storage.path={}", dir.0.join("data").display()))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--cluster.listen-address=")
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = RealProcess {
+        url: format!("http://{addr}"),
+        addr,
+        child,
+        _dir: dir,
+    };
+    let ready = format!("{}/-/ready", process.url);
+    poll_until(
+        Duration::from_secs(30),
+        "Alertmanager to be ready",
+        async || {
+            let r = super::gateway::http().get(&ready).send().await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    Some(process)
+}
