@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::gateway::{get_json, http, loopback_config, start, url};
-use common::real::{RealProcess, alertmanager, free_port};
+use common::real::{RealProcess, alertmanager, free_port, prometheus_alerting};
 use common::stream::Client;
 use common::wait::poll_until;
 use opsdeck::gateway::{GatewayConfig, Running};
@@ -22,7 +22,10 @@ use opsdeck::protocol::{Alert, AlertState, Body, ClientMsg, Filter, ServerMsg, S
 /// A gateway on the simulator whose alerts come from an Alertmanager on `port`, read every
 /// `interval`, and that Alertmanager, sending its webhook to the gateway.
 async fn pair(interval: Duration) -> Option<(Running, RealProcess)> {
-    let port = free_port();
+    pair_on(free_port(), interval).await
+}
+
+async fn pair_on(port: u16, interval: Duration) -> Option<(Running, RealProcess)> {
     let config = GatewayConfig {
         alertmanager: Some(AlertmanagerSource {
             interval,
@@ -241,5 +244,80 @@ async fn alertmanager_down_marks_the_alerts_stale_not_emptied() {
     let listed: Vec<Alert> = get_json(&gw, "/v1/alerts").await;
     assert_eq!(listed.len(), 1);
     assert!(listed[0].stale_since.is_some(), "{listed:?}");
+    gw.stop().await;
+}
+
+/// The whole chain: the simulator's bad release raises shop-cart's errors on the gateway's
+/// `/metrics`, a real Prometheus scrapes them and fires a rule, Alertmanager takes the alert,
+/// and a stream client gets it as a P1 alert naming its runbook; silenced through the gateway,
+/// it is silenced in Alertmanager; rolled back, the rule stops and the alert resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prometheus_rule_on_the_simulators_metrics_reaches_the_stream() {
+    let am_port = free_port();
+    let Some((gw, am)) = pair_on(am_port, Duration::from_secs(1)).await else {
+        return;
+    };
+    let rules = r#"groups:
+  - name: opsdeck
+    interval: 1s
+    rules:
+      - alert: HighErrorRatio
+        expr: sum by (app) (rate(opsdeck_app_errors_total{app="shop-cart"}[15s])) / sum by (app) (rate(opsdeck_app_requests_total{app="shop-cart"}[15s])) > 0.05
+        labels: { severity: P1, runbook: bad-release }
+        annotations: { summary: "{{ $labels.app }} errors above 5%" }
+"#;
+    let mut client = alerts_client(&gw).await;
+    let Some(prom) = prometheus_alerting(free_port(), &[gw.addr], am.addr, rules).await else {
+        drop(am);
+        gw.stop().await;
+        return;
+    };
+    let alert = next_alert(&mut client, "the rule's alert", |a| {
+        a.state == AlertState::Firing
+    })
+    .await;
+    assert_eq!(alert.rule, "HighErrorRatio");
+    assert_eq!(alert.severity, Severity::P1);
+    assert_eq!(alert.runbook.as_deref(), Some("bad-release"));
+    assert_eq!(alert.app, "shop-cart");
+    assert_eq!(alert.summary, "shop-cart errors above 5%");
+
+    // Silenced through the gateway: an Alertmanager silence, and the alert shows silenced.
+    let r = http()
+        .post(url(&gw, &format!("/v1/alerts/{}/silence", alert.id)))
+        .json(&serde_json::json!({"duration": "1h", "comment": "rolling back"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let silences: Vec<serde_json::Value> = http()
+        .get(format!("{}/api/v2/silences", am.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(silences.len(), 1, "{silences:?}");
+    assert_eq!(silences[0]["createdBy"], "operator");
+    next_alert(&mut client, "the alert silenced", |a| {
+        a.id == alert.id && a.state == AlertState::Silenced
+    })
+    .await;
+
+    // The bad release rolled back: errors fall, the rule stops firing, and the alert resolves.
+    let r = http()
+        .post(url(&gw, "/v1/apps/shop-cart/rollback"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{:?}", r.text().await);
+    next_alert(&mut client, "the alert resolved", |a| {
+        a.id == alert.id && a.state == AlertState::Resolved
+    })
+    .await;
+    drop(prom);
+    drop(am);
     gw.stop().await;
 }
