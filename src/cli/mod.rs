@@ -200,11 +200,13 @@ pub struct ServeArgs {
     /// Seconds between two reads of Alertmanager's alerts.
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     pub alertmanager_interval: u64,
-    /// The labels that carry an alert's severity (P0–P3), runbook id and app.
+    /// The Alertmanager label holding an alert's severity (P0–P3, or critical/high/warning/info).
     #[arg(long, default_value = "severity", value_name = "LABEL")]
     pub severity_label: String,
+    /// The Alertmanager label holding the id of the runbook that handles an alert.
     #[arg(long, default_value = "runbook", value_name = "LABEL")]
     pub runbook_label: String,
+    /// The Alertmanager label naming an alert's app.
     #[arg(long, default_value = "app", value_name = "LABEL")]
     pub app_label: String,
     /// When the audit file's hash chain is broken, rename it aside and start a new chain (its

@@ -463,6 +463,8 @@ impl Alerts {
     async fn poll(&self) {
         let mut tick = tokio::time::interval(self.source.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // Said once when reads start failing, and once when they work again.
+        let mut reachable = true;
         loop {
             tick.tick().await;
             if self.sink.get().is_some_and(|s| s.is_closed()) {
@@ -470,9 +472,18 @@ impl Alerts {
             }
             let now = Utc::now();
             let changed = match self.fetch().await {
-                Ok(observed) => self.apply_full(observed, now),
+                Ok(observed) => {
+                    if !reachable {
+                        tracing::info!("Alertmanager answers again");
+                        reachable = true;
+                    }
+                    self.apply_full(observed, now)
+                }
                 Err(err) => {
-                    tracing::warn!(%err, "Alertmanager unavailable: alerts marked stale");
+                    if reachable {
+                        tracing::warn!(%err, "Alertmanager unavailable: alerts marked stale");
+                        reachable = false;
+                    }
                     self.mark_stale(now)
                 }
             };
