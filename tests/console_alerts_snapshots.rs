@@ -191,3 +191,27 @@ fn no_size_panics() {
         screen(&state, w, h);
     }
 }
+
+/// An alert whose source (Alertmanager) cannot be read is listed, marked stale with the age of
+/// the data, in the row and in the detail pane.
+#[test]
+fn a_stale_alert_says_so_with_its_age() {
+    let mut state = loaded_state(false);
+    press(&mut state, KeyInput::char('a'));
+    let mut stale = alert(
+        "fp-1",
+        opsdeck::protocol::Severity::P1,
+        opsdeck::protocol::AlertState::Firing,
+        "shop-cart",
+        "shop-cart errors above 5%",
+        10 * 60,
+    );
+    stale.stale_since = Some(at(-3 * 60));
+    answer_alerts(&mut state, vec![stale]);
+    let text = screen(&state, 120, 30);
+    assert!(text.contains("(stale 3m) shop-cart errors"), "{text}");
+    assert!(
+        text.contains("stale: the alert source last answered 3m ago"),
+        "{text}"
+    );
+}

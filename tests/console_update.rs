@@ -291,6 +291,7 @@ fn alerts_count_per_app_and_sorting_follows_them() {
         silenced_until: None,
         acknowledged_by: None,
         comment: None,
+        stale_since: None,
     };
     let ev = Event {
         seq: 1,

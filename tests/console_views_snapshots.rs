@@ -33,6 +33,7 @@ fn app_state() -> State {
         silenced_until: None,
         acknowledged_by: None,
         comment: None,
+        stale_since: None,
     };
     update(
         &mut state,

@@ -193,6 +193,22 @@ pub struct ServeArgs {
     /// Filled into `{{namespace}}` in the queries.
     #[arg(long, default_value = "default", value_name = "NS")]
     pub prometheus_namespace: String,
+    /// Read alerts from this Alertmanager (e.g. http://127.0.0.1:9093) instead of the
+    /// platform's own, and take its webhook on /v1/hooks/alertmanager; see docs/platforms.md.
+    #[arg(long, value_name = "URL", env = "OPSDECK_ALERTMANAGER")]
+    pub alertmanager: Option<String>,
+    /// Seconds between two reads of Alertmanager's alerts.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub alertmanager_interval: u64,
+    /// The Alertmanager label holding an alert's severity (P0–P3, or critical/high/warning/info).
+    #[arg(long, default_value = "severity", value_name = "LABEL")]
+    pub severity_label: String,
+    /// The Alertmanager label holding the id of the runbook that handles an alert.
+    #[arg(long, default_value = "runbook", value_name = "LABEL")]
+    pub runbook_label: String,
+    /// The Alertmanager label naming an alert's app.
+    #[arg(long, default_value = "app", value_name = "LABEL")]
+    pub app_label: String,
     /// When the audit file's hash chain is broken, rename it aside and start a new chain (its
     /// first record says so) instead of refusing to start.
     #[arg(long)]

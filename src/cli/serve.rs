@@ -9,6 +9,7 @@ use clap::Args;
 use crate::gateway::metrics_source::PrometheusSource;
 use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles, Tokens};
 use crate::platform::Platform;
+use crate::platform::alertmanager::{AlertmanagerSource, LabelNames};
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::prometheus::Templates;
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
@@ -91,6 +92,21 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         }),
         None => None,
     };
+    let alertmanager = match &args.alertmanager {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            anyhow::bail!("--alertmanager {url}: give the server's http:// or https:// address");
+        }
+        Some(url) => Some(AlertmanagerSource {
+            interval: Duration::from_secs(args.alertmanager_interval.max(1)),
+            labels: LabelNames {
+                severity: args.severity_label.clone(),
+                runbook: args.runbook_label.clone(),
+                app: args.app_label.clone(),
+            },
+            ..AlertmanagerSource::new(url)
+        }),
+        None => None,
+    };
     let tokens = match &args.tokens {
         Some(path) => {
             let tokens = Tokens::load(path)?;
@@ -101,6 +117,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let config = GatewayConfig {
         prometheus,
+        alertmanager,
         tokens,
         listen: args.listen,
         replay_buffer: args.replay_buffer,

@@ -85,6 +85,8 @@ pub struct GatewayConfig {
     pub warnings: Vec<String>,
     /// Read live metrics from this Prometheus instead of the platform's own samples.
     pub prometheus: Option<metrics_source::PrometheusSource>,
+    /// Read alerts from this Alertmanager instead of the platform's own.
+    pub alertmanager: Option<crate::platform::alertmanager::AlertmanagerSource>,
     /// When the audit file's chain is broken, set it aside and start a new chain (recorded as
     /// its first record) instead of refusing to start.
     pub audit_new_chain: bool,
@@ -116,6 +118,7 @@ impl Default for GatewayConfig {
             tls: None,
             warnings: Vec::new(),
             prometheus: None,
+            alertmanager: None,
             audit_new_chain: false,
             tokens: None,
             auth_failures_per_minute: 10,
@@ -149,6 +152,9 @@ pub struct Gateway {
     pub app_metrics: app_metrics::AppMetrics,
     /// Every change, recorded before it is answered.
     pub audit: audit::Audit,
+    /// The alerts read from Alertmanager, when `config.alertmanager` is set (its webhook
+    /// feeds them).
+    pub alertmanager: Option<Arc<crate::platform::alertmanager::Alerts>>,
 }
 
 impl Gateway {
@@ -289,6 +295,16 @@ impl Gateway {
         let stats = Arc::new(Stats::default());
         let (shutdown, closing) = watch::channel(false);
         let (sink, feed) = mpsc::channel(4096);
+        let (platform, alertmanager) = match &config.alertmanager {
+            Some(source) => {
+                use crate::platform::alertmanager::{Alerts, WithAlertmanager};
+                let alerts = Arc::new(Alerts::new(source.clone()).map_err(std::io::Error::other)?);
+                let wrapped: Arc<dyn Platform> =
+                    Arc::new(WithAlertmanager::new(platform, alerts.clone()));
+                (wrapped, Some(alerts))
+            }
+            None => (platform, None),
+        };
         let runs = runs::Runs::open(
             &config.runbook_dirs,
             config.data_dir.as_deref(),
@@ -328,6 +344,7 @@ impl Gateway {
             stats,
             config,
             app_metrics: app_metrics::AppMetrics::default(),
+            alertmanager,
         });
         Ok(Parts {
             gateway,

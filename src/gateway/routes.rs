@@ -92,6 +92,7 @@ fn table() -> Table {
     .get("/v1/alerts", Viewer, list_alerts)
     .post("/v1/alerts/{id}/ack", Operator, ack_alert)
     .post("/v1/alerts/{id}/silence", Operator, silence_alert)
+    .post("/v1/hooks/alertmanager", Operator, alertmanager_hook)
     .get("/v1/events", Viewer, list_events)
     .get("/v1/audit", Viewer, super::audit::api::list_audit)
     .post("/v1/sim/scenarios", Admin, start_scenario)
@@ -284,6 +285,25 @@ async fn silence_alert(
     let req = actions::Silence::parse(id, &req.duration, req.comment)?;
     let alert = actions::silence(&gw, &actor, req, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &alert))
+}
+
+/// Alertmanager's webhook (payload version 4): its alerts reach every console at once. A
+/// malformed body is refused with 400 and changes nothing.
+async fn alertmanager_hook(
+    State(gw): State<Arc<Gateway>>,
+    Extension(actor): Extension<Actor>,
+    body: Bytes,
+) -> ApiResult {
+    actions::authorize(&actor, actions::Operation::ReportAlerts)?;
+    let Some(alerts) = &gw.alertmanager else {
+        return Err(ApiError::not_found(
+            "no Alertmanager configured: start the gateway with --alertmanager URL",
+        ));
+    };
+    match alerts.hook(&body).await {
+        Ok(n) => Ok(Json(serde_json::json!({"received": n})).into_response()),
+        Err(why) => Err(ApiError::bad_request(why)),
+    }
 }
 
 async fn list_events(State(gw): State<Arc<Gateway>>) -> ApiResult {

@@ -136,6 +136,10 @@ pub struct Alert {
     pub acknowledged_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// Set while the alert source (Alertmanager) cannot be reached: the last time it answered.
+    /// The alert is as it was then; its age is the platform's now minus this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]

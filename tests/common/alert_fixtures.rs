@@ -29,6 +29,7 @@ pub fn alert(
         silenced_until: None,
         acknowledged_by: None,
         comment: None,
+        stale_since: None,
     }
 }
 

@@ -103,3 +103,94 @@ pub async fn prometheus(port: u16, targets: &[SocketAddr]) -> Option<RealProcess
     .await;
     Some(process)
 }
+
+/// Alertmanager on `port`, sending every alert at once (and its resolution) to `webhook`.
+pub async fn alertmanager(port: u16, webhook: &str) -> Option<RealProcess> {
+    let bin = binary("prometheus-alertmanager")?;
+    let dir = TempDir::new("alertmanager");
+    let config = format!(
+        "route:\n  receiver: opsdeck\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: opsdeck\n    webhook_configs:\n      - url: '{webhook}'\n        send_resolved: true\n"
+    );
+    let config_file = dir.0.join("alertmanager.yml");
+    std::fs::write(&config_file, config).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", config_file.display()))
+        .arg(format!("--storage.path={}", dir.0.join("data").display()))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--cluster.listen-address=")
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = RealProcess {
+        url: format!("http://{addr}"),
+        addr,
+        child,
+        _dir: dir,
+    };
+    let ready = format!("{}/-/ready", process.url);
+    poll_until(
+        Duration::from_secs(30),
+        "Alertmanager to be ready",
+        async || {
+            let r = super::gateway::http().get(&ready).send().await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    Some(process)
+}
+
+/// Prometheus on `port` scraping `targets` every second, evaluating `rules` (a rule file's
+/// YAML) every second and sending what fires to the Alertmanager at `alertmanager`.
+pub async fn prometheus_alerting(
+    port: u16,
+    targets: &[SocketAddr],
+    alertmanager: SocketAddr,
+    rules: &str,
+) -> Option<RealProcess> {
+    let bin = binary("prometheus")?;
+    let dir = TempDir::new("prometheus-alerting");
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    let rules_file = dir.0.join("rules.yml");
+    std::fs::write(&rules_file, rules).unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['{}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\nscrape_configs:\n  - job_name: opsdeck\n    static_configs:\n      - targets: [{}]\n",
+        rules_file.display(),
+        list.join(", ")
+    );
+    let config_file = dir.0.join("prometheus.yml");
+    std::fs::write(&config_file, config).unwrap();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let child = Command::new(bin)
+        .arg(format!("--config.file={}", config_file.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.0.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={addr}"))
+        .arg("--log.level=warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let process = RealProcess {
+        url: format!("http://{addr}"),
+        addr,
+        child,
+        _dir: dir,
+    };
+    let ready = format!("{}/-/ready", process.url);
+    poll_until(
+        Duration::from_secs(30),
+        "Prometheus to be ready",
+        async || {
+            let r = super::gateway::http().get(&ready).send().await.ok()?;
+            r.status().is_success().then_some(())
+        },
+    )
+    .await;
+    Some(process)
+}

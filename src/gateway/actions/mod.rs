@@ -154,6 +154,9 @@ pub enum Operation {
     ApproveRun,
     AbortRun,
     ResumeRun,
+    /// Alertmanager's webhook telling of its alerts: news, not a change to the world, so not
+    /// audited; an operator's right, so a viewer's token cannot make alerts up.
+    ReportAlerts,
 }
 
 impl Operation {
@@ -169,7 +172,8 @@ impl Operation {
             | Operation::StartRun
             | Operation::ApproveRun
             | Operation::AbortRun
-            | Operation::ResumeRun => Role::Operator,
+            | Operation::ResumeRun
+            | Operation::ReportAlerts => Role::Operator,
         }
     }
 
@@ -185,6 +189,7 @@ impl Operation {
             Operation::ApproveRun => "approve a run step",
             Operation::AbortRun => "abort a run",
             Operation::ResumeRun => "resume a run",
+            Operation::ReportAlerts => "report alerts",
         }
     }
 }

@@ -400,6 +400,7 @@ fn fire(rule: Rule, s: &Signals, id: String, since: DateTime<Utc>) -> Alert {
         silenced_until: None,
         acknowledged_by: None,
         comment: None,
+        stale_since: None,
     }
 }
 

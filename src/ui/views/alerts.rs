@@ -140,7 +140,14 @@ fn build_row<'a>(
         (format!("{:?}", a.severity), role(severity_role(a.severity))),
         (label.to_string(), role(label_role)),
         (fit(&a.app, w[2]), role(Role::Text)),
-        (fit(&a.summary, w[3]), role(Role::Text)),
+        match a.stale_since {
+            // The source cannot be read: say so before the summary, with the data's age.
+            Some(t) => (
+                fit(&format!("(stale {}) {}", age(now, t), a.summary), w[3]),
+                role(Role::Notice),
+            ),
+            None => (fit(&a.summary, w[3]), role(Role::Text)),
+        },
         (age(now, a.started_at), role(Role::Muted)),
         (fit(runbook, w[5]), role(Role::Muted)),
     ];
@@ -183,6 +190,15 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
     let mut status_line = vec![Span::styled(status, text)];
     if let Some(c) = a.comment.as_deref().filter(|c| !c.is_empty()) {
         status_line.push(Span::styled(format!(" — “{c}”"), muted));
+    }
+    if let Some(t) = a.stale_since {
+        status_line.push(Span::styled(
+            format!(
+                " — stale: the alert source last answered {} ago",
+                age(state.core.now, t)
+            ),
+            theme.style(Role::Notice),
+        ));
     }
     let runbook = match (&a.runbook, &state.alerts_view.note) {
         (Some(r), Some(note)) if note.runbook == *r => Line::styled(
