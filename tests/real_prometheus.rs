@@ -56,6 +56,23 @@ async fn the_gateway_exports_the_simulators_apps_for_prometheus() {
     assert!(
         text.contains(r#"opsdeck_app_request_duration_seconds_bucket{app="shop-cart",le="+Inf"}"#)
     );
+    // The gateway's own: changes by action and result, runs by state.
+    let reply = common::gateway::http()
+        .post(common::gateway::url(&gw, "/v1/apps/shop-cart/scale"))
+        .json(&serde_json::json!({"replicas": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success());
+    let text = get_text(&gw, "/metrics").await;
+    assert!(
+        text.contains(r#"opsdeck_gateway_actions_total{action="scale",result="ok"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"opsdeck_gateway_runs{state="waiting_approval"} 0"#),
+        "{text}"
+    );
     gw.stop().await;
 }
 

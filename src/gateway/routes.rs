@@ -154,8 +154,26 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> ApiResult {
 async fn metrics(State(gw): State<Arc<Gateway>>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        gw.stats.render() + &gw.app_metrics.render(),
+        gw.stats.render() + &runs_by_state(&gw) + &gw.app_metrics.render(),
     )
+}
+
+/// The runs the gateway knows, by state, in Prometheus text format (every state, 0 included).
+fn runs_by_state(gw: &Gateway) -> String {
+    use std::fmt::Write as _;
+    let runs = gw.runs.list();
+    let mut out = String::from(
+        "# HELP opsdeck_gateway_runs Runbook runs the gateway knows, by state.\n# TYPE opsdeck_gateway_runs gauge\n",
+    );
+    for state in crate::protocol::RunState::ALL {
+        let n = runs.iter().filter(|r| r.state == state).count();
+        let _ = writeln!(
+            out,
+            "opsdeck_gateway_runs{{state=\"{}\"}} {n}",
+            state.as_str()
+        );
+    }
+    out
 }
 
 async fn openapi() -> impl IntoResponse {

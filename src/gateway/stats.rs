@@ -21,9 +21,18 @@ struct TopicLabel {
     topic: &'static str,
 }
 
+/// The label of the actions family: `{action="scale",result="ok"}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: String,
+    result: &'static str,
+}
+
 #[derive(Debug)]
 pub struct Stats {
     registry: Registry,
+    /// Changes applied (or failed), by action and result.
+    actions: Family<ActionLabel, Counter>,
     /// By [`Topic::index`].
     published: [Counter; Topic::COUNT],
     /// By [`Topic::index`].
@@ -118,8 +127,15 @@ impl Stats {
             "auth_throttled",
             "Requests refused with 429 because their address failed authentication too often",
         );
+        let actions = Family::<ActionLabel, Counter>::default();
+        registry.register(
+            "actions",
+            "Changes applied through the actions layer, by action and result",
+            actions.clone(),
+        );
         Stats {
             registry,
+            actions,
             published,
             dropped,
             gaps,
@@ -161,6 +177,15 @@ impl Stats {
     }
     pub fn closed_slow(&self) {
         self.closed_slow.inc();
+    }
+    /// A change went through the actions layer (`action` as the audit names it).
+    pub fn action(&self, action: &str, ok: bool) {
+        self.actions
+            .get_or_create(&ActionLabel {
+                action: action.to_string(),
+                result: if ok { "ok" } else { "failed" },
+            })
+            .inc();
     }
     pub fn http_request(&self) {
         self.http_requests.inc();

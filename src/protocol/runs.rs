@@ -103,6 +103,17 @@ pub enum RunState {
 }
 
 impl RunState {
+    /// Every state, in the order a run goes through them.
+    pub const ALL: [RunState; 7] = [
+        RunState::Pending,
+        RunState::Running,
+        RunState::WaitingApproval,
+        RunState::Succeeded,
+        RunState::Failed,
+        RunState::Aborted,
+        RunState::Interrupted,
+    ];
+
     /// Succeeded, failed or aborted: nothing more will happen.
     pub fn is_final(self) -> bool {
         matches!(

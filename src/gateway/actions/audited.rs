@@ -43,6 +43,7 @@ where
         }
         let answer = apply.await;
         let record = finish(record, &answer, gw.platform.now());
+        gw.stats.action(&record.action, answer.is_ok());
         match gw.audit.append(record).await {
             Ok(_) => answer,
             Err(why) => {
