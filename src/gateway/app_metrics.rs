@@ -41,7 +41,13 @@ impl AppMetrics {
         let Ok(mut apps) = self.apps.lock() else {
             return;
         };
-        let c = apps.entry(app.to_string()).or_default();
+        // On the ingest path for every sample: allocate the key only for an app not seen yet.
+        if !apps.contains_key(app) {
+            apps.insert(app.to_string(), AppCounters::default());
+        }
+        let Some(c) = apps.get_mut(app) else {
+            return;
+        };
         let n = finite(sample.rps).max(0.0) * finite(real_secs).max(0.0);
         c.requests += n;
         c.errors += n * finite(sample.error_ratio).clamp(0.0, 1.0);

@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use super::Gateway;
 use crate::platform::Emission;
-use crate::platform::prometheus::{Prometheus, Templates};
+use crate::platform::prometheus::Templates;
 use crate::protocol::Body;
 
 /// Apps whose queries are in flight at once.
@@ -44,12 +44,8 @@ impl PrometheusSource {
 
 /// Query every app every interval until the gateway stops.
 pub async fn run(gateway: Arc<Gateway>, source: PrometheusSource) {
-    let prometheus = match Prometheus::new(&source.url, source.timeout) {
-        Ok(p) => p,
-        Err(err) => {
-            tracing::error!(%err, "Prometheus metrics are off");
-            return;
-        }
+    let Some(prometheus) = gateway.prometheus.clone() else {
+        return;
     };
     let mut tick = tokio::time::interval(source.interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -117,8 +113,7 @@ pub async fn history(
     let window = window_secs.clamp(1, MAX_HISTORY_SECS);
     let end = gateway.platform.now();
     let start = end - chrono::Duration::seconds(window);
-    if let Some(source) = &gateway.config.prometheus {
-        let prometheus = Prometheus::new(&source.url, source.timeout)?;
+    if let (Some(source), Some(prometheus)) = (&gateway.config.prometheus, &gateway.prometheus) {
         let (start, step) = crate::platform::prometheus::range_step(
             start,
             end,

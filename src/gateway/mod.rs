@@ -150,6 +150,8 @@ pub struct Gateway {
     pub runs: runs::Runs,
     /// The apps' samples as counters and gauges, for `GET /metrics`.
     pub app_metrics: app_metrics::AppMetrics,
+    /// The client of `config.prometheus`, one for the poller and every history request.
+    pub prometheus: Option<crate::platform::prometheus::Prometheus>,
     /// Every change, recorded before it is answered.
     pub audit: audit::Audit,
     /// The alerts read from Alertmanager, when `config.alertmanager` is set (its webhook
@@ -320,6 +322,13 @@ impl Gateway {
             platform.now(),
         )
         .map_err(std::io::Error::other)?;
+        // A client that cannot be built (it never fails in practice) turns Prometheus off,
+        // saying so: the gateway still serves the platform's own metrics.
+        let prometheus = config.prometheus.as_ref().and_then(|source| {
+            crate::platform::prometheus::Prometheus::new(&source.url, source.timeout)
+                .map_err(|err| tracing::error!(%err, "Prometheus metrics are off"))
+                .ok()
+        });
         let gateway = Arc::new(Gateway {
             audit,
             closing,
@@ -344,6 +353,7 @@ impl Gateway {
             stats,
             config,
             app_metrics: app_metrics::AppMetrics::default(),
+            prometheus,
             alertmanager,
         });
         Ok(Parts {
@@ -414,7 +424,7 @@ async fn ingest(gateway: Arc<Gateway>, mut feed: mpsc::Receiver<crate::platform:
     // A sample covers one platform second: this much real time, for /metrics' counters.
     let rate = gateway.platform.clock_rate();
     let real_secs = if rate > 0.0 { 1.0 / rate } else { 1.0 };
-    let from_prometheus = gateway.config.prometheus.is_some();
+    let from_prometheus = gateway.prometheus.is_some();
     while feed.recv_many(&mut batch, MAX_EVENTS_PER_FRAME).await > 0 {
         for e in &batch {
             if let Body::Metrics(sample) = &e.body {

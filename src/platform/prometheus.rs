@@ -177,18 +177,17 @@ pub fn parse_value(text: &str) -> Result<f64, QueryError> {
     }
 }
 
-/// What an instant query's answer holds: `None` when the result is empty (no such series,
-/// or a series gone stale: it disappears rather than freezing at its last value).
-pub fn read_instant(status: u16, body: &str) -> Result<Option<f64>, QueryError> {
-    let envelope: Envelope = match serde_json::from_str(body) {
-        Ok(e) => e,
-        Err(err) => {
-            return Err(match status {
-                502..=504 => QueryError::Unavailable(format!("HTTP {status}")),
-                _ => QueryError::Unexpected(format!("HTTP {status}: {err}")),
-            });
-        }
-    };
+/// The answer's envelope; a body that is not one is an error (a proxy's 502 page: unavailable).
+fn envelope(status: u16, body: &str) -> Result<Envelope, QueryError> {
+    serde_json::from_str(body).map_err(|err| match status {
+        502..=504 => QueryError::Unavailable(format!("HTTP {status}")),
+        _ => QueryError::Unexpected(format!("HTTP {status}: {err}")),
+    })
+}
+
+/// The data of a successful answer, or the error Prometheus reported, mapped to what an
+/// operator needs to know.
+fn success(status: u16, envelope: Envelope) -> Result<Data, QueryError> {
     if envelope.status != "success" {
         let message = envelope.error.unwrap_or_else(|| "no reason given".into());
         return Err(match (status, envelope.error_type.as_deref()) {
@@ -200,9 +199,16 @@ pub fn read_instant(status: u16, body: &str) -> Result<Option<f64>, QueryError> 
             _ => QueryError::Unexpected(format!("HTTP {status}: {message}")),
         });
     }
-    let Some(data) = envelope.data else {
-        return Err(QueryError::Unexpected("a success without data".into()));
-    };
+    envelope
+        .data
+        .ok_or_else(|| QueryError::Unexpected("a success without data".into()))
+}
+
+/// What an instant query's answer holds: `None` when the result is empty (no such series,
+/// or a series gone stale: it disappears rather than freezing at its last value).
+pub fn read_instant(status: u16, body: &str) -> Result<Option<f64>, QueryError> {
+    let envelope = envelope(status, body)?;
+    let data = success(status, envelope)?;
     match data.result_type.as_str() {
         "vector" => {
             let items: Vec<VectorItem> = serde_json::from_value(data.result)
@@ -235,27 +241,7 @@ struct MatrixItem {
 /// What a range query's answer holds: one series' points (unix seconds, value), oldest first;
 /// empty when there is no series. Errors map as for [`read_instant`].
 pub fn read_range(status: u16, body: &str) -> Result<Vec<(i64, f64)>, QueryError> {
-    let envelope: Envelope = match serde_json::from_str(body) {
-        Ok(e) => e,
-        Err(err) => {
-            return Err(match status {
-                502..=504 => QueryError::Unavailable(format!("HTTP {status}")),
-                _ => QueryError::Unexpected(format!("HTTP {status}: {err}")),
-            });
-        }
-    };
-    if envelope.status != "success" {
-        // The same mapping as an instant query's: reuse it through a failed envelope.
-        let again = serde_json::json!({
-            "status": envelope.status,
-            "errorType": envelope.error_type,
-            "error": envelope.error,
-        });
-        return read_instant(status, &again.to_string()).map(|_| Vec::new());
-    }
-    let Some(data) = envelope.data else {
-        return Err(QueryError::Unexpected("a success without data".into()));
-    };
+    let data = success(status, envelope(status, body)?)?;
     if data.result_type != "matrix" {
         return Err(QueryError::Unexpected(format!(
             "a {} result where a range was wanted",

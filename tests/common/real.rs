@@ -65,43 +65,20 @@ pub fn free_port() -> u16 {
 pub async fn prometheus(port: u16, targets: &[SocketAddr]) -> Option<RealProcess> {
     let bin = binary("prometheus")?;
     let dir = TempDir::new("prometheus");
-    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
-    let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: opsdeck\n    static_configs:\n      - targets: [{}]\n",
-        list.join(", ")
-    );
-    let config_file = dir.0.join("prometheus.yml");
-    std::fs::write(&config_file, config).unwrap();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let child = Command::new(bin)
-        .arg(format!("--config.file={}", config_file.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.0.join("data").display()
-        ))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--log.level=warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = RealProcess {
-        url: format!("http://{addr}"),
-        addr,
-        child,
-        _dir: dir,
-    };
-    let ready = format!("{}/-/ready", process.url);
-    poll_until(
-        Duration::from_secs(30),
-        "Prometheus to be ready",
-        async || {
-            let r = super::gateway::http().get(&ready).send().await.ok()?;
-            r.status().is_success().then_some(())
-        },
+    let config = format!("{}{}", PROMETHEUS_GLOBAL, scrape_configs(targets));
+    Some(
+        start_ready(
+            "Prometheus",
+            bin,
+            dir,
+            "prometheus.yml",
+            &config,
+            port,
+            "--storage.tsdb.path",
+            &[],
+        )
+        .await,
     )
-    .await;
-    Some(process)
 }
 
 /// Alertmanager on `port`, sending every alert at once (and its resolution) to `webhook`.
@@ -111,36 +88,20 @@ pub async fn alertmanager(port: u16, webhook: &str) -> Option<RealProcess> {
     let config = format!(
         "route:\n  receiver: opsdeck\n  group_by: ['...']\n  group_wait: 0s\n  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: opsdeck\n    webhook_configs:\n      - url: '{webhook}'\n        send_resolved: true\n"
     );
-    let config_file = dir.0.join("alertmanager.yml");
-    std::fs::write(&config_file, config).unwrap();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let child = Command::new(bin)
-        .arg(format!("--config.file={}", config_file.display()))
-        .arg(format!("--storage.path={}", dir.0.join("data").display()))
-        .arg(format!("--web.listen-address={addr}"))
-        .arg("--cluster.listen-address=")
-        .arg("--log.level=warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let process = RealProcess {
-        url: format!("http://{addr}"),
-        addr,
-        child,
-        _dir: dir,
-    };
-    let ready = format!("{}/-/ready", process.url);
-    poll_until(
-        Duration::from_secs(30),
-        "Alertmanager to be ready",
-        async || {
-            let r = super::gateway::http().get(&ready).send().await.ok()?;
-            r.status().is_success().then_some(())
-        },
+    let extra = ["--cluster.listen-address="];
+    Some(
+        start_ready(
+            "Alertmanager",
+            bin,
+            dir,
+            "alertmanager.yml",
+            &config,
+            port,
+            "--storage.path",
+            &extra,
+        )
+        .await,
     )
-    .await;
-    Some(process)
 }
 
 /// Prometheus on `port` scraping `targets` every second, evaluating `rules` (a rule file's
@@ -153,24 +114,61 @@ pub async fn prometheus_alerting(
 ) -> Option<RealProcess> {
     let bin = binary("prometheus")?;
     let dir = TempDir::new("prometheus-alerting");
-    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
     let rules_file = dir.0.join("rules.yml");
     std::fs::write(&rules_file, rules).unwrap();
     let config = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['{}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\nscrape_configs:\n  - job_name: opsdeck\n    static_configs:\n      - targets: [{}]\n",
+        "{PROMETHEUS_GLOBAL}rule_files: ['{}']\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['{alertmanager}']\n{}",
         rules_file.display(),
-        list.join(", ")
+        scrape_configs(targets)
     );
-    let config_file = dir.0.join("prometheus.yml");
+    Some(
+        start_ready(
+            "Prometheus",
+            bin,
+            dir,
+            "prometheus.yml",
+            &config,
+            port,
+            "--storage.tsdb.path",
+            &[],
+        )
+        .await,
+    )
+}
+
+/// Scrape and rule evaluation every second.
+const PROMETHEUS_GLOBAL: &str = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n";
+
+/// A scrape job for `targets`' `/metrics`.
+fn scrape_configs(targets: &[SocketAddr]) -> String {
+    let list: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+    format!(
+        "scrape_configs:\n  - job_name: opsdeck\n    static_configs:\n      - targets: [{}]\n",
+        list.join(", ")
+    )
+}
+
+/// Run `bin` with `config` (written to `config_name` in `dir`), its data under `dir` (given
+/// with `data_flag`), `extra` flags and a web listener on 127.0.0.1:`port`; wait for `/-/ready`.
+#[allow(clippy::too_many_arguments)]
+async fn start_ready(
+    what: &str,
+    bin: PathBuf,
+    dir: TempDir,
+    config_name: &str,
+    config: &str,
+    port: u16,
+    data_flag: &str,
+    extra: &[&str],
+) -> RealProcess {
+    let config_file = dir.0.join(config_name);
     std::fs::write(&config_file, config).unwrap();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let child = Command::new(bin)
         .arg(format!("--config.file={}", config_file.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.0.join("data").display()
-        ))
+        .arg(format!("{data_flag}={}", dir.0.join("data").display()))
         .arg(format!("--web.listen-address={addr}"))
+        .args(extra)
         .arg("--log.level=warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -185,12 +183,12 @@ pub async fn prometheus_alerting(
     let ready = format!("{}/-/ready", process.url);
     poll_until(
         Duration::from_secs(30),
-        "Prometheus to be ready",
+        &format!("{what} to be ready"),
         async || {
             let r = super::gateway::http().get(&ready).send().await.ok()?;
             r.status().is_success().then_some(())
         },
     )
     .await;
-    Some(process)
+    process
 }
