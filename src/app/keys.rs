@@ -282,37 +282,31 @@ fn acting_app(state: &State) -> Option<String> {
 
 /// What acts on the view's app ([`acting_app`]), wherever a layer binds it.
 fn on_acting_app(state: &mut State, cmd: Command) -> Handled {
-    let go = |app: String| match cmd {
-        Command::OpenApp => Some(Navigate::App(app)),
-        Command::OpenReleases => Some(Navigate::Releases(app)),
-        Command::OpenRollback => Some(Navigate::Rollback { app, release: None }),
-        Command::OpenScale => Some(Navigate::Scale(app)),
-        Command::Logs(LogCommand::OpenLogs) => Some(Navigate::Logs(vec![app])),
-        _ => None,
+    let go: fn(String) -> Navigate = match cmd {
+        Command::Logs(LogCommand::OpenAllLogs) => return Handled::Go(Navigate::Logs(Vec::new())),
+        Command::OpenRunbook => return open_runbook_for(state),
+        Command::OpenApp => Navigate::App,
+        Command::OpenReleases => Navigate::Releases,
+        Command::OpenScale => Navigate::Scale,
+        Command::OpenRollback => |app| Navigate::Rollback { app, release: None },
+        Command::Logs(LogCommand::OpenLogs) => |app| Navigate::Logs(vec![app]),
+        _ => return Handled::No,
     };
-    match cmd {
-        Command::Logs(LogCommand::OpenAllLogs) => Handled::Go(Navigate::Logs(Vec::new())),
-        Command::OpenRunbook => {
-            let Some(app) = acting_app(state) else {
-                return Handled::Yes;
-            };
-            match state.core.runbook_for(&app) {
-                Some(id) => Handled::Go(Navigate::Runbook { id, app: Some(app) }),
-                None => {
-                    let text = format!("no alert on {app} names a runbook: pick one");
-                    state.core.notify(NoticeLevel::Info, text);
-                    Handled::Go(Navigate::Runbooks)
-                }
-            }
+    acting_app(state).map_or(Handled::Yes, |app| Handled::Go(go(app)))
+}
+
+/// `b`: the runbook of the acting app's incident, else the runbook list with a word why.
+fn open_runbook_for(state: &mut State) -> Handled {
+    let Some(app) = acting_app(state) else {
+        return Handled::Yes;
+    };
+    match state.core.runbook_for(&app) {
+        Some(id) => Handled::Go(Navigate::Runbook { id, app: Some(app) }),
+        None => {
+            let text = format!("no alert on {app} names a runbook: pick one");
+            state.core.notify(NoticeLevel::Info, text);
+            Handled::Go(Navigate::Runbooks)
         }
-        Command::OpenApp
-        | Command::OpenReleases
-        | Command::OpenRollback
-        | Command::OpenScale
-        | Command::Logs(LogCommand::OpenLogs) => acting_app(state)
-            .and_then(go)
-            .map_or(Handled::Yes, Handled::Go),
-        _ => Handled::No,
     }
 }
 
