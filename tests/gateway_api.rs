@@ -807,5 +807,18 @@ async fn an_apps_metrics_history_is_its_samples_within_the_window() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    for bad in ["abc", "0", "86401", "-5"] {
+        let resp = http()
+            .get(url(
+                &gw,
+                &format!("/v1/apps/shop-cart/metrics?window={bad}"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = error_of(resp).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(body.error.message.contains("1 to 86400"), "{bad}: {body:?}");
+    }
     gw.stop().await;
 }

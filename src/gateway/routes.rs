@@ -244,8 +244,9 @@ async fn list_releases(State(gw): State<Arc<Gateway>>, Path(app): Path<String>) 
 
 #[derive(serde::Deserialize)]
 struct HistoryQuery {
-    /// Seconds of platform time back from now; default an hour.
-    window: Option<i64>,
+    /// Seconds of platform time back from now; default an hour. Read as text, so that a bad
+    /// value gets the API's own error body.
+    window: Option<String>,
 }
 
 async fn app_metrics_history(
@@ -255,7 +256,21 @@ async fn app_metrics_history(
 ) -> ApiResult {
     // An unknown app is a 404, as for its detail.
     gw.platform.app(&app).await?;
-    let window = query.window.unwrap_or(3_600);
+    let max = super::metrics_source::MAX_HISTORY_SECS;
+    let window = match query.window.as_deref() {
+        None => 3_600,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|w| (1..=max).contains(w))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_window",
+                    format!("window must be whole seconds from 1 to {max}, not {text:?}"),
+                )
+            })?,
+    };
     match super::metrics_source::history(&gw, &app, window).await {
         Ok(points) => Ok(Json(points).into_response()),
         Err(err) => Err(ApiError::new(
