@@ -13,7 +13,8 @@ use opsdeck::app::{
     open_rollback, update,
 };
 use opsdeck::protocol::{
-    ActionKind, ActionState, ActionStatus, Body, Event, EventKind, PlatformEvent, ServerMsg,
+    ActionKind, ActionState, ActionStatus, Body, Event, EventKind, Metric, MetricSample,
+    MetricsProblem, MetricsProblemKind, PlatformEvent, ServerMsg,
 };
 use view_fixtures::*;
 
@@ -569,4 +570,100 @@ fn opening_an_app_fills_its_charts_with_the_gateways_history() {
     let history = &state.core.apps["shop-cart"].metrics_history;
     assert_eq!(history.len(), before + 60);
     assert_eq!(history.oldest().unwrap().at, at(-595).timestamp());
+}
+
+fn metrics_event(seq: u64, ts: chrono::DateTime<chrono::Utc>, sample: MetricSample) -> Action {
+    Action::StreamFrame(ServerMsg::Events {
+        events: vec![Event {
+            seq,
+            ts,
+            app: "shop-cart".into(),
+            body: Body::Metrics(sample),
+        }],
+    })
+}
+
+/// Prometheus down, then a bad query, then a series gone: the last values stay on screen
+/// marked with their age, the error is shown where the charts would be, and a value with no
+/// series is shown absent rather than frozen.
+#[test]
+fn metrics_that_cannot_be_read_keep_the_last_values_and_say_why() {
+    let mut state = app_view_state(false, false);
+    let now = state.core.now;
+    let before = state.core.apps["shop-cart"].clone();
+    let problem = |kind, message: &str| MetricSample {
+        problem: Some(MetricsProblem {
+            kind,
+            message: message.into(),
+            last_good: Some(now - chrono::Duration::seconds(45)),
+        }),
+        ..MetricSample::default()
+    };
+    update(
+        &mut state,
+        metrics_event(
+            9_000_001,
+            now,
+            problem(
+                MetricsProblemKind::Unavailable,
+                "Prometheus unavailable: connection refused",
+            ),
+        ),
+    );
+    let app = &state.core.apps["shop-cart"];
+    assert_eq!(app.latest, before.latest, "the last reading stays");
+    assert_eq!(app.metrics_history, before.metrics_history);
+    assert_eq!(app.summary.replicas, before.summary.replicas);
+    let s = common::screen::screen(&state, 120, 40);
+    let banner = s.lines().nth(1).unwrap();
+    assert!(
+        banner.contains(&format!(
+            " METRICS STALE 45s (as of {} UTC) — shop-cart: Prometheus unavailable: connection refused",
+            (now - chrono::Duration::seconds(45)).format("%H:%M:%S")
+        )),
+        "{s}"
+    );
+    assert!(s.contains("rps"), "stale charts still drawn:\n{s}");
+
+    update(
+        &mut state,
+        metrics_event(
+            9_000_002,
+            now,
+            problem(
+                MetricsProblemKind::BadQuery,
+                "bad PromQL: p99 — 1:5: parse error: unexpected \")\"",
+            ),
+        ),
+    );
+    let s = common::screen::screen(&state, 80, 24);
+    assert!(
+        s.contains(" METRICS UNREADABLE — shop-cart: bad PromQL"),
+        "{s}"
+    );
+    assert!(
+        s.contains("Metrics cannot be read: bad PromQL: p99 — 1:5: parse error"),
+        "the error where the charts were:\n{s}"
+    );
+
+    // A good reading clears it; the value with no series is absent, not 0 or the last one.
+    let mut good = sample(900.0, 0.0, 0.001, 0.4, 6, 6);
+    good.absent = vec![Metric::P99];
+    update(&mut state, metrics_event(9_000_003, now, good));
+    let app = &state.core.apps["shop-cart"];
+    assert_eq!(app.metrics_problem, None);
+    assert!(app.metrics_history.newest().unwrap().p99_ms.is_nan());
+    let s = common::screen::screen(&state, 120, 40);
+    assert!(!s.contains("METRICS"), "{s}");
+    assert!(s.contains("latency p50 p99 "), "{s}");
+    let chart_title = s.lines().find(|l| l.contains("latency p50 p99")).unwrap();
+    assert!(
+        chart_title.contains("— "),
+        "p99 shown absent: {chart_title}"
+    );
+    press(&mut state, esc());
+    assert_eq!(state.view, View::Overview);
+    let s = common::screen::screen(&state, 120, 40);
+    let row = s.lines().find(|l| l.contains("shop-cart")).unwrap();
+    assert!(row.contains('—'), "overview p99 absent: {row}");
 }

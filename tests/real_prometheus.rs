@@ -13,9 +13,11 @@ use common::real::{free_port, prometheus};
 use common::stream::Client;
 use common::wait::poll_until;
 use opsdeck::gateway::metrics_source::PrometheusSource;
-use opsdeck::platform::prometheus::Prometheus;
+use opsdeck::platform::prometheus::{Prometheus, Queries};
 use opsdeck::platform::sim::{SimConfig, SimPlatform};
-use opsdeck::protocol::{AppDetail, Body, ClientMsg, Filter, MetricSample, ServerMsg, Topic};
+use opsdeck::protocol::{
+    AppDetail, Body, ClientMsg, Filter, MetricSample, MetricsProblemKind, ServerMsg, Topic,
+};
 
 fn sim(scenario: Option<&str>) -> Arc<SimPlatform> {
     Arc::new(SimPlatform::new(SimConfig {
@@ -81,9 +83,15 @@ async fn the_gateway_exports_the_simulators_apps_for_prometheus() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_come_back_through_promql_onto_the_stream() {
     let port = free_port();
+    // One app's p99 query is overridden with a broken one (a queries file's [apps.ID]).
+    let queries = Queries::parse(
+        "[apps.pay-callback.queries]\np99 = 'histogram_quantile(0.99, sum(rate(x{app=\"{{app}}\"}[1m]))'\n",
+    )
+    .unwrap();
     let config = opsdeck::gateway::GatewayConfig {
         prometheus: Some(PrometheusSource {
             interval: Duration::from_secs(1),
+            queries,
             ..PrometheusSource::new(&format!("http://127.0.0.1:{port}"))
         }),
         ..loopback_config()
@@ -98,7 +106,7 @@ async fn metrics_come_back_through_promql_onto_the_stream() {
         .send(&ClientMsg::Subscribe {
             topics: vec![Topic::Metrics],
             filter: Filter {
-                apps: Some(vec!["shop-cart".into()]),
+                apps: Some(vec!["shop-cart".into(), "pay-callback".into()]),
                 min_level: None,
             },
             resume: Default::default(),
@@ -107,22 +115,40 @@ async fn metrics_come_back_through_promql_onto_the_stream() {
     assert!(matches!(client.recv().await, ServerMsg::Subscribed { .. }));
     // Two scrapes before rate() has a value: wait for traffic read through PromQL.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let mut bad_query = None;
     let sample: MetricSample = loop {
         assert!(
             tokio::time::Instant::now() < deadline,
             "no metrics through PromQL in 60 s"
         );
         let events = client.events(1, |_| {}).await;
-        let found = events.into_iter().find_map(|e| match e.body {
-            Body::Metrics(s) if e.app == "shop-cart" && s.rps > 0.0 && s.latency_ms.p99 > 0.0 => {
-                Some(s)
+        let mut found = None;
+        for e in events {
+            let Body::Metrics(s) = e.body else { continue };
+            match (e.app.as_str(), s.problem) {
+                ("pay-callback", Some(p)) => bad_query = Some(p),
+                ("shop-cart", None) if s.rps > 0.0 && s.latency_ms.p99 > 0.0 => {
+                    found = Some(MetricSample { problem: None, ..s })
+                }
+                _ => {}
             }
-            _ => None,
-        });
-        if let Some(s) = found {
+        }
+        if let (Some(s), Some(_)) = (found, &bad_query) {
             break s;
         }
     };
+    // The broken query's app carries Prometheus's own parse error, naming the value.
+    let bad_query = bad_query.unwrap();
+    assert_eq!(
+        bad_query.kind,
+        MetricsProblemKind::BadQuery,
+        "{bad_query:?}"
+    );
+    assert!(
+        bad_query.message.starts_with("bad PromQL: p99 — ")
+            && bad_query.message.contains("parse error"),
+        "{bad_query:?}"
+    );
     // What PromQL says now, asked directly, agrees with what the stream carried.
     let direct = Prometheus::new(&prom.url, Duration::from_secs(5)).unwrap();
     let rps = direct
@@ -149,6 +175,26 @@ async fn metrics_come_back_through_promql_onto_the_stream() {
         "{history:?}"
     );
     assert!(history.iter().any(|p| p.sample.rps > 0.0), "{history:?}");
+    // Prometheus gone: the next rounds say so, with when the values were last read.
     drop(prom);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let stale = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no stale mark in 30 s"
+        );
+        let events = client.events(1, |_| {}).await;
+        let found = events.into_iter().find_map(|e| match e.body {
+            Body::Metrics(MetricSample {
+                problem: Some(p), ..
+            }) if e.app == "shop-cart" => Some(p),
+            _ => None,
+        });
+        if let Some(p) = found {
+            break p;
+        }
+    };
+    assert_eq!(stale.kind, MetricsProblemKind::Unavailable, "{stale:?}");
+    assert!(stale.last_good.is_some(), "{stale:?}");
     gw.stop().await;
 }

@@ -10,7 +10,7 @@ use crate::app::core::{AppEntry, Connection, GapMark, NoticeLevel};
 use crate::app::state::State;
 use crate::app::views::logs;
 use crate::protocol::{
-    AppStatus, AppSummary, Body, Event, MetricSample, Replicas, ServerMsg, Topic,
+    AppStatus, AppSummary, Body, Event, Metric, MetricSample, Replicas, ServerMsg, Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -184,8 +184,18 @@ fn apply_metrics(
         }
     }
     if let Some(entry) = state.core.apps.get_mut(&app) {
-        entry.summary.replicas.ready = sample.replicas_ready;
-        entry.summary.replicas.desired = sample.replicas_desired;
+        if let Some(problem) = sample.problem {
+            // Not a reading: what was last read stays, marked with why it is not newer.
+            entry.metrics_problem = Some(problem);
+            return;
+        }
+        entry.metrics_problem = None;
+        if sample.has(Metric::ReplicasReady) {
+            entry.summary.replicas.ready = sample.replicas_ready;
+        }
+        if sample.has(Metric::ReplicasDesired) {
+            entry.summary.replicas.desired = sample.replicas_desired;
+        }
         entry.rps_history.push(sample.rps);
         entry.metrics_history.push(ts, &sample);
         entry.latest = Some(sample);

@@ -186,13 +186,14 @@ pub struct ServeArgs {
     /// Seconds between two rounds of Prometheus queries.
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     pub prometheus_interval: u64,
-    /// The PromQL templates: `opsdeck` (apps as an opsdeck gateway's /metrics exports them) or
-    /// `kubernetes` (http_requests_total, cAdvisor, kube-state-metrics).
-    #[arg(long, default_value = "opsdeck", value_parser = ["opsdeck", "kubernetes"])]
+    /// The PromQL templates: `opsdeck` (apps as an opsdeck gateway's /metrics exports them),
+    /// `kubernetes` (http_requests_total, cAdvisor, kube-state-metrics), or a TOML file that
+    /// starts from one and replaces queries for every app or one (docs/platforms.md).
+    #[arg(long, default_value = "opsdeck", value_name = "PRESET|FILE")]
     pub prometheus_queries: String,
-    /// Filled into `{{namespace}}` in the queries.
-    #[arg(long, default_value = "default", value_name = "NS")]
-    pub prometheus_namespace: String,
+    /// Filled into `{{namespace}}` in the queries (over the queries file's; default `default`).
+    #[arg(long, value_name = "NS")]
+    pub prometheus_namespace: Option<String>,
     /// Read alerts from this Alertmanager (e.g. http://127.0.0.1:9093) instead of the
     /// platform's own, and take its webhook on /v1/hooks/alertmanager; see docs/platforms.md.
     #[arg(long, value_name = "URL", env = "OPSDECK_ALERTMANAGER")]

@@ -11,7 +11,7 @@ use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles, Tokens};
 use crate::platform::Platform;
 use crate::platform::alertmanager::{AlertmanagerSource, LabelNames};
 use crate::platform::load::{LoadConfig, LoadPlatform};
-use crate::platform::prometheus::Templates;
+use crate::platform::prometheus::Queries;
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
 use crate::tui::logging::log_dir;
 
@@ -83,11 +83,11 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         }
         Some(url) => Some(PrometheusSource {
             interval: Duration::from_secs(args.prometheus_interval.max(1)),
-            templates: match args.prometheus_queries.as_str() {
-                "kubernetes" => Templates::kubernetes(),
-                _ => Templates::opsdeck(),
-            },
-            namespace: args.prometheus_namespace.clone(),
+            queries: Queries::from_setting(
+                &args.prometheus_queries,
+                args.prometheus_namespace.as_deref(),
+            )
+            .map_err(anyhow::Error::msg)?,
             ..PrometheusSource::new(url)
         }),
         None => None,

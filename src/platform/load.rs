@@ -75,6 +75,8 @@ pub fn synthetic(n: u64, app: String) -> Emission {
             replicas_ready: 1,
             replicas_desired: 1,
             extras: BTreeMap::new(),
+            absent: Vec::new(),
+            problem: None,
         })
     } else {
         let mut fields = BTreeMap::new();

@@ -59,6 +59,84 @@ pub struct MetricSample {
     /// Platform-specific gauges such as `cache_hit_ratio` or `db_latency_ms`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub extras: BTreeMap<String, f64>,
+    /// Values the metrics source had no series for (or no number: NaN, ±Inf); they are 0 here
+    /// and shown as absent, not as a value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<Metric>,
+    /// Set when the metrics could not be read this round: the values are not a reading (all
+    /// 0) and the console keeps what it last had, marked with the problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<MetricsProblem>,
+}
+
+impl MetricSample {
+    /// Whether `metric` has a value in this sample.
+    pub fn has(&self, metric: Metric) -> bool {
+        !self.absent.contains(&metric)
+    }
+}
+
+/// One value of a [`MetricSample`], by name.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Rps,
+    P50,
+    P95,
+    P99,
+    ErrorRatio,
+    Cpu,
+    Memory,
+    ReplicasReady,
+    ReplicasDesired,
+}
+
+impl Metric {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Rps => "rps",
+            Metric::P50 => "p50",
+            Metric::P95 => "p95",
+            Metric::P99 => "p99",
+            Metric::ErrorRatio => "error_ratio",
+            Metric::Cpu => "cpu",
+            Metric::Memory => "memory",
+            Metric::ReplicasReady => "replicas_ready",
+            Metric::ReplicasDesired => "replicas_desired",
+        }
+    }
+}
+
+/// Why an app's metrics could not be read from their source (a Prometheus behind the gateway).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct MetricsProblem {
+    pub kind: MetricsProblemKind,
+    /// What the source said, e.g. the PromQL parse error.
+    pub message: String,
+    /// When the last good sample was read (platform time): the values on screen are that old.
+    /// `None` when none has been read since the gateway started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_good: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsProblemKind {
+    /// The query is wrong (Prometheus 400 `bad_data`): fix the template.
+    BadQuery,
+    /// The query could not be executed (Prometheus 422).
+    Execution,
+    /// The source did not answer (503, timeout, refused): the data is only old.
+    Unavailable,
+    /// An answer opsdeck cannot read.
+    Unexpected,
+}
+
+impl MetricsProblemKind {
+    /// Whether the values last read still stand (only old), rather than being unknown.
+    pub fn is_stale(self) -> bool {
+        matches!(self, MetricsProblemKind::Unavailable)
+    }
 }
 
 /// Log severity, ordered from least to most severe.

@@ -514,6 +514,8 @@ mod tests {
             replicas_ready: 4,
             replicas_desired: 6,
             extras: [("cache_hit_ratio".to_string(), 0.95)].into(),
+            absent: Vec::new(),
+            problem: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Rendering only: draws a frame from `&State` and `&Theme`, changes nothing.
 //!
-//! Layout, top to bottom: header, disconnected banner (while down and data is shown), the
-//! view, action progress lines, the newest notification, status bar (the command line while
+//! Layout, top to bottom: header, banner (while the stream is down and data is shown, or an
+//! app's metrics cannot be read), the view, action progress lines, the newest notification, status bar (the command line while
 //! it is open); dialogs and help on top.
 
 pub mod color_depth;
@@ -21,7 +21,7 @@ use theme::Theme;
 /// The screen's bands, top to bottom: header, disconnected banner, the view, action progress
 /// lines, the newest notification, status bar.
 fn bands(state: &State, area: Rect) -> [Rect; 6] {
-    let banner = u16::from(state.core.is_down() && !state.core.apps.is_empty());
+    let banner = u16::from(widgets::status::banner(state).is_some());
     let progress = widgets::progress::height(state);
     let notice = u16::from(!state.core.notifications.is_empty());
     Layout::vertical([
@@ -97,7 +97,7 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame) {
     ] = bands(state, area);
 
     widgets::header::render(state, theme, frame, header);
-    widgets::status::render_disconnected_banner(state, theme, frame, banner_area);
+    widgets::status::render_banner(state, theme, frame, banner_area);
     match state.view {
         View::Overview => views::overview::render(state, theme, frame, body),
         View::Logs => views::logs::render(state, theme, frame, body),

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
-use crate::protocol::MetricSample;
+use crate::protocol::{Metric, MetricSample};
 
 /// How far back charts can look, seconds.
 pub const CHART_HISTORY_SECS: i64 = 3600;
@@ -115,22 +115,30 @@ pub struct MetricHistory {
 }
 
 impl MetricHistory {
-    /// Record a sample taken at `at`. A sample in the same second as the newest point replaces
+    /// Record a sample taken at `at` (its absent values as NaN). A sample in the same second as the newest point replaces
     /// it; one older than the newest point (clock skew, replay) is placed at the newest second,
     /// so the series stays ordered.
     pub fn push(&mut self, at: DateTime<Utc>, m: &MetricSample) {
         let newest = self.points.back().map(|p| p.at);
         let at = newest.map_or(at.timestamp(), |n| n.max(at.timestamp()));
+        // A value the source had no series for is NaN: a gap in its chart, not a 0.
+        let v = |metric: Metric, value: f64| {
+            if m.has(metric) {
+                value as f32
+            } else {
+                f32::NAN
+            }
+        };
         let point = MetricPoint {
             at,
-            rps: m.rps as f32,
-            p50_ms: m.latency_ms.p50 as f32,
-            p99_ms: m.latency_ms.p99 as f32,
-            error_ratio: m.error_ratio as f32,
-            cpu: m.cpu as f32,
-            memory_mb: m.memory_mb as f32,
-            replicas_ready: m.replicas_ready as f32,
-            replicas_desired: m.replicas_desired as f32,
+            rps: v(Metric::Rps, m.rps),
+            p50_ms: v(Metric::P50, m.latency_ms.p50),
+            p99_ms: v(Metric::P99, m.latency_ms.p99),
+            error_ratio: v(Metric::ErrorRatio, m.error_ratio),
+            cpu: v(Metric::Cpu, m.cpu),
+            memory_mb: v(Metric::Memory, m.memory_mb),
+            replicas_ready: v(Metric::ReplicasReady, f64::from(m.replicas_ready)),
+            replicas_desired: v(Metric::ReplicasDesired, f64::from(m.replicas_desired)),
         };
         if newest == Some(at) {
             if let Some(last) = self.points.back_mut() {

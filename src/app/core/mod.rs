@@ -24,8 +24,8 @@ use crate::app::core::history::History;
 use crate::app::core::keymap::Keymap;
 use crate::app::core::metric_history::MetricHistory;
 use crate::protocol::{
-    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, Seq, Severity,
-    TimelineEntry, Topic,
+    ActionStatus, Alert, AlertState, AppStatus, AppSummary, MetricSample, MetricsProblem, Seq,
+    Severity, TimelineEntry, Topic,
 };
 
 /// Samples kept per app for sparklines (two minutes at 1 Hz).
@@ -77,6 +77,9 @@ pub struct AppEntry {
     pub metrics_history: MetricHistory,
     /// Firing (not acknowledged, silenced or resolved) alerts on this app.
     pub firing_alerts: u32,
+    /// Why the newest metrics could not be read (e.g. Prometheus down, a bad query): `latest`
+    /// and the charts keep the last good values, shown with this.
+    pub metrics_problem: Option<MetricsProblem>,
 }
 
 impl AppEntry {
@@ -91,6 +94,7 @@ impl AppEntry {
             rps_history,
             metrics_history: MetricHistory::default(),
             firing_alerts: 0,
+            metrics_problem: None,
         }
     }
 
@@ -465,6 +469,22 @@ impl Core {
     }
 
     /// Whether the stream is down (reconnecting or stale).
+    /// The metrics problem to warn about, with whom it concerns: `focus`'s when that app has
+    /// one, else the first app's (by id), and how many apps have one.
+    pub fn metrics_problem(&self, focus: Option<&str>) -> Option<(&str, &MetricsProblem, usize)> {
+        let mut with_problem = self
+            .apps
+            .iter()
+            .filter_map(|(id, a)| a.metrics_problem.as_ref().map(|p| (id.as_str(), p)));
+        let first = with_problem.next()?;
+        let count = 1 + with_problem.count();
+        let chosen = focus
+            .and_then(|f| self.apps.get_key_value(f))
+            .and_then(|(id, a)| a.metrics_problem.as_ref().map(|p| (id.as_str(), p)))
+            .unwrap_or(first);
+        Some((chosen.0, chosen.1, count))
+    }
+
     pub fn is_down(&self) -> bool {
         matches!(
             self.connection,

@@ -130,6 +130,8 @@ impl Deployment {
             replicas_ready: ready,
             replicas_desired: self.desired,
             extras: self.extras(rps),
+            absent: Vec::new(),
+            problem: None,
         };
         &self.sample
     }

@@ -280,6 +280,22 @@ fn render_charts(
     if area.height < per_chart || per_chart == 0 {
         return;
     }
+    if let Some(problem) = app.metrics_problem.as_ref().filter(|p| !p.kind.is_stale()) {
+        // The query itself fails: say why where the charts would be.
+        let lines: Vec<Line> = format::wrap(
+            &format!("Metrics cannot be read: {}", problem.message),
+            usize::from(area.width.saturating_sub(2)).max(1),
+        )
+        .into_iter()
+        .map(|l| Line::styled(l, theme.style(Role::Error)))
+        .collect();
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(Block::new().padding(ratatui::widgets::Padding::horizontal(1))),
+            area,
+        );
+        return;
+    }
     let rows = area.height / per_chart;
     let shown = usize::from(rows * columns).min(CHARTS.len());
     let col_constraints = vec![Constraint::Fill(1); usize::from(columns)];

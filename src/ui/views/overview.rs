@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, HighlightSpacing, Paragraph, Row, Table, TableState
 
 use crate::app::logs::LogCommand;
 use crate::app::{AppEntry, ClickTarget, Command, Connection, Health, Layer, SortColumn, State};
+use crate::protocol::{Metric, MetricSample};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
@@ -344,7 +345,12 @@ fn build_row<'a>(
 ) -> Row<'a> {
     let s = &app.summary;
     let m = app.latest.as_ref();
+    // A value the source has no series for is shown as absent, not as its 0.
+    let value =
+        |metric: Metric, get: fn(&MetricSample) -> f64| m.filter(|m| m.has(metric)).map(get);
     let health = app.health();
+    // Values that could not be read this round are last round's: muted like a stale stream.
+    let stale = stale || app.metrics_problem.is_some();
     let role = |r: Role| theme.cell(if stale { Role::Muted } else { r }, selected);
     let text = role(Role::Text);
     let num = |v: Option<f64>, fmt: fn(f64) -> String, bad: Option<bool>| -> (String, Style) {
@@ -397,13 +403,13 @@ fn build_row<'a>(
                 };
                 (format!("{}/{}", r.ready, r.desired), style)
             }
-            Column::Rps => num(m.map(|m| m.rps), format::rps, None),
+            Column::Rps => num(value(Metric::Rps, |m| m.rps), format::rps, None),
             Column::P99 => {
-                let v = m.map(|m| m.latency_ms.p99);
+                let v = value(Metric::P99, |m| m.latency_ms.p99);
                 num(v, format::latency_ms, v.map(|v| v >= 1000.0))
             }
             Column::Errors => {
-                let v = m.map(|m| m.error_ratio);
+                let v = value(Metric::ErrorRatio, |m| m.error_ratio);
                 let (t, st) = num(v, format::percent2, v.map(|v| v >= 0.05));
                 let st = match v {
                     Some(v) if (0.01..0.05).contains(&v) => role(Role::Degraded),
@@ -412,7 +418,7 @@ fn build_row<'a>(
                 (t, st)
             }
             Column::Cpu => {
-                let v = m.map(|m| m.cpu);
+                let v = value(Metric::Cpu, |m| m.cpu);
                 let (t, st) = num(v, format::percent0, None);
                 let st = match v {
                     Some(v) if v >= 0.9 => role(Role::Degraded),

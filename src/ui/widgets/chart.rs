@@ -45,7 +45,10 @@ pub fn render(
         theme.style(Role::ColumnHeader),
     )];
     for (i, s) in spec.series.iter().enumerate() {
-        let value = newest.map_or_else(|| "—".to_string(), |p| (spec.format)(s.value(p)));
+        let value = newest
+            .map(|p| s.value(p))
+            .filter(|v| v.is_finite())
+            .map_or_else(|| "—".to_string(), spec.format);
         title.push(Span::styled(
             format!("{value} "),
             theme.style(roles[i.min(1)]),
@@ -78,6 +81,10 @@ pub fn render(
             let offset = usize::try_from(p.at - from).unwrap_or(0);
             let b = (offset * buckets / usize::try_from(span).unwrap_or(1)).min(buckets - 1);
             let v = s.value(p);
+            if !v.is_finite() {
+                // No series at that second (it went stale): a gap, not a value.
+                continue;
+            }
             let slot = &mut maxes[b];
             *slot = Some(slot.map_or(v, |m: f64| m.max(v)));
         }

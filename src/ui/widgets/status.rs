@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::{Command, Connection, Layer, NoticeLevel, State};
+use crate::app::{Command, Connection, Layer, NoticeLevel, State, View};
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
@@ -92,20 +92,24 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
-/// A full-width warning while the stream is down and old data is on screen.
-pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let (text, role) = match &state.core.connection {
+/// The full-width warning, if one is due: the stream is down while old data is on screen,
+/// or some app's metrics could not be read (the one in view first).
+pub fn banner(state: &State) -> Option<(String, Role)> {
+    if state.core.apps.is_empty() {
+        return None;
+    }
+    match &state.core.connection {
         Connection::Reconnecting {
             attempt,
             next_try_at,
         } => {
             let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
-            (
+            Some((
                 format!(
                     " DISCONNECTED — reconnecting in {secs}s (attempt {attempt}); figures may be behind"
                 ),
                 Role::Reconnecting,
-            )
+            ))
         }
         Connection::Stale {
             since,
@@ -113,15 +117,50 @@ pub fn render_disconnected_banner(state: &State, theme: &Theme, frame: &mut Fram
             next_try_at,
         } => {
             let secs = (*next_try_at - state.core.wall).num_seconds().max(0);
-            (
+            Some((
                 format!(
                     " STALE — no data since {} UTC; retry in {secs}s (attempt {attempt})",
                     format::clock(*since)
                 ),
                 Role::Stale,
-            )
+            ))
         }
-        _ => return,
+        Connection::Live | Connection::Connecting => metrics_banner(state),
+    }
+}
+
+/// "METRICS STALE 45s — shop-cart: Prometheus unavailable: …", or for a query that fails
+/// "METRICS UNREADABLE — 5 apps: bad PromQL: p99 — …".
+fn metrics_banner(state: &State) -> Option<(String, Role)> {
+    let focus = match state.view {
+        View::Overview => state.overview.selected.as_deref(),
+        View::App | View::Releases => Some(state.app_view.app.as_str()),
+        _ => None,
+    };
+    let (app, problem, count) = state.core.metrics_problem(focus)?;
+    let who = if count > 1 && focus != Some(app) {
+        format!("{count} apps")
+    } else if count > 1 {
+        format!("{app} (and {} more)", count - 1)
+    } else {
+        app.to_string()
+    };
+    let head = match (problem.kind.is_stale(), problem.last_good) {
+        (true, Some(t)) => format!(
+            "METRICS STALE {} (as of {} UTC)",
+            format::age(state.core.now, t),
+            format::clock(t)
+        ),
+        (true, None) => "NO METRICS YET".to_string(),
+        (false, _) => "METRICS UNREADABLE".to_string(),
+    };
+    Some((format!(" {head} — {who}: {}", problem.message), Role::Stale))
+}
+
+/// Draw [`banner`] into its band.
+pub fn render_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some((text, role)) = banner(state) else {
+        return;
     };
     frame.render_widget(Paragraph::new(text).style(theme.style(role)), area);
 }

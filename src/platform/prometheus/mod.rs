@@ -7,13 +7,17 @@
 //! for a bad query (400 `bad_data`), the execution error (422), or that Prometheus is
 //! unreachable or slow (503, a timeout), so the data can be marked stale rather than wrong.
 
+mod queries;
+
+pub use queries::{DEFAULT_NAMESPACE, Queries};
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::protocol::{Latency, MetricSample};
+use crate::protocol::{Latency, Metric, MetricSample, MetricsProblem, MetricsProblemKind};
 
 /// The most points Prometheus returns per series from a range query.
 pub const MAX_POINTS: i64 = 11_000;
@@ -75,19 +79,53 @@ impl Templates {
         }
     }
 
-    /// Every template with its value name, in a fixed order.
-    fn each(&self) -> [(&'static str, &str); 9] {
+    /// Every template with the value it gives, in a fixed order.
+    fn each(&self) -> [(Metric, &str); 9] {
         [
-            ("rps", &self.rps),
-            ("p50", &self.p50),
-            ("p95", &self.p95),
-            ("p99", &self.p99),
-            ("error_ratio", &self.error_ratio),
-            ("cpu", &self.cpu),
-            ("memory_bytes", &self.memory_bytes),
-            ("replicas_ready", &self.replicas_ready),
-            ("replicas_desired", &self.replicas_desired),
+            (Metric::Rps, &self.rps),
+            (Metric::P50, &self.p50),
+            (Metric::P95, &self.p95),
+            (Metric::P99, &self.p99),
+            (Metric::ErrorRatio, &self.error_ratio),
+            (Metric::Cpu, &self.cpu),
+            (Metric::Memory, &self.memory_bytes),
+            (Metric::ReplicasReady, &self.replicas_ready),
+            (Metric::ReplicasDesired, &self.replicas_desired),
         ]
+    }
+}
+
+/// A sample from one value per metric; a metric without a finite value is absent (0 here).
+fn assemble(values: &BTreeMap<Metric, f64>) -> MetricSample {
+    let all = [
+        Metric::Rps,
+        Metric::P50,
+        Metric::P95,
+        Metric::P99,
+        Metric::ErrorRatio,
+        Metric::Cpu,
+        Metric::Memory,
+        Metric::ReplicasReady,
+        Metric::ReplicasDesired,
+    ];
+    let get = |m: Metric| values.get(&m).copied().filter(|v| v.is_finite());
+    let value = |m: Metric| get(m).unwrap_or(0.0);
+    let count = |m: Metric| value(m).round().clamp(0.0, f64::from(u32::MAX)) as u32;
+    MetricSample {
+        rps: value(Metric::Rps),
+        latency_ms: Latency {
+            p50: value(Metric::P50),
+            p95: value(Metric::P95),
+            p99: value(Metric::P99),
+        },
+        error_ratio: value(Metric::ErrorRatio),
+        cpu: value(Metric::Cpu),
+        memory_mb: value(Metric::Memory) / (1024.0 * 1024.0),
+        replicas_ready: count(Metric::ReplicasReady),
+        replicas_desired: count(Metric::ReplicasDesired),
+        extras: BTreeMap::new(),
+        absent: all.into_iter().filter(|&m| get(m).is_none()).collect(),
+        problem: None,
     }
 }
 
@@ -139,6 +177,33 @@ impl QueryError {
     /// Whether the data is only old (Prometheus may answer later), not wrong.
     pub fn is_stale(&self) -> bool {
         matches!(self, QueryError::Unavailable(_))
+    }
+
+    /// The error with the value whose query made it named first (`p99 — parse error …`);
+    /// whether Prometheus is down does not depend on the query, so that stays as it is.
+    fn for_metric(self, metric: Metric) -> QueryError {
+        let named = |text: String| format!("{} — {text}", metric.as_str());
+        match self {
+            QueryError::BadQuery(t) => QueryError::BadQuery(named(t)),
+            QueryError::Execution(t) => QueryError::Execution(named(t)),
+            QueryError::Unexpected(t) => QueryError::Unexpected(named(t)),
+            unavailable @ QueryError::Unavailable(_) => unavailable,
+        }
+    }
+
+    /// The error as consoles are told it, with when the last good values were read.
+    pub fn problem(&self, last_good: Option<DateTime<Utc>>) -> MetricsProblem {
+        let kind = match self {
+            QueryError::BadQuery(_) => MetricsProblemKind::BadQuery,
+            QueryError::Execution(_) => MetricsProblemKind::Execution,
+            QueryError::Unavailable(_) => MetricsProblemKind::Unavailable,
+            QueryError::Unexpected(_) => MetricsProblemKind::Unexpected,
+        };
+        MetricsProblem {
+            kind,
+            message: self.to_string(),
+            last_good,
+        }
     }
 }
 
@@ -351,7 +416,8 @@ impl Prometheus {
         read_range(status, &body)
     }
 
-    /// One app's samples over `start..=end`, one per step where any value has a point.
+    /// One app's samples over `start..=end`, one per step where any value has a point; a
+    /// value without a point at that step is absent from its sample.
     pub async fn sample_range(
         &self,
         templates: &Templates,
@@ -363,38 +429,26 @@ impl Prometheus {
     ) -> Result<Vec<(DateTime<Utc>, MetricSample)>, QueryError> {
         let queries = templates
             .each()
-            .map(|(name, t)| (name, render(t, app, namespace)));
+            .map(|(metric, t)| (metric, render(t, app, namespace)));
         let answers = futures_util::future::join_all(
             queries.iter().map(|(_, q)| self.range(q, start, end, step)),
         )
         .await;
-        let mut by_time: BTreeMap<i64, MetricSample> = BTreeMap::new();
-        for ((name, _), answer) in queries.iter().zip(answers) {
-            for (t, v) in answer? {
-                let v = if v.is_finite() { v } else { 0.0 };
-                let s = by_time.entry(t).or_default();
-                let count = v.round().clamp(0.0, f64::from(u32::MAX)) as u32;
-                match *name {
-                    "rps" => s.rps = v,
-                    "p50" => s.latency_ms.p50 = v,
-                    "p95" => s.latency_ms.p95 = v,
-                    "p99" => s.latency_ms.p99 = v,
-                    "error_ratio" => s.error_ratio = v,
-                    "cpu" => s.cpu = v,
-                    "memory_bytes" => s.memory_mb = v / (1024.0 * 1024.0),
-                    "replicas_ready" => s.replicas_ready = count,
-                    _ => s.replicas_desired = count,
-                }
+        let mut by_time: BTreeMap<i64, BTreeMap<Metric, f64>> = BTreeMap::new();
+        for ((metric, _), answer) in queries.iter().zip(answers) {
+            for (t, v) in answer.map_err(|e| e.for_metric(*metric))? {
+                by_time.entry(t).or_default().insert(*metric, v);
             }
         }
         Ok(by_time
             .into_iter()
-            .filter_map(|(t, s)| Some((DateTime::from_timestamp(t, 0)?, s)))
+            .filter_map(|(t, values)| Some((DateTime::from_timestamp(t, 0)?, assemble(&values))))
             .collect())
     }
 
-    /// One app's sample: every template queried at once. Values Prometheus has no series for
-    /// are 0 (no traffic yet); the first error of any query is the answer.
+    /// One app's sample: every template queried at once. A value Prometheus has no series for
+    /// (the series went stale, or no traffic yet) is absent; the first error of any query is
+    /// the answer.
     pub async fn sample(
         &self,
         templates: &Templates,
@@ -403,43 +457,16 @@ impl Prometheus {
     ) -> Result<MetricSample, QueryError> {
         let queries = templates
             .each()
-            .map(|(name, t)| (name, render(t, app, namespace)));
+            .map(|(metric, t)| (metric, render(t, app, namespace)));
         let answers =
             futures_util::future::join_all(queries.iter().map(|(_, q)| self.instant(q))).await;
         let mut values = BTreeMap::new();
-        for ((name, _), answer) in queries.iter().zip(answers) {
-            values.insert(*name, answer?);
-        }
-        let get = |name: &str| {
-            values
-                .get(name)
-                .copied()
-                .flatten()
-                .filter(|v| v.is_finite())
-                .unwrap_or(0.0)
-        };
-        let count = |name: &str| {
-            let v = get(name).round();
-            if v <= 0.0 {
-                0
-            } else {
-                v.min(f64::from(u32::MAX)) as u32
+        for ((metric, _), answer) in queries.iter().zip(answers) {
+            if let Some(v) = answer.map_err(|e| e.for_metric(*metric))? {
+                values.insert(*metric, v);
             }
-        };
-        Ok(MetricSample {
-            rps: get("rps"),
-            latency_ms: Latency {
-                p50: get("p50"),
-                p95: get("p95"),
-                p99: get("p99"),
-            },
-            error_ratio: get("error_ratio"),
-            cpu: get("cpu"),
-            memory_mb: get("memory_bytes") / (1024.0 * 1024.0),
-            replicas_ready: count("replicas_ready"),
-            replicas_desired: count("replicas_desired"),
-            extras: BTreeMap::new(),
-        })
+        }
+        Ok(assemble(&values))
     }
 }
 
@@ -557,5 +584,79 @@ mod tests {
             read_instant(200, matrix),
             Err(QueryError::Unexpected(_))
         ));
+    }
+
+    #[test]
+    fn a_value_without_a_series_or_a_number_is_absent_not_zero() {
+        let values: BTreeMap<Metric, f64> = [
+            (Metric::Rps, 12.5),
+            (Metric::P99, f64::NAN),
+            (Metric::Cpu, f64::INFINITY),
+            (Metric::Memory, 64.0 * 1024.0 * 1024.0),
+            (Metric::ReplicasReady, 3.0),
+        ]
+        .into();
+        let s = assemble(&values);
+        assert_eq!(s.rps, 12.5);
+        assert_eq!(s.memory_mb, 64.0);
+        assert_eq!(s.replicas_ready, 3);
+        assert!(s.has(Metric::Rps) && s.has(Metric::Memory));
+        assert_eq!(
+            s.absent,
+            vec![
+                Metric::P50,
+                Metric::P95,
+                Metric::P99,
+                Metric::ErrorRatio,
+                Metric::Cpu,
+                Metric::ReplicasDesired
+            ]
+        );
+        // On the wire, only when something is absent.
+        let full: BTreeMap<Metric, f64> = [
+            Metric::Rps,
+            Metric::P50,
+            Metric::P95,
+            Metric::P99,
+            Metric::ErrorRatio,
+            Metric::Cpu,
+            Metric::Memory,
+            Metric::ReplicasReady,
+            Metric::ReplicasDesired,
+        ]
+        .map(|m| (m, 1.0))
+        .into();
+        let json = serde_json::to_string(&assemble(&full)).unwrap();
+        assert!(
+            !json.contains("absent") && !json.contains("problem"),
+            "{json}"
+        );
+    }
+
+    #[test]
+    fn a_failed_query_becomes_a_problem_naming_the_value() {
+        let t = Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+        let p = QueryError::BadQuery("1:5: parse error".into())
+            .for_metric(Metric::P99)
+            .problem(Some(t));
+        assert_eq!(p.kind, MetricsProblemKind::BadQuery);
+        assert_eq!(p.message, "bad PromQL: p99 — 1:5: parse error");
+        assert_eq!(p.last_good, Some(t));
+        let p = QueryError::Execution("x".into())
+            .for_metric(Metric::Cpu)
+            .problem(None);
+        assert_eq!(
+            (p.kind, p.message.as_str()),
+            (MetricsProblemKind::Execution, "query failed: cpu — x")
+        );
+        // Prometheus being down is not about one query.
+        let p = QueryError::Unavailable("connection refused".into())
+            .for_metric(Metric::Rps)
+            .problem(Some(t));
+        assert_eq!(p.message, "Prometheus unavailable: connection refused");
+        assert!(p.kind.is_stale());
+        let p = QueryError::Unexpected("x".into()).problem(None);
+        assert_eq!(p.kind, MetricsProblemKind::Unexpected);
+        assert!(!p.kind.is_stale());
     }
 }
