@@ -9,8 +9,8 @@ use common::keys::{press, type_text};
 use common::{alert_fixtures, fixtures};
 use fixtures::*;
 use opsdeck::app::{
-    Action, AlertStep, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply, RequestKind,
-    SilenceDialog, State, View, update,
+    Action, AlertQuestion, AlertStep, Dialog, Effect, HttpError, KeyCode, KeyInput, Reply,
+    RequestKind, SilenceDialog, State, View, update,
 };
 use opsdeck::protocol::{AlertState, Severity};
 
@@ -24,9 +24,9 @@ fn alert_requests(effects: &[Effect]) -> Vec<(u64, RequestKind)> {
         .iter()
         .filter_map(|e| match e {
             Effect::Http(r) => match &r.kind {
-                RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. } => {
-                    Some((r.id, r.kind.clone()))
-                }
+                RequestKind::AckAlert { .. }
+                | RequestKind::SilenceAlert { .. }
+                | RequestKind::ExpireSilence { .. } => Some((r.id, r.kind.clone())),
                 _ => None,
             },
             _ => None,
@@ -520,4 +520,42 @@ fn a_silence_retry_keeps_its_key_unless_the_silence_changed() {
     assert_eq!(changed.len(), 1);
     assert_ne!(changed[0].1, first[0].1);
     assert_eq!(silence_dialog(&state).idempotency_key, changed[0].1);
+}
+
+/// On a silenced alert the silence key asks to end the silence; `y` sends the expiry once.
+#[test]
+fn s_on_a_silenced_alert_expires_its_silence_after_y() {
+    let mut state = alerts_state(false);
+    let mut silenced = alerts().into_iter().find(|a| a.id == "al-1").unwrap();
+    silenced.state = AlertState::Silenced;
+    update(&mut state, alert_event(9_000_001, silenced.clone()));
+    select_alert(&mut state, "al-1");
+    assert!(alert_requests(&press(&mut state, KeyInput::char('s'))).is_empty());
+    let Some(Dialog::Ack(d)) = &state.dialog else {
+        panic!("no question: {:?}", state.dialog);
+    };
+    assert_eq!(d.question, AlertQuestion::ExpireSilence);
+    let key = d.idempotency_key.clone();
+    let s = common::screen::screen(&state, 80, 24);
+    assert!(s.contains("Expire the silence of al-1"), "{s}");
+    let sent = alert_requests(&press(&mut state, KeyInput::char('y')));
+    assert_eq!(
+        sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
+        vec![RequestKind::ExpireSilence {
+            alert: "al-1".into(),
+            actor: "operator".into(),
+            idempotency_key: key,
+        }]
+    );
+    silenced.state = AlertState::Firing;
+    update(
+        &mut state,
+        Action::HttpReply {
+            request_id: sent[0].0,
+            result: Ok(Reply::Alert(Box::new(silenced))),
+        },
+    );
+    assert!(state.dialog.is_none());
+    assert_eq!(state.core.alerts["al-1"].state, AlertState::Firing);
+    assert_eq!(last_notice(&state), "alert al-1 is no longer silenced");
 }

@@ -389,6 +389,39 @@ async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
     assert_eq!(silenced.state, AlertState::Silenced);
     assert!(silenced.silenced_until.is_some());
 
+    // Expired: back to acknowledged (li.wei is still on it); a second expiry is a 409.
+    let expired: Alert = client
+        .delete(&silence)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(expired.state, AlertState::Acknowledged);
+    assert_eq!(expired.silenced_until, None);
+    let (status, body) = error_of(client.delete(&silence).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body.error.message.contains("not silenced"),
+        "{}",
+        body.error.message
+    );
+    let audit: Vec<serde_json::Value> = client
+        .get(url(&gw, "/v1/audit"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r["action"] == "unsilence" && r["target"] == alert.id.as_str()),
+        "{audit:?}"
+    );
+
     let (status, _) = error_of(
         client
             .post(url(&gw, "/v1/alerts/nope/ack"))

@@ -90,6 +90,7 @@ async fn call(
     let mut req = match method {
         "GET" => http().get(url(gw, &concrete)),
         "POST" => http().post(url(gw, &concrete)).json(&body_for(path)),
+        "DELETE" => http().delete(url(gw, &concrete)),
         other => panic!("a route with method {other}: teach this test its body"),
     };
     if let Some(token) = token {

@@ -275,7 +275,8 @@ async fn a_client_that_keeps_falling_behind_is_closed_with_1008_after_the_grace(
     let mut slow = common::stream::stalled_client(gw.addr).await;
     slow.send(&subscribe(&[Topic::Metrics, Topic::Logs], BTreeMap::new()))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    // Generous: on a loaded machine the firehose runs slower and the lag builds later.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let code = loop {
         assert!(
             tokio::time::Instant::now() < deadline,

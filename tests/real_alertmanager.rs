@@ -6,6 +6,8 @@
 
 mod common;
 
+use chrono::Timelike;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -208,6 +210,62 @@ async fn a_gateway_silence_is_an_alertmanager_silence_and_resolution_reaches_the
     .await;
     let listed: Vec<Alert> = get_json(&gw, "/v1/alerts").await;
     assert_eq!(listed[0].state, AlertState::Silenced);
+
+    // Expired through the gateway: the silence is expired in Alertmanager, the alert fires.
+    let r = http()
+        .delete(url(&gw, &format!("/v1/alerts/{}/silence", alert.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let firing: Alert = r.json().await.unwrap();
+    assert_eq!(firing.state, AlertState::Firing);
+    assert_eq!(firing.silenced_until, None);
+    let silences: Vec<serde_json::Value> = http()
+        .get(format!("{}/api/v2/silences", am.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(silences[0]["status"]["state"], "expired", "{silences:?}");
+    // Nothing left to expire: a clear 409.
+    let r = http()
+        .delete(url(&gw, &format!("/v1/alerts/{}/silence", alert.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+
+    // A silence made elsewhere (amtool, Alertmanager's UI) shows, with its end and author.
+    let ends_at = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .with_nanosecond(0)
+        .unwrap();
+    let r = http()
+        .post(format!("{}/api/v2/silences", am.url))
+        .json(&serde_json::json!({
+            "matchers": [{"name": "alertname", "value": "HighErrorRatio", "isRegex": false, "isEqual": true}],
+            "startsAt": chrono::Utc::now(),
+            "endsAt": ends_at,
+            "createdBy": "amtool-ana",
+            "comment": "db maintenance",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    // (The stream first replays the earlier changes: the 30 m silence, its expiry.)
+    let elsewhere = next_alert(&mut client, "the alert silenced elsewhere", |a| {
+        a.state == AlertState::Silenced
+            && a.silenced_until > Some(chrono::Utc::now() + chrono::Duration::hours(1))
+    })
+    .await;
+    assert_eq!(elsewhere.silenced_until, Some(ends_at));
+    assert_eq!(
+        elsewhere.comment.as_deref(),
+        Some("db maintenance — amtool-ana")
+    );
 
     // The alert ends in Alertmanager: resolved on the stream.
     post_alert(&am, "HighErrorRatio", chrono::Duration::zero()).await;

@@ -38,8 +38,8 @@ pub use command::{
     parse as parse_command, suggest,
 };
 pub use dialogs::alert_dialog::{
-    AckDialog, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS, SILENCE_PRESETS,
-    SilenceDialog, SilenceField, describe_secs,
+    AckDialog, AlertQuestion, AlertStep, AlertTarget, DurationProblem, MAX_SILENCE_SECS,
+    SILENCE_PRESETS, SilenceDialog, SilenceField, describe_secs,
 };
 pub use dialogs::quit::{QuitDialog, WaitingRun};
 pub use dialogs::rollback::{

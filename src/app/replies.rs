@@ -71,9 +71,12 @@ pub fn apply_reply(
         (RequestKind::ControlRun { run, control, .. }, result) => {
             runs::on_control(state, request_id, &run, control, result)
         }
-        (kind @ (RequestKind::AckAlert { .. } | RequestKind::SilenceAlert { .. }), result) => {
-            alerts::on_reply(state, request_id, &kind, result)
-        }
+        (
+            kind @ (RequestKind::AckAlert { .. }
+            | RequestKind::SilenceAlert { .. }
+            | RequestKind::ExpireSilence { .. }),
+            result,
+        ) => alerts::on_reply(state, request_id, &kind, result),
         (_, Ok(Reply::Action(status))) => in_flight::track(&mut state.core, *status),
         (_, Ok(Reply::Alert(alert))) => {
             let app = alert.app.clone();
@@ -167,6 +170,7 @@ fn describe(kind: &RequestKind) -> String {
         RequestKind::ScaleApp { app, .. } => format!("scaling {app}"),
         RequestKind::Rollback { app, .. } => format!("rolling back {app}"),
         RequestKind::AckAlert { alert, .. } => format!("acknowledging {alert}"),
+        RequestKind::ExpireSilence { alert, .. } => format!("expiring the silence of {alert}"),
         RequestKind::SilenceAlert { alert, .. } => format!("silencing {alert}"),
         RequestKind::FetchRunbooks => "loading runbooks".into(),
         RequestKind::FetchRunbook { runbook } => format!("loading runbook {runbook}"),

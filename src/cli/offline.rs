@@ -229,6 +229,15 @@ async fn answer(gw: &Arc<Gateway>, kind: RequestKind) -> Result<Reply, HttpError
             let alert = actions::acknowledge(gw, &actor_named(&actor)?, alert, source).await;
             Reply::Alert(Box::new(alert.map_err(action)?))
         }
+        RequestKind::ExpireSilence {
+            alert,
+            actor,
+            idempotency_key,
+        } => {
+            let source = keyed(Some(idempotency_key), &serde_json::json!({}));
+            let alert = actions::expire_silence(gw, &actor_named(&actor)?, alert, source).await;
+            Reply::Alert(Box::new(alert.map_err(action)?))
+        }
         RequestKind::SilenceAlert {
             alert,
             duration,

@@ -156,6 +156,20 @@ impl HttpClient {
                 )
                 .await
                 .map(|a| Reply::Alert(Box::new(a))),
+            RequestKind::ExpireSilence {
+                alert,
+                actor,
+                idempotency_key,
+            } => self
+                .change_as(
+                    Method::DELETE,
+                    &["v1", "alerts", alert, "silence"],
+                    &serde_json::json!({}),
+                    Some(idempotency_key),
+                    Some(actor),
+                )
+                .await
+                .map(|a| Reply::Alert(Box::new(a))),
             RequestKind::SilenceAlert {
                 alert,
                 duration,
@@ -237,8 +251,21 @@ impl HttpClient {
         idempotency_key: Option<&String>,
         actor: Option<&String>,
     ) -> Result<T, HttpError> {
+        self.change_as(Method::POST, path, body, idempotency_key, actor)
+            .await
+    }
+
+    /// A change (POST, DELETE) on behalf of `actor`, under an idempotency key.
+    async fn change_as<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &[&str],
+        body: &B,
+        idempotency_key: Option<&String>,
+        actor: Option<&String>,
+    ) -> Result<T, HttpError> {
         let mut req = self
-            .authorized(self.client.request(Method::POST, self.url(path)?))
+            .authorized(self.client.request(method, self.url(path)?))
             .json(body);
         if let Some(key) = idempotency_key {
             req = req.header("Idempotency-Key", key.as_str());

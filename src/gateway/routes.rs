@@ -59,6 +59,14 @@ impl Table {
         self.add("POST", path, role, post(handler))
     }
 
+    fn delete<H, T>(self, path: &'static str, role: Role, handler: H) -> Table
+    where
+        H: axum::handler::Handler<T, Arc<Gateway>>,
+        T: 'static,
+    {
+        self.add("DELETE", path, role, axum::routing::delete(handler))
+    }
+
     fn add(
         mut self,
         method: &'static str,
@@ -92,6 +100,7 @@ fn table() -> Table {
     .get("/v1/alerts", Viewer, list_alerts)
     .post("/v1/alerts/{id}/ack", Operator, ack_alert)
     .post("/v1/alerts/{id}/silence", Operator, silence_alert)
+    .delete("/v1/alerts/{id}/silence", Operator, expire_silence)
     .post("/v1/hooks/alertmanager", Operator, alertmanager_hook)
     .get("/v1/events", Viewer, list_events)
     .get("/v1/audit", Viewer, super::audit::api::list_audit)
@@ -317,6 +326,19 @@ async fn silence_alert(
     let key = idempotency_key(&headers, &body)?;
     let req = actions::Silence::parse(id, &req.duration, req.comment)?;
     let alert = actions::silence(&gw, &actor, req, Source::Request(key, origin)).await?;
+    Ok(answer(StatusCode::OK, &alert))
+}
+
+async fn expire_silence(
+    State(gw): State<Arc<Gateway>>,
+    Extension(actor): Extension<Actor>,
+    Extension(origin): Extension<Origin>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let key = idempotency_key(&headers, &body)?;
+    let alert = actions::expire_silence(&gw, &actor, id, Source::Request(key, origin)).await?;
     Ok(answer(StatusCode::OK, &alert))
 }
 

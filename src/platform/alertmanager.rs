@@ -263,11 +263,31 @@ fn to_alert(names: &LabelNames, observed: &Observed, known: &Known, now: DateTim
     }
 }
 
+/// A silence as Alertmanager lists it (`GET /api/v2/silences`): what the console shows of one
+/// made elsewhere.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct SilenceInfo {
+    pub id: String,
+    #[serde(rename = "endsAt")]
+    pub ends_at: DateTime<Utc>,
+    #[serde(rename = "createdBy", default)]
+    pub created_by: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `GET /api/v2/silences`'s body, read.
+pub fn read_silences(body: &str) -> Result<Vec<SilenceInfo>, String> {
+    serde_json::from_str(body).map_err(|err| format!("unexpected answer from Alertmanager: {err}"))
+}
+
 #[derive(Default)]
 struct Book {
     /// Every alert by fingerprint, as last published.
     alerts: BTreeMap<String, (Observed, Alert)>,
     known: HashMap<String, Known>,
+    /// Silences by id, as last listed: until when, by whom, why.
+    silences: HashMap<String, SilenceInfo>,
     /// When Alertmanager last answered.
     last_ok: Option<DateTime<Utc>>,
     stale: bool,
@@ -316,6 +336,40 @@ impl Alerts {
             )
         });
         Ok(list)
+    }
+
+    /// Learn the silences named by `observed` that the book does not know yet, with one
+    /// `GET /api/v2/silences`; a failure leaves them unknown (shown without an end) until the
+    /// next read.
+    pub async fn learn_silences(&self, observed: &[Observed]) {
+        let unknown = {
+            let Ok(book) = self.book() else { return };
+            observed
+                .iter()
+                .filter_map(|o| o.silenced_by.as_ref())
+                .flatten()
+                .any(|id| !book.silences.contains_key(id))
+        };
+        if !unknown {
+            return;
+        }
+        let url = format!("{}/api/v2/silences", self.source.url);
+        let listed = match self.client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => match r.text().await {
+                Ok(body) => read_silences(&body),
+                Err(err) => Err(err.to_string()),
+            },
+            Ok(r) => Err(format!("Alertmanager answered {}", r.status())),
+            Err(err) => Err(chain(&err)),
+        };
+        match listed {
+            Ok(silences) => {
+                if let Ok(mut book) = self.book() {
+                    book.silences = silences.into_iter().map(|s| (s.id.clone(), s)).collect();
+                }
+            }
+            Err(err) => tracing::warn!(%err, "cannot list Alertmanager's silences"),
+        }
     }
 
     /// Read `/api/v2/alerts` once: the full set of active alerts.
@@ -374,11 +428,28 @@ impl Alerts {
     fn apply(&self, book: &mut Book, observed: Vec<Observed>, now: DateTime<Utc>) -> Vec<Alert> {
         let mut changed = Vec::new();
         for mut o in observed {
+            // A silence listed by Alertmanager (made here or elsewhere) says until when.
+            let listed: Vec<SilenceInfo> = o
+                .silenced_by
+                .iter()
+                .flatten()
+                .filter_map(|id| book.silences.get(id).cloned())
+                .collect();
             let known = book.known.entry(o.fingerprint.clone()).or_default();
             match o.silenced_by.clone() {
                 Some(ids) => {
                     if ids.is_empty() {
                         known.silenced_until = None;
+                        known.comment = None;
+                    } else if let Some(s) = listed.iter().max_by_key(|s| s.ends_at) {
+                        known.silenced_until = Some(s.ends_at);
+                        if known.comment.is_none() || ids != known.silenced_by {
+                            known.comment = Some(if s.comment.is_empty() {
+                                format!("silenced by {}", s.created_by)
+                            } else {
+                                format!("{} — {}", s.comment, s.created_by)
+                            });
+                        }
                     }
                     known.silenced_by = ids;
                 }
@@ -477,6 +548,7 @@ impl Alerts {
                         tracing::info!("Alertmanager answers again");
                         reachable = true;
                     }
+                    self.learn_silences(&observed).await;
                     self.apply_full(observed, now)
                 }
                 Err(err) => {
@@ -583,6 +655,46 @@ impl Alerts {
             known.silenced_until = Some(ends_at);
             known.comment = Some(comment);
             observed.silenced_by = Some(vec![created.silence_id]);
+            self.apply(&mut book, vec![observed], now)
+        };
+        self.publish(changed, now).await;
+        self.current(id)
+    }
+
+    /// Expire every silence that holds alert `id` (`DELETE /api/v2/silence/{id}`), made here
+    /// or elsewhere.
+    pub async fn expire_silence(&self, id: &str) -> Result<Alert, PlatformError> {
+        let mut observed = self.observed(id)?;
+        let silences = self
+            .book()?
+            .known
+            .get(id)
+            .map(|k| k.silenced_by.clone())
+            .unwrap_or_default();
+        if silences.is_empty() {
+            return Err(PlatformError::Conflict(format!(
+                "alert {id} is not silenced: nothing to expire"
+            )));
+        }
+        for silence in &silences {
+            let url = format!("{}/api/v2/silence/{silence}", self.source.url);
+            let response = self.client.delete(&url).send().await.map_err(|err| {
+                PlatformError::Unavailable(format!("Alertmanager: DELETE {url}: {}", chain(&err)))
+            })?;
+            let status = response.status();
+            // 404: already gone (expired, or deleted elsewhere) — what was wanted.
+            if !status.is_success() && status != reqwest::StatusCode::NOT_FOUND {
+                let text = response.text().await.unwrap_or_default();
+                return Err(PlatformError::Unavailable(format!(
+                    "Alertmanager refused to expire silence {silence} ({status}): {}",
+                    text.trim()
+                )));
+            }
+        }
+        let now = Utc::now();
+        let changed = {
+            let mut book = self.book()?;
+            observed.silenced_by = Some(Vec::new());
             self.apply(&mut book, vec![observed], now)
         };
         self.publish(changed, now).await;
@@ -703,6 +815,9 @@ impl Platform for WithAlertmanager {
         by: &str,
     ) -> Result<Alert, PlatformError> {
         self.alerts.silence(alert, secs, comment, by).await
+    }
+    async fn expire_silence(&self, alert: &str, _by: &str) -> Result<Alert, PlatformError> {
+        self.alerts.expire_silence(alert).await
     }
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError> {
         self.inner.events().await
@@ -864,6 +979,27 @@ mod tests {
         let now = at("2026-12-06T10:01:00Z");
         let changed = am.apply_full(read_alerts(&suppressed).unwrap(), now);
         assert_eq!(changed[0].state, AlertState::Silenced);
+        assert_eq!(
+            changed[0].silenced_until, None,
+            "not listed yet: no end known"
+        );
+        // Once listed, its end and who made it show.
+        am.book().unwrap().silences = read_silences(
+            r#"[{"id": "s-1", "status": {"state": "active"}, "matchers": [],
+                 "startsAt": "2026-12-06T09:00:00Z", "endsAt": "2026-12-06T12:00:00Z",
+                 "updatedAt": "2026-12-06T09:00:00Z", "createdBy": "amtool-ana",
+                 "comment": "db maintenance"}]"#,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+        let changed = am.apply_full(read_alerts(&suppressed).unwrap(), now);
+        assert_eq!(changed[0].silenced_until, Some(at("2026-12-06T12:00:00Z")));
+        assert_eq!(
+            changed[0].comment.as_deref(),
+            Some("db maintenance — amtool-ana")
+        );
         // The silence expires: firing again.
         let changed = am.apply_full(read_alerts(API).unwrap(), now);
         assert_eq!(changed[0].state, AlertState::Firing);

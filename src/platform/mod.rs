@@ -113,6 +113,14 @@ pub trait Platform: Send + Sync + 'static {
         by: &str,
     ) -> Result<Alert, PlatformError>;
 
+    /// End alert `alert`'s silence now: it pages again (or stays acknowledged).
+    async fn expire_silence(&self, alert: &str, by: &str) -> Result<Alert, PlatformError> {
+        let _ = by;
+        Err(PlatformError::Unsupported(format!(
+            "this platform cannot expire the silence of {alert}"
+        )))
+    }
+
     /// Recent platform events, newest first.
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError>;
 

@@ -83,6 +83,12 @@ pub enum RequestKind {
         actor: String,
         idempotency_key: String,
     },
+    /// DELETE /v1/alerts/{id}/silence, on behalf of `actor`.
+    ExpireSilence {
+        alert: String,
+        actor: String,
+        idempotency_key: String,
+    },
     /// GET /v1/runbooks
     FetchRunbooks,
     /// GET /v1/runbooks/{id}
@@ -139,6 +145,7 @@ impl RequestKind {
                 | RequestKind::Rollback { .. }
                 | RequestKind::AckAlert { .. }
                 | RequestKind::SilenceAlert { .. }
+                | RequestKind::ExpireSilence { .. }
                 | RequestKind::StartRun { dry_run: false, .. }
                 | RequestKind::ControlRun { .. }
         )

@@ -49,10 +49,19 @@ pub enum AlertStep {
     Sending { request_id: RequestId },
 }
 
-/// "Acknowledge P1 al-3 on shop-cart? y/N"
+/// What a one-question alert dialog asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertQuestion {
+    Acknowledge,
+    /// The alert is silenced: end its silence now.
+    ExpireSilence,
+}
+
+/// "Acknowledge P1 al-3 on shop-cart? y/N", or "Expire the silence of …? y/N".
 #[derive(Clone, Debug, PartialEq)]
 pub struct AckDialog {
     pub alert: AlertTarget,
+    pub question: AlertQuestion,
     pub step: AlertStep,
     /// Why the last try failed (transient failures only; refusals close the dialog).
     pub failure: Option<String>,
@@ -64,9 +73,18 @@ impl AckDialog {
     pub fn new(alert: AlertTarget, idempotency_key: String) -> Self {
         AckDialog {
             alert,
+            question: AlertQuestion::Acknowledge,
             step: AlertStep::Confirm,
             failure: None,
             idempotency_key,
+        }
+    }
+
+    /// The question that ends a silence.
+    pub fn expire(alert: AlertTarget, idempotency_key: String) -> Self {
+        AckDialog {
+            question: AlertQuestion::ExpireSilence,
+            ..AckDialog::new(alert, idempotency_key)
         }
     }
 }

@@ -14,7 +14,7 @@ use crate::app::core::keymap::{Command, Layer};
 use crate::app::core::list;
 use crate::app::core::{Navigate, NoticeLevel};
 use crate::app::dialogs::alert_dialog::{
-    AckDialog, AlertStep, AlertTarget, SilenceDialog, describe_secs,
+    AckDialog, AlertQuestion, AlertStep, AlertTarget, SilenceDialog, describe_secs,
 };
 use crate::app::list_filter;
 use crate::app::state::{Dialog, State, View};
@@ -254,7 +254,18 @@ fn open_ack(state: &mut State) {
     }
 }
 
+/// Silence the alert; on a silenced alert, offer to end its silence instead.
 fn open_silence(state: &mut State) {
+    let silenced = state
+        .selected_alert()
+        .is_some_and(|a| a.state == AlertState::Silenced);
+    if silenced {
+        if let Some(target) = actionable(state, "expire") {
+            let key = state.core.new_idempotency_key();
+            state.dialog = Some(Dialog::Ack(AckDialog::expire(target, key)));
+        }
+        return;
+    }
     if let Some(target) = actionable(state, "silence") {
         let key = state.core.new_idempotency_key();
         state.dialog = Some(Dialog::Silence(SilenceDialog::new(target, key)));
@@ -301,10 +312,17 @@ fn confirm(state: &mut State, effects: &mut Vec<Effect>) {
     }
     let actor = state.core.actor.clone();
     let kind = match &state.dialog {
-        Some(Dialog::Ack(d)) if d.step == AlertStep::Confirm => RequestKind::AckAlert {
-            alert: d.alert.id.clone(),
-            actor,
-            idempotency_key: d.idempotency_key.clone(),
+        Some(Dialog::Ack(d)) if d.step == AlertStep::Confirm => match d.question {
+            AlertQuestion::Acknowledge => RequestKind::AckAlert {
+                alert: d.alert.id.clone(),
+                actor,
+                idempotency_key: d.idempotency_key.clone(),
+            },
+            AlertQuestion::ExpireSilence => RequestKind::ExpireSilence {
+                alert: d.alert.id.clone(),
+                actor,
+                idempotency_key: d.idempotency_key.clone(),
+            },
         },
         Some(Dialog::Silence(d)) if d.step == AlertStep::Confirm => {
             let Ok(secs) = d.duration_secs() else {
@@ -378,6 +396,11 @@ pub fn on_reply(
 ) {
     let (alert_id, verb, done) = match kind {
         RequestKind::AckAlert { alert, .. } => (alert, "acknowledge", "acknowledged".to_string()),
+        RequestKind::ExpireSilence { alert, .. } => (
+            alert,
+            "expire the silence",
+            "is no longer silenced".to_string(),
+        ),
         RequestKind::SilenceAlert {
             alert, duration, ..
         } => (alert, "silence", format!("silenced for {duration}")),

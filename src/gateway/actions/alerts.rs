@@ -62,6 +62,35 @@ pub async fn acknowledge(
     }
 }
 
+/// End an alert's silence now, wherever it was made.
+pub async fn expire_silence(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    alert: String,
+    source: Source,
+) -> Result<Alert, ActionError> {
+    authorize(actor, Operation::Silence)?;
+    let what = format!("expire the silence of {alert}");
+    let draft = Draft {
+        action: "unsilence",
+        target: alert.clone(),
+        app: None,
+        to: None,
+    };
+    let apply = {
+        let (gw, actor) = (gw.clone(), actor.clone());
+        async move {
+            let alert = gw.platform.expire_silence(&alert, actor.name()).await?;
+            Ok(Outcome::Alert(alert))
+        }
+    };
+    let apply = audited(gw, actor, &source, draft, apply);
+    match once(gw, source, Metering::Free, &what, apply).await? {
+        Outcome::Alert(alert) => Ok(alert),
+        _ => Err(ActionError::Internal),
+    }
+}
+
 /// Silence an alert for a while.
 pub async fn silence(
     gw: &Arc<Gateway>,

@@ -20,7 +20,7 @@ use crate::platform::{PlatformError, RollbackPlan};
 use crate::protocol::{ActionStatus, Alert, Role, RunStatus};
 
 pub use super::auth::Actor;
-pub use alerts::{Silence, acknowledge, silence};
+pub use alerts::{Silence, acknowledge, expire_silence, silence};
 pub use apps::{Rollback, Scale, rollback, scale, start_scenario};
 pub use runs::{Approve, StartRun, abort_run, approve_run, resume_run, runbook, start_run};
 

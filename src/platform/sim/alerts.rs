@@ -352,6 +352,23 @@ impl AlertBook {
         Ok(alert.clone())
     }
 
+    /// End the silence of an active alert: back to acknowledged when someone had, else firing.
+    pub fn expire_silence(&mut self, id: &str) -> Result<Alert, PlatformError> {
+        let alert = self.find_active(id)?;
+        if alert.state != AlertState::Silenced {
+            return Err(PlatformError::Conflict(format!(
+                "alert {id} is not silenced: nothing to expire"
+            )));
+        }
+        alert.state = if alert.acknowledged_by.is_some() {
+            AlertState::Acknowledged
+        } else {
+            AlertState::Firing
+        };
+        alert.silenced_until = None;
+        Ok(alert.clone())
+    }
+
     pub fn silence(
         &mut self,
         id: &str,

@@ -256,6 +256,10 @@ impl Platform for SimPlatform {
         self.act(|sim| sim.silence(alert, secs, comment, by))
     }
 
+    async fn expire_silence(&self, alert: &str, by: &str) -> Result<Alert, PlatformError> {
+        self.act(|sim| sim.expire_silence(alert, by))
+    }
+
     async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError> {
         Ok(self.lock()?.events())
     }

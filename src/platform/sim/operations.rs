@@ -171,6 +171,13 @@ impl Sim {
         Ok(alert)
     }
 
+    /// End an alert's silence now.
+    pub fn expire_silence(&mut self, alert: &str, by: &str) -> Result<Alert, PlatformError> {
+        let alert = self.alerts.expire_silence(alert)?;
+        self.queue_alert(&alert, by);
+        Ok(alert)
+    }
+
     fn queue_alert(&mut self, alert: &Alert, by: &str) {
         let event = self.alert_event(alert, Some(by));
         self.outbox.push(event);

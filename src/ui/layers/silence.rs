@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{centered, clear_popup, question, question_footer};
 use crate::app::{
-    AckDialog, AlertStep, AlertTarget, Command, Keymap, Layer, SILENCE_PRESETS, SilenceDialog,
-    SilenceField, describe_secs,
+    AckDialog, AlertQuestion, AlertStep, AlertTarget, Command, Keymap, Layer, SILENCE_PRESETS,
+    SilenceDialog, SilenceField, describe_secs,
 };
 use crate::ui::format;
 use crate::ui::theme::{Role, Theme};
@@ -49,25 +49,36 @@ pub fn render_ack(
     frame: &mut Frame,
     area: Rect,
 ) {
+    let (ask, note, verb, title) = match dialog.question {
+        AlertQuestion::Acknowledge => (
+            "Acknowledge",
+            format!("as {actor}; the alert stops paging but stays listed"),
+            "acknowledge",
+            " Acknowledge alert ",
+        ),
+        AlertQuestion::ExpireSilence => (
+            "Expire the silence of",
+            format!("as {actor}; the alert pages again while it fires"),
+            "expire",
+            " Expire silence ",
+        ),
+    };
     let mut lines = alert_lines(&dialog.alert, theme);
     lines.push(question(
-        format!("Acknowledge {} on {}? ", dialog.alert.id, dialog.alert.app),
+        format!("{ask} {} on {}? ", dialog.alert.id, dialog.alert.app),
         keymap,
         theme,
     ));
-    lines.push(Line::styled(
-        format!("as {actor}; the alert stops paging but stays listed"),
-        theme.style(Role::Muted),
-    ));
+    lines.push(Line::styled(note, theme.style(Role::Muted)));
     question_footer(
         &mut lines,
         matches!(dialog.step, AlertStep::Sending { .. }),
         dialog.failure.as_deref(),
-        "acknowledge",
+        verb,
         keymap,
         theme,
     );
-    draw(" Acknowledge alert ", lines, theme, frame, area);
+    draw(title, lines, theme, frame, area);
 }
 
 pub fn render_silence(

@@ -226,12 +226,19 @@ fn render_detail(state: &State, a: &Alert, theme: &Theme, frame: &mut Frame, are
 
 fn hints<'a>(state: &State, theme: &Theme, width: usize) -> Line<'a> {
     let first = |cmd| [Keys::First(cmd)];
+    // On a silenced alert the same key ends the silence.
+    let silenced = state
+        .selected_alert()
+        .is_some_and(|a| a.state == AlertState::Silenced);
     let pairs: [hints::Hint; 8] = [
         (&first(Command::OpenRunbook), "runbook"),
         (&first(Command::Logs(LogCommand::OpenLogs)), "logs"),
         (&first(Command::JumpToApp), "app"),
         (&first(Command::Acknowledge), "ack"),
-        (&first(Command::OpenSilence), "silence"),
+        (
+            &first(Command::OpenSilence),
+            if silenced { "unsilence" } else { "silence" },
+        ),
         (&first(Command::OpenRollback), "roll back"),
         (&first(Command::OpenCommand), "command"),
         (&first(Command::Back), "back"),
