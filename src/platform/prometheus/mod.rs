@@ -329,6 +329,21 @@ pub fn read_range(status: u16, body: &str) -> Result<Vec<(i64, f64)>, QueryError
     }
 }
 
+/// Why a request failed, in the words of its innermost cause ("Connection refused (os error
+/// 111)"): reqwest's own message repeats the whole query URL.
+fn cause(err: &reqwest::Error) -> String {
+    let mut last: &dyn std::error::Error = err;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    let text = last.to_string();
+    // "Connection refused (os error 111)": the number tells an operator nothing more.
+    match text.find(" (os error ") {
+        Some(at) if text.ends_with(')') => text[..at].to_string(),
+        _ => text,
+    }
+}
+
 /// A Prometheus server and how to ask it.
 #[derive(Clone, Debug)]
 pub struct Prometheus {
@@ -374,13 +389,13 @@ impl Prometheus {
                     self.timeout.as_secs()
                 )));
             }
-            Err(err) => return Err(QueryError::Unavailable(err.to_string())),
+            Err(err) => return Err(QueryError::Unavailable(cause(&err))),
         };
         let status = response.status().as_u16();
         let body = response
             .text()
             .await
-            .map_err(|err| QueryError::Unavailable(err.to_string()))?;
+            .map_err(|err| QueryError::Unavailable(cause(&err)))?;
         read_instant(status, &body)
     }
 
@@ -407,12 +422,12 @@ impl Prometheus {
             .timeout(self.timeout + Duration::from_secs(1))
             .send()
             .await
-            .map_err(|err| QueryError::Unavailable(err.to_string()))?;
+            .map_err(|err| QueryError::Unavailable(cause(&err)))?;
         let status = response.status().as_u16();
         let body = response
             .text()
             .await
-            .map_err(|err| QueryError::Unavailable(err.to_string()))?;
+            .map_err(|err| QueryError::Unavailable(cause(&err)))?;
         read_range(status, &body)
     }
 

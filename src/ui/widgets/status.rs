@@ -130,7 +130,7 @@ pub fn banner(state: &State) -> Option<(String, Role)> {
 }
 
 /// "METRICS STALE 45s — shop-cart: Prometheus unavailable: …", or for a query that fails
-/// "METRICS UNREADABLE — 5 apps: bad PromQL: p99 — …".
+/// "METRICS UNREADABLE — 5 apps: bad PromQL: p99 — …" (the message is the app in view's).
 fn metrics_banner(state: &State) -> Option<(String, Role)> {
     let focus = match state.view {
         View::Overview => state.overview.selected.as_deref(),
@@ -138,10 +138,8 @@ fn metrics_banner(state: &State) -> Option<(String, Role)> {
         _ => None,
     };
     let (app, problem, count) = state.core.metrics_problem(focus)?;
-    let who = if count > 1 && focus != Some(app) {
+    let who = if count > 1 {
         format!("{count} apps")
-    } else if count > 1 {
-        format!("{app} (and {} more)", count - 1)
     } else {
         app.to_string()
     };
