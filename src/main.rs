@@ -33,7 +33,13 @@ fn main() -> ExitCode {
         }
     };
     let given = Given::from_cli(&cli.console, &matches);
-    let settings = || Settings::resolve(&given).map_err(anyhow::Error::from);
+    let settings = || {
+        let settings = Settings::resolve(&given)?;
+        for warning in settings.file.iter().flat_map(|f| &f.warnings) {
+            eprintln!("opsdeck: warning: {warning}");
+        }
+        anyhow::Ok(settings)
+    };
     let result = match cli.command {
         Some(Command::Serve(mut args)) => {
             cli::logging::to_stdout();
@@ -63,9 +69,9 @@ fn main() -> ExitCode {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),
         Some(Command::Token(command)) => cli::run_token(&command),
-        Some(Command::Demo(sim)) => {
-            settings().and_then(|s| runtime.block_on(console(s, given.clone(), Some(sim))))
-        }
+        Some(Command::Demo(sim)) => settings()
+            .and_then(|s| Ok(s.for_demo(&given)?))
+            .and_then(|s| runtime.block_on(console(s, given.clone(), Some(sim)))),
         None => settings().and_then(|s| {
             let sim = s.url.value.is_none().then(SimArgs::default);
             runtime.block_on(console(s, given.clone(), sim))
@@ -98,9 +104,6 @@ fn gateway_file(
 /// name (`--url`, or the context's). `:ctx NAME` later switches to another context of the
 /// same config file, with the same flags and environment.
 async fn console(settings: Settings, given: Given, sim: Option<SimArgs>) -> anyhow::Result<()> {
-    for warning in settings.file.iter().flat_map(|f| &f.warnings) {
-        eprintln!("opsdeck: warning: {warning}");
-    }
     let file = settings.clone();
     let switch: opsdeck::tui::SwitchContext = Box::new(move |name: &str| {
         let next = file.for_context(&given, name)?;

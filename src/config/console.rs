@@ -576,6 +576,20 @@ impl Settings {
         Settings::with_file(&given, self.config.clone(), self.file.clone())
     }
 
+    /// For `opsdeck demo`: the file's `current-context` names a real gateway, and its
+    /// settings (production above all) do not belong on the simulator, so it is not used; a
+    /// context picked with `--context` or `OPSDECK_CONTEXT` is.
+    pub fn for_demo(self, given: &Given) -> Result<Settings, SettingsError> {
+        if self.context.origin != Origin::File {
+            return Ok(self);
+        }
+        let file = self.file.clone().map(|f| ConsoleFile {
+            current_context: None,
+            ..f
+        });
+        Settings::with_file(given, self.config.clone(), file)
+    }
+
     /// The builtin keymap with the file's overrides.
     pub fn keymap(&self) -> Result<Keymap, anyhow::Error> {
         let mut keymap = Keymap::builtin()?;
@@ -920,6 +934,24 @@ mod tests {
         assert_eq!(s.ca_cert.value.as_deref(), Some(Path::new("/c/ca.pem")));
         assert_eq!(s.view.value, Some(StartView::Alerts));
         assert!(s.mouse.value, "[defaults] under the context");
+    }
+
+    #[test]
+    fn the_demo_does_not_take_the_files_current_context() {
+        let prod_current = TWO.replace(
+            "current-context = \"staging\"",
+            "current-context = \"prod\"",
+        );
+        let s = settings(Given::default(), &prod_current);
+        assert!(s.production.value);
+        let demo = s.for_demo(&Given::default()).unwrap();
+        assert_eq!(demo.context.value, None);
+        assert!(!demo.production.value);
+        assert_eq!(
+            demo.theme.value.as_deref(),
+            Some("light"),
+            "[defaults] still apply"
+        );
     }
 
     #[test]
