@@ -789,7 +789,7 @@ pub fn use_context(path: &Path, name: &str) -> anyhow::Result<()> {
     }
     let line = format!("current-context = {}", toml_string(name));
     let mut lines: Vec<&str> = text.lines().collect();
-    let first_table = lines.iter().position(header);
+    let first_table = lines.iter().position(is_header);
     let existing = lines[..first_table.unwrap_or(lines.len())]
         .iter()
         .position(|l| super::assigned(l).as_deref() == Some("current-context"));
@@ -820,7 +820,7 @@ pub fn use_context(path: &Path, name: &str) -> anyhow::Result<()> {
     write_keeping_mode(path, &edited)
 }
 
-fn header(line: &&str) -> bool {
+fn is_header(line: &&str) -> bool {
     super::header(line).is_some()
 }
 

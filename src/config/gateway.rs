@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use clap::ArgMatches;
 use serde::Deserialize;
 
-use super::provenance::given;
+use super::provenance::set_by_user;
 use super::{FileError, Source, expand_path};
 use crate::cli::ServeArgs;
 
@@ -163,7 +163,7 @@ impl GatewayFile {
     /// Fill `args` from the file wherever `matches` (the `serve` subcommand's) shows no flag
     /// or variable gave a value.
     pub fn apply(self, args: &mut ServeArgs, matches: &ArgMatches) {
-        let free = |id: &str| !given(matches, id);
+        let free = |id: &str| !set_by_user(matches, id);
         macro_rules! set {
             ($field:ident) => {
                 if let Some(v) = self.$field

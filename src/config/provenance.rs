@@ -61,7 +61,7 @@ pub fn flag_or_env(matches: &ArgMatches, id: &str, long: &str, env: &str) -> Opt
 }
 
 /// Whether the flag `id` was given on the command line or by its variable (not a default).
-pub fn given(matches: &ArgMatches, id: &str) -> bool {
+pub fn set_by_user(matches: &ArgMatches, id: &str) -> bool {
     matches!(
         matches.value_source(id),
         Some(ValueSource::CommandLine | ValueSource::EnvVariable)
