@@ -992,53 +992,50 @@ mod tests {
         );
     }
 
-    #[test]
-    fn each_invalid_file_rule_has_its_message() {
-        assert_eq!(
-            parse("[defaults]\ntheme = \"dark\"\nmosue = true\n").unwrap_err(),
-            "/c/config.toml:3: key `defaults.mosue`: unknown key `mosue`; did you mean `mouse`?"
-        );
-        assert_eq!(
-            parse("colour = 1\n").unwrap_err(),
+    /// One test per rule: a file's text, and the start of the message it must give (the
+    /// rest, where there is any, is toml's own wording).
+    macro_rules! invalid {
+        ($($rule:ident: $text:expr => $want:expr;)*) => {$(
+            #[test]
+            fn $rule() {
+                let err = parse($text).unwrap_err();
+                assert!(err.starts_with($want), "got:    {err}\nwanted: {}", $want);
+            }
+        )*};
+    }
+
+    invalid! {
+        not_toml: "[contexts.a\nurl = 1\n" => "/c/config.toml:1: unclosed table, expected `]`";
+        unknown_key_names_the_closest: "[defaults]\ntheme = \"dark\"\nmosue = true\n" =>
+            "/c/config.toml:3: key `defaults.mosue`: unknown key `mosue`; did you mean `mouse`?";
+        unknown_key_lists_the_keys: "colour = 1\n" =>
             "/c/config.toml:1: key `colour`: unknown key `colour`; expected one of \
-             current-context, defaults, contexts, keys"
-        );
-        let err = parse("[contexts.a]\nproduction = \"yes\"\n").unwrap_err();
-        assert!(
-            err.starts_with("/c/config.toml:2: key `contexts.a.production`: invalid type"),
-            "{err}"
-        );
-        let err = parse("[contexts.a\nurl = 1\n").unwrap_err();
-        assert!(err.starts_with("/c/config.toml:1"), "{err}");
-        assert_eq!(
-            parse("current-context = \"qa\"\n[contexts.a]\n").unwrap_err(),
-            "/c/config.toml:1: key `current-context`: no context `qa`; contexts: a"
-        );
-        assert_eq!(
-            parse("[contexts.a]\nurl = \"http://gw:7070\"\n").unwrap_err(),
+             current-context, defaults, contexts, keys";
+        wrong_type: "[contexts.a]\nproduction = \"yes\"\n" =>
+            "/c/config.toml:2: key `contexts.a.production`: invalid type: string \"yes\", \
+             expected a boolean";
+        current_context_names_no_context: "current-context = \"qa\"\n[contexts.a]\n" =>
+            "/c/config.toml:1: key `current-context`: no context `qa`; contexts: a";
+        url_not_a_gateway_url: "[contexts.a]\nurl = \"http://gw:7070\"\n" =>
             "/c/config.toml:2: key `contexts.a.url`: \"http://gw:7070\" is not a gateway URL: \
-             give ws://host:port or wss://host:port"
-        );
-        assert_eq!(
-            parse("[contexts.a]\ntoken-file = \"t\"\ntoken-command = \"pass x\"\n").unwrap_err(),
+             give ws://host:port or wss://host:port";
+        two_token_sources: "[contexts.a]\ntoken-file = \"t\"\ntoken-command = \"pass x\"\n" =>
             "/c/config.toml:3: key `contexts.a.token-command`: give one token source; \
-             token-file is given too"
-        );
-        assert_eq!(
-            parse("[contexts.a]\ntoken = \"odk_secret\"\n").unwrap_err(),
+             token-file is given too";
+        inline_token_in_a_file_others_can_read: "[contexts.a]\ntoken = \"odk_secret\"\n" =>
             "/c/config.toml:2: key `contexts.a.token`: a token written in the file needs the \
              file readable by you alone (chmod 600 /c/config.toml); better, use token-file, \
-             token-env or token-command"
-        );
-        let err = parse("[contexts.a]\nview = \"pods\"\n").unwrap_err();
-        assert!(
-            err.starts_with("/c/config.toml:2: key `contexts.a.view`: unknown value `pods`"),
-            "{err}"
-        );
-        assert_eq!(
-            parse("[defaults]\nlog-buffer = 0\n").unwrap_err(),
-            "/c/config.toml:2: key `defaults.log-buffer`: must be at least 1"
-        );
+             token-env or token-command";
+        token_env_names_no_variable: "[contexts.a]\ntoken-env = \"\"\n" =>
+            "/c/config.toml:2: key `contexts.a.token-env`: name an environment variable";
+        unknown_view: "[contexts.a]\nview = \"graphs\"\n" =>
+            "/c/config.toml:2: key `contexts.a.view`: unknown value `graphs`; expected one of \
+             overview, alerts, events, logs, runbooks, runs";
+        log_buffer_of_zero: "[defaults]\nlog-buffer = 0\n" =>
+            "/c/config.toml:2: key `defaults.log-buffer`: must be at least 1";
+        key_override_conflict: "[keys]\nopen_scale = \"r\"\n" =>
+            "/c/config.toml:2: key `keys.open_scale`: r is bound to both `open_scale` and \
+             `open_releases` (in Overview): give one of them another key";
     }
 
     #[test]
@@ -1059,6 +1056,19 @@ mod tests {
         .unwrap();
         assert!(!s.show().contains("odk_secret"), "{}", s.show());
         assert!(s.show().contains("inline ****"));
+    }
+
+    #[test]
+    fn config_show_lists_the_key_overrides() {
+        let s = settings(
+            Given::default(),
+            "[keys]\nopen_scale = [\"ctrl-s\", \"x\"]\n",
+        );
+        assert!(
+            s.show().ends_with("keys:\n  keys.open_scale = Ctrl-s, x\n"),
+            "{}",
+            s.show()
+        );
     }
 
     #[test]

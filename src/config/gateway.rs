@@ -309,79 +309,58 @@ mod tests {
         }
     }
 
+    const F: &str = "/etc/opsdeck/gateway.toml";
+
+    /// One test per rule: a file's text, and the start of the message it must give (the
+    /// rest, where there is any, is toml's own wording).
+    macro_rules! invalid {
+        ($($rule:ident: $text:expr => $want:expr;)*) => {$(
+            #[test]
+            fn $rule() {
+                let err = parse($text).unwrap_err();
+                let want: String = $want;
+                assert!(err.starts_with(&want), "got:    {err}\nwanted: {want}");
+            }
+        )*};
+    }
+
+    invalid! {
+        not_toml: "listen = \"127.0.0.1:7070\n" => format!("{F}:1: key `listen`: ");
+        unknown_key: "listen = \"127.0.0.1:7070\"\nreplay-bufer = 5\n" =>
+            format!("{F}:2: key `replay-bufer`: unknown key `replay-bufer`; did you mean `replay-buffer`?");
+        wrong_type: "max-clients = \"lots\"\n" =>
+            format!("{F}:1: key `max-clients`: invalid type: string \"lots\", expected usize");
+        bad_address: "listen = \"gateway\"\n" =>
+            format!("{F}:1: key `listen`: invalid socket address syntax");
+        unknown_scenario: "scenario = \"fire\"\n" => format!(
+            "{F}:1: key `scenario`: no scenario \"fire\"; scenarios: {}",
+            crate::platform::sim::SCENARIOS.join(", ")
+        );
+        speed_out_of_range: "speed = 0.0\n" =>
+            format!("{F}:1: key `speed`: speed must be a number above 0 and at most 100000, got \"0\"");
+        unknown_query_set: "prometheus-queries = \"k8s\"\n" =>
+            format!("{F}:1: key `prometheus-queries`: no query set \"k8s\": give opsdeck or kubernetes");
+        url_not_http: "alertmanager = \"am:9093\"\n" =>
+            format!("{F}:1: key `alertmanager`: \"am:9093\": give the server's http:// or https:// address");
+        interval_of_zero: "heartbeat-secs = 0\n" =>
+            format!("{F}:1: key `heartbeat-secs`: must be at least 1 second");
+        size_of_zero: "max-clients = 0\n" => format!("{F}:1: key `max-clients`: must be at least 1");
+        tls_cert_without_key: "tls-cert = \"cert.pem\"\n" =>
+            format!("{F}:1: key `tls-cert`: give tls-key with it");
+        tls_key_without_cert: "tls-key = \"key.pem\"\n" =>
+            format!("{F}:1: key `tls-key`: give tls-cert with it");
+        sim_and_load_rate: "sim = true\nload-rate = 100\n" => format!(
+            "{F}:2: key `load-rate`: serves the load generator, but sim = true asks for the \
+             simulator: keep one"
+        );
+        data_dir_and_no_journal: "data-dir = \"d\"\nno-journal = true\n" => format!(
+            "{F}:2: key `no-journal`: keeps nothing on disk, but data-dir names where to keep \
+             it: keep one"
+        );
+    }
+
     #[test]
-    fn each_invalid_file_rule_has_its_message() {
-        let f = "/etc/opsdeck/gateway.toml";
-        let cases = [
-            (
-                "listen = \"127.0.0.1:7070\"\nreplay-bufer = 5\n",
-                format!(
-                    "{f}:2: key `replay-bufer`: unknown key `replay-bufer`; did you mean `replay-buffer`?"
-                ),
-            ),
-            (
-                "max-clients = \"lots\"\n",
-                format!("{f}:1: key `max-clients`: invalid type: string \"lots\", expected usize"),
-            ),
-            (
-                "listen = \"gateway\"\n",
-                format!("{f}:1: key `listen`: invalid socket address syntax"),
-            ),
-            (
-                "scenario = \"fire\"\n",
-                format!(
-                    "{f}:1: key `scenario`: no scenario \"fire\"; scenarios: {}",
-                    crate::platform::sim::SCENARIOS.join(", ")
-                ),
-            ),
-            (
-                "speed = 0.0\n",
-                format!(
-                    "{f}:1: key `speed`: speed must be a number above 0 and at most 100000, got \"0\""
-                ),
-            ),
-            (
-                "prometheus-queries = \"k8s\"\n",
-                format!(
-                    "{f}:1: key `prometheus-queries`: no query set \"k8s\": give opsdeck or kubernetes"
-                ),
-            ),
-            (
-                "alertmanager = \"am:9093\"\n",
-                format!(
-                    "{f}:1: key `alertmanager`: \"am:9093\": give the server's http:// or https:// address"
-                ),
-            ),
-            (
-                "heartbeat-secs = 0\n",
-                format!("{f}:1: key `heartbeat-secs`: must be at least 1 second"),
-            ),
-            (
-                "max-clients = 0\n",
-                format!("{f}:1: key `max-clients`: must be at least 1"),
-            ),
-            (
-                "tls-cert = \"cert.pem\"\n",
-                format!("{f}:1: key `tls-cert`: give tls-key with it"),
-            ),
-            (
-                "sim = true\nload-rate = 100\n",
-                format!(
-                    "{f}:2: key `load-rate`: serves the load generator, but sim = true asks for the simulator: keep one"
-                ),
-            ),
-            (
-                "data-dir = \"d\"\nno-journal = true\n",
-                format!(
-                    "{f}:2: key `no-journal`: keeps nothing on disk, but data-dir names where to keep it: keep one"
-                ),
-            ),
-        ];
-        for (text, want) in cases {
-            assert_eq!(parse(text).unwrap_err(), want, "for {text:?}");
-        }
-        let err = parse("listen = \"127.0.0.1:7070\n").unwrap_err();
-        assert!(err.starts_with(&format!("{f}:1: key `listen`: ")), "{err}");
+    fn a_file_that_cannot_be_read_says_so() {
         let missing = GatewayFile::load(Path::new("/nonexistent/gateway.toml")).unwrap_err();
         assert!(
             missing

@@ -354,37 +354,32 @@ mod tests {
         );
     }
 
-    #[test]
-    fn each_invalid_override_is_an_error_naming_line_and_key() {
-        assert_eq!(
-            overrides("[keys]\nopen_scael = \"x\"\n").unwrap_err(),
-            "config.toml:2: key `keys.open_scael`: no action `open_scael`; did you mean `open_scale`?"
-        );
-        assert_eq!(
-            overrides("[keys.overveiw]\nopen_scale = \"x\"\n").unwrap_err(),
-            "config.toml:1: key `keys.overveiw`: no view `overveiw`; did you mean `overview`?"
-        );
-        assert!(
-            overrides("[keys.logs]\nopen_scale = \"x\"\n")
-                .unwrap_err()
-                .starts_with(
-                    "config.toml:2: key `keys.logs.open_scale`: the logs view has no action `open_scale`"
-                )
-        );
-        assert_eq!(
-            overrides("[keys]\nopen_scale = \"hyper-x\"\n").unwrap_err(),
+    /// One test per rule: a `[keys]` table, and the start of the message it must give.
+    macro_rules! invalid {
+        ($($rule:ident: $text:expr => $want:expr;)*) => {$(
+            #[test]
+            fn $rule() {
+                let err = overrides($text).unwrap_err();
+                assert!(err.starts_with($want), "got:    {err}\nwanted: {}", $want);
+            }
+        )*};
+    }
+
+    invalid! {
+        unknown_action: "[keys]\nopen_scael = \"x\"\n" =>
+            "config.toml:2: key `keys.open_scael`: no action `open_scael`; did you mean `open_scale`?";
+        unknown_view: "[keys.overveiw]\nopen_scale = \"x\"\n" =>
+            "config.toml:1: key `keys.overveiw`: no view `overveiw`; did you mean `overview`?";
+        action_the_view_does_not_have: "[keys.logs]\nopen_scale = \"x\"\n" =>
+            "config.toml:2: key `keys.logs.open_scale`: the logs view has no action `open_scale`";
+        not_a_key: "[keys]\nopen_scale = \"hyper-x\"\n" =>
             "config.toml:2: key `keys.open_scale`: \"hyper-x\" is not a key (write S, ctrl-s, \
-             alt-x, enter, <C-s>, <PageDown>)"
-        );
-        assert_eq!(
-            overrides("[keys]\nopen_scale = []\n").unwrap_err(),
-            "config.toml:2: key `keys.open_scale`: give at least one key"
-        );
-        assert_eq!(
-            overrides("[keys]\nopen_scale = 3\n").unwrap_err(),
+             alt-x, enter, <C-s>, <PageDown>)";
+        no_keys: "[keys]\nopen_scale = []\n" =>
+            "config.toml:2: key `keys.open_scale`: give at least one key";
+        not_a_key_or_table: "[keys]\nopen_scale = 3\n" =>
             "config.toml:2: key `keys.open_scale`: give a key (\"ctrl-s\"), a list of keys, or a \
-             table of a view's actions"
-        );
+             table of a view's actions";
     }
 
     #[test]
