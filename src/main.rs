@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use opsdeck::cli::{self, Cli, Command, SimArgs};
 use opsdeck::client::BearerToken;
-use opsdeck::config::console::{Given, Settings, default_path};
+use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
 use opsdeck::config::gateway::GatewayFile;
 use opsdeck::gateway::Tokens;
 use opsdeck::gateway::tokens::generate;
@@ -58,7 +58,21 @@ fn main() -> ExitCode {
                 token,
             ))
         }),
-        Some(Command::Ctx(args)) => settings().and_then(|s| cli::run_ctx(&args, &s)),
+        // A --context or OPSDECK_CONTEXT naming no context must not keep `ctx` from listing
+        // the contexts there are, or from switching to one of them.
+        Some(Command::Ctx(args)) => settings()
+            .or_else(|err| match err.downcast_ref::<SettingsError>() {
+                Some(SettingsError::UnknownContext { .. }) => {
+                    eprintln!("opsdeck: warning: {err}");
+                    let without = Given {
+                        context: None,
+                        ..given.clone()
+                    };
+                    Ok(Settings::resolve(&without)?)
+                }
+                _ => Err(err),
+            })
+            .and_then(|s| cli::run_ctx(&args, &s)),
         Some(Command::Config(command)) => match given.config.clone().map(|c| c.value) {
             Some(path) => cli::run_config(&command, &path, settings),
             None => default_path()

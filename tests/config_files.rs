@@ -281,6 +281,18 @@ fn an_unknown_context_names_the_ones_there_are() {
         err.contains("no context `qa` (flag --context): contexts: prod, staging in"),
         "{err}"
     );
+    // `ctx` still lists and switches, with a word about the unknown one.
+    let out = home.run(&["ctx"], &[("OPSDECK_CONTEXT", "qa")]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().contains("* staging"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("warning: no context `qa`")
+    );
+    home.ok(&["ctx", "use", "prod"], &[("OPSDECK_CONTEXT", "qa")]);
+    assert!(home.ok(&["ctx"], &[]).starts_with("* prod "));
+
     let empty = Home::new("cfg-none");
     let err = empty.fails(&["ctx", "use", "prod"], &[]);
     assert!(err.contains("`opsdeck config init` writes one"), "{err}");
