@@ -2,16 +2,24 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use opsdeck::cli::{self, Cli, Command, ConsoleArgs, SimArgs};
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use opsdeck::cli::{self, Cli, Command, SimArgs};
 use opsdeck::client::BearerToken;
+use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
+use opsdeck::config::gateway::GatewayFile;
 use opsdeck::gateway::Tokens;
 use opsdeck::gateway::tokens::generate;
 use opsdeck::protocol::Role;
 use opsdeck::tui::{ConsoleOptions, run_console};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The matches, not only the parsed struct: they tell a flag from its environment variable,
+    // for precedence and `opsdeck config show`.
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     // Every reqwest client (console HTTP, gateway probes) needs a rustls provider; ring it is.
     opsdeck::client::tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -24,28 +32,64 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Some(Command::Serve(args)) => {
-            cli::logging::to_stdout();
-            runtime.block_on(cli::run_serve(*args))
+    let given = Given::from_cli(&cli.console, &matches);
+    let settings = || {
+        let settings = Settings::resolve(&given)?;
+        for warning in settings.file.iter().flat_map(|f| &f.warnings) {
+            eprintln!("opsdeck: warning: {warning}");
         }
-        Some(Command::Audit(command)) => cli::console_token(&cli.console).and_then(|token| {
+        anyhow::Ok(settings)
+    };
+    let result = match cli.command {
+        Some(Command::Serve(mut args)) => {
+            cli::logging::to_stdout();
+            gateway_file(cli.console.config.as_deref(), &matches, &mut args)
+                .and_then(|()| runtime.block_on(cli::run_serve(*args)))
+        }
+        Some(Command::Audit(command)) => settings().and_then(|s| {
+            let token = match &s.token.value {
+                Some(source) => Some(BearerToken::new(source.read()?)),
+                None => None,
+            };
             runtime.block_on(cli::audit::run_audit(
                 command,
-                cli.console.url.as_deref(),
-                cli.console.ca_cert.as_deref(),
-                token.map(BearerToken::new),
+                s.url.value.as_deref(),
+                s.ca_cert.value.as_deref(),
+                token,
             ))
         }),
+        // A --context or OPSDECK_CONTEXT naming no context must not keep `ctx` from listing
+        // the contexts there are, or from switching to one of them.
+        Some(Command::Ctx(args)) => settings()
+            .or_else(|err| match err.downcast_ref::<SettingsError>() {
+                Some(SettingsError::UnknownContext { .. }) => {
+                    eprintln!("opsdeck: warning: {err}");
+                    let without = Given {
+                        context: None,
+                        ..given.clone()
+                    };
+                    Ok(Settings::resolve(&without)?)
+                }
+                _ => Err(err),
+            })
+            .and_then(|s| cli::run_ctx(&args, &s)),
+        Some(Command::Config(command)) => match given.config.clone().map(|c| c.value) {
+            Some(path) => cli::run_config(&command, &path, settings),
+            None => default_path()
+                .ok_or_else(|| anyhow::anyhow!("no home folder: give --config FILE"))
+                .and_then(|path| cli::run_config(&command, &path, settings)),
+        },
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),
         Some(Command::Token(command)) => cli::run_token(&command),
-        Some(Command::Demo(sim)) => runtime.block_on(console(cli.console, Some(sim))),
-        None => {
-            let sim = cli.console.url.is_none().then(SimArgs::default);
-            runtime.block_on(console(cli.console, sim))
-        }
+        Some(Command::Demo(sim)) => settings()
+            .and_then(|s| Ok(s.for_demo(&given)?))
+            .and_then(|s| runtime.block_on(console(s, given.clone(), Some(sim)))),
+        None => settings().and_then(|s| {
+            let sim = s.url.value.is_none().then(SimArgs::default);
+            runtime.block_on(console(s, given.clone(), sim))
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,23 +100,40 @@ fn main() -> ExitCode {
     }
 }
 
-/// Open the console: on `sim` started in this process (DEMO), or on the gateway at `--url`.
-async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
-    let options = |url: String, demo: bool, token: Option<String>| ConsoleOptions {
-        url,
-        token: token.map(BearerToken::new),
-        ca_cert: args.ca_cert.clone(),
-        demo,
-        readonly: args.readonly,
-        production: args.production,
-        theme: args.theme.clone(),
-        log_buffer: args.log_buffer,
-        mouse: args.mouse,
+/// `opsdeck serve --config FILE`: fill what no flag (or variable) gave from the file.
+fn gateway_file(
+    path: Option<&std::path::Path>,
+    matches: &ArgMatches,
+    args: &mut cli::ServeArgs,
+) -> anyhow::Result<()> {
+    let (Some(path), Some(serve)) = (path, matches.subcommand_matches("serve")) else {
+        return Ok(());
     };
+    GatewayFile::load(path)?.apply(args, serve);
+    tracing::info!(file = %path.display(), "gateway config read");
+    Ok(())
+}
+
+/// Open the console: on `sim` started in this process (DEMO), or on the gateway the settings
+/// name (`--url`, or the context's). `:ctx NAME` later switches to another context of the
+/// same config file, with the same flags and environment.
+async fn console(settings: Settings, given: Given, sim: Option<SimArgs>) -> anyhow::Result<()> {
+    let file = settings.clone();
+    let switch: opsdeck::tui::SwitchContext = Box::new(move |name: &str| {
+        let next = file.for_context(&given, name)?;
+        let url = next
+            .url
+            .value
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("the context has no url"))?;
+        ConsoleOptions::from_settings(&next, url)
+    });
     // Before the embedded gateway starts, so its lines go to the file too, never the screen.
     let _log_guard = opsdeck::tui::logging::init_file_logging();
-    match (sim, &args.url) {
+    match (sim, &settings.url.value) {
         (Some(sim), _) => {
+            // Checked before anything starts: a bad keymap override stops here.
+            let keymap = settings.keymap()?;
             // The embedded gateway listens on loopback, where any local user could reach it:
             // it accepts one token, made here and held only in memory, for this console.
             let token = generate()?;
@@ -81,13 +142,26 @@ async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> 
                 .await
                 .map_err(|err| anyhow::anyhow!("cannot start the embedded simulator: {err}"))?;
             let url = format!("ws://{}", gateway.addr);
-            let result = run_console(options(url, true, Some(token))).await;
+            let opts = ConsoleOptions {
+                token: Some(BearerToken::new(token)),
+                demo: true,
+                readonly: settings.readonly.value,
+                production: settings.production.value,
+                theme: settings.theme.value.clone(),
+                log_buffer: settings.log_buffer.value,
+                mouse: settings.mouse.value,
+                keymap,
+                contexts: settings.context_names(),
+                view: settings.view.value.map(|v| v.navigate()),
+                ..ConsoleOptions::new(url)?
+            };
+            let result = run_console(opts, Some(switch)).await;
             gateway.stop().await;
             result
         }
         (None, Some(url)) => {
-            let token = cli::console_token(&args)?;
-            run_console(options(url.clone(), false, token)).await
+            let opts = ConsoleOptions::from_settings(&settings, url.clone())?;
+            run_console(opts, Some(switch)).await
         }
         (None, None) => Err(anyhow::anyhow!("no gateway URL given")),
     }

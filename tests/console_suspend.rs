@@ -28,6 +28,8 @@ fn job_control_parent() {
     }
     let mut console = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"));
     console.args(["demo", "--speed", "10"]);
+    // Never the user's console config.
+    console.env("OPSDECK_CONFIG", "/dev/null");
     // SAFETY: only async-signal-safe calls between fork and exec. The new process group takes
     // the terminal with SIGTTOU ignored (a background group asking for the terminal is sent
     // SIGTTOU), and the default action is back before exec.

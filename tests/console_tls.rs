@@ -74,6 +74,8 @@ fn a_missing_ca_file_stops_the_console_at_startup_with_a_clear_error() {
             "/nonexistent/opsdeck-ca.pem",
         ])
         .env_remove("OPSDECK_CA_CERT")
+        // Never the user's console config.
+        .env("OPSDECK_CONFIG", "/dev/null")
         .output()
         .unwrap();
     assert!(!out.status.success());

@@ -102,6 +102,8 @@ fn verify(file: &Path) -> std::process::Output {
     Command::new(OPSDECK)
         .args(["audit", "verify"])
         .arg(file)
+        // Never the user's console config.
+        .env("OPSDECK_CONFIG", "/dev/null")
         .output()
         .unwrap()
 }
@@ -541,6 +543,7 @@ async fn export_prints_the_incident_timeline_of_a_real_gateway() {
                 .args([
                     "audit", "export", "--url", &ws, "--since", "1h", "--format", format,
                 ])
+                .env("OPSDECK_CONFIG", "/dev/null")
                 .output()
                 .unwrap()
         })
@@ -619,6 +622,7 @@ async fn export_sends_the_consoles_token() {
         tokio::task::spawn_blocking(move || {
             let mut cmd = Command::new(OPSDECK);
             cmd.args(["audit", "export", "--url", &ws, "--format", "markdown"])
+                .env("OPSDECK_CONFIG", "/dev/null")
                 .env_remove("OPSDECK_TOKEN")
                 .env_remove("OPSDECK_TOKEN_FILE")
                 .env_remove("OPSDECK_TOKEN_COMMAND");

@@ -38,6 +38,9 @@ pub enum PromptCommand {
     },
     /// `:theme NAME`
     Theme(String),
+    /// `:ctx [NAME]` — switch to the config file's context NAME (reconnecting, and starting
+    /// afresh); without a name, say which contexts there are.
+    Ctx(Option<String>),
     /// `:runbooks` — every runbook.
     Runbooks,
     /// `:runs` — every run, newest first.
@@ -64,6 +67,8 @@ pub enum Args {
     Theme,
     /// A runbook id.
     Runbook,
+    /// A context of the config file, optional.
+    Context,
 }
 
 /// One `:` command: its name, other names, arguments and help text.
@@ -77,7 +82,7 @@ pub struct CommandSpec {
 }
 
 /// Every `:` command, in the order completion lists them.
-pub const COMMANDS: [CommandSpec; 14] = [
+pub const COMMANDS: [CommandSpec; 15] = [
     CommandSpec {
         name: "apps",
         aliases: &["overview"],
@@ -161,6 +166,13 @@ pub const COMMANDS: [CommandSpec; 14] = [
         args: Args::Theme,
         usage: ":theme NAME",
         desc: "switch the colour theme",
+    },
+    CommandSpec {
+        name: "ctx",
+        aliases: &["context"],
+        args: Args::Context,
+        usage: ":ctx [NAME]",
+        desc: "switch to another context of the config file (reconnects)",
     },
     CommandSpec {
         name: "quit",
@@ -294,6 +306,10 @@ pub fn parse(line: &str) -> Result<PromptCommand, CommandError> {
         "theme" => {
             at_most(1)?;
             PromptCommand::Theme(first("theme name")?)
+        }
+        "ctx" => {
+            at_most(1)?;
+            PromptCommand::Ctx(args.first().map(|s| s.to_string()))
         }
         _ => return Err(CommandError::Empty),
     };
@@ -446,6 +462,19 @@ fn argument_pool(state: &State, args: Args, position: usize, typed: &[&str]) -> 
                 },
             })
             .collect(),
+        (Args::Context, 1) => state
+            .core
+            .contexts
+            .iter()
+            .map(|c| Candidate {
+                text: c.clone(),
+                detail: if state.core.context.as_ref() == Some(c) {
+                    "current".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect(),
         (Args::Runbook, 1) => state
             .runbooks
             .list
@@ -522,6 +551,7 @@ pub fn execute(
             // (Action::ThemeFailed), so nothing is announced before it is known.
             state.core.theme = name;
         }
+        PromptCommand::Ctx(name) => switch_context(state, name, effects)?,
         PromptCommand::Quit => {
             state.quitting = true;
             effects.push(Effect::Quit);
@@ -546,6 +576,42 @@ pub fn execute(
             navigate(state, Navigate::Runbook { id, app: None }, effects);
         }
     }
+    Ok(())
+}
+
+/// `:ctx NAME`: ask the terminal side to start afresh on context NAME; `:ctx`: list them.
+fn switch_context(
+    state: &mut State,
+    name: Option<String>,
+    effects: &mut Vec<Effect>,
+) -> Result<(), String> {
+    let contexts = &state.core.contexts;
+    if contexts.is_empty() {
+        return Err("no contexts: they are set in the config file (opsdeck config init)".into());
+    }
+    let Some(name) = name else {
+        let listed: Vec<String> = contexts
+            .iter()
+            .map(|c| {
+                if state.core.context.as_ref() == Some(c) {
+                    format!("*{c}")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        let text = format!("contexts: {} — :ctx NAME switches", listed.join(", "));
+        state.core.notify(crate::app::core::NoticeLevel::Info, text);
+        return Ok(());
+    };
+    if !contexts.contains(&name) {
+        let hint = match suggest(&name, contexts.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean {s}?"),
+            None => format!("contexts: {}", contexts.join(", ")),
+        };
+        return Err(format!("no context {name:?} — {hint}"));
+    }
+    effects.push(Effect::SwitchContext(name));
     Ok(())
 }
 

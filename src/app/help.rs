@@ -80,7 +80,11 @@ pub(super) fn scroll(state: &mut State, cmd: Command) -> bool {
 pub fn keymap_markdown(keymap: &Keymap) -> String {
     let mut out = String::from(
         "# Console keys\n\nGenerated from `src/app/core/keymap-default.toml`; \
-         the help overlay (`?`) shows the same table.\n",
+         the help overlay (`?`) shows the same table.\n\n\
+         Any key can be changed by its action's name in the console's config file, in every \
+         view (`[keys]`, e.g. `open_scale = \"ctrl-s\"`) or in one (`[keys.logs]`, the name \
+         under each heading); help then shows the new keys. See \
+         [configuration.md](configuration.md#keymap-overrides).\n",
     );
     for layer in Layer::ALL {
         let bindings = keymap.bindings(layer);
@@ -88,12 +92,18 @@ pub fn keymap_markdown(keymap: &Keymap) -> String {
             continue;
         }
         out.push_str(&format!(
-            "\n## {}\n\n| keys | does |\n|---|---|\n",
-            layer.title()
+            "\n## {} (`{}`)\n\n| keys | action | does |\n|---|---|---|\n",
+            layer.title(),
+            layer.name()
         ));
         for b in bindings {
             let keys: Vec<String> = b.on.iter().map(|k| format!("`{k}`")).collect();
-            out.push_str(&format!("| {} | {} |\n", keys.join(", "), b.desc));
+            out.push_str(&format!(
+                "| {} | `{}` | {} |\n",
+                keys.join(", "),
+                b.run.name(),
+                b.desc
+            ));
         }
     }
     out.push_str(

@@ -63,6 +63,13 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.core.theme = kept;
             return effects;
         }
+        Action::ContextFailed { name, error } => {
+            state.core.notify(
+                NoticeLevel::Error,
+                format!("not switched to {name}: {error}"),
+            );
+            return effects;
+        }
     }
     state.overview.refresh(&state.core);
     alerts::refresh(state);

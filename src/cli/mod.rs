@@ -1,6 +1,7 @@
 //! Command-line definitions and the non-interactive commands.
 
 pub mod audit;
+mod contexts;
 mod listen;
 pub mod logging;
 pub mod offline;
@@ -10,9 +11,12 @@ mod token;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use contexts::{ConfigCommand, CtxArgs, run_config, run_ctx};
 pub use screenshots::run_screenshots;
+pub(crate) use serve::parse_speed;
 pub use serve::{SimArgs, run_serve, start_sim_gateway};
 pub use token::{TokenCommand, console_token, run_token};
+pub(crate) use token::{token_from_command, token_from_file};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +35,13 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct ConsoleArgs {
+    /// The console's config file (default $XDG_CONFIG_HOME/opsdeck/config.toml, or
+    /// OPSDECK_CONFIG); with `serve`, the gateway's config file.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub config: Option<std::path::PathBuf>,
+    /// Use this context of the config file for this run (or OPSDECK_CONTEXT).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
     /// Gateway stream URL, e.g. ws://127.0.0.1:7070, or wss://host:port for TLS. Without it, an
     /// embedded simulator is used.
     #[arg(long, env = "OPSDECK_URL", global = true)]
@@ -102,6 +113,12 @@ pub enum Command {
     /// Make gateway tokens: `opsdeck token new --name li.wei --role operator`.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// List the config file's contexts (the one in use marked *); `ctx use NAME` switches.
+    Ctx(CtxArgs),
+    /// The console's config file: `config show` (what is in effect, and from where),
+    /// `config init` (write the commented example).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.

@@ -31,7 +31,7 @@ pub struct SimArgs {
     pub speed: f64,
 }
 
-fn parse_speed(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_speed(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 && v <= 100_000.0 => Ok(v),
         _ => Err(format!(

@@ -69,13 +69,13 @@ pub fn console_token(args: &ConsoleArgs) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn token_from_file(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn token_from_file(path: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the token file {}", path.display()))?;
     first_line(&text).with_context(|| format!("the token file {} is empty", path.display()))
 }
 
-fn token_from_command(command: &str) -> anyhow::Result<String> {
+pub(crate) fn token_from_command(command: &str) -> anyhow::Result<String> {
     let output = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)

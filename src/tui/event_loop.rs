@@ -11,6 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
+use super::Session;
 use super::input;
 use super::pacing::{self, next_frame_gap};
 use super::save_logs;
@@ -53,11 +54,22 @@ impl Drivers {
                         let _ = actions.blocking_send(Action::LogsSaved(result));
                     });
                 }
+                // The loop itself switches: see `take_switch`.
+                Effect::SwitchContext(_) => {}
                 Effect::Quit => go_on = false,
             }
         }
         go_on
     }
+}
+
+/// The context the effects ask to switch to (`:ctx`), if any: the loop, not a driver,
+/// carries that out.
+fn take_switch(effects: &[Effect]) -> Option<String> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::SwitchContext(name) => Some(name.clone()),
+        _ => None,
+    })
 }
 
 /// The theme in use, by name; `:theme` changes the name in the state and this follows.
@@ -117,13 +129,16 @@ impl Themes {
     }
 }
 
-pub async fn run(
+/// Run until the operator quits (`None`) or switches context with `:ctx` (the next session,
+/// which `switch` made; when it cannot, the operator is told why and the loop goes on).
+pub(crate) async fn run(
     tui: &mut Tui,
     mut state: State,
     mut themes: Themes,
     drivers: Drivers,
     mut actions: mpsc::Receiver<Action>,
-) -> anyhow::Result<()> {
+    switch: &mut dyn FnMut(&str) -> anyhow::Result<Session>,
+) -> anyhow::Result<Option<Session>> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
@@ -153,7 +168,7 @@ pub async fn run(
 
     loop {
         if terminal::panicked() {
-            return Ok(());
+            return Ok(None);
         }
         let now = Instant::now();
         let next_frame = last_draw.map_or(now, |t| t + gap);
@@ -180,11 +195,13 @@ pub async fn run(
         let draw_at = last_draw.map_or(now, |t| t + gap);
 
         let mut go_on = true;
+        // A `:ctx NAME` typed by the operator.
+        let mut switch_to = None;
         tokio::select! {
             biased;
-            _ = terminate.recv() => return Ok(()),
-            _ = hangup.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+            _ = terminate.recv() => return Ok(None),
+            _ = hangup.recv() => return Ok(None),
+            _ = interrupt.recv() => return Ok(None),
             _ = stop.recv() => {
                 suspend(tui, &mut state)?;
                 dirty = true;
@@ -200,12 +217,14 @@ pub async fn run(
                         if matches!(action, Action::Resize { .. }) {
                             tui.autoresize()?;
                         }
-                        go_on = drivers.perform(update(&mut state, action));
+                        let effects = update(&mut state, action);
+                        switch_to = take_switch(&effects);
+                        go_on = drivers.perform(effects);
                         dirty = true;
                     }
                 }
                 Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()), // the terminal is gone
+                None => return Ok(None), // the terminal is gone
             },
             Some(action) = actions.recv() => {
                 // What arrives is stamped with the console's now (a notice's time, an action
@@ -235,7 +254,21 @@ pub async fn run(
             _ = sleep_until(draw_at), if dirty => {}
         }
         if !go_on || state.quitting {
-            return Ok(());
+            return Ok(None);
+        }
+        if let Some(name) = switch_to {
+            match switch(&name) {
+                Ok(next) => return Ok(Some(next)),
+                Err(e) => {
+                    tracing::warn!(context = %name, error = %format!("{e:#}"), "context not switched");
+                    let failed = Action::ContextFailed {
+                        name,
+                        error: format!("{e:#}"),
+                    };
+                    drivers.perform(update(&mut state, failed));
+                    dirty = true;
+                }
+            }
         }
     }
 }

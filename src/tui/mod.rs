@@ -18,9 +18,10 @@ use etcetera::BaseStrategy;
 use tokio::sync::mpsc;
 
 use crate::app::logs::LogsConfig;
-use crate::app::{Keymap, State, StateConfig};
+use crate::app::{Keymap, Navigate, State, StateConfig, navigate};
 use crate::client::http::HttpClient;
 use crate::client::{BearerToken, stream, tls};
+use crate::config::console::{Settings, StartView};
 use crate::ui::color_depth::ColorDepth;
 use crate::ui::theme::{BUILTIN_THEMES, Theme};
 
@@ -28,7 +29,7 @@ use crate::ui::theme::{BUILTIN_THEMES, Theme};
 const ACTION_QUEUE: usize = 1024;
 
 /// How to run the console.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ConsoleOptions {
     /// Gateway WebSocket base URL, e.g. `ws://127.0.0.1:7070` (the stream is `{url}/v1/stream`,
     /// HTTP calls go to the same host over `http://`). `wss://` means TLS for both
@@ -51,7 +52,62 @@ pub struct ConsoleOptions {
     pub log_buffer: usize,
     /// Capture the mouse: the wheel scrolls, a click selects (and on the selected app, opens).
     pub mouse: bool,
+    /// The keymap, with the config file's overrides applied.
+    pub keymap: Keymap,
+    /// The config file's context in use (shown in the status bar), if any.
+    pub context: Option<String>,
+    /// The contexts `:ctx` may switch to.
+    pub contexts: Vec<String>,
+    /// Where the console opens; the overview when none.
+    pub view: Option<Navigate>,
 }
+
+impl ConsoleOptions {
+    /// Options for the gateway at `url` with the built-in keymap and nothing else set.
+    pub fn new(url: String) -> anyhow::Result<ConsoleOptions> {
+        Ok(ConsoleOptions {
+            url,
+            token: None,
+            ca_cert: None,
+            demo: false,
+            readonly: false,
+            production: false,
+            theme: None,
+            log_buffer: crate::app::logs::DEFAULT_CAPACITY,
+            mouse: false,
+            keymap: Keymap::builtin().context("loading the keymap")?,
+            context: None,
+            contexts: Vec::new(),
+            view: None,
+        })
+    }
+
+    /// Options from the effective `settings` (config file, context, flags), for `url`; the
+    /// token is read here (a file, a variable, a command).
+    pub fn from_settings(settings: &Settings, url: String) -> anyhow::Result<ConsoleOptions> {
+        let token = match &settings.token.value {
+            Some(source) => Some(BearerToken::new(source.read()?)),
+            None => None,
+        };
+        Ok(ConsoleOptions {
+            token,
+            ca_cert: settings.ca_cert.value.clone(),
+            readonly: settings.readonly.value,
+            production: settings.production.value,
+            theme: settings.theme.value.clone(),
+            log_buffer: settings.log_buffer.value,
+            mouse: settings.mouse.value,
+            keymap: settings.keymap()?,
+            context: settings.context.value.clone(),
+            contexts: settings.context_names(),
+            view: settings.view.value.map(StartView::navigate),
+            ..ConsoleOptions::new(url)?
+        })
+    }
+}
+
+/// Makes the options for the context `:ctx NAME` names, or says why it cannot.
+pub type SwitchContext = Box<dyn FnMut(&str) -> anyhow::Result<ConsoleOptions> + Send>;
 
 /// Whether charts plot in ASCII rather than braille: `OPSDECK_ASCII=1` asks for it and
 /// `OPSDECK_ASCII=0` refuses it; otherwise a locale that is set and is not UTF-8 (`LANG=C`,
@@ -68,51 +124,149 @@ pub fn ascii_charts(opsdeck_ascii: Option<&str>, locale: Option<&str>) -> bool {
     }
 }
 
-/// Run the console until the operator quits or a signal arrives. The terminal is restored on
-/// every way out.
-pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|v| !v.is_empty());
-    let ascii = ascii_charts(
-        std::env::var("OPSDECK_ASCII").ok().as_deref(),
-        locale.as_deref(),
-    );
-    // The only place the colour depth is read; rendering gets a theme already adapted to it.
-    let depth = ColorDepth::detect(
-        std::env::var("COLORTERM").ok().as_deref(),
-        std::env::var("TERM").ok().as_deref(),
-    );
-    let user_themes = user_theme_dir();
-    let theme = Theme::resolve_in(opts.theme.as_deref(), no_color, user_themes.as_deref())
+/// What the environment says about the terminal, read once.
+struct Terminal {
+    no_color: bool,
+    ascii: bool,
+    depth: ColorDepth,
+    user_themes: Option<PathBuf>,
+}
+
+impl Terminal {
+    fn read() -> Terminal {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .filter_map(|name| std::env::var(name).ok())
+            .find(|v| !v.is_empty());
+        let ascii = ascii_charts(
+            std::env::var("OPSDECK_ASCII").ok().as_deref(),
+            locale.as_deref(),
+        );
+        // The only place the colour depth is read; rendering gets a theme already adapted to it.
+        let depth = ColorDepth::detect(
+            std::env::var("COLORTERM").ok().as_deref(),
+            std::env::var("TERM").ok().as_deref(),
+        );
+        Terminal {
+            no_color,
+            ascii,
+            depth,
+            user_themes: user_theme_dir(),
+        }
+    }
+}
+
+/// One context's connection, ready to run: checked before the previous one is left, so a
+/// `:ctx` that cannot work changes nothing.
+pub(crate) struct Session {
+    opts: ConsoleOptions,
+    theme: Theme,
+    tls: std::sync::Arc<rustls::ClientConfig>,
+    http: HttpClient,
+}
+
+impl Session {
+    fn prepare(opts: ConsoleOptions, term: &Terminal) -> anyhow::Result<Session> {
+        let theme = Theme::resolve_in(
+            opts.theme.as_deref(),
+            term.no_color,
+            term.user_themes.as_deref(),
+        )
         .context("loading the theme")?
-        .adapted(depth)
-        .with_ascii(ascii);
-    let keymap = Keymap::builtin().context("loading the keymap")?;
+        .adapted(term.depth)
+        .with_ascii(term.ascii);
+        let tls = tls::client_config(opts.ca_cert.as_deref()).context("setting up TLS")?;
+        let http = HttpClient::with_tls(&opts.url, tls.clone())
+            .context("gateway URL")?
+            .with_token(opts.token.clone());
+        Ok(Session {
+            opts,
+            theme,
+            tls,
+            http,
+        })
+    }
+}
+
+/// Run the console until the operator quits or a signal arrives. The terminal is restored on
+/// every way out. `switch` makes the options for `:ctx NAME`; without it `:ctx` says there is
+/// nothing to switch to.
+pub async fn run_console(
+    opts: ConsoleOptions,
+    mut switch: Option<SwitchContext>,
+) -> anyhow::Result<()> {
     tls::install_crypto_provider();
-    let tls = tls::client_config(opts.ca_cert.as_deref()).context("setting up TLS")?;
-    let http = HttpClient::with_tls(&opts.url, tls.clone())
-        .context("gateway URL")?
-        .with_token(opts.token.clone());
+    let term = Terminal::read();
+    let mut session = Session::prepare(opts, &term)?;
+    let mut tui = terminal::init(session.opts.mouse).context("setting up the terminal")?;
+    let result = loop {
+        let Session {
+            opts,
+            theme,
+            tls,
+            http,
+        } = session;
+        let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
+        let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
+        let stream_task = stream::spawn(
+            opts.url.clone(),
+            tls,
+            opts.token.clone(),
+            action_tx.clone(),
+            stream_rx,
+        );
+        let mut state = new_state(&opts, &term);
+        tracing::info!(url = %opts.url, context = ?opts.context, demo = opts.demo,
+            readonly = opts.readonly, "console starting");
+        let drivers = event_loop::Drivers {
+            http,
+            stream: stream_tx,
+            actions: action_tx,
+        };
+        if let Some(view) = opts.view.clone() {
+            let mut effects = Vec::new();
+            navigate(&mut state, view, &mut effects);
+            drivers.perform(effects);
+        }
+        let themes =
+            event_loop::Themes::new(theme, state.core.theme.clone(), term.no_color, term.depth)
+                .with_user_dir(term.user_themes.clone());
+        let mut next = |name: &str| -> anyhow::Result<Session> {
+            let make = switch
+                .as_mut()
+                .context("this console was not started from a config file")?;
+            Session::prepare(make(name)?, &term)
+        };
+        let outcome = event_loop::run(&mut tui, state, themes, drivers, action_rx, &mut next).await;
+        // Nothing of the old context goes on: its stream stops, and its replies find no one.
+        stream_task.abort();
+        match outcome {
+            Ok(Some(next)) => {
+                tracing::info!(context = ?next.opts.context, "switching context");
+                session = next;
+            }
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    drop(tui);
+    terminal::restore();
+    if terminal::panicked() {
+        anyhow::bail!("the console stopped after an internal error (reported above)");
+    }
+    tracing::info!("console stopped");
+    result
+}
 
-    let (action_tx, action_rx) = mpsc::channel(ACTION_QUEUE);
-    let (stream_tx, stream_rx) = tokio::sync::watch::channel(None);
-    let stream_task = stream::spawn(
-        opts.url.clone(),
-        tls,
-        opts.token.clone(),
-        action_tx.clone(),
-        stream_rx,
-    );
-
+/// A fresh state for `opts`: nothing carried over from another context.
+fn new_state(opts: &ConsoleOptions, term: &Terminal) -> State {
     let mut state = State::new(StateConfig {
         gateway: opts.url.clone(),
         demo: opts.demo,
         readonly: opts.readonly,
         production: opts.production,
-        keymap,
+        keymap: opts.keymap.clone(),
         key_seed: fastrand::u64(..),
         now: Utc::now(),
     })
@@ -123,29 +277,13 @@ pub async fn run_console(opts: ConsoleOptions) -> anyhow::Result<()> {
     });
     state.core.theme = opts.theme.clone().unwrap_or_else(|| "dark".into());
     state.core.themes = BUILTIN_THEMES.iter().map(|(n, _)| n.to_string()).collect();
-    if let Some(dir) = &user_themes {
+    if let Some(dir) = &term.user_themes {
         state.core.themes.extend(Theme::user_theme_names(dir));
     }
     state.core.actor = actor_name();
-    tracing::info!(url = %opts.url, demo = opts.demo, readonly = opts.readonly, "console starting");
-
-    let mut tui = terminal::init(opts.mouse).context("setting up the terminal")?;
-    let drivers = event_loop::Drivers {
-        http,
-        stream: stream_tx,
-        actions: action_tx,
-    };
-    let themes = event_loop::Themes::new(theme, state.core.theme.clone(), no_color, depth)
-        .with_user_dir(user_themes);
-    let result = event_loop::run(&mut tui, state, themes, drivers, action_rx).await;
-    stream_task.abort();
-    drop(tui);
-    terminal::restore();
-    if terminal::panicked() {
-        anyhow::bail!("the console stopped after an internal error (reported above)");
-    }
-    tracing::info!("console stopped");
-    result
+    state.core.context = opts.context.clone();
+    state.core.contexts = opts.contexts.clone();
+    state
 }
 
 /// Who the operator is, for the gateway's audit trail: `OPSDECK_USER`, else the login name,

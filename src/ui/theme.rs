@@ -67,10 +67,13 @@ pub enum Role {
     HeaderAlert,
     /// Firing P2/P3 counts in the top bar.
     HeaderWarning,
+    /// The top bar of a production console, and the context's name in the status bar: hard
+    /// to miss.
+    Production,
 }
 
 impl Role {
-    pub const ALL: [Role; 27] = [
+    pub const ALL: [Role; 28] = [
         Role::Text,
         Role::Healthy,
         Role::Busy,
@@ -98,6 +101,7 @@ impl Role {
         Role::SearchMatch,
         Role::HeaderAlert,
         Role::HeaderWarning,
+        Role::Production,
     ];
 
     fn index(self) -> usize {
@@ -320,7 +324,9 @@ impl Theme {
                 Role::Header | Role::StatusBar | Role::Selection => reverse,
                 Role::SearchMatch => reverse.add_modifier(Modifier::UNDERLINED),
                 Role::ColumnHeader | Role::Live | Role::Reconnecting => bold,
-                Role::Demo | Role::ReadOnly => bold.add_modifier(Modifier::REVERSED),
+                Role::Demo | Role::ReadOnly | Role::Production => {
+                    bold.add_modifier(Modifier::REVERSED)
+                }
                 // The header is reversed already: a count shows as bold, underlined text on it.
                 Role::HeaderAlert => bold.add_modifier(Modifier::UNDERLINED),
                 Role::HeaderWarning => Style::default().add_modifier(Modifier::UNDERLINED),

@@ -66,6 +66,10 @@ impl Console {
         let state_dir = TempDir::new("state");
         cmd.env("TERM", "xterm-256color");
         cmd.env("XDG_STATE_HOME", &state_dir.0);
+        // Never the real user's config file: an empty config folder, unless the test gives one.
+        if cmd.get_env("XDG_CONFIG_HOME").is_none() {
+            cmd.env("XDG_CONFIG_HOME", state_dir.0.join("config"));
+        }
         for var in [
             "NO_COLOR",
             "OPSDECK_CA_CERT",
@@ -78,6 +82,8 @@ impl Console {
             // They win over an OPSDECK_TOKEN a test sets.
             "OPSDECK_TOKEN_FILE",
             "OPSDECK_TOKEN_COMMAND",
+            "OPSDECK_CONFIG",
+            "OPSDECK_CONTEXT",
         ] {
             cmd.env_remove(var);
         }

@@ -55,6 +55,8 @@ pub enum Action {
         kept: String,
         error: String,
     },
+    /// `:ctx NAME` could not switch (its settings, its token); the console stays where it is.
+    ContextFailed { name: String, error: String },
 }
 
 /// What a mouse click landed on, as the last frame drew it.

@@ -26,6 +26,10 @@ pub enum Effect {
         file_name: String,
         lines: Vec<String>,
     },
+    /// Leave this context and start afresh on the config file's context of this name:
+    /// a new connection, and nothing of the old context kept on screen. If it cannot be
+    /// reached (no URL, no token), `Action::ContextFailed` says why and nothing changes.
+    SwitchContext(String),
     /// Leave the console.
     Quit,
 }

@@ -97,6 +97,11 @@ impl Layer {
         }
     }
 
+    /// The layer's name in the keymap TOML and the config's `[keys.NAME]`.
+    pub fn name(self) -> String {
+        snake_case(&format!("{self:?}"))
+    }
+
     /// Whether unbound printable keys are typed into a text field in this layer.
     pub fn takes_text(self) -> bool {
         matches!(
@@ -173,6 +178,14 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command's name in the keymap TOML (`run`) and the config's `[keys]`.
+    pub fn name(self) -> String {
+        match self {
+            Command::Logs(cmd) => snake_case(&format!("{cmd:?}")),
+            cmd => snake_case(&format!("{cmd:?}")),
+        }
+    }
+
     /// Whether this command changes the platform (scale, roll back, acknowledge, silence,
     /// start or steer a run). A `--readonly` keymap has none of them.
     pub fn changes_platform(self) -> bool {
@@ -231,6 +244,22 @@ pub enum LogCommand {
     FilterCancel,
     FilterDeleteChar,
     FilterNextField,
+}
+
+/// `OpenScale` as `open_scale`, as serde's `rename_all = "snake_case"` spells variants.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// One row of the keymap: these keys run this command.
@@ -343,6 +372,22 @@ impl Keymap {
             .unwrap_or(&[])
     }
 
+    /// Bind `cmd` in `layer` to `keys` instead of its keys now (a user's override); false
+    /// when `layer` does not bind `cmd`, and then nothing changes.
+    pub fn rebind(&mut self, layer: Layer, cmd: Command, keys: Vec<KeyInput>) -> bool {
+        let found = self
+            .layers
+            .get_mut(&layer)
+            .and_then(|bindings| bindings.iter_mut().find(|b| b.run == cmd));
+        match found {
+            Some(binding) => {
+                binding.on = keys;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// The embedded default keymap.
     pub fn builtin() -> Result<Keymap, KeymapError> {
         Self::from_toml(DEFAULT_KEYMAP)
@@ -392,6 +437,22 @@ mod tests {
             Some(Command::Confirm)
         );
         assert!(!km.bindings(Layer::Help).is_empty());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn names_are_the_names_in_the_toml() {
+        let table: toml::Table = toml::from_str(DEFAULT_KEYMAP).unwrap();
+        let km = Keymap::builtin().unwrap();
+        for (layer_name, bindings) in &table {
+            let layer = Layer::ALL
+                .into_iter()
+                .find(|l| l.name() == *layer_name)
+                .unwrap_or_else(|| panic!("no layer named {layer_name}"));
+            for (b, raw) in km.bindings(layer).iter().zip(bindings.as_array().unwrap()) {
+                assert_eq!(Some(b.run.name().as_str()), raw["run"].as_str());
+            }
+        }
     }
 
     #[test]

@@ -364,6 +364,10 @@ pub struct Core {
     pub theme: String,
     /// Theme names `:theme` accepts (the built-in ones; `tui/` fills this in).
     pub themes: Vec<String>,
+    /// The config file's context in use, shown in the status bar; none without one.
+    pub context: Option<String>,
+    /// The contexts `:ctx` offers (`tui/` fills this in from the config file).
+    pub contexts: Vec<String>,
     /// Who acts, sent with every change the console asks for (`X-Opsdeck-User`); the token's
     /// name once the gateway says who it took the console for.
     pub actor: String,
@@ -414,6 +418,8 @@ impl Core {
             timeline: Timeline::default(),
             theme: "dark".into(),
             themes: Vec::new(),
+            context: None,
+            contexts: Vec::new(),
             actor: "operator".into(),
             role: None,
             pending: BTreeMap::new(),

@@ -10,7 +10,12 @@ use crate::app::{State, View};
 use crate::ui::theme::{Role, Theme};
 
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let bar = theme.style(Role::Header);
+    // A production console cannot be mistaken for another: the whole bar changes colour.
+    let bar = theme.style(if state.core.production {
+        Role::Production
+    } else {
+        Role::Header
+    });
     let view = match state.view {
         View::Overview => "Overview",
         View::Logs => "Logs",

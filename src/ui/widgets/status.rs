@@ -44,12 +44,28 @@ const USER_WIDTH: usize = 20;
 pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let bar = theme.style(Role::StatusBar);
     let (label, role) = connection_label(state);
-    let left = Line::from(vec![
-        Span::raw(" "),
-        Span::raw(state.core.gateway.as_str()),
-        Span::raw(" │ "),
-        Span::styled(format!(" {label} "), theme.style(role)),
-    ]);
+    let mut left = vec![Span::raw(" ")];
+    // The context's name first, in the production colours on a production console.
+    if let Some(context) = &state.core.context {
+        let role = if state.core.production {
+            Role::Production
+        } else {
+            Role::Accent
+        };
+        left.push(Span::styled(format!(" {context} "), theme.style(role)));
+        left.push(Span::raw(" "));
+    }
+    let left = Line::from(
+        [
+            left,
+            vec![
+                Span::raw(state.core.gateway.as_str()),
+                Span::raw(" │ "),
+                Span::styled(format!(" {label} "), theme.style(role)),
+            ],
+        ]
+        .concat(),
+    );
     let clock = format!("{} UTC ", format::clock(state.core.now));
     let rate = format!("{} ev/s │ ", state.core.rate.per_sec);
     let role = state.core.role.map_or(ROLE_WITHOUT_AUTH, |r| r.as_str());
