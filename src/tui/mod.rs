@@ -7,8 +7,10 @@ pub mod event_loop;
 pub mod input;
 pub mod logging;
 pub mod pacing;
+pub mod reader;
 pub mod save_logs;
 pub mod terminal;
+pub mod writer;
 
 use std::path::PathBuf;
 
