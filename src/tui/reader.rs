@@ -50,6 +50,8 @@ fn tty_fd() -> io::Result<RawFd> {
 fn read_loop(fd: RawFd, tx: &mpsc::Sender<Input>) {
     let mut parser = termina::Parser::default();
     let mut buf = [0u8; 8192];
+    // The last read ended with an Esc the parser holds, waiting for what may follow.
+    let mut held_esc = false;
     loop {
         // SAFETY: reading into a buffer we own, at most its length.
         let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
@@ -65,14 +67,35 @@ fn read_loop(fd: RawFd, tx: &mpsc::Sender<Input>) {
             return;
         }
         let bytes = &buf[..n as usize];
-        let maybe_more = bytes.last() == Some(&0x1b) && readable_soon(fd);
-        parser.parse(bytes, maybe_more);
+        let maybe_more = bytes.last() == Some(&ESC) && readable_soon(fd);
+        feed(&mut parser, bytes, held_esc, maybe_more);
+        held_esc = maybe_more;
         while let Some(event) = parser.pop() {
             if tx.blocking_send(classify(event)).is_err() {
                 return;
             }
         }
     }
+}
+
+const ESC: u8 = 0x1b;
+
+/// Parse `bytes`, where `held_esc` says the parser holds an Esc from the last read. An Esc
+/// followed by another is the Esc key: an answer (or an arrow key) right behind an Esc must not
+/// be read as Alt plus its text, as the parser alone would (`ESC ESC` is one key to it, and what
+/// follows plain characters).
+fn feed(parser: &mut termina::Parser, bytes: &[u8], held_esc: bool, maybe_more: bool) {
+    if held_esc && bytes.first() == Some(&ESC) {
+        parser.parse(&[], false);
+    }
+    let mut start = 0;
+    for i in 1..bytes.len() {
+        if bytes[i - 1] == ESC && bytes[i] == ESC {
+            parser.parse(&bytes[start..i], false);
+            start = i;
+        }
+    }
+    parser.parse(&bytes[start..], maybe_more);
 }
 
 /// Whether more input arrives within [`ESC_PATIENCE_MS`].
@@ -137,6 +160,39 @@ mod tests {
         parser.parse(b"22c", false);
         let input: Vec<Input> = std::iter::from_fn(|| parser.pop()).map(classify).collect();
         assert_eq!(input, vec![key('x'), Input::Answer]);
+    }
+
+    fn fed(reads: &[&[u8]]) -> Vec<Input> {
+        let mut parser = termina::Parser::default();
+        let mut held = false;
+        for (i, bytes) in reads.iter().enumerate() {
+            let more = i + 1 < reads.len() && bytes.last() == Some(&ESC);
+            feed(&mut parser, bytes, held, more);
+            held = more;
+        }
+        std::iter::from_fn(|| parser.pop()).map(classify).collect()
+    }
+
+    #[test]
+    fn an_answer_right_behind_an_esc_is_an_answer_and_the_esc_a_key() {
+        let esc = Input::Event(termina::Event::Key(KeyCode::Escape.into()));
+        // In one read, and with the Esc held at the end of a read.
+        assert_eq!(
+            fed(&[b"\x1b\x1b[?62;22c"]),
+            vec![esc.clone(), Input::Answer]
+        );
+        assert_eq!(
+            fed(&[b"\x1b", b"\x1b[?62;22cj"]),
+            vec![esc.clone(), Input::Answer, key('j')]
+        );
+        assert_eq!(
+            fed(&[b"\x1b\x1b\x1b[A"]),
+            vec![
+                esc.clone(),
+                esc,
+                Input::Event(termina::Event::Key(KeyCode::Up.into()))
+            ]
+        );
     }
 
     #[test]
