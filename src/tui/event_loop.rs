@@ -1,21 +1,24 @@
-//! The one loop: `select! { biased; signals, keys, driver results, clock }`, then drain what
-//! is queued, then draw at most once, and only if something changed, at most every 16 ms.
-//! Ctrl-Z, or SIGTSTP from outside, suspends to the shell from here and redraws on return.
+//! The one loop: `select! { biased; signals, keys, the writer, driver results, clock }`, then
+//! drain what is queued, then draw at most once, and only if something changed: when the writer
+//! is free and the terminal has answered for the frames before (`tui::pacing`), at most every
+//! 16 ms. The loop never writes to the terminal itself, so keys are read and handled while a
+//! frame is on its way. Ctrl-Z, or SIGTSTP from outside, suspends to the shell from here and
+//! redraws on return.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::EventStream;
-use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 
 use super::Session;
 use super::input;
-use super::pacing::{self, next_frame_gap};
+use super::pacing::{self, Pacer};
+use super::reader::{self, Input};
 use super::save_logs;
 use super::terminal::{self, Tui};
+use super::writer::Writer;
 use crate::app::{Action, Effect, State, update};
 use crate::client::http::HttpClient;
 use crate::client::stream::StreamCommand;
@@ -129,22 +132,99 @@ impl Themes {
     }
 }
 
+/// How the loop ended.
+enum Exit {
+    /// The operator quit, or a signal asked us to: the terminal is still there.
+    Quit,
+    /// The terminal is gone (SIGHUP, end of input) or a panic has given it back already.
+    Gone,
+    /// `:ctx NAME`: the next context's session, made by `switch`.
+    Switch(Box<Session>),
+}
+
+/// How long the way out (quit, Ctrl-Z) waits for the frame being written and the answers
+/// still due, so that no answer lands in the shell after the terminal is given back.
+const SETTLE_PATIENCE: Duration = Duration::from_secs(2);
+
+/// The terminal's side of the loop: the writer, its input, and when the next frame may go.
+/// One for the console's life: a context switch keeps it (one reader of the terminal).
+pub(crate) struct Glass {
+    writer: Writer,
+    input: mpsc::Receiver<Input>,
+    pacer: Pacer,
+}
+
+impl Glass {
+    /// Start the writer and the reader of the terminal.
+    pub(crate) fn new() -> anyhow::Result<Glass> {
+        let limit = Pacer::limit_from(std::env::var("OPSDECK_FRAMES_IN_FLIGHT").ok().as_deref());
+        Ok(Glass {
+            writer: Writer::spawn()?,
+            input: reader::spawn()?,
+            pacer: Pacer::new(limit),
+        })
+    }
+
+    /// Let the frame being written go out, then hear the answers still due (keys typed
+    /// meanwhile are dropped), each for a while at most.
+    async fn settle(&mut self) {
+        let deadline = Instant::now() + SETTLE_PATIENCE;
+        if !self.writer.wait_free(SETTLE_PATIENCE).await {
+            return;
+        }
+        let deadline = self
+            .pacer
+            .deadline()
+            .map_or(deadline, |d| deadline.min(Instant::from_std(d)));
+        while self.pacer.in_flight() > 0 {
+            match tokio::time::timeout_at(deadline, self.input.recv()).await {
+                Ok(Some(Input::Answer)) => self.pacer.answered(),
+                Ok(Some(Input::Event(_))) => {}
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+}
+
 /// Run until the operator quits (`None`) or switches context with `:ctx` (the next session,
 /// which `switch` made; when it cannot, the operator is told why and the loop goes on).
 pub(crate) async fn run(
+    tui: &mut Tui,
+    state: State,
+    themes: Themes,
+    drivers: Drivers,
+    actions: mpsc::Receiver<Action>,
+    switch: &mut dyn FnMut(&str) -> anyhow::Result<Session>,
+    glass: &mut Glass,
+) -> anyhow::Result<Option<Session>> {
+    match serve(tui, state, themes, drivers, actions, switch, glass).await? {
+        Exit::Quit => {
+            glass.settle().await;
+            Ok(None)
+        }
+        Exit::Gone => Ok(None),
+        Exit::Switch(next) => {
+            glass.settle().await;
+            Ok(Some(*next))
+        }
+    }
+}
+
+async fn serve(
     tui: &mut Tui,
     mut state: State,
     mut themes: Themes,
     drivers: Drivers,
     mut actions: mpsc::Receiver<Action>,
     switch: &mut dyn FnMut(&str) -> anyhow::Result<Session>,
-) -> anyhow::Result<Option<Session>> {
+    glass: &mut Glass,
+) -> anyhow::Result<Exit> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut resized = signal(SignalKind::window_change())?;
     // `kill -TSTP` from outside: give the terminal back before stopping, as Ctrl-Z does.
     let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP))?;
-    let mut keys = EventStream::new();
     let mut clock = interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
 
@@ -160,24 +240,22 @@ pub(crate) async fn run(
     // The platform second on screen: the clock is redrawn when it moves.
     let mut shown_second = state.core.now.timestamp();
     let mut dirty = true;
-    let mut last_draw: Option<Instant> = None;
     // What the last frame drew where, for mouse clicks.
     let mut hits = ui::HitMap::default();
-    let mut gap = pacing::FRAME_GAP;
     let mut last_tick = Instant::now();
 
     loop {
         if terminal::panicked() {
-            return Ok(None);
+            return Ok(Exit::Gone);
         }
-        let now = Instant::now();
-        let next_frame = last_draw.map_or(now, |t| t + gap);
-        if dirty && now >= next_frame {
+        let now = std::time::Instant::now();
+        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open();
+        if may_draw && now >= glass.pacer.next_frame_at(now) {
             if let Some(failed) = themes.follow(&state) {
                 drivers.perform(update(&mut state, failed));
             }
             let theme = &themes.theme;
-            let bytes = tui.draw(|frame| ui::render(&state, theme, frame))?;
+            let mut frame = tui.draw(|frame| ui::render(&state, theme, frame))?;
             let (w, h) = state.core.size;
             let screen = ratatui::layout::Rect::new(0, 0, w, h);
             if tui.captures_mouse() {
@@ -188,43 +266,58 @@ pub(crate) async fn run(
             {
                 update(&mut state, Action::OverviewScrolled { top });
             }
-            gap = next_frame_gap(now.elapsed(), bytes);
+            if glass.pacer.frame_sent(now) {
+                frame.extend_from_slice(pacing::QUERY);
+            }
+            glass.writer.send(frame)?;
             dirty = false;
-            last_draw = Some(now);
         }
-        let draw_at = last_draw.map_or(now, |t| t + gap);
+        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open();
+        let draw_at = Instant::from_std(glass.pacer.next_frame_at(now));
+        let deadline = glass.pacer.deadline().map(Instant::from_std);
+        let busy = glass.writer.busy();
 
         let mut go_on = true;
         // A `:ctx NAME` typed by the operator.
         let mut switch_to = None;
         tokio::select! {
             biased;
-            _ = terminate.recv() => return Ok(None),
-            _ = hangup.recv() => return Ok(None),
-            _ = interrupt.recv() => return Ok(None),
+            _ = terminate.recv() => return Ok(Exit::Quit),
+            _ = hangup.recv() => return Ok(Exit::Gone),
+            _ = interrupt.recv() => return Ok(Exit::Quit),
             _ = stop.recv() => {
-                suspend(tui, &mut state)?;
+                suspend(tui, &mut state, glass).await?;
                 dirty = true;
             }
-            event = keys.next() => match event {
-                Some(Ok(event)) if input::is_suspend(&event) => {
-                    suspend(tui, &mut state)?;
+            input = glass.input.recv() => match input {
+                Some(Input::Answer) => glass.pacer.answered(),
+                Some(Input::Event(event)) if input::is_suspend(&event) => {
+                    suspend(tui, &mut state, glass).await?;
                     dirty = true;
                 }
-                Some(Ok(event)) => {
+                Some(Input::Event(event)) => {
                     let click_at = |x, y| hits.at(x, y);
                     if let Some(action) = input::to_action(event, click_at) {
-                        if matches!(action, Action::Resize { .. }) {
-                            tui.autoresize()?;
-                        }
                         let effects = update(&mut state, action);
                         switch_to = take_switch(&effects);
                         go_on = drivers.perform(effects);
                         dirty = true;
                     }
                 }
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(None), // the terminal is gone
+                None => return Ok(Exit::Gone), // the terminal is gone
+            },
+            _ = resized.recv() => {
+                tui.autoresize()?;
+                let (width, height) = tui.size()?;
+                go_on = drivers.perform(update(&mut state, Action::Resize { width, height }));
+                dirty = true;
+            }
+            written = glass.writer.written(), if busy => match written {
+                Some(written) => {
+                    written.result?;
+                    glass.pacer.frame_written(written.took, written.bytes);
+                }
+                None => anyhow::bail!("the terminal writer stopped"),
             },
             Some(action) = actions.recv() => {
                 // What arrives is stamped with the console's now (a notice's time, an action
@@ -251,14 +344,17 @@ pub(crate) async fn run(
                     dirty = true;
                 }
             }
-            _ = sleep_until(draw_at), if dirty => {}
+            _ = sleep_until(draw_at), if may_draw => {}
+            _ = sleep_until(deadline.unwrap_or(draw_at)), if deadline.is_some() => {
+                glass.pacer.timed_out(std::time::Instant::now());
+            }
         }
         if !go_on || state.quitting {
-            return Ok(None);
+            return Ok(Exit::Quit);
         }
         if let Some(name) = switch_to {
             match switch(&name) {
-                Ok(next) => return Ok(Some(next)),
+                Ok(next) => return Ok(Exit::Switch(Box::new(next))),
                 Err(e) => {
                     tracing::warn!(context = %name, error = %format!("{e:#}"), "context not switched");
                     let failed = Action::ContextFailed {
@@ -273,11 +369,14 @@ pub(crate) async fn run(
     }
 }
 
-/// Suspend to the shell and come back: the terminal is given back, the process stops until
-/// `fg`, and the core learns the screen's size, which may have changed meanwhile.
-fn suspend(tui: &mut Tui, state: &mut State) -> std::io::Result<()> {
+/// Suspend to the shell and come back: the frame in flight and its answer are let through,
+/// the terminal is given back, the process stops until `fg`, and the core learns the screen's
+/// size, which may have changed meanwhile.
+async fn suspend(tui: &mut Tui, state: &mut State, glass: &mut Glass) -> std::io::Result<()> {
     tracing::info!("suspending to the shell");
+    glass.settle().await;
     tui.suspend()?;
+    glass.pacer.forget_in_flight();
     tracing::info!("continued");
     let (width, height) = tui.size()?;
     update(state, Action::Resize { width, height });

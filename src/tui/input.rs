@@ -1,8 +1,10 @@
-//! Terminal events to console actions: crossterm's keys become the core's own [`KeyInput`].
-//! Ctrl-Z is the terminal's own key, not the core's: [`is_suspend`] picks it out first.
+//! Terminal events to console actions: the keys the terminal reader parsed (`tui::reader`)
+//! become the core's own [`KeyInput`]. Ctrl-Z is the terminal's own key, not the core's:
+//! [`is_suspend`] picks it out first.
 
-use crossterm::event::{
-    Event, KeyCode as Ct, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind,
+use termina::Event;
+use termina::event::{
+    KeyCode as Ct, KeyEvent, KeyEventKind, Modifiers as KeyModifiers, MouseButton, MouseEventKind,
 };
 
 use crate::app::{Action, KeyCode, KeyInput};
@@ -30,7 +32,10 @@ pub fn to_action(
 ) -> Option<Action> {
     match event {
         Event::Key(key) => to_key(key).map(Action::Key),
-        Event::Resize(width, height) => Some(Action::Resize { width, height }),
+        Event::WindowResized(size) => Some(Action::Resize {
+            width: size.cols,
+            height: size.rows,
+        }),
         Event::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollDown => Some(Action::Wheel { down: true }),
             MouseEventKind::ScrollUp => Some(Action::Wheel { down: false }),
@@ -43,7 +48,7 @@ pub fn to_action(
     }
 }
 
-/// A crossterm key press as a [`KeyInput`]. Releases, and keys the console has no use for,
+/// A terminal key press as a [`KeyInput`]. Releases, and keys the console has no use for,
 /// are `None`.
 pub fn to_key(key: KeyEvent) -> Option<KeyInput> {
     if key.kind == KeyEventKind::Release {
@@ -52,7 +57,7 @@ pub fn to_key(key: KeyEvent) -> Option<KeyInput> {
     let code = match key.code {
         Ct::Char(c) => KeyCode::Char(c),
         Ct::Enter => KeyCode::Enter,
-        Ct::Esc => KeyCode::Esc,
+        Ct::Escape => KeyCode::Esc,
         Ct::Backspace => KeyCode::Backspace,
         Ct::Tab => KeyCode::Tab,
         Ct::Up => KeyCode::Up,
@@ -79,7 +84,7 @@ pub fn to_key(key: KeyEvent) -> Option<KeyInput> {
 mod tests {
     use super::*;
     use crate::app::ClickTarget;
-    use crossterm::event::MouseEvent;
+    use termina::event::MouseEvent;
 
     fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Event {
         Event::Mouse(MouseEvent {

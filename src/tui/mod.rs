@@ -7,8 +7,10 @@ pub mod event_loop;
 pub mod input;
 pub mod logging;
 pub mod pacing;
+pub mod reader;
 pub mod save_logs;
 pub mod terminal;
+pub mod writer;
 
 use std::path::PathBuf;
 
@@ -200,6 +202,14 @@ pub async fn run_console(
     let term = Terminal::read();
     let mut session = Session::prepare(opts, &term)?;
     let mut tui = terminal::init(session.opts.mouse).context("setting up the terminal")?;
+    let mut glass = match event_loop::Glass::new() {
+        Ok(glass) => glass,
+        Err(e) => {
+            drop(tui);
+            terminal::restore();
+            return Err(e.context("starting the terminal's writer and reader"));
+        }
+    };
     let result = loop {
         let Session {
             opts,
@@ -238,7 +248,10 @@ pub async fn run_console(
                 .context("this console was not started from a config file")?;
             Session::prepare(make(name)?, &term)
         };
-        let outcome = event_loop::run(&mut tui, state, themes, drivers, action_rx, &mut next).await;
+        let outcome = event_loop::run(
+            &mut tui, state, themes, drivers, action_rx, &mut next, &mut glass,
+        )
+        .await;
         // Nothing of the old context goes on: its stream stops, and its replies find no one.
         stream_task.abort();
         match outcome {

@@ -2,19 +2,24 @@
 //! draw frames inside synchronized updates, suspend to the shell (Ctrl-Z) and come back, and
 //! restore the terminal on every way out — normal quit, signals (handled by the caller's
 //! loop), errors (Drop) and panics (hook).
+//!
+//! Frames are drawn into memory ([`Tui::draw`]) and written by the writer thread
+//! (`tui::writer`) through [`write_frame`]. Every write to the terminal takes one lock, so the
+//! restore sequence never cuts into a frame, and once the terminal is given back no frame
+//! still on its way is written after it.
 
-use std::io::{self, Stdout, Write};
-use std::sync::Arc;
-use std::sync::Once;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError, TryLockError};
+use std::time::{Duration, Instant};
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::queue;
 use crossterm::terminal::{
     BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
     disable_raw_mode, enable_raw_mode,
 };
-use crossterm::{execute, queue};
 use ratatui::Frame;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -24,29 +29,71 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// A panic happened somewhere; the UI loop should stop.
 static PANICKED: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
+/// Held while bytes go to the terminal: a frame is written whole, or not at all.
+static OUTPUT: Mutex<()> = Mutex::new(());
+/// How long giving the terminal back waits for a frame being written (a terminal that stopped
+/// reading may never take it); after that it writes anyway.
+const RESTORE_PATIENCE: Duration = Duration::from_secs(2);
+/// CAN: ends an escape sequence a frame cut short may have left open, so the restore sequence
+/// after it is read as such. Outside a sequence terminals ignore it.
+const CANCEL: &[u8] = b"\x18";
 
 /// The console's terminal. Dropping it restores the terminal.
 pub struct Tui {
-    terminal: Terminal<CrosstermBackend<Counted<Stdout>>>,
-    written: Arc<AtomicU64>,
+    terminal: Terminal<CrosstermBackend<FrameBytes>>,
+    /// What ratatui has written since the last frame was taken.
+    bytes: FrameBytes,
     mouse: bool,
 }
 
-/// A writer that counts the bytes going through it, so frame pacing can keep the console's
-/// output under its byte budget.
-pub struct Counted<W> {
-    inner: W,
-    written: Arc<AtomicU64>,
+/// The bytes of the frame being drawn: ratatui writes them, [`Tui::draw`] takes them for the
+/// writer.
+#[derive(Clone, Default)]
+struct FrameBytes(Arc<Mutex<Vec<u8>>>);
+
+impl FrameBytes {
+    fn take(&self) -> Vec<u8> {
+        let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let capacity = bytes.capacity();
+        std::mem::replace(&mut bytes, Vec::with_capacity(capacity))
+    }
 }
 
-impl<W: Write> Write for Counted<W> {
+impl Write for FrameBytes {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.written.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
+        let mut bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        bytes.extend_from_slice(buf);
+        Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
+        Ok(())
+    }
+}
+
+/// Write one frame to the terminal, whole, unless the terminal has been given back meanwhile
+/// (quit, a panic, Ctrl-Z): then it is dropped.
+pub fn write_frame(frame: &[u8]) -> io::Result<()> {
+    let _output = OUTPUT.lock().unwrap_or_else(PoisonError::into_inner);
+    if !ACTIVE.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(frame)?;
+    out.flush()
+}
+
+/// The output lock, waiting at most `patience` for a frame being written.
+fn lock_output(patience: Duration) -> Option<MutexGuard<'static, ()>> {
+    let deadline = Instant::now() + patience;
+    loop {
+        match OUTPUT.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(TryLockError::WouldBlock) => return None,
+        }
     }
 }
 
@@ -55,16 +102,11 @@ impl<W: Write> Write for Counted<W> {
 pub fn init(mouse: bool) -> io::Result<Tui> {
     install_panic_hook();
     enter(mouse)?;
-    let stdout = io::stdout();
-    let written = Arc::new(AtomicU64::new(0));
-    let counted = Counted {
-        inner: stdout,
-        written: written.clone(),
-    };
-    match Terminal::new(CrosstermBackend::new(counted)) {
+    let bytes = FrameBytes::default();
+    match Terminal::new(CrosstermBackend::new(bytes.clone())) {
         Ok(terminal) => Ok(Tui {
             terminal,
-            written,
+            bytes,
             mouse,
         }),
         Err(e) => {
@@ -78,11 +120,18 @@ pub fn init(mouse: bool) -> io::Result<Tui> {
 /// terminal is restored before the error is returned.
 fn enter(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;
-    ACTIVE.store(true, Ordering::SeqCst);
-    let mut stdout = io::stdout();
-    let mut entered = execute!(stdout, EnterAlternateScreen, Hide);
+    let mut bytes = Vec::new();
+    let mut entered = queue!(bytes, EnterAlternateScreen, Hide);
     if mouse && entered.is_ok() {
-        entered = execute!(stdout, EnableMouseCapture);
+        entered = queue!(bytes, EnableMouseCapture);
+    }
+    {
+        let _output = OUTPUT.lock().unwrap_or_else(PoisonError::into_inner);
+        ACTIVE.store(true, Ordering::SeqCst);
+        if entered.is_ok() {
+            let mut out = io::stdout().lock();
+            entered = out.write_all(&bytes).and_then(|()| out.flush());
+        }
     }
     if let Err(e) = entered {
         restore();
@@ -121,11 +170,17 @@ fn stop_until_continued() -> io::Result<()> {
 
 /// Give the terminal back: end any synchronized update, leave the alternate screen, show the
 /// cursor, leave raw mode. Safe to call more than once; only the first call does anything.
+/// A frame being written is let finish first (for a while: [`RESTORE_PATIENCE`]), and no frame
+/// is written after.
 pub fn restore() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    let _ = write_restore(&mut io::stdout());
+    let _output = lock_output(RESTORE_PATIENCE);
+    let mut bytes = CANCEL.to_vec();
+    let _ = write_restore(&mut bytes);
+    let mut out = io::stdout().lock();
+    let _ = out.write_all(&bytes).and_then(|()| out.flush());
     let _ = disable_raw_mode();
 }
 
@@ -167,14 +222,15 @@ impl Tui {
         self.mouse
     }
 
-    /// Draw one frame inside a synchronized update, so the terminal shows it whole. Returns the
-    /// bytes written for it.
-    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<u64> {
-        let before = self.written.load(Ordering::Relaxed);
+    /// Draw one frame inside a synchronized update, so the terminal shows it whole, and return
+    /// its bytes, for the writer. Whatever was queued since the last frame (a clear after a
+    /// resize) comes first.
+    pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<Vec<u8>> {
         queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
         let drawn = self.terminal.draw(render).map(|_| ());
-        execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
-        drawn.map(|()| self.written.load(Ordering::Relaxed) - before)
+        queue!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
+        drawn?;
+        Ok(self.bytes.take())
     }
 
     /// Suspend to the shell (Ctrl-Z, or SIGTSTP from outside): give the terminal back as on

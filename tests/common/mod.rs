@@ -13,7 +13,9 @@
 //! - fixed data on one fixed clock: [`fixtures`] (apps, `loaded_state`), [`alert_fixtures`],
 //!   [`log_fixtures`], [`runbook_fixtures`], [`view_fixtures`].
 //! - [`fake_gateway`]: a scripted stand-in for the gateway, for driver tests.
-//! - [`pty`]: the real `opsdeck` binary in a pseudo-terminal.
+//! - [`pty`]: the real `opsdeck` binary in a pseudo-terminal; the harness plays a terminal that
+//!   answers the console's per-frame question at once (as real ones do), when the test says
+//!   (`Answers::Held`, [`Console::answer`](pty::Console::answer)), or never.
 //! - [`pki`]: a test certificate authority (rcgen) and gateways serving TLS with its certificates.
 //!
 //! A new test is a few lines:

@@ -31,11 +31,49 @@ impl Drop for TempDir {
     }
 }
 
+/// How the terminal played by the harness answers the question the console ends each frame
+/// with (primary device attributes, `ESC [ c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answers {
+    /// As a terminal does: once it has taken in everything before the question.
+    Prompt,
+    /// Only when the test says so ([`Console::answer`]).
+    Held,
+    /// Never (a terminal that does not know the question).
+    Never,
+}
+
+/// The terminal's side of the questions: what was asked and what answered.
+#[derive(Default)]
+pub struct Questions {
+    /// The screen as it stood when each question arrived (after the frame before it).
+    pub screens: Vec<String>,
+    /// Questions answered so far.
+    pub answered: usize,
+    /// The most questions ever waiting for an answer at once.
+    pub most_waiting: usize,
+}
+
+impl Questions {
+    pub fn asked(&self) -> usize {
+        self.screens.len()
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.asked() - self.answered
+    }
+}
+
+/// The answer a VT220-class terminal gives (xterm's own is longer; the console reads any).
+const ANSWER: &[u8] = b"\x1b[?62;22c";
+const QUESTION: &[u8] = b"\x1b[c";
+
 pub struct Console {
     screen: Arc<Mutex<vt100::Parser>>,
+    questions: Arc<Mutex<Questions>>,
     /// Set once the reader has taken everything the console wrote (the pty has closed).
     drained: Arc<AtomicBool>,
-    writer: Box<dyn Write + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     /// Kept open for the whole test, so the terminal's mode can be read ([`Console::raw_mode`]).
     master: Box<dyn MasterPty + Send>,
     pub child: Box<dyn Child + Send + Sync>,
@@ -46,15 +84,31 @@ impl Console {
     /// `opsdeck ARGS` in a `rows`x`cols` pty, with its log in a fresh state dir and no
     /// connection settings, modes (read-only, production, mouse) or looks inherited from the
     /// environment.
+    /// The terminal answers the console's questions as a terminal does ([`Answers::Prompt`]).
     pub fn spawn(args: &[&str], rows: u16, cols: u16) -> Console {
+        Console::spawn_answering(args, rows, cols, Answers::Prompt)
+    }
+
+    /// [`Console::spawn`] with a terminal that answers as `answers` says.
+    pub fn spawn_answering(args: &[&str], rows: u16, cols: u16, answers: Answers) -> Console {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
         cmd.args(args);
-        Console::spawn_command(cmd, rows, cols)
+        Console::spawn_command_answering(cmd, rows, cols, answers)
     }
 
     /// `program ARGS` in a `rows`x`cols` pty, with the same environment as [`Console::spawn`]
     /// gives the console (the program may start the console itself).
-    pub fn spawn_command(mut cmd: CommandBuilder, rows: u16, cols: u16) -> Console {
+    pub fn spawn_command(cmd: CommandBuilder, rows: u16, cols: u16) -> Console {
+        Console::spawn_command_answering(cmd, rows, cols, Answers::Prompt)
+    }
+
+    /// [`Console::spawn_command`] with a terminal that answers as `answers` says.
+    pub fn spawn_command_answering(
+        mut cmd: CommandBuilder,
+        rows: u16,
+        cols: u16,
+        answers: Answers,
+    ) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -90,27 +144,55 @@ impl Console {
         let child = pty.slave.spawn_command(cmd).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
+        let writer: Arc<Mutex<Box<dyn Write + Send>>> =
+            Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
         let screen = Arc::new(Mutex::new(vt100::Parser::new(
             std::num::NonZeroU16::new(rows).unwrap(),
             std::num::NonZeroU16::new(cols).unwrap(),
             0,
         )));
-        let feed = screen.clone();
+        let questions = Arc::new(Mutex::new(Questions::default()));
+        let (feed, asked, answer_to) = (screen.clone(), questions.clone(), writer.clone());
         let drained = Arc::new(AtomicBool::new(false));
         let at_end = drained.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
+            // How much of QUESTION the bytes so far end with.
+            let mut matched = 0;
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                feed.lock().unwrap().process(&buf[..n]);
+                let mut start = 0;
+                for i in 0..n {
+                    matched = if buf[i] == QUESTION[matched] {
+                        matched + 1
+                    } else {
+                        usize::from(buf[i] == QUESTION[0])
+                    };
+                    if matched < QUESTION.len() {
+                        continue;
+                    }
+                    matched = 0;
+                    // The question is read after everything before it is on the screen.
+                    let mut parser = feed.lock().unwrap();
+                    parser.process(&buf[start..=i]);
+                    start = i + 1;
+                    let mut questions = asked.lock().unwrap();
+                    questions.screens.push(parser.screen().contents());
+                    if answers == Answers::Prompt {
+                        let _ = answer_to.lock().unwrap().write_all(ANSWER);
+                        questions.answered += 1;
+                    }
+                    questions.most_waiting = questions.most_waiting.max(questions.waiting());
+                }
+                feed.lock().unwrap().process(&buf[start..n]);
             }
             at_end.store(true, Ordering::SeqCst);
         });
         Console {
             screen,
+            questions,
             drained,
             writer,
             master: pty.master,
@@ -119,14 +201,31 @@ impl Console {
         }
     }
 
+    /// The questions asked and answered so far.
+    pub fn questions(&self) -> std::sync::MutexGuard<'_, Questions> {
+        self.questions.lock().unwrap()
+    }
+
+    /// Answer the oldest question still waiting ([`Answers::Held`]).
+    pub fn answer(&mut self) {
+        let mut questions = self.questions.lock().unwrap();
+        assert!(questions.waiting() > 0, "no question is waiting");
+        let mut writer = self.writer.lock().unwrap();
+        writer.write_all(ANSWER).unwrap();
+        writer.flush().unwrap();
+        questions.answered += 1;
+    }
+
     pub fn text(&self) -> String {
         self.screen.lock().unwrap().screen().contents()
     }
 
     /// Type `keys` (raw bytes: `\r` is Enter, `\x1b` Esc).
     pub fn keys(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
+        let mut writer = self.writer.lock().unwrap();
+        writer.write_all(keys.as_bytes()).unwrap();
+        writer.flush().unwrap();
+        drop(writer);
         // Pacing only: keeps one call's bytes apart from the next call's, so a lone Esc is not
         // read as the start of an escape sequence. Tests wait for what keys do with wait_for.
         std::thread::sleep(Duration::from_millis(150));

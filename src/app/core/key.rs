@@ -1,7 +1,7 @@
 //! The console's own key type: what a key press means, independent of the terminal library.
 //!
-//! `tui/` translates crossterm events into [`KeyInput`]; the keymap TOML names keys in the
-//! notation [`KeyInput::parse`] reads (`j`, `G`, `<Enter>`, `<C-c>`, `<Down>`).
+//! `tui/` translates the terminal's key events into [`KeyInput`]; the keymap TOML names keys in
+//! the notation [`KeyInput::parse`] reads (`j`, `G`, `<Enter>`, `<C-c>`, `<Down>`).
 
 use std::fmt;
 
