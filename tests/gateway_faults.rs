@@ -165,6 +165,7 @@ impl Platform for SlowScale {
                 },
                 status: AppStatus::Healthy,
                 metrics: None,
+                stale_since: None,
             },
             pods: Vec::new(),
         })

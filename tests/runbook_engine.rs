@@ -106,6 +106,7 @@ impl Scripted {
                 replicas_desired: world.desired,
                 ..MetricSample::default()
             }),
+            stale_since: None,
         }
     }
 }

@@ -51,6 +51,7 @@ impl LoadPlatform {
             },
             status: AppStatus::Healthy,
             metrics: None,
+            stale_since: None,
         }
     }
 

@@ -49,6 +49,10 @@ pub struct AppSummary {
     pub status: AppStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricSample>,
+    /// Set while the platform cannot reach what it reads apps from (the Kubernetes API
+    /// server): the last time it could. The app is shown as it was then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]

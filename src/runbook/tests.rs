@@ -437,6 +437,7 @@ fn a_dry_run_plan_resolves_parameters_and_evaluates_conditions() {
                 error_ratio: 0.002,
                 ..MetricSample::default()
             }),
+            stale_since: None,
         },
         releases: Vec::new(),
         alerts: Vec::new(),

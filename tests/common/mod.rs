@@ -13,6 +13,7 @@
 //! - fixed data on one fixed clock: [`fixtures`] (apps, `loaded_state`), [`alert_fixtures`],
 //!   [`log_fixtures`], [`runbook_fixtures`], [`view_fixtures`].
 //! - [`fake_gateway`]: a scripted stand-in for the gateway, for driver tests.
+//! - [`kube_api`]: a fake Kubernetes API server that checks the requests it gets.
 //! - [`pty`]: the real `opsdeck` binary in a pseudo-terminal.
 //! - [`pki`]: a test certificate authority (rcgen) and gateways serving TLS with its certificates.
 //!
@@ -51,6 +52,7 @@ pub mod fake_gateway;
 pub mod fixtures;
 pub mod gateway;
 pub mod keys;
+pub mod kube_api;
 pub mod log_fixtures;
 pub mod pki;
 pub mod pty;

@@ -1,0 +1,72 @@
+//! How far a Deployment's rollout has got, judged the way `kubectl rollout status` judges it:
+//! the controller must have observed the newest generation first; a Progressing condition
+//! with reason `ProgressDeadlineExceeded` is failure; then every replica updated, no old
+//! replica left, and every updated replica available. Pure, no I/O.
+
+use k8s_openapi::api::apps::v1::Deployment;
+
+use super::shape::{self, name_of};
+use crate::protocol::Progress;
+
+/// A rollout's state at one observation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rollout {
+    /// Still going; the message is kubectl's.
+    Waiting {
+        progress: Progress,
+        message: String,
+    },
+    Done {
+        progress: Progress,
+    },
+    Failed {
+        progress: Progress,
+        message: String,
+    },
+}
+
+/// Judge `d`'s rollout. `since_generation` is the generation the change made (the Deployment
+/// must have reached at least that one, so a watch event from before it is not taken for its
+/// outcome).
+pub fn judge(d: &Deployment, since_generation: i64) -> Rollout {
+    let name = name_of(&d.metadata);
+    let status = d.status.clone().unwrap_or_default();
+    let desired = shape::desired(d);
+    let progress = Progress {
+        ready: shape::ready(d),
+        desired,
+    };
+    let count = |n: Option<i32>| u32::try_from(n.unwrap_or(0)).unwrap_or(0);
+    let generation = d.metadata.generation.unwrap_or(0);
+    let observed = status.observed_generation.unwrap_or(0);
+    if generation < since_generation || generation > observed {
+        return Rollout::Waiting {
+            progress,
+            message: "waiting for the deployment spec update to be observed".into(),
+        };
+    }
+    if shape::deadline_exceeded(d) {
+        return Rollout::Failed {
+            progress,
+            message: format!("deployment {name:?} exceeded its progress deadline"),
+        };
+    }
+    let (updated, replicas, available) = (
+        count(status.updated_replicas),
+        count(status.replicas),
+        count(status.available_replicas),
+    );
+    let message = if updated < desired {
+        format!("{updated} out of {desired} new replicas have been updated")
+    } else if replicas > updated {
+        format!(
+            "{} old replicas are pending termination",
+            replicas - updated
+        )
+    } else if available < updated {
+        format!("{available} of {updated} updated replicas are available")
+    } else {
+        return Rollout::Done { progress };
+    };
+    Rollout::Waiting { progress, message }
+}
