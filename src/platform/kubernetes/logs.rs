@@ -298,3 +298,73 @@ pub fn merged(mut batch: Vec<Read>, per_batch: usize) -> Vec<Emission> {
     }
     out
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn t(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_resumed_stream_skips_what_was_sent_and_keeps_what_was_not() {
+        let mut pos = Position::default();
+        let mut none = Vec::new();
+        assert!(pos.take(t("2026-12-06T10:00:01.5Z"), "a", &mut none));
+        assert!(pos.take(t("2026-12-06T10:00:02.2Z"), "b", &mut none));
+        assert!(
+            pos.take(t("2026-12-06T10:00:02.2Z"), "b", &mut none),
+            "a second equal line"
+        );
+        assert_eq!(pos.since(), Some(t("2026-12-06T10:00:02Z")));
+        // The stream drops and resumes from 10:00:02: the overlap comes again.
+        let mut replayed = pos.at_last.clone();
+        assert!(!pos.take(t("2026-12-06T10:00:02.2Z"), "b", &mut replayed));
+        assert!(!pos.take(t("2026-12-06T10:00:02.2Z"), "b", &mut replayed));
+        assert!(
+            pos.take(t("2026-12-06T10:00:02.2Z"), "c", &mut replayed),
+            "new at the same instant"
+        );
+        assert!(pos.take(t("2026-12-06T10:00:03Z"), "d", &mut replayed));
+        assert!(!pos.take(t("2026-12-06T10:00:01.5Z"), "a", &mut replayed));
+    }
+
+    #[test]
+    fn lines_are_split_merged_by_time_and_capped_per_pod() {
+        assert_eq!(
+            split_line("2026-12-06T10:00:01.123456789Z GET /cart 200"),
+            Some((t("2026-12-06T10:00:01.123456789Z"), "GET /cart 200"))
+        );
+        assert_eq!(split_line("no timestamp here"), None);
+        let read = |pod: &str, secs: u32| Read {
+            ts: t(&format!("2026-12-06T10:00:{secs:02}Z")),
+            app: "cart".into(),
+            pod: pod.into(),
+            message: format!("{pod} {secs}"),
+        };
+        let batch = vec![read("a", 3), read("b", 1), read("a", 2), read("a", 4)];
+        let out = merged(batch, 2);
+        let messages: Vec<String> = out
+            .iter()
+            .map(|e| match &e.body {
+                Body::Logs(l) => l.message.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "b 1",
+                "a 2",
+                "a 3",
+                "opsdeck: 1 lines of this pod skipped (too many at once)"
+            ]
+        );
+        assert_eq!(level("ERROR payment failed"), Level::Error);
+        assert_eq!(level("served"), Level::Info);
+    }
+}

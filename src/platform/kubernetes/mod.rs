@@ -404,6 +404,22 @@ impl KubePlatform {
                 out.extend(judge_actions(&mut cache.actions, &key, &d));
             }
         }
+        // An action on a Deployment that was deleted fails; while the API server cannot be
+        // reached, the cache may simply be behind, so it waits.
+        if cache.lost.is_empty() {
+            let now = Utc::now();
+            let deployments = &cache.deployments;
+            cache.actions.retain_mut(|a| {
+                if deployments.contains_key(&a.key) {
+                    return true;
+                }
+                a.status.state = ActionState::Failed;
+                a.status.message = format!("deployment {:?} was deleted", a.key.1);
+                a.status.updated_at = now;
+                out.push(action_emission(&a.status));
+                false
+            });
+        }
         out
     }
 

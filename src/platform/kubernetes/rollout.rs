@@ -70,3 +70,75 @@ pub fn judge(d: &Deployment, since_generation: i64) -> Rollout {
     };
     Rollout::Waiting { progress, message }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn deployment(generation: i64, status: serde_json::Value) -> Deployment {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "cart", "generation": generation},
+            "spec": {"replicas": 4, "selector": {}, "template": {}},
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    fn message(r: Rollout) -> String {
+        match r {
+            Rollout::Waiting { message, .. } | Rollout::Failed { message, .. } => message,
+            Rollout::Done { .. } => "done".into(),
+        }
+    }
+
+    #[test]
+    fn a_rollout_is_judged_in_kubectls_order() {
+        let observed = |extra: serde_json::Value| {
+            let mut status = serde_json::json!({"observedGeneration": 7});
+            for (k, v) in extra.as_object().unwrap() {
+                status[k] = v.clone();
+            }
+            deployment(7, status)
+        };
+        // Not observed yet: waiting, whatever the counts say.
+        let unseen = deployment(
+            7,
+            serde_json::json!({"observedGeneration": 6,
+            "replicas": 4, "updatedReplicas": 4, "availableReplicas": 4}),
+        );
+        assert!(message(judge(&unseen, 7)).contains("observed"));
+        // A watch event from before the change is not its outcome.
+        assert!(message(judge(&observed(serde_json::json!({})), 8)).contains("observed"));
+        let deadline = observed(serde_json::json!({"conditions": [
+            {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}));
+        assert!(matches!(judge(&deadline, 7), Rollout::Failed { .. }));
+        let updating = observed(serde_json::json!({"updatedReplicas": 2, "replicas": 5}));
+        assert_eq!(
+            message(judge(&updating, 7)),
+            "2 out of 4 new replicas have been updated"
+        );
+        let old_left = observed(serde_json::json!({"updatedReplicas": 4, "replicas": 5}));
+        assert_eq!(
+            message(judge(&old_left, 7)),
+            "1 old replicas are pending termination"
+        );
+        let unavailable = observed(serde_json::json!({"updatedReplicas": 4, "replicas": 4,
+            "availableReplicas": 3, "readyReplicas": 3}));
+        assert_eq!(
+            message(judge(&unavailable, 7)),
+            "3 of 4 updated replicas are available"
+        );
+        let done = observed(serde_json::json!({"updatedReplicas": 4, "replicas": 4,
+            "availableReplicas": 4, "readyReplicas": 4}));
+        assert_eq!(
+            judge(&done, 7),
+            Rollout::Done {
+                progress: Progress {
+                    ready: 4,
+                    desired: 4
+                }
+            }
+        );
+    }
+}
