@@ -126,6 +126,7 @@ async fn apps_are_the_labelled_deployments_named_and_bounded_by_their_annotation
     assert_eq!((cart.replicas.min, cart.replicas.max), (1, 12));
     assert_eq!((cart.replicas.desired, cart.replicas.ready), (3, 3));
     assert_eq!(cart.stale_since, None);
+    assert_eq!(cart.runbooks, ["rollback-bad-release", "scale-out"]);
     let metrics = cart.metrics.unwrap();
     assert_eq!(metrics.extras.get("pod_restarts"), Some(&2.0));
 

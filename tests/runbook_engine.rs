@@ -107,6 +107,7 @@ impl Scripted {
                 ..MetricSample::default()
             }),
             stale_since: None,
+            runbooks: Vec::new(),
         }
     }
 }

@@ -208,5 +208,6 @@ fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
         status: AppStatus::Healthy,
         metrics: None,
         stale_since: None,
+        runbooks: Vec::new(),
     }
 }

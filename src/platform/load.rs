@@ -52,6 +52,7 @@ impl LoadPlatform {
             status: AppStatus::Healthy,
             metrics: None,
             stale_since: None,
+            runbooks: Vec::new(),
         }
     }
 
