@@ -550,3 +550,93 @@ async fn kubernetes_events_about_an_app_reach_the_events_topic() {
     fake.assert_clean();
     gw.stop().await;
 }
+
+/// `opsdeck serve` killed (and reaped) when the test ends, however it ends.
+struct Serve(std::process::Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn opsdeck_serve_takes_the_cluster_and_namespace_from_a_kubeconfig_context() {
+    use std::io::{BufRead, BufReader};
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 2, 1, "shop/cart:1.1"),
+    );
+    let dir = common::pty::TempDir::new("kubeconfig");
+    let kubeconfig = dir.0.join("config");
+    // The current context points nowhere: --kube-context must pick the other one, and its
+    // namespace is served when no --namespace is given.
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1
+kind: Config
+current-context: elsewhere
+clusters:
+- name: nowhere
+  cluster: {{server: 'http://127.0.0.1:9'}}
+- name: fake
+  cluster: {{server: 'http://{}'}}
+users:
+- name: nobody
+  user: {{}}
+contexts:
+- name: elsewhere
+  context: {{cluster: nowhere, user: nobody, namespace: other}}
+- name: fake
+  context: {{cluster: fake, user: nobody, namespace: {NS}}}
+",
+            fake.addr
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-journal"])
+        .args([
+            "--platform",
+            "kubernetes",
+            "--kube-context",
+            "fake",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let serve = Serve(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(addr.trim().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("opsdeck serve says where it listens");
+    let apps = poll_until(PATIENCE, "cart served by the binary", async || {
+        let apps: Vec<AppSummary> = http()
+            .get(format!("http://{addr}/v1/apps"))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        apps.iter().any(|a| a.id == "cart").then_some(apps)
+    })
+    .await;
+    assert_eq!(apps[0].region, NS);
+    drop(serve);
+    fake.assert_clean();
+}
