@@ -276,4 +276,30 @@ mod tests {
         let demo = Cli::try_parse_from(["opsdeck", "demo", "--production"]).unwrap();
         assert!(demo.console.production);
     }
+
+    #[test]
+    fn serve_takes_a_platform_and_namespaces_and_keeps_the_simulator_the_default() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["opsdeck", "serve"], args].concat())?;
+            match cli.command {
+                Some(super::Command::Serve(args)) => Ok::<_, clap::Error>(*args),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(serve(&[]).unwrap().platform, "sim");
+        let kube = serve(&[
+            "--platform",
+            "kubernetes",
+            "--namespace",
+            "a",
+            "--namespace",
+            "b,c",
+        ])
+        .unwrap();
+        assert_eq!(kube.platform, "kubernetes");
+        assert_eq!(kube.namespaces, ["a", "b", "c"]);
+        assert_eq!(kube.kube_app_label, "opsdeck.io/app");
+        assert!(serve(&["--platform", "openshift"]).is_err());
+        assert!(serve(&["--sim", "--platform", "kubernetes"]).is_err());
+    }
 }
