@@ -119,14 +119,25 @@ fn observe(d: &mut Value, updated: i64, ready: i64) {
 #[tokio::test]
 async fn apps_are_the_labelled_deployments_named_and_bounded_by_their_annotations() {
     let (fake, gw) = cluster().await;
-    let cart = app_where(&gw, "cart", |_| true).await;
+    // A second Deployment claiming the same app id is not a second app.
+    fake.put(
+        "deployments",
+        deployment("cart-copy", "cart", 1, 1, "shop/cart:9"),
+    );
+    // A later change on the same watch: once it shows, the copy has been seen too.
+    fake.update("deployments", "cart", |d| {
+        d["metadata"]["annotations"]["opsdeck.io/max-replicas"] = json!("11");
+    });
+    let cart = app_where(&gw, "cart", |a| a.replicas.max == 11).await;
+    let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
+    assert_eq!(apps.iter().filter(|a| a.id == "cart").count(), 1);
     assert_eq!(cart.name, "购物车");
     assert_eq!(cart.region, NS);
     assert_eq!((cart.release.as_str(), cart.version.as_str()), ("3", "1.3"));
-    assert_eq!((cart.replicas.min, cart.replicas.max), (1, 12));
+    assert_eq!((cart.replicas.min, cart.replicas.max), (1, 11));
     assert_eq!((cart.replicas.desired, cart.replicas.ready), (3, 3));
     assert_eq!(cart.stale_since, None);
-    assert_eq!(cart.runbooks, ["rollback-bad-release", "scale-out"]);
+    assert_eq!(cart.runbooks, ["bad-release", "flash-sale-spike"]);
     let metrics = cart.metrics.unwrap();
     assert_eq!(metrics.extras.get("pod_restarts"), Some(&2.0));
 

@@ -642,7 +642,7 @@ pub fn deployment(name: &str, app: &str, replicas: i64, revision: i64, image: &s
                 "opsdeck.io/name": "购物车",
                 "opsdeck.io/min-replicas": "1",
                 "opsdeck.io/max-replicas": "12",
-                "opsdeck.io/runbooks": "rollback-bad-release, scale-out",
+                "opsdeck.io/runbooks": "bad-release, flash-sale-spike",
                 "kubectl.kubernetes.io/last-applied-configuration": "{\"kind\":\"Deployment\"}",
             },
         },

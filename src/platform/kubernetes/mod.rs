@@ -273,11 +273,15 @@ impl KubePlatform {
         self.emit(emissions).await;
     }
 
+    /// Every app; a Deployment whose app id an earlier one (by namespace, then name) already
+    /// has is left out, as [`Cache::find`] would never pick it.
     fn summaries(&self, cache: &Cache) -> Vec<AppSummary> {
         let stale = cache.stale_since();
+        let mut ids = std::collections::HashSet::new();
         cache
             .deployments
             .iter()
+            .filter(|(_, d)| ids.insert(shape::app_id(d, &self.settings.app_label)))
             .map(|(key, d)| {
                 let mut s = shape::summary(
                     d,
