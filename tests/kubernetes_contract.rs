@@ -651,3 +651,29 @@ contexts:
     drop(serve);
     fake.assert_clean();
 }
+
+#[tokio::test]
+async fn an_api_server_that_refuses_connections_is_said_on_the_timeline() {
+    // A loopback port nobody listens on: every connection is refused.
+    let port = common::real::free_port();
+    let url: http::Uri = format!("http://127.0.0.1:{port}").parse().unwrap();
+    let client = kube::Client::try_from(kube::Config::new(url)).unwrap();
+    let platform = KubePlatform::new(client, KubeSettings::new(vec![NS.to_string()]));
+    let gw = start(loopback_config(), Arc::new(platform)).await;
+    let entry = poll_until(PATIENCE, "the timeline saying so", async || {
+        let timeline: Vec<opsdeck::protocol::TimelineEntry> = get_json(&gw, "/v1/events").await;
+        timeline
+            .into_iter()
+            .find(|e| e.event.message.contains("cannot be reached"))
+    })
+    .await;
+    assert!(
+        entry.event.message.starts_with("deployments/shop")
+            || entry.event.message.starts_with("pods/shop"),
+        "{}",
+        entry.event.message
+    );
+    let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
+    assert!(apps.is_empty(), "nothing was ever known");
+    gw.stop().await;
+}
