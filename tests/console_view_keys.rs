@@ -271,6 +271,22 @@ fn b_without_a_matching_runbook_opens_the_list() {
     assert!(notice.contains("names a runbook"), "{notice}");
 }
 
+/// `b` on an app no alert names a runbook for opens the runbook the app itself names (a
+/// Kubernetes Deployment's `opsdeck.io/runbooks` annotation).
+#[test]
+fn b_opens_the_runbook_the_app_names_when_no_alert_does() {
+    let mut s = loaded_state(false);
+    let app = s.overview.selected.clone().unwrap();
+    s.core.apps.get_mut(&app).unwrap().summary.runbooks = vec!["flash-sale-spike".into()];
+    press(&mut s, "b");
+    assert_eq!(s.view, View::Runbook);
+    let note = s.alerts_view.note.as_ref().unwrap();
+    assert_eq!(
+        (note.runbook.as_str(), note.app.as_str()),
+        ("flash-sale-spike", app.as_str())
+    );
+}
+
 /// Quitting while a run the operator started waits for approval asks first; a run someone
 /// else started does not hold the console.
 #[test]

@@ -165,6 +165,8 @@ impl Platform for SlowScale {
                 },
                 status: AppStatus::Healthy,
                 metrics: None,
+                stale_since: None,
+                runbooks: Vec::new(),
             },
             pods: Vec::new(),
         })

@@ -106,6 +106,8 @@ impl Scripted {
                 replicas_desired: world.desired,
                 ..MetricSample::default()
             }),
+            stale_since: None,
+            runbooks: Vec::new(),
         }
     }
 }

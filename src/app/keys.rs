@@ -303,7 +303,7 @@ fn open_runbook_for(state: &mut State) -> Handled {
     match state.core.runbook_for(&app) {
         Some(id) => Handled::Go(Navigate::Runbook { id, app: Some(app) }),
         None => {
-            let text = format!("no alert on {app} names a runbook: pick one");
+            let text = format!("no alert on {app} (nor the app) names a runbook: pick one");
             state.core.notify(NoticeLevel::Info, text);
             Handled::Go(Navigate::Runbooks)
         }

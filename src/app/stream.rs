@@ -217,5 +217,7 @@ fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
         },
         status: AppStatus::Healthy,
         metrics: None,
+        stale_since: None,
+        runbooks: Vec::new(),
     }
 }

@@ -134,9 +134,41 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7070", env = "OPSDECK_LISTEN")]
     pub listen: std::net::SocketAddr,
-    /// Serve the simulated mini-program cloud (the default while no other platform exists).
-    #[arg(long, conflicts_with = "load_rate")]
+    /// Serve the simulated mini-program cloud (the default).
+    #[arg(long, conflicts_with_all = ["load_rate", "platform"])]
     pub sim: bool,
+    /// The platform behind the gateway: `sim` (the embedded simulator) or `kubernetes` (a real
+    /// cluster, through a kubeconfig or the pod's service account); see docs/platforms.md.
+    #[arg(long, default_value = "sim", value_parser = ["sim", "kubernetes"], env = "OPSDECK_PLATFORM")]
+    pub platform: String,
+    /// With `--platform kubernetes`: the kubeconfig file (default: $KUBECONFIG, ~/.kube/config,
+    /// else the in-cluster service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<std::path::PathBuf>,
+    /// With `--platform kubernetes`: the kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME")]
+    pub kube_context: Option<String>,
+    /// With `--platform kubernetes`: a namespace whose labelled Deployments are apps; repeat for
+    /// more. Default: the context's namespace.
+    #[arg(
+        long = "namespace",
+        value_name = "NS",
+        env = "OPSDECK_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub namespaces: Vec<String>,
+    /// With `--platform kubernetes`: the label that makes a Deployment an app (its value is the
+    /// app id).
+    #[arg(long, default_value = "opsdeck.io/app", value_name = "LABEL")]
+    pub kube_app_label: String,
+    /// With `--platform kubernetes`: fewest replicas of an app whose Deployment has no
+    /// `opsdeck.io/min-replicas` annotation (and no HPA).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub kube_min_replicas: u32,
+    /// With `--platform kubernetes`: most replicas of an app whose Deployment has no
+    /// `opsdeck.io/max-replicas` annotation (and no HPA).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub kube_max_replicas: u32,
     /// Serve a synthetic firehose of N events/s instead of the simulator (for benchmarks).
     #[arg(long, value_name = "N")]
     pub load_rate: Option<u64>,
@@ -261,5 +293,31 @@ mod tests {
         assert!(on.console.production);
         let demo = Cli::try_parse_from(["opsdeck", "demo", "--production"]).unwrap();
         assert!(demo.console.production);
+    }
+
+    #[test]
+    fn serve_takes_a_platform_and_namespaces_and_keeps_the_simulator_the_default() {
+        let serve = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["opsdeck", "serve"], args].concat())?;
+            match cli.command {
+                Some(super::Command::Serve(args)) => Ok::<_, clap::Error>(*args),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(serve(&[]).unwrap().platform, "sim");
+        let kube = serve(&[
+            "--platform",
+            "kubernetes",
+            "--namespace",
+            "a",
+            "--namespace",
+            "b,c",
+        ])
+        .unwrap();
+        assert_eq!(kube.platform, "kubernetes");
+        assert_eq!(kube.namespaces, ["a", "b", "c"]);
+        assert_eq!(kube.kube_app_label, "opsdeck.io/app");
+        assert!(serve(&["--platform", "openshift"]).is_err());
+        assert!(serve(&["--sim", "--platform", "kubernetes"]).is_err());
     }
 }

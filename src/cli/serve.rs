@@ -10,6 +10,8 @@ use crate::gateway::metrics_source::PrometheusSource;
 use crate::gateway::{self, CertStore, GatewayConfig, Running, TlsFiles, Tokens};
 use crate::platform::Platform;
 use crate::platform::alertmanager::{AlertmanagerSource, LabelNames};
+use crate::platform::kubernetes::shape::Defaults;
+use crate::platform::kubernetes::{KubePlatform, KubeSettings};
 use crate::platform::load::{LoadConfig, LoadPlatform};
 use crate::platform::prometheus::Queries;
 use crate::platform::sim::{SCENARIOS, SimConfig, SimPlatform};
@@ -133,13 +135,19 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         audit_new_chain: args.audit_new_chain,
         ..GatewayConfig::default()
     };
-    let platform: Arc<dyn Platform> = match args.load_rate {
-        Some(rate) => Arc::new(LoadPlatform::new(LoadConfig {
+    let platform: Arc<dyn Platform> = match (args.load_rate, args.platform.as_str()) {
+        (Some(_), "kubernetes") => {
+            anyhow::bail!(
+                "--load-rate serves a synthetic platform: leave out --platform kubernetes"
+            )
+        }
+        (_, "kubernetes") => Arc::new(kubernetes_platform(&args).await?),
+        (Some(rate), _) => Arc::new(LoadPlatform::new(LoadConfig {
             rate,
             apps: 10,
             limit: None,
         })),
-        None => Arc::new(SimPlatform::new(args.sim_args.sim_config())),
+        (None, _) => Arc::new(SimPlatform::new(args.sim_args.sim_config())),
     };
     let running = gateway::start(config, platform)
         .await
@@ -156,6 +164,44 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+/// The Kubernetes platform of `--platform kubernetes`: a client from the kubeconfig (or the
+/// pod's service account) and the namespaces given, else the context's namespace.
+async fn kubernetes_platform(args: &ServeArgs) -> anyhow::Result<KubePlatform> {
+    let client = KubePlatform::connect(args.kubeconfig.as_deref(), args.kube_context.as_deref())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let mut namespaces: Vec<String> = args
+        .namespaces
+        .iter()
+        .map(|ns| ns.trim().to_string())
+        .filter(|ns| !ns.is_empty())
+        .collect();
+    if namespaces.is_empty() {
+        namespaces.push(client.default_namespace().to_string());
+    }
+    namespaces.sort();
+    namespaces.dedup();
+    if args.kube_min_replicas > args.kube_max_replicas {
+        anyhow::bail!(
+            "--kube-min-replicas {} is above --kube-max-replicas {}",
+            args.kube_min_replicas,
+            args.kube_max_replicas
+        );
+    }
+    tracing::info!(namespaces = ?namespaces, label = %args.kube_app_label, "serving Kubernetes");
+    Ok(KubePlatform::new(
+        client,
+        KubeSettings {
+            app_label: args.kube_app_label.clone(),
+            defaults: Defaults {
+                min_replicas: args.kube_min_replicas,
+                max_replicas: args.kube_max_replicas,
+            },
+            ..KubeSettings::new(namespaces)
+        },
+    ))
 }
 
 /// The folders given, or the repo's `runbooks/` when none are and it exists here.

@@ -29,6 +29,14 @@ pub struct GatewayFile {
     pub tls_key: Option<PathBuf>,
     pub tokens: Option<PathBuf>,
     pub sim: Option<bool>,
+    pub platform: Option<String>,
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    /// `--namespace`, repeated: a list here.
+    pub namespace: Option<Vec<String>>,
+    pub kube_app_label: Option<String>,
+    pub kube_min_replicas: Option<u32>,
+    pub kube_max_replicas: Option<u32>,
     pub scenario: Option<String>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
@@ -99,6 +107,14 @@ impl GatewayFile {
         }
         if let Some(speed) = self.speed {
             crate::cli::parse_speed(&speed.to_string()).map_err(|e| src.at_key("speed", e))?;
+        }
+        if let Some(platform) = &self.platform
+            && !["sim", "kubernetes"].contains(&platform.as_str())
+        {
+            return Err(src.at_key(
+                "platform",
+                format!("no platform {platform:?}: give sim or kubernetes"),
+            ));
         }
         if let Some(set) = &self.prometheus_queries {
             // A preset, or a queries file whose own mistakes are named with its line.
@@ -195,6 +211,17 @@ impl GatewayFile {
         {
             args.sim_args.scenario = Some(v);
         }
+        set!(platform);
+        set!(some kubeconfig);
+        set!(some kube_context);
+        if let Some(v) = self.namespace
+            && free("namespaces")
+        {
+            args.namespaces = v;
+        }
+        set!(kube_app_label);
+        set!(kube_min_replicas);
+        set!(kube_max_replicas);
         set!(sim seed);
         set!(sim speed);
         set!(some load_rate);

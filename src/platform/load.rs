@@ -51,6 +51,8 @@ impl LoadPlatform {
             },
             status: AppStatus::Healthy,
             metrics: None,
+            stale_since: None,
+            runbooks: Vec::new(),
         }
     }
 

@@ -1,11 +1,11 @@
 //! The seam between the gateway and the systems it shows: the [`Platform`] trait.
 //!
-//! The simulated mini-program cloud ([`sim`]) implements it today; a Kubernetes adapter will
-//! later. [`alertmanager::WithAlertmanager`] wraps one to take its alerts from a real
+//! The simulated mini-program cloud ([`sim`]) and a real cluster ([`kubernetes`]) implement it. [`alertmanager::WithAlertmanager`] wraps one to take its alerts from a real
 //! Alertmanager. The gateway reaches the world only through this trait: reads are request/response, live data is pushed into an [`EventSink`] by the
 //! platform's own task ([`Platform::run`]), and the gateway assigns sequence numbers.
 
 pub mod alertmanager;
+pub mod kubernetes;
 pub mod load;
 pub mod prometheus;
 pub mod sim;

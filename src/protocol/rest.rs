@@ -49,6 +49,15 @@ pub struct AppSummary {
     pub status: AppStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics: Option<MetricSample>,
+    /// Set while the platform cannot reach what it reads apps from (the Kubernetes API
+    /// server): the last time it could. The app is shown as it was then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<DateTime<Utc>>,
+    /// Ids of runbooks that handle this app, as the platform names them (a Kubernetes
+    /// Deployment's `opsdeck.io/runbooks` annotation); the console's `b` opens the first when
+    /// no alert names one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runbooks: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]

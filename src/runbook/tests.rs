@@ -437,6 +437,8 @@ fn a_dry_run_plan_resolves_parameters_and_evaluates_conditions() {
                 error_ratio: 0.002,
                 ..MetricSample::default()
             }),
+            stale_since: None,
+            runbooks: Vec::new(),
         },
         releases: Vec::new(),
         alerts: Vec::new(),

@@ -13,6 +13,7 @@
 //! - fixed data on one fixed clock: [`fixtures`] (apps, `loaded_state`), [`alert_fixtures`],
 //!   [`log_fixtures`], [`runbook_fixtures`], [`view_fixtures`].
 //! - [`fake_gateway`]: a scripted stand-in for the gateway, for driver tests.
+//! - [`kube_api`]: a fake Kubernetes API server that checks the requests it gets.
 //! - [`pty`]: the real `opsdeck` binary in a pseudo-terminal; the harness plays a terminal that
 //!   answers the console's per-frame question at once (as real ones do), when the test says
 //!   (`Answers::Held`, [`Console::answer`](pty::Console::answer)), or never.
@@ -53,6 +54,7 @@ pub mod fake_gateway;
 pub mod fixtures;
 pub mod gateway;
 pub mod keys;
+pub mod kube_api;
 pub mod log_fixtures;
 pub mod pki;
 pub mod pty;

@@ -526,8 +526,18 @@ impl Core {
     }
 
     /// The runbook for `app`'s incident: that of its most urgent unresolved alert naming one
-    /// (firing before acknowledged or silenced, then by severity, then the newest).
+    /// (firing before acknowledged or silenced, then by severity, then the newest), else the
+    /// first the app itself names (`AppSummary::runbooks`).
     pub fn runbook_for(&self, app: &str) -> Option<String> {
+        self.runbook_of_alerts(app).or_else(|| {
+            self.apps
+                .get(app)
+                .and_then(|entry| entry.summary.runbooks.first().cloned())
+        })
+    }
+
+    /// The runbook of the app's most pressing alert that names one.
+    fn runbook_of_alerts(&self, app: &str) -> Option<String> {
         self.alerts
             .values()
             .filter(|a| a.app == app && a.state != AlertState::Resolved && a.runbook.is_some())

@@ -24,6 +24,8 @@ fn summary(d: &Deployment) -> AppSummary {
         },
         status: d.status(),
         metrics: Some(d.sample.clone()),
+        stale_since: None,
+        runbooks: Vec::new(),
     }
 }
 

@@ -1,0 +1,819 @@
+//! A real Kubernetes cluster behind the gateway (`opsdeck serve --platform kubernetes`),
+//! through kube-rs.
+//!
+//! Apps are the Deployments that carry the app label (default `opsdeck.io/app`) in the
+//! configured namespaces; their display name, replica bounds and runbooks come from
+//! annotations ([`shape::annotation`]), an HPA's bounds win over those. Releases are a
+//! Deployment's ReplicaSets by revision. Scale goes through the scale subresource; rollback
+//! sends the patch `kubectl rollout undo` sends ([`rollback`]); both are followed the way
+//! `kubectl rollout status` follows a rollout ([`rollout`]) and reported on the `actions` topic.
+//!
+//! Deployments, Pods, HPAs and Events are listed, then watched ([`watch`]) into a cache that the
+//! reads answer from; when the API server cannot be reached the cache is kept and the apps are
+//! marked stale (`stale_since`). Logs of every pod of every app are followed ([`logs`]).
+//! Metrics are ready/desired replicas and pod restarts, every few seconds.
+
+mod events;
+mod logs;
+pub mod rollback;
+pub mod rollout;
+pub mod shape;
+pub mod watch;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::Pod as KubePod;
+use k8s_openapi::api::events::v1::Event as KubeEvent;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, Client};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use self::rollout::Rollout;
+use self::shape::{Defaults, name_of, namespace_of};
+use self::watch::Change;
+use super::{ActionRequest, Emission, EventSink, Platform, PlatformError, RollbackPlan};
+use crate::protocol::{
+    ActionKind, ActionState, ActionStatus, Alert, AppDetail, AppStatus, AppSummary, Body,
+    EventKind, MetricSample, PlatformEvent, Release, ReleaseStatus, TimelineEntry,
+};
+
+/// How the Kubernetes platform is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeSettings {
+    /// Namespaces whose Deployments are apps (at least one).
+    pub namespaces: Vec<String>,
+    /// The label that makes a Deployment an app; its value is the app's id.
+    pub app_label: String,
+    /// Replica bounds of Deployments whose annotations do not give them.
+    pub defaults: Defaults,
+    /// Between two metric samples of every app.
+    pub metrics_every: Duration,
+    /// Log lines read back when a pod's log is first followed.
+    pub log_tail: i64,
+    /// Most lines of one pod sent per log batch (a tenth of a second); the rest are counted.
+    pub log_lines_per_batch: usize,
+}
+
+impl KubeSettings {
+    pub fn new(namespaces: Vec<String>) -> KubeSettings {
+        KubeSettings {
+            namespaces,
+            app_label: "opsdeck.io/app".into(),
+            defaults: Defaults::default(),
+            metrics_every: Duration::from_secs(5),
+            log_tail: 50,
+            log_lines_per_batch: 200,
+        }
+    }
+}
+
+/// Timeline entries kept.
+const TIMELINE: usize = 500;
+/// How often actions in flight are judged again from the cache.
+const JUDGE_EVERY: Duration = Duration::from_secs(1);
+
+type Key = (String, String);
+
+/// An action of the gateway's, followed until the rollout is done or failed.
+#[derive(Clone, Debug)]
+struct Tracked {
+    status: ActionStatus,
+    key: Key,
+    since_generation: i64,
+    /// Said with every status until the end (e.g. the HPA will override the count).
+    warning: Option<String>,
+}
+
+/// What the watches have told, and what the gateway is doing.
+#[derive(Default)]
+struct Cache {
+    deployments: BTreeMap<Key, Deployment>,
+    pods: BTreeMap<Key, KubePod>,
+    autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
+    /// Per watch that cannot reach the API server: when it last could.
+    lost: BTreeMap<String, DateTime<Utc>>,
+    /// When each watch last heard from the API server.
+    heard: BTreeMap<String, DateTime<Utc>>,
+    actions: Vec<Tracked>,
+    timeline: VecDeque<TimelineEntry>,
+    events_seen: events::Seen,
+}
+
+impl Cache {
+    fn stale_since(&self) -> Option<DateTime<Utc>> {
+        self.lost.values().min().copied()
+    }
+
+    fn find(&self, app: &str, label: &str) -> Result<&Deployment, PlatformError> {
+        self.deployments
+            .values()
+            .find(|d| shape::app_id(d, label) == app)
+            .ok_or_else(|| PlatformError::NotFound(format!("no app {app:?}")))
+    }
+
+    fn acting(&self, key: &Key) -> Option<AppStatus> {
+        self.actions
+            .iter()
+            .find(|a| &a.key == key)
+            .map(|a| match a.status.kind {
+                ActionKind::Scale => AppStatus::Scaling,
+                ActionKind::Rollback => AppStatus::RollingBack,
+            })
+    }
+
+    fn remember(&mut self, entry: TimelineEntry) {
+        self.timeline.push_front(entry);
+        self.timeline.truncate(TIMELINE);
+    }
+}
+
+/// What the watches send to the platform's loop.
+/// Each change is boxed: Kubernetes objects are large and of very different sizes.
+enum Update {
+    Deployments(String, Box<Change<Deployment>>),
+    Pods(String, Box<Change<KubePod>>),
+    Autoscalers(String, Box<Change<HorizontalPodAutoscaler>>),
+    Events(String, Box<Change<KubeEvent>>),
+}
+
+/// Kubernetes as a [`Platform`].
+pub struct KubePlatform {
+    client: Client,
+    settings: KubeSettings,
+    cache: Arc<Mutex<Cache>>,
+    /// The sink `run` was given, for statuses sent from an operator call.
+    sink: Mutex<Option<EventSink>>,
+}
+
+impl KubePlatform {
+    pub fn new(client: Client, settings: KubeSettings) -> KubePlatform {
+        KubePlatform {
+            client,
+            settings,
+            cache: Arc::new(Mutex::new(Cache::default())),
+            sink: Mutex::new(None),
+        }
+    }
+
+    /// A client from a kubeconfig file and context, or inferred (`$KUBECONFIG`,
+    /// `~/.kube/config`, else the pod's service account).
+    pub async fn connect(
+        kubeconfig: Option<&std::path::Path>,
+        context: Option<&str>,
+    ) -> Result<Client, String> {
+        use kube::config::{KubeConfigOptions, Kubeconfig};
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let options = KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..KubeConfigOptions::default()
+        };
+        let config = match kubeconfig {
+            Some(path) => {
+                let file = Kubeconfig::read_from(path)
+                    .map_err(|err| format!("kubeconfig {}: {err}", path.display()))?;
+                kube::Config::from_custom_kubeconfig(file, &options)
+                    .await
+                    .map_err(|err| format!("kubeconfig {}: {err}", path.display()))?
+            }
+            None if context.is_some() => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|err| format!("kubeconfig: {err}"))?,
+            None => kube::Config::infer()
+                .await
+                .map_err(|err| format!("no Kubernetes configuration found: {err}"))?,
+        };
+        Client::try_from(config).map_err(|err| format!("cannot build a Kubernetes client: {err}"))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn deployments(&self, namespace: &str) -> Api<Deployment> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+
+    fn find(&self, app: &str) -> Result<(Key, Deployment), PlatformError> {
+        let cache = self.lock();
+        let d = cache.find(app, &self.settings.app_label)?;
+        let key = key_of(&d.metadata);
+        Ok((key, d.clone()))
+    }
+
+    /// The ReplicaSets `d` controls, read now.
+    async fn replica_sets(&self, d: &Deployment) -> Result<Vec<ReplicaSet>, PlatformError> {
+        let ns = namespace_of(&d.metadata);
+        let uid = d.metadata.uid.clone().unwrap_or_default();
+        let selector = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.match_labels.as_ref())
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default();
+        let api: Api<ReplicaSet> = Api::namespaced(self.client.clone(), ns);
+        let list = api
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(platform_error)?;
+        Ok(list
+            .items
+            .into_iter()
+            .filter(|rs| shape::owned_by(&rs.metadata, &uid))
+            .collect())
+    }
+
+    async fn emit(&self, emissions: Vec<Emission>) {
+        let sink = self.sink.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(sink) = sink {
+            for e in emissions {
+                if sink.send(e).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Follow an action from now on: its first status at once, the rest from the loop.
+    async fn track(&self, tracked: Tracked, latest: Deployment) {
+        let key = tracked.key.clone();
+        let emissions = {
+            let mut cache = self.lock();
+            cache
+                .actions
+                .retain_mut(|old| old.key != key || old.status.kind != tracked.status.kind);
+            let mut first = tracked.clone();
+            first.status.state = ActionState::InProgress;
+            first.status.message = tracked.warning.clone().unwrap_or_default();
+            first.status.updated_at = Utc::now();
+            let mut out = vec![action_emission(&first.status)];
+            // The watch may already hold a newer object than the answer; judge the newer.
+            let newer = cache
+                .deployments
+                .get(&key)
+                .filter(|d| d.metadata.generation >= latest.metadata.generation)
+                .cloned()
+                .unwrap_or(latest);
+            cache.deployments.insert(key.clone(), newer.clone());
+            cache.actions.push(first);
+            out.extend(judge_actions(&mut cache.actions, &key, &newer));
+            out
+        };
+        self.emit(emissions).await;
+    }
+
+    /// Every app; a Deployment whose app id an earlier one (by namespace, then name) already
+    /// has is left out, as [`Cache::find`] would never pick it.
+    fn summaries(&self, cache: &Cache) -> Vec<AppSummary> {
+        let stale = cache.stale_since();
+        let mut ids = std::collections::HashSet::new();
+        cache
+            .deployments
+            .iter()
+            .filter(|(_, d)| ids.insert(shape::app_id(d, &self.settings.app_label)))
+            .map(|(key, d)| {
+                let mut s = shape::summary(
+                    d,
+                    &self.settings.app_label,
+                    &self.settings.defaults,
+                    shape::autoscaler_of(d, cache.autoscalers.values()),
+                    cache.acting(key),
+                );
+                s.metrics = Some(sample(d, cache.pods.values()));
+                s.stale_since = stale;
+                s
+            })
+            .collect()
+    }
+
+    /// Apply one watch update; what it makes worth sending.
+    fn apply(&self, update: Update, logs: &mut logs::Followers) -> Vec<Emission> {
+        let now = Utc::now();
+        let mut cache = self.lock();
+        let cache = &mut *cache;
+        let mut out = Vec::new();
+        let source = match &update {
+            Update::Deployments(ns, _) => format!("deployments/{ns}"),
+            Update::Pods(ns, _) => format!("pods/{ns}"),
+            Update::Autoscalers(ns, _) => format!("horizontalpodautoscalers/{ns}"),
+            Update::Events(ns, _) => format!("events/{ns}"),
+        };
+        let lost = match &update {
+            Update::Deployments(_, c) => lost_reason(c),
+            Update::Pods(_, c) => lost_reason(c),
+            Update::Autoscalers(_, c) => lost_reason(c),
+            Update::Events(_, c) => lost_reason(c),
+        };
+        // Only the watches apps need make the data stale; HPAs and events are extras.
+        let essential = matches!(update, Update::Deployments(..) | Update::Pods(..));
+        match lost {
+            Some(why) => {
+                tracing::warn!(watch = %source, "{why}");
+                if essential && !cache.lost.contains_key(&source) {
+                    let since = cache.heard.get(&source).copied().unwrap_or(now);
+                    cache.lost.insert(source.clone(), since);
+                    let entry = TimelineEntry {
+                        ts: now,
+                        app: String::new(),
+                        event: PlatformEvent {
+                            kind: EventKind::Other,
+                            message: format!("{source}: {why}; showing what was known"),
+                            actor: None,
+                            run: None,
+                        },
+                    };
+                    cache.remember(entry.clone());
+                    out.push(timeline_emission(entry));
+                }
+                return out;
+            }
+            None => {
+                cache.heard.insert(source.clone(), now);
+                if cache.lost.remove(&source).is_some() && essential {
+                    let entry = TimelineEntry {
+                        ts: now,
+                        app: String::new(),
+                        event: PlatformEvent {
+                            kind: EventKind::Other,
+                            message: format!("{source}: the API server answers again"),
+                            actor: None,
+                            run: None,
+                        },
+                    };
+                    cache.remember(entry.clone());
+                    out.push(timeline_emission(entry));
+                }
+            }
+        }
+        match update {
+            Update::Deployments(ns, change) => {
+                let touched = apply_change(&mut cache.deployments, &ns, *change);
+                for key in touched {
+                    if let Some(d) = cache.deployments.get(&key).cloned() {
+                        out.extend(judge_actions(&mut cache.actions, &key, &d));
+                    }
+                }
+                logs.reconcile(cache, &self.settings);
+            }
+            Update::Pods(ns, change) => {
+                apply_change(&mut cache.pods, &ns, *change);
+                logs.reconcile(cache, &self.settings);
+            }
+            Update::Autoscalers(ns, change) => {
+                apply_change(&mut cache.autoscalers, &ns, *change);
+            }
+            Update::Events(_, change) => {
+                let entries = events::observe(cache, *change, &self.settings.app_label);
+                for entry in entries {
+                    cache.remember(entry.clone());
+                    out.push(timeline_emission(entry));
+                }
+            }
+        }
+        out
+    }
+
+    fn metric_emissions(&self) -> Vec<Emission> {
+        let cache = self.lock();
+        let now = Utc::now();
+        cache
+            .deployments
+            .values()
+            .map(|d| Emission {
+                ts: now,
+                app: shape::app_id(d, &self.settings.app_label),
+                body: Body::Metrics(sample(d, cache.pods.values())),
+            })
+            .collect()
+    }
+
+    fn judge_all(&self) -> Vec<Emission> {
+        let mut cache = self.lock();
+        let cache = &mut *cache;
+        let keys: Vec<Key> = cache.actions.iter().map(|a| a.key.clone()).collect();
+        let mut out = Vec::new();
+        for key in keys {
+            if let Some(d) = cache.deployments.get(&key).cloned() {
+                out.extend(judge_actions(&mut cache.actions, &key, &d));
+            }
+        }
+        // An action on a Deployment that was deleted fails; while the API server cannot be
+        // reached, the cache may simply be behind, so it waits.
+        if cache.lost.is_empty() {
+            let now = Utc::now();
+            let deployments = &cache.deployments;
+            cache.actions.retain_mut(|a| {
+                if deployments.contains_key(&a.key) {
+                    return true;
+                }
+                a.status.state = ActionState::Failed;
+                a.status.message = format!("deployment {:?} was deleted", a.key.1);
+                a.status.updated_at = now;
+                out.push(action_emission(&a.status));
+                false
+            });
+        }
+        out
+    }
+
+    fn spawn_watches(&self, tasks: &mut JoinSet<()>, tx: &mpsc::Sender<Update>) {
+        for ns in &self.settings.namespaces {
+            let client = self.client.clone();
+            let label = self.settings.app_label.clone();
+            let (ns1, ns2, ns3, ns4) = (ns.clone(), ns.clone(), ns.clone(), ns.clone());
+            tasks.spawn(watch::follow(
+                Api::<Deployment>::namespaced(client.clone(), ns),
+                Some(label),
+                tx.clone(),
+                move |c| Update::Deployments(ns1.clone(), Box::new(c)),
+            ));
+            tasks.spawn(watch::follow(
+                Api::<KubePod>::namespaced(client.clone(), ns),
+                None,
+                tx.clone(),
+                move |c| Update::Pods(ns2.clone(), Box::new(c)),
+            ));
+            tasks.spawn(watch::follow(
+                Api::<HorizontalPodAutoscaler>::namespaced(client.clone(), ns),
+                None,
+                tx.clone(),
+                move |c| Update::Autoscalers(ns3.clone(), Box::new(c)),
+            ));
+            tasks.spawn(watch::follow(
+                Api::<KubeEvent>::namespaced(client, ns),
+                None,
+                tx.clone(),
+                move |c| Update::Events(ns4.clone(), Box::new(c)),
+            ));
+        }
+    }
+}
+
+fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Key {
+    (namespace_of(meta).to_string(), name_of(meta).to_string())
+}
+
+fn lost_reason<K>(change: &Change<K>) -> Option<String> {
+    match change {
+        Change::Lost(why) => Some(why.clone()),
+        _ => None,
+    }
+}
+
+/// Apply a change to the objects of namespace `ns`; the keys it touched.
+fn apply_change<K: kube::Resource>(
+    objects: &mut BTreeMap<Key, K>,
+    ns: &str,
+    change: Change<K>,
+) -> Vec<Key> {
+    match change {
+        Change::Listed(items) => {
+            objects.retain(|(n, _), _| n != ns);
+            let mut keys = Vec::new();
+            for obj in items {
+                let mut key = key_of(obj.meta());
+                if key.0.is_empty() {
+                    key.0 = ns.to_string();
+                }
+                keys.push(key.clone());
+                objects.insert(key, obj);
+            }
+            keys
+        }
+        Change::Applied(obj) => {
+            let key = key_of(obj.meta());
+            objects.insert(key.clone(), obj);
+            vec![key]
+        }
+        Change::Deleted(obj) => {
+            let key = key_of(obj.meta());
+            objects.remove(&key);
+            vec![key]
+        }
+        Change::Lost(_) | Change::Answering => Vec::new(),
+    }
+}
+
+/// Judge every action on `key` against `d`; the statuses that changed. Finished actions leave.
+fn judge_actions(actions: &mut Vec<Tracked>, key: &Key, d: &Deployment) -> Vec<Emission> {
+    let mut out = Vec::new();
+    let now = Utc::now();
+    for a in actions.iter_mut().filter(|a| &a.key == key) {
+        let before = (a.status.state, a.status.progress, a.status.message.clone());
+        let (state, progress, message) = match rollout::judge(d, a.since_generation) {
+            Rollout::Waiting { progress, message } => (ActionState::InProgress, progress, message),
+            Rollout::Done { progress } => (
+                ActionState::Succeeded,
+                progress,
+                format!("ready {}/{}", progress.ready, progress.desired),
+            ),
+            Rollout::Failed { progress, message } => (ActionState::Failed, progress, message),
+        };
+        a.status.state = state;
+        a.status.progress = Some(progress);
+        a.status.message = match &a.warning {
+            Some(w) => format!("{message}; {w}"),
+            None => message,
+        };
+        if (a.status.state, a.status.progress, a.status.message.clone()) != before {
+            a.status.updated_at = now;
+            out.push(action_emission(&a.status));
+        }
+    }
+    actions.retain(|a| !a.status.state.is_final());
+    out
+}
+
+fn action_emission(status: &ActionStatus) -> Emission {
+    Emission {
+        ts: status.updated_at,
+        app: status.app.clone(),
+        body: Body::Actions(status.clone()),
+    }
+}
+
+fn timeline_emission(entry: TimelineEntry) -> Emission {
+    Emission {
+        ts: entry.ts,
+        app: entry.app,
+        body: Body::Events(entry.event),
+    }
+}
+
+/// What the API alone says of an app's health: ready and desired replicas, and its pods'
+/// restarts (as the extra `pod_restarts`).
+fn sample<'a>(d: &Deployment, pods: impl Iterator<Item = &'a KubePod>) -> MetricSample {
+    let restarts: u32 = pods
+        .filter(|p| shape::selects(d, p))
+        .map(shape::restarts)
+        .sum();
+    MetricSample {
+        replicas_ready: shape::ready(d),
+        replicas_desired: shape::desired(d),
+        extras: BTreeMap::from([("pod_restarts".to_string(), f64::from(restarts))]),
+        ..MetricSample::default()
+    }
+}
+
+/// A kube error as the gateway's kinds: the API server's own answer keeps its meaning.
+fn platform_error(err: kube::Error) -> PlatformError {
+    let text = watch::describe(&err);
+    match &err {
+        kube::Error::Api(status) => match status.code {
+            404 => PlatformError::NotFound(text),
+            409 => PlatformError::Conflict(text),
+            400 | 422 => PlatformError::Invalid(text),
+            _ => PlatformError::Unavailable(text),
+        },
+        _ => PlatformError::Unavailable(text),
+    }
+}
+
+/// A release id (`7`, or `rev7`) as a revision number.
+fn revision_of(id: &str) -> Result<i64, PlatformError> {
+    id.trim().trim_start_matches("rev").parse().map_err(|_| {
+        PlatformError::NotFound(format!("no release {id:?}: releases are revision numbers"))
+    })
+}
+
+#[async_trait]
+impl Platform for KubePlatform {
+    fn name(&self) -> &str {
+        "kubernetes"
+    }
+
+    async fn run(&self, sink: EventSink) {
+        *self.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink.clone());
+        let (tx, mut rx) = mpsc::channel(256);
+        let mut tasks = JoinSet::new();
+        self.spawn_watches(&mut tasks, &tx);
+        drop(tx);
+        let mut logs = logs::Followers::new(
+            self.client.clone(),
+            sink.clone(),
+            self.settings.log_lines_per_batch,
+        );
+        let mut metrics = tokio::time::interval(self.settings.metrics_every);
+        metrics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut judge = tokio::time::interval(JUDGE_EVERY);
+        judge.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let batch = tokio::select! {
+                biased;
+                () = sink.closed() => break,
+                update = rx.recv() => match update {
+                    Some(update) => self.apply(update, &mut logs),
+                    None => break,
+                },
+                _ = judge.tick() => self.judge_all(),
+                _ = metrics.tick() => self.metric_emissions(),
+            };
+            for emission in batch {
+                if sink.send(emission).await.is_err() {
+                    break;
+                }
+            }
+        }
+        logs.stop();
+        tasks.shutdown().await;
+    }
+
+    async fn apps(&self) -> Result<Vec<AppSummary>, PlatformError> {
+        let cache = self.lock();
+        Ok(self.summaries(&cache))
+    }
+
+    async fn app(&self, app: &str) -> Result<AppDetail, PlatformError> {
+        let (key, d) = self.find(app)?;
+        // Pods name their ReplicaSet; its revision is their release. Best effort: without the
+        // ReplicaSets the pods are still listed.
+        let revisions: BTreeMap<String, String> = match self.replica_sets(&d).await {
+            Ok(sets) => sets
+                .iter()
+                .filter_map(|rs| {
+                    shape::revision(&rs.metadata)
+                        .map(|r| (name_of(&rs.metadata).to_string(), r.to_string()))
+                })
+                .collect(),
+            Err(_) => BTreeMap::new(),
+        };
+        let cache = self.lock();
+        let summary = self
+            .summaries(&cache)
+            .into_iter()
+            .find(|s| s.id == app)
+            .ok_or_else(|| PlatformError::NotFound(format!("no app {app:?}")))?;
+        let d = cache.deployments.get(&key).unwrap_or(&d);
+        let pods = cache
+            .pods
+            .values()
+            .filter(|p| shape::selects(d, p))
+            .map(|p| shape::pod(p, &revisions))
+            .collect();
+        Ok(AppDetail { summary, pods })
+    }
+
+    async fn releases(&self, app: &str) -> Result<Vec<Release>, PlatformError> {
+        let (_, d) = self.find(app)?;
+        let sets = self.replica_sets(&d).await?;
+        Ok(shape::releases(&d, &sets))
+    }
+
+    async fn scale(
+        &self,
+        app: &str,
+        replicas: u32,
+        action: ActionRequest,
+    ) -> Result<(), PlatformError> {
+        let (key, d) = self.find(app)?;
+        let warning = {
+            let cache = self.lock();
+            shape::autoscaler_of(&d, cache.autoscalers.values()).map(|h| {
+                let (min, max) = shape::autoscaler_bounds(h);
+                format!(
+                    "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
+                    name_of(&h.metadata)
+                )
+            })
+        };
+        let api = self.deployments(&key.0);
+        let patch = serde_json::json!({"spec": {"replicas": replicas}});
+        api.patch_scale(&key.1, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(platform_error)?;
+        // The scale answer does not carry the generation the change made; the object does.
+        let latest = api.get(&key.1).await.map_err(platform_error)?;
+        let tracked = Tracked {
+            status: ActionStatus {
+                id: action.id,
+                kind: ActionKind::Scale,
+                app: app.to_string(),
+                state: ActionState::Accepted,
+                description: format!("scale {app} {} -> {replicas}", shape::desired(&d)),
+                progress: None,
+                message: String::new(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            key,
+            since_generation: latest.metadata.generation.unwrap_or(0),
+            warning,
+        };
+        self.track(tracked, latest).await;
+        Ok(())
+    }
+
+    async fn rollback(
+        &self,
+        app: &str,
+        to: Option<&str>,
+        action: ActionRequest,
+    ) -> Result<RollbackPlan, PlatformError> {
+        let (key, _) = self.find(app)?;
+        let to = to.map(revision_of).transpose()?;
+        let api = self.deployments(&key.0);
+        // As kubectl does: the Deployment as it is now, not as the cache last saw it.
+        let d = api.get(&key.1).await.map_err(platform_error)?;
+        let sets = self.replica_sets(&d).await?;
+        let target = rollback::pick(&d, &sets, to)?;
+        let rev = shape::revision(&target.metadata).unwrap_or(0);
+        let cause = format!(
+            "opsdeck: rollback to revision {rev} by {} (action {})",
+            action.actor, action.id
+        );
+        let patch = rollback::patch(&d, target, &cause)?;
+        let releases = shape::releases(&d, &sets);
+        let to_release = releases
+            .iter()
+            .find(|r| r.id == rev.to_string())
+            .cloned()
+            .ok_or_else(|| PlatformError::NotFound(format!("no revision {rev}")))?;
+        let from_release = releases
+            .iter()
+            .find(|r| matches!(r.status, ReleaseStatus::Active | ReleaseStatus::Failed))
+            .cloned()
+            .unwrap_or_else(|| Release {
+                id: shape::revision(&d.metadata)
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                version: shape::version(d.spec.as_ref().map(|s| &s.template), None),
+                created_at: Utc::now(),
+                status: ReleaseStatus::Active,
+                change_cause: String::new(),
+                artifact: String::new(),
+            });
+        let body = serde_json::to_vec(&patch)
+            .map_err(|err| PlatformError::Unavailable(format!("cannot write the patch: {err}")))?;
+        let request = http::Request::patch(format!(
+            "/apis/apps/v1/namespaces/{}/deployments/{}",
+            key.0, key.1
+        ))
+        .header(http::header::CONTENT_TYPE, rollback::PATCH_CONTENT_TYPE)
+        .header(http::header::ACCEPT, "application/json")
+        .body(body)
+        .map_err(|err| PlatformError::Unavailable(format!("cannot build the patch: {err}")))?;
+        let latest: Deployment = self.client.request(request).await.map_err(platform_error)?;
+        let tracked = Tracked {
+            status: ActionStatus {
+                id: action.id,
+                kind: ActionKind::Rollback,
+                app: app.to_string(),
+                state: ActionState::Accepted,
+                description: format!(
+                    "rollback {app} {} -> {}",
+                    from_release.version, to_release.version
+                ),
+                progress: None,
+                message: String::new(),
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            key,
+            since_generation: latest.metadata.generation.unwrap_or(0),
+            warning: None,
+        };
+        self.track(tracked, latest).await;
+        Ok(RollbackPlan {
+            from: from_release,
+            to: to_release,
+        })
+    }
+
+    /// Kubernetes has no alerts of its own: use `--alertmanager`.
+    async fn alerts(&self) -> Result<Vec<Alert>, PlatformError> {
+        Ok(Vec::new())
+    }
+
+    async fn acknowledge(&self, alert: &str, _by: &str) -> Result<Alert, PlatformError> {
+        Err(PlatformError::NotFound(format!(
+            "no alert {alert:?}: Kubernetes has no alerts of its own; use --alertmanager"
+        )))
+    }
+
+    async fn silence(
+        &self,
+        alert: &str,
+        _secs: u64,
+        _comment: &str,
+        _by: &str,
+    ) -> Result<Alert, PlatformError> {
+        Err(PlatformError::NotFound(format!(
+            "no alert {alert:?}: Kubernetes has no alerts of its own; use --alertmanager"
+        )))
+    }
+
+    async fn events(&self) -> Result<Vec<TimelineEntry>, PlatformError> {
+        Ok(self.lock().timeline.iter().cloned().collect())
+    }
+}
