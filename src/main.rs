@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use opsdeck::cli::{self, Cli, Command, ConsoleArgs, SimArgs};
+use opsdeck::cli::{self, Cli, Command, ConnectionArgs, SimArgs, ViewArgs};
 use opsdeck::client::BearerToken;
 use opsdeck::gateway::Tokens;
 use opsdeck::gateway::tokens::generate;
@@ -29,22 +29,34 @@ fn main() -> ExitCode {
             cli::logging::to_stdout();
             runtime.block_on(cli::run_serve(*args))
         }
-        Some(Command::Audit(command)) => cli::console_token(&cli.console).and_then(|token| {
-            runtime.block_on(cli::audit::run_audit(
-                command,
-                cli.console.url.as_deref(),
-                cli.console.ca_cert.as_deref(),
-                token.map(BearerToken::new),
-            ))
-        }),
+        Some(Command::Audit(command)) => {
+            runtime.block_on(cli::audit::run_audit(command, &cli.console.connection))
+        }
+        Some(Command::Scripting(command)) => {
+            let result = runtime.block_on(cli::commands::run(command, &cli.console.connection));
+            return match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("opsdeck: {err}");
+                    ExitCode::from(err.exit.code())
+                }
+            };
+        }
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),
         Some(Command::Token(command)) => cli::run_token(&command),
-        Some(Command::Demo(sim)) => runtime.block_on(console(cli.console, Some(sim))),
+        Some(Command::Demo(demo)) => {
+            let connection = ConnectionArgs {
+                production: demo.production || cli.console.connection.production,
+                ..ConnectionArgs::default()
+            };
+            let view = demo.view.or(&cli.console.view);
+            runtime.block_on(console(connection, view, Some(demo.sim)))
+        }
         None => {
-            let sim = cli.console.url.is_none().then(SimArgs::default);
-            runtime.block_on(console(cli.console, sim))
+            let sim = cli.console.connection.url.is_none().then(SimArgs::default);
+            runtime.block_on(console(cli.console.connection, cli.console.view, sim))
         }
     };
     match result {
@@ -57,17 +69,17 @@ fn main() -> ExitCode {
 }
 
 /// Open the console: on `sim` started in this process (DEMO), or on the gateway at `--url`.
-async fn console(args: ConsoleArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
+async fn console(args: ConnectionArgs, view: ViewArgs, sim: Option<SimArgs>) -> anyhow::Result<()> {
     let options = |url: String, demo: bool, token: Option<String>| ConsoleOptions {
         url,
         token: token.map(BearerToken::new),
         ca_cert: args.ca_cert.clone(),
         demo,
-        readonly: args.readonly,
+        readonly: view.readonly,
         production: args.production,
-        theme: args.theme.clone(),
-        log_buffer: args.log_buffer,
-        mouse: args.mouse,
+        theme: view.theme.clone(),
+        log_buffer: view.log_buffer,
+        mouse: view.mouse,
     };
     // Before the embedded gateway starts, so its lines go to the file too, never the screen.
     let _log_guard = opsdeck::tui::logging::init_file_logging();

@@ -31,6 +31,8 @@ pub enum AuditCommand {
         since: String,
         #[arg(long, value_enum, default_value_t = Format::Markdown)]
         format: Format,
+        #[command(flatten)]
+        connection: super::ConnectionArgs,
     },
 }
 
@@ -40,14 +42,9 @@ pub enum Format {
     Json,
 }
 
-/// Run an `opsdeck audit` command; `url`, `ca_cert` and `token` are the console's (`--url`,
+/// Run an `opsdeck audit` command; `top` holds the connection options given before it (`--url`,
 /// `--ca-cert`, and the token from `OPSDECK_TOKEN`, `--token-file` or `--token-command`).
-pub async fn run_audit(
-    command: AuditCommand,
-    url: Option<&str>,
-    ca_cert: Option<&Path>,
-    token: Option<crate::client::BearerToken>,
-) -> anyhow::Result<()> {
+pub async fn run_audit(command: AuditCommand, top: &super::ConnectionArgs) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify { file, head } => {
             let file = file.unwrap_or_else(|| crate::tui::logging::log_dir().join(FILE_NAME));
@@ -60,10 +57,19 @@ pub async fn run_audit(
             );
             Ok(())
         }
-        AuditCommand::Export { since, format } => {
-            let url =
-                url.context("export reads a gateway: give its --url (e.g. ws://127.0.0.1:7070)")?;
-            let timeline = fetch_timeline(url, ca_cert, token.as_ref(), &since).await?;
+        AuditCommand::Export {
+            since,
+            format,
+            connection,
+        } => {
+            let args = connection.or(top);
+            let url = args
+                .url
+                .as_deref()
+                .context("export reads a gateway: give its --url (e.g. ws://127.0.0.1:7070)")?;
+            let token = super::console_token(&args)?.map(crate::client::BearerToken::new);
+            let timeline =
+                fetch_timeline(url, args.ca_cert.as_deref(), token.as_ref(), &since).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&timeline.entries)?),
                 Format::Markdown => print!("{}", markdown(&timeline)),

@@ -225,12 +225,27 @@ impl HttpClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HttpError> {
-        let req = self.authorized(self.client.request(Method::GET, self.url(path)?));
+        self.get_query(path, &[]).await
+    }
+
+    /// GET `path` with `query` parameters, decoded as `T` (`serde_json::Value` keeps the
+    /// gateway's answer exactly as it came, for the CLI's JSON output).
+    pub async fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, HttpError> {
+        let mut url = self.url(path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let req = self.authorized(self.client.request(Method::GET, url));
         decode(req.send().await).await
     }
 
     /// POST on behalf of `actor` (sent as `X-Opsdeck-User`, recorded by the gateway).
-    async fn post_as<B: serde::Serialize, T: DeserializeOwned>(
+    pub async fn post_as<B: serde::Serialize, T: DeserializeOwned>(
         &self,
         path: &[&str],
         body: &B,
