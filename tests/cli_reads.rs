@@ -212,6 +212,58 @@ fn completions_and_the_manual_come_from_the_command_line_definition() {
 }
 
 #[test]
+fn bash_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() {
+    let served = Served::default_sim(1.0);
+    let script = opsdeck(&["completions", "bash"]).stdout;
+    let dir = common::pty::TempDir::new("completion");
+    let path = dir.0.join("opsdeck.bash");
+    std::fs::write(&path, script).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .parent()
+        .unwrap();
+    // What bash does on TAB: COMP_WORDS and COMP_CWORD set, then the completion function.
+    let complete = |words: &str, cword: usize| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; \
+             _opsdeck_ids opsdeck \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &program])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+            .env_remove("OPSDECK_URL")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let url = served.url.as_str();
+    let apps = complete(&format!("opsdeck --url {url} scale shop-c"), 4);
+    assert_eq!(apps.trim(), "shop-cart");
+    let runbooks = complete(&format!("opsdeck runbook run bad --url {url}"), 3);
+    assert_eq!(
+        runbooks.trim(),
+        "bad-release",
+        "the --url after the id is read too"
+    );
+    let commands = complete("opsdeck rollb", 1);
+    assert_eq!(commands.trim(), "rollback");
+    let hidden = complete("opsdeck __c", 1);
+    assert_eq!(hidden.trim(), "", "the hidden __complete is not offered");
+    // A gateway that does not answer completes nothing, quietly.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let none = opsdeck(&["__complete", "apps", "--url", &format!("ws://{closed}")]);
+    assert_eq!(
+        (none.code, none.stdout.as_str(), none.stderr.as_str()),
+        (0, "", "")
+    );
+    served.stop();
+}
+
+#[test]
 fn serve_help_lists_only_the_gateways_options() {
     let ran = opsdeck(&["serve", "--help"]);
     assert_eq!(ran.code, 0);

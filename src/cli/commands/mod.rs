@@ -53,6 +53,9 @@ pub enum Scripting {
     Completions(completions::Completions),
     /// Print opsdeck's manual page (roff), e.g. `opsdeck man | man -l -`.
     Man,
+    /// Ids for shell completion, one a line (used by the completion scripts).
+    #[command(name = "__complete", hide = true)]
+    Complete(completions::Complete),
 }
 
 /// Run a scripting command; `top` holds the connection options given before the command.
@@ -72,6 +75,7 @@ pub async fn run(command: Scripting, top: &ConnectionArgs) -> CliResult {
         Scripting::Runbook(c) => c.run(top).await,
         Scripting::Completions(c) => c.run(),
         Scripting::Man => completions::man(),
+        Scripting::Complete(c) => c.run(top).await,
     }
 }
 
