@@ -166,6 +166,11 @@ fn each_failure_class_exits_with_its_own_code() {
     assert_eq!(code(&["scale", "shop-cart"]), 2, "usage (clap)");
     assert_eq!(code(&["app", "no-such-app"]), 4, "not found");
     assert_eq!(
+        code(&["logs", "shop-cart", "no-such-app"]),
+        4,
+        "not found (logs)"
+    );
+    assert_eq!(
         code(&["scale", "shop-cart", "500", "--yes"]),
         5,
         "validation"

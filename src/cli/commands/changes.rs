@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::Value;
 
-use super::{ClientArgs, POLL, get, note, post, typed};
+use super::{ClientArgs, POLL, get, note, poll, post, typed};
 use crate::cli::ConnectionArgs;
 use crate::cli::confirm::{ChangeArgs, confirm};
 use crate::cli::connection::Connection;
@@ -138,7 +138,9 @@ async fn finish(conn: &Connection, out: &Output, accepted: Value, wait: &WaitArg
             ));
         }
         tokio::time::sleep(POLL).await;
-        last = get(conn, &["v1", "actions", &status.id]).await?;
+        if let Some(value) = poll(conn, &["v1", "actions", &status.id]).await? {
+            last = value;
+        }
     }
 }
 

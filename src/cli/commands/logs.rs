@@ -76,6 +76,7 @@ impl Logs {
             .map(Regex::new)
             .transpose()
             .map_err(|e| CliError::usage(format!("--grep is not a regular expression: {e}")))?;
+        super::check_apps(&conn, &self.ids).await?;
         let mut stream = follow::open(&conn).await?;
         // First where the stream is now (its head), then everything it holds.
         stream

@@ -35,6 +35,7 @@ const HEADERS: [&str; 9] = [
 impl Metrics {
     pub async fn run(self, top: &ConnectionArgs) -> CliResult {
         let (conn, out) = self.client.open(top)?;
+        super::check_apps(&conn, std::slice::from_ref(&self.id)).await?;
         let mut stream = None;
         if self.watch {
             let mut s = follow::open(&conn).await?;

@@ -127,6 +127,28 @@ pub async fn post(
         .map_err(|e| located(conn, e))
 }
 
+/// GET while waiting for something to end: a failure that may pass (the gateway unreachable
+/// for a moment, a 5xx) is said on stderr and answered with `None`, so the wait goes on until
+/// its deadline; any other failure ends it.
+pub async fn poll(conn: &Connection, path: &[&str]) -> CliResult<Option<Value>> {
+    match conn.http.get_query(path, &[]).await {
+        Ok(value) => Ok(Some(value)),
+        Err(err) if err.is_transient() => {
+            note(&format!("(will retry: {err})"));
+            Ok(None)
+        }
+        Err(err) => Err(located(conn, err)),
+    }
+}
+
+/// Each app in `ids` exists, else the 404 for the first that does not.
+pub async fn check_apps(conn: &Connection, ids: &[String]) -> CliResult {
+    for id in ids {
+        get(conn, &["v1", "apps", id]).await?;
+    }
+    Ok(())
+}
+
 /// The typed view of an answer, for tables.
 pub fn typed<T: DeserializeOwned>(value: &Value) -> CliResult<T> {
     Ok(T::deserialize(value)?)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
-use super::{ClientArgs, POLL, get, note, post, typed};
+use super::{ClientArgs, POLL, get, note, poll, post, typed};
 use crate::cli::ConnectionArgs;
 use crate::cli::confirm::{ChangeArgs, confirm};
 use crate::cli::exit::{CliError, CliResult, Exit};
@@ -314,7 +314,9 @@ impl Run {
                 ));
             }
             tokio::time::sleep(POLL).await;
-            last = get(&conn, &["v1", "runs", &id.id]).await?;
+            if let Some(value) = poll(&conn, &["v1", "runs", &id.id]).await? {
+                last = value;
+            }
         }
     }
 }
