@@ -133,6 +133,31 @@ fn a_piped_table_is_plain_with_a_header_and_one_row_per_app() {
 }
 
 #[test]
+fn on_a_terminal_the_table_fits_its_width() {
+    let served = Served::default_sim(1.0);
+    let mut console = common::pty::Console::spawn(&["apps", "--url", &served.url], 24, 60);
+    assert!(console.wait_exit(10).success());
+    // Waits until every byte written has been read.
+    console.assert_terminal_restored();
+    let text = console.text();
+    assert!(text.contains("img-origin"), "the ids stay whole:\n{text}");
+    assert!(
+        text.lines()
+            .all(|l| unicode_width::UnicodeWidthStr::width(l) <= 60),
+        "{text}"
+    );
+    assert!(
+        !text.contains("NAME"),
+        "the columns that do not fit are left out:\n{text}"
+    );
+    assert!(
+        text.lines().next().is_some_and(|l| l.starts_with("APP")),
+        "{text}"
+    );
+    served.stop();
+}
+
+#[test]
 fn yaml_carries_the_same_value_as_json() {
     let served = Served::default_sim(1.0);
     let json = opsdeck(&["releases", "shop-cart", "--url", &served.url, "-o", "json"]).json();

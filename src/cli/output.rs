@@ -1,9 +1,9 @@
 //! What the scripting commands print: `-o table` (the default), `-o json` or `-o yaml`.
 //!
 //! JSON is the gateway's answer as it came (the API's own shapes, docs/openapi.yaml); YAML is
-//! the same value. Tables are for people: on a terminal they fit its width (the widest column
-//! gives way, cut with `…`) and states are coloured; piped, they are plain — every cell whole,
-//! no escape codes. Colours are also off when `NO_COLOR` is set. Followed streams (`-f`,
+//! the same value. Tables are for people: on a terminal they fit its width (the rightmost
+//! columns are cut with `…`, then left out; the id column stays whole) and states are coloured;
+//! piped, they are plain — every cell whole, no escape codes. Colours are also off when `NO_COLOR` is set. Followed streams (`-f`,
 //! `--watch`, `--wait`) print one line per event: a table row's text, or one compact JSON
 //! object per line (NDJSON), or one YAML document per event.
 
@@ -89,6 +89,9 @@ pub fn state(text: &str) -> Cell {
     }
 }
 
+/// The narrowest a column is cut to on a narrow terminal.
+const MIN_COLUMN: usize = 6;
+
 /// Rows under a header.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
@@ -108,7 +111,7 @@ impl Table {
         self.rows.push(cells);
     }
 
-    /// The table as text: columns two spaces apart; `width` (a terminal's) makes the widest
+    /// The table as text: columns two spaces apart; `width` (a terminal's) makes the rightmost
     /// columns give way; `color` paints states and the header.
     pub fn render(&self, width: Option<usize>, color: bool) -> String {
         let columns = self.headers.len();
@@ -119,17 +122,7 @@ impl Table {
             }
         }
         if let Some(limit) = width {
-            let gaps = 2 * columns.saturating_sub(1);
-            while widths.iter().sum::<usize>() + gaps > limit {
-                let Some((widest, w)) = widths.iter().copied().enumerate().max_by_key(|(_, w)| *w)
-                else {
-                    break;
-                };
-                if w <= 8 {
-                    break;
-                }
-                widths[widest] = w - 1;
-            }
+            fit_columns(&mut widths, &self.headers, limit);
         }
         let mut out = String::new();
         let header: Vec<Cell> = self.headers.iter().map(|h| Cell::from(*h)).collect();
@@ -139,6 +132,38 @@ impl Table {
         }
         out
     }
+}
+
+/// Fit `widths` into `limit` columns of terminal: the rightmost columns give way first, cut to
+/// their header's width (or [`MIN_COLUMN`]); when even that is too wide, they are left out
+/// (`-o json` or a pipe has them all). The first column, the id, stays whole.
+fn fit_columns(widths: &mut Vec<usize>, headers: &[&str], limit: usize) {
+    let floor = |i: usize, w: usize| match i {
+        0 => w,
+        _ => w.min(headers[i].width().max(MIN_COLUMN)),
+    };
+    let total =
+        |widths: &[usize]| widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+    let floors: Vec<usize> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| floor(i, *w))
+        .collect();
+    let mut shown = widths.len();
+    while shown > 1 && total(&floors[..shown]) > limit {
+        shown -= 1;
+    }
+    widths.truncate(shown);
+    let mut excess = total(widths).saturating_sub(limit);
+    for i in (1..shown).rev() {
+        let cut = excess.min(widths[i] - floors[i]);
+        widths[i] -= cut;
+        excess -= cut;
+    }
+    // An id wider than the terminal: cut too, as a last resort.
+    widths[0] = widths[0]
+        .saturating_sub(excess)
+        .max(MIN_COLUMN.min(widths[0]));
 }
 
 fn write_row(
