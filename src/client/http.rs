@@ -23,6 +23,8 @@ pub struct HttpClient {
     client: reqwest::Client,
     /// Sent as `Authorization: Bearer` on every call, when the gateway checks tokens.
     token: Option<super::BearerToken>,
+    /// How `https://` is verified.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl HttpClient {
@@ -45,7 +47,18 @@ impl HttpClient {
             base,
             client,
             token: None,
+            tls,
         })
+    }
+
+    /// This client with calls allowed `timeout` each (default 10 s), e.g. for large answers.
+    pub fn with_timeout(mut self, timeout: Duration) -> anyhow::Result<Self> {
+        self.client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(3))
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&self.tls))
+            .build()?;
+        Ok(self)
     }
 
     /// This client, sending `token` with every call.
