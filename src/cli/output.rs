@@ -138,6 +138,9 @@ impl Table {
 /// their header's width (or [`MIN_COLUMN`]); when even that is too wide, they are left out
 /// (`-o json` or a pipe has them all). The first column, the id, stays whole.
 fn fit_columns(widths: &mut Vec<usize>, headers: &[&str], limit: usize) {
+    if widths.is_empty() {
+        return;
+    }
     let floor = |i: usize, w: usize| match i {
         0 => w,
         _ => w.min(headers[i].width().max(MIN_COLUMN)),
@@ -406,6 +409,7 @@ mod tests {
             piped,
             "APP        MESSAGE\nshop-cart  a long message that goes on and on\nfailed     短\n"
         );
+        assert_eq!(Table::default().render(Some(30), true), "\n");
         let narrow = table.render(Some(30), false);
         assert!(narrow.lines().all(|l| l.width() <= 30), "{narrow}");
         assert!(narrow.contains('…'));
