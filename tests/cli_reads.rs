@@ -302,3 +302,53 @@ fn serve_help_lists_only_the_gateways_options() {
     let console = opsdeck(&["--help"]);
     assert!(console.stdout.contains("--mouse") && console.stdout.contains("--url"));
 }
+
+#[test]
+fn events_follow_prints_the_recent_events_then_each_new_one_once() {
+    use std::io::BufRead;
+    let served = Served::default_sim(5.0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args([
+            "events",
+            "-f",
+            "--app",
+            "shop-cart",
+            "-o",
+            "json",
+            "--url",
+            &served.url,
+        ])
+        .env_remove("OPSDECK_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    // Whether the change lands before the list is read or after, it is printed exactly once.
+    let scaled = opsdeck(&["scale", "shop-cart", "6", "--yes", "--url", &served.url]);
+    assert_eq!(scaled.code, 0, "{scaled:?}");
+    let said = |l: &String| l.contains("scale 4 -> 6") && l.contains("cli.test");
+    wait_for(20, "the scale event", || {
+        lines.lock().unwrap().iter().any(said).then_some(())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.iter().filter(|l| said(l)).count(), 1, "{lines:#?}");
+    for line in lines.iter() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["app"], "shop-cart");
+    }
+    served.stop();
+}

@@ -66,15 +66,23 @@ impl Events {
             }
             return Ok(());
         };
-        // Followed: one event per line, oldest first, recent ones then new ones.
+        // Followed: one event per line, oldest first, recent ones then new ones. The stream was
+        // subscribed before the list was read, so an event may come both ways: shown once.
+        let mut listed = std::collections::HashSet::new();
         for value in kept.iter().rev() {
             let entry: TimelineEntry = typed(value)?;
             out.event(value, || line(&out, &entry.ts, &entry.app, &entry.event))?;
+            listed.insert((entry.ts, entry.app, entry.event.message));
         }
         loop {
             if let ServerMsg::Events { events } = stream.next().await? {
                 for event in events {
                     if let Body::Events(e) = &event.body {
+                        if !listed.is_empty()
+                            && listed.remove(&(event.ts, event.app.clone(), e.message.clone()))
+                        {
+                            continue;
+                        }
                         let value = serde_json::to_value(&event)?;
                         out.event(&value, || line(&out, &event.ts, &event.app, e))?;
                     }
