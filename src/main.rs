@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use opsdeck::cli::{self, Cli, Command, SimArgs};
+use opsdeck::cli::{self, Cli, Command, ConnectionArgs, SimArgs};
 use opsdeck::client::BearerToken;
 use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
 use opsdeck::config::gateway::GatewayFile;
@@ -32,9 +32,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let given = Given::from_cli(&cli.console, &matches);
-    let settings = || {
-        let settings = Settings::resolve(&given)?;
+    let given = Given::from_cli(&cli.console.connection, &cli.console.view, &[&matches]);
+    let settings = |given: &Given| {
+        let settings = Settings::resolve(given)?;
         for warning in settings.file.iter().flat_map(|f| &f.warnings) {
             eprintln!("opsdeck: warning: {warning}");
         }
@@ -43,50 +43,77 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(mut args)) => {
             cli::logging::to_stdout();
-            gateway_file(cli.console.config.as_deref(), &matches, &mut args)
-                .and_then(|()| runtime.block_on(cli::run_serve(*args)))
+            gateway_file(&matches, &mut args).and_then(|()| runtime.block_on(cli::run_serve(*args)))
         }
-        Some(Command::Audit(command)) => settings().and_then(|s| {
-            let token = match &s.token.value {
-                Some(source) => Some(BearerToken::new(source.read()?)),
-                None => None,
+        Some(Command::Audit(command)) => {
+            runtime.block_on(cli::audit::run_audit(command, &cli.console.connection))
+        }
+        Some(Command::Scripting(command)) => {
+            let result = runtime.block_on(cli::commands::run(command, &cli.console.connection));
+            return match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("opsdeck: {err}");
+                    ExitCode::from(err.exit.code())
+                }
             };
-            runtime.block_on(cli::audit::run_audit(
-                command,
-                s.url.value.as_deref(),
-                s.ca_cert.value.as_deref(),
-                token,
-            ))
-        }),
+        }
         // A --context or OPSDECK_CONTEXT naming no context must not keep `ctx` from listing
         // the contexts there are, or from switching to one of them.
-        Some(Command::Ctx(args)) => settings()
-            .or_else(|err| match err.downcast_ref::<SettingsError>() {
-                Some(SettingsError::UnknownContext { .. }) => {
-                    eprintln!("opsdeck: warning: {err}");
-                    let without = Given {
-                        context: None,
-                        ..given.clone()
-                    };
-                    Ok(Settings::resolve(&without)?)
-                }
-                _ => Err(err),
-            })
-            .and_then(|s| cli::run_ctx(&args, &s)),
-        Some(Command::Config(command)) => match given.config.clone().map(|c| c.value) {
-            Some(path) => cli::run_config(&command, &path, settings),
-            None => default_path()
-                .ok_or_else(|| anyhow::anyhow!("no home folder: give --config FILE"))
-                .and_then(|path| cli::run_config(&command, &path, settings)),
-        },
+        Some(Command::Ctx(args)) => {
+            let console = args.console.or(&cli.console);
+            let inner = matches.subcommand_matches("ctx");
+            let sources: Vec<&ArgMatches> = inner.into_iter().chain([&matches]).collect();
+            let given = Given::from_cli(&console.connection, &console.view, &sources);
+            settings(&given)
+                .or_else(|err| match err.downcast_ref::<SettingsError>() {
+                    Some(SettingsError::UnknownContext { .. }) => {
+                        eprintln!("opsdeck: warning: {err}");
+                        let without = Given {
+                            context: None,
+                            ..given.clone()
+                        };
+                        Ok(Settings::resolve(&without)?)
+                    }
+                    _ => Err(err),
+                })
+                .and_then(|s| cli::run_ctx(&args, &s))
+        }
+        Some(Command::Config(command)) => {
+            let console = command.console().or(&cli.console);
+            let inner = matches
+                .subcommand_matches("config")
+                .and_then(|m| m.subcommand())
+                .map(|(_, m)| m);
+            let sources: Vec<&ArgMatches> = inner.into_iter().chain([&matches]).collect();
+            let given = Given::from_cli(&console.connection, &console.view, &sources);
+            let settings = || settings(&given);
+            match given.config.clone().map(|c| c.value) {
+                Some(path) => cli::run_config(&command, &path, settings),
+                None => default_path()
+                    .ok_or_else(|| anyhow::anyhow!("no home folder: give --config FILE"))
+                    .and_then(|path| cli::run_config(&command, &path, settings)),
+            }
+        }
         Some(Command::Screenshots { out, seed }) => cli::run_screenshots(&out, seed).map(|files| {
             println!("wrote {} screenshots to {}", files.len(), out.display());
         }),
         Some(Command::Token(command)) => cli::run_token(&command),
-        Some(Command::Demo(sim)) => settings()
-            .and_then(|s| Ok(s.for_demo(&given)?))
-            .and_then(|s| runtime.block_on(console(s, given.clone(), Some(sim)))),
-        None => settings().and_then(|s| {
+        Some(Command::Demo(demo)) => {
+            // `opsdeck demo --mouse` and `opsdeck --mouse demo` alike.
+            let view = demo.view.or(&cli.console.view);
+            let connection = ConnectionArgs {
+                production: demo.production || cli.console.connection.production,
+                ..cli.console.connection.clone()
+            };
+            let demo_matches = matches.subcommand_matches("demo");
+            let sources: Vec<&ArgMatches> = demo_matches.into_iter().chain([&matches]).collect();
+            let given = Given::from_cli(&connection, &view, &sources);
+            settings(&given)
+                .and_then(|s| Ok(s.for_demo(&given)?))
+                .and_then(|s| runtime.block_on(console(s, given.clone(), Some(demo.sim))))
+        }
+        None => settings(&given).and_then(|s| {
             let sim = s.url.value.is_none().then(SimArgs::default);
             runtime.block_on(console(s, given.clone(), sim))
         }),
@@ -101,15 +128,12 @@ fn main() -> ExitCode {
 }
 
 /// `opsdeck serve --config FILE`: fill what no flag (or variable) gave from the file.
-fn gateway_file(
-    path: Option<&std::path::Path>,
-    matches: &ArgMatches,
-    args: &mut cli::ServeArgs,
-) -> anyhow::Result<()> {
-    let (Some(path), Some(serve)) = (path, matches.subcommand_matches("serve")) else {
+fn gateway_file(matches: &ArgMatches, args: &mut cli::ServeArgs) -> anyhow::Result<()> {
+    let (Some(path), Some(serve)) = (args.config.clone(), matches.subcommand_matches("serve"))
+    else {
         return Ok(());
     };
-    GatewayFile::load(path)?.apply(args, serve);
+    GatewayFile::load(&path)?.apply(args, serve);
     tracing::info!(file = %path.display(), "gateway config read");
     Ok(())
 }

@@ -31,6 +31,8 @@ pub enum AuditCommand {
         since: String,
         #[arg(long, value_enum, default_value_t = Format::Markdown)]
         format: Format,
+        #[command(flatten)]
+        connection: super::ConnectionArgs,
     },
 }
 
@@ -40,14 +42,9 @@ pub enum Format {
     Json,
 }
 
-/// Run an `opsdeck audit` command; `url`, `ca_cert` and `token` are the console's (`--url`,
+/// Run an `opsdeck audit` command; `top` holds the connection options given before it (`--url`,
 /// `--ca-cert`, and the token from `OPSDECK_TOKEN`, `--token-file` or `--token-command`).
-pub async fn run_audit(
-    command: AuditCommand,
-    url: Option<&str>,
-    ca_cert: Option<&Path>,
-    token: Option<crate::client::BearerToken>,
-) -> anyhow::Result<()> {
+pub async fn run_audit(command: AuditCommand, top: &super::ConnectionArgs) -> anyhow::Result<()> {
     match command {
         AuditCommand::Verify { file, head } => {
             let file = file.unwrap_or_else(|| crate::tui::logging::log_dir().join(FILE_NAME));
@@ -60,10 +57,17 @@ pub async fn run_audit(
             );
             Ok(())
         }
-        AuditCommand::Export { since, format } => {
-            let url =
-                url.context("export reads a gateway: give its --url (e.g. ws://127.0.0.1:7070)")?;
-            let timeline = fetch_timeline(url, ca_cert, token.as_ref(), &since).await?;
+        AuditCommand::Export {
+            since,
+            format,
+            connection,
+        } => {
+            let args = connection.or(top);
+            args.url
+                .as_deref()
+                .context("export reads a gateway: give its --url (e.g. ws://127.0.0.1:7070)")?;
+            let conn = super::connection::resolve(&args)?;
+            let timeline = fetch_timeline(&conn, &since).await?;
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&timeline.entries)?),
                 Format::Markdown => print!("{}", markdown(&timeline)),
@@ -113,54 +117,31 @@ pub struct Timeline {
 }
 
 async fn fetch_timeline(
-    url: &str,
-    ca_cert: Option<&Path>,
-    token: Option<&crate::client::BearerToken>,
+    conn: &super::connection::Connection,
     since: &str,
 ) -> anyhow::Result<Timeline> {
-    let base = crate::client::http_base(url).map_err(anyhow::Error::msg)?;
-    let tls = crate::client::tls::client_config(ca_cert)?;
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(30))
-        .tls_backend_preconfigured(rustls::ClientConfig::clone(&tls))
-        .build()?;
-    let authorization = token.and_then(crate::client::BearerToken::header);
-    let get = |path: String| {
-        let client = client.clone();
-        let url = format!("{base}{path}");
-        let authorization = authorization.clone();
-        async move {
-            let mut request = client.get(&url);
-            if let Some(value) = authorization {
-                request = request.header(reqwest::header::AUTHORIZATION, value);
-            }
-            let response = request
-                .send()
-                .await
-                .with_context(|| format!("cannot reach {url}"))?;
-            let status = response.status();
-            let body = response.text().await?;
-            anyhow::ensure!(status.is_success(), "{url} answered {status}: {body}");
-            Ok::<String, anyhow::Error>(body)
-        }
-    };
-    let events: Vec<TimelineEntry> = serde_json::from_str(&get("/v1/events".into()).await?)
-        .context("the gateway's /v1/events is not a timeline")?;
+    let http = conn.http.clone().with_timeout(EXPORT_TIMEOUT)?;
+    let source = crate::client::http_base(&conn.url).map_err(anyhow::Error::msg)?;
+    let events: Vec<TimelineEntry> = http
+        .get_query(&["v1", "events"], &[])
+        .await
+        .map_err(|e| anyhow::anyhow!("GET /v1/events from {source}: {e}"))?;
     let latest = events.iter().map(|e| e.ts).max().unwrap_or_else(Utc::now);
     let from = resolve_since(since, latest)?;
-    let query = format!(
-        "/v1/audit?since={}",
-        from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            .replace('+', "%2B")
-    );
-    let audit: Vec<AuditRecord> = serde_json::from_str(&get(query).await?)
-        .context("the gateway's /v1/audit is not a list of audit records")?;
+    let from_text = from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let audit: Vec<AuditRecord> = http
+        .get_query(&["v1", "audit"], &[("since", from_text)])
+        .await
+        .map_err(|e| anyhow::anyhow!("GET /v1/audit from {source}: {e}"))?;
     Ok(Timeline {
         from,
-        source: base,
+        source,
         entries: merge(events, audit, from),
     })
 }
+
+/// How long one read of an export may take: the audit answer can hold 50,000 records.
+const EXPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `since` as a time, or a duration back from `latest`.
 fn resolve_since(since: &str, latest: DateTime<Utc>) -> anyhow::Result<DateTime<Utc>> {

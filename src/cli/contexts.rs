@@ -3,12 +3,16 @@
 
 use clap::{Args, Subcommand};
 
+use super::ConsoleArgs;
 use crate::config::console::{self, Settings};
 
 #[derive(Args, Debug, Clone)]
 pub struct CtxArgs {
     #[command(subcommand)]
     pub command: Option<CtxCommand>,
+    /// `opsdeck ctx --config FILE`: the console's options, as before the command.
+    #[command(flatten)]
+    pub console: ConsoleArgs,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -22,13 +26,27 @@ pub enum CtxCommand {
 pub enum ConfigCommand {
     /// Print each console setting in effect, and where it came from (flag, env, context,
     /// file, default); tokens are never shown.
-    Show,
+    Show {
+        #[command(flatten)]
+        console: ConsoleArgs,
+    },
     /// Write the commented example config file (to --config FILE, else the default place).
     Init {
         /// Replace a file that is there already.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
+}
+
+impl ConfigCommand {
+    /// The console's options given after the command.
+    pub fn console(&self) -> &ConsoleArgs {
+        match self {
+            ConfigCommand::Show { console } | ConfigCommand::Init { console, .. } => console,
+        }
+    }
 }
 
 /// `opsdeck ctx [use NAME]`, printing to stdout.
@@ -57,8 +75,8 @@ pub fn run_config(
     settings: impl FnOnce() -> anyhow::Result<Settings>,
 ) -> anyhow::Result<()> {
     match command {
-        ConfigCommand::Show => print!("{}", settings()?.show()),
-        ConfigCommand::Init { force } => {
+        ConfigCommand::Show { .. } => print!("{}", settings()?.show()),
+        ConfigCommand::Init { force, .. } => {
             console::init(path, *force)?;
             println!("wrote {}", path.display());
         }

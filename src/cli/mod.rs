@@ -1,10 +1,16 @@
 //! Command-line definitions and the non-interactive commands.
 
 pub mod audit;
+pub mod commands;
+pub mod confirm;
+pub mod connection;
 mod contexts;
+pub mod exit;
+pub mod follow;
 mod listen;
 pub mod logging;
 pub mod offline;
+pub mod output;
 mod screenshots;
 mod serve;
 mod token;
@@ -33,71 +39,175 @@ pub struct Cli {
     pub console: ConsoleArgs,
 }
 
-#[derive(Args, Debug, Clone)]
+/// What the console shows on: the gateway's connection and how the console looks and behaves.
+/// Top-level options (`opsdeck --url ws://… --mouse`); `opsdeck serve` takes none of them.
+#[derive(Args, Debug, Clone, Default)]
 pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+}
+
+impl ConsoleArgs {
+    /// These options (given after a command) over `outer`'s (given before it).
+    pub fn or(&self, outer: &ConsoleArgs) -> ConsoleArgs {
+        ConsoleArgs {
+            connection: self.connection.or(&outer.connection),
+            view: self.view.or(&outer.view),
+        }
+    }
+}
+
+/// Which gateway a console or a scripting command talks to, and how it proves who it is.
+/// [`connection::resolve`] turns these into a connection.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnectionArgs {
     /// The console's config file (default $XDG_CONFIG_HOME/opsdeck/config.toml, or
-    /// OPSDECK_CONFIG); with `serve`, the gateway's config file.
-    #[arg(long, value_name = "FILE", global = true)]
+    /// OPSDECK_CONFIG).
+    #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
-    /// Use this context of the config file for this run (or OPSDECK_CONTEXT).
-    #[arg(long, value_name = "NAME", global = true)]
+    /// Use this context of the config file for this run (or OPSDECK_CONTEXT). A change
+    /// scripted against a production context needs it named here.
+    #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Gateway stream URL, e.g. ws://127.0.0.1:7070, or wss://host:port for TLS. Without it, an
-    /// embedded simulator is used.
-    #[arg(long, env = "OPSDECK_URL", global = true)]
+    /// Gateway stream URL, e.g. ws://127.0.0.1:7070, or wss://host:port for TLS (its HTTP API
+    /// is the same address over http(s)://). Without it, the console starts an embedded
+    /// simulator and scripting commands use ws://127.0.0.1:7070.
+    #[arg(long, env = "OPSDECK_URL")]
     pub url: Option<String>,
     /// PEM file of CA certificates to trust for wss://, in addition to the system roots.
-    #[arg(long, value_name = "FILE", env = "OPSDECK_CA_CERT", global = true)]
+    #[arg(long, value_name = "FILE", env = "OPSDECK_CA_CERT")]
     pub ca_cert: Option<std::path::PathBuf>,
-    /// Remove every action from the keymap. OPSDECK_READONLY takes true/false, 1/0, yes/no.
-    #[arg(
-        long,
-        env = "OPSDECK_READONLY",
-        global = true,
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub readonly: bool,
-    /// The gateway is production: PRODUCTION shows in the header, and every scale and rollback
-    /// is confirmed by typing the app id. OPSDECK_PRODUCTION takes true/false, 1/0, yes/no.
-    #[arg(
-        long,
-        env = "OPSDECK_PRODUCTION",
-        global = true,
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub production: bool,
-    /// Capture the mouse: the wheel scrolls, a click on an app selects it, a second opens it.
-    /// Off by default, so the terminal's own text selection keeps working.
-    #[arg(
-        long,
-        env = "OPSDECK_MOUSE",
-        global = true,
-        action = clap::ArgAction::SetTrue,
-        value_parser = clap::builder::BoolishValueParser::new()
-    )]
-    pub mouse: bool,
-    /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
-    #[arg(long, env = "OPSDECK_THEME", global = true)]
-    pub theme: Option<String>,
     /// Read the gateway token from FILE (its first line). Or set OPSDECK_TOKEN, or use
     /// --token-command; a token is never a flag's value, which `ps` would show.
     #[arg(
         long,
         value_name = "FILE",
         env = "OPSDECK_TOKEN_FILE",
-        global = true,
         conflicts_with = "token_command"
     )]
     pub token_file: Option<std::path::PathBuf>,
     /// Run CMD with `sh -c` and use the first line it prints as the gateway token, e.g.
     /// 'pass show opsdeck/prod'.
-    #[arg(long, value_name = "CMD", env = "OPSDECK_TOKEN_COMMAND", global = true)]
+    #[arg(long, value_name = "CMD", env = "OPSDECK_TOKEN_COMMAND")]
     pub token_command: Option<String>,
+    /// The gateway is production: PRODUCTION shows in the header, and every scale and rollback
+    /// is confirmed by typing the app id (a script must name its context). OPSDECK_PRODUCTION
+    /// takes true/false, 1/0, yes/no.
+    #[arg(
+        long,
+        env = "OPSDECK_PRODUCTION",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub production: bool,
+}
+
+impl ConnectionArgs {
+    /// These settings (a subcommand's) over `outer`'s (the same options given before the
+    /// subcommand: `opsdeck --url X apps`). A flag wins over the environment wherever it was
+    /// written; both copies read the environment, so a value equal to it came from it.
+    pub fn or(&self, outer: &ConnectionArgs) -> ConnectionArgs {
+        ConnectionArgs {
+            config: self.config.clone().or_else(|| outer.config.clone()),
+            context: self.context.clone().or_else(|| outer.context.clone()),
+            url: pick(&self.url, &outer.url, "OPSDECK_URL"),
+            ca_cert: pick(&self.ca_cert, &outer.ca_cert, "OPSDECK_CA_CERT"),
+            token_file: pick(&self.token_file, &outer.token_file, "OPSDECK_TOKEN_FILE"),
+            token_command: pick(
+                &self.token_command,
+                &outer.token_command,
+                "OPSDECK_TOKEN_COMMAND",
+            ),
+            production: self.production || outer.production,
+        }
+    }
+}
+
+/// `inner` if it was given as a flag, else `outer` (a flag or the environment), else `inner`.
+fn pick<T: Clone + AsRef<std::ffi::OsStr>>(
+    inner: &Option<T>,
+    outer: &Option<T>,
+    env: &str,
+) -> Option<T> {
+    let from_env = |v: &T| std::env::var_os(env).is_some_and(|e| e.as_os_str() == v.as_ref());
+    match inner {
+        Some(v) if !from_env(v) => inner.clone(),
+        _ => outer.clone().or_else(|| inner.clone()),
+    }
+}
+
+/// How the console looks and behaves (top level, and `opsdeck demo`).
+#[derive(Args, Debug, Clone)]
+pub struct ViewArgs {
+    /// Remove every action from the keymap. OPSDECK_READONLY takes true/false, 1/0, yes/no.
+    #[arg(
+        long,
+        env = "OPSDECK_READONLY",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub readonly: bool,
+    /// Capture the mouse: the wheel scrolls, a click on an app selects it, a second opens it.
+    /// Off by default, so the terminal's own text selection keeps working.
+    #[arg(
+        long,
+        env = "OPSDECK_MOUSE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub mouse: bool,
+    /// Theme name (dark, light, high-contrast, colorblind) or a path to a theme file.
+    #[arg(long, env = "OPSDECK_THEME")]
+    pub theme: Option<String>,
     /// Log lines the console holds for the Logs view; older ones fall off (and are counted).
-    #[arg(long, env = "OPSDECK_LOG_BUFFER", global = true, default_value_t = crate::app::logs::DEFAULT_CAPACITY)]
+    #[arg(long, env = "OPSDECK_LOG_BUFFER", default_value_t = crate::app::logs::DEFAULT_CAPACITY)]
     pub log_buffer: usize,
+}
+
+impl Default for ViewArgs {
+    fn default() -> ViewArgs {
+        ViewArgs {
+            readonly: false,
+            mouse: false,
+            theme: None,
+            log_buffer: crate::app::logs::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+impl ViewArgs {
+    /// These settings with `outer`'s switches and theme added (`opsdeck --mouse demo`).
+    pub fn or(&self, outer: &ViewArgs) -> ViewArgs {
+        ViewArgs {
+            readonly: self.readonly || outer.readonly,
+            mouse: self.mouse || outer.mouse,
+            theme: self.theme.clone().or_else(|| outer.theme.clone()),
+            log_buffer: if self.log_buffer == crate::app::logs::DEFAULT_CAPACITY {
+                outer.log_buffer
+            } else {
+                self.log_buffer
+            },
+        }
+    }
+}
+
+/// `opsdeck demo`: the simulator to start and the console's looks.
+#[derive(Args, Debug, Clone, Default)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// Show the console as on a production gateway (header, typed-name confirmations).
+    #[arg(
+        long,
+        env = "OPSDECK_PRODUCTION",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub production: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -105,7 +215,7 @@ pub enum Command {
     /// Run the gateway: HTTP/JSON API and WebSocket stream in front of a platform.
     Serve(Box<ServeArgs>),
     /// Open the console on an embedded simulator, optionally with an incident running.
-    Demo(SimArgs),
+    Demo(DemoArgs),
     /// Check an audit file's hash chain (verify), or print an incident timeline from a gateway
     /// (export).
     #[command(subcommand)]
@@ -119,6 +229,8 @@ pub enum Command {
     /// `config init` (write the commented example).
     #[command(subcommand)]
     Config(ConfigCommand),
+    #[command(flatten)]
+    Scripting(commands::Scripting),
     /// Regenerate the screenshots (SVG, one per view) from the simulator with a fixed seed.
     Screenshots {
         /// Folder to write into.
@@ -131,6 +243,10 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
+    /// The gateway's config file: a key for every flag here; a flag (or its variable) wins
+    /// over the file (docs/configuration.md).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:7070", env = "OPSDECK_LISTEN")]
     pub listen: std::net::SocketAddr,
@@ -273,26 +389,61 @@ pub struct ServeArgs {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use clap::Parser;
+    use clap::{CommandFactory, Parser};
 
-    use super::Cli;
+    use super::{Cli, Command};
 
     #[test]
     fn readonly_and_mouse_are_console_flags_off_by_default() {
         let off = Cli::try_parse_from(["opsdeck"]).unwrap();
-        assert!(!off.console.readonly && !off.console.mouse);
+        assert!(!off.console.view.readonly && !off.console.view.mouse);
         let on = Cli::try_parse_from(["opsdeck", "demo", "--readonly", "--mouse"]).unwrap();
-        assert!(on.console.readonly && on.console.mouse);
+        let Some(Command::Demo(demo)) = on.command else {
+            panic!("demo");
+        };
+        assert!(demo.view.readonly && demo.view.mouse);
+        let before = Cli::try_parse_from(["opsdeck", "--mouse", "demo"]).unwrap();
+        assert!(before.console.view.mouse);
     }
 
     #[test]
     fn production_is_a_console_flag_off_by_default() {
         let off = Cli::try_parse_from(["opsdeck", "--url", "ws://gw:7070"]).unwrap();
-        assert!(!off.console.production);
+        assert!(!off.console.connection.production);
         let on = Cli::try_parse_from(["opsdeck", "--url", "ws://gw:7070", "--production"]).unwrap();
-        assert!(on.console.production);
+        assert!(on.console.connection.production);
         let demo = Cli::try_parse_from(["opsdeck", "demo", "--production"]).unwrap();
-        assert!(demo.console.production);
+        assert!(matches!(demo.command, Some(Command::Demo(d)) if d.production));
+    }
+
+    #[test]
+    fn serve_takes_only_the_gateways_options() {
+        let mut cli = Cli::command();
+        let serve = cli.find_subcommand_mut("serve").unwrap();
+        let help = serve.render_long_help().to_string();
+        for console_only in [
+            "--mouse",
+            "--theme",
+            "--readonly",
+            "--url",
+            "--token-file",
+            "--log-buffer",
+        ] {
+            assert!(
+                !help.contains(console_only),
+                "serve --help lists {console_only}"
+            );
+        }
+        assert!(Cli::try_parse_from(["opsdeck", "serve", "--mouse"]).is_err());
+        assert!(help.contains("--listen"));
+    }
+
+    #[test]
+    fn connection_options_go_before_or_after_a_command() {
+        let before = Cli::try_parse_from(["opsdeck", "--url", "ws://a:1", "apps"]).unwrap();
+        let after = Cli::try_parse_from(["opsdeck", "apps", "--url", "ws://a:1"]).unwrap();
+        assert_eq!(before.console.connection.url.as_deref(), Some("ws://a:1"));
+        assert!(matches!(after.command, Some(Command::Scripting(_))));
     }
 
     #[test]

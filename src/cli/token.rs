@@ -10,7 +10,7 @@ use clap::Subcommand;
 use crate::gateway::tokens::{check_name, entry_for, generate};
 use crate::protocol::Role;
 
-use super::ConsoleArgs;
+use super::ConnectionArgs;
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum TokenCommand {
@@ -56,7 +56,7 @@ fn new_token(name: &str, role: &str) -> anyhow::Result<String> {
 
 /// The console's token: from `--token-file`, else `--token-command`, else `OPSDECK_TOKEN`;
 /// `None` when none is given (a gateway without tokens needs none). Errors never quote it.
-pub fn console_token(args: &ConsoleArgs) -> anyhow::Result<Option<String>> {
+pub fn console_token(args: &ConnectionArgs) -> anyhow::Result<Option<String>> {
     if let Some(path) = &args.token_file {
         return token_from_file(path).map(Some);
     }

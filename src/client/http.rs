@@ -23,6 +23,8 @@ pub struct HttpClient {
     client: reqwest::Client,
     /// Sent as `Authorization: Bearer` on every call, when the gateway checks tokens.
     token: Option<super::BearerToken>,
+    /// How `https://` is verified.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl HttpClient {
@@ -45,7 +47,18 @@ impl HttpClient {
             base,
             client,
             token: None,
+            tls,
         })
+    }
+
+    /// This client with calls allowed `timeout` each (default 10 s), e.g. for large answers.
+    pub fn with_timeout(mut self, timeout: Duration) -> anyhow::Result<Self> {
+        self.client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(3))
+            .tls_backend_preconfigured(rustls::ClientConfig::clone(&self.tls))
+            .build()?;
+        Ok(self)
     }
 
     /// This client, sending `token` with every call.
@@ -239,12 +252,27 @@ impl HttpClient {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &[&str]) -> Result<T, HttpError> {
-        let req = self.authorized(self.client.request(Method::GET, self.url(path)?));
+        self.get_query(path, &[]).await
+    }
+
+    /// GET `path` with `query` parameters, decoded as `T` (`serde_json::Value` keeps the
+    /// gateway's answer exactly as it came, for the CLI's JSON output).
+    pub async fn get_query<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        query: &[(&str, String)],
+    ) -> Result<T, HttpError> {
+        let mut url = self.url(path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let req = self.authorized(self.client.request(Method::GET, url));
         decode(req.send().await).await
     }
 
     /// POST on behalf of `actor` (sent as `X-Opsdeck-User`, recorded by the gateway).
-    async fn post_as<B: serde::Serialize, T: DeserializeOwned>(
+    pub async fn post_as<B: serde::Serialize, T: DeserializeOwned>(
         &self,
         path: &[&str],
         body: &B,

@@ -20,7 +20,7 @@ use super::keys::{self, KeyOverride};
 use super::provenance::{Origin, Setting, flag_or_env};
 use super::{FileError, Source, expand_path};
 use crate::app::Keymap;
-use crate::cli::ConsoleArgs;
+use crate::cli::{ConnectionArgs, ViewArgs};
 
 /// The complete, commented example: `opsdeck config init` writes it, docs/configuration.md
 /// shows it (a test keeps the two the same).
@@ -331,29 +331,62 @@ pub struct Given {
 }
 
 impl Given {
-    /// Read the flags and variables clap parsed into `args` (`matches` tells a flag from its
-    /// variable), and OPSDECK_CONFIG, OPSDECK_CONTEXT and OPSDECK_TOKEN, which have no flag
-    /// of the same name or are read here.
-    pub fn from_cli(args: &ConsoleArgs, matches: &ArgMatches) -> Given {
+    /// Read the flags and variables clap parsed (`matches`, a subcommand's before the top
+    /// level's, tell a flag from its variable),
+    /// and OPSDECK_CONFIG, OPSDECK_CONTEXT and OPSDECK_TOKEN, which have no flag of the same
+    /// name or are read here.
+    pub fn from_cli(conn: &ConnectionArgs, view: &ViewArgs, matches: &[&ArgMatches]) -> Given {
+        Given::build(conn, view, &|id, long, var| {
+            matches.iter().find_map(|m| flag_or_env(m, id, long, var))
+        })
+    }
+
+    /// The same without clap's matches, for a scripting command whose options were merged from
+    /// before and after it: a value given while its variable is set came from the variable,
+    /// any other from a flag.
+    pub fn from_args(conn: &ConnectionArgs, view: &ViewArgs) -> Given {
+        Given::build(conn, view, &|_id, long, var| {
+            Some(if std::env::var_os(var).is_some() {
+                Origin::Env(var.to_string())
+            } else {
+                Origin::Flag(format!("--{long}"))
+            })
+        })
+    }
+
+    /// `origin(id, long, var)` says where a value that is there (an option given, a switch
+    /// on, a size not the default) came from.
+    fn build(
+        conn: &ConnectionArgs,
+        view: &ViewArgs,
+        origin: &dyn Fn(&str, &str, &str) -> Option<Origin>,
+    ) -> Given {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let pick = |id: &str, long: &str, var: &str| flag_or_env(matches, id, long, var);
-        let config = match &args.config {
+        let pick = |id: &str, long: &str, var: &str| origin(id, long, var);
+        let switch = |on: bool, id: &str, long: &str, var: &str| {
+            if on {
+                with(pick(id, long, var), true)
+            } else {
+                None
+            }
+        };
+        let config = match &conn.config {
             Some(path) => Some(Setting::new(path.clone(), Origin::Flag("--config".into()))),
             None => env("OPSDECK_CONFIG")
                 .map(|p| Setting::new(PathBuf::from(p), Origin::Env("OPSDECK_CONFIG".into()))),
         };
-        let context = match &args.context {
+        let context = match &conn.context {
             Some(name) => Some(Setting::new(name.clone(), Origin::Flag("--context".into()))),
             None => env("OPSDECK_CONTEXT")
                 .map(|n| Setting::new(n, Origin::Env("OPSDECK_CONTEXT".into()))),
         };
         // A flag beats a variable; among flags (clap lets only one be given) and variables,
         // a file before a command before OPSDECK_TOKEN itself.
-        let file = args.token_file.as_ref().and_then(|p| {
+        let file = conn.token_file.as_ref().and_then(|p| {
             pick("token_file", "token-file", "OPSDECK_TOKEN_FILE")
                 .map(|o| Setting::new(TokenSource::File(p.clone()), o))
         });
-        let command = args.token_command.as_ref().and_then(|c| {
+        let command = conn.token_command.as_ref().and_then(|c| {
             pick("token_command", "token-command", "OPSDECK_TOKEN_COMMAND")
                 .map(|o| Setting::new(TokenSource::Command(c.clone()), o))
         });
@@ -378,32 +411,35 @@ impl Given {
         Given {
             config,
             context,
-            url: args
+            url: conn
                 .url
                 .clone()
                 .and_then(|u| with(pick("url", "url", "OPSDECK_URL"), u)),
-            ca_cert: args
+            ca_cert: conn
                 .ca_cert
                 .clone()
                 .and_then(|c| with(pick("ca_cert", "ca-cert", "OPSDECK_CA_CERT"), c)),
             token,
-            readonly: with(
-                pick("readonly", "readonly", "OPSDECK_READONLY"),
-                args.readonly,
+            readonly: switch(view.readonly, "readonly", "readonly", "OPSDECK_READONLY"),
+            production: switch(
+                conn.production,
+                "production",
+                "production",
+                "OPSDECK_PRODUCTION",
             ),
-            production: with(
-                pick("production", "production", "OPSDECK_PRODUCTION"),
-                args.production,
-            ),
-            mouse: with(pick("mouse", "mouse", "OPSDECK_MOUSE"), args.mouse),
-            theme: args
+            mouse: switch(view.mouse, "mouse", "mouse", "OPSDECK_MOUSE"),
+            theme: view
                 .theme
                 .clone()
                 .and_then(|t| with(pick("theme", "theme", "OPSDECK_THEME"), t)),
-            log_buffer: with(
-                pick("log_buffer", "log-buffer", "OPSDECK_LOG_BUFFER"),
-                args.log_buffer,
-            ),
+            log_buffer: (view.log_buffer != crate::app::logs::DEFAULT_CAPACITY)
+                .then(|| {
+                    with(
+                        pick("log_buffer", "log-buffer", "OPSDECK_LOG_BUFFER"),
+                        view.log_buffer,
+                    )
+                })
+                .flatten(),
         }
     }
 }

@@ -50,6 +50,7 @@
 #![allow(dead_code, unused_imports, clippy::unwrap_used)]
 
 pub mod alert_fixtures;
+pub mod cli;
 pub mod fake_gateway;
 pub mod fixtures;
 pub mod gateway;
