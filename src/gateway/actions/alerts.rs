@@ -48,18 +48,9 @@ pub async fn acknowledge(
         app: None,
         to: None,
     };
-    let apply = {
-        let (gw, actor) = (gw.clone(), actor.clone());
-        async move {
-            let alert = gw.platform.acknowledge(&alert, actor.name()).await?;
-            Ok(Outcome::Alert(alert))
-        }
-    };
-    let apply = audited(gw, actor, &source, draft, apply);
-    match once(gw, source, Metering::Free, &what, apply).await? {
-        Outcome::Alert(alert) => Ok(alert),
-        _ => Err(ActionError::Internal),
-    }
+    let (platform, by) = (gw.platform.clone(), actor.name().to_string());
+    let apply = async move { platform.acknowledge(&alert, &by).await };
+    control(gw, actor, source, draft, &what, apply).await
 }
 
 /// End an alert's silence now, wherever it was made.
@@ -77,15 +68,27 @@ pub async fn expire_silence(
         app: None,
         to: None,
     };
-    let apply = {
-        let (gw, actor) = (gw.clone(), actor.clone());
-        async move {
-            let alert = gw.platform.expire_silence(&alert, actor.name()).await?;
-            Ok(Outcome::Alert(alert))
-        }
-    };
+    let (platform, by) = (gw.platform.clone(), actor.name().to_string());
+    let apply = async move { platform.expire_silence(&alert, &by).await };
+    control(gw, actor, source, draft, &what, apply).await
+}
+
+/// A change to one alert, already authorized: audited, applied once per key, not counted
+/// against the action limit.
+async fn control<Fut>(
+    gw: &Arc<Gateway>,
+    actor: &Actor,
+    source: Source,
+    draft: Draft,
+    what: &str,
+    apply: Fut,
+) -> Result<Alert, ActionError>
+where
+    Fut: Future<Output = Result<Alert, crate::platform::PlatformError>> + Send + 'static,
+{
+    let apply = async move { Ok(Outcome::Alert(apply.await?)) };
     let apply = audited(gw, actor, &source, draft, apply);
-    match once(gw, source, Metering::Free, &what, apply).await? {
+    match once(gw, source, Metering::Free, what, apply).await? {
         Outcome::Alert(alert) => Ok(alert),
         _ => Err(ActionError::Internal),
     }
@@ -112,19 +115,11 @@ pub async fn silence(
         app: None,
         to: Some(format!("silenced for {} s", req.duration_secs)),
     };
-    let apply = {
-        let (gw, actor) = (gw.clone(), actor.clone());
-        async move {
-            let alert = gw
-                .platform
-                .silence(&req.alert, req.duration_secs, &req.comment, actor.name())
-                .await?;
-            Ok(Outcome::Alert(alert))
-        }
+    let (platform, by) = (gw.platform.clone(), actor.name().to_string());
+    let apply = async move {
+        platform
+            .silence(&req.alert, req.duration_secs, &req.comment, &by)
+            .await
     };
-    let apply = audited(gw, actor, &source, draft, apply);
-    match once(gw, source, Metering::Free, &what, apply).await? {
-        Outcome::Alert(alert) => Ok(alert),
-        _ => Err(ActionError::Internal),
-    }
+    control(gw, actor, source, draft, &what, apply).await
 }
