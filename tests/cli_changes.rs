@@ -320,7 +320,7 @@ fn scale_wait_ends_when_the_replicas_are_ready_or_at_its_timeout() {
 }
 
 #[test]
-fn rollback_wait_succeeds_and_fails_when_its_rollout_does_not_finish() {
+fn rollback_wait_succeeds_and_fails_when_superseded() {
     let served = Served::default_sim(20.0);
     let ran = opsdeck(&[
         "rollback",
@@ -335,9 +335,8 @@ fn rollback_wait_succeeds_and_fails_when_its_rollout_does_not_finish() {
     assert_eq!(ran.code, 0, "{ran:?}");
     assert_eq!(ran.json()["state"], "succeeded");
 
-    // The simulator has no release whose pods fail their health checks, so the rollout that
-    // does not finish here is one superseded by another rollback (the action fails, as it does
-    // on Kubernetes when a newer rollout replaces it).
+    // A rollout superseded by another rollback fails too (as it does on Kubernetes when a newer
+    // rollout replaces it).
     let slow = Served::default_sim(1.0);
     let releases: Vec<Release> = slow.get("/v1/apps/shop-cart/releases");
     let older = releases
@@ -379,6 +378,51 @@ fn rollback_wait_succeeds_and_fails_when_its_rollout_does_not_finish() {
     assert_eq!(ran.json()["state"], "failed");
     assert!(ran.stderr.contains("superseded"), "{}", ran.stderr);
     slow.stop();
+    served.stop();
+}
+
+#[test]
+fn rollback_wait_to_a_release_that_cannot_start_fails_its_health_check() {
+    let served = Served::default_sim(20.0);
+    // The seeded history's rolled-back release is the one whose pods exit while starting.
+    let releases: Vec<Release> = served.get("/v1/apps/shop-cart/releases");
+    let bad = releases
+        .iter()
+        .find(|r| r.status == ReleaseStatus::RolledBack)
+        .unwrap()
+        .id
+        .clone();
+    let ran = opsdeck(&[
+        "rollback",
+        "shop-cart",
+        "--to",
+        &bad,
+        "--yes",
+        "--wait",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(ran.code, 10, "{ran:?}");
+    let done: ActionStatus = serde_json::from_value(ran.json()).unwrap();
+    assert_eq!(serde_json::to_value(done.state).unwrap(), "failed");
+    assert!(
+        ran.stderr.contains("health check failed: 0/4 ready after"),
+        "{}",
+        ran.stderr
+    );
+    // The gateway says the same to anyone who asks after the script.
+    let status: ActionStatus = served.get(&format!("/v1/actions/{}", done.id));
+    assert_eq!(serde_json::to_value(status.state).unwrap(), "failed");
+    assert!(
+        status.message.starts_with("health check failed"),
+        "{}",
+        status.message
+    );
+    // The old pods kept serving through it.
+    let detail: AppDetail = served.get("/v1/apps/shop-cart");
+    assert_eq!(detail.summary.replicas.ready, 4);
     served.stop();
 }
 

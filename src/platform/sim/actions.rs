@@ -1,6 +1,7 @@
 //! Operator actions in flight (scale, rollback) and their lifecycle on the `actions` topic:
 //! accepted at once, in progress with ready/desired as pods become ready, then succeeded — or
-//! failed when superseded by a newer action or past the progress deadline.
+//! failed when superseded by a newer action, when the target release's pods keep failing their
+//! health check, or past the progress deadline.
 
 use chrono::{DateTime, Utc};
 
@@ -9,6 +10,10 @@ use crate::protocol::{ActionState, ActionStatus, Progress};
 
 /// Seconds an action may take before it fails (Kubernetes' default progress deadline).
 pub const DEADLINE_SECS: u64 = 600;
+
+/// Failed health checks of a target release's pod, with none of its pods ready, after which a
+/// rollback fails (Kubernetes' default probe `failureThreshold`).
+pub const HEALTH_CHECK_FAILURES: u32 = 3;
 
 /// What an action waits for.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,18 +81,22 @@ impl ActionBook {
                 out.push(action.status.clone());
                 continue;
             };
-            let (ready, done) = match &action.goal {
+            let (ready, done, unhealthy) = match &action.goal {
                 Goal::Replicas(n) => {
                     let ready = app.ready().min(*n);
                     (
                         ready,
                         app.desired == *n && app.ready() == *n && app.live() == *n,
+                        None,
                     )
                 }
                 Goal::Release(id) => {
                     let ready = app.ready_on(id).min(app.desired);
                     let finished = app.rollout.is_none() && app.releases.active_id() == *id;
-                    (ready, finished && ready == app.desired)
+                    let failures = app.probe_failures_on(id);
+                    let unhealthy = (ready == 0 && failures >= HEALTH_CHECK_FAILURES)
+                        .then(|| (id.clone(), failures));
+                    (ready, finished && ready == app.desired, unhealthy)
                 }
             };
             let progress = Some(Progress {
@@ -99,6 +108,15 @@ impl ActionBook {
             if done {
                 action.status.state = ActionState::Succeeded;
                 action.status.message = format!("ready {ready}/{}", app.desired);
+            } else if let Some((release, failures)) = unhealthy {
+                action.status.state = ActionState::Failed;
+                action.status.message = format!(
+                    "health check failed: {ready}/{} ready after {}s; the pods of {release} \
+                     exited while starting ({failures} failed readiness probes), the old pods \
+                     keep serving",
+                    app.desired,
+                    tick.saturating_sub(action.started_tick)
+                );
             } else if tick.saturating_sub(action.started_tick) >= DEADLINE_SECS {
                 action.status.state = ActionState::Failed;
                 action.status.message = format!(

@@ -38,6 +38,7 @@ pub enum Change {
     PodReady { pod: String },
     PodEvicted { pod: String, zone: &'static str },
     OomKilled { pod: String, restarts: u32 },
+    HealthCheckFailed { pod: String, restarts: u32 },
     RolloutDone { kind: RolloutKind, target: String },
 }
 
@@ -112,6 +113,16 @@ impl Deployment {
         )
     }
 
+    /// The most health checks any live pod running a release has failed.
+    pub fn probe_failures_on(&self, release: &str) -> u32 {
+        self.pods
+            .iter()
+            .filter(|p| p.is_live() && p.release == release)
+            .map(|p| p.probe_failures)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// OOM kills since `since_tick`.
     pub fn oom_kills_since(&self, since_tick: u64) -> usize {
         self.oom_kills.iter().filter(|t| **t >= since_tick).count()
@@ -143,10 +154,15 @@ impl Deployment {
         let mut kept = Vec::with_capacity(self.pods.len());
         for mut pod in std::mem::take(&mut self.pods) {
             let zone_down = down_zones.contains(&pod.zone);
-            match pod.tick(spec, zone_down, rng) {
+            let starts = self.releases.traits_of(&pod.release).starts();
+            match pod.tick(spec, zone_down, starts, rng) {
                 Some(PodChange::Removed) => continue,
                 Some(PodChange::BecameReady) => changes.push(Change::PodReady {
                     pod: pod.name.clone(),
+                }),
+                Some(PodChange::FailedHealthCheck) => changes.push(Change::HealthCheckFailed {
+                    pod: pod.name.clone(),
+                    restarts: pod.restarts,
                 }),
                 Some(PodChange::Evicted) => changes.push(Change::PodEvicted {
                     pod: pod.name.clone(),

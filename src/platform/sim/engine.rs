@@ -273,6 +273,14 @@ impl Sim {
                     format!("pod {pod} OOMKilled, restarting (restarts {restarts})"),
                     Some(logs::oom_killed(spec, &pod)),
                 ),
+                Change::HealthCheckFailed { pod, restarts } => (
+                    EventKind::PodRestart,
+                    format!(
+                        "pod {pod} failed its readiness probe: the container exited while \
+                         starting, restarting (restarts {restarts})"
+                    ),
+                    None,
+                ),
                 Change::RolloutDone { kind, target } => {
                     let kind = match kind {
                         RolloutKind::Deploy => EventKind::Deploy,

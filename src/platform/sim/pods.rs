@@ -1,6 +1,7 @@
 //! One simulated pod and its lifecycle: Pending while it is scheduled, Starting while the image
-//! pulls and the readiness probe waits, Ready, CrashLoop after an OOM kill (with Kubernetes'
-//! doubling back-off), Terminating before it disappears; and lost when its zone goes dark.
+//! pulls and the readiness probe waits, Ready, CrashLoop after an OOM kill or a failed health
+//! check (with Kubernetes' doubling back-off), Terminating before it disappears; and lost when
+//! its zone goes dark.
 
 use chrono::{DateTime, Utc};
 use fastrand::Rng;
@@ -33,6 +34,8 @@ pub struct PodSim {
     pub leak_jitter: f64,
     /// Consecutive crashes, for the back-off.
     crash_streak: u32,
+    /// Times the container exited before its readiness probe passed.
+    pub probe_failures: u32,
     ready_secs: u32,
     /// Seconds since the pod's node became unreachable.
     pub lost_secs: Option<u32>,
@@ -42,6 +45,9 @@ pub struct PodSim {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodChange {
     BecameReady,
+    /// The container exited while starting (its release cannot start); it restarts after the
+    /// back-off.
+    FailedHealthCheck,
     Removed,
     Evicted,
 }
@@ -80,6 +86,7 @@ impl PodSim {
             leaked_mb: 0.0,
             leak_jitter: 0.6 + 0.8 * rng.f64(),
             crash_streak: 0,
+            probe_failures: 0,
             ready_secs: 0,
             lost_secs: None,
         }
@@ -117,8 +124,15 @@ impl PodSim {
         matches!(self.state, PodState::Ready | PodState::Starting) && self.lost_secs.is_none()
     }
 
-    /// Advance one second.
-    pub fn tick(&mut self, spec: &AppSpec, zone_down: bool, rng: &mut Rng) -> Option<PodChange> {
+    /// Advance one second. A pod whose release cannot start (`starts` false) never becomes
+    /// ready: each start ends in a failed health check and a crash-loop back-off.
+    pub fn tick(
+        &mut self,
+        spec: &AppSpec,
+        zone_down: bool,
+        starts: bool,
+        rng: &mut Rng,
+    ) -> Option<PodChange> {
         if self.state == PodState::Terminating {
             self.timer = self.timer.saturating_sub(1);
             return (self.timer == 0).then_some(PodChange::Removed);
@@ -152,7 +166,11 @@ impl PodSim {
                 if self.timer > 0 {
                     return None;
                 }
-                if self.state == PodState::Starting {
+                if self.state == PodState::Starting && !starts {
+                    self.probe_failures += 1;
+                    self.crash();
+                    Some(PodChange::FailedHealthCheck)
+                } else if self.state == PodState::Starting {
                     self.state = PodState::Ready;
                     self.ready_secs = 0;
                     Some(PodChange::BecameReady)
@@ -168,6 +186,11 @@ impl PodSim {
 
     /// The container exceeded its memory limit and was killed.
     pub fn oom_kill(&mut self) {
+        self.crash();
+    }
+
+    /// The container exited: restart it after a back-off that doubles with each crash in a row.
+    fn crash(&mut self) {
         self.restarts += 1;
         self.crash_streak += 1;
         self.state = PodState::CrashLoop;
@@ -228,7 +251,7 @@ mod tests {
         assert!(pod.name.starts_with("shop-cart-"));
         assert_eq!(pod.name.len(), "shop-cart-".len() + 11);
         let mut secs = 0;
-        while pod.tick(spec, false, &mut rng) != Some(PodChange::BecameReady) {
+        while pod.tick(spec, false, true, &mut rng) != Some(PodChange::BecameReady) {
             secs += 1;
             assert!(secs < 30);
         }
@@ -249,7 +272,7 @@ mod tests {
         assert_eq!(pod.timer, 20);
         let mut evicted = false;
         for _ in 0..EVICTION_SECS {
-            evicted |= pod.tick(spec, true, &mut rng) == Some(PodChange::Evicted);
+            evicted |= pod.tick(spec, true, true, &mut rng) == Some(PodChange::Evicted);
         }
         assert!(evicted);
         assert_eq!(pod.state, PodState::Terminating);

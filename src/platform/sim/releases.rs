@@ -17,6 +17,9 @@ pub enum Defect {
     NullDeref,
     /// Sessions are cached and never freed: memory grows until OOM.
     SessionLeak,
+    /// The process exits during start-up (a config key it needs is missing): its pods never
+    /// pass their readiness probe and crash-loop.
+    CrashOnStart,
 }
 
 /// How a release behaves when it serves traffic.
@@ -38,6 +41,17 @@ impl ReleaseTraits {
         leak_mb_per_min: 0.0,
         defect: Defect::None,
     };
+
+    /// A release whose pods never start (the seeded history's rolled-back release).
+    pub const CRASH_ON_START: ReleaseTraits = ReleaseTraits {
+        defect: Defect::CrashOnStart,
+        ..ReleaseTraits::GOOD
+    };
+
+    /// Whether the release's pods can become ready at all.
+    pub fn starts(&self) -> bool {
+        self.defect != Defect::CrashOnStart
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -64,7 +78,8 @@ const PAST_CAUSES: &[&str] = &[
 ];
 
 impl ReleaseHistory {
-    /// A plausible past: the active release and a few before it, one of them rolled back.
+    /// A plausible past: the active release and a few before it, one of them rolled back
+    /// because its pods never started (rolling back to it fails its health check).
     pub fn seed(spec: &AppSpec, now: DateTime<Utc>) -> Self {
         let (major, minor, patch) = spec.version;
         let mut records = Vec::new();
@@ -75,10 +90,10 @@ impl ReleaseHistory {
                 _ if patch >= age => format!("v{major}.{minor}.{}", patch - age),
                 _ => format!("v{major}.{}.{}", minor.saturating_sub(1), 9 + patch - age),
             };
-            let status = match age {
-                0 => ReleaseStatus::Active,
-                2 => ReleaseStatus::RolledBack,
-                _ => ReleaseStatus::Superseded,
+            let (status, traits) = match age {
+                0 => (ReleaseStatus::Active, ReleaseTraits::GOOD),
+                2 => (ReleaseStatus::RolledBack, ReleaseTraits::CRASH_ON_START),
+                _ => (ReleaseStatus::Superseded, ReleaseTraits::GOOD),
             };
             let idx = (spec.release_no as usize + age as usize) % PAST_CAUSES.len();
             let created_at = now - Duration::hours(i64::from(age) * 52 + 7);
@@ -91,7 +106,7 @@ impl ReleaseHistory {
                     status,
                     change_cause: PAST_CAUSES[idx].to_string(),
                 },
-                traits: ReleaseTraits::GOOD,
+                traits,
             });
         }
         ReleaseHistory {
@@ -235,8 +250,10 @@ mod tests {
                 .count(),
             1
         );
-        // r-40 is superseded and good; r-39 was rolled back.
+        // r-40 is superseded and good; r-39 was rolled back because it could not start.
         assert_eq!(history.previous_good().unwrap().release.id, "r-40");
+        assert!(!history.traits_of("r-39").starts());
+        assert!(history.traits_of("r-40").starts());
     }
 
     #[test]

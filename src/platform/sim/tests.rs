@@ -180,6 +180,46 @@ fn bad_release_raises_errors_and_an_alert_that_rollback_resolves() {
 }
 
 #[test]
+fn a_rollback_to_a_release_that_cannot_start_fails_its_health_check_and_keeps_the_old_pods() {
+    let mut sim = Sim::new(&config(11, None));
+    sim.set_logs(false);
+    // r-39 is the rolled-back release of the seeded history: its pods exit while starting.
+    let plan = sim
+        .rollback("shop-cart", Some("r-39"), &request("act-bad"))
+        .unwrap();
+    assert_eq!(plan.to.id, "r-39");
+    let out = run(&mut sim, 240);
+    let last = actions(&out, "act-bad").last().cloned().unwrap();
+    assert_eq!(last.state, ActionState::Failed, "{last:?}");
+    assert!(
+        last.message
+            .starts_with("health check failed: 0/4 ready after"),
+        "{}",
+        last.message
+    );
+    let restarts = out
+        .iter()
+        .filter(|e| matches!(&e.body,
+            Body::Events(ev) if ev.kind == EventKind::PodRestart && ev.message.contains("readiness probe")))
+        .count();
+    assert!(restarts >= 3, "{restarts} failed probes recorded");
+    let app = sim.app("shop-cart").unwrap();
+    assert_eq!(app.summary.replicas.ready, 4, "the old pods keep serving");
+    assert!(
+        app.pods
+            .iter()
+            .any(|p| p.release == "r-39" && p.state == crate::protocol::PodState::CrashLoop)
+    );
+
+    // Rolling back again to the good release recovers.
+    sim.rollback("shop-cart", Some("r-41"), &request("act-good"))
+        .unwrap();
+    let out = run(&mut sim, 120);
+    let last = actions(&out, "act-good").last().cloned().unwrap();
+    assert_eq!(last.state, ActionState::Succeeded, "{last:?}");
+}
+
+#[test]
 fn flash_sale_fires_a_saturation_alert_that_scale_out_resolves() {
     let mut sim = Sim::new(&config(3, Some("flash-sale")));
     sim.set_logs(false);
