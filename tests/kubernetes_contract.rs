@@ -18,8 +18,8 @@ use common::wait::poll_until;
 use opsdeck::gateway::Running;
 use opsdeck::platform::kubernetes::{KubePlatform, KubeSettings};
 use opsdeck::protocol::{
-    ActionState, ActionStatus, AppDetail, AppSummary, Body, ClientMsg, ErrorBody, Filter, Release,
-    ReleaseStatus, ServerMsg, Topic,
+    ActionState, ActionStatus, AppDetail, AppSummary, Body, ClientMsg, ErrorBody, EventKind,
+    Filter, Release, ReleaseStatus, ServerMsg, Topic,
 };
 use serde_json::{Value, json};
 
@@ -434,11 +434,26 @@ async fn a_dropped_watch_resumes_from_its_version_and_410_gone_lists_again() {
 #[tokio::test]
 async fn an_unreachable_api_server_marks_the_apps_stale_and_keeps_them() {
     let (fake, gw) = cluster().await;
+    let mut stream = watch(&gw, &[Topic::Events]).await;
     fake.set_down(true);
+    // Consoles hear it on `events` (kind `source`) and list the apps again.
+    until(&mut stream, |b| {
+        matches!(b, Body::Events(e) if e.kind == EventKind::Source
+            && e.message.contains("showing what was known"))
+    })
+    .await;
     let stale = app_where(&gw, "cart", |a| a.stale_since.is_some()).await;
     assert_eq!(stale.replicas.desired, 3, "what was known is kept");
+    let why = stale.stale_reason.unwrap_or_default();
+    assert!(why.starts_with("Kubernetes API unavailable: "), "{why}");
     fake.set_down(false);
-    app_where(&gw, "cart", |a| a.stale_since.is_none()).await;
+    until(&mut stream, |b| {
+        matches!(b, Body::Events(e) if e.kind == EventKind::Source
+            && e.message.contains("answers again"))
+    })
+    .await;
+    let fresh = app_where(&gw, "cart", |a| a.stale_since.is_none()).await;
+    assert_eq!(fresh.stale_reason, None);
     fake.assert_clean();
     gw.stop().await;
 }

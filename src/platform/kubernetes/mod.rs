@@ -97,8 +97,8 @@ struct Cache {
     deployments: BTreeMap<Key, Deployment>,
     pods: BTreeMap<Key, KubePod>,
     autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
-    /// Per watch that cannot reach the API server: when it last could.
-    lost: BTreeMap<String, DateTime<Utc>>,
+    /// Per watch that cannot reach the API server: when it last could, and why not now.
+    lost: BTreeMap<String, (DateTime<Utc>, String)>,
     /// When each watch last heard from the API server.
     heard: BTreeMap<String, DateTime<Utc>>,
     actions: Vec<Tracked>,
@@ -107,8 +107,12 @@ struct Cache {
 }
 
 impl Cache {
-    fn stale_since(&self) -> Option<DateTime<Utc>> {
-        self.lost.values().min().copied()
+    /// Since when the apps are stale, and why ("Kubernetes API unavailable: …").
+    fn stale(&self) -> Option<(DateTime<Utc>, String)> {
+        self.lost
+            .values()
+            .min_by_key(|(since, _)| *since)
+            .map(|(since, why)| (*since, format!("Kubernetes API unavailable: {why}")))
     }
 
     fn find(&self, app: &str, label: &str) -> Result<&Deployment, PlatformError> {
@@ -276,7 +280,7 @@ impl KubePlatform {
     /// Every app; a Deployment whose app id an earlier one (by namespace, then name) already
     /// has is left out, as [`Cache::find`] would never pick it.
     fn summaries(&self, cache: &Cache) -> Vec<AppSummary> {
-        let stale = cache.stale_since();
+        let stale = cache.stale();
         let mut ids = std::collections::HashSet::new();
         cache
             .deployments
@@ -291,7 +295,8 @@ impl KubePlatform {
                     cache.acting(key),
                 );
                 s.metrics = Some(sample(d, cache.pods.values()));
-                s.stale_since = stale;
+                s.stale_since = stale.as_ref().map(|(since, _)| *since);
+                s.stale_reason = stale.as_ref().map(|(_, why)| why.clone());
                 s
             })
             .collect()
@@ -322,12 +327,12 @@ impl KubePlatform {
                 tracing::warn!(watch = %source, "{why}");
                 if essential && !cache.lost.contains_key(&source) {
                     let since = cache.heard.get(&source).copied().unwrap_or(now);
-                    cache.lost.insert(source.clone(), since);
+                    cache.lost.insert(source.clone(), (since, why.clone()));
                     let entry = TimelineEntry {
                         ts: now,
                         app: String::new(),
                         event: PlatformEvent {
-                            kind: EventKind::Other,
+                            kind: EventKind::Source,
                             message: format!("{source}: {why}; showing what was known"),
                             actor: None,
                             run: None,
@@ -345,7 +350,7 @@ impl KubePlatform {
                         ts: now,
                         app: String::new(),
                         event: PlatformEvent {
-                            kind: EventKind::Other,
+                            kind: EventKind::Source,
                             message: format!("{source}: the API server answers again"),
                             actor: None,
                             run: None,
