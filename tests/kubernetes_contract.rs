@@ -283,6 +283,64 @@ async fn an_hpa_gives_the_bounds_and_scaling_warns_it_will_override() {
     gw.stop().await;
 }
 
+#[tokio::test]
+async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_replicas() {
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
+    );
+    fake.put(
+        "horizontalpodautoscalers",
+        json!({
+            "metadata": {"name": "cart-hpa", "namespace": NS, "uid": "uid-hpa"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"},
+                "minReplicas": 2, "maxReplicas": 8,
+            },
+        }),
+    );
+    let settings = KubeSettings {
+        scale_hpa: true,
+        ..KubeSettings::new(vec![NS.to_string()])
+    };
+    let gw = start(
+        loopback_config(),
+        Arc::new(KubePlatform::new(fake.client(), settings)),
+    )
+    .await;
+    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (2, 8)).await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let accepted: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == accepted.id
+            && s.message.contains("HorizontalPodAutoscaler \"cart-hpa\" now keeps 5-8 replicas"))
+    })
+    .await;
+    // The HPA's bounds are what the app shows, through the watch.
+    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (5, 8)).await;
+    let patches: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert_eq!(
+        patches[0].path,
+        format!("/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/cart-hpa")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&patches[0].body).unwrap(),
+        json!({"spec": {"minReplicas": 5, "maxReplicas": 8}})
+    );
+    fake.assert_clean();
+    gw.stop().await;
+}
+
 /// The patch `kubectl rollout undo` sends to go back to the ReplicaSet `cart-{hash}`.
 fn kubectl_patch(hash: &str, image: &str, cause: &str) -> Value {
     let mut wanted = template("cart", image, Some(hash));

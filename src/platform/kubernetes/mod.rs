@@ -59,6 +59,10 @@ pub struct KubeSettings {
     pub log_tail: i64,
     /// Most lines of one pod sent per log batch (a tenth of a second); the rest are counted.
     pub log_lines_per_batch: usize,
+    /// Scaling an app that an HPA manages sets the HPA's bounds (minReplicas to the count,
+    /// maxReplicas at least the count) instead of the Deployment's replicas, which the HPA
+    /// would override.
+    pub scale_hpa: bool,
 }
 
 impl KubeSettings {
@@ -70,6 +74,7 @@ impl KubeSettings {
             metrics_every: Duration::from_secs(5),
             log_tail: 50,
             log_lines_per_batch: 200,
+            scale_hpa: false,
         }
     }
 }
@@ -202,6 +207,34 @@ impl KubePlatform {
 
     fn deployments(&self, namespace: &str) -> Api<Deployment> {
         Api::namespaced(self.client.clone(), namespace)
+    }
+
+    /// Scale through the HPA that manages the Deployment `key` (`--kube-scale-hpa`): its
+    /// minReplicas becomes `replicas`, its maxReplicas at least that. What to say with the
+    /// action's progress.
+    async fn scale_autoscaler(
+        &self,
+        key: &Key,
+        h: &HorizontalPodAutoscaler,
+        replicas: u32,
+    ) -> Result<String, PlatformError> {
+        if replicas == 0 {
+            return Err(PlatformError::Invalid(format!(
+                "HorizontalPodAutoscaler {:?} cannot keep 0 replicas; delete it to scale to 0",
+                name_of(&h.metadata)
+            )));
+        }
+        let (_, max) = shape::autoscaler_bounds(h);
+        let max = max.max(replicas);
+        let name = name_of(&h.metadata);
+        let api: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), &key.0);
+        let patch = serde_json::json!({"spec": {"minReplicas": replicas, "maxReplicas": max}});
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(platform_error)?;
+        Ok(format!(
+            "HorizontalPodAutoscaler {name:?} now keeps {replicas}-{max} replicas and scales the Deployment"
+        ))
     }
 
     fn find(&self, app: &str) -> Result<(Key, Deployment), PlatformError> {
@@ -682,21 +715,31 @@ impl Platform for KubePlatform {
         action: ActionRequest,
     ) -> Result<(), PlatformError> {
         let (key, d) = self.find(app)?;
-        let warning = {
+        let autoscaler = {
             let cache = self.lock();
-            shape::autoscaler_of(&d, cache.autoscalers.values()).map(|h| {
-                let (min, max) = shape::autoscaler_bounds(h);
-                format!(
-                    "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
-                    name_of(&h.metadata)
-                )
-            })
+            shape::autoscaler_of(&d, cache.autoscalers.values()).cloned()
         };
         let api = self.deployments(&key.0);
-        let patch = serde_json::json!({"spec": {"replicas": replicas}});
-        api.patch_scale(&key.1, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(platform_error)?;
+        let via_autoscaler = self.settings.scale_hpa && autoscaler.is_some();
+        let warning = match autoscaler {
+            Some(h) if self.settings.scale_hpa => {
+                Some(self.scale_autoscaler(&key, &h, replicas).await?)
+            }
+            Some(h) => {
+                let (min, max) = shape::autoscaler_bounds(&h);
+                Some(format!(
+                    "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
+                    name_of(&h.metadata)
+                ))
+            }
+            None => None,
+        };
+        if !via_autoscaler {
+            let patch = serde_json::json!({"spec": {"replicas": replicas}});
+            api.patch_scale(&key.1, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(platform_error)?;
+        }
         // The scale answer does not carry the generation the change made; the object does.
         let latest = api.get(&key.1).await.map_err(platform_error)?;
         let tracked = Tracked {
