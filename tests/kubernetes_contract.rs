@@ -309,7 +309,8 @@ async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_re
         Arc::new(KubePlatform::new(fake.client(), settings)),
     )
     .await;
-    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (2, 8)).await;
+    // The gateway moves the HPA's bounds: the app's range is its annotations' (1-12), not 2-8.
+    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (1, 12)).await;
     let mut stream = watch(&gw, &[Topic::Actions]).await;
     let accepted: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
         .await
@@ -321,8 +322,11 @@ async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_re
             && s.message.contains("HorizontalPodAutoscaler \"cart-hpa\" now keeps 5-8 replicas"))
     })
     .await;
-    // The HPA's bounds are what the app shows, through the watch.
-    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (5, 8)).await;
+    let hpa = fake.get("horizontalpodautoscalers", "cart-hpa");
+    assert_eq!(
+        (&hpa["spec"]["minReplicas"], &hpa["spec"]["maxReplicas"]),
+        (&json!(5), &json!(8))
+    );
     let patches: Vec<_> = fake
         .seen()
         .into_iter()
@@ -337,6 +341,24 @@ async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_re
         serde_json::from_str::<Value>(&patches[0].body).unwrap(),
         json!({"spec": {"minReplicas": 5, "maxReplicas": 8}})
     );
+    // Back down below the HPA's new minimum, and past its maximum: both allowed.
+    for (to, bounds) in [(3, (3, 8)), (12, (12, 12))] {
+        let r = post(&gw, "/v1/apps/cart/scale", json!({"replicas": to})).await;
+        assert_eq!(r.status(), 202);
+        poll_until(PATIENCE, "the HPA's new bounds", async || {
+            let hpa = fake.get("horizontalpodautoscalers", "cart-hpa");
+            let now = (
+                hpa["spec"]["minReplicas"].as_i64(),
+                hpa["spec"]["maxReplicas"].as_i64(),
+            );
+            (now == (Some(bounds.0), Some(bounds.1))).then_some(())
+        })
+        .await;
+    }
+    // Out of the app's range: refused, and the HPA is left alone.
+    let r = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 0})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(fake.requests("PATCH", "cart-hpa").len(), 3);
     fake.assert_clean();
     gw.stop().await;
 }

@@ -324,7 +324,10 @@ impl KubePlatform {
                     d,
                     &self.settings.app_label,
                     &self.settings.defaults,
-                    shape::autoscaler_of(d, cache.autoscalers.values()),
+                    // With `scale_hpa` the gateway moves the HPA's bounds itself: the range it
+                    // may move them in is the annotations' (or defaults'), not their value now.
+                    shape::autoscaler_of(d, cache.autoscalers.values())
+                        .filter(|_| !self.settings.scale_hpa),
                     cache.acting(key),
                 );
                 s.metrics = Some(sample(d, cache.pods.values()));
