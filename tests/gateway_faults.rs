@@ -166,6 +166,7 @@ impl Platform for SlowScale {
                 status: AppStatus::Healthy,
                 metrics: None,
                 stale_since: None,
+                stale_reason: None,
                 runbooks: Vec::new(),
             },
             pods: Vec::new(),

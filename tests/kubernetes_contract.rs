@@ -18,8 +18,8 @@ use common::wait::poll_until;
 use opsdeck::gateway::Running;
 use opsdeck::platform::kubernetes::{KubePlatform, KubeSettings};
 use opsdeck::protocol::{
-    ActionState, ActionStatus, AppDetail, AppSummary, Body, ClientMsg, ErrorBody, Filter, Release,
-    ReleaseStatus, ServerMsg, Topic,
+    ActionState, ActionStatus, AppDetail, AppSummary, Body, ClientMsg, ErrorBody, EventKind,
+    Filter, Release, ReleaseStatus, ServerMsg, Topic,
 };
 use serde_json::{Value, json};
 
@@ -283,6 +283,86 @@ async fn an_hpa_gives_the_bounds_and_scaling_warns_it_will_override() {
     gw.stop().await;
 }
 
+#[tokio::test]
+async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_replicas() {
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
+    );
+    fake.put(
+        "horizontalpodautoscalers",
+        json!({
+            "metadata": {"name": "cart-hpa", "namespace": NS, "uid": "uid-hpa"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"},
+                "minReplicas": 2, "maxReplicas": 8,
+            },
+        }),
+    );
+    let settings = KubeSettings {
+        scale_hpa: true,
+        ..KubeSettings::new(vec![NS.to_string()])
+    };
+    let gw = start(
+        loopback_config(),
+        Arc::new(KubePlatform::new(fake.client(), settings)),
+    )
+    .await;
+    // The gateway moves the HPA's bounds: the app's range is its annotations' (1-12), not 2-8.
+    app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (1, 12)).await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let accepted: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == accepted.id
+            && s.message.contains("HorizontalPodAutoscaler \"cart-hpa\" now keeps 5-8 replicas"))
+    })
+    .await;
+    let hpa = fake.get("horizontalpodautoscalers", "cart-hpa");
+    assert_eq!(
+        (&hpa["spec"]["minReplicas"], &hpa["spec"]["maxReplicas"]),
+        (&json!(5), &json!(8))
+    );
+    let patches: Vec<_> = fake
+        .seen()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert_eq!(
+        patches[0].path,
+        format!("/apis/autoscaling/v2/namespaces/{NS}/horizontalpodautoscalers/cart-hpa")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&patches[0].body).unwrap(),
+        json!({"spec": {"minReplicas": 5, "maxReplicas": 8}})
+    );
+    // Back down below the HPA's new minimum, and past its maximum: both allowed.
+    for (to, bounds) in [(3, (3, 8)), (12, (12, 12))] {
+        let r = post(&gw, "/v1/apps/cart/scale", json!({"replicas": to})).await;
+        assert_eq!(r.status(), 202);
+        poll_until(PATIENCE, "the HPA's new bounds", async || {
+            let hpa = fake.get("horizontalpodautoscalers", "cart-hpa");
+            let now = (
+                hpa["spec"]["minReplicas"].as_i64(),
+                hpa["spec"]["maxReplicas"].as_i64(),
+            );
+            (now == (Some(bounds.0), Some(bounds.1))).then_some(())
+        })
+        .await;
+    }
+    // Out of the app's range: refused, and the HPA is left alone.
+    let r = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 0})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(fake.requests("PATCH", "cart-hpa").len(), 3);
+    fake.assert_clean();
+    gw.stop().await;
+}
+
 /// The patch `kubectl rollout undo` sends to go back to the ReplicaSet `cart-{hash}`.
 fn kubectl_patch(hash: &str, image: &str, cause: &str) -> Value {
     let mut wanted = template("cart", image, Some(hash));
@@ -434,11 +514,26 @@ async fn a_dropped_watch_resumes_from_its_version_and_410_gone_lists_again() {
 #[tokio::test]
 async fn an_unreachable_api_server_marks_the_apps_stale_and_keeps_them() {
     let (fake, gw) = cluster().await;
+    let mut stream = watch(&gw, &[Topic::Events]).await;
     fake.set_down(true);
+    // Consoles hear it on `events` (kind `source`) and list the apps again.
+    until(&mut stream, |b| {
+        matches!(b, Body::Events(e) if e.kind == EventKind::Source
+            && e.message.contains("showing what was known"))
+    })
+    .await;
     let stale = app_where(&gw, "cart", |a| a.stale_since.is_some()).await;
     assert_eq!(stale.replicas.desired, 3, "what was known is kept");
+    let why = stale.stale_reason.unwrap_or_default();
+    assert!(why.starts_with("Kubernetes API unavailable: "), "{why}");
     fake.set_down(false);
-    app_where(&gw, "cart", |a| a.stale_since.is_none()).await;
+    until(&mut stream, |b| {
+        matches!(b, Body::Events(e) if e.kind == EventKind::Source
+            && e.message.contains("answers again"))
+    })
+    .await;
+    let fresh = app_where(&gw, "cart", |a| a.stale_since.is_none()).await;
+    assert_eq!(fresh.stale_reason, None);
     fake.assert_clean();
     gw.stop().await;
 }

@@ -107,6 +107,7 @@ impl Scripted {
                 ..MetricSample::default()
             }),
             stale_since: None,
+            stale_reason: None,
             runbooks: Vec::new(),
         }
     }

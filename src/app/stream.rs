@@ -10,7 +10,7 @@ use crate::app::core::{AppEntry, Connection, GapMark, NoticeLevel};
 use crate::app::state::State;
 use crate::app::views::logs;
 use crate::protocol::{
-    AppStatus, AppSummary, Body, Event, Metric, MetricSample, Replicas, ServerMsg, Topic,
+    AppStatus, AppSummary, Body, Event, EventKind, Metric, MetricSample, Replicas, ServerMsg, Topic,
 };
 
 /// The driver read `hello`: subscribe, resuming after what we already applied, and refresh
@@ -156,6 +156,10 @@ fn apply_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
         Body::Logs(line) => logs::ingest_line(state, event.seq, event.ts, &event.app, line),
         Body::Events(ev) => {
             let kind = ev.kind;
+            // The apps went stale or are fresh again: their `stale_since` is in the list.
+            if kind == EventKind::Source && !state.core.is_pending(&RequestKind::FetchApps) {
+                state.core.send(RequestKind::FetchApps, effects);
+            }
             crate::app::views::app_view::on_platform_event(state, &event.app, kind, effects);
             crate::app::views::timeline::on_event(state, event.ts, event.app, ev);
         }
@@ -218,6 +222,7 @@ fn placeholder(app: &str, sample: &MetricSample) -> AppSummary {
         status: AppStatus::Healthy,
         metrics: None,
         stale_since: None,
+        stale_reason: None,
         runbooks: Vec::new(),
     }
 }

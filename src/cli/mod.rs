@@ -285,6 +285,11 @@ pub struct ServeArgs {
     /// `opsdeck.io/max-replicas` annotation (and no HPA).
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub kube_max_replicas: u32,
+    /// With `--platform kubernetes`: scaling an app that a HorizontalPodAutoscaler manages sets
+    /// the HPA's minReplicas to the count (and maxReplicas at least to it) instead of the
+    /// Deployment's replicas, which the HPA would override (without it: a warning).
+    #[arg(long)]
+    pub kube_scale_hpa: bool,
     /// Serve a synthetic firehose of N events/s instead of the simulator (for benchmarks).
     #[arg(long, value_name = "N")]
     pub load_rate: Option<u64>,

@@ -199,6 +199,7 @@ async fn kubernetes_platform(args: &ServeArgs) -> anyhow::Result<KubePlatform> {
                 min_replicas: args.kube_min_replicas,
                 max_replicas: args.kube_max_replicas,
             },
+            scale_hpa: args.kube_scale_hpa,
             ..KubeSettings::new(namespaces)
         },
     ))

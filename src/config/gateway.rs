@@ -37,6 +37,7 @@ pub struct GatewayFile {
     pub kube_app_label: Option<String>,
     pub kube_min_replicas: Option<u32>,
     pub kube_max_replicas: Option<u32>,
+    pub kube_scale_hpa: Option<bool>,
     pub scenario: Option<String>,
     pub seed: Option<u64>,
     pub speed: Option<f64>,
@@ -222,6 +223,7 @@ impl GatewayFile {
         set!(kube_app_label);
         set!(kube_min_replicas);
         set!(kube_max_replicas);
+        set!(kube_scale_hpa);
         set!(sim seed);
         set!(sim speed);
         set!(some load_rate);

@@ -52,6 +52,7 @@ impl LoadPlatform {
             status: AppStatus::Healthy,
             metrics: None,
             stale_since: None,
+            stale_reason: None,
             runbooks: Vec::new(),
         }
     }

@@ -281,6 +281,9 @@ pub enum EventKind {
     Run,
     /// A step of a run waits for approval, was approved, or ended: succeeded, failed, skipped.
     RunStep,
+    /// What the platform reads apps from (the Kubernetes API server) could not be read, or
+    /// answers again: the apps' `stale_since` changed; consoles list the apps again.
+    Source,
     /// A kind this build does not know (a newer gateway's): shown, not refused.
     #[serde(other)]
     Other,
@@ -299,6 +302,7 @@ impl EventKind {
             EventKind::Scenario => "scenario",
             EventKind::Run => "run",
             EventKind::RunStep => "run step",
+            EventKind::Source => "source",
             EventKind::Other => "other",
         }
     }

@@ -53,6 +53,9 @@ pub struct AppSummary {
     /// server): the last time it could. The app is shown as it was then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_since: Option<DateTime<Utc>>,
+    /// Why the app is stale, for people: "Kubernetes API unavailable: …".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_reason: Option<String>,
     /// Ids of runbooks that handle this app, as the platform names them (a Kubernetes
     /// Deployment's `opsdeck.io/runbooks` annotation); the console's `b` opens the first when
     /// no alert names one.

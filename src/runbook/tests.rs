@@ -438,6 +438,7 @@ fn a_dry_run_plan_resolves_parameters_and_evaluates_conditions() {
                 ..MetricSample::default()
             }),
             stale_since: None,
+            stale_reason: None,
             runbooks: Vec::new(),
         },
         releases: Vec::new(),

@@ -399,6 +399,9 @@ impl FakeKube {
             (&Method::PATCH, Some(name), Some("scale")) if kind == "deployments" => {
                 Self::scale(&mut w, name, &seen)
             }
+            (&Method::PATCH, Some(name), None) if kind == "horizontalpodautoscalers" => {
+                Self::autoscaler_patch(&mut w, name, &seen)
+            }
             (&Method::PATCH, Some(name), None) if kind == "deployments" => {
                 Self::json_patch(&mut w, name, &seen)
             }
@@ -504,6 +507,46 @@ impl FakeKube {
                 "status": {"replicas": before, "selector": "app=cart"},
             }),
         )
+    }
+
+    /// `--kube-scale-hpa`: a merge patch of the HPA's spec.minReplicas and spec.maxReplicas,
+    /// nothing else.
+    fn autoscaler_patch(w: &mut World, name: &str, seen: &Seen) -> Response {
+        if seen.content_type != "application/merge-patch+json" {
+            return w.violation(format!(
+                "HPA patch sent as {:?}, not application/merge-patch+json",
+                seen.content_type
+            ));
+        }
+        let body: Value = serde_json::from_str(&seen.body).unwrap_or(Value::Null);
+        let (Some(min), Some(max)) = (
+            body.pointer("/spec/minReplicas").and_then(Value::as_i64),
+            body.pointer("/spec/maxReplicas").and_then(Value::as_i64),
+        ) else {
+            return w.violation(format!("HPA patch without both bounds: {}", seen.body));
+        };
+        if body.as_object().map(|o| o.len()) != Some(1)
+            || body["spec"].as_object().map(|o| o.len()) != Some(2)
+            || min < 1
+            || min > max
+        {
+            return w.violation(format!("HPA patch not just 1 <= min <= max: {}", seen.body));
+        }
+        let Some(mut h) = w
+            .objects
+            .get("horizontalpodautoscalers")
+            .and_then(|m| m.get(name))
+            .cloned()
+        else {
+            return answer(
+                404,
+                status(404, "NotFound", "horizontalpodautoscaler not found"),
+            );
+        };
+        h["spec"]["minReplicas"] = json!(min);
+        h["spec"]["maxReplicas"] = json!(max);
+        let h = w.put("horizontalpodautoscalers", h);
+        answer(200, h)
     }
 
     fn json_patch(w: &mut World, name: &str, seen: &Seen) -> Response {

@@ -226,6 +226,7 @@ pub(crate) fn on_platform_event(
         | EventKind::Scenario
         | EventKind::Run
         | EventKind::RunStep
+        | EventKind::Source
         | EventKind::Other => (false, false),
     };
     if pods && state.view == View::App && state.app_view.detail_request.is_none() {

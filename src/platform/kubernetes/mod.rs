@@ -59,6 +59,10 @@ pub struct KubeSettings {
     pub log_tail: i64,
     /// Most lines of one pod sent per log batch (a tenth of a second); the rest are counted.
     pub log_lines_per_batch: usize,
+    /// Scaling an app that an HPA manages sets the HPA's bounds (minReplicas to the count,
+    /// maxReplicas at least the count) instead of the Deployment's replicas, which the HPA
+    /// would override.
+    pub scale_hpa: bool,
 }
 
 impl KubeSettings {
@@ -70,6 +74,7 @@ impl KubeSettings {
             metrics_every: Duration::from_secs(5),
             log_tail: 50,
             log_lines_per_batch: 200,
+            scale_hpa: false,
         }
     }
 }
@@ -97,8 +102,8 @@ struct Cache {
     deployments: BTreeMap<Key, Deployment>,
     pods: BTreeMap<Key, KubePod>,
     autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
-    /// Per watch that cannot reach the API server: when it last could.
-    lost: BTreeMap<String, DateTime<Utc>>,
+    /// Per watch that cannot reach the API server: when it last could, and why not now.
+    lost: BTreeMap<String, (DateTime<Utc>, String)>,
     /// When each watch last heard from the API server.
     heard: BTreeMap<String, DateTime<Utc>>,
     actions: Vec<Tracked>,
@@ -107,8 +112,12 @@ struct Cache {
 }
 
 impl Cache {
-    fn stale_since(&self) -> Option<DateTime<Utc>> {
-        self.lost.values().min().copied()
+    /// Since when the apps are stale, and why ("Kubernetes API unavailable: …").
+    fn stale(&self) -> Option<(DateTime<Utc>, String)> {
+        self.lost
+            .values()
+            .min_by_key(|(since, _)| *since)
+            .map(|(since, why)| (*since, format!("Kubernetes API unavailable: {why}")))
     }
 
     fn find(&self, app: &str, label: &str) -> Result<&Deployment, PlatformError> {
@@ -200,6 +209,34 @@ impl KubePlatform {
         Api::namespaced(self.client.clone(), namespace)
     }
 
+    /// Scale through the HPA that manages the Deployment `key` (`--kube-scale-hpa`): its
+    /// minReplicas becomes `replicas`, its maxReplicas at least that. What to say with the
+    /// action's progress.
+    async fn scale_autoscaler(
+        &self,
+        key: &Key,
+        h: &HorizontalPodAutoscaler,
+        replicas: u32,
+    ) -> Result<String, PlatformError> {
+        if replicas == 0 {
+            return Err(PlatformError::Invalid(format!(
+                "HorizontalPodAutoscaler {:?} cannot keep 0 replicas; delete it to scale to 0",
+                name_of(&h.metadata)
+            )));
+        }
+        let (_, max) = shape::autoscaler_bounds(h);
+        let max = max.max(replicas);
+        let name = name_of(&h.metadata);
+        let api: Api<HorizontalPodAutoscaler> = Api::namespaced(self.client.clone(), &key.0);
+        let patch = serde_json::json!({"spec": {"minReplicas": replicas, "maxReplicas": max}});
+        api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(platform_error)?;
+        Ok(format!(
+            "HorizontalPodAutoscaler {name:?} now keeps {replicas}-{max} replicas and scales the Deployment"
+        ))
+    }
+
     fn find(&self, app: &str) -> Result<(Key, Deployment), PlatformError> {
         let cache = self.lock();
         let d = cache.find(app, &self.settings.app_label)?;
@@ -276,7 +313,7 @@ impl KubePlatform {
     /// Every app; a Deployment whose app id an earlier one (by namespace, then name) already
     /// has is left out, as [`Cache::find`] would never pick it.
     fn summaries(&self, cache: &Cache) -> Vec<AppSummary> {
-        let stale = cache.stale_since();
+        let stale = cache.stale();
         let mut ids = std::collections::HashSet::new();
         cache
             .deployments
@@ -287,11 +324,15 @@ impl KubePlatform {
                     d,
                     &self.settings.app_label,
                     &self.settings.defaults,
-                    shape::autoscaler_of(d, cache.autoscalers.values()),
+                    // With `scale_hpa` the gateway moves the HPA's bounds itself: the range it
+                    // may move them in is the annotations' (or defaults'), not their value now.
+                    shape::autoscaler_of(d, cache.autoscalers.values())
+                        .filter(|_| !self.settings.scale_hpa),
                     cache.acting(key),
                 );
                 s.metrics = Some(sample(d, cache.pods.values()));
-                s.stale_since = stale;
+                s.stale_since = stale.as_ref().map(|(since, _)| *since);
+                s.stale_reason = stale.as_ref().map(|(_, why)| why.clone());
                 s
             })
             .collect()
@@ -322,12 +363,12 @@ impl KubePlatform {
                 tracing::warn!(watch = %source, "{why}");
                 if essential && !cache.lost.contains_key(&source) {
                     let since = cache.heard.get(&source).copied().unwrap_or(now);
-                    cache.lost.insert(source.clone(), since);
+                    cache.lost.insert(source.clone(), (since, why.clone()));
                     let entry = TimelineEntry {
                         ts: now,
                         app: String::new(),
                         event: PlatformEvent {
-                            kind: EventKind::Other,
+                            kind: EventKind::Source,
                             message: format!("{source}: {why}; showing what was known"),
                             actor: None,
                             run: None,
@@ -345,7 +386,7 @@ impl KubePlatform {
                         ts: now,
                         app: String::new(),
                         event: PlatformEvent {
-                            kind: EventKind::Other,
+                            kind: EventKind::Source,
                             message: format!("{source}: the API server answers again"),
                             actor: None,
                             run: None,
@@ -677,21 +718,31 @@ impl Platform for KubePlatform {
         action: ActionRequest,
     ) -> Result<(), PlatformError> {
         let (key, d) = self.find(app)?;
-        let warning = {
+        let autoscaler = {
             let cache = self.lock();
-            shape::autoscaler_of(&d, cache.autoscalers.values()).map(|h| {
-                let (min, max) = shape::autoscaler_bounds(h);
-                format!(
-                    "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
-                    name_of(&h.metadata)
-                )
-            })
+            shape::autoscaler_of(&d, cache.autoscalers.values()).cloned()
         };
         let api = self.deployments(&key.0);
-        let patch = serde_json::json!({"spec": {"replicas": replicas}});
-        api.patch_scale(&key.1, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map_err(platform_error)?;
+        let via_autoscaler = self.settings.scale_hpa && autoscaler.is_some();
+        let warning = match autoscaler {
+            Some(h) if self.settings.scale_hpa => {
+                Some(self.scale_autoscaler(&key, &h, replicas).await?)
+            }
+            Some(h) => {
+                let (min, max) = shape::autoscaler_bounds(&h);
+                Some(format!(
+                    "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
+                    name_of(&h.metadata)
+                ))
+            }
+            None => None,
+        };
+        if !via_autoscaler {
+            let patch = serde_json::json!({"spec": {"replicas": replicas}});
+            api.patch_scale(&key.1, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .map_err(platform_error)?;
+        }
         // The scale answer does not carry the generation the change made; the object does.
         let latest = api.get(&key.1).await.map_err(platform_error)?;
         let tracked = Tracked {

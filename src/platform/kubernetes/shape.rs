@@ -220,6 +220,7 @@ pub fn summary(
         status: status(d, acting),
         metrics: None,
         stale_since: None,
+        stale_reason: None,
         runbooks: runbooks(d),
     }
 }

@@ -25,6 +25,7 @@ fn summary(d: &Deployment) -> AppSummary {
         status: d.status(),
         metrics: Some(d.sample.clone()),
         stale_since: None,
+        stale_reason: None,
         runbooks: Vec::new(),
     }
 }

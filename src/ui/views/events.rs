@@ -20,6 +20,7 @@ fn kind_role(kind: EventKind) -> Role {
         EventKind::PodReady => Role::Healthy,
         EventKind::Run => Role::Busy,
         EventKind::RunStep => Role::Text,
+        EventKind::Source => Role::Notice,
         EventKind::Scenario | EventKind::Other => Role::Muted,
     }
 }

@@ -350,7 +350,8 @@ fn build_row<'a>(
         |metric: Metric, get: fn(&MetricSample) -> f64| m.filter(|m| m.has(metric)).map(get);
     let health = app.health();
     // Values that could not be read this round are last round's: muted like a stale stream.
-    let stale = stale || app.metrics_problem.is_some();
+    // So are the apps themselves while the platform cannot read them (`stale_since`).
+    let stale = stale || app.metrics_problem.is_some() || app.summary.stale_since.is_some();
     let role = |r: Role| theme.cell(if stale { Role::Muted } else { r }, selected);
     let text = role(Role::Text);
     let num = |v: Option<f64>, fmt: fn(f64) -> String, bad: Option<bool>| -> (String, Style) {

@@ -109,7 +109,8 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 /// The full-width warning, if one is due: the stream is down while old data is on screen,
-/// or some app's metrics could not be read (the one in view first).
+/// the apps themselves could not be read, or some app's metrics could not be (the one in
+/// view first).
 pub fn banner(state: &State) -> Option<(String, Role)> {
     if state.core.apps.is_empty() {
         return None;
@@ -141,8 +142,30 @@ pub fn banner(state: &State) -> Option<(String, Role)> {
                 Role::Stale,
             ))
         }
-        Connection::Live | Connection::Connecting => metrics_banner(state),
+        Connection::Live | Connection::Connecting => {
+            apps_banner(state).or_else(|| metrics_banner(state))
+        }
     }
+}
+
+/// "APPS STALE 45s (as of 03:12:40 UTC) — Kubernetes API unavailable: …": the platform
+/// cannot read what it lists apps from; the oldest `stale_since` of any app is shown.
+fn apps_banner(state: &State) -> Option<(String, Role)> {
+    let (since, reason) = state
+        .core
+        .apps
+        .values()
+        .filter_map(|a| Some((a.summary.stale_since?, a.summary.stale_reason.as_deref())))
+        .min_by_key(|(since, _)| *since)?;
+    let reason = reason.unwrap_or("the platform cannot read the apps");
+    Some((
+        format!(
+            " APPS STALE {} (as of {} UTC) — {reason}",
+            format::age(state.core.now, since),
+            format::clock(since)
+        ),
+        Role::Stale,
+    ))
 }
 
 /// "METRICS STALE 45s — shop-cart: Prometheus unavailable: …", or for a query that fails
@@ -176,6 +199,8 @@ pub fn render_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect
     let Some((text, role)) = banner(state) else {
         return;
     };
+    // A long reason ends in `…` rather than mid-word at the edge (80 columns too).
+    let text = format::truncate(&text, usize::from(area.width));
     frame.render_widget(Paragraph::new(text).style(theme.style(role)), area);
 }
 
