@@ -199,6 +199,13 @@ fn wrapped_lines_with_local_time_and_pretty_fields_too() {
 fn bytes_per_frame_at_the_firehose_rate() {
     // `demo --speed 10`: ~124 lines/s at ~8 frames/s over a slow link: ~15 lines a frame.
     for (width, height) in [(160, 40), (80, 24)] {
+        let (plain, scrolling) = follow(following(), width, height, &[3; 30]);
+        println!(
+            "{width}x{height}, 3 lines a frame: plain {} B/frame, scrolling {} B/frame",
+            plain.per_frame(),
+            scrolling.per_frame()
+        );
+        assert!(scrolling.per_frame() < plain.per_frame());
         let (plain, scrolling) = follow(following(), width, height, &[15; 30]);
         println!(
             "{width}x{height}, 15 lines a frame: plain {} B/frame, scrolling {} B/frame",
