@@ -9,6 +9,7 @@ pub mod logging;
 pub mod pacing;
 pub mod reader;
 pub mod save_logs;
+pub mod scroll;
 pub mod terminal;
 pub mod writer;
 

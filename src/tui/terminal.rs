@@ -44,6 +44,9 @@ pub struct Tui {
     /// What ratatui has written since the last frame was taken.
     bytes: FrameBytes,
     mouse: bool,
+    /// The frame on the screen, for painting the next by scrolling (`tui::scroll`); `None`
+    /// when the screen was cleared since.
+    last: Option<ratatui::buffer::Buffer>,
 }
 
 /// The bytes of the frame being drawn: ratatui writes them, [`Tui::draw`] takes them for the
@@ -108,6 +111,7 @@ pub fn init(mouse: bool) -> io::Result<Tui> {
             terminal,
             bytes,
             mouse,
+            last: None,
         }),
         Err(e) => {
             restore();
@@ -227,7 +231,7 @@ impl Tui {
     /// resize) comes first.
     pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> io::Result<Vec<u8>> {
         queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
-        let drawn = self.terminal.draw(render).map(|_| ());
+        let drawn = super::scroll::draw(&mut self.terminal, &mut self.last, render);
         queue!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
         drawn?;
         Ok(self.bytes.take())
@@ -238,6 +242,7 @@ impl Tui {
     /// the next frame repaints the whole screen, at its size now (it may have changed).
     pub fn suspend(&mut self) -> io::Result<()> {
         restore();
+        self.last = None;
         let stopped = stop_until_continued();
         enter(self.mouse)?;
         // `resize` to the whole screen clears it and forgets the last frame, as `clear` does,
@@ -253,6 +258,7 @@ impl Tui {
 
     /// Clear and redraw everything on the next frame (after a resize).
     pub fn autoresize(&mut self) -> io::Result<()> {
+        self.last = None;
         self.terminal.autoresize()
     }
 
