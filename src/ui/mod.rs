@@ -21,7 +21,7 @@ use theme::Theme;
 /// The screen's bands, top to bottom: header, disconnected banner, the view, action progress
 /// lines, the newest notification, status bar.
 fn bands(state: &State, area: Rect) -> [Rect; 6] {
-    let banner = u16::from(widgets::status::banner(state).is_some());
+    let banner = u16::from(widgets::status::has_banner(state));
     let progress = widgets::progress::height(state);
     let notice = u16::from(!state.core.notifications.is_empty());
     Layout::vertical([

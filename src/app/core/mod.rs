@@ -474,7 +474,6 @@ impl Core {
         self.alerts.is_empty() && self.is_pending(&RequestKind::FetchAlerts)
     }
 
-    /// Whether the stream is down (reconnecting or stale).
     /// The metrics problem to warn about, with whom it concerns: `focus`'s when that app has
     /// one, else the first app's (by id), and how many apps have one.
     pub fn metrics_problem(&self, focus: Option<&str>) -> Option<(&str, &MetricsProblem, usize)> {
@@ -491,6 +490,7 @@ impl Core {
         Some((chosen.0, chosen.1, count))
     }
 
+    /// Whether the stream is down (reconnecting or stale).
     pub fn is_down(&self) -> bool {
         matches!(
             self.connection,

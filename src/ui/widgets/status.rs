@@ -108,6 +108,18 @@ pub fn render(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// Whether [`banner`] has something to say, without building its text: the layout asks this
+/// several times a frame (drawing, hit map, overview scroll), and must not allocate.
+pub fn has_banner(state: &State) -> bool {
+    !state.core.apps.is_empty()
+        && (state.core.is_down()
+            || state
+                .core
+                .apps
+                .values()
+                .any(|a| a.summary.stale_since.is_some() || a.metrics_problem.is_some()))
+}
+
 /// The full-width warning, if one is due: the stream is down while old data is on screen,
 /// the apps themselves could not be read, or some app's metrics could not be (the one in
 /// view first).
@@ -196,7 +208,13 @@ fn metrics_banner(state: &State) -> Option<(String, Role)> {
 
 /// Draw [`banner`] into its band.
 pub fn render_banner(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some((text, role)) = banner(state) else {
+    let shown = banner(state);
+    debug_assert_eq!(
+        shown.is_some(),
+        has_banner(state),
+        "banner and its band disagree"
+    );
+    let Some((text, role)) = shown else {
         return;
     };
     // A long reason ends in `…` rather than mid-word at the edge (80 columns too).
