@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
-use opsdeck::cli::{self, Cli, Command, ConnectionArgs, SimArgs};
+use opsdeck::cli::{self, Cli, Command, ConnectionArgs, ConsoleArgs, SimArgs};
 use opsdeck::client::BearerToken;
 use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
 use opsdeck::config::gateway::GatewayFile;
@@ -61,10 +61,7 @@ fn main() -> ExitCode {
         // A --context or OPSDECK_CONTEXT naming no context must not keep `ctx` from listing
         // the contexts there are, or from switching to one of them.
         Some(Command::Ctx(args)) => {
-            let console = args.console.or(&cli.console);
-            let inner = matches.subcommand_matches("ctx");
-            let sources: Vec<&ArgMatches> = inner.into_iter().chain([&matches]).collect();
-            let given = Given::from_cli(&console.connection, &console.view, &sources);
+            let given = given_after(&args.console, &cli.console, &matches, &["ctx"]);
             settings(&given)
                 .or_else(|err| match err.downcast_ref::<SettingsError>() {
                     Some(SettingsError::UnknownContext { .. }) => {
@@ -80,13 +77,8 @@ fn main() -> ExitCode {
                 .and_then(|s| cli::run_ctx(&args, &s))
         }
         Some(Command::Config(command)) => {
-            let console = command.console().or(&cli.console);
-            let inner = matches
-                .subcommand_matches("config")
-                .and_then(|m| m.subcommand())
-                .map(|(_, m)| m);
-            let sources: Vec<&ArgMatches> = inner.into_iter().chain([&matches]).collect();
-            let given = Given::from_cli(&console.connection, &console.view, &sources);
+            let sub = command.name();
+            let given = given_after(command.console(), &cli.console, &matches, &["config", sub]);
             let settings = || settings(&given);
             match given.config.clone().map(|c| c.value) {
                 Some(path) => cli::run_config(&command, &path, settings),
@@ -101,14 +93,14 @@ fn main() -> ExitCode {
         Some(Command::Token(command)) => cli::run_token(&command),
         Some(Command::Demo(demo)) => {
             // `opsdeck demo --mouse` and `opsdeck --mouse demo` alike.
-            let view = demo.view.or(&cli.console.view);
-            let connection = ConnectionArgs {
-                production: demo.production || cli.console.connection.production,
-                ..cli.console.connection.clone()
+            let after = ConsoleArgs {
+                connection: ConnectionArgs {
+                    production: demo.production,
+                    ..ConnectionArgs::default()
+                },
+                view: demo.view.clone(),
             };
-            let demo_matches = matches.subcommand_matches("demo");
-            let sources: Vec<&ArgMatches> = demo_matches.into_iter().chain([&matches]).collect();
-            let given = Given::from_cli(&connection, &view, &sources);
+            let given = given_after(&after, &cli.console, &matches, &["demo"]);
             settings(&given)
                 .and_then(|s| Ok(s.for_demo(&given)?))
                 .and_then(|s| runtime.block_on(console(s, given.clone(), Some(demo.sim))))
@@ -125,6 +117,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The console's settings as given to a command: its own options (`after`, written after the
+/// command at `path`) over those written before it (`before`); the matches of both tell a flag
+/// from its variable, the command's first.
+fn given_after(
+    after: &ConsoleArgs,
+    before: &ConsoleArgs,
+    matches: &ArgMatches,
+    path: &[&str],
+) -> Given {
+    let console = after.or(before);
+    let inner = path
+        .iter()
+        .try_fold(matches, |m, name| m.subcommand_matches(name));
+    let sources: Vec<&ArgMatches> = inner.into_iter().chain([matches]).collect();
+    Given::from_cli(&console.connection, &console.view, &sources)
 }
 
 /// `opsdeck serve --config FILE`: fill what no flag (or variable) gave from the file.

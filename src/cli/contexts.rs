@@ -41,6 +41,14 @@ pub enum ConfigCommand {
 }
 
 impl ConfigCommand {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ConfigCommand::Show { .. } => "show",
+            ConfigCommand::Init { .. } => "init",
+        }
+    }
+
     /// The console's options given after the command.
     pub fn console(&self) -> &ConsoleArgs {
         match self {
