@@ -7,8 +7,12 @@
 //! `t=<unix ms>` of their emission) and the real console on it in a 160x40 pty, opens the Logs
 //! view on every app (`L`, following), then reads the screen every 100 ms: the lag is now minus
 //! the newest `t=` on screen. Reports p50 / p99 / max over the run, and the median of the first
-//! and last thirds (a growing lag shows as a larger last third).
+//! and last thirds (a growing lag shows as a larger last third). The bench answers the console's
+//! question after each frame, as a terminal does (issue #24).
 #![allow(clippy::unwrap_used)]
+
+#[path = "common/answers.rs"]
+mod answers;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::num::NonZeroU16;
@@ -110,20 +114,24 @@ fn main() {
     let mut console = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
+    let writer = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
     let parser = Arc::new(Mutex::new(vt100::Parser::new(
         NonZeroU16::new(rows).unwrap(),
         NonZeroU16::new(cols).unwrap(),
         0,
     )));
-    let feed = parser.clone();
+    let (feed, answer) = (parser.clone(), writer.clone());
     std::thread::spawn(move || {
         let mut buf = [0u8; 65536];
+        let mut questions = answers::Matcher::new(answers::QUESTION);
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
                 break;
             }
             feed.lock().unwrap().process(&buf[..n]);
+            for _ in 0..questions.count(&buf[..n]) {
+                let _ = answer.lock().unwrap().write_all(answers::ANSWER);
+            }
         }
     });
     let screen = || parser.lock().unwrap().screen().contents();
@@ -136,8 +144,8 @@ fn main() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    writer.write_all(b"L").unwrap();
-    writer.flush().unwrap();
+    writer.lock().unwrap().write_all(b"L").unwrap();
+    writer.lock().unwrap().flush().unwrap();
     while newest_on_screen(&screen()).is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -158,8 +166,8 @@ fn main() {
         }
     }
     // Ctrl-C quits from any view.
-    writer.write_all(b"\x03").unwrap();
-    writer.flush().unwrap();
+    writer.lock().unwrap().write_all(b"\x03").unwrap();
+    writer.lock().unwrap().flush().unwrap();
     let _ = console.wait();
     let _ = gateway.kill();
     let _ = gateway.wait();

@@ -16,10 +16,14 @@
 //! before it, as a terminal does; answers and keys take half the round trip to reach the
 //! console. Measured over `secs` per rate: key to glass (`?` opens help, Esc closes it: from the
 //! key press at the terminal until the terminal shows the change), the age of the newest log
-//! line on screen, bytes per frame (bytes displayed / synchronized updates), the backlog (bytes
+//! line on screen, bytes per frame (bytes displayed / synchronized updates; also over `secs` of
+//! following alone before the keys, as the help the keys open covers the log), the backlog (bytes
 //! written by the console and not yet displayed) at start and end, and from Ctrl-C until the
 //! terminal is given back. `--bin` runs another build of the console (a "before" binary).
 #![allow(clippy::unwrap_used)]
+
+#[path = "common/answers.rs"]
+mod answers;
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -32,12 +36,12 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 
+use answers::{ANSWER, Matcher, QUESTION};
+
 const ROWS: u16 = 40;
 const COLS: u16 = 160;
 /// OpenSSH's channel window: how much sshd takes before the link has carried it.
 const EAGER_BUFFER: usize = 2 * 1024 * 1024;
-const QUESTION: &[u8] = b"\x1b[c";
-const ANSWER: &[u8] = b"\x1b[?62;22c";
 const FRAME_START: &[u8] = b"\x1b[?2026h";
 /// How long one key may take to show before it is counted as not shown.
 const KEY_PATIENCE: Duration = Duration::from_secs(15);
@@ -98,35 +102,6 @@ fn options() -> Options {
 }
 
 /// Counts occurrences of a byte pattern across reads.
-struct Matcher {
-    pattern: &'static [u8],
-    matched: usize,
-}
-
-impl Matcher {
-    fn new(pattern: &'static [u8]) -> Matcher {
-        Matcher {
-            pattern,
-            matched: 0,
-        }
-    }
-
-    /// Whether the pattern ends at this byte.
-    fn step(&mut self, b: u8) -> bool {
-        self.matched = if b == self.pattern[self.matched] {
-            self.matched + 1
-        } else {
-            usize::from(b == self.pattern[0])
-        };
-        if self.matched == self.pattern.len() {
-            self.matched = 0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// The terminal at the far end of the link.
 struct Glass {
     parser: vt100::Parser,
@@ -330,6 +305,8 @@ struct Report {
     keys_lost: usize,
     ages: Vec<f64>,
     bytes_per_frame: f64,
+    /// Bytes per frame while only following (no key pressed).
+    following: f64,
     frames_per_sec: f64,
     backlog: (usize, usize),
     quit: Option<f64>,
@@ -413,6 +390,16 @@ fn run(opts: &Options, addr: &str, model: Model, rate_kb: u64) -> Report {
         link.screen()
     );
     std::thread::sleep(Duration::from_secs(2));
+
+    // Following alone first, no key pressed: what the log view costs a frame by itself.
+    let glass_count = || {
+        let g = link.glass.lock().unwrap();
+        (g.frames, g.bytes)
+    };
+    let (frames_q, bytes_q) = glass_count();
+    std::thread::sleep(Duration::from_secs(opts.secs));
+    let (frames_q1, bytes_q1) = glass_count();
+    let following = (bytes_q1 - bytes_q) as f64 / (frames_q1 - frames_q).max(1) as f64;
 
     let (frames0, bytes0) = {
         let g = link.glass.lock().unwrap();
@@ -501,6 +488,7 @@ fn run(opts: &Options, addr: &str, model: Model, rate_kb: u64) -> Report {
         keys_lost,
         ages,
         bytes_per_frame: (bytes1 - bytes0) as f64 / frames as f64,
+        following,
         frames_per_sec: (frames1 - frames0) as f64 / elapsed,
         backlog: (backlog0, backlog1),
         quit,
@@ -549,15 +537,15 @@ fn main() {
         opts.secs
     );
     println!(
-        "| link | KB/s | key to glass min / median / max ms (not shown in {} s) | age on screen min / median / max ms | bytes/frame | frames/s | backlog start → end | Ctrl-C to restored | answers |",
+        "| link | KB/s | key to glass min / median / max ms (not shown in {} s) | age on screen min / median / max ms | bytes/frame with keys | following alone | frames/s | backlog start → end | Ctrl-C to restored | answers |",
         KEY_PATIENCE.as_secs()
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for &model in &opts.models {
         for &rate in &opts.rates {
             let r = run(&opts, &addr, model, rate);
             println!(
-                "| {} | {} | {}{} | {} | {:.0} | {:.1} | {} → {} B | {} | {} |",
+                "| {} | {} | {}{} | {} | {:.0} | {:.0} | {:.1} | {} → {} B | {} | {} |",
                 match model {
                     Model::Eager => "eager 2 MB",
                     Model::Pty => "bare pty",
@@ -571,6 +559,7 @@ fn main() {
                 },
                 min_med_max(&r.ages),
                 r.bytes_per_frame,
+                r.following,
                 r.frames_per_sec,
                 r.backlog.0,
                 r.backlog.1,

@@ -6,7 +6,12 @@
 //!   frame shows the header, over 10 runs (min / median / max);
 //! - bytes: after the overview is live, bytes the console writes to the pty per second over
 //!   10 s (metrics at 1 Hz).
+//!
+//! The bench answers the console's question after each frame, as a terminal does (issue #24).
 #![allow(clippy::unwrap_used)]
+
+#[path = "common/answers.rs"]
+mod answers;
 
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
@@ -39,22 +44,26 @@ fn run(measure_bytes: bool) -> Run {
     let mut child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
+    let writer = Arc::new(Mutex::new(pty.master.take_writer().unwrap()));
     let parser = Arc::new(Mutex::new(vt100::Parser::new(
         NonZeroU16::new(rows).unwrap(),
         NonZeroU16::new(cols).unwrap(),
         0,
     )));
     let bytes = Arc::new(AtomicUsize::new(0));
-    let (feed, count) = (parser.clone(), bytes.clone());
+    let (feed, count, answer) = (parser.clone(), bytes.clone(), writer.clone());
     std::thread::spawn(move || {
         let mut buf = [0u8; 16384];
+        let mut questions = answers::Matcher::new(answers::QUESTION);
         while let Ok(n) = reader.read(&mut buf) {
             if n == 0 {
                 break;
             }
             count.fetch_add(n, Ordering::Relaxed);
             feed.lock().unwrap().process(&buf[..n]);
+            for _ in 0..questions.count(&buf[..n]) {
+                let _ = answer.lock().unwrap().write_all(answers::ANSWER);
+            }
         }
     });
     let first_frame = loop {
@@ -80,8 +89,8 @@ fn run(measure_bytes: bool) -> Run {
         std::thread::sleep(Duration::from_secs(10));
         bytes_per_sec = (bytes.load(Ordering::Relaxed) - before) as f64 / 10.0;
     }
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
+    writer.lock().unwrap().write_all(b"q").unwrap();
+    writer.lock().unwrap().flush().unwrap();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&state);
     Run {

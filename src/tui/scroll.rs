@@ -144,6 +144,12 @@ pub fn draw<W: Write>(
             let mut scrolled = Vec::new();
             scroll.write(&mut scrolled)?;
             scrolled.extend(encode(scroll.apply(last).diff(&next).into_iter())?);
+            tracing::trace!(
+                ?scroll,
+                plain = plain.len(),
+                scrolled = scrolled.len(),
+                "scroll or repaint"
+            );
             let shorter = if scrolled.len() < plain.len() {
                 scrolled
             } else {
@@ -151,7 +157,10 @@ pub fn draw<W: Write>(
             };
             terminal.backend_mut().write_all(&shorter)?;
         }
-        None => terminal.flush()?,
+        None => {
+            tracing::trace!(known = known.is_some(), "no band scrolled");
+            terminal.flush()?
+        }
     }
     terminal.hide_cursor()?;
     terminal.swap_buffers();
