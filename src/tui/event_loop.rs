@@ -178,7 +178,7 @@ impl Glass {
             .map_or(deadline, |d| deadline.min(Instant::from_std(d)));
         while self.pacer.in_flight() > 0 {
             match tokio::time::timeout_at(deadline, self.input.recv()).await {
-                Ok(Some(Input::Answer)) => self.pacer.answered(),
+                Ok(Some(Input::Answer)) => self.pacer.answered(std::time::Instant::now()),
                 Ok(Some(Input::Event(_))) => {}
                 Ok(None) | Err(_) => return,
             }
@@ -240,6 +240,9 @@ async fn serve(
     // The platform second on screen: the clock is redrawn when it moves.
     let mut shown_second = state.core.now.timestamp();
     let mut dirty = true;
+    // The change to draw answers a key (or a click): its frame need not wait for the answer to
+    // the frame in flight (`Pacer::open`).
+    let mut for_key = false;
     // What the last frame drew where, for mouse clicks.
     let mut hits = ui::HitMap::default();
     let mut last_tick = Instant::now();
@@ -249,8 +252,8 @@ async fn serve(
             return Ok(Exit::Gone);
         }
         let now = std::time::Instant::now();
-        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open();
-        if may_draw && now >= glass.pacer.next_frame_at(now) {
+        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open(for_key);
+        if may_draw && now >= glass.pacer.next_frame_at(now, for_key) {
             if let Some(failed) = themes.follow(&state) {
                 drivers.perform(update(&mut state, failed));
             }
@@ -266,14 +269,15 @@ async fn serve(
             {
                 update(&mut state, Action::OverviewScrolled { top });
             }
-            if glass.pacer.frame_sent(now) {
+            if glass.pacer.frame_sent(now, frame.len() as u64) {
                 frame.extend_from_slice(pacing::QUERY);
             }
             glass.writer.send(frame)?;
             dirty = false;
+            for_key = false;
         }
-        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open();
-        let draw_at = Instant::from_std(glass.pacer.next_frame_at(now));
+        let may_draw = dirty && !glass.writer.busy() && glass.pacer.open(for_key);
+        let draw_at = Instant::from_std(glass.pacer.next_frame_at(now, for_key));
         let deadline = glass.pacer.deadline().map(Instant::from_std);
         let busy = glass.writer.busy();
 
@@ -290,7 +294,7 @@ async fn serve(
                 dirty = true;
             }
             input = glass.input.recv() => match input {
-                Some(Input::Answer) => glass.pacer.answered(),
+                Some(Input::Answer) => glass.pacer.answered(std::time::Instant::now()),
                 Some(Input::Event(event)) if input::is_suspend(&event) => {
                     suspend(tui, &mut state, glass).await?;
                     dirty = true;
@@ -302,6 +306,7 @@ async fn serve(
                         switch_to = take_switch(&effects);
                         go_on = drivers.perform(effects);
                         dirty = true;
+                        for_key = true;
                     }
                 }
                 None => return Ok(Exit::Gone), // the terminal is gone

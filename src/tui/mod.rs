@@ -5,6 +5,7 @@
 
 pub mod event_loop;
 pub mod input;
+pub mod link;
 pub mod logging;
 pub mod pacing;
 pub mod reader;
