@@ -6,7 +6,7 @@
 //! a violation (and answered 4xx), so a test that ends with [`FakeKube::assert_clean`] fails
 //! on a wrong call.
 //!
-//! The world is one namespace's Deployments, ReplicaSets, Pods and HPAs, as JSON values the
+//! The world is one namespace's Deployments, ReplicaSets, Pods, HPAs and Events, as JSON values the
 //! test edits with [`FakeKube::update`]; every change bumps the resourceVersion and goes to
 //! the open watches. Watches resume from the resourceVersion asked (changes since are
 //! replayed); [`FakeKube::expire`] makes older versions answer `410 Gone`, and
@@ -425,9 +425,13 @@ impl FakeKube {
                     "deployments must be selected by the app label, got {selector:?}"
                 ));
             }
-            "replicasets" if selector.is_none_or(|s| !s.contains('=')) => {
+            // Watched by the app label, or listed by a Deployment's matchLabels.
+            "replicasets"
+                if selector != Some("opsdeck.io/app")
+                    && selector.is_none_or(|s| !s.contains('=')) =>
+            {
                 return w.violation(format!(
-                    "replicasets must be selected by the Deployment's matchLabels, got {selector:?}"
+                    "replicasets must be selected by the app label or the Deployment's matchLabels, got {selector:?}"
                 ));
             }
             _ => {}
@@ -435,8 +439,10 @@ impl FakeKube {
         if query.get("watch").map(String::as_str) != Some("true") {
             return answer(200, w.list(kind, selector));
         }
-        if kind == "replicasets" {
-            return w.violation("replicasets are listed when needed, not watched".into());
+        if kind == "replicasets" && selector != Some("opsdeck.io/app") {
+            return w.violation(format!(
+                "replicasets are watched by the app label, got {selector:?}"
+            ));
         }
         let Some(from) = query
             .get("resourceVersion")
@@ -745,7 +751,8 @@ pub fn replica_set(
             "name": format!("{deployment}-{hash}"), "namespace": NS,
             "uid": format!("uid-rs-{hash}"),
             "creationTimestamp": format!("2026-12-0{revision}T08:00:00Z"),
-            "labels": {"app": app, "pod-template-hash": hash},
+            // A ReplicaSet's labels are its template's, with the hash.
+            "labels": {"app": app, "opsdeck.io/app": app, "pod-template-hash": hash},
             "annotations": {
                 "deployment.kubernetes.io/revision": revision.to_string(),
                 "deployment.kubernetes.io/desired-replicas": "3",
