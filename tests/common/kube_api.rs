@@ -4,7 +4,8 @@
 //! `--timestamps` log lines) and it CHECKS what it is asked: an unknown path or method, a
 //! wrong content type, a patch of the wrong shape or a missing query parameter is recorded as
 //! a violation (and answered 4xx), so a test that ends with [`FakeKube::assert_clean`] fails
-//! on a wrong call.
+//! on a wrong call, and on a call that the gateway's RBAC (deploy/kubernetes/rbac.yaml) would
+//! not allow.
 //!
 //! The world is one namespace's Deployments, ReplicaSets, Pods, HPAs and Events, as JSON values the
 //! test edits with [`FakeKube::update`]; every change bumps the resourceVersion and goes to
@@ -313,13 +314,25 @@ impl FakeKube {
             .collect()
     }
 
-    /// Fail the test if any request was wrong.
+    /// Fail the test if any request was wrong, or needed a permission that the gateway's
+    /// RBAC (deploy/kubernetes/rbac.yaml) does not grant.
     pub fn assert_clean(&self) {
         let w = self.lock();
         assert!(
             w.violations.is_empty(),
             "the fake API server got wrong requests: {:#?}",
             w.violations
+        );
+        let granted = granted();
+        let refused: std::collections::BTreeSet<_> = w
+            .seen
+            .iter()
+            .filter_map(permission)
+            .filter(|p| !granted.contains(p))
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "deploy/kubernetes/rbac.yaml does not grant (resource, verb): {refused:?}"
         );
     }
 
@@ -637,6 +650,42 @@ impl FakeKube {
         w.log_followers.entry(pod.to_string()).or_default().push(tx);
         streaming(rx, "text/plain")
     }
+}
+
+/// The (resource, verb) pairs deploy/kubernetes/rbac.yaml grants, read from its
+/// `resources: [...]` and `verbs: [...]` lines.
+fn granted() -> Vec<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/kubernetes/rbac.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    let mut resources: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(list) = line.strip_prefix("resources:") {
+            resources = serde_json::from_str(list.trim()).unwrap();
+        } else if let Some(list) = line.strip_prefix("verbs:") {
+            let verbs: Vec<String> = serde_json::from_str(list.trim()).unwrap();
+            for r in &resources {
+                out.extend(verbs.iter().map(|v| (r.clone(), v.clone())));
+            }
+        }
+    }
+    out
+}
+
+/// The (resource, verb) a request needs, as the API server's authorizer names them.
+fn permission(seen: &Seen) -> Option<(String, String)> {
+    let (_, rest) = seen.path.split_once("/namespaces/")?;
+    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let watch = seen.query.get("watch").map(String::as_str) == Some("true");
+    let (resource, verb) = match (seen.method.as_str(), parts.as_slice()) {
+        ("GET", [plural]) => (plural.to_string(), if watch { "watch" } else { "list" }),
+        ("GET", [plural, _]) => (plural.to_string(), "get"),
+        ("GET", [plural, _, sub]) => (format!("{plural}/{sub}"), "get"),
+        ("PATCH", [plural, _]) => (plural.to_string(), "patch"),
+        ("PATCH", [plural, _, sub]) => (format!("{plural}/{sub}"), "patch"),
+        _ => return None,
+    };
+    Some((resource, verb.to_string()))
 }
 
 /// `a=b&c=d` decoded (percent escapes and `+`).
