@@ -770,8 +770,9 @@ async fn an_api_server_that_refuses_connections_is_said_on_the_timeline() {
     })
     .await;
     assert!(
-        entry.event.message.starts_with("deployments/shop")
-            || entry.event.message.starts_with("pods/shop"),
+        ["deployments/shop", "pods/shop", "probe /version"]
+            .iter()
+            .any(|source| entry.event.message.starts_with(source)),
         "{}",
         entry.event.message
     );
@@ -1127,6 +1128,58 @@ async fn scaling_through_an_hpa_that_does_not_move_the_deployment_fails_in_time(
     );
     let done: ActionStatus = get_json(&gw, &format!("/v1/actions/{}", accepted.id)).await;
     assert_eq!(done.state, ActionState::Failed);
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_api_server_that_stops_answering_is_noticed_by_the_probe_and_relisted_after() {
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
+    );
+    let settings = KubeSettings {
+        probe_every: Duration::from_millis(300),
+        ..KubeSettings::new(vec![NS.to_string()])
+    };
+    let gw = start(
+        loopback_config(),
+        Arc::new(KubePlatform::new(fake.client(), settings)),
+    )
+    .await;
+    app_where(&gw, "cart", |_| true).await;
+    let mut stream = watch(&gw, &[Topic::Events]).await;
+    // A partition: nothing answers, the open watches say nothing (no error to notice), and
+    // cart is scaled meanwhile.
+    fake.set_silent(true);
+    fake.update("deployments", "cart", |d| d["spec"]["replicas"] = json!(4));
+    gather(&mut stream, |got| {
+        told(
+            got,
+            "",
+            EventKind::Source,
+            "probe /version: the API server did not answer within 0.3s; showing what was known",
+        )
+    })
+    .await;
+    let stale = app_where(&gw, "cart", |a| a.stale_since.is_some()).await;
+    assert_eq!(stale.replicas.desired, 3, "what was known is kept");
+    // Back: the watches start again and their lists tell what changed.
+    fake.set_silent(false);
+    gather(&mut stream, |got| {
+        told(
+            got,
+            "",
+            EventKind::Source,
+            "probe /version: the API server answers again",
+        ) && told(got, "cart", EventKind::Scale, "scaled from 3 to 4 replicas")
+    })
+    .await;
+    app_where(&gw, "cart", |a| {
+        a.stale_since.is_none() && a.replicas.desired == 4
+    })
+    .await;
     fake.assert_clean();
     gw.stop().await;
 }

@@ -54,6 +54,8 @@ struct World {
     /// Watches from a version below this answer 410 Gone.
     expired_below: BTreeMap<&'static str, u64>,
     watchers: BTreeMap<&'static str, Vec<mpsc::UnboundedSender<Bytes>>>,
+    /// Watches kept open but sent nothing since the server was silent.
+    silenced: BTreeMap<&'static str, Vec<mpsc::UnboundedSender<Bytes>>>,
     /// Log lines by pod: (time, message).
     logs: BTreeMap<String, Vec<(DateTime<Utc>, String)>>,
     log_followers: BTreeMap<String, Vec<mpsc::UnboundedSender<Bytes>>>,
@@ -67,6 +69,8 @@ struct World {
 pub struct FakeKube {
     pub addr: SocketAddr,
     world: Arc<Mutex<World>>,
+    /// While true, requests wait unanswered and open watches stay silent (a partition).
+    silent: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 pub const NS: &str = "shop";
@@ -212,12 +216,20 @@ impl FakeKube {
         let world = Arc::new(Mutex::new(World::default()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let fake = FakeKube { addr, world };
+        let fake = FakeKube {
+            addr,
+            world,
+            silent: Arc::new(tokio::sync::watch::Sender::new(false)),
+        };
         let app = axum::Router::new().fallback({
             let fake = fake.clone();
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let fake = fake.clone();
-                async move { fake.handle(method, uri, headers, body) }
+                async move {
+                    let mut silent = fake.silent.subscribe();
+                    let _ = silent.wait_for(|s| !*s).await;
+                    fake.handle(method, uri, headers, body)
+                }
             }
         });
         tokio::spawn(async move {
@@ -281,6 +293,22 @@ impl FakeKube {
             w.watchers.clear();
             w.log_followers.clear();
         }
+    }
+
+    /// Answer nothing (true), as a server behind a partition: requests wait, open watches
+    /// stay open and silent, changes reach no watch. Back (false): the waiting requests are
+    /// answered; the watches that were open stay open and silent for good, as connections
+    /// that died unseen do, so only a client that watches again hears of a change.
+    pub fn set_silent(&self, silent: bool) {
+        let mut w = self.lock();
+        if silent {
+            let open = std::mem::take(&mut w.watchers);
+            for (kind, watches) in open {
+                w.silenced.entry(kind).or_default().extend(watches);
+            }
+        }
+        drop(w);
+        self.silent.send_replace(silent);
     }
 
     /// Append a line to a pod's log (sent to its followers).
@@ -363,6 +391,15 @@ impl FakeKube {
             return answer(
                 500,
                 status(500, "InternalError", "the fake API server is down"),
+            );
+        }
+        if method == Method::GET && uri.path() == "/version" {
+            return answer(
+                200,
+                json!({"major": "1", "minor": "31", "gitVersion": "v1.31.2",
+                       "gitCommit": "5864a4677267e6adeae276ad85882a8714d69d9d",
+                       "gitTreeState": "clean", "buildDate": "2024-10-22T20:28:14Z",
+                       "goVersion": "go1.22.8", "compiler": "gc", "platform": "linux/amd64"}),
             );
         }
         let parts: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();

@@ -9,8 +9,9 @@
 //! `kubectl rollout status` follows a rollout ([`rollout`]) and reported on the `actions` topic.
 //!
 //! Deployments, ReplicaSets, Pods, HPAs and Events are listed, then watched ([`watch`]) into a
-//! cache that the reads answer from; when the API server cannot be reached the cache is kept
-//! and the apps are marked stale (`stale_since`). What a Deployment or ReplicaSet change means
+//! cache that the reads answer from; when the API server cannot be reached (or, asked its
+//! version every few seconds, stops answering) the cache is kept and the apps are marked stale
+//! (`stale_since`). What a Deployment or ReplicaSet change means
 //! (replicas moved, a new release, an app appeared or left) goes on the `events` topic
 //! ([`changes`]), from a watch event or from a re-list compared with what was held. Logs of
 //! every pod of every app are followed ([`logs`]). Metrics are ready/desired replicas and pod
@@ -70,6 +71,9 @@ pub struct KubeSettings {
     /// With `scale_hpa`: how long the HPA has to bring the Deployment into its new bounds
     /// before the action fails.
     pub hpa_patience: Duration,
+    /// How often the API server is asked its version, to notice one that stopped answering
+    /// while the watches wait in silence (a partition); it must answer within this too.
+    pub probe_every: Duration,
 }
 
 impl KubeSettings {
@@ -83,9 +87,13 @@ impl KubeSettings {
             log_lines_per_batch: 200,
             scale_hpa: false,
             hpa_patience: Duration::from_secs(300),
+            probe_every: Duration::from_secs(10),
         }
     }
 }
+
+/// The source name of the probe on the timeline and in `lost`.
+const PROBE: &str = "probe /version";
 
 /// Timeline entries kept.
 const TIMELINE: usize = 500;
@@ -199,6 +207,41 @@ impl Cache {
         Some(entry)
     }
 
+    /// `source` (a watch, the probe) cannot reach the API server: the apps are stale from the
+    /// last time it answered. The timeline entry saying so, the first time.
+    fn lose(&mut self, source: &str, why: &str, now: DateTime<Utc>) -> Option<TimelineEntry> {
+        if self.lost.contains_key(source) {
+            return None;
+        }
+        let since = self.heard.get(source).copied().unwrap_or(now);
+        self.lost
+            .insert(source.to_string(), (since, why.to_string()));
+        Some(self.say(now, format!("{source}: {why}; showing what was known")))
+    }
+
+    /// `source` reached the API server: the timeline entry when it had not before.
+    fn answered(&mut self, source: &str, now: DateTime<Utc>) -> Option<TimelineEntry> {
+        self.heard.insert(source.to_string(), now);
+        self.lost.remove(source)?;
+        Some(self.say(now, format!("{source}: the API server answers again")))
+    }
+
+    /// A `source` entry about the apps as a whole, remembered.
+    fn say(&mut self, now: DateTime<Utc>, message: String) -> TimelineEntry {
+        let entry = TimelineEntry {
+            ts: now,
+            app: String::new(),
+            event: PlatformEvent {
+                kind: EventKind::Source,
+                message,
+                actor: None,
+                run: None,
+            },
+        };
+        self.remember(entry.clone());
+        entry
+    }
+
     /// The Deployment that controls `rs`, when held.
     fn owner_of(&self, rs: &ReplicaSet) -> Option<Key> {
         let owner = rs
@@ -223,6 +266,8 @@ enum Update {
     ReplicaSets(String, Box<Change<ReplicaSet>>),
     Autoscalers(String, Box<Change<HorizontalPodAutoscaler>>),
     Events(String, Box<Change<KubeEvent>>),
+    /// What the probe found: `None` when the API server answered, else why not.
+    Probe(Option<String>),
 }
 
 /// Kubernetes as a [`Platform`].
@@ -460,6 +505,7 @@ impl KubePlatform {
             Update::ReplicaSets(ns, _) => format!("replicasets/{ns}"),
             Update::Autoscalers(ns, _) => format!("horizontalpodautoscalers/{ns}"),
             Update::Events(ns, _) => format!("events/{ns}"),
+            Update::Probe(_) => PROBE.to_string(),
         };
         let lost = match &update {
             Update::Deployments(_, c) => lost_reason(c),
@@ -467,48 +513,28 @@ impl KubePlatform {
             Update::ReplicaSets(_, c) => lost_reason(c),
             Update::Autoscalers(_, c) => lost_reason(c),
             Update::Events(_, c) => lost_reason(c),
+            Update::Probe(why) => why.clone(),
         };
         // Only the watches apps need make the data stale; ReplicaSets (whose releases are
         // listed on demand without them), HPAs and events are extras.
-        let essential = matches!(update, Update::Deployments(..) | Update::Pods(..));
+        let essential = matches!(
+            update,
+            Update::Deployments(..) | Update::Pods(..) | Update::Probe(_)
+        );
         match lost {
             Some(why) => {
                 tracing::warn!(watch = %source, "{why}");
-                if essential && !cache.lost.contains_key(&source) {
-                    let since = cache.heard.get(&source).copied().unwrap_or(now);
-                    cache.lost.insert(source.clone(), (since, why.clone()));
-                    let entry = TimelineEntry {
-                        ts: now,
-                        app: String::new(),
-                        event: PlatformEvent {
-                            kind: EventKind::Source,
-                            message: format!("{source}: {why}; showing what was known"),
-                            actor: None,
-                            run: None,
-                        },
-                    };
-                    cache.remember(entry.clone());
-                    out.push(timeline_emission(entry));
+                if essential {
+                    out.extend(cache.lose(&source, &why, now).map(timeline_emission));
                 }
                 return out;
             }
-            None => {
-                cache.heard.insert(source.clone(), now);
-                if cache.lost.remove(&source).is_some() && essential {
-                    let entry = TimelineEntry {
-                        ts: now,
-                        app: String::new(),
-                        event: PlatformEvent {
-                            kind: EventKind::Source,
-                            message: format!("{source}: the API server answers again"),
-                            actor: None,
-                            run: None,
-                        },
-                    };
-                    cache.remember(entry.clone());
-                    out.push(timeline_emission(entry));
-                }
-            }
+            None => out.extend(
+                cache
+                    .answered(&source, now)
+                    .filter(|_| essential)
+                    .map(timeline_emission),
+            ),
         }
         // A list after the first (after 410 Gone) is compared with what was held.
         let relisted =
@@ -574,6 +600,7 @@ impl KubePlatform {
             Update::Autoscalers(ns, change) => {
                 apply_change(&mut cache.autoscalers, &ns, *change);
             }
+            Update::Probe(_) => {}
             Update::Events(_, change) => {
                 let first = matches!(*change, Change::Listed(_)) && !relisted(cache, true);
                 let entries = events::observe(cache, *change, &self.settings.app_label, first);
@@ -914,7 +941,12 @@ impl Platform for KubePlatform {
         let (tx, mut rx) = mpsc::channel(256);
         let mut tasks = JoinSet::new();
         self.spawn_watches(&mut tasks, &tx);
-        drop(tx);
+        let probe = tokio::spawn(watch::probe(
+            self.client.clone(),
+            self.settings.probe_every,
+            tx.clone(),
+            Update::Probe,
+        ));
         let mut logs = logs::Followers::new(
             self.client.clone(),
             sink.clone(),
@@ -929,7 +961,18 @@ impl Platform for KubePlatform {
                 biased;
                 () = sink.closed() => break,
                 update = rx.recv() => match update {
-                    Some(update) => self.apply(update, &mut logs),
+                    Some(update) => {
+                        let recovered = matches!(update, Update::Probe(None))
+                            && self.lock().lost.contains_key(PROBE);
+                        let batch = self.apply(update, &mut logs);
+                        if recovered {
+                            // The watches may still wait on connections that died in silence:
+                            // start them again; their lists tell what changed meanwhile.
+                            tasks.shutdown().await;
+                            self.spawn_watches(&mut tasks, &tx);
+                        }
+                        batch
+                    }
                     None => break,
                 },
                 _ = judge.tick() => self.judge_all(),
@@ -942,6 +985,7 @@ impl Platform for KubePlatform {
             }
         }
         logs.stop();
+        probe.abort();
         tasks.shutdown().await;
     }
 
