@@ -124,13 +124,21 @@ async fn apps_are_the_labelled_deployments_named_and_bounded_by_their_annotation
         "deployments",
         deployment("cart-copy", "cart", 1, 1, "shop/cart:9"),
     );
-    // A later change on the same watch: once it shows, the copy has been seen too.
+    // A Deployment without opsdeck's annotations: named by itself, bounded by the settings.
+    let mut bare = deployment("search-v2", "search", 2, 1, "shop/search:1");
+    bare["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1"});
+    fake.put("deployments", bare);
+    // A later change on the same watch: once it shows, the others have been seen too.
     fake.update("deployments", "cart", |d| {
         d["metadata"]["annotations"]["opsdeck.io/max-replicas"] = json!("11");
     });
     let cart = app_where(&gw, "cart", |a| a.replicas.max == 11).await;
     let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
     assert_eq!(apps.iter().filter(|a| a.id == "cart").count(), 1);
+    let search = apps.iter().find(|a| a.id == "search").unwrap();
+    assert_eq!(search.name, "search-v2");
+    assert_eq!((search.replicas.min, search.replicas.max), (0, 50));
+    assert!(search.runbooks.is_empty());
     assert_eq!(cart.name, "购物车");
     assert_eq!(cart.region, NS);
     assert_eq!((cart.release.as_str(), cart.version.as_str()), ("3", "1.3"));
@@ -1179,6 +1187,38 @@ async fn an_api_server_that_stops_answering_is_noticed_by_the_probe_and_relisted
     app_where(&gw, "cart", |a| {
         a.stale_since.is_none() && a.replicas.desired == 4
     })
+    .await;
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_newer_scale_of_the_same_app_fails_the_older_one_as_superseded() {
+    let (fake, gw) = cluster().await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let first: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 6}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected = format!("superseded by action {}", second.id);
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == first.id
+            && s.state == ActionState::Failed && s.message == expected)
+    })
+    .await;
+    let done: ActionStatus = get_json(&gw, &format!("/v1/actions/{}", first.id)).await;
+    assert_eq!(done.state, ActionState::Failed);
+    fake.update("deployments", "cart", |d| observe(d, 6, 6));
+    until(
+        &mut stream,
+        |b| matches!(b, Body::Actions(s) if s.id == second.id && s.state == ActionState::Succeeded),
+    )
     .await;
     fake.assert_clean();
     gw.stop().await;

@@ -442,14 +442,24 @@ impl KubePlatform {
         let key = tracked.key.clone();
         let emissions = {
             let mut cache = self.lock();
-            cache
-                .actions
-                .retain_mut(|old| old.key != key || old.status.kind != tracked.status.kind);
+            let mut out = Vec::new();
+            // A newer action of the same kind on the same app takes over: the older one fails
+            // (as the simulator's do), never left in flight.
+            cache.actions.retain_mut(|old| {
+                if old.key != key || old.status.kind != tracked.status.kind {
+                    return true;
+                }
+                old.status.state = ActionState::Failed;
+                old.status.message = format!("superseded by action {}", tracked.status.id);
+                old.status.updated_at = Utc::now();
+                out.push(action_emission(&old.status));
+                false
+            });
             let mut first = tracked.clone();
             first.status.state = ActionState::InProgress;
             first.status.message = tracked.warning.clone().unwrap_or_default();
             first.status.updated_at = Utc::now();
-            let mut out = vec![action_emission(&first.status)];
+            out.push(action_emission(&first.status));
             // The watch may already hold a newer object than the answer; judge the newer.
             let newer = cache
                 .deployments
