@@ -1223,3 +1223,35 @@ async fn a_newer_scale_of_the_same_app_fails_the_older_one_as_superseded() {
     fake.assert_clean();
     gw.stop().await;
 }
+
+#[tokio::test]
+async fn releases_are_listed_when_the_replicaset_watch_is_refused() {
+    let (fake, gw) = cluster().await;
+    // An RBAC that grants ReplicaSets list but not watch (the rbac.yaml of before): the
+    // watch's first list is all it ever holds, so releases are listed when asked for.
+    fake.forbid_watch("replicasets");
+    fake.put(
+        "replicasets",
+        replica_set(
+            "cart",
+            "cart",
+            "ddd444",
+            4,
+            "shop/cart:1.4",
+            "kubectl set image",
+        ),
+    );
+    let releases = poll_until(PATIENCE, "revision 4 among the releases", async || {
+        let releases: Vec<Release> = get_json(&gw, "/v1/apps/cart/releases").await;
+        releases.iter().any(|r| r.id == "4").then_some(releases)
+    })
+    .await;
+    assert_eq!(releases.len(), 4);
+    assert!(
+        fake.requests("GET", "/namespaces/shop/replicasets")
+            .iter()
+            .any(|s| s.query.get("labelSelector").map(String::as_str) == Some("app=cart"))
+    );
+    fake.assert_clean();
+    gw.stop().await;
+}

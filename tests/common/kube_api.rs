@@ -61,6 +61,8 @@ struct World {
     log_followers: BTreeMap<String, Vec<mpsc::UnboundedSender<Bytes>>>,
     /// Every request answers 500 while set.
     down: bool,
+    /// Watches of these kinds answer 403, as RBAC without `watch` does.
+    watch_forbidden: Vec<&'static str>,
     seen: Vec<Seen>,
     violations: Vec<String>,
 }
@@ -280,6 +282,13 @@ impl FakeKube {
         w.expired_below.insert(kind, now);
     }
 
+    /// Watches of `kind` answer 403 Forbidden from here on (RBAC granting list, not watch).
+    pub fn forbid_watch(&self, kind: &'static str) {
+        let mut w = self.lock();
+        w.watch_forbidden.push(kind);
+        w.watchers.remove(kind);
+    }
+
     /// Close every open watch of `kind`, as a dropped connection would.
     pub fn drop_watches(&self, kind: &'static str) {
         self.lock().watchers.remove(kind);
@@ -493,6 +502,16 @@ impl FakeKube {
             return w.violation(format!(
                 "replicasets are watched by the app label, got {selector:?}"
             ));
+        }
+        if w.watch_forbidden.contains(&kind) {
+            return answer(
+                403,
+                status(
+                    403,
+                    "Forbidden",
+                    &format!("{kind} is forbidden: User cannot watch resource \"{kind}\""),
+                ),
+            );
         }
         let Some(from) = query
             .get("resourceVersion")

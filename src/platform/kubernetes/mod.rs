@@ -141,6 +141,8 @@ struct Cache {
     /// The watches (`deployments/shop`) that have listed once: a later list is a re-list,
     /// compared with what was held.
     listed: BTreeSet<String>,
+    /// Watches (of any kind) whose last attempt failed: what they hold may be behind.
+    failing: BTreeSet<String>,
     /// Per Deployment, the newest revision told on the timeline (or known at the first list).
     announced: BTreeMap<Key, i64>,
 }
@@ -221,6 +223,7 @@ impl Cache {
 
     /// `source` reached the API server: the timeline entry when it had not before.
     fn answered(&mut self, source: &str, now: DateTime<Utc>) -> Option<TimelineEntry> {
+        self.failing.remove(source);
         self.heard.insert(source.to_string(), now);
         self.lost.remove(source)?;
         Some(self.say(now, format!("{source}: the API server answers again")))
@@ -373,7 +376,8 @@ impl KubePlatform {
     }
 
     /// The ReplicaSets `d` controls: from the watch when its pod template carries the app
-    /// label (so its ReplicaSets do) and the watch has listed, else read now.
+    /// label (so its ReplicaSets do) and the watch has listed and is not failing (e.g. RBAC
+    /// that grants list but not watch), else read now.
     async fn sets_of(&self, d: &Deployment) -> Result<Vec<ReplicaSet>, PlatformError> {
         let labelled = d
             .spec
@@ -384,7 +388,8 @@ impl KubePlatform {
         let ns = namespace_of(&d.metadata);
         if labelled {
             let cache = self.lock();
-            if cache.listed.contains(&format!("replicasets/{ns}")) {
+            let watch = format!("replicasets/{ns}");
+            if cache.listed.contains(&watch) && !cache.failing.contains(&watch) {
                 let uid = d.metadata.uid.as_deref().unwrap_or_default();
                 return Ok(cache
                     .replica_sets
@@ -534,6 +539,7 @@ impl KubePlatform {
         match lost {
             Some(why) => {
                 tracing::warn!(watch = %source, "{why}");
+                cache.failing.insert(source.clone());
                 if essential {
                     out.extend(cache.lose(&source, &why, now).map(timeline_emission));
                 }
