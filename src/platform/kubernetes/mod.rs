@@ -11,11 +11,11 @@
 //! Deployments, ReplicaSets, Pods, HPAs and Events are listed, then watched ([`watch`]) into a
 //! cache that the reads answer from; when the API server cannot be reached (or, asked its
 //! version every few seconds, stops answering) the cache is kept and the apps are marked stale
-//! (`stale_since`). What a Deployment or ReplicaSet change means
-//! (replicas moved, a new release, an app appeared or left) goes on the `events` topic
-//! ([`changes`]), from a watch event or from a re-list compared with what was held. Logs of
-//! every pod of every app are followed ([`logs`]). Metrics are ready/desired replicas and pod
-//! restarts, every few seconds and at once when they move.
+//! (`stale_since`). What a Deployment or ReplicaSet change means (replicas moved, a new
+//! release, an app appeared or left) goes on the `events` topic ([`changes`]), from a watch
+//! event or from a re-list compared with what was held. Logs of every pod of every app are
+//! followed ([`logs`]). Metrics are ready/desired replicas and pod restarts, every few seconds
+//! and at once when they move.
 
 mod changes;
 mod events;
@@ -545,12 +545,8 @@ impl KubePlatform {
                 }
                 return out;
             }
-            None => out.extend(
-                cache
-                    .answered(&source, now)
-                    .filter(|_| essential)
-                    .map(timeline_emission),
-            ),
+            // Only an essential source is ever lost, so only it says it answers again.
+            None => out.extend(cache.answered(&source, now).map(timeline_emission)),
         }
         // A list after the first (after 410 Gone) is compared with what was held.
         let relisted =
