@@ -19,7 +19,7 @@ use opsdeck::gateway::Running;
 use opsdeck::platform::kubernetes::{KubePlatform, KubeSettings};
 use opsdeck::protocol::{
     ActionState, ActionStatus, AppDetail, AppSummary, Body, ClientMsg, ErrorBody, EventKind,
-    Filter, Release, ReleaseStatus, ServerMsg, Topic,
+    Filter, Metric, Release, ReleaseStatus, ServerMsg, Topic,
 };
 use serde_json::{Value, json};
 
@@ -124,13 +124,21 @@ async fn apps_are_the_labelled_deployments_named_and_bounded_by_their_annotation
         "deployments",
         deployment("cart-copy", "cart", 1, 1, "shop/cart:9"),
     );
-    // A later change on the same watch: once it shows, the copy has been seen too.
+    // A Deployment without opsdeck's annotations: named by itself, bounded by the settings.
+    let mut bare = deployment("search-v2", "search", 2, 1, "shop/search:1");
+    bare["metadata"]["annotations"] = json!({"deployment.kubernetes.io/revision": "1"});
+    fake.put("deployments", bare);
+    // A later change on the same watch: once it shows, the others have been seen too.
     fake.update("deployments", "cart", |d| {
         d["metadata"]["annotations"]["opsdeck.io/max-replicas"] = json!("11");
     });
     let cart = app_where(&gw, "cart", |a| a.replicas.max == 11).await;
     let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
     assert_eq!(apps.iter().filter(|a| a.id == "cart").count(), 1);
+    let search = apps.iter().find(|a| a.id == "search").unwrap();
+    assert_eq!(search.name, "search-v2");
+    assert_eq!((search.replicas.min, search.replicas.max), (0, 50));
+    assert!(search.runbooks.is_empty());
     assert_eq!(cart.name, "购物车");
     assert_eq!(cart.region, NS);
     assert_eq!((cart.release.as_str(), cart.version.as_str()), ("3", "1.3"));
@@ -157,13 +165,20 @@ async fn apps_are_the_labelled_deployments_named_and_bounded_by_their_annotation
     assert_eq!(releases[1].status, ReleaseStatus::Superseded);
     assert_eq!(releases[1].change_cause, "faster checkout");
     assert_eq!(releases[1].artifact, "shop/cart:1.2");
-    let rs_list = fake.requests("GET", "/namespaces/shop/replicasets");
-    assert!(!rs_list.is_empty());
-    assert_eq!(
-        rs_list[0].query.get("labelSelector").map(String::as_str),
-        Some("app=cart"),
-        "ReplicaSets are selected by the Deployment's matchLabels"
+    // Releases come from the ReplicaSets watch (by the app label), not a list per request.
+    let rs_asked = fake.requests("GET", "/namespaces/shop/replicasets");
+    assert!(rs_asked.iter().any(|s| s.query.contains_key("watch")));
+    assert!(
+        rs_asked
+            .iter()
+            .all(|s| s.query.get("labelSelector").map(String::as_str) == Some("opsdeck.io/app")),
+        "{rs_asked:?}"
     );
+    // Without Prometheus, the API's counts are a reading and the rest is absent, not 0.
+    assert!(metrics.has(Metric::ReplicasReady) && metrics.has(Metric::ReplicasDesired));
+    for absent in [Metric::Rps, Metric::P99, Metric::ErrorRatio, Metric::Cpu] {
+        assert!(!metrics.has(absent), "{absent:?} read as 0");
+    }
     fake.assert_clean();
     gw.stop().await;
 }
@@ -763,12 +778,480 @@ async fn an_api_server_that_refuses_connections_is_said_on_the_timeline() {
     })
     .await;
     assert!(
-        entry.event.message.starts_with("deployments/shop")
-            || entry.event.message.starts_with("pods/shop"),
+        ["deployments/shop", "pods/shop", "probe /version"]
+            .iter()
+            .any(|source| entry.event.message.starts_with(source)),
         "{}",
         entry.event.message
     );
     let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
     assert!(apps.is_empty(), "nothing was ever known");
+    gw.stop().await;
+}
+
+/// Every (app, body) from the stream until `done` holds for what was gathered; fails after
+/// [`PATIENCE`] with what was gathered.
+async fn gather(
+    client: &mut Client,
+    mut done: impl FnMut(&[(String, Body)]) -> bool,
+) -> Vec<(String, Body)> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut got = Vec::new();
+    while tokio::time::Instant::now() < deadline {
+        if let Some(ServerMsg::Events { events }) = client.try_recv(Duration::from_secs(1)).await {
+            got.extend(events.into_iter().map(|e| (e.app, e.body)));
+            if done(&got) {
+                return got;
+            }
+        }
+    }
+    panic!("the stream did not show what was awaited within {PATIENCE:?}; got {got:#?}");
+}
+
+/// Whether `got` holds a timeline entry of `kind` about `app` saying `text`.
+fn told(got: &[(String, Body)], app: &str, kind: EventKind, text: &str) -> bool {
+    got.iter().any(|(a, b)| {
+        a == app && matches!(b, Body::Events(e) if e.kind == kind && e.message.contains(text))
+    })
+}
+
+/// A Kubernetes Event about Deployment `cart`.
+fn cart_event(uid: &str, note: &str) -> Value {
+    json!({
+        "metadata": {"name": format!("cart.{uid}"), "namespace": NS, "uid": uid,
+                     "creationTimestamp": "2026-12-06T10:00:00Z"},
+        "eventTime": "2026-12-06T10:00:00.000000Z",
+        "reportingController": "deployment-controller", "reportingInstance": "kcm-1",
+        "action": "Scale", "reason": "ScalingReplicaSet", "type": "Normal",
+        "regarding": {"kind": "Deployment", "namespace": NS, "name": "cart", "apiVersion": "apps/v1"},
+        "note": note,
+    })
+}
+
+#[tokio::test]
+async fn what_a_watch_missed_before_410_gone_is_told_after_the_relist() {
+    let (fake, gw) = cluster().await;
+    fake.put(
+        "deployments",
+        deployment("legacy", "legacy", 1, 1, "shop/legacy:1"),
+    );
+    app_where(&gw, "legacy", |_| true).await;
+    let mut stream = watch(&gw, &[Topic::Events, Topic::Metrics]).await;
+
+    // A watch event is told at once: the replicas moved (kubectl scale).
+    fake.update("deployments", "cart", |d| d["spec"]["replicas"] = json!(4));
+    gather(&mut stream, |got| {
+        told(got, "cart", EventKind::Scale, "scaled from 3 to 4 replicas")
+    })
+    .await;
+
+    // The API server goes away; meanwhile cart is scaled and gets a new image, search
+    // appears, legacy is deleted, an Event is recorded. It comes back with those versions
+    // too old to watch from: 410 Gone, and the gateway lists again.
+    fake.set_down(true);
+    gather(&mut stream, |got| {
+        told(got, "", EventKind::Source, "showing what was known")
+    })
+    .await;
+    fake.expire("deployments");
+    fake.expire("events");
+    fake.update("deployments", "cart", |d| {
+        d["spec"]["replicas"] = json!(5);
+        d["spec"]["template"] = template("cart", "shop/cart:1.4", None);
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("4");
+        d["metadata"]["generation"] = json!(6);
+        observe(d, 5, 5);
+    });
+    fake.put(
+        "deployments",
+        deployment("search", "search", 2, 1, "shop/search:2.0"),
+    );
+    fake.delete("deployments", "legacy");
+    fake.put(
+        "events",
+        cart_event("uid-ev-9", "Scaled up replica set cart-ddd444 to 5"),
+    );
+    fake.set_down(false);
+
+    let got = gather(&mut stream, |got| {
+        told(got, "cart", EventKind::Scale, "scaled from 4 to 5 replicas")
+            && told(
+                got,
+                "cart",
+                EventKind::Deploy,
+                "release 4 (1.4) rolled out: shop/cart:1.4",
+            )
+            && told(
+                got,
+                "search",
+                EventKind::Source,
+                "Deployment shop/search appeared",
+            )
+            && told(
+                got,
+                "legacy",
+                EventKind::Source,
+                "Deployment shop/legacy is gone",
+            )
+            && told(
+                got,
+                "cart",
+                EventKind::Scale,
+                "Scaled up replica set cart-ddd444 to 5",
+            )
+            && got.iter().any(|(a, b)| {
+                a == "cart" && matches!(b, Body::Metrics(m) if m.replicas_desired == 5)
+            })
+            && got
+                .iter()
+                .any(|(a, b)| a == "search" && matches!(b, Body::Metrics(_)))
+    })
+    .await;
+    // Told once: the first list after start told nothing, the re-list only what changed.
+    let releases = got
+        .iter()
+        .filter(|(_, b)| matches!(b, Body::Events(e) if e.kind == EventKind::Deploy))
+        .count();
+    assert_eq!(releases, 1, "{got:#?}");
+    assert!(
+        !told(&got, "cart", EventKind::Source, "appeared"),
+        "an app held before is not new"
+    );
+    let lists = fake
+        .requests("GET", "/namespaces/shop/deployments")
+        .into_iter()
+        .filter(|s| !s.query.contains_key("watch"))
+        .count();
+    assert_eq!(lists, 2, "the change came from a re-list, not a watch");
+    let apps: Vec<AppSummary> = get_json(&gw, "/v1/apps").await;
+    let ids: Vec<&str> = apps.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["cart", "search"]);
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_revision_made_outside_opsdeck_is_a_release_at_once_and_rollback_takes_it() {
+    let (fake, gw) = cluster().await;
+    let mut stream = watch(&gw, &[Topic::Events]).await;
+    // `kubectl set image`: the controller makes ReplicaSet revision 4, then marks the
+    // Deployment with it.
+    fake.put(
+        "replicasets",
+        replica_set(
+            "cart",
+            "cart",
+            "ddd444",
+            4,
+            "shop/cart:1.4",
+            "kubectl set image",
+        ),
+    );
+    gather(&mut stream, |got| {
+        told(
+            got,
+            "cart",
+            EventKind::Deploy,
+            "release 4 (1.4) rolled out: shop/cart:1.4 — kubectl set image",
+        )
+    })
+    .await;
+    let releases: Vec<Release> = get_json(&gw, "/v1/apps/cart/releases").await;
+    let ids: Vec<&str> = releases.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["4", "3", "2", "1"]);
+    assert_eq!(releases[0].change_cause, "kubectl set image");
+
+    fake.update("deployments", "cart", |d| {
+        d["spec"]["template"] = template("cart", "shop/cart:1.4", None);
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("4");
+    });
+    app_where(&gw, "cart", |a| a.release == "4").await;
+    let timeline: Vec<opsdeck::protocol::TimelineEntry> = get_json(&gw, "/v1/events").await;
+    let told_4 = timeline
+        .iter()
+        .filter(|e| e.event.kind == EventKind::Deploy && e.event.message.contains("release 4"))
+        .count();
+    assert_eq!(
+        told_4, 1,
+        "a release is told once, by its ReplicaSet or its Deployment"
+    );
+
+    // Rollback picks from the watched ReplicaSets: back to 3, which only the watch knew to
+    // be the previous one.
+    let r = post(&gw, "/v1/apps/cart/rollback", json!({})).await;
+    assert_eq!(r.status(), 202);
+    let accepted: ActionStatus = r.json().await.unwrap();
+    assert_eq!(accepted.description, "rollback cart 1.4 -> 1.3");
+    let patches = fake.requests("PATCH", "/namespaces/shop/deployments/cart");
+    let sent: Value = serde_json::from_str(&patches[0].body).unwrap();
+    assert_eq!(sent[0]["value"], {
+        let mut t = template("cart", "shop/cart:1.3", None);
+        t["metadata"]["labels"]
+            .as_object_mut()
+            .unwrap()
+            .remove("pod-template-hash");
+        t
+    });
+    let listed_by_match = fake
+        .requests("GET", "/namespaces/shop/replicasets")
+        .into_iter()
+        .filter(|s| s.query.get("labelSelector").map(String::as_str) != Some("opsdeck.io/app"))
+        .count();
+    assert_eq!(listed_by_match, 0, "no ReplicaSet list on demand");
+
+    // A Deployment whose pod template lacks the app label: its ReplicaSets do too, so they
+    // are not watched and are listed by its matchLabels when asked for.
+    let unlabelled = |mut v: Value, pointer: &str| {
+        v.pointer_mut(pointer)
+            .and_then(Value::as_object_mut)
+            .unwrap()
+            .remove("opsdeck.io/app");
+        v
+    };
+    fake.put(
+        "deployments",
+        unlabelled(
+            deployment("search", "search", 1, 1, "shop/search:1"),
+            "/spec/template/metadata/labels",
+        ),
+    );
+    let rs = unlabelled(
+        replica_set("search", "search", "eee555", 1, "shop/search:1", "first"),
+        "/metadata/labels",
+    );
+    fake.put(
+        "replicasets",
+        unlabelled(rs, "/spec/template/metadata/labels"),
+    );
+    app_where(&gw, "search", |_| true).await;
+    let releases: Vec<Release> = get_json(&gw, "/v1/apps/search/releases").await;
+    assert_eq!(releases.len(), 1);
+    assert_eq!(
+        fake.requests("GET", "/namespaces/shop/replicasets")
+            .last()
+            .and_then(|s| s.query.get("labelSelector").cloned())
+            .as_deref(),
+        Some("app=search")
+    );
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+/// The fake with app `cart` (3 replicas) under HPA `cart-hpa` (2-8), served with
+/// `--kube-scale-hpa` and the HPA given `patience` to move the Deployment.
+async fn cluster_with_hpa(patience: Duration) -> (FakeKube, Running) {
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
+    );
+    fake.put(
+        "horizontalpodautoscalers",
+        json!({
+            "metadata": {"name": "cart-hpa", "namespace": NS, "uid": "uid-hpa"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"},
+                "minReplicas": 2, "maxReplicas": 8,
+            },
+        }),
+    );
+    let settings = KubeSettings {
+        scale_hpa: true,
+        hpa_patience: patience,
+        ..KubeSettings::new(vec![NS.to_string()])
+    };
+    let gw = start(
+        loopback_config(),
+        Arc::new(KubePlatform::new(fake.client(), settings)),
+    )
+    .await;
+    app_where(&gw, "cart", |_| true).await;
+    (fake, gw)
+}
+
+#[tokio::test]
+async fn scaling_through_the_hpa_follows_the_deployment_into_the_new_bounds() {
+    let (fake, gw) = cluster_with_hpa(Duration::from_secs(300)).await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let accepted: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Not done while the Deployment still asks for 3: the HPA has not acted yet.
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == accepted.id
+            && s.state == ActionState::InProgress
+            && s.message.contains("waiting for HorizontalPodAutoscaler \"cart-hpa\" to bring the Deployment to 5-8 replicas: it asks for 3")
+            && s.progress.is_some_and(|p| p.desired == 5))
+    })
+    .await;
+    // The HPA scales the Deployment to 5; the controller rolls it out.
+    fake.update("deployments", "cart", |d| {
+        d["spec"]["replicas"] = json!(5);
+        d["metadata"]["generation"] = json!(5);
+        observe(d, 5, 4);
+    });
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == accepted.id
+            && s.state == ActionState::InProgress
+            && s.message.contains("4 of 5 updated replicas are available"))
+    })
+    .await;
+    fake.update("deployments", "cart", |d| observe(d, 5, 5));
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == accepted.id && s.state == ActionState::Succeeded)
+    })
+    .await;
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn scaling_through_an_hpa_that_does_not_move_the_deployment_fails_in_time() {
+    let (fake, gw) = cluster_with_hpa(Duration::from_secs(1)).await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let accepted: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 6}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut failed = None;
+    until(&mut stream, |b| match b {
+        Body::Actions(s) if s.id == accepted.id && s.state.is_final() => {
+            failed = Some(s.clone());
+            true
+        }
+        _ => false,
+    })
+    .await;
+    let failed = failed.unwrap();
+    assert_eq!(failed.state, ActionState::Failed, "{failed:?}");
+    assert!(
+        failed.message.contains(
+            "HorizontalPodAutoscaler \"cart-hpa\" did not bring the Deployment to 6-8 replicas within 1s: it asks for 3"
+        ),
+        "{}",
+        failed.message
+    );
+    let done: ActionStatus = get_json(&gw, &format!("/v1/actions/{}", accepted.id)).await;
+    assert_eq!(done.state, ActionState::Failed);
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn an_api_server_that_stops_answering_is_noticed_by_the_probe_and_relisted_after() {
+    let fake = FakeKube::start().await;
+    fake.put(
+        "deployments",
+        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
+    );
+    let settings = KubeSettings {
+        probe_every: Duration::from_millis(300),
+        ..KubeSettings::new(vec![NS.to_string()])
+    };
+    let gw = start(
+        loopback_config(),
+        Arc::new(KubePlatform::new(fake.client(), settings)),
+    )
+    .await;
+    app_where(&gw, "cart", |_| true).await;
+    let mut stream = watch(&gw, &[Topic::Events]).await;
+    // A partition: nothing answers, the open watches say nothing (no error to notice), and
+    // cart is scaled meanwhile.
+    fake.set_silent(true);
+    fake.update("deployments", "cart", |d| d["spec"]["replicas"] = json!(4));
+    gather(&mut stream, |got| {
+        told(
+            got,
+            "",
+            EventKind::Source,
+            "probe /version: the API server did not answer within 0.3s; showing what was known",
+        )
+    })
+    .await;
+    let stale = app_where(&gw, "cart", |a| a.stale_since.is_some()).await;
+    assert_eq!(stale.replicas.desired, 3, "what was known is kept");
+    // Back: the watches start again and their lists tell what changed.
+    fake.set_silent(false);
+    gather(&mut stream, |got| {
+        told(
+            got,
+            "",
+            EventKind::Source,
+            "probe /version: the API server answers again",
+        ) && told(got, "cart", EventKind::Scale, "scaled from 3 to 4 replicas")
+    })
+    .await;
+    app_where(&gw, "cart", |a| {
+        a.stale_since.is_none() && a.replicas.desired == 4
+    })
+    .await;
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_newer_scale_of_the_same_app_fails_the_older_one_as_superseded() {
+    let (fake, gw) = cluster().await;
+    let mut stream = watch(&gw, &[Topic::Actions]).await;
+    let first: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 5}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second: ActionStatus = post(&gw, "/v1/apps/cart/scale", json!({"replicas": 6}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected = format!("superseded by action {}", second.id);
+    until(&mut stream, |b| {
+        matches!(b, Body::Actions(s) if s.id == first.id
+            && s.state == ActionState::Failed && s.message == expected)
+    })
+    .await;
+    let done: ActionStatus = get_json(&gw, &format!("/v1/actions/{}", first.id)).await;
+    assert_eq!(done.state, ActionState::Failed);
+    fake.update("deployments", "cart", |d| observe(d, 6, 6));
+    until(
+        &mut stream,
+        |b| matches!(b, Body::Actions(s) if s.id == second.id && s.state == ActionState::Succeeded),
+    )
+    .await;
+    fake.assert_clean();
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn releases_are_listed_when_the_replicaset_watch_is_refused() {
+    let (fake, gw) = cluster().await;
+    // An RBAC that grants ReplicaSets list but not watch (the rbac.yaml of before): the
+    // watch's first list is all it ever holds, so releases are listed when asked for.
+    fake.forbid_watch("replicasets");
+    fake.put(
+        "replicasets",
+        replica_set(
+            "cart",
+            "cart",
+            "ddd444",
+            4,
+            "shop/cart:1.4",
+            "kubectl set image",
+        ),
+    );
+    let releases = poll_until(PATIENCE, "revision 4 among the releases", async || {
+        let releases: Vec<Release> = get_json(&gw, "/v1/apps/cart/releases").await;
+        releases.iter().any(|r| r.id == "4").then_some(releases)
+    })
+    .await;
+    assert_eq!(releases.len(), 4);
+    assert!(
+        fake.requests("GET", "/namespaces/shop/replicasets")
+            .iter()
+            .any(|s| s.query.get("labelSelector").map(String::as_str) == Some("app=cart"))
+    );
+    fake.assert_clean();
     gw.stop().await;
 }

@@ -281,8 +281,9 @@ pub enum EventKind {
     Run,
     /// A step of a run waits for approval, was approved, or ended: succeeded, failed, skipped.
     RunStep,
-    /// What the platform reads apps from (the Kubernetes API server) could not be read, or
-    /// answers again: the apps' `stale_since` changed; consoles list the apps again.
+    /// The apps as a whole changed: what the platform reads them from (the Kubernetes API
+    /// server) could not be read or answers again (their `stale_since` changed), or an app
+    /// appeared, left, or its availability flipped. Consoles list the apps again.
     Source,
     /// A kind this build does not know (a newer gateway's): shown, not refused.
     #[serde(other)]

@@ -4,9 +4,10 @@
 //! `--timestamps` log lines) and it CHECKS what it is asked: an unknown path or method, a
 //! wrong content type, a patch of the wrong shape or a missing query parameter is recorded as
 //! a violation (and answered 4xx), so a test that ends with [`FakeKube::assert_clean`] fails
-//! on a wrong call.
+//! on a wrong call, and on a call that the gateway's RBAC (deploy/kubernetes/rbac.yaml) would
+//! not allow.
 //!
-//! The world is one namespace's Deployments, ReplicaSets, Pods and HPAs, as JSON values the
+//! The world is one namespace's Deployments, ReplicaSets, Pods, HPAs and Events, as JSON values the
 //! test edits with [`FakeKube::update`]; every change bumps the resourceVersion and goes to
 //! the open watches. Watches resume from the resourceVersion asked (changes since are
 //! replayed); [`FakeKube::expire`] makes older versions answer `410 Gone`, and
@@ -53,11 +54,15 @@ struct World {
     /// Watches from a version below this answer 410 Gone.
     expired_below: BTreeMap<&'static str, u64>,
     watchers: BTreeMap<&'static str, Vec<mpsc::UnboundedSender<Bytes>>>,
+    /// Watches kept open but sent nothing since the server was silent.
+    silenced: BTreeMap<&'static str, Vec<mpsc::UnboundedSender<Bytes>>>,
     /// Log lines by pod: (time, message).
     logs: BTreeMap<String, Vec<(DateTime<Utc>, String)>>,
     log_followers: BTreeMap<String, Vec<mpsc::UnboundedSender<Bytes>>>,
     /// Every request answers 500 while set.
     down: bool,
+    /// Watches of these kinds answer 403, as RBAC without `watch` does.
+    watch_forbidden: Vec<&'static str>,
     seen: Vec<Seen>,
     violations: Vec<String>,
 }
@@ -66,6 +71,8 @@ struct World {
 pub struct FakeKube {
     pub addr: SocketAddr,
     world: Arc<Mutex<World>>,
+    /// While true, requests wait unanswered and open watches stay silent (a partition).
+    silent: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 pub const NS: &str = "shop";
@@ -211,12 +218,20 @@ impl FakeKube {
         let world = Arc::new(Mutex::new(World::default()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let fake = FakeKube { addr, world };
+        let fake = FakeKube {
+            addr,
+            world,
+            silent: Arc::new(tokio::sync::watch::Sender::new(false)),
+        };
         let app = axum::Router::new().fallback({
             let fake = fake.clone();
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let fake = fake.clone();
-                async move { fake.handle(method, uri, headers, body) }
+                async move {
+                    let mut silent = fake.silent.subscribe();
+                    let _ = silent.wait_for(|s| !*s).await;
+                    fake.handle(method, uri, headers, body)
+                }
             }
         });
         tokio::spawn(async move {
@@ -267,6 +282,13 @@ impl FakeKube {
         w.expired_below.insert(kind, now);
     }
 
+    /// Watches of `kind` answer 403 Forbidden from here on (RBAC granting list, not watch).
+    pub fn forbid_watch(&self, kind: &'static str) {
+        let mut w = self.lock();
+        w.watch_forbidden.push(kind);
+        w.watchers.remove(kind);
+    }
+
     /// Close every open watch of `kind`, as a dropped connection would.
     pub fn drop_watches(&self, kind: &'static str) {
         self.lock().watchers.remove(kind);
@@ -280,6 +302,22 @@ impl FakeKube {
             w.watchers.clear();
             w.log_followers.clear();
         }
+    }
+
+    /// Answer nothing (true), as a server behind a partition: requests wait, open watches
+    /// stay open and silent, changes reach no watch. Back (false): the waiting requests are
+    /// answered; the watches that were open stay open and silent for good, as connections
+    /// that died unseen do, so only a client that watches again hears of a change.
+    pub fn set_silent(&self, silent: bool) {
+        let mut w = self.lock();
+        if silent {
+            let open = std::mem::take(&mut w.watchers);
+            for (kind, watches) in open {
+                w.silenced.entry(kind).or_default().extend(watches);
+            }
+        }
+        drop(w);
+        self.silent.send_replace(silent);
     }
 
     /// Append a line to a pod's log (sent to its followers).
@@ -313,13 +351,25 @@ impl FakeKube {
             .collect()
     }
 
-    /// Fail the test if any request was wrong.
+    /// Fail the test if any request was wrong, or needed a permission that the gateway's
+    /// RBAC (deploy/kubernetes/rbac.yaml) does not grant.
     pub fn assert_clean(&self) {
         let w = self.lock();
         assert!(
             w.violations.is_empty(),
             "the fake API server got wrong requests: {:#?}",
             w.violations
+        );
+        let granted = granted();
+        let refused: std::collections::BTreeSet<_> = w
+            .seen
+            .iter()
+            .filter_map(permission)
+            .filter(|p| !granted.contains(p))
+            .collect();
+        assert!(
+            refused.is_empty(),
+            "deploy/kubernetes/rbac.yaml does not grant (resource, verb): {refused:?}"
         );
     }
 
@@ -350,6 +400,15 @@ impl FakeKube {
             return answer(
                 500,
                 status(500, "InternalError", "the fake API server is down"),
+            );
+        }
+        if method == Method::GET && uri.path() == "/version" {
+            return answer(
+                200,
+                json!({"major": "1", "minor": "31", "gitVersion": "v1.31.2",
+                       "gitCommit": "5864a4677267e6adeae276ad85882a8714d69d9d",
+                       "gitTreeState": "clean", "buildDate": "2024-10-22T20:28:14Z",
+                       "goVersion": "go1.22.8", "compiler": "gc", "platform": "linux/amd64"}),
             );
         }
         let parts: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
@@ -425,9 +484,13 @@ impl FakeKube {
                     "deployments must be selected by the app label, got {selector:?}"
                 ));
             }
-            "replicasets" if selector.is_none_or(|s| !s.contains('=')) => {
+            // Watched by the app label, or listed by a Deployment's matchLabels.
+            "replicasets"
+                if selector != Some("opsdeck.io/app")
+                    && selector.is_none_or(|s| !s.contains('=')) =>
+            {
                 return w.violation(format!(
-                    "replicasets must be selected by the Deployment's matchLabels, got {selector:?}"
+                    "replicasets must be selected by the app label or the Deployment's matchLabels, got {selector:?}"
                 ));
             }
             _ => {}
@@ -435,8 +498,20 @@ impl FakeKube {
         if query.get("watch").map(String::as_str) != Some("true") {
             return answer(200, w.list(kind, selector));
         }
-        if kind == "replicasets" {
-            return w.violation("replicasets are listed when needed, not watched".into());
+        if kind == "replicasets" && selector != Some("opsdeck.io/app") {
+            return w.violation(format!(
+                "replicasets are watched by the app label, got {selector:?}"
+            ));
+        }
+        if w.watch_forbidden.contains(&kind) {
+            return answer(
+                403,
+                status(
+                    403,
+                    "Forbidden",
+                    &format!("{kind} is forbidden: User cannot watch resource \"{kind}\""),
+                ),
+            );
         }
         let Some(from) = query
             .get("resourceVersion")
@@ -633,6 +708,42 @@ impl FakeKube {
     }
 }
 
+/// The (resource, verb) pairs deploy/kubernetes/rbac.yaml grants, read from its
+/// `resources: [...]` and `verbs: [...]` lines.
+fn granted() -> Vec<(String, String)> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/kubernetes/rbac.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut out = Vec::new();
+    let mut resources: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(list) = line.strip_prefix("resources:") {
+            resources = serde_json::from_str(list.trim()).unwrap();
+        } else if let Some(list) = line.strip_prefix("verbs:") {
+            let verbs: Vec<String> = serde_json::from_str(list.trim()).unwrap();
+            for r in &resources {
+                out.extend(verbs.iter().map(|v| (r.clone(), v.clone())));
+            }
+        }
+    }
+    out
+}
+
+/// The (resource, verb) a request needs, as the API server's authorizer names them.
+fn permission(seen: &Seen) -> Option<(String, String)> {
+    let (_, rest) = seen.path.split_once("/namespaces/")?;
+    let parts: Vec<&str> = rest.split('/').skip(1).collect();
+    let watch = seen.query.get("watch").map(String::as_str) == Some("true");
+    let (resource, verb) = match (seen.method.as_str(), parts.as_slice()) {
+        ("GET", [plural]) => (plural.to_string(), if watch { "watch" } else { "list" }),
+        ("GET", [plural, _]) => (plural.to_string(), "get"),
+        ("GET", [plural, _, sub]) => (format!("{plural}/{sub}"), "get"),
+        ("PATCH", [plural, _]) => (plural.to_string(), "patch"),
+        ("PATCH", [plural, _, sub]) => (format!("{plural}/{sub}"), "patch"),
+        _ => return None,
+    };
+    Some((resource, verb.to_string()))
+}
+
 /// `a=b&c=d` decoded (percent escapes and `+`).
 fn url_pairs(query: &str) -> Vec<(String, String)> {
     query
@@ -745,7 +856,8 @@ pub fn replica_set(
             "name": format!("{deployment}-{hash}"), "namespace": NS,
             "uid": format!("uid-rs-{hash}"),
             "creationTimestamp": format!("2026-12-0{revision}T08:00:00Z"),
-            "labels": {"app": app, "pod-template-hash": hash},
+            // A ReplicaSet's labels are its template's, with the hash.
+            "labels": {"app": app, "opsdeck.io/app": app, "pod-template-hash": hash},
             "annotations": {
                 "deployment.kubernetes.io/revision": revision.to_string(),
                 "deployment.kubernetes.io/desired-replicas": "3",

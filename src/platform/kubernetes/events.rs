@@ -1,6 +1,7 @@
 //! Kubernetes Events (events.k8s.io/v1) about an app's Deployment, ReplicaSets and Pods, as
-//! timeline entries on the `events` topic. A full list (the first, or after 410 Gone) is only
-//! remembered; events that arrive after it are sent. Each event is sent once (by uid).
+//! timeline entries on the `events` topic. The first full list is only remembered; events that
+//! arrive after it are sent, and so are those a re-list (after 410 Gone) shows that the watch
+//! missed. Each event is sent once (by uid).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -37,8 +38,13 @@ impl Seen {
     }
 }
 
-/// The timeline entries a change brings (only events that arrived after a list).
-pub fn observe(cache: &mut Cache, change: Change<KubeEvent>, label: &str) -> Vec<TimelineEntry> {
+/// The timeline entries a change brings (only events that arrived after the `first` list).
+pub fn observe(
+    cache: &mut Cache,
+    change: Change<KubeEvent>,
+    label: &str,
+    first: bool,
+) -> Vec<TimelineEntry> {
     match change {
         Change::Listed(items) => {
             let mut known: Vec<TimelineEntry> = Vec::new();
@@ -51,6 +57,9 @@ pub fn observe(cache: &mut Cache, change: Change<KubeEvent>, label: &str) -> Vec
                 }
             }
             known.sort_by_key(|e| e.ts);
+            if !first {
+                return known;
+            }
             for entry in known {
                 cache.remember(entry);
             }

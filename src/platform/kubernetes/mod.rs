@@ -8,11 +8,16 @@
 //! sends the patch `kubectl rollout undo` sends ([`rollback`]); both are followed the way
 //! `kubectl rollout status` follows a rollout ([`rollout`]) and reported on the `actions` topic.
 //!
-//! Deployments, Pods, HPAs and Events are listed, then watched ([`watch`]) into a cache that the
-//! reads answer from; when the API server cannot be reached the cache is kept and the apps are
-//! marked stale (`stale_since`). Logs of every pod of every app are followed ([`logs`]).
-//! Metrics are ready/desired replicas and pod restarts, every few seconds.
+//! Deployments, ReplicaSets, Pods, HPAs and Events are listed, then watched ([`watch`]) into a
+//! cache that the reads answer from; when the API server cannot be reached (or, asked its
+//! version every few seconds, stops answering) the cache is kept and the apps are marked stale
+//! (`stale_since`). What a Deployment or ReplicaSet change means (replicas moved, a new
+//! release, an app appeared or left) goes on the `events` topic ([`changes`]), from a watch
+//! event or from a re-list compared with what was held. Logs of every pod of every app are
+//! followed ([`logs`]). Metrics are ready/desired replicas and pod restarts, every few seconds
+//! and at once when they move.
 
+mod changes;
 mod events;
 mod logs;
 pub mod rollback;
@@ -20,7 +25,7 @@ pub mod rollout;
 pub mod shape;
 pub mod watch;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,7 +46,7 @@ use self::watch::Change;
 use super::{ActionRequest, Emission, EventSink, Platform, PlatformError, RollbackPlan};
 use crate::protocol::{
     ActionKind, ActionState, ActionStatus, Alert, AppDetail, AppStatus, AppSummary, Body,
-    EventKind, MetricSample, PlatformEvent, Release, ReleaseStatus, TimelineEntry,
+    EventKind, Metric, MetricSample, PlatformEvent, Release, ReleaseStatus, TimelineEntry,
 };
 
 /// How the Kubernetes platform is set up.
@@ -63,6 +68,12 @@ pub struct KubeSettings {
     /// maxReplicas at least the count) instead of the Deployment's replicas, which the HPA
     /// would override.
     pub scale_hpa: bool,
+    /// With `scale_hpa`: how long the HPA has to bring the Deployment into its new bounds
+    /// before the action fails.
+    pub hpa_patience: Duration,
+    /// How often the API server is asked its version, to notice one that stopped answering
+    /// while the watches wait in silence (a partition); it must answer within this too.
+    pub probe_every: Duration,
 }
 
 impl KubeSettings {
@@ -75,9 +86,14 @@ impl KubeSettings {
             log_tail: 50,
             log_lines_per_batch: 200,
             scale_hpa: false,
+            hpa_patience: Duration::from_secs(300),
+            probe_every: Duration::from_secs(10),
         }
     }
 }
+
+/// The source name of the probe on the timeline and in `lost`.
+const PROBE: &str = "probe /version";
 
 /// Timeline entries kept.
 const TIMELINE: usize = 500;
@@ -94,6 +110,18 @@ struct Tracked {
     since_generation: i64,
     /// Said with every status until the end (e.g. the HPA will override the count).
     warning: Option<String>,
+    /// Scaled through the HPA: the bounds the Deployment must come into, and by when.
+    through_autoscaler: Option<AutoscalerWait>,
+}
+
+/// A scale through an HPA (`--kube-scale-hpa`) waits for the HPA to move the Deployment.
+#[derive(Clone, Debug)]
+struct AutoscalerWait {
+    name: String,
+    min: u32,
+    max: u32,
+    until: tokio::time::Instant,
+    patience: Duration,
 }
 
 /// What the watches have told, and what the gateway is doing.
@@ -101,6 +129,7 @@ struct Tracked {
 struct Cache {
     deployments: BTreeMap<Key, Deployment>,
     pods: BTreeMap<Key, KubePod>,
+    replica_sets: BTreeMap<Key, ReplicaSet>,
     autoscalers: BTreeMap<Key, HorizontalPodAutoscaler>,
     /// Per watch that cannot reach the API server: when it last could, and why not now.
     lost: BTreeMap<String, (DateTime<Utc>, String)>,
@@ -109,6 +138,13 @@ struct Cache {
     actions: Vec<Tracked>,
     timeline: VecDeque<TimelineEntry>,
     events_seen: events::Seen,
+    /// The watches (`deployments/shop`) that have listed once: a later list is a re-list,
+    /// compared with what was held.
+    listed: BTreeSet<String>,
+    /// Watches (of any kind) whose last attempt failed: what they hold may be behind.
+    failing: BTreeSet<String>,
+    /// Per Deployment, the newest revision told on the timeline (or known at the first list).
+    announced: BTreeMap<Key, i64>,
 }
 
 impl Cache {
@@ -141,6 +177,88 @@ impl Cache {
         self.timeline.push_front(entry);
         self.timeline.truncate(TIMELINE);
     }
+
+    /// Revision `rev` of Deployment `key`, told once: the entry when it is newer than what
+    /// was told (none when `tell` is false, or for the first revision known of `key`).
+    fn announce(
+        &mut self,
+        key: &Key,
+        app: &str,
+        release: (
+            i64,
+            Option<&k8s_openapi::api::core::v1::PodTemplateSpec>,
+            Option<&str>,
+        ),
+        tell: bool,
+    ) -> Option<TimelineEntry> {
+        let (rev, template, change_cause) = release;
+        let known = self.announced.get(key).copied();
+        if known.is_some_and(|k| k >= rev) {
+            return None;
+        }
+        self.announced.insert(key.clone(), rev);
+        if !tell || known.is_none() {
+            return None;
+        }
+        let cause = match self.acting(key) {
+            Some(AppStatus::RollingBack) => changes::Cause::Rollback,
+            _ => changes::Cause::Outside,
+        };
+        let entry = changes::release(Utc::now(), app, rev, template, change_cause, cause);
+        self.remember(entry.clone());
+        Some(entry)
+    }
+
+    /// `source` (a watch, the probe) cannot reach the API server: the apps are stale from the
+    /// last time it answered. The timeline entry saying so, the first time.
+    fn lose(&mut self, source: &str, why: &str, now: DateTime<Utc>) -> Option<TimelineEntry> {
+        if self.lost.contains_key(source) {
+            return None;
+        }
+        let since = self.heard.get(source).copied().unwrap_or(now);
+        self.lost
+            .insert(source.to_string(), (since, why.to_string()));
+        Some(self.say(now, format!("{source}: {why}; showing what was known")))
+    }
+
+    /// `source` reached the API server: the timeline entry when it had not before.
+    fn answered(&mut self, source: &str, now: DateTime<Utc>) -> Option<TimelineEntry> {
+        self.failing.remove(source);
+        self.heard.insert(source.to_string(), now);
+        self.lost.remove(source)?;
+        Some(self.say(now, format!("{source}: the API server answers again")))
+    }
+
+    /// A `source` entry about the apps as a whole, remembered.
+    fn say(&mut self, now: DateTime<Utc>, message: String) -> TimelineEntry {
+        let entry = TimelineEntry {
+            ts: now,
+            app: String::new(),
+            event: PlatformEvent {
+                kind: EventKind::Source,
+                message,
+                actor: None,
+                run: None,
+            },
+        };
+        self.remember(entry.clone());
+        entry
+    }
+
+    /// The Deployment that controls `rs`, when held.
+    fn owner_of(&self, rs: &ReplicaSet) -> Option<Key> {
+        let owner = rs
+            .metadata
+            .owner_references
+            .as_ref()?
+            .iter()
+            .find(|r| r.controller == Some(true) && r.kind == "Deployment")?;
+        let key = (namespace_of(&rs.metadata).to_string(), owner.name.clone());
+        self.deployments
+            .get(&key)
+            .filter(|d| d.metadata.uid.as_deref() == Some(owner.uid.as_str()))
+            .map(|_| key)
+    }
 }
 
 /// What the watches send to the platform's loop.
@@ -148,8 +266,11 @@ impl Cache {
 enum Update {
     Deployments(String, Box<Change<Deployment>>),
     Pods(String, Box<Change<KubePod>>),
+    ReplicaSets(String, Box<Change<ReplicaSet>>),
     Autoscalers(String, Box<Change<HorizontalPodAutoscaler>>),
     Events(String, Box<Change<KubeEvent>>),
+    /// What the probe found: `None` when the API server answered, else why not.
+    Probe(Option<String>),
 }
 
 /// Kubernetes as a [`Platform`].
@@ -211,13 +332,13 @@ impl KubePlatform {
 
     /// Scale through the HPA that manages the Deployment `key` (`--kube-scale-hpa`): its
     /// minReplicas becomes `replicas`, its maxReplicas at least that. What to say with the
-    /// action's progress.
+    /// action's progress, and what to wait for.
     async fn scale_autoscaler(
         &self,
         key: &Key,
         h: &HorizontalPodAutoscaler,
         replicas: u32,
-    ) -> Result<String, PlatformError> {
+    ) -> Result<(String, AutoscalerWait), PlatformError> {
         if replicas == 0 {
             return Err(PlatformError::Invalid(format!(
                 "HorizontalPodAutoscaler {:?} cannot keep 0 replicas; delete it to scale to 0",
@@ -232,8 +353,18 @@ impl KubePlatform {
         api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
             .map_err(platform_error)?;
-        Ok(format!(
-            "HorizontalPodAutoscaler {name:?} now keeps {replicas}-{max} replicas and scales the Deployment"
+        let patience = self.settings.hpa_patience;
+        Ok((
+            format!(
+                "HorizontalPodAutoscaler {name:?} now keeps {replicas}-{max} replicas and scales the Deployment"
+            ),
+            AutoscalerWait {
+                name: name.to_string(),
+                min: replicas,
+                max,
+                until: tokio::time::Instant::now() + patience,
+                patience,
+            },
         ))
     }
 
@@ -242,6 +373,35 @@ impl KubePlatform {
         let d = cache.find(app, &self.settings.app_label)?;
         let key = key_of(&d.metadata);
         Ok((key, d.clone()))
+    }
+
+    /// The ReplicaSets `d` controls: from the watch when its pod template carries the app
+    /// label (so its ReplicaSets do) and the watch has listed and is not failing (e.g. RBAC
+    /// that grants list but not watch), else read now.
+    async fn sets_of(&self, d: &Deployment) -> Result<Vec<ReplicaSet>, PlatformError> {
+        let labelled = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref())
+            .is_some_and(|l| l.contains_key(&self.settings.app_label));
+        let ns = namespace_of(&d.metadata);
+        if labelled {
+            let cache = self.lock();
+            let watch = format!("replicasets/{ns}");
+            if cache.listed.contains(&watch) && !cache.failing.contains(&watch) {
+                let uid = d.metadata.uid.as_deref().unwrap_or_default();
+                return Ok(cache
+                    .replica_sets
+                    .values()
+                    .filter(|rs| {
+                        namespace_of(&rs.metadata) == ns && shape::owned_by(&rs.metadata, uid)
+                    })
+                    .cloned()
+                    .collect());
+            }
+        }
+        self.replica_sets(d).await
     }
 
     /// The ReplicaSets `d` controls, read now.
@@ -287,14 +447,24 @@ impl KubePlatform {
         let key = tracked.key.clone();
         let emissions = {
             let mut cache = self.lock();
-            cache
-                .actions
-                .retain_mut(|old| old.key != key || old.status.kind != tracked.status.kind);
+            let mut out = Vec::new();
+            // A newer action of the same kind on the same app takes over: the older one fails
+            // (as the simulator's do), never left in flight.
+            cache.actions.retain_mut(|old| {
+                if old.key != key || old.status.kind != tracked.status.kind {
+                    return true;
+                }
+                old.status.state = ActionState::Failed;
+                old.status.message = format!("superseded by action {}", tracked.status.id);
+                old.status.updated_at = Utc::now();
+                out.push(action_emission(&old.status));
+                false
+            });
             let mut first = tracked.clone();
             first.status.state = ActionState::InProgress;
             first.status.message = tracked.warning.clone().unwrap_or_default();
             first.status.updated_at = Utc::now();
-            let mut out = vec![action_emission(&first.status)];
+            out.push(action_emission(&first.status));
             // The watch may already hold a newer object than the answer; judge the newer.
             let newer = cache
                 .deployments
@@ -347,63 +517,69 @@ impl KubePlatform {
         let source = match &update {
             Update::Deployments(ns, _) => format!("deployments/{ns}"),
             Update::Pods(ns, _) => format!("pods/{ns}"),
+            Update::ReplicaSets(ns, _) => format!("replicasets/{ns}"),
             Update::Autoscalers(ns, _) => format!("horizontalpodautoscalers/{ns}"),
             Update::Events(ns, _) => format!("events/{ns}"),
+            Update::Probe(_) => PROBE.to_string(),
         };
         let lost = match &update {
             Update::Deployments(_, c) => lost_reason(c),
             Update::Pods(_, c) => lost_reason(c),
+            Update::ReplicaSets(_, c) => lost_reason(c),
             Update::Autoscalers(_, c) => lost_reason(c),
             Update::Events(_, c) => lost_reason(c),
+            Update::Probe(why) => why.clone(),
         };
-        // Only the watches apps need make the data stale; HPAs and events are extras.
-        let essential = matches!(update, Update::Deployments(..) | Update::Pods(..));
+        // Only the watches apps need make the data stale; ReplicaSets (whose releases are
+        // listed on demand without them), HPAs and events are extras.
+        let essential = matches!(
+            update,
+            Update::Deployments(..) | Update::Pods(..) | Update::Probe(_)
+        );
         match lost {
             Some(why) => {
                 tracing::warn!(watch = %source, "{why}");
-                if essential && !cache.lost.contains_key(&source) {
-                    let since = cache.heard.get(&source).copied().unwrap_or(now);
-                    cache.lost.insert(source.clone(), (since, why.clone()));
-                    let entry = TimelineEntry {
-                        ts: now,
-                        app: String::new(),
-                        event: PlatformEvent {
-                            kind: EventKind::Source,
-                            message: format!("{source}: {why}; showing what was known"),
-                            actor: None,
-                            run: None,
-                        },
-                    };
-                    cache.remember(entry.clone());
-                    out.push(timeline_emission(entry));
+                cache.failing.insert(source.clone());
+                if essential {
+                    out.extend(cache.lose(&source, &why, now).map(timeline_emission));
                 }
                 return out;
             }
-            None => {
-                cache.heard.insert(source.clone(), now);
-                if cache.lost.remove(&source).is_some() && essential {
-                    let entry = TimelineEntry {
-                        ts: now,
-                        app: String::new(),
-                        event: PlatformEvent {
-                            kind: EventKind::Source,
-                            message: format!("{source}: the API server answers again"),
-                            actor: None,
-                            run: None,
-                        },
-                    };
-                    cache.remember(entry.clone());
-                    out.push(timeline_emission(entry));
-                }
-            }
+            // Only an essential source is ever lost, so only it says it answers again.
+            None => out.extend(cache.answered(&source, now).map(timeline_emission)),
         }
+        // A list after the first (after 410 Gone) is compared with what was held.
+        let relisted =
+            |cache: &mut Cache, listed: bool| listed && !cache.listed.insert(source.clone());
         match update {
             Update::Deployments(ns, change) => {
+                let relisted = relisted(cache, matches!(*change, Change::Listed(_)));
+                let held: BTreeMap<Key, Deployment> = match &*change {
+                    Change::Listed(_) => cache
+                        .deployments
+                        .iter()
+                        .filter(|(k, _)| k.0 == ns)
+                        .map(|(k, d)| (k.clone(), d.clone()))
+                        .collect(),
+                    Change::Applied(d) | Change::Deleted(d) => {
+                        let key = key_of(&d.metadata);
+                        cache
+                            .deployments
+                            .get(&key)
+                            .map(|d| (key, d.clone()))
+                            .into_iter()
+                            .collect()
+                    }
+                    Change::Lost(_) | Change::Answering => BTreeMap::new(),
+                };
+                let first = matches!(*change, Change::Listed(_)) && !relisted;
                 let touched = apply_change(&mut cache.deployments, &ns, *change);
-                for key in touched {
+                let keys: BTreeSet<Key> = held.keys().chain(&touched).cloned().collect();
+                for key in keys {
                     if let Some(d) = cache.deployments.get(&key).cloned() {
                         out.extend(judge_actions(&mut cache.actions, &key, &d));
                     }
+                    out.extend(self.tell_deployment(cache, &key, held.get(&key), !first));
                 }
                 logs.reconcile(cache, &self.settings);
             }
@@ -411,16 +587,98 @@ impl KubePlatform {
                 apply_change(&mut cache.pods, &ns, *change);
                 logs.reconcile(cache, &self.settings);
             }
+            Update::ReplicaSets(ns, change) => {
+                let tell = !matches!(*change, Change::Listed(_)) || relisted(cache, true);
+                let touched = apply_change(&mut cache.replica_sets, &ns, *change);
+                for key in touched {
+                    let Some(rs) = cache.replica_sets.get(&key).cloned() else {
+                        continue;
+                    };
+                    let (Some(owner), Some(release)) =
+                        (cache.owner_of(&rs), changes::replica_set_release(&rs))
+                    else {
+                        continue;
+                    };
+                    let app = cache
+                        .deployments
+                        .get(&owner)
+                        .map(|d| shape::app_id(d, &self.settings.app_label))
+                        .unwrap_or_default();
+                    if let Some(entry) = cache.announce(&owner, &app, release, tell) {
+                        out.push(timeline_emission(entry));
+                    }
+                }
+            }
             Update::Autoscalers(ns, change) => {
                 apply_change(&mut cache.autoscalers, &ns, *change);
             }
+            Update::Probe(_) => {}
             Update::Events(_, change) => {
-                let entries = events::observe(cache, *change, &self.settings.app_label);
+                let first = matches!(*change, Change::Listed(_)) && !relisted(cache, true);
+                let entries = events::observe(cache, *change, &self.settings.app_label, first);
                 for entry in entries {
                     cache.remember(entry.clone());
                     out.push(timeline_emission(entry));
                 }
             }
+        }
+        out
+    }
+
+    /// What consoles hear of Deployment `key` having been `before` (`None`: not held) and
+    /// being what the cache holds now: timeline entries of what moved ([`changes`]), its new
+    /// release, and its replicas at once when they moved. `tell` false (the first list) only
+    /// remembers its revision.
+    fn tell_deployment(
+        &self,
+        cache: &mut Cache,
+        key: &Key,
+        before: Option<&Deployment>,
+        tell: bool,
+    ) -> Vec<Emission> {
+        let after = cache.deployments.get(key).cloned();
+        let Some(app) = after
+            .as_ref()
+            .or(before)
+            .map(|d| shape::app_id(d, &self.settings.app_label))
+        else {
+            return Vec::new();
+        };
+        let release = after.as_ref().and_then(changes::deployment_release);
+        if !tell {
+            if let Some((rev, _, _)) = release {
+                cache.announced.insert(key.clone(), rev);
+            }
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(d) = &after {
+            let moved = before.is_none_or(|b| {
+                (shape::desired(b), shape::ready(b)) != (shape::desired(d), shape::ready(d))
+            });
+            if moved {
+                out.push(Emission {
+                    ts: Utc::now(),
+                    app: app.clone(),
+                    body: Body::Metrics(sample(d, cache.pods.values())),
+                });
+            }
+        }
+        for entry in changes::deployment(Utc::now(), &app, before, after.as_ref()) {
+            cache.remember(entry.clone());
+            out.push(timeline_emission(entry));
+        }
+        match release {
+            // An app that appeared starts from the revision it has.
+            Some(release) => {
+                if let Some(entry) = cache.announce(key, &app, release, before.is_some()) {
+                    out.push(timeline_emission(entry));
+                }
+            }
+            None if after.is_none() => {
+                cache.announced.remove(key);
+            }
+            None => {}
         }
         out
     }
@@ -472,12 +730,21 @@ impl KubePlatform {
         for ns in &self.settings.namespaces {
             let client = self.client.clone();
             let label = self.settings.app_label.clone();
-            let (ns1, ns2, ns3, ns4) = (ns.clone(), ns.clone(), ns.clone(), ns.clone());
+            let (ns1, ns2, ns3, ns4, ns5) =
+                (ns.clone(), ns.clone(), ns.clone(), ns.clone(), ns.clone());
             tasks.spawn(watch::follow(
                 Api::<Deployment>::namespaced(client.clone(), ns),
-                Some(label),
+                Some(label.clone()),
                 tx.clone(),
                 move |c| Update::Deployments(ns1.clone(), Box::new(c)),
+            ));
+            // A Deployment's ReplicaSets carry its pod template's labels: those with the app
+            // label are watched (the others are listed when asked for, [`Self::sets_of`]).
+            tasks.spawn(watch::follow(
+                Api::<ReplicaSet>::namespaced(client.clone(), ns),
+                Some(label),
+                tx.clone(),
+                move |c| Update::ReplicaSets(ns5.clone(), Box::new(c)),
             ));
             tasks.spawn(watch::follow(
                 Api::<KubePod>::namespaced(client.clone(), ns),
@@ -552,7 +819,11 @@ fn judge_actions(actions: &mut Vec<Tracked>, key: &Key, d: &Deployment) -> Vec<E
     let now = Utc::now();
     for a in actions.iter_mut().filter(|a| &a.key == key) {
         let before = (a.status.state, a.status.progress, a.status.message.clone());
-        let (state, progress, message) = match rollout::judge(d, a.since_generation) {
+        let judged = match &a.through_autoscaler {
+            Some(wait) => wait_for_autoscaler(wait, d, a.since_generation),
+            None => rollout::judge(d, a.since_generation),
+        };
+        let (state, progress, message) = match judged {
             Rollout::Waiting { progress, message } => (ActionState::InProgress, progress, message),
             Rollout::Done { progress } => (
                 ActionState::Succeeded,
@@ -574,6 +845,39 @@ fn judge_actions(actions: &mut Vec<Tracked>, key: &Key, d: &Deployment) -> Vec<E
     }
     actions.retain(|a| !a.status.state.is_final());
     out
+}
+
+/// A scale through an HPA: waiting until the HPA has asked the Deployment for a count within
+/// its new bounds (failed when that takes longer than the patience), then judged as any
+/// rollout.
+fn wait_for_autoscaler(wait: &AutoscalerWait, d: &Deployment, since_generation: i64) -> Rollout {
+    let desired = shape::desired(d);
+    if (wait.min..=wait.max).contains(&desired) {
+        return rollout::judge(d, since_generation);
+    }
+    let progress = crate::protocol::Progress {
+        ready: shape::ready(d),
+        desired: desired.clamp(wait.min, wait.max),
+    };
+    if tokio::time::Instant::now() >= wait.until {
+        return Rollout::Failed {
+            progress,
+            message: format!(
+                "HorizontalPodAutoscaler {:?} did not bring the Deployment to {}-{} replicas within {}s: it asks for {desired}",
+                wait.name,
+                wait.min,
+                wait.max,
+                wait.patience.as_secs()
+            ),
+        };
+    }
+    Rollout::Waiting {
+        progress,
+        message: format!(
+            "waiting for HorizontalPodAutoscaler {:?} to bring the Deployment to {}-{} replicas: it asks for {desired}",
+            wait.name, wait.min, wait.max
+        ),
+    }
 }
 
 fn action_emission(status: &ActionStatus) -> Emission {
@@ -603,6 +907,16 @@ fn sample<'a>(d: &Deployment, pods: impl Iterator<Item = &'a KubePod>) -> Metric
         replicas_ready: shape::ready(d),
         replicas_desired: shape::desired(d),
         extras: BTreeMap::from([("pod_restarts".to_string(), f64::from(restarts))]),
+        // The API knows no traffic, latency or usage: absent, not 0.
+        absent: vec![
+            Metric::Rps,
+            Metric::P50,
+            Metric::P95,
+            Metric::P99,
+            Metric::ErrorRatio,
+            Metric::Cpu,
+            Metric::Memory,
+        ],
         ..MetricSample::default()
     }
 }
@@ -639,7 +953,12 @@ impl Platform for KubePlatform {
         let (tx, mut rx) = mpsc::channel(256);
         let mut tasks = JoinSet::new();
         self.spawn_watches(&mut tasks, &tx);
-        drop(tx);
+        let probe = tokio::spawn(watch::probe(
+            self.client.clone(),
+            self.settings.probe_every,
+            tx.clone(),
+            Update::Probe,
+        ));
         let mut logs = logs::Followers::new(
             self.client.clone(),
             sink.clone(),
@@ -654,7 +973,18 @@ impl Platform for KubePlatform {
                 biased;
                 () = sink.closed() => break,
                 update = rx.recv() => match update {
-                    Some(update) => self.apply(update, &mut logs),
+                    Some(update) => {
+                        let recovered = matches!(update, Update::Probe(None))
+                            && self.lock().lost.contains_key(PROBE);
+                        let batch = self.apply(update, &mut logs);
+                        if recovered {
+                            // The watches may still wait on connections that died in silence:
+                            // start them again; their lists tell what changed meanwhile.
+                            tasks.shutdown().await;
+                            self.spawn_watches(&mut tasks, &tx);
+                        }
+                        batch
+                    }
                     None => break,
                 },
                 _ = judge.tick() => self.judge_all(),
@@ -667,6 +997,7 @@ impl Platform for KubePlatform {
             }
         }
         logs.stop();
+        probe.abort();
         tasks.shutdown().await;
     }
 
@@ -679,7 +1010,7 @@ impl Platform for KubePlatform {
         let (key, d) = self.find(app)?;
         // Pods name their ReplicaSet; its revision is their release. Best effort: without the
         // ReplicaSets the pods are still listed.
-        let revisions: BTreeMap<String, String> = match self.replica_sets(&d).await {
+        let revisions: BTreeMap<String, String> = match self.sets_of(&d).await {
             Ok(sets) => sets
                 .iter()
                 .filter_map(|rs| {
@@ -707,7 +1038,7 @@ impl Platform for KubePlatform {
 
     async fn releases(&self, app: &str) -> Result<Vec<Release>, PlatformError> {
         let (_, d) = self.find(app)?;
-        let sets = self.replica_sets(&d).await?;
+        let sets = self.sets_of(&d).await?;
         Ok(shape::releases(&d, &sets))
     }
 
@@ -724,18 +1055,20 @@ impl Platform for KubePlatform {
         };
         let api = self.deployments(&key.0);
         let via_autoscaler = self.settings.scale_hpa && autoscaler.is_some();
-        let warning = match autoscaler {
+        let (warning, through_autoscaler) = match autoscaler {
             Some(h) if self.settings.scale_hpa => {
-                Some(self.scale_autoscaler(&key, &h, replicas).await?)
+                let (said, wait) = self.scale_autoscaler(&key, &h, replicas).await?;
+                (Some(said), Some(wait))
             }
             Some(h) => {
                 let (min, max) = shape::autoscaler_bounds(&h);
-                Some(format!(
+                let said = format!(
                     "HorizontalPodAutoscaler {:?} ({min}-{max} replicas) manages this Deployment and will override this count",
                     name_of(&h.metadata)
-                ))
+                );
+                (Some(said), None)
             }
-            None => None,
+            None => (None, None),
         };
         if !via_autoscaler {
             let patch = serde_json::json!({"spec": {"replicas": replicas}});
@@ -760,6 +1093,7 @@ impl Platform for KubePlatform {
             key,
             since_generation: latest.metadata.generation.unwrap_or(0),
             warning,
+            through_autoscaler,
         };
         self.track(tracked, latest).await;
         Ok(())
@@ -776,7 +1110,7 @@ impl Platform for KubePlatform {
         let api = self.deployments(&key.0);
         // As kubectl does: the Deployment as it is now, not as the cache last saw it.
         let d = api.get(&key.1).await.map_err(platform_error)?;
-        let sets = self.replica_sets(&d).await?;
+        let sets = self.sets_of(&d).await?;
         let target = rollback::pick(&d, &sets, to)?;
         let rev = shape::revision(&target.metadata).unwrap_or(0);
         let cause = format!(
@@ -833,6 +1167,7 @@ impl Platform for KubePlatform {
             key,
             since_generation: latest.metadata.generation.unwrap_or(0),
             warning: None,
+            through_autoscaler: None,
         };
         self.track(tracked, latest).await;
         Ok(RollbackPlan {

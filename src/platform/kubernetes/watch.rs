@@ -133,6 +133,33 @@ fn remember<K: kube::Resource>(version: &mut Option<String>, obj: &K) {
     }
 }
 
+/// Ask the API server its version every `every`, and send what came of it (`None`: it
+/// answered within `every`; else why not), wrapped by `wrap`, until `out` closes. A watch
+/// notices a server that refuses or fails; only this notices one that stopped answering.
+pub async fn probe<U>(
+    client: kube::Client,
+    every: Duration,
+    out: mpsc::Sender<U>,
+    wrap: impl Fn(Option<String>) -> U,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let answer = match tokio::time::timeout(every, client.apiserver_version()).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(err)) => Some(describe(&err)),
+            Err(_) => Some(format!(
+                "the API server did not answer within {}s",
+                every.as_secs_f64()
+            )),
+        };
+        if out.send(wrap(answer)).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Wait `backoff` (or until nobody listens), then double it up to [`MAX_BACKOFF`].
 async fn pause<U>(out: &mpsc::Sender<U>, backoff: &mut Duration) {
     tokio::select! {
