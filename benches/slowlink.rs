@@ -221,8 +221,9 @@ fn run_link(link: Arc<Link>) {
                     wire.transit_bytes += n;
                     wire.in_transit.push_back((now + link.half_rtt, chunk));
                 } else if wire.buffered.is_empty() {
-                    // An idle link does not save up its rate for later.
-                    drained = drained.max(started.elapsed().as_secs_f64() * link.rate - 1024.0);
+                    // An idle link does not save up its rate for later (beyond a tick's worth).
+                    drained = drained
+                        .max(started.elapsed().as_secs_f64() * link.rate - link.rate * 0.002);
                 }
             }
             while wire.in_transit.front().is_some_and(|(at, _)| *at <= now) {

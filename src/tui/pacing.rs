@@ -87,6 +87,8 @@ pub struct Pacer {
     in_flight: std::collections::VecDeque<Sent>,
     limit: Limit,
     link: super::link::Link,
+    /// What the link allowed last: (frames of data, whether a key goes ahead), to log changes.
+    chosen: (usize, bool),
     last_frame: Option<Instant>,
     gap: Duration,
 }
@@ -110,6 +112,7 @@ impl Pacer {
             in_flight: std::collections::VecDeque::new(),
             limit,
             link: super::link::Link::default(),
+            chosen: (1, true),
             last_frame: None,
             gap: FRAME_GAP,
         }
@@ -215,6 +218,18 @@ impl Pacer {
         self.answers = Answers::Given;
         if let Some(sent) = self.in_flight.pop_front() {
             self.link.answered(sent.at, sent.bytes, sent.behind, now);
+            let chosen = (self.data_limit(), self.key_goes_ahead());
+            if chosen != self.chosen {
+                self.chosen = chosen;
+                tracing::debug!(
+                    rate = ?self.link.rate().map(|r| (r / 1024.0).round()),
+                    round_trip = ?self.link.round_trip(),
+                    transit = ?self.link.transit(),
+                    in_flight = chosen.0,
+                    key_goes_ahead = chosen.1,
+                    "frames in flight chosen by the link (rate in KB/s)"
+                );
+            }
         }
     }
 
@@ -360,7 +375,7 @@ mod tests {
     #[test]
     fn the_link_chooses_how_many_frames_go_in_flight() {
         // 125 KB/s, 3.4 KB frames: 27 ms to cross, a 100 ms round trip: two frames of data.
-        let mut fast = learn(125.0, 3400, 3);
+        let mut fast = learn(125.0, 3400, 4);
         let (rate, rtt) = fast.link();
         assert!(
             rate.is_some_and(|r| (r - 128_000.0).abs() < 2_000.0),
@@ -377,12 +392,12 @@ mod tests {
         assert!(!fast.open(false));
         assert!(fast.open(true), "and a key's on top");
         // 32 KB/s, 5 KB frames: 150 ms to cross: one frame of data, a key may go ahead.
-        let mut middling = learn(32.0, 5000, 3);
+        let mut middling = learn(32.0, 5000, 4);
         middling.frame_sent(t, 5000);
         assert!(!middling.open(false));
         assert!(middling.open(true));
         // 8 KB/s, 5.5 KB frames: 670 ms to cross: one frame in flight, key or not.
-        let mut slow = learn(8.0, 5500, 1);
+        let mut slow = learn(8.0, 5500, 4);
         slow.frame_sent(t, 5500);
         assert!(!slow.open(false));
         assert!(
