@@ -7,6 +7,7 @@ use opsdeck::cli::{self, Cli, Command, ConnectionArgs, ConsoleArgs, SimArgs};
 use opsdeck::client::BearerToken;
 use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
 use opsdeck::config::gateway::GatewayFile;
+use opsdeck::config::provenance::flags_given;
 use opsdeck::gateway::Tokens;
 use opsdeck::gateway::tokens::generate;
 use opsdeck::protocol::Role;
@@ -16,10 +17,11 @@ fn main() -> ExitCode {
     // The matches, not only the parsed struct: they tell a flag from its environment variable,
     // for precedence and `opsdeck config show`.
     let matches = Cli::command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    cli.console.connection.flags = flags_given(&matches);
     // Every reqwest client (console HTTP, gateway probes) needs a rustls provider; ring it is.
     opsdeck::client::tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -337,16 +337,25 @@ impl Given {
     /// name or are read here.
     pub fn from_cli(conn: &ConnectionArgs, view: &ViewArgs, matches: &[&ArgMatches]) -> Given {
         Given::build(conn, view, &|id, long, var| {
-            matches.iter().find_map(|m| flag_or_env(m, id, long, var))
+            flag_or_env(matches, id, long, var)
         })
     }
 
     /// The same without clap's matches, for a scripting command whose options were merged from
-    /// before and after it: a value given while its variable is set came from the variable,
-    /// any other from a flag.
+    /// before and after it: a value whose option is in `conn.flags` came from a flag, else from
+    /// its variable when that is set, else (options made in code) from a flag.
     pub fn from_args(conn: &ConnectionArgs, view: &ViewArgs) -> Given {
-        Given::build(conn, view, &|_id, long, var| {
-            Some(if std::env::var_os(var).is_some() {
+        Given::from_args_in(conn, view, &|var| std::env::var_os(var).is_some())
+    }
+
+    /// [`Given::from_args`] with `is_set` telling which variables are set.
+    fn from_args_in(
+        conn: &ConnectionArgs,
+        view: &ViewArgs,
+        is_set: &dyn Fn(&str) -> bool,
+    ) -> Given {
+        Given::build(conn, view, &|id, long, var| {
+            Some(if !conn.flags.iter().any(|f| f == id) && is_set(var) {
                 Origin::Env(var.to_string())
             } else {
                 Origin::Flag(format!("--{long}"))
@@ -1104,6 +1113,28 @@ mod tests {
             s.show().ends_with("keys:\n  keys.open_scale = Ctrl-s, x\n"),
             "{}",
             s.show()
+        );
+    }
+
+    #[test]
+    fn a_flag_is_named_as_the_origin_even_when_its_variable_is_set() {
+        let conn = ConnectionArgs {
+            url: Some("ws://flag:1".into()),
+            ca_cert: Some(PathBuf::from("ca.pem")),
+            flags: vec!["url".into()],
+            ..ConnectionArgs::default()
+        };
+        let all_set = |_: &str| true;
+        let given = Given::from_args_in(&conn, &ViewArgs::default(), &all_set);
+        let url = given.url.unwrap();
+        assert_eq!(url.origin, Origin::Flag("--url".into()));
+        let ca = given.ca_cert.unwrap();
+        assert_eq!(ca.origin, Origin::Env("OPSDECK_CA_CERT".into()));
+        let none_set = |_: &str| false;
+        let given = Given::from_args_in(&conn, &ViewArgs::default(), &none_set);
+        assert_eq!(
+            given.ca_cert.unwrap().origin,
+            Origin::Flag("--ca-cert".into())
         );
     }
 
