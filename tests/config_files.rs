@@ -401,12 +401,10 @@ fn an_invalid_console_file_stops_with_file_line_key_and_problem() {
     let err = home.fails(&[], &[]);
     assert!(err.contains(":3: key `defaults.mosue`"), "{err}");
     // A key conflict is found at start, naming both actions.
-    home.write_config("[keys]\nopen_scale = \"r\"\n", 0o644);
+    home.write_config("[keys]\nscale = \"r\"\n", 0o644);
     let err = home.fails(&["config", "show"], &[]);
     assert!(
-        err.contains(
-            ":2: key `keys.open_scale`: r is bound to both `open_scale` and `open_releases`"
-        ),
+        err.contains(":2: key `keys.scale`: r is bound to both `scale` and `releases`"),
         "{err}"
     );
     // A file named on purpose must be there.

@@ -34,7 +34,7 @@ fn overridden_state(text: &str) -> State {
 
 #[test]
 fn a_key_override_drives_the_keys_and_shows_in_help_and_hints() {
-    let mut state = overridden_state("[keys]\nopen_scale = \"ctrl-s\"\n");
+    let mut state = overridden_state("[keys]\nscale = \"ctrl-s\"\n");
     press(&mut state, "S");
     assert!(state.dialog.is_none(), "S no longer scales");
     press(&mut state, "<C-s>");

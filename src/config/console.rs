@@ -1078,9 +1078,9 @@ mod tests {
              overview, alerts, events, logs, runbooks, runs";
         log_buffer_of_zero: "[defaults]\nlog-buffer = 0\n" =>
             "/c/config.toml:2: key `defaults.log-buffer`: must be at least 1";
-        key_override_conflict: "[keys]\nopen_scale = \"r\"\n" =>
-            "/c/config.toml:2: key `keys.open_scale`: r is bound to both `open_scale` and \
-             `open_releases` (in Overview): give one of them another key";
+        key_override_conflict: "[keys]\nscale = \"r\"\n" =>
+            "/c/config.toml:2: key `keys.scale`: r is bound to both `scale` and \
+             `releases` (in Overview): give one of them another key";
     }
 
     #[test]
@@ -1105,12 +1105,9 @@ mod tests {
 
     #[test]
     fn config_show_lists_the_key_overrides() {
-        let s = settings(
-            Given::default(),
-            "[keys]\nopen_scale = [\"ctrl-s\", \"x\"]\n",
-        );
+        let s = settings(Given::default(), "[keys]\nscale = [\"ctrl-s\", \"x\"]\n");
         assert!(
-            s.show().ends_with("keys:\n  keys.open_scale = Ctrl-s, x\n"),
+            s.show().ends_with("keys:\n  keys.scale = Ctrl-s, x\n"),
             "{}",
             s.show()
         );
