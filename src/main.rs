@@ -151,7 +151,8 @@ fn gateway_file(matches: &ArgMatches, args: &mut cli::ServeArgs) -> anyhow::Resu
 
 /// Open the console: on `sim` started in this process (DEMO), or on the gateway the settings
 /// name (`--url`, or the context's). `:ctx NAME` later switches to another context of the
-/// same config file, with the same flags and environment.
+/// same config file: its connection is the context's alone, the console's own settings keep
+/// the flags and environment (`Settings::for_context`).
 async fn console(settings: Settings, given: Given, sim: Option<SimArgs>) -> anyhow::Result<()> {
     let file = settings.clone();
     let switch: opsdeck::tui::SwitchContext = Box::new(move |name: &str| {

@@ -153,20 +153,29 @@ async fn ctx_switches_to_another_gateway_and_keeps_nothing_of_the_first() {
             "current-context = \"staging\"\n\
              [contexts.staging]\nurl = \"ws://{a}\"\n\
              [contexts.prod]\nurl = \"ws://{b}\"\nproduction = true\nview = \"alerts\"\n\
+             mouse = true\n\
              [contexts.broken]\nurl = \"ws://{b}\"\ntoken-env = \"OPSDECK_TEST_UNSET_TOKEN\"\n"
         ),
     )
     .unwrap();
     let result = tokio::task::spawn_blocking(move || {
+        // Started with --url: the flag is for the context the console starts on; `:ctx prod`
+        // must still go to prod's gateway.
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(["--url", &format!("ws://{a}")]);
         cmd.env("XDG_CONFIG_HOME", &home.0);
         cmd.env_remove("OPSDECK_TEST_UNSET_TOKEN");
+        cmd.env_remove("OPSDECK_MOUSE");
         let mut console = Console::spawn_command(cmd, 30, 120);
         let screen = console.wait_for(20, "the staging context live", |s| {
             let (_, status) = bars(s);
             status.contains("staging") && status.contains(&a) && status.contains("live")
         });
         assert!(!bars(&screen).0.contains("PRODUCTION"), "{screen}");
+        assert!(
+            !console.mouse_captured(),
+            "staging does not capture the mouse"
+        );
 
         // A context whose token cannot be read: said, and nothing changes.
         console.keys(":ctx broken\r");
@@ -192,6 +201,7 @@ async fn ctx_switches_to_another_gateway_and_keeps_nothing_of_the_first() {
             bars(&screen).0.contains("Alerts"),
             "prod opens on its view:\n{screen}"
         );
+        console.wait_until(10, "prod's mouse = true applied", Console::mouse_captured);
         console.quit();
         console.assert_terminal_restored();
     })

@@ -612,10 +612,19 @@ impl Settings {
         })
     }
 
-    /// The same settings for another context, as if `--context NAME` had been given (`:ctx`).
+    /// The settings for another context (`:ctx NAME`). The connection — url, token, CA file,
+    /// production, readonly, the view to open — is the context's: the flags and variables
+    /// given at start named the gateway the console started on, not this one. The console's
+    /// own settings (theme, mouse, log buffer) keep their precedence: flag, variable, context,
+    /// `[defaults]`.
     pub fn for_context(&self, given: &Given, name: &str) -> Result<Settings, SettingsError> {
         let given = Given {
             context: Some(Setting::new(name.to_string(), Origin::Flag(":ctx".into()))),
+            url: None,
+            ca_cert: None,
+            token: None,
+            production: None,
+            readonly: None,
             ..given.clone()
         };
         Settings::with_file(&given, self.config.clone(), self.file.clone())
@@ -979,6 +988,31 @@ mod tests {
         assert_eq!(s.ca_cert.value.as_deref(), Some(Path::new("/c/ca.pem")));
         assert_eq!(s.view.value, Some(StartView::Alerts));
         assert!(s.mouse.value, "[defaults] under the context");
+    }
+
+    #[test]
+    fn ctx_takes_the_connection_from_the_context_and_keeps_the_consoles_own_settings() {
+        let flag = |name: &str| Origin::Flag(name.into());
+        let started = Given {
+            url: Some(Setting::new("ws://started:1".into(), flag("--url"))),
+            token: Some(Setting::new(
+                TokenSource::Env("OPSDECK_TOKEN".into()),
+                Origin::Env("OPSDECK_TOKEN".into()),
+            )),
+            readonly: Some(Setting::new(true, flag("--readonly"))),
+            theme: Some(Setting::new("colorblind".into(), flag("--theme"))),
+            ..Given::default()
+        };
+        let s = settings(started.clone(), TWO);
+        assert_eq!(s.url.value.as_deref(), Some("ws://started:1"));
+        let prod = s.for_context(&started, "prod").unwrap();
+        assert_eq!(prod.url.value.as_deref(), Some("wss://prod:7070"));
+        assert_eq!(prod.url.origin, Origin::Context("prod".into()));
+        assert_eq!(prod.token.value, None, "prod names no token source");
+        assert!(!prod.readonly.value);
+        assert!(prod.production.value);
+        assert_eq!(prod.theme.value.as_deref(), Some("colorblind"));
+        assert!(prod.mouse.value, "[defaults] mouse");
     }
 
     #[test]
