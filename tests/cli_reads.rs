@@ -288,6 +288,122 @@ fn bash_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() 
     served.stop();
 }
 
+/// The words of a screen line, without the prompt's trailing blanks.
+fn screen_has_line(screen: &str, line: &str) -> bool {
+    screen.lines().any(|l| l.trim_end() == line)
+}
+
+#[test]
+fn zsh_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() {
+    let Some(zsh) = common::real::binary("zsh") else {
+        return;
+    };
+    let served = Served::default_sim(1.0);
+    let dir = common::pty::TempDir::new("zsh-completion");
+    let script = dir.0.join("opsdeck.zsh");
+    std::fs::write(&script, opsdeck(&["completions", "zsh"]).stdout).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .parent()
+        .unwrap();
+    // An interactive zsh without rc files, in a pty: TAB as an operator presses it.
+    let mut cmd = portable_pty::CommandBuilder::new(zsh);
+    cmd.arg("-f");
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()));
+    cmd.env("HOME", &dir.0);
+    cmd.env("ZDOTDIR", &dir.0);
+    let mut sh = common::pty::Console::spawn_command(cmd, 24, 200);
+    sh.keys(&format!(
+        "PROMPT='$ '; autoload -Uz compinit && compinit -u -D && source {} && print -r re''ady\r",
+        script.display()
+    ));
+    sh.wait_for(20, "zsh with the completion loaded", |s| {
+        screen_has_line(s, "ready")
+    });
+    let url = served.url.as_str();
+    sh.keys(&format!("opsdeck --url {url} scale shop-c\t"));
+    sh.wait_for(20, "the app id completed", |s| {
+        s.contains(&format!("$ opsdeck --url {url} scale shop-cart "))
+    });
+    // The cursor before a --url written after it: the --url is read all the same.
+    sh.keys("\x15");
+    let tail = format!(" --url {url}");
+    sh.keys(&format!("opsdeck runbook run bad{tail}"));
+    sh.keys(&"\x02".repeat(tail.chars().count()));
+    sh.keys("\t");
+    sh.wait_for(20, "the runbook id completed", |s| {
+        s.contains(&format!("$ opsdeck runbook run bad-release {tail}"))
+            || s.contains(&format!("$ opsdeck runbook run bad-release{tail}"))
+    });
+    // Commands come from clap's own completion.
+    sh.keys("\x15opsdeck rollb\t");
+    sh.wait_for(20, "the command completed", |s| {
+        s.contains("$ opsdeck rollback ")
+    });
+    sh.keys("\x15exit\r");
+    sh.wait_exit(10);
+    served.stop();
+}
+
+#[test]
+fn powershell_script_asks_the_gateway_for_the_ids_at_the_cursor() {
+    let served = Served::default_sim(1.0);
+    let script = opsdeck(&["completions", "powershell"]).stdout;
+    // The hook: the line's words but the one being completed, how many come before it.
+    let hook = "$ids = @(& $line[0] __complete line --before $before.Count '--' @line 2>$null)";
+    assert!(script.contains(hook), "no dynamic hook in:\n{script}");
+    assert!(
+        script.find(hook) < script.find("$completions.Where{"),
+        "the ids are offered before clap's completions are filtered"
+    );
+    // What the hook runs, for `opsdeck --url URL scale shop-c<TAB>` and for
+    // `opsdeck runbook run b<TAB> --url URL`.
+    let url = served.url.as_str();
+    let apps = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "4",
+        "--",
+        "opsdeck",
+        "--url",
+        url,
+        "scale",
+    ]);
+    assert_eq!(apps.code, 0, "{apps:?}");
+    assert!(apps.stdout.lines().any(|l| l == "shop-cart"), "{apps:?}");
+    let runbooks = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "3",
+        "--",
+        "opsdeck",
+        "runbook",
+        "run",
+        "--url",
+        url,
+    ]);
+    assert!(
+        runbooks.stdout.lines().any(|l| l == "bad-release"),
+        "{runbooks:?}"
+    );
+    // Where no id goes (the replica count), nothing, and clap's completions stay.
+    let count = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "3",
+        "--",
+        "opsdeck",
+        "scale",
+        "shop-cart",
+        "--url",
+        url,
+    ]);
+    assert_eq!((count.code, count.stdout.as_str()), (0, ""));
+    served.stop();
+}
+
 #[test]
 fn serve_help_lists_only_the_gateways_options() {
     let ran = opsdeck(&["serve", "--help"]);
