@@ -74,6 +74,14 @@ fn each_read_prints_the_apis_own_json_shape() {
         "runbook_dry_run",
         serde_json::to_string_pretty(&shape(&dry.json())).unwrap()
     );
+    // One log line a line (NDJSON); a line's `fields` are its own, so only their kind is kept.
+    let logs = opsdeck(&["logs", "shop-cart", "--url", &served.url, "-o", "json"]);
+    assert_eq!(logs.code, 0, "{logs:?}");
+    let first: serde_json::Value =
+        serde_json::from_str(logs.stdout.lines().next().unwrap()).unwrap();
+    let mut line = shape(&first);
+    line["data"]["fields"] = serde_json::json!({ "<name>": "<string>" });
+    insta::assert_snapshot!("logs", serde_json::to_string_pretty(&line).unwrap());
     served.stop();
 }
 
@@ -465,6 +473,62 @@ fn events_follow_prints_the_recent_events_then_each_new_one_once() {
     for line in lines.iter() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(event["app"], "shop-cart");
+    }
+    served.stop();
+}
+
+#[test]
+fn each_read_prints_a_plain_table_when_piped() {
+    let served = Served::sim(
+        7,
+        30.0,
+        Some("bad-release"),
+        common::gateway::loopback_config(),
+    );
+    wait_for(60, "a firing alert", || {
+        let alerts: Vec<Alert> = served.get("/v1/alerts");
+        (!alerts.is_empty()).then_some(())
+    });
+    // The first word of the header, or of the first line, each command prints.
+    for (args, first) in [
+        (vec!["apps"], "APP"),
+        (vec!["app", "shop-cart"], "app:"),
+        (vec!["alerts"], "ALERT"),
+        (vec!["releases", "shop-cart"], "RELEASE"),
+        (vec!["metrics", "shop-cart", "--window", "1m"], "TIME"),
+        (vec!["runbook", "list"], "RUNBOOK"),
+        (vec!["runbook", "show", "bad-release"], "runbook:"),
+        (vec!["runbook", "status"], "RUN"),
+        (
+            vec![
+                "runbook",
+                "run",
+                "bad-release",
+                "-p",
+                "app=shop-cart",
+                "--dry-run",
+            ],
+            "",
+        ),
+        (vec!["logs", "shop-cart"], ""),
+        (vec!["events"], ""),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--url", served.url.as_str()]);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{args:?}: {ran:?}");
+        assert!(!ran.stdout.trim().is_empty(), "{args:?} printed nothing");
+        assert!(!ran.stdout.contains('\x1b'), "{args:?}: {:?}", ran.stdout);
+        assert!(
+            ran.stdout.starts_with(first),
+            "{args:?} starts with {first}:\n{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.lines().all(|l| l == l.trim_end()),
+            "{args:?}: no padding after the last cell:\n{}",
+            ran.stdout
+        );
     }
     served.stop();
 }
