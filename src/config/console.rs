@@ -1107,6 +1107,8 @@ mod tests {
              token-env or token-command";
         token_env_names_no_variable: "[contexts.a]\ntoken-env = \"\"\n" =>
             "/c/config.toml:2: key `contexts.a.token-env`: name an environment variable";
+        token_env_is_no_variable_name: "[contexts.a]\ntoken-env = \"A=b\"\n" =>
+            "/c/config.toml:2: key `contexts.a.token-env`: name an environment variable";
         unknown_view: "[contexts.a]\nview = \"graphs\"\n" =>
             "/c/config.toml:2: key `contexts.a.view`: unknown value `graphs`; expected one of \
              overview, alerts, events, logs, runbooks, runs";

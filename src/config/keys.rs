@@ -397,6 +397,8 @@ mod tests {
         not_a_key: "[keys]\nscale = \"hyper-x\"\n" =>
             "config.toml:2: key `keys.scale`: \"hyper-x\" is not a key (write S, ctrl-s, \
              alt-x, enter, <C-s>, <PageDown>)";
+        a_list_of_keys_holds_only_strings: "[keys]\nscale = [\"x\", 1]\n" =>
+            "config.toml:2: key `keys.scale`: a list of keys holds only strings";
         no_keys: "[keys]\nscale = []\n" =>
             "config.toml:2: key `keys.scale`: give at least one key";
         not_a_key_or_table: "[keys]\nscale = 3\n" =>
