@@ -532,3 +532,93 @@ fn each_read_prints_a_plain_table_when_piped() {
     }
     served.stop();
 }
+
+/// `opsdeck ARGS` running on, its stdout lines collected as they come.
+fn spawn_lines(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env_remove("OPSDECK_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, lines)
+}
+
+#[test]
+fn logs_follow_and_metrics_watch_go_on_printing_what_comes_next() {
+    let served = Served::default_sim(5.0);
+    wait_for(20, "log lines held", || {
+        (common::gateway::held(&served.gw, opsdeck::protocol::Topic::Logs) > 10).then_some(())
+    });
+    // Without -f the held lines, then the end: the last seq printed is where it stopped.
+    let held = opsdeck(&["logs", "shop-cart", "--url", &served.url, "-o", "json"]);
+    assert_eq!(held.code, 0, "{held:?}");
+    let seq = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"]
+            .as_u64()
+            .unwrap()
+    };
+    let head = held.stdout.lines().map(seq).max().unwrap();
+
+    let (mut logs, lines) = spawn_lines(&[
+        "logs",
+        "shop-cart",
+        "-f",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    wait_for(30, "a line logged after the command started", || {
+        let lines = lines.lock().unwrap();
+        lines.iter().any(|l| seq(l) > head).then_some(())
+    });
+    for line in lines.lock().unwrap().iter() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value["app"], "shop-cart", "{line}");
+    }
+    let _ = logs.kill();
+    let _ = logs.wait();
+
+    // --watch: the recent samples, then each new one of that app from the stream.
+    let (mut metrics, lines) = spawn_lines(&[
+        "metrics",
+        "shop-cart",
+        "--watch",
+        "--window",
+        "30s",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    wait_for(30, "a sample from the stream", || {
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .any(|l| l.contains("\"topic\":\"metrics\"") && l.contains("\"app\":\"shop-cart\""))
+            .then_some(())
+    });
+    let _ = metrics.kill();
+    let _ = metrics.wait();
+    served.stop();
+}
