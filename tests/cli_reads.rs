@@ -622,3 +622,48 @@ fn logs_follow_and_metrics_watch_go_on_printing_what_comes_next() {
     let _ = metrics.wait();
     served.stop();
 }
+
+#[test]
+fn alerts_filters_by_severity_app_and_state_keep_only_what_they_name() {
+    let served = Served::sim(
+        7,
+        30.0,
+        Some("bad-release"),
+        common::gateway::loopback_config(),
+    );
+    let alert = wait_for(60, "the bad release's alert", || {
+        let alerts: Vec<Alert> = served.get("/v1/alerts");
+        alerts.into_iter().find(|a| a.app == "shop-cart")
+    });
+    let listed = |filters: &[&str]| -> Vec<String> {
+        let mut all = vec!["alerts", "--url", served.url.as_str(), "-o", "json"];
+        all.extend(filters);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{filters:?}: {ran:?}");
+        let alerts: Vec<Alert> = serde_json::from_value(ran.json()).unwrap();
+        alerts.into_iter().map(|a| a.id).collect()
+    };
+    let severity = serde_json::to_value(alert.severity).unwrap();
+    let severity = severity.as_str().unwrap();
+    let state = serde_json::to_value(alert.state).unwrap();
+    let state = state.as_str().unwrap();
+    let found = listed(&[
+        "--severity",
+        severity,
+        "--app",
+        "shop-cart",
+        "--state",
+        state,
+    ]);
+    assert!(found.contains(&alert.id), "{found:?}");
+    let other = if severity == "P3" { "P0" } else { "P3" };
+    assert!(!listed(&["--severity", other]).contains(&alert.id));
+    assert!(!listed(&["--app", "crm"]).contains(&alert.id));
+    let other_state = if state == "resolved" {
+        "firing"
+    } else {
+        "resolved"
+    };
+    assert!(!listed(&["--state", other_state]).contains(&alert.id));
+    served.stop();
+}
