@@ -9,10 +9,11 @@
 //!
 //! An action is a `run` name of the default keymap (`src/app/core/keymap-default.toml`, listed
 //! in docs/keymap.md: `scale`, `rollback`, `ack`, `silence`, `logs` …), or the name it had
-//! before (`open_scale`, `acknowledge`), still read; a view is one of its tables. A key is written as in the keymap (`S`,
-//! `<C-s>`, `<Enter>`) or as `ctrl-s`, `alt-x`, `enter`, `pagedown`. The override replaces the
-//! action's keys; a new key that another action of the same view, or of `global`, already
-//! uses is an error naming both, so no key silently stops doing what it did.
+//! before (`open_scale`, `acknowledge`), still read; a view is one of its tables. A key is
+//! written as in the keymap (`S`, `<C-s>`, `<Enter>`) or as `ctrl-s`, `alt-x`, `enter`,
+//! `pagedown`. The override replaces the action's keys; a new key that another action of the
+//! same view, or of `global`, already uses is an error naming both, so no key silently stops
+//! doing what it did.
 
 use std::collections::BTreeMap;
 
