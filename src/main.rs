@@ -7,6 +7,7 @@ use opsdeck::cli::{self, Cli, Command, ConnectionArgs, ConsoleArgs, SimArgs};
 use opsdeck::client::BearerToken;
 use opsdeck::config::console::{Given, Settings, SettingsError, default_path};
 use opsdeck::config::gateway::GatewayFile;
+use opsdeck::config::provenance::flags_given;
 use opsdeck::gateway::Tokens;
 use opsdeck::gateway::tokens::generate;
 use opsdeck::protocol::Role;
@@ -16,10 +17,11 @@ fn main() -> ExitCode {
     // The matches, not only the parsed struct: they tell a flag from its environment variable,
     // for precedence and `opsdeck config show`.
     let matches = Cli::command().get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    cli.console.connection.flags = flags_given(&matches);
     // Every reqwest client (console HTTP, gateway probes) needs a rustls provider; ring it is.
     opsdeck::client::tls::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -149,7 +151,8 @@ fn gateway_file(matches: &ArgMatches, args: &mut cli::ServeArgs) -> anyhow::Resu
 
 /// Open the console: on `sim` started in this process (DEMO), or on the gateway the settings
 /// name (`--url`, or the context's). `:ctx NAME` later switches to another context of the
-/// same config file, with the same flags and environment.
+/// same config file: its connection is the context's alone, the console's own settings keep
+/// the flags and environment (`Settings::for_context`).
 async fn console(settings: Settings, given: Given, sim: Option<SimArgs>) -> anyhow::Result<()> {
     let file = settings.clone();
     let switch: opsdeck::tui::SwitchContext = Box::new(move |name: &str| {

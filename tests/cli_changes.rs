@@ -547,3 +547,104 @@ fn each_change_prints_the_apis_own_json_shape() {
     insta::assert_snapshot!("runbook_abort", abort_shape);
     served.stop();
 }
+
+/// A RunStatus's shape without the keys that come and go with the run's moment (the run's
+/// `current_step` and `message`, a step's `waiting_on`), so a reply taken while the run moves
+/// is the same every time.
+fn run_shape(value: &serde_json::Value) -> String {
+    let mut shape = common::cli::shape(value);
+    if let Some(map) = shape.as_object_mut() {
+        map.remove("current_step");
+        map.remove("message");
+    }
+    if let Some(steps) = shape["steps"].as_array_mut() {
+        for step in steps.iter_mut().filter_map(|s| s.as_object_mut()) {
+            step.remove("waiting_on");
+        }
+    }
+    serde_json::to_string_pretty(&shape).unwrap()
+}
+
+#[test]
+fn status_resume_and_approve_print_the_apis_own_json_shape() {
+    let data = common::pty::TempDir::new("cli-resume");
+    let config = || GatewayConfig {
+        data_dir: Some(data.0.clone()),
+        ..common::gateway::loopback_config()
+    };
+    let first = Served::sim(7, 30.0, Some("bad-release"), config());
+    wait_for(60, "the bad release's alert", || {
+        let alerts: Vec<opsdeck::protocol::Alert> = first.get("/v1/alerts");
+        alerts.iter().any(|a| a.app == "shop-cart").then_some(())
+    });
+    let json = |served: &Served, args: &[&str]| {
+        let mut all = args.to_vec();
+        if args[1] != "status" {
+            all.push("--yes");
+        }
+        all.extend(["--url", served.url.as_str(), "-o", "json"]);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{args:?}: {ran:?}");
+        ran.json()
+    };
+    let run = json(
+        &first,
+        &["runbook", "run", "bad-release", "-p", "app=shop-cart"],
+    );
+    let id = run["id"].as_str().unwrap().to_string();
+    wait_for(30, "the run waiting for approval", || {
+        let status: RunStatus = first.get(&format!("/v1/runs/{id}"));
+        (status.state.as_str() == "waiting_approval").then_some(())
+    });
+    // The gateway stops while the run waits: the next one finds it interrupted.
+    first.stop();
+    let second = Served::sim(7, 30.0, None, config());
+    let status = json(&second, &["runbook", "status", &id]);
+    assert_eq!(status["state"], "interrupted");
+    insta::assert_snapshot!("runbook_status_run", run_shape(&status));
+    let resumed = json(&second, &["runbook", "resume", &id]);
+    assert_ne!(resumed["state"], "interrupted");
+    insta::assert_snapshot!("runbook_resume", run_shape(&resumed));
+    wait_for(30, "the resumed run waiting for approval", || {
+        let status: RunStatus = second.get(&format!("/v1/runs/{id}"));
+        (status.state.as_str() == "waiting_approval").then_some(())
+    });
+    let approved = json(&second, &["runbook", "approve", &id]);
+    assert_ne!(approved["state"], "waiting_approval");
+    insta::assert_snapshot!("runbook_approve", run_shape(&approved));
+    second.stop();
+}
+
+#[test]
+fn each_change_prints_a_plain_table_when_piped() {
+    let served = Served::sim(
+        7,
+        30.0,
+        Some("bad-release"),
+        common::gateway::loopback_config(),
+    );
+    let alert = wait_for(60, "the bad release's alert", || {
+        let alerts: Vec<opsdeck::protocol::Alert> = served.get("/v1/alerts");
+        alerts.into_iter().find(|a| a.app == "shop-cart")
+    });
+    for args in [
+        vec!["scale", "order-service", "5"],
+        vec!["rollback", "live-chat"],
+        vec!["ack", &alert.id],
+        vec!["silence", &alert.id, "--for", "30m", "--comment", "looking"],
+        vec!["runbook", "run", "bad-release", "-p", "app=shop-cart"],
+    ] {
+        let mut all = args.clone();
+        all.extend(["--yes", "--url", served.url.as_str()]);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{args:?}: {ran:?}");
+        assert!(!ran.stdout.trim().is_empty(), "{args:?} printed nothing");
+        assert!(!ran.stdout.contains('\x1b'), "{args:?}: {:?}", ran.stdout);
+        assert!(
+            ran.stdout.lines().all(|l| l == l.trim_end()),
+            "{args:?}: no padding after the last cell:\n{}",
+            ran.stdout
+        );
+    }
+    served.stop();
+}

@@ -74,6 +74,14 @@ fn each_read_prints_the_apis_own_json_shape() {
         "runbook_dry_run",
         serde_json::to_string_pretty(&shape(&dry.json())).unwrap()
     );
+    // One log line a line (NDJSON); a line's `fields` are its own, so only their kind is kept.
+    let logs = opsdeck(&["logs", "shop-cart", "--url", &served.url, "-o", "json"]);
+    assert_eq!(logs.code, 0, "{logs:?}");
+    let first: serde_json::Value =
+        serde_json::from_str(logs.stdout.lines().next().unwrap()).unwrap();
+    let mut line = shape(&first);
+    line["data"]["fields"] = serde_json::json!({ "<name>": "<string>" });
+    insta::assert_snapshot!("logs", serde_json::to_string_pretty(&line).unwrap());
     served.stop();
 }
 
@@ -288,6 +296,122 @@ fn bash_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() 
     served.stop();
 }
 
+/// The words of a screen line, without the prompt's trailing blanks.
+fn screen_has_line(screen: &str, line: &str) -> bool {
+    screen.lines().any(|l| l.trim_end() == line)
+}
+
+#[test]
+fn zsh_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() {
+    let Some(zsh) = common::real::binary("zsh") else {
+        return;
+    };
+    let served = Served::default_sim(1.0);
+    let dir = common::pty::TempDir::new("zsh-completion");
+    let script = dir.0.join("opsdeck.zsh");
+    std::fs::write(&script, opsdeck(&["completions", "zsh"]).stdout).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .parent()
+        .unwrap();
+    // An interactive zsh without rc files, in a pty: TAB as an operator presses it.
+    let mut cmd = portable_pty::CommandBuilder::new(zsh);
+    cmd.arg("-f");
+    cmd.env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()));
+    cmd.env("HOME", &dir.0);
+    cmd.env("ZDOTDIR", &dir.0);
+    let mut sh = common::pty::Console::spawn_command(cmd, 24, 200);
+    sh.keys(&format!(
+        "PROMPT='$ '; autoload -Uz compinit && compinit -u -D && source {} && print -r re''ady\r",
+        script.display()
+    ));
+    sh.wait_for(20, "zsh with the completion loaded", |s| {
+        screen_has_line(s, "ready")
+    });
+    let url = served.url.as_str();
+    sh.keys(&format!("opsdeck --url {url} scale shop-c\t"));
+    sh.wait_for(20, "the app id completed", |s| {
+        s.contains(&format!("$ opsdeck --url {url} scale shop-cart "))
+    });
+    // The cursor before a --url written after it: the --url is read all the same.
+    sh.keys("\x15");
+    let tail = format!(" --url {url}");
+    sh.keys(&format!("opsdeck runbook run bad{tail}"));
+    sh.keys(&"\x02".repeat(tail.chars().count()));
+    sh.keys("\t");
+    sh.wait_for(20, "the runbook id completed", |s| {
+        s.contains(&format!("$ opsdeck runbook run bad-release {tail}"))
+            || s.contains(&format!("$ opsdeck runbook run bad-release{tail}"))
+    });
+    // Commands come from clap's own completion.
+    sh.keys("\x15opsdeck rollb\t");
+    sh.wait_for(20, "the command completed", |s| {
+        s.contains("$ opsdeck rollback ")
+    });
+    sh.keys("\x15exit\r");
+    sh.wait_exit(10);
+    served.stop();
+}
+
+#[test]
+fn powershell_script_asks_the_gateway_for_the_ids_at_the_cursor() {
+    let served = Served::default_sim(1.0);
+    let script = opsdeck(&["completions", "powershell"]).stdout;
+    // The hook: the line's words but the one being completed, how many come before it.
+    let hook = "$ids = @(& $line[0] __complete line --before $before.Count '--' @line 2>$null)";
+    assert!(script.contains(hook), "no dynamic hook in:\n{script}");
+    assert!(
+        script.find(hook) < script.find("$completions.Where{"),
+        "the ids are offered before clap's completions are filtered"
+    );
+    // What the hook runs, for `opsdeck --url URL scale shop-c<TAB>` and for
+    // `opsdeck runbook run b<TAB> --url URL`.
+    let url = served.url.as_str();
+    let apps = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "4",
+        "--",
+        "opsdeck",
+        "--url",
+        url,
+        "scale",
+    ]);
+    assert_eq!(apps.code, 0, "{apps:?}");
+    assert!(apps.stdout.lines().any(|l| l == "shop-cart"), "{apps:?}");
+    let runbooks = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "3",
+        "--",
+        "opsdeck",
+        "runbook",
+        "run",
+        "--url",
+        url,
+    ]);
+    assert!(
+        runbooks.stdout.lines().any(|l| l == "bad-release"),
+        "{runbooks:?}"
+    );
+    // Where no id goes (the replica count), nothing, and clap's completions stay.
+    let count = opsdeck(&[
+        "__complete",
+        "line",
+        "--before",
+        "3",
+        "--",
+        "opsdeck",
+        "scale",
+        "shop-cart",
+        "--url",
+        url,
+    ]);
+    assert_eq!((count.code, count.stdout.as_str()), (0, ""));
+    served.stop();
+}
+
 #[test]
 fn serve_help_lists_only_the_gateways_options() {
     let ran = opsdeck(&["serve", "--help"]);
@@ -350,5 +474,196 @@ fn events_follow_prints_the_recent_events_then_each_new_one_once() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(event["app"], "shop-cart");
     }
+    served.stop();
+}
+
+#[test]
+fn each_read_prints_a_plain_table_when_piped() {
+    let served = Served::sim(
+        7,
+        30.0,
+        Some("bad-release"),
+        common::gateway::loopback_config(),
+    );
+    wait_for(60, "a firing alert", || {
+        let alerts: Vec<Alert> = served.get("/v1/alerts");
+        (!alerts.is_empty()).then_some(())
+    });
+    // The first word of the header, or of the first line, each command prints.
+    for (args, first) in [
+        (vec!["apps"], "APP"),
+        (vec!["app", "shop-cart"], "app:"),
+        (vec!["alerts"], "ALERT"),
+        (vec!["releases", "shop-cart"], "RELEASE"),
+        (vec!["metrics", "shop-cart", "--window", "1m"], "TIME"),
+        (vec!["runbook", "list"], "RUNBOOK"),
+        (vec!["runbook", "show", "bad-release"], "runbook:"),
+        (vec!["runbook", "status"], "RUN"),
+        (
+            vec![
+                "runbook",
+                "run",
+                "bad-release",
+                "-p",
+                "app=shop-cart",
+                "--dry-run",
+            ],
+            "",
+        ),
+        (vec!["logs", "shop-cart"], ""),
+        (vec!["events"], ""),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--url", served.url.as_str()]);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{args:?}: {ran:?}");
+        assert!(!ran.stdout.trim().is_empty(), "{args:?} printed nothing");
+        assert!(!ran.stdout.contains('\x1b'), "{args:?}: {:?}", ran.stdout);
+        assert!(
+            ran.stdout.starts_with(first),
+            "{args:?} starts with {first}:\n{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.lines().all(|l| l == l.trim_end()),
+            "{args:?}: no padding after the last cell:\n{}",
+            ran.stdout
+        );
+    }
+    served.stop();
+}
+
+/// `opsdeck ARGS` running on, its stdout lines collected as they come.
+fn spawn_lines(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(args)
+        .env_remove("OPSDECK_URL")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, lines)
+}
+
+#[test]
+fn logs_follow_and_metrics_watch_go_on_printing_what_comes_next() {
+    let served = Served::default_sim(5.0);
+    wait_for(20, "log lines held", || {
+        (common::gateway::held(&served.gw, opsdeck::protocol::Topic::Logs) > 10).then_some(())
+    });
+    // Without -f the held lines, then the end: the last seq printed is where it stopped.
+    let held = opsdeck(&["logs", "shop-cart", "--url", &served.url, "-o", "json"]);
+    assert_eq!(held.code, 0, "{held:?}");
+    let seq = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line).unwrap()["seq"]
+            .as_u64()
+            .unwrap()
+    };
+    let head = held.stdout.lines().map(seq).max().unwrap();
+
+    let (mut logs, lines) = spawn_lines(&[
+        "logs",
+        "shop-cart",
+        "-f",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    wait_for(30, "a line logged after the command started", || {
+        let lines = lines.lock().unwrap();
+        lines.iter().any(|l| seq(l) > head).then_some(())
+    });
+    for line in lines.lock().unwrap().iter() {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(value["app"], "shop-cart", "{line}");
+    }
+    let _ = logs.kill();
+    let _ = logs.wait();
+
+    // --watch: the recent samples, then each new one of that app from the stream.
+    let (mut metrics, lines) = spawn_lines(&[
+        "metrics",
+        "shop-cart",
+        "--watch",
+        "--window",
+        "30s",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    wait_for(30, "a sample from the stream", || {
+        let lines = lines.lock().unwrap();
+        lines
+            .iter()
+            .any(|l| l.contains("\"topic\":\"metrics\"") && l.contains("\"app\":\"shop-cart\""))
+            .then_some(())
+    });
+    let _ = metrics.kill();
+    let _ = metrics.wait();
+    served.stop();
+}
+
+#[test]
+fn alerts_filters_by_severity_app_and_state_keep_only_what_they_name() {
+    let served = Served::sim(
+        7,
+        30.0,
+        Some("bad-release"),
+        common::gateway::loopback_config(),
+    );
+    let alert = wait_for(60, "the bad release's alert", || {
+        let alerts: Vec<Alert> = served.get("/v1/alerts");
+        alerts.into_iter().find(|a| a.app == "shop-cart")
+    });
+    let listed = |filters: &[&str]| -> Vec<String> {
+        let mut all = vec!["alerts", "--url", served.url.as_str(), "-o", "json"];
+        all.extend(filters);
+        let ran = opsdeck(&all);
+        assert_eq!(ran.code, 0, "{filters:?}: {ran:?}");
+        let alerts: Vec<Alert> = serde_json::from_value(ran.json()).unwrap();
+        alerts.into_iter().map(|a| a.id).collect()
+    };
+    let severity = serde_json::to_value(alert.severity).unwrap();
+    let severity = severity.as_str().unwrap();
+    let state = serde_json::to_value(alert.state).unwrap();
+    let state = state.as_str().unwrap();
+    let found = listed(&[
+        "--severity",
+        severity,
+        "--app",
+        "shop-cart",
+        "--state",
+        state,
+    ]);
+    assert!(found.contains(&alert.id), "{found:?}");
+    let other = if severity == "P3" { "P0" } else { "P3" };
+    assert!(!listed(&["--severity", other]).contains(&alert.id));
+    assert!(!listed(&["--app", "crm"]).contains(&alert.id));
+    let other_state = if state == "resolved" {
+        "firing"
+    } else {
+        "resolved"
+    };
+    assert!(!listed(&["--state", other_state]).contains(&alert.id));
     served.stop();
 }

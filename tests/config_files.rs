@@ -182,6 +182,37 @@ fn precedence_is_flag_then_env_then_context_then_file_and_show_says_where_from()
         shown(&show, "url"),
         ("ws://x:1".into(), "flag --url".into())
     );
+    // A flag before the command, its variable set too: the flag gave the value, and show
+    // says so (the command's own copy of --url read the variable).
+    let show = home.ok(
+        &[
+            "--url",
+            "ws://x:1",
+            "--theme",
+            "dark",
+            "--log-buffer",
+            "7",
+            "config",
+            "show",
+        ],
+        &[
+            ("OPSDECK_URL", "ws://y:2"),
+            ("OPSDECK_THEME", "light"),
+            ("OPSDECK_LOG_BUFFER", "9"),
+        ],
+    );
+    assert_eq!(
+        shown(&show, "log-buffer"),
+        ("7".into(), "flag --log-buffer".into())
+    );
+    assert_eq!(
+        shown(&show, "url"),
+        ("ws://x:1".into(), "flag --url".into())
+    );
+    assert_eq!(
+        shown(&show, "theme"),
+        ("dark".into(), "flag --theme".into())
+    );
 }
 
 #[test]
@@ -370,12 +401,10 @@ fn an_invalid_console_file_stops_with_file_line_key_and_problem() {
     let err = home.fails(&[], &[]);
     assert!(err.contains(":3: key `defaults.mosue`"), "{err}");
     // A key conflict is found at start, naming both actions.
-    home.write_config("[keys]\nopen_scale = \"r\"\n", 0o644);
+    home.write_config("[keys]\nscale = \"r\"\n", 0o644);
     let err = home.fails(&["config", "show"], &[]);
     assert!(
-        err.contains(
-            ":2: key `keys.open_scale`: r is bound to both `open_scale` and `open_releases`"
-        ),
+        err.contains(":2: key `keys.scale`: r is bound to both `scale` and `releases`"),
         "{err}"
     );
     // A file named on purpose must be there.

@@ -34,7 +34,7 @@ fn overridden_state(text: &str) -> State {
 
 #[test]
 fn a_key_override_drives_the_keys_and_shows_in_help_and_hints() {
-    let mut state = overridden_state("[keys]\nopen_scale = \"ctrl-s\"\n");
+    let mut state = overridden_state("[keys]\nscale = \"ctrl-s\"\n");
     press(&mut state, "S");
     assert!(state.dialog.is_none(), "S no longer scales");
     press(&mut state, "<C-s>");
@@ -65,6 +65,8 @@ fn a_key_override_drives_the_keys_and_shows_in_help_and_hints() {
         .unwrap_or_else(|| panic!("no scale line in help:\n{}", help.join("\n")));
     assert!(line.contains("Ctrl-s"), "{line}");
     assert!(!line.contains(" S "), "{line}");
+    // On a wide terminal help also names the action, as `[keys]` takes it.
+    assert!(line.contains("  scale "), "{line}");
 }
 
 #[test]
@@ -153,20 +155,29 @@ async fn ctx_switches_to_another_gateway_and_keeps_nothing_of_the_first() {
             "current-context = \"staging\"\n\
              [contexts.staging]\nurl = \"ws://{a}\"\n\
              [contexts.prod]\nurl = \"ws://{b}\"\nproduction = true\nview = \"alerts\"\n\
+             mouse = true\n\
              [contexts.broken]\nurl = \"ws://{b}\"\ntoken-env = \"OPSDECK_TEST_UNSET_TOKEN\"\n"
         ),
     )
     .unwrap();
     let result = tokio::task::spawn_blocking(move || {
+        // Started with --url: the flag is for the context the console starts on; `:ctx prod`
+        // must still go to prod's gateway.
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(["--url", &format!("ws://{a}")]);
         cmd.env("XDG_CONFIG_HOME", &home.0);
         cmd.env_remove("OPSDECK_TEST_UNSET_TOKEN");
+        cmd.env_remove("OPSDECK_MOUSE");
         let mut console = Console::spawn_command(cmd, 30, 120);
         let screen = console.wait_for(20, "the staging context live", |s| {
             let (_, status) = bars(s);
             status.contains("staging") && status.contains(&a) && status.contains("live")
         });
         assert!(!bars(&screen).0.contains("PRODUCTION"), "{screen}");
+        assert!(
+            !console.mouse_captured(),
+            "staging does not capture the mouse"
+        );
 
         // A context whose token cannot be read: said, and nothing changes.
         console.keys(":ctx broken\r");
@@ -192,6 +203,7 @@ async fn ctx_switches_to_another_gateway_and_keeps_nothing_of_the_first() {
             bars(&screen).0.contains("Alerts"),
             "prod opens on its view:\n{screen}"
         );
+        console.wait_until(10, "prod's mouse = true applied", Console::mouse_captured);
         console.quit();
         console.assert_terminal_restored();
     })

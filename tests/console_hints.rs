@@ -13,8 +13,8 @@ use opsdeck::app::{DEFAULT_KEYMAP, Keymap};
 fn overridden() -> Keymap {
     let text = DEFAULT_KEYMAP
         .replace(
-            "on = [\"S\"]\nrun = \"open_scale\"",
-            "on = [\"Z\"]\nrun = \"open_scale\"",
+            "on = [\"S\"]\nrun = \"scale\"",
+            "on = [\"Z\"]\nrun = \"scale\"",
         )
         .replace(
             "on = [\"y\", \"Y\"]\nrun = \"confirm\"",

@@ -82,8 +82,9 @@ pub fn keymap_markdown(keymap: &Keymap) -> String {
         "# Console keys\n\nGenerated from `src/app/core/keymap-default.toml`; \
          the help overlay (`?`) shows the same table.\n\n\
          Any key can be changed by its action's name in the console's config file, in every \
-         view (`[keys]`, e.g. `open_scale = \"ctrl-s\"`) or in one (`[keys.logs]`, the name \
-         under each heading); help then shows the new keys. See \
+         view (`[keys]`, e.g. `scale = \"ctrl-s\"`) or in one (`[keys.logs]`, the name \
+         under each heading); help then shows the new keys (and, on a wide terminal, the action \
+         names). See \
          [configuration.md](configuration.md#keymap-overrides).\n",
     );
     for layer in Layer::ALL {

@@ -102,6 +102,11 @@ pub struct ConnectionArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub production: bool,
+    /// The ids of the options given as flags, not by their variable, anywhere on the command
+    /// line (main fills it from clap's matches), so that `config::console::Given` names where
+    /// each value came from.
+    #[arg(skip)]
+    pub flags: Vec<String>,
 }
 
 impl ConnectionArgs {
@@ -121,6 +126,7 @@ impl ConnectionArgs {
                 "OPSDECK_TOKEN_COMMAND",
             ),
             production: self.production || outer.production,
+            flags: [self.flags.as_slice(), outer.flags.as_slice()].concat(),
         }
     }
 }
@@ -178,16 +184,26 @@ impl Default for ViewArgs {
 }
 
 impl ViewArgs {
-    /// These settings with `outer`'s switches and theme added (`opsdeck --mouse demo`).
+    /// These settings with `outer`'s switches added (`opsdeck --mouse demo`), and its theme and
+    /// log buffer when these were not given as flags (a flag wins over the variable wherever
+    /// it was written).
     pub fn or(&self, outer: &ViewArgs) -> ViewArgs {
         ViewArgs {
             readonly: self.readonly || outer.readonly,
             mouse: self.mouse || outer.mouse,
-            theme: self.theme.clone().or_else(|| outer.theme.clone()),
-            log_buffer: if self.log_buffer == crate::app::logs::DEFAULT_CAPACITY {
-                outer.log_buffer
-            } else {
-                self.log_buffer
+            theme: pick(&self.theme, &outer.theme, "OPSDECK_THEME"),
+            // A size the command's own copy read from the variable does not beat a flag
+            // before the command.
+            log_buffer: {
+                let from_env = std::env::var("OPSDECK_LOG_BUFFER")
+                    .ok()
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    == Some(self.log_buffer);
+                if self.log_buffer == crate::app::logs::DEFAULT_CAPACITY || from_env {
+                    outer.log_buffer
+                } else {
+                    self.log_buffer
+                }
             },
         }
     }

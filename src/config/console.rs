@@ -337,16 +337,25 @@ impl Given {
     /// name or are read here.
     pub fn from_cli(conn: &ConnectionArgs, view: &ViewArgs, matches: &[&ArgMatches]) -> Given {
         Given::build(conn, view, &|id, long, var| {
-            matches.iter().find_map(|m| flag_or_env(m, id, long, var))
+            flag_or_env(matches, id, long, var)
         })
     }
 
     /// The same without clap's matches, for a scripting command whose options were merged from
-    /// before and after it: a value given while its variable is set came from the variable,
-    /// any other from a flag.
+    /// before and after it: a value whose option is in `conn.flags` came from a flag, else from
+    /// its variable when that is set, else (options made in code) from a flag.
     pub fn from_args(conn: &ConnectionArgs, view: &ViewArgs) -> Given {
-        Given::build(conn, view, &|_id, long, var| {
-            Some(if std::env::var_os(var).is_some() {
+        Given::from_args_in(conn, view, &|var| std::env::var_os(var).is_some())
+    }
+
+    /// [`Given::from_args`] with `is_set` telling which variables are set.
+    fn from_args_in(
+        conn: &ConnectionArgs,
+        view: &ViewArgs,
+        is_set: &dyn Fn(&str) -> bool,
+    ) -> Given {
+        Given::build(conn, view, &|id, long, var| {
+            Some(if !conn.flags.iter().any(|f| f == id) && is_set(var) {
                 Origin::Env(var.to_string())
             } else {
                 Origin::Flag(format!("--{long}"))
@@ -603,10 +612,19 @@ impl Settings {
         })
     }
 
-    /// The same settings for another context, as if `--context NAME` had been given (`:ctx`).
+    /// The settings for another context (`:ctx NAME`). The connection — url, token, CA file,
+    /// production, readonly, the view to open — is the context's: the flags and variables
+    /// given at start named the gateway the console started on, not this one. The console's
+    /// own settings (theme, mouse, log buffer) keep their precedence: flag, variable, context,
+    /// `[defaults]`.
     pub fn for_context(&self, given: &Given, name: &str) -> Result<Settings, SettingsError> {
         let given = Given {
             context: Some(Setting::new(name.to_string(), Origin::Flag(":ctx".into()))),
+            url: None,
+            ca_cert: None,
+            token: None,
+            production: None,
+            readonly: None,
             ..given.clone()
         };
         Settings::with_file(&given, self.config.clone(), self.file.clone())
@@ -973,6 +991,31 @@ mod tests {
     }
 
     #[test]
+    fn ctx_takes_the_connection_from_the_context_and_keeps_the_consoles_own_settings() {
+        let flag = |name: &str| Origin::Flag(name.into());
+        let started = Given {
+            url: Some(Setting::new("ws://started:1".into(), flag("--url"))),
+            token: Some(Setting::new(
+                TokenSource::Env("OPSDECK_TOKEN".into()),
+                Origin::Env("OPSDECK_TOKEN".into()),
+            )),
+            readonly: Some(Setting::new(true, flag("--readonly"))),
+            theme: Some(Setting::new("colorblind".into(), flag("--theme"))),
+            ..Given::default()
+        };
+        let s = settings(started.clone(), TWO);
+        assert_eq!(s.url.value.as_deref(), Some("ws://started:1"));
+        let prod = s.for_context(&started, "prod").unwrap();
+        assert_eq!(prod.url.value.as_deref(), Some("wss://prod:7070"));
+        assert_eq!(prod.url.origin, Origin::Context("prod".into()));
+        assert_eq!(prod.token.value, None, "prod names no token source");
+        assert!(!prod.readonly.value);
+        assert!(prod.production.value);
+        assert_eq!(prod.theme.value.as_deref(), Some("colorblind"));
+        assert!(prod.mouse.value, "[defaults] mouse");
+    }
+
+    #[test]
     fn the_demo_does_not_take_the_files_current_context() {
         let prod_current = TWO.replace(
             "current-context = \"staging\"",
@@ -1064,14 +1107,16 @@ mod tests {
              token-env or token-command";
         token_env_names_no_variable: "[contexts.a]\ntoken-env = \"\"\n" =>
             "/c/config.toml:2: key `contexts.a.token-env`: name an environment variable";
+        token_env_is_no_variable_name: "[contexts.a]\ntoken-env = \"A=b\"\n" =>
+            "/c/config.toml:2: key `contexts.a.token-env`: name an environment variable";
         unknown_view: "[contexts.a]\nview = \"graphs\"\n" =>
             "/c/config.toml:2: key `contexts.a.view`: unknown value `graphs`; expected one of \
              overview, alerts, events, logs, runbooks, runs";
         log_buffer_of_zero: "[defaults]\nlog-buffer = 0\n" =>
             "/c/config.toml:2: key `defaults.log-buffer`: must be at least 1";
-        key_override_conflict: "[keys]\nopen_scale = \"r\"\n" =>
-            "/c/config.toml:2: key `keys.open_scale`: r is bound to both `open_scale` and \
-             `open_releases` (in Overview): give one of them another key";
+        key_override_conflict: "[keys]\nscale = \"r\"\n" =>
+            "/c/config.toml:2: key `keys.scale`: r is bound to both `scale` and \
+             `releases` (in Overview): give one of them another key";
     }
 
     #[test]
@@ -1096,14 +1141,33 @@ mod tests {
 
     #[test]
     fn config_show_lists_the_key_overrides() {
-        let s = settings(
-            Given::default(),
-            "[keys]\nopen_scale = [\"ctrl-s\", \"x\"]\n",
-        );
+        let s = settings(Given::default(), "[keys]\nscale = [\"ctrl-s\", \"x\"]\n");
         assert!(
-            s.show().ends_with("keys:\n  keys.open_scale = Ctrl-s, x\n"),
+            s.show().ends_with("keys:\n  keys.scale = Ctrl-s, x\n"),
             "{}",
             s.show()
+        );
+    }
+
+    #[test]
+    fn a_flag_is_named_as_the_origin_even_when_its_variable_is_set() {
+        let conn = ConnectionArgs {
+            url: Some("ws://flag:1".into()),
+            ca_cert: Some(PathBuf::from("ca.pem")),
+            flags: vec!["url".into()],
+            ..ConnectionArgs::default()
+        };
+        let all_set = |_: &str| true;
+        let given = Given::from_args_in(&conn, &ViewArgs::default(), &all_set);
+        let url = given.url.unwrap();
+        assert_eq!(url.origin, Origin::Flag("--url".into()));
+        let ca = given.ca_cert.unwrap();
+        assert_eq!(ca.origin, Origin::Env("OPSDECK_CA_CERT".into()));
+        let none_set = |_: &str| false;
+        let given = Given::from_args_in(&conn, &ViewArgs::default(), &none_set);
+        assert_eq!(
+            given.ca_cert.unwrap().origin,
+            Origin::Flag("--ca-cert".into())
         );
     }
 

@@ -366,6 +366,8 @@ mod tests {
             format!("{F}:1: key `speed`: speed must be a number above 0 and at most 100000, got \"0\"");
         unknown_query_set: "prometheus-queries = \"k8s\"\n" =>
             format!("{F}:1: key `prometheus-queries`: --prometheus-queries k8s: not a preset (opsdeck, kubernetes) and not a readable file: No such file or directory (os error 2)");
+        unknown_platform: "platform = \"openshift\"\n" =>
+            format!("{F}:1: key `platform`: no platform \"openshift\": give sim or kubernetes");
         url_not_http: "alertmanager = \"am:9093\"\n" =>
             format!("{F}:1: key `alertmanager`: \"am:9093\": give the server's http:// or https:// address");
         interval_of_zero: "heartbeat-secs = 0\n" =>

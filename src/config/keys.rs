@@ -2,16 +2,18 @@
 //!
 //! ```toml
 //! [keys]
-//! open_scale = "ctrl-s"          # in every view that binds open_scale
+//! scale = "ctrl-s"               # in every view that binds scale
 //! [keys.logs]
 //! toggle_wrap = ["W", "alt-w"]   # in the Logs view only
 //! ```
 //!
 //! An action is a `run` name of the default keymap (`src/app/core/keymap-default.toml`, listed
-//! in docs/keymap.md); a view is one of its tables. A key is written as in the keymap (`S`,
-//! `<C-s>`, `<Enter>`) or as `ctrl-s`, `alt-x`, `enter`, `pagedown`. The override replaces the
-//! action's keys; a new key that another action of the same view, or of `global`, already
-//! uses is an error naming both, so no key silently stops doing what it did.
+//! in docs/keymap.md: `scale`, `rollback`, `ack`, `silence`, `logs` …), or the name it had
+//! before (`open_scale`, `acknowledge`), still read; a view is one of its tables. A key is
+//! written as in the keymap (`S`, `<C-s>`, `<Enter>`) or as `ctrl-s`, `alt-x`, `enter`,
+//! `pagedown`. The override replaces the action's keys; a new key that another action of the
+//! same view, or of `global`, already uses is an error naming both, so no key silently stops
+//! doing what it did.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +64,12 @@ impl Names {
     }
 }
 
+/// The action's name as the keymap writes it now, for a name it has or had (`open_scale` is
+/// `scale`); none for a name that is no action's.
+fn canonical(name: &str) -> Option<String> {
+    command(name).ok().map(Command::name)
+}
+
 fn command(name: &str) -> Result<Command, toml::de::Error> {
     toml::Value::String(name.to_string()).try_into::<Command>()
 }
@@ -91,9 +99,10 @@ pub(crate) fn parse(table: &toml::Table, src: &Source) -> Result<Vec<KeyOverride
                     };
                     return Err(src.at_key(&path, format!("no view `{name}`{hint}")));
                 };
-                for (action, keys) in view {
-                    let path = format!("{path}.{action}");
-                    if !actions.contains(action) {
+                for (written, keys) in view {
+                    let path = format!("{path}.{written}");
+                    let Some(action) = canonical(written).filter(|a| actions.contains(a)) else {
+                        let action = written;
                         let hint =
                             match crate::app::suggest(action, actions.iter().map(|a| a.as_str())) {
                                 Some(s) => format!("did you mean `{s}`?"),
@@ -103,10 +112,10 @@ pub(crate) fn parse(table: &toml::Table, src: &Source) -> Result<Vec<KeyOverride
                             &path,
                             format!("the {name} view has no action `{action}`; {hint}"),
                         ));
-                    }
+                    };
                     out.push(KeyOverride {
                         view: Some(name.clone()),
-                        action: action.clone(),
+                        action,
                         keys: key_list(keys, &path, src)?,
                         path,
                     });
@@ -115,16 +124,16 @@ pub(crate) fn parse(table: &toml::Table, src: &Source) -> Result<Vec<KeyOverride
             keys => {
                 let path = format!("keys.{name}");
                 let all = names.all_actions();
-                if !all.contains(&name.as_str()) {
+                let Some(action) = canonical(name).filter(|a| all.contains(&a.as_str())) else {
                     let hint = match crate::app::suggest(name, all.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "docs/keymap.md lists the actions".to_string(),
                     };
                     return Err(src.at_key(&path, format!("no action `{name}`; {hint}")));
-                }
+                };
                 out.push(KeyOverride {
                     view: None,
-                    action: name.clone(),
+                    action,
                     keys: key_list(keys, &path, src)?,
                     path,
                 });
@@ -329,7 +338,7 @@ mod tests {
 
     #[test]
     fn an_action_override_applies_in_every_view_that_binds_it() {
-        let km = overrides("[keys]\nopen_scale = \"ctrl-s\"\n").unwrap();
+        let km = overrides("[keys]\nscale = \"ctrl-s\"\n").unwrap();
         for layer in [Layer::Overview, Layer::App, Layer::Alerts] {
             if km.binds(layer, Command::OpenScale) {
                 assert_eq!(
@@ -342,8 +351,22 @@ mod tests {
     }
 
     #[test]
+    fn the_names_the_actions_had_before_are_still_read() {
+        let km = overrides("[keys]\nopen_scale = \"ctrl-s\"\n[keys.alerts]\nacknowledge = \"x\"\n")
+            .unwrap();
+        assert_eq!(
+            km.lookup(Layer::Overview, &KeyInput::ctrl('s')),
+            Some(Command::OpenScale)
+        );
+        assert_eq!(
+            km.lookup(Layer::Alerts, &KeyInput::char('x')),
+            Some(Command::Acknowledge)
+        );
+    }
+
+    #[test]
     fn a_view_override_applies_in_that_view_only() {
-        let km = overrides("[keys.overview]\nopen_scale = [\"x\", \"ctrl-s\"]\n").unwrap();
+        let km = overrides("[keys.overview]\nscale = [\"x\", \"ctrl-s\"]\n").unwrap();
         assert_eq!(
             km.lookup(Layer::Overview, &KeyInput::char('x')),
             Some(Command::OpenScale)
@@ -366,19 +389,21 @@ mod tests {
     }
 
     invalid! {
-        unknown_action: "[keys]\nopen_scael = \"x\"\n" =>
-            "config.toml:2: key `keys.open_scael`: no action `open_scael`; did you mean `open_scale`?";
-        unknown_view: "[keys.overveiw]\nopen_scale = \"x\"\n" =>
+        unknown_action: "[keys]\nscael = \"x\"\n" =>
+            "config.toml:2: key `keys.scael`: no action `scael`; did you mean `scale`?";
+        unknown_view: "[keys.overveiw]\nscale = \"x\"\n" =>
             "config.toml:1: key `keys.overveiw`: no view `overveiw`; did you mean `overview`?";
-        action_the_view_does_not_have: "[keys.logs]\nopen_scale = \"x\"\n" =>
-            "config.toml:2: key `keys.logs.open_scale`: the logs view has no action `open_scale`";
-        not_a_key: "[keys]\nopen_scale = \"hyper-x\"\n" =>
-            "config.toml:2: key `keys.open_scale`: \"hyper-x\" is not a key (write S, ctrl-s, \
+        action_the_view_does_not_have: "[keys.logs]\nscale = \"x\"\n" =>
+            "config.toml:2: key `keys.logs.scale`: the logs view has no action `scale`";
+        not_a_key: "[keys]\nscale = \"hyper-x\"\n" =>
+            "config.toml:2: key `keys.scale`: \"hyper-x\" is not a key (write S, ctrl-s, \
              alt-x, enter, <C-s>, <PageDown>)";
-        no_keys: "[keys]\nopen_scale = []\n" =>
-            "config.toml:2: key `keys.open_scale`: give at least one key";
-        not_a_key_or_table: "[keys]\nopen_scale = 3\n" =>
-            "config.toml:2: key `keys.open_scale`: give a key (\"ctrl-s\"), a list of keys, or a \
+        a_list_of_keys_holds_only_strings: "[keys]\nscale = [\"x\", 1]\n" =>
+            "config.toml:2: key `keys.scale`: a list of keys holds only strings";
+        no_keys: "[keys]\nscale = []\n" =>
+            "config.toml:2: key `keys.scale`: give at least one key";
+        not_a_key_or_table: "[keys]\nscale = 3\n" =>
+            "config.toml:2: key `keys.scale`: give a key (\"ctrl-s\"), a list of keys, or a \
              table of a view's actions";
     }
 
@@ -386,18 +411,18 @@ mod tests {
     fn a_conflict_names_both_actions() {
         // `r` is the overview's Releases key.
         assert_eq!(
-            overrides("[keys]\nopen_scale = \"r\"\n").unwrap_err(),
-            "config.toml:2: key `keys.open_scale`: r is bound to both `open_scale` and \
-             `open_releases` (in Overview): give one of them another key"
+            overrides("[keys]\nscale = \"r\"\n").unwrap_err(),
+            "config.toml:2: key `keys.scale`: r is bound to both `scale` and \
+             `releases` (in Overview): give one of them another key"
         );
         // `?` is help everywhere: a view's key would hide it.
         assert_eq!(
-            overrides("[keys.overview]\nopen_scale = \"?\"\n").unwrap_err(),
-            "config.toml:2: key `keys.overview.open_scale`: ? is bound to both `open_scale` and \
-             `toggle_help` (Overview and everywhere): give one of them another key"
+            overrides("[keys.overview]\nscale = \"?\"\n").unwrap_err(),
+            "config.toml:2: key `keys.overview.scale`: ? is bound to both `scale` and \
+             `help` (Overview and everywhere): give one of them another key"
         );
         // Swapping two keys in one go is fine.
-        let km = overrides("[keys.overview]\nopen_scale = \"r\"\nopen_releases = \"S\"\n").unwrap();
+        let km = overrides("[keys.overview]\nscale = \"r\"\nreleases = \"S\"\n").unwrap();
         assert_eq!(
             km.lookup(Layer::Overview, &KeyInput::char('r')),
             Some(Command::OpenScale)

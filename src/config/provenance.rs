@@ -51,13 +51,40 @@ impl<T> Setting<T> {
 }
 
 /// Which of the flag `--long` (id `id`) or its variable `env` supplied the parsed value, if
-/// either did (clap's `env =` merges the two; its value source tells them apart).
-pub fn flag_or_env(matches: &ArgMatches, id: &str, long: &str, env: &str) -> Option<Origin> {
-    match matches.value_source(id) {
-        Some(ValueSource::CommandLine) => Some(Origin::Flag(format!("--{long}"))),
-        Some(ValueSource::EnvVariable) => Some(Origin::Env(env.to_string())),
-        _ => None,
+/// either did (clap's `env =` merges the two; its value source tells them apart). Over several
+/// matches (a subcommand's and the top level's, as `opsdeck --url X config show` merges them),
+/// a flag in any of them beats a variable in any, as
+/// [`crate::cli::ConnectionArgs::or`] takes the flag's value. Matches that do not define `id`
+/// are passed over.
+pub fn flag_or_env(matches: &[&ArgMatches], id: &str, long: &str, env: &str) -> Option<Origin> {
+    let sources: Vec<ValueSource> = matches
+        .iter()
+        .filter(|m| m.ids().any(|i| i.as_str() == id))
+        .filter_map(|m| m.value_source(id))
+        .collect();
+    if sources.contains(&ValueSource::CommandLine) {
+        Some(Origin::Flag(format!("--{long}")))
+    } else if sources.contains(&ValueSource::EnvVariable) {
+        Some(Origin::Env(env.to_string()))
+    } else {
+        None
     }
+}
+
+/// The ids of the arguments given on the command line (not by their variable) in `matches`
+/// and every subcommand's under it.
+pub fn flags_given(matches: &ArgMatches) -> Vec<String> {
+    let mut ids: Vec<String> = matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.as_str().to_string())
+        .collect();
+    if let Some((_, sub)) = matches.subcommand() {
+        ids.extend(flags_given(sub));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Whether the flag `id` was given on the command line or by its variable (not a default).

@@ -259,6 +259,10 @@ pub async fn run_console(
         match outcome {
             Ok(Some(next)) => {
                 tracing::info!(context = ?next.opts.context, "switching context");
+                // The next context's `mouse`, as it would have been at start.
+                if let Err(e) = tui.set_mouse(next.opts.mouse) {
+                    tracing::warn!(error = %e, "mouse capture not switched");
+                }
                 session = next;
             }
             Ok(None) => break Ok(()),

@@ -226,6 +226,23 @@ impl Tui {
         self.mouse
     }
 
+    /// Start or stop capturing the mouse (`:ctx` to a context whose `mouse` differs); also
+    /// after a suspend. Nothing is written when it is as asked already.
+    pub fn set_mouse(&mut self, mouse: bool) -> io::Result<()> {
+        if mouse == self.mouse {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        if mouse {
+            queue!(bytes, EnableMouseCapture)?;
+        } else {
+            queue!(bytes, DisableMouseCapture)?;
+        }
+        write_frame(&bytes)?;
+        self.mouse = mouse;
+        Ok(())
+    }
+
     /// Draw one frame inside a synchronized update, so the terminal shows it whole, and return
     /// its bytes, for the writer. Whatever was queued since the last frame (a clear after a
     /// resize) comes first.

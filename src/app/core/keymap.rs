@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::app::core::key::KeyInput;
 
@@ -119,11 +119,14 @@ impl Layer {
     }
 }
 
-/// What a key asks the console to do. Names match `run` in the keymap TOML.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What a key asks the console to do. Names match `run` in the keymap TOML and are the ones an
+/// operator writes in the config's `[keys]` (`scale`, `rollback`, `ack`, `silence`, `logs`);
+/// the names they had before (`open_scale`, `acknowledge`) are still read.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     Quit,
+    #[serde(rename = "help", alias = "toggle_help")]
     ToggleHelp,
     MoveDown,
     MoveUp,
@@ -131,7 +134,9 @@ pub enum Command {
     Bottom,
     PageDown,
     PageUp,
+    #[serde(rename = "scale", alias = "open_scale")]
     OpenScale,
+    #[serde(rename = "filter", alias = "start_filter")]
     StartFilter,
     CycleSort,
     Back,
@@ -141,10 +146,15 @@ pub enum Command {
     Decrement,
     Confirm,
     Cancel,
+    #[serde(rename = "app", alias = "open_app")]
     OpenApp,
+    #[serde(rename = "releases", alias = "open_releases")]
     OpenReleases,
+    #[serde(rename = "rollback", alias = "open_rollback")]
     OpenRollback,
+    #[serde(rename = "events", alias = "open_events")]
     OpenEvents,
+    #[serde(rename = "app_events", alias = "open_app_events")]
     OpenAppEvents,
     ToggleEventsFilter,
     NextPane,
@@ -153,22 +163,33 @@ pub enum Command {
     Window5m,
     Window15m,
     Window1h,
+    #[serde(rename = "alerts", alias = "open_alerts")]
     OpenAlerts,
+    #[serde(rename = "command", alias = "open_command")]
     OpenCommand,
+    #[serde(rename = "ack", alias = "acknowledge")]
     Acknowledge,
+    #[serde(rename = "silence", alias = "open_silence")]
     OpenSilence,
     JumpToApp,
+    #[serde(rename = "runbook", alias = "open_runbook")]
     OpenRunbook,
     NextField,
     Complete,
     HistoryPrev,
     HistoryNext,
+    #[serde(rename = "runbooks", alias = "open_runbooks")]
     OpenRunbooks,
+    #[serde(rename = "runs", alias = "open_runs")]
     OpenRuns,
     PrevField,
+    #[serde(rename = "run", alias = "start_run")]
     StartRun,
+    #[serde(rename = "approve", alias = "approve_run")]
     ApproveRun,
+    #[serde(rename = "abort", alias = "abort_run")]
     AbortRun,
+    #[serde(rename = "resume", alias = "resume_run")]
     ResumeRun,
     NextRun,
     PrevRun,
@@ -180,9 +201,9 @@ pub enum Command {
 impl Command {
     /// The command's name in the keymap TOML (`run`) and the config's `[keys]`.
     pub fn name(self) -> String {
-        match self {
-            Command::Logs(cmd) => snake_case(&format!("{cmd:?}")),
-            cmd => snake_case(&format!("{cmd:?}")),
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => snake_case(&format!("{self:?}")),
         }
     }
 
@@ -204,12 +225,14 @@ impl Command {
 }
 
 /// What a key asks the Logs view to do. Names match `run` in the keymap TOML.
-#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
 pub enum LogCommand {
     /// From the overview: logs of the selected app.
+    #[serde(rename = "logs", alias = "open_logs")]
     OpenLogs,
     /// From the overview: logs of every app.
+    #[serde(rename = "all_logs", alias = "open_all_logs")]
     OpenAllLogs,
     /// Clear the search if there is one, else back to the overview.
     CloseLogs,
@@ -220,11 +243,13 @@ pub enum LogCommand {
     LogTop,
     Follow,
     TogglePause,
+    #[serde(rename = "search", alias = "start_search")]
     StartSearch,
     NextMatch,
     PrevMatch,
     NextError,
     PrevError,
+    #[serde(rename = "log_filter", alias = "open_log_filter")]
     OpenLogFilter,
     ClearLogFilter,
     CycleLevel,
@@ -451,6 +476,35 @@ mod tests {
                 .unwrap_or_else(|| panic!("no layer named {layer_name}"));
             for (b, raw) in km.bindings(layer).iter().zip(bindings.as_array().unwrap()) {
                 assert_eq!(Some(b.run.name().as_str()), raw["run"].as_str());
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn actions_have_the_names_an_operator_writes_and_keep_their_old_ones() {
+        let read = |name: &str| {
+            toml::Value::String(name.into())
+                .try_into::<Command>()
+                .unwrap()
+        };
+        for (name, old, cmd) in [
+            ("scale", "open_scale", Command::OpenScale),
+            ("rollback", "open_rollback", Command::OpenRollback),
+            ("ack", "acknowledge", Command::Acknowledge),
+            ("silence", "open_silence", Command::OpenSilence),
+            ("logs", "open_logs", Command::Logs(LogCommand::OpenLogs)),
+            ("help", "toggle_help", Command::ToggleHelp),
+        ] {
+            assert_eq!(cmd.name(), name);
+            assert_eq!(read(name), cmd);
+            assert_eq!(read(old), cmd);
+        }
+        // Every binding's name reads back as its command.
+        let km = Keymap::builtin().unwrap();
+        for layer in Layer::ALL {
+            for b in km.bindings(layer) {
+                assert_eq!(read(&b.run.name()), b.run, "{}", b.run.name());
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The help overlay, generated from the keymap so it always says what the keys really do.
 //! Shows the bindings of what the operator is doing first, then `global`, then the rest; it
-//! scrolls when they do not fit.
+//! scrolls when they do not fit. On a wide terminal each line also names its action, the name
+//! the config's `[keys]` takes.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,9 +17,18 @@ use crate::ui::widgets::hints::{self, Keys};
 
 const KEYS_WIDTH: usize = 16;
 const WIDTH: u16 = 64;
+/// On a terminal this wide or wider the box is [`WIDE`] columns, and each line also names its
+/// action, as the config's `[keys]` writes it.
+const WIDE_FROM: u16 = 104;
+const WIDE: u16 = 100;
+/// The action names' column, at the right of a wide box.
+const NAME_WIDTH: usize = 20;
+/// The descriptions' column in a wide box: what is left inside the border.
+const DESC_WIDTH: usize = WIDE as usize - 2 - 2 - KEYS_WIDTH - 2 - NAME_WIDTH;
 
-/// The help lines for one layer: a heading, then one line per binding.
-fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, theme: &Theme) -> Vec<Line<'a>> {
+/// The help lines for one layer: a heading, then one line per binding; `named`: with the
+/// action's name at the right.
+fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, named: bool, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(layer.title(), theme.style(Role::DialogTitle))];
     for b in keymap.bindings(layer) {
         let keys =
@@ -26,12 +36,33 @@ fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, theme: &Theme) -> Vec<Line<
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {keys:<KEYS_WIDTH$}"), theme.style(Role::Key)),
-            Span::styled(b.desc.as_str(), theme.style(Role::Text)),
-        ]));
+        let mut spans = vec![Span::styled(
+            format!("  {keys:<KEYS_WIDTH$}"),
+            theme.style(Role::Key),
+        )];
+        if named {
+            let desc = fit(&b.desc, DESC_WIDTH);
+            spans.push(Span::styled(
+                format!("{desc:<DESC_WIDTH$}  "),
+                theme.style(Role::Text),
+            ));
+            spans.push(Span::styled(b.run.name(), theme.style(Role::Muted)));
+        } else {
+            spans.push(Span::styled(b.desc.as_str(), theme.style(Role::Text)));
+        }
+        lines.push(Line::from(spans));
     }
     lines
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// Draw the overlay: every layer's bindings (see [`help_layers`]), from line `scroll` on, with
@@ -46,12 +77,13 @@ pub fn render(
     frame: &mut Frame,
     area: Rect,
 ) {
+    let named = area.width >= WIDE_FROM;
     let mut lines: Vec<Line> = Vec::new();
     for layer in help_layers(context) {
         if !lines.is_empty() {
             lines.push(Line::default());
         }
-        lines.extend(layer_lines(keymap, layer, theme));
+        lines.extend(layer_lines(keymap, layer, named, theme));
     }
     lines.push(Line::default());
     lines.push(Line::styled(TERMINAL_TITLE, theme.style(Role::DialogTitle)));
@@ -66,7 +98,7 @@ pub fn render(
     let more_below = scroll + visible < lines.len();
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     let height = (shown.len() as u16).saturating_add(2);
-    let rect = centered(area, WIDTH, height);
+    let rect = centered(area, if named { WIDE } else { WIDTH }, height);
     clear_popup(frame, rect);
     let mut hint = format!(
         " {} / {} close ",

@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn an_override_shows_and_an_unbound_command_is_left_out() {
         let km = Keymap::from_toml(
-            "[[app]]\non = [\"<C-s>\"]\nrun = \"open_scale\"\n\
+            "[[app]]\non = [\"<C-s>\"]\nrun = \"scale\"\n\
              [[confirm]]\non = [\"j\"]\nrun = \"confirm\"\n",
         )
         .unwrap();
