@@ -156,7 +156,12 @@ mod tests {
         // ... and ones that went after the link had idled: lower samples, not the estimate.
         for gap in [400, 300, 200] {
             link.answered(t0, 4000, false, t0 + Duration::from_secs(1));
-            link.answered(t0, 4000, true, t0 + Duration::from_secs(1) + Duration::from_millis(gap));
+            link.answered(
+                t0,
+                4000,
+                true,
+                t0 + Duration::from_secs(1) + Duration::from_millis(gap),
+            );
         }
         assert_eq!(link.rate(), Some(100_000.0));
     }
@@ -173,6 +178,10 @@ mod tests {
         let later = t0 + MEMORY + Duration::from_secs(1);
         link.lost_track();
         link.answered(later, 4000, true, later + Duration::from_millis(100));
-        assert_eq!(link.rates.len(), 0, "forgotten, and no partner to pair with");
+        assert_eq!(
+            link.rates.len(),
+            0,
+            "forgotten, and no partner to pair with"
+        );
     }
 }
