@@ -353,6 +353,41 @@ fn zsh_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() {
 }
 
 #[test]
+fn fish_completes_app_and_runbook_ids_from_the_gateway_and_commands_from_clap() {
+    let Some(fish) = common::real::binary("fish") else {
+        return;
+    };
+    let served = Served::default_sim(1.0);
+    let dir = common::pty::TempDir::new("fish-completion");
+    let script = dir.0.join("opsdeck.fish");
+    std::fs::write(&script, opsdeck(&["completions", "fish"]).stdout).unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .parent()
+        .unwrap();
+    // `complete -C LINE` is what fish runs on TAB with the cursor at the end of LINE.
+    let complete = |line: &str| {
+        let program = format!("source {}; complete -C '{line}'", script.display());
+        let out = std::process::Command::new(&fish)
+            .args(["--no-config", "-c", &program])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+            .env("HOME", &dir.0)
+            .env_remove("OPSDECK_URL")
+            .current_dir(&dir.0)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let url = served.url.as_str();
+    let apps = complete(&format!("opsdeck --url {url} scale shop-c"));
+    assert_eq!(apps.trim(), "shop-cart");
+    let runbooks = complete(&format!("opsdeck runbook run --url {url} bad"));
+    assert_eq!(runbooks.trim(), "bad-release");
+    let commands = complete("opsdeck rollb");
+    assert!(commands.starts_with("rollback\t"), "{commands}");
+    served.stop();
+}
+
+#[test]
 fn powershell_script_asks_the_gateway_for_the_ids_at_the_cursor() {
     let served = Served::default_sim(1.0);
     let script = opsdeck(&["completions", "powershell"]).stdout;

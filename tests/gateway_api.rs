@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::gateway::{firing_alert, get_json, get_text, http, loopback_config, start_sim, url};
+use common::gateway::{
+    firing_alert, get_json, get_text, http, loopback_config, start_sim, start_sim_with, url,
+};
 use common::stream::Client;
 use common::wait::wait_until;
 use opsdeck::gateway::Running;
@@ -436,7 +438,16 @@ async fn alerts_can_be_acknowledged_and_silenced_and_bad_durations_are_422() {
 
 #[tokio::test]
 async fn scenarios_start_on_demand_and_unknown_ones_are_404() {
-    let gw = start_sim(7, 120.0, None).await;
+    // A flash sale at 20:00 in Shanghai (at 02:00 its traffic may not saturate anything).
+    let gw = start_sim_with(SimConfig {
+        seed: 7,
+        speed: 120.0,
+        start: chrono::DateTime::parse_from_rfc3339("2026-11-11T20:00:00+08:00")
+            .unwrap()
+            .to_utc(),
+        ..SimConfig::default()
+    })
+    .await;
     let client = http();
     let resp = client
         .post(url(&gw, "/v1/sim/scenarios"))

@@ -30,13 +30,19 @@ pub async fn start(config: GatewayConfig, platform: Arc<dyn Platform>) -> Runnin
 /// A gateway over the simulator: `seed` fixes the model, `speed` is platform seconds per real
 /// second, `scenario` starts one at once.
 pub async fn start_sim(seed: u64, speed: f64, scenario: Option<&str>) -> Running {
-    let sim = SimPlatform::new(SimConfig {
+    start_sim_with(SimConfig {
         seed,
         speed,
         scenario: scenario.map(str::to_string),
         ..SimConfig::default()
-    });
-    start(loopback_config(), Arc::new(sim)).await
+    })
+    .await
+}
+
+/// A gateway over a simulator set up as `config` says (e.g. its clock pinned to an hour of the
+/// day: traffic follows the hour in China, so a test that needs a busy platform pins it).
+pub async fn start_sim_with(config: SimConfig) -> Running {
+    start(loopback_config(), Arc::new(SimPlatform::new(config))).await
 }
 
 /// A gateway over the load generator: `rate` events a second across four apps, stopping after

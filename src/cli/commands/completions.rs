@@ -1,7 +1,7 @@
 //! `opsdeck completions SHELL` (clap_complete) and `opsdeck man` (clap_mangen): both made from
 //! the same clap definition the binary parses with, so they cannot drift from it. Every script
-//! also completes app, alert, runbook and run ids: bash and fish ask the gateway through the
-//! hidden `opsdeck __complete KIND`, zsh and PowerShell through `opsdeck __complete line`,
+//! also completes app, alert, runbook and run ids: bash asks the gateway through the hidden
+//! `opsdeck __complete KIND`, zsh, fish and PowerShell through `opsdeck __complete line`,
 //! which finds which ids go at the cursor itself; both print ids one a line, or nothing when
 //! the gateway does not answer within a second.
 
@@ -328,17 +328,21 @@ _opsdeck_ids() {
 complete -F _opsdeck_ids -o bashdefault -o default opsdeck
 "#;
 
-/// Fish: ids for the commands that take them (the gateway from OPSDECK_URL or the default).
+/// Fish: the ids the line takes at the cursor (`opsdeck __complete line`), with the words on
+/// both sides of it, so a `--url` after the cursor is read too.
 const FISH_IDS: &str = r#"
-# Ids from the gateway (opsdeck __complete), for the commands that take them.
-function __opsdeck_ids
-    set -l cmd (commandline -opc)
-    command $cmd[1] __complete $argv 2>/dev/null
+# Ids from the gateway (opsdeck __complete line), for the commands that take them.
+function __opsdeck_ids_at_cursor
+    set -l before (commandline -opc)
+    set -l all (commandline -o)
+    set -l from (math (count $before) + 1)
+    test -n (commandline -ct | string collect); and set from (math $from + 1)
+    set -l after
+    test (count $all) -ge $from; and set after $all[$from..-1]
+    set -g __opsdeck_ids (command $before[1] __complete line --before (count $before) -- $before $after 2>/dev/null)
+    test (count $__opsdeck_ids) -gt 0
 end
-complete -c opsdeck -n "__fish_seen_subcommand_from app scale rollback releases metrics logs" -f -a "(__opsdeck_ids apps)"
-complete -c opsdeck -n "__fish_seen_subcommand_from ack silence" -f -a "(__opsdeck_ids alerts)"
-complete -c opsdeck -n "__fish_seen_subcommand_from runbook; and __fish_seen_subcommand_from show run" -f -a "(__opsdeck_ids runbooks)"
-complete -c opsdeck -n "__fish_seen_subcommand_from runbook; and __fish_seen_subcommand_from status approve abort resume" -f -a "(__opsdeck_ids runs)"
+complete -c opsdeck -n "not string match -q -- '-*' (commandline -ct); and __opsdeck_ids_at_cursor" -f -a '$__opsdeck_ids'
 "#;
 
 #[cfg(test)]
