@@ -4,6 +4,7 @@
 
 use crate::app::command::COMMANDS;
 use crate::app::core::keymap::{Command, Keymap, Layer};
+use crate::app::core::list::wrapped_rows;
 use crate::app::state::State;
 
 /// Borders above and below the help lines.
@@ -31,15 +32,47 @@ pub fn help_layers(context: Layer) -> Vec<Layer> {
     order
 }
 
-/// How many lines the overlay holds: per layer a heading and one line per binding, with a
-/// blank line between layers.
-pub fn help_line_count(keymap: &Keymap, context: Layer) -> usize {
+/// The box's layout, which the renderer draws and the scrolling counts by: the keys' column,
+/// then the description wrapped under itself, and on a terminal [`HELP_WIDE_FROM`] columns or
+/// wider the action's name (the one the config's `[keys]` takes) at the right.
+pub const HELP_KEYS_WIDTH: usize = 16;
+/// The box's width on a narrow terminal.
+pub const HELP_WIDTH: u16 = 64;
+/// From this terminal width the box is [`HELP_WIDE`] columns and names each line's action.
+pub const HELP_WIDE_FROM: u16 = 104;
+pub const HELP_WIDE: u16 = 100;
+/// The action names' column in a wide box.
+pub const HELP_NAME_WIDTH: usize = 20;
+
+/// Whether the box names actions on a terminal `width` columns wide, and how wide its
+/// descriptions' column is.
+pub fn help_desc_width(width: u16) -> (bool, usize) {
+    // Inside the borders: two blanks, the keys, then the description (and two blanks and the
+    // name when wide).
+    if width >= HELP_WIDE_FROM {
+        let inner = usize::from(HELP_WIDE) - 2 - 2 - HELP_KEYS_WIDTH;
+        (true, inner - 2 - HELP_NAME_WIDTH)
+    } else {
+        (false, usize::from(HELP_WIDTH) - 2 - 2 - HELP_KEYS_WIDTH)
+    }
+}
+
+/// How many lines the overlay holds on a terminal `width` columns wide: per layer a heading
+/// and each binding's description wrapped, with a blank line between layers.
+pub fn help_line_count(keymap: &Keymap, context: Layer, width: u16) -> usize {
+    let (_, desc_width) = help_desc_width(width);
     let layers = help_layers(context);
     let gaps = layers.len().saturating_sub(1);
     let terminal = 2 + TERMINAL_KEYS.len();
     layers
         .iter()
-        .map(|l| 1 + keymap.bindings(*l).len())
+        .map(|l| {
+            1 + keymap
+                .bindings(*l)
+                .iter()
+                .map(|b| wrapped_rows(&b.desc, desc_width))
+                .sum::<usize>()
+        })
         .sum::<usize>()
         + gaps
         + terminal
@@ -52,7 +85,8 @@ pub fn help_rows_visible(height: u16) -> usize {
 
 /// The furthest the overlay scrolls: the last line at the bottom of the box.
 pub fn help_max_scroll(state: &State) -> usize {
-    let total = help_line_count(&state.core.keymap, crate::app::keys::context_layer(state));
+    let context = crate::app::keys::context_layer(state);
+    let total = help_line_count(&state.core.keymap, context, state.core.size.0);
     total.saturating_sub(help_rows_visible(state.core.size.1))
 }
 

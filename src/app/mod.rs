@@ -47,8 +47,8 @@ pub use dialogs::rollback::{
 };
 pub use dialogs::scale::{ScaleDialog, ScaleProblem, ScaleStep};
 pub use help::{
-    TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_line_count, help_max_scroll,
-    help_rows_visible, keymap_markdown,
+    HELP_KEYS_WIDTH, HELP_WIDE, HELP_WIDTH, TERMINAL_KEYS, TERMINAL_TITLE, help_desc_width,
+    help_layers, help_line_count, help_max_scroll, help_rows_visible, keymap_markdown,
 };
 pub use keys::{active_layer, context_layer};
 pub use list_filter::{ListFilters, has_filter};

@@ -10,25 +10,23 @@ use ratatui::widgets::{Block, Paragraph};
 
 use super::{centered, clear_popup};
 use crate::app::{
-    Command, Keymap, Layer, TERMINAL_KEYS, TERMINAL_TITLE, help_layers, help_rows_visible,
+    Command, HELP_KEYS_WIDTH, HELP_WIDE, HELP_WIDTH, Keymap, Layer, TERMINAL_KEYS, TERMINAL_TITLE,
+    help_desc_width, help_layers, help_rows_visible,
 };
+use crate::ui::format::wrap;
 use crate::ui::theme::{Role, Theme};
 use crate::ui::widgets::hints::{self, Keys};
 
-const KEYS_WIDTH: usize = 16;
-const WIDTH: u16 = 64;
-/// On a terminal this wide or wider the box is [`WIDE`] columns, and each line also names its
-/// action, as the config's `[keys]` writes it.
-const WIDE_FROM: u16 = 104;
-const WIDE: u16 = 100;
-/// The action names' column, at the right of a wide box.
-const NAME_WIDTH: usize = 20;
-/// The descriptions' column in a wide box: what is left inside the border.
-const DESC_WIDTH: usize = WIDE as usize - 2 - 2 - KEYS_WIDTH - 2 - NAME_WIDTH;
+const KEYS_WIDTH: usize = HELP_KEYS_WIDTH;
 
-/// The help lines for one layer: a heading, then one line per binding; `named`: with the
-/// action's name at the right.
-fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, named: bool, theme: &Theme) -> Vec<Line<'a>> {
+/// The help lines for one layer: a heading, then one line per binding, its description wrapped
+/// under itself when it is longer than the column; `named`: with the action's name at the right.
+fn layer_lines<'a>(
+    keymap: &'a Keymap,
+    layer: Layer,
+    (named, width): (bool, usize),
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let mut lines = vec![Line::styled(layer.title(), theme.style(Role::DialogTitle))];
     for b in keymap.bindings(layer) {
         let keys =
@@ -36,33 +34,20 @@ fn layer_lines<'a>(keymap: &'a Keymap, layer: Layer, named: bool, theme: &Theme)
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-        let mut spans = vec![Span::styled(
-            format!("  {keys:<KEYS_WIDTH$}"),
-            theme.style(Role::Key),
-        )];
-        if named {
-            let desc = fit(&b.desc, DESC_WIDTH);
-            spans.push(Span::styled(
-                format!("{desc:<DESC_WIDTH$}  "),
-                theme.style(Role::Text),
-            ));
-            spans.push(Span::styled(b.run.name(), theme.style(Role::Muted)));
-        } else {
-            spans.push(Span::styled(b.desc.as_str(), theme.style(Role::Text)));
+        for (i, desc) in wrap(&b.desc, width).into_iter().enumerate() {
+            let keys = if i == 0 { keys.as_str() } else { "" };
+            let mut spans = vec![
+                Span::styled(format!("  {keys:<KEYS_WIDTH$}"), theme.style(Role::Key)),
+                Span::styled(format!("{desc:<width$}"), theme.style(Role::Text)),
+            ];
+            if named && i == 0 {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(b.run.name(), theme.style(Role::Muted)));
+            }
+            lines.push(Line::from(spans));
         }
-        lines.push(Line::from(spans));
     }
     lines
-}
-
-/// `text` cut to `width` characters, with `…` where it was cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 /// Draw the overlay: every layer's bindings (see [`help_layers`]), from line `scroll` on, with
@@ -77,13 +62,14 @@ pub fn render(
     frame: &mut Frame,
     area: Rect,
 ) {
-    let named = area.width >= WIDE_FROM;
+    let layout = help_desc_width(area.width);
+    let named = layout.0;
     let mut lines: Vec<Line> = Vec::new();
     for layer in help_layers(context) {
         if !lines.is_empty() {
             lines.push(Line::default());
         }
-        lines.extend(layer_lines(keymap, layer, named, theme));
+        lines.extend(layer_lines(keymap, layer, layout, theme));
     }
     lines.push(Line::default());
     lines.push(Line::styled(TERMINAL_TITLE, theme.style(Role::DialogTitle)));
@@ -98,7 +84,7 @@ pub fn render(
     let more_below = scroll + visible < lines.len();
     let shown: Vec<Line> = lines.into_iter().skip(scroll).take(visible).collect();
     let height = (shown.len() as u16).saturating_add(2);
-    let rect = centered(area, if named { WIDE } else { WIDTH }, height);
+    let rect = centered(area, if named { HELP_WIDE } else { HELP_WIDTH }, height);
     clear_popup(frame, rect);
     let mut hint = format!(
         " {} / {} close ",
