@@ -634,7 +634,29 @@ fn logs_follow_and_metrics_watch_go_on_printing_what_comes_next() {
     let _ = logs.kill();
     let _ = logs.wait();
 
-    // --watch: the recent samples, then each new one of that app from the stream.
+    // --watch: the recent samples, then each new one of that app from the stream, every line
+    // in the shape `metrics` lists them in.
+    let ts = |line: &str| {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(value["sample"]["rps"].is_number(), "{line}");
+        chrono::DateTime::parse_from_rfc3339(value["ts"].as_str().unwrap()).unwrap()
+    };
+    let listed = opsdeck(&[
+        "metrics",
+        "shop-cart",
+        "--window",
+        "30s",
+        "--url",
+        &served.url,
+        "-o",
+        "json",
+    ]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&listed.stdout).unwrap();
+    let newest = listed
+        .iter()
+        .filter_map(|s| chrono::DateTime::parse_from_rfc3339(s["ts"].as_str()?).ok())
+        .max()
+        .unwrap();
     let (mut metrics, lines) = spawn_lines(&[
         "metrics",
         "shop-cart",
@@ -646,11 +668,13 @@ fn logs_follow_and_metrics_watch_go_on_printing_what_comes_next() {
         "-o",
         "json",
     ]);
+    // 10 platform seconds after the newest listed sample: 2 s at speed 5, well after the
+    // command fetched its own list.
     wait_for(30, "a sample from the stream", || {
         let lines = lines.lock().unwrap();
         lines
             .iter()
-            .any(|l| l.contains("\"topic\":\"metrics\"") && l.contains("\"app\":\"shop-cart\""))
+            .any(|l| ts(l) > newest + chrono::Duration::seconds(10))
             .then_some(())
     });
     let _ = metrics.kill();

@@ -80,7 +80,11 @@ impl Metrics {
                     if let Body::Metrics(sample) = &event.body
                         && event.app == self.id
                     {
-                        let value = serde_json::to_value(&event)?;
+                        // The shape `metrics` lists samples in, so every line reads alike.
+                        let value = serde_json::to_value(TimedSample {
+                            ts: event.ts,
+                            sample: sample.clone(),
+                        })?;
                         out.event(&value, || line(&widths, &row(&event.ts, sample)))?;
                     }
                 }
