@@ -72,6 +72,7 @@ impl Sim {
             let cond = Conditions {
                 local_hour: hour,
                 traffic: 1.0,
+                peak: 0.0,
                 cache_pressure: 0.0,
             };
             app.observe(&cond, &mut sim.rng);
@@ -159,6 +160,7 @@ impl Sim {
             let cond = Conditions {
                 local_hour: hour,
                 traffic: self.scenarios.traffic(spec, tick),
+                peak: self.scenarios.peak(spec, tick),
                 cache_pressure: self.scenarios.cache_pressure(spec, tick),
             };
             let sample = self.apps[i].observe(&cond, &mut self.rng).clone();

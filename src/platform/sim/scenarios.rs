@@ -15,6 +15,17 @@ pub enum ScenarioKind {
     MemoryLeak,
 }
 
+/// How many times its usual traffic a flash sale brings an app at its height.
+fn flash_sale_surge(spec: &AppSpec) -> f64 {
+    match spec.id {
+        "flash-sale" => 10.0,
+        "shop-cart" | "order-service" => 2.5,
+        "shop-storefront" | "pay-callback" => 1.8,
+        "auth" | "img-origin" => 1.5,
+        _ => 1.0,
+    }
+}
+
 /// The app that receives the defective release in the bad-release scenario.
 pub const BAD_RELEASE_APP: &str = "shop-cart";
 /// The app that receives the leaking release in the memory-leak scenario.
@@ -174,14 +185,17 @@ impl Scenarios {
 
     /// Multiplier on an app's traffic.
     pub fn traffic(&self, spec: &AppSpec, tick: u64) -> f64 {
-        let surge = match spec.id {
-            "flash-sale" => 10.0,
-            "shop-cart" | "order-service" => 2.5,
-            "shop-storefront" | "pay-callback" => 1.8,
-            "auth" | "img-origin" => 1.5,
-            _ => 1.0,
-        };
-        1.0 + (surge - 1.0) * self.strength(ScenarioKind::FlashSale, tick)
+        1.0 + (flash_sale_surge(spec) - 1.0) * self.strength(ScenarioKind::FlashSale, tick)
+    }
+
+    /// How far the hour's traffic of an app is lifted to its daily peak (see
+    /// `Conditions::peak`): by a flash sale, for the apps it draws traffic to.
+    pub fn peak(&self, spec: &AppSpec, tick: u64) -> f64 {
+        if flash_sale_surge(spec) > 1.0 {
+            self.strength(ScenarioKind::FlashSale, tick)
+        } else {
+            0.0
+        }
     }
 
     /// How degraded an app's cache is, 0..=1.

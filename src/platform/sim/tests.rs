@@ -220,6 +220,23 @@ fn a_rollback_to_a_release_that_cannot_start_fails_its_health_check_and_keeps_th
 }
 
 #[test]
+fn a_flash_sale_at_three_in_the_morning_still_saturates_flash_sale() {
+    // 03:00 in Shanghai, when an on-call operator may well be running the demo.
+    let mut sim = Sim::new(&SimConfig {
+        start: Utc.with_ymd_and_hms(2025, 11, 10, 19, 0, 0).unwrap(),
+        ..config(3, Some("flash-sale"))
+    });
+    sim.set_logs(false);
+    let out = run(&mut sim, 180);
+    assert!(
+        alerts(&out)
+            .iter()
+            .any(|a| a.app == "flash-sale" && a.rule == "HighSaturation"),
+        "no saturation alert from a flash sale at 03:00"
+    );
+}
+
+#[test]
 fn flash_sale_fires_a_saturation_alert_that_scale_out_resolves() {
     let mut sim = Sim::new(&config(3, Some("flash-sale")));
     sim.set_logs(false);

@@ -25,6 +25,10 @@ pub struct Conditions {
     pub local_hour: f64,
     /// Multiplier on traffic from incidents (a flash sale).
     pub traffic: f64,
+    /// How far an event lifts the hour's traffic to the day's peak before `traffic` multiplies
+    /// it, 0..=1: a flash sale draws its crowd at whatever hour it starts (双十一 opens at
+    /// midnight), so at 03:00 it surges from the peak, not from the night's trickle.
+    pub peak: f64,
     /// How degraded the shared cache is, 0 (fine) to 1 (mostly missing).
     pub cache_pressure: f64,
 }
@@ -48,7 +52,8 @@ impl Deployment {
     pub fn observe(&mut self, cond: &Conditions, rng: &mut Rng) -> &MetricSample {
         let spec = self.spec;
         self.wander = 0.97 * self.wander + 0.015 * normal(rng);
-        let shape = daily_factor(spec.shape, cond.local_hour);
+        let hour_share = daily_factor(spec.shape, cond.local_hour);
+        let shape = hour_share + (1.0 - hour_share).max(0.0) * cond.peak;
         let rps = (spec.peak_rps
             * shape
             * (1.0 + self.wander)
@@ -188,6 +193,7 @@ mod tests {
         let calm = Conditions {
             local_hour: 15.0,
             traffic: 1.0,
+            peak: 0.0,
             cache_pressure: 0.0,
         };
         observe_for(&mut app, &calm, 60, &mut rng);
@@ -211,17 +217,24 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2025, 11, 11, 12, 0, 0).unwrap();
         let mut rng = Rng::with_seed(5);
         let mut app = Deployment::new(spec, now, &mut rng);
-        let mut at = |hour| {
+        let mut at = |hour, peak| {
             let cond = Conditions {
                 local_hour: hour,
                 traffic: 1.0,
+                peak,
                 cache_pressure: 0.0,
             };
             observe_for(&mut app, &cond, 30, &mut rng);
             app.sample.rps
         };
-        let night = at(4.0);
-        let evening = at(21.0);
+        let night = at(4.0, 0.0);
+        let evening = at(21.0, 0.0);
         assert!(evening > 4.0 * night, "{night} vs {evening}");
+        // An event at its height (a flash sale) draws the evening's crowd at 04:00 too.
+        let sale_at_night = at(4.0, 1.0);
+        assert!(
+            sale_at_night > 0.8 * evening,
+            "{sale_at_night} vs {evening}"
+        );
     }
 }
