@@ -300,30 +300,7 @@ async fn an_hpa_gives_the_bounds_and_scaling_warns_it_will_override() {
 
 #[tokio::test]
 async fn with_kube_scale_hpa_scaling_sets_the_hpas_bounds_not_the_deployments_replicas() {
-    let fake = FakeKube::start().await;
-    fake.put(
-        "deployments",
-        deployment("cart", "cart", 3, 3, "shop/cart:1.3"),
-    );
-    fake.put(
-        "horizontalpodautoscalers",
-        json!({
-            "metadata": {"name": "cart-hpa", "namespace": NS, "uid": "uid-hpa"},
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"},
-                "minReplicas": 2, "maxReplicas": 8,
-            },
-        }),
-    );
-    let settings = KubeSettings {
-        scale_hpa: true,
-        ..KubeSettings::new(vec![NS.to_string()])
-    };
-    let gw = start(
-        loopback_config(),
-        Arc::new(KubePlatform::new(fake.client(), settings)),
-    )
-    .await;
+    let (fake, gw) = cluster_with_hpa(KubeSettings::new(vec![NS.to_string()]).hpa_patience).await;
     // The gateway moves the HPA's bounds: the app's range is its annotations' (1-12), not 2-8.
     app_where(&gw, "cart", |a| (a.replicas.min, a.replicas.max) == (1, 12)).await;
     let mut stream = watch(&gw, &[Topic::Actions]).await;
