@@ -31,8 +31,9 @@ pub struct Scroll {
 
 impl Scroll {
     /// The band of whole rows that moved up by the same amount between `last` and `next`, saving
-    /// the most rows, if any saves at least [`MIN_ROWS_SAVED`]. Buffers of different areas have
-    /// none.
+    /// the most repaints of changed rows, if any saves at least [`MIN_ROWS_SAVED`] (so a screen
+    /// whose blank rows merely match each other is not encoded twice). Buffers of different
+    /// areas have none.
     pub fn find(last: &Buffer, next: &Buffer) -> Option<Scroll> {
         if last.area != next.area || last.area.width == 0 {
             return None;
@@ -65,10 +66,13 @@ impl Scroll {
                     continue;
                 }
                 let top = y;
+                // Rows the scroll spares a repaint: those that changed where they stand (a
+                // blank or unchanged band "moves" too, and saves nothing).
+                let mut saved = 0;
                 while y + by < height && same(y, by) {
+                    saved += u16::from(old[usize::from(y)] != new[usize::from(y)]);
                     y += 1;
                 }
-                let saved = y - top;
                 if saved >= MIN_ROWS_SAVED && best.is_none_or(|(most, _)| saved > most) {
                     best = Some((
                         saved,
@@ -167,4 +171,37 @@ pub fn draw<W: Write>(
     Backend::flush(terminal.backend_mut())?;
     *last = Some(next);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::layout::Rect;
+
+    fn screen(lines: &[&str]) -> Buffer {
+        let mut buffer = Buffer::empty(Rect::new(0, 0, 10, 8));
+        for (y, line) in lines.iter().enumerate() {
+            buffer.set_string(0, y as u16, line, ratatui::style::Style::default());
+        }
+        buffer
+    }
+
+    #[test]
+    fn a_band_that_moved_is_found_but_blank_rows_that_match_are_not_a_scroll() {
+        let last = screen(&["head", "a", "b", "c", "d", "e"]);
+        let next = screen(&["head", "c", "d", "e", "f", "g"]);
+        assert_eq!(
+            Scroll::find(&last, &next),
+            Some(Scroll {
+                top: 1,
+                bottom: 6,
+                by: 2
+            })
+        );
+        // Only the clock changed; the blank rows below "match" shifted by one, but scrolling
+        // them would spare no repaint.
+        let last = screen(&["12:00:01", "apps"]);
+        let next = screen(&["12:00:02", "apps"]);
+        assert_eq!(Scroll::find(&last, &next), None);
+    }
 }
