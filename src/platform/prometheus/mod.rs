@@ -369,11 +369,40 @@ impl Prometheus {
 
     /// An instant query at the server's now.
     pub async fn instant(&self, query: &str) -> Result<Option<f64>, QueryError> {
-        let mut url = reqwest::Url::parse(&format!("{}/api/v1/query", self.base))
+        let (status, body) = self.get("query", &[("query", query.to_string())]).await?;
+        read_instant(status, &body)
+    }
+
+    /// A range query over `start..=end` every `step` seconds.
+    pub async fn range(
+        &self,
+        query: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        step: i64,
+    ) -> Result<Vec<(i64, f64)>, QueryError> {
+        let params = [
+            ("query", query.to_string()),
+            ("start", start.timestamp().to_string()),
+            ("end", end.timestamp().to_string()),
+            ("step", step.to_string()),
+        ];
+        let (status, body) = self.get("query_range", &params).await?;
+        read_range(status, &body)
+    }
+
+    /// GET `/api/v1/{endpoint}` with `params` and the server-side timeout: the status and the
+    /// body, or why there is none (no answer in time, no connection).
+    async fn get(
+        &self,
+        endpoint: &str,
+        params: &[(&str, String)],
+    ) -> Result<(u16, String), QueryError> {
+        let mut url = reqwest::Url::parse(&format!("{}/api/v1/{endpoint}", self.base))
             .map_err(|err| QueryError::Unexpected(format!("bad Prometheus URL: {err}")))?;
         let timeout = format!("{}s", self.timeout.as_secs().max(1));
         url.query_pairs_mut()
-            .append_pair("query", query)
+            .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
             .append_pair("timeout", &timeout);
         let sent = self
             .client
@@ -396,39 +425,7 @@ impl Prometheus {
             .text()
             .await
             .map_err(|err| QueryError::Unavailable(cause(&err)))?;
-        read_instant(status, &body)
-    }
-
-    /// A range query over `start..=end` every `step` seconds.
-    pub async fn range(
-        &self,
-        query: &str,
-        start: DateTime<Utc>,
-        end: DateTime<Utc>,
-        step: i64,
-    ) -> Result<Vec<(i64, f64)>, QueryError> {
-        let mut url = reqwest::Url::parse(&format!("{}/api/v1/query_range", self.base))
-            .map_err(|err| QueryError::Unexpected(format!("bad Prometheus URL: {err}")))?;
-        let timeout = format!("{}s", self.timeout.as_secs().max(1));
-        url.query_pairs_mut()
-            .append_pair("query", query)
-            .append_pair("start", &start.timestamp().to_string())
-            .append_pair("end", &end.timestamp().to_string())
-            .append_pair("step", &step.to_string())
-            .append_pair("timeout", &timeout);
-        let response = self
-            .client
-            .get(url)
-            .timeout(self.timeout + Duration::from_secs(1))
-            .send()
-            .await
-            .map_err(|err| QueryError::Unavailable(cause(&err)))?;
-        let status = response.status().as_u16();
-        let body = response
-            .text()
-            .await
-            .map_err(|err| QueryError::Unavailable(cause(&err)))?;
-        read_range(status, &body)
+        Ok((status, body))
     }
 
     /// One app's samples over `start..=end`, one per step where any value has a point; a
