@@ -13,10 +13,11 @@
 
 #[path = "common/answers.rs"]
 mod answers;
+#[path = "common/load.rs"]
+mod load;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::num::NonZeroU16;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -76,19 +77,7 @@ fn median(values: &[i64]) -> i64 {
 fn main() {
     let opts = options();
     let state = std::env::temp_dir().join(format!("opsdeck-glass-{}", std::process::id()));
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-journal"])
-        .args(["--load-rate", &opts.rate.to_string()])
-        .env("OPSDECK_LOG", "warn")
-        .env("XDG_STATE_HOME", &state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(gateway.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let (mut gateway, addr) = load::start(opts.rate, &state);
 
     let (rows, cols) = (40, 160);
     let pty = native_pty_system()

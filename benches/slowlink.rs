@@ -24,11 +24,12 @@
 
 #[path = "common/answers.rs"]
 mod answers;
+#[path = "common/load.rs"]
+mod load;
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::num::NonZeroU16;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
@@ -514,19 +515,7 @@ fn min_med_max(values: &[f64]) -> String {
 fn main() {
     let opts = options();
     let state = std::env::temp_dir().join(format!("opsdeck-slowlink-gw-{}", std::process::id()));
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-journal"])
-        .args(["--load-rate", &opts.load_rate.to_string()])
-        .env("OPSDECK_LOG", "warn")
-        .env("XDG_STATE_HOME", &state)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(gateway.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let (mut gateway, addr) = load::start(opts.load_rate, &state);
 
     println!(
         "console {} over a modelled link, rtt {} ms, {} log lines/s, Logs of every app following, {}x{}, {} s per rate",
